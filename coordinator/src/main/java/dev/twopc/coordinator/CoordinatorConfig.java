@@ -1,0 +1,236 @@
+package dev.twopc.coordinator;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The coordinator's configuration: validated when built, immutable afterwards.
+ *
+ * <pre>{@code
+ * CoordinatorConfig config = CoordinatorConfig.builder()
+ *     .port(7000)
+ *     .dataDir(Path.of("/var/lib/twopc"))
+ *     .build();
+ * try (CoordinatorServer server = CoordinatorServer.start(config)) {
+ *   server.awaitTermination();
+ * }
+ * }</pre>
+ */
+public final class CoordinatorConfig {
+  private final String host;
+  private final int port;
+  private final String advertisedAddress;
+  private final String inProcessName;
+  private final Path dataDir;
+  private final String jdbcUrl;
+  private final String jdbcUser;
+  private final String jdbcPassword;
+  private final Durability durability;
+  private final Duration prepareTimeout;
+  private final Duration defaultTransactionTimeout;
+  private final Duration maxTransactionTimeout;
+  private final Duration phase2BackoffBase;
+  private final Duration phase2BackoffCap;
+  private final Duration phase2CallTimeout;
+  private final Duration parkAfter;
+  private final Duration retention;
+  private final Duration pruneInterval;
+  private final int pruneBatchSize;
+  private final int maxIdLength;
+  private final int maxBranches;
+  private final int maxPayloadBytes;
+  private final int maxInboundMessageBytes;
+  private final int maxBatchSize;
+  private final Duration shutdownGrace;
+  private final Clock clock;
+  private final CrashPoints crashPoints;
+
+  private CoordinatorConfig(Builder b) {
+    this.host = b.host;
+    this.port = b.port;
+    this.advertisedAddress = b.advertisedAddress;
+    this.inProcessName = b.inProcessName;
+    this.dataDir = b.dataDir;
+    this.jdbcUrl = b.jdbcUrl;
+    this.jdbcUser = b.jdbcUser;
+    this.jdbcPassword = b.jdbcPassword;
+    this.durability = b.durability;
+    this.prepareTimeout = b.prepareTimeout;
+    this.defaultTransactionTimeout = b.defaultTransactionTimeout;
+    this.maxTransactionTimeout = b.maxTransactionTimeout;
+    this.phase2BackoffBase = b.phase2BackoffBase;
+    this.phase2BackoffCap = b.phase2BackoffCap;
+    this.phase2CallTimeout = b.phase2CallTimeout;
+    this.parkAfter = b.parkAfter;
+    this.retention = b.retention;
+    this.pruneInterval = b.pruneInterval;
+    this.pruneBatchSize = b.pruneBatchSize;
+    this.maxIdLength = b.maxIdLength;
+    this.maxBranches = b.maxBranches;
+    this.maxPayloadBytes = b.maxPayloadBytes;
+    this.maxInboundMessageBytes = b.maxInboundMessageBytes;
+    this.maxBatchSize = b.maxBatchSize;
+    this.shutdownGrace = b.shutdownGrace;
+    this.clock = b.clock;
+    this.crashPoints = b.crashPoints;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The interface the gRPC server binds to ("0.0.0.0" for all). */
+  public String host() { return host; }
+  /** The TCP port; 0 picks a free one (see {@link CoordinatorServer#port()}). */
+  public int port() { return port; }
+  /** host:port participants are told to call back on; null means localhost and the bound port. */
+  public String advertisedAddress() { return advertisedAddress; }
+  /** If set, the service is also served in-process under this name (tests, embedding). */
+  public String inProcessName() { return inProcessName; }
+  /** Where the embedded H2 decision log lives; ignored when a JDBC URL is given. */
+  public Path dataDir() { return dataDir; }
+  /** Any JDBC URL for the decision log; null means embedded H2 under {@link #dataDir()}. */
+  public String jdbcUrl() { return jdbcUrl; }
+  public String jdbcUser() { return jdbcUser; }
+  public String jdbcPassword() { return jdbcPassword; }
+  public Durability durability() { return durability; }
+  /** Deadline of each Prepare call. */
+  public Duration prepareTimeout() { return prepareTimeout; }
+  /** Transaction timeout when the client gives none. */
+  public Duration defaultTransactionTimeout() { return defaultTransactionTimeout; }
+  /** The longest timeout a client may ask for. */
+  public Duration maxTransactionTimeout() { return maxTransactionTimeout; }
+  /** First delay between phase-2 attempts; doubles each attempt up to the cap. */
+  public Duration phase2BackoffBase() { return phase2BackoffBase; }
+  public Duration phase2BackoffCap() { return phase2BackoffCap; }
+  /** Deadline of each phase-2 call. */
+  public Duration phase2CallTimeout() { return phase2CallTimeout; }
+  /** A branch unacknowledged for longer than this is shown as parked (and still retried). */
+  public Duration parkAfter() { return parkAfter; }
+  /** Finished transactions are pruned from the log after this long. */
+  public Duration retention() { return retention; }
+  public Duration pruneInterval() { return pruneInterval; }
+  public int pruneBatchSize() { return pruneBatchSize; }
+  public int maxIdLength() { return maxIdLength; }
+  public int maxBranches() { return maxBranches; }
+  public int maxPayloadBytes() { return maxPayloadBytes; }
+  public int maxInboundMessageBytes() { return maxInboundMessageBytes; }
+  /** The most log records written in one group-commit batch. */
+  public int maxBatchSize() { return maxBatchSize; }
+  /** How long a graceful stop waits for in-flight decisions. */
+  public Duration shutdownGrace() { return shutdownGrace; }
+  public Clock clock() { return clock; }
+  public CrashPoints crashPoints() { return crashPoints; }
+
+  /** Builds a {@link CoordinatorConfig}; {@link #build()} rejects bad values naming the field. */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port = 7000;
+    private String advertisedAddress;
+    private String inProcessName;
+    private Path dataDir = Path.of("data");
+    private String jdbcUrl;
+    private String jdbcUser = "sa";
+    private String jdbcPassword = "";
+    private Durability durability = Durability.FSYNC;
+    private Duration prepareTimeout = Duration.ofSeconds(5);
+    private Duration defaultTransactionTimeout = Duration.ofSeconds(30);
+    private Duration maxTransactionTimeout = Duration.ofMinutes(10);
+    private Duration phase2BackoffBase = Duration.ofMillis(100);
+    private Duration phase2BackoffCap = Duration.ofSeconds(30);
+    private Duration phase2CallTimeout = Duration.ofSeconds(5);
+    private Duration parkAfter = Duration.ofMinutes(5);
+    private Duration retention = Duration.ofDays(7);
+    private Duration pruneInterval = Duration.ofMinutes(1);
+    private int pruneBatchSize = 1000;
+    private int maxIdLength = 128;
+    private int maxBranches = 64;
+    private int maxPayloadBytes = 1 << 20;
+    private int maxInboundMessageBytes = 4 << 20;
+    private int maxBatchSize = 1024;
+    private Duration shutdownGrace = Duration.ofSeconds(10);
+    private Clock clock = Clock.systemUTC();
+    private CrashPoints crashPoints = CrashPoints.none();
+
+    private Builder() {}
+
+    public Builder host(String host) { this.host = host; return this; }
+    public Builder port(int port) { this.port = port; return this; }
+    public Builder advertisedAddress(String address) { this.advertisedAddress = address; return this; }
+    public Builder inProcessName(String name) { this.inProcessName = name; return this; }
+    public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
+    public Builder jdbcUrl(String jdbcUrl) { this.jdbcUrl = jdbcUrl; return this; }
+    public Builder jdbcUser(String user) { this.jdbcUser = user; return this; }
+    public Builder jdbcPassword(String password) { this.jdbcPassword = password; return this; }
+    public Builder durability(Durability durability) { this.durability = durability; return this; }
+    public Builder prepareTimeout(Duration d) { this.prepareTimeout = d; return this; }
+    public Builder defaultTransactionTimeout(Duration d) { this.defaultTransactionTimeout = d; return this; }
+    public Builder maxTransactionTimeout(Duration d) { this.maxTransactionTimeout = d; return this; }
+    public Builder phase2BackoffBase(Duration d) { this.phase2BackoffBase = d; return this; }
+    public Builder phase2BackoffCap(Duration d) { this.phase2BackoffCap = d; return this; }
+    public Builder phase2CallTimeout(Duration d) { this.phase2CallTimeout = d; return this; }
+    public Builder parkAfter(Duration d) { this.parkAfter = d; return this; }
+    public Builder retention(Duration d) { this.retention = d; return this; }
+    public Builder pruneInterval(Duration d) { this.pruneInterval = d; return this; }
+    public Builder pruneBatchSize(int n) { this.pruneBatchSize = n; return this; }
+    public Builder maxIdLength(int n) { this.maxIdLength = n; return this; }
+    public Builder maxBranches(int n) { this.maxBranches = n; return this; }
+    public Builder maxPayloadBytes(int n) { this.maxPayloadBytes = n; return this; }
+    public Builder maxInboundMessageBytes(int n) { this.maxInboundMessageBytes = n; return this; }
+    public Builder maxBatchSize(int n) { this.maxBatchSize = n; return this; }
+    public Builder shutdownGrace(Duration d) { this.shutdownGrace = d; return this; }
+    public Builder clock(Clock clock) { this.clock = clock; return this; }
+    public Builder crashPoints(CrashPoints crashPoints) { this.crashPoints = crashPoints; return this; }
+
+    public CoordinatorConfig build() {
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(durability, "durability");
+      Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(crashPoints, "crashPoints");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0..65535, was " + port);
+      }
+      if (jdbcUrl == null && dataDir == null) {
+        throw new IllegalArgumentException("dataDir or jdbcUrl is required");
+      }
+      positive("prepareTimeout", prepareTimeout);
+      positive("defaultTransactionTimeout", defaultTransactionTimeout);
+      positive("maxTransactionTimeout", maxTransactionTimeout);
+      positive("phase2BackoffBase", phase2BackoffBase);
+      positive("phase2BackoffCap", phase2BackoffCap);
+      positive("phase2CallTimeout", phase2CallTimeout);
+      positive("parkAfter", parkAfter);
+      positive("retention", retention);
+      positive("pruneInterval", pruneInterval);
+      positive("shutdownGrace", shutdownGrace);
+      if (phase2BackoffCap.compareTo(phase2BackoffBase) < 0) {
+        throw new IllegalArgumentException("phase2BackoffCap must be >= phase2BackoffBase");
+      }
+      if (defaultTransactionTimeout.compareTo(maxTransactionTimeout) > 0) {
+        throw new IllegalArgumentException(
+            "defaultTransactionTimeout must be <= maxTransactionTimeout");
+      }
+      atLeast("pruneBatchSize", pruneBatchSize, 1);
+      atLeast("maxIdLength", maxIdLength, 16);
+      atLeast("maxBranches", maxBranches, 1);
+      atLeast("maxPayloadBytes", maxPayloadBytes, 0);
+      atLeast("maxInboundMessageBytes", maxInboundMessageBytes, 1024);
+      atLeast("maxBatchSize", maxBatchSize, 1);
+      return new CoordinatorConfig(this);
+    }
+
+    private static void positive(String field, Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(field + " must be a positive duration, was " + d);
+      }
+    }
+
+    private static void atLeast(String field, int value, int min) {
+      if (value < min) {
+        throw new IllegalArgumentException(field + " must be >= " + min + ", was " + value);
+      }
+    }
+  }
+}
