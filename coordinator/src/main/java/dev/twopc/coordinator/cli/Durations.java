@@ -36,7 +36,8 @@ final class Durations {
       try {
         Duration d = Duration.parse(text.trim());
         if (d.isNegative()) {
-          throw new IllegalArgumentException("negative duration '" + text + "'");
+          throw new IllegalArgumentException("negative duration '" + text
+              + "': use e.g. 500ms, 5s, 3m, 2h, 7d or PT5S");
         }
         return d;
       } catch (DateTimeParseException e) {

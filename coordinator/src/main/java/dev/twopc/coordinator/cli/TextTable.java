@@ -46,6 +46,11 @@ final class TextTable {
   }
 
   void print(PrintWriter out, int totalWidth) {
+    print(out, totalWidth, "");
+  }
+
+  /** Prints every line after {@code indent}, which counts against the total width. */
+  void print(PrintWriter out, int totalWidth, String indent) {
     int n = headers.length;
     int[] widths = new int[n];
     for (int i = 0; i < n; i++) {
@@ -55,19 +60,19 @@ final class TextTable {
       }
       widths[i] = maxWidths[i] > 0 ? Math.min(w, Math.max(maxWidths[i], headers[i].length())) : w;
     }
-    int used = GAP.length() * (n - 1);
+    int used = indent.length() + GAP.length() * (n - 1);
     for (int i = 0; i < n - 1; i++) {
       used += widths[i];
     }
     widths[n - 1] = Math.max(headers[n - 1].length(), Math.min(widths[n - 1], totalWidth - used));
-    printRow(out, headers, widths);
+    printRow(out, indent, headers, widths);
     for (String[] r : rows) {
-      printRow(out, r, widths);
+      printRow(out, indent, r, widths);
     }
   }
 
-  private static void printRow(PrintWriter out, String[] cells, int[] widths) {
-    StringBuilder line = new StringBuilder();
+  private static void printRow(PrintWriter out, String indent, String[] cells, int[] widths) {
+    StringBuilder line = new StringBuilder(indent);
     for (int i = 0; i < cells.length; i++) {
       String cell = fit(cells[i], widths[i]);
       line.append(cell);

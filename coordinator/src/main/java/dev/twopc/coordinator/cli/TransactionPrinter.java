@@ -64,13 +64,13 @@ final class TransactionPrinter {
     if (tx.getTimelineCount() == 0) {
       out.println("  (none)");
     } else {
-      TextTable t = new TextTable(new String[] {"  AT", "EVENT", "PARTICIPANT", "DETAIL"},
+      TextTable t = new TextTable(new String[] {"AT", "EVENT", "PARTICIPANT", "DETAIL"},
           new int[] {0, 0, 24, 0});
       for (TimelineEvent e : tx.getTimelineList()) {
-        t.row("  " + Views.time(e.getAt()), e.getKind(), Views.orDash(e.getParticipant()),
+        t.row(Views.time(e.getAt()), e.getKind(), Views.orDash(e.getParticipant()),
             e.getDetail());
       }
-      t.print(out, TextTable.DEFAULT_WIDTH);
+      t.print(out, TextTable.DEFAULT_WIDTH, "  ");
     }
 
     out.println();
