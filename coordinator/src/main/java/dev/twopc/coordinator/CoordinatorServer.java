@@ -1,30 +1,255 @@
 package dev.twopc.coordinator;
 
+import dev.twopc.coordinator.internal.api.AdminService;
+import dev.twopc.coordinator.internal.api.CoordinatorService;
+import dev.twopc.coordinator.internal.api.TransactionQueries;
+import dev.twopc.coordinator.internal.api.Views;
+import dev.twopc.coordinator.internal.log.DecisionLog;
+import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogRecord.Prune;
+import dev.twopc.coordinator.internal.log.LogStore;
+import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
+import dev.twopc.coordinator.internal.protocol.TransactionEngine;
+import dev.twopc.coordinator.internal.recovery.Recovery;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A running coordinator: recovery done, gRPC served (Coordinator, Admin, health, reflection).
- * Placeholder signature; the implementation lands with the protocol.
+ * A running coordinator: the decision log open, recovery done, and the Coordinator and Admin
+ * services served over gRPC with health checking and reflection.
+ *
+ * <pre>{@code
+ * try (CoordinatorServer server = CoordinatorServer.start(CoordinatorConfig.builder()
+ *     .port(7000).dataDir(Path.of("data")).build())) {
+ *   System.out.println(server.recoverySummary().describe());
+ *   server.awaitTermination();
+ * }
+ * }</pre>
  */
 public final class CoordinatorServer implements AutoCloseable {
-  private CoordinatorServer() {}
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
+  private static final String[] SERVICES = {"", "twopc.v1.Coordinator", "twopc.v1.Admin"};
+
+  private final CoordinatorConfig config;
+  private final LogStore store;
+  private final DecisionLog decisionLog;
+  private final ParticipantDirectory directory;
+  private final TransactionEngine engine;
+  private final ScheduledExecutorService scheduler;
+  private final ExecutorService callbacks;
+  private final HealthStatusManager health;
+  private final List<Server> servers;
+  private final RecoverySummary recovery;
+  private final int port;
+  private boolean closed;
+
+  private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
+      ParticipantDirectory directory, TransactionEngine engine,
+      ScheduledExecutorService scheduler, ExecutorService callbacks, HealthStatusManager health,
+      List<Server> servers, RecoverySummary recovery, int port) {
+    this.config = config;
+    this.store = store;
+    this.decisionLog = decisionLog;
+    this.directory = directory;
+    this.engine = engine;
+    this.scheduler = scheduler;
+    this.callbacks = callbacks;
+    this.health = health;
+    this.servers = servers;
+    this.recovery = recovery;
+    this.port = port;
+  }
 
   /** Opens the decision log, runs recovery, then starts serving. */
   public static CoordinatorServer start(CoordinatorConfig config) throws IOException {
-    throw new IOException("not yet");
+    LogStore store = LogStore.open(config);
+    HealthStatusManager health = new HealthStatusManager();
+    DecisionLog decisionLog = new DecisionLog(store, config.durability(), config.maxBatchSize(),
+        healthy -> {
+          for (String s : SERVICES) {
+            health.setStatus(s, healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+          }
+        });
+    LogReader reader = new LogReader(store.dataSource());
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1,
+        daemon("twopc-timer"));
+    ExecutorService callbacks = Executors.newFixedThreadPool(2, daemon("twopc-decided"));
+    ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
+        config.maxInboundMessageBytes());
+    String[] advertised = {config.advertisedAddress()};
+    TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
+        scheduler, callbacks, () -> advertised[0]);
+    RecoverySummary summary;
+    try {
+      directory.load(reader.participants());
+      summary = Recovery.run(reader, decisionLog, engine, config.clock());
+    } catch (IOException | SQLException e) {
+      scheduler.shutdownNow();
+      callbacks.shutdownNow();
+      decisionLog.close();
+      directory.close();
+      store.close();
+      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+    }
+
+    TransactionQueries queries = new TransactionQueries(reader, engine,
+        new Views(config.parkAfter(), directory::addressOf), config.clock());
+    List<BindableService> services = List.of(
+        new CoordinatorService(engine, directory, queries, reader, config),
+        new AdminService(engine, queries, reader, decisionLog, config),
+        health.getHealthService(),
+        ProtoReflectionServiceV1.newInstance());
+    NettyServerBuilder netty = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.host(), config.port()))
+        .maxInboundMessageSize(config.maxInboundMessageBytes());
+    services.forEach(netty::addService);
+    List<Server> servers = new ArrayList<>();
+    servers.add(netty.build());
+    if (config.inProcessName() != null) {
+      InProcessServerBuilder inProcess = InProcessServerBuilder.forName(config.inProcessName())
+          .maxInboundMessageSize(config.maxInboundMessageBytes());
+      services.forEach(inProcess::addService);
+      servers.add(inProcess.build());
+    }
+    try {
+      for (Server s : servers) {
+        s.start();
+      }
+    } catch (IOException e) {
+      servers.forEach(Server::shutdownNow);
+      engine.close();
+      scheduler.shutdownNow();
+      callbacks.shutdownNow();
+      decisionLog.close();
+      directory.close();
+      store.close();
+      throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
+          + e.getMessage(), e);
+    }
+    int port = servers.get(0).getPort();
+    if (advertised[0] == null) {
+      advertised[0] = "localhost:" + port;
+    }
+    for (String s : SERVICES) {
+      health.setStatus(s, ServingStatus.SERVING);
+    }
+    scheduler.scheduleWithFixedDelay(() -> prune(decisionLog, config),
+        config.pruneInterval().toMillis(), config.pruneInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
+    // While the store is failing, probe it so health returns to SERVING without traffic.
+    scheduler.scheduleWithFixedDelay(() -> {
+      if (!decisionLog.healthy()) {
+        decisionLog.append(new Prune(0, 1));
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    log.info("event=started port={} store={} durability={} {}", port, store.description(),
+        config.durability(), summary.describe());
+    return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
+        callbacks, health, servers, summary, port);
+  }
+
+  private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
+    long before = config.clock().millis() - config.retention().toMillis();
+    try {
+      int deleted;
+      long total = 0;
+      do {
+        deleted = (Integer) decisionLog.append(new Prune(before, config.pruneBatchSize())).get();
+        total += deleted;
+      } while (deleted == config.pruneBatchSize());
+      if (total > 0) {
+        log.info("event=pruned transactions={} finished_before={}", total, before);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      log.warn("event=prune_failed error={}", e.toString());
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** The bound TCP port. */
-  public int port() { return 0; }
+  public int port() {
+    return port;
+  }
 
   /** "localhost:port", for clients on this machine. */
-  public String target() { return "localhost:" + port(); }
+  public String target() {
+    return "localhost:" + port;
+  }
 
-  public RecoverySummary recoverySummary() { return null; }
+  public RecoverySummary recoverySummary() {
+    return recovery;
+  }
 
-  /** Graceful stop: no new transactions, in-flight decisions finish, the log is closed. */
+  public CoordinatorConfig config() {
+    return config;
+  }
+
+  /**
+   * Graceful stop: no new calls or transactions, transactions being decided get their decision
+   * (up to the shutdown grace), queued log records are written, the log is closed. Phase 2 left
+   * unfinished resumes at the next start.
+   */
   @Override
-  public void close() {}
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (String s : SERVICES) {
+      health.setStatus(s, ServingStatus.NOT_SERVING);
+    }
+    servers.forEach(Server::shutdown);
+    engine.close();
+    for (Server s : servers) {
+      try {
+        if (!s.awaitTermination(2, TimeUnit.SECONDS)) {
+          s.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        s.shutdownNow();
+      }
+    }
+    scheduler.shutdownNow();
+    decisionLog.close();
+    callbacks.shutdown();
+    directory.close();
+    store.close();
+    log.info("event=stopped port={}", port);
+  }
 
-  public void awaitTermination() throws InterruptedException {}
+  /** Blocks until the server has stopped. */
+  public void awaitTermination() throws InterruptedException {
+    for (Server s : servers) {
+      s.awaitTermination();
+    }
+  }
 }

@@ -1,0 +1,44 @@
+package dev.twopc.coordinator.internal;
+
+/**
+ * A request the coordinator will not carry out, with the kind of reason. The gRPC edge maps the
+ * kind to a canonical status once ({@code api.Errors}); nothing else knows about gRPC statuses.
+ */
+public final class CoordinatorException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** Why, in the terms of the canonical status codes. */
+  public enum Kind { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE }
+
+  private final Kind kind;
+
+  public CoordinatorException(Kind kind, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+  }
+
+  public CoordinatorException(Kind kind, String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.kind = kind;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public static CoordinatorException invalid(String message) {
+    return new CoordinatorException(Kind.INVALID_ARGUMENT, message);
+  }
+
+  public static CoordinatorException notFound(String message) {
+    return new CoordinatorException(Kind.NOT_FOUND, message);
+  }
+
+  public static CoordinatorException precondition(String message) {
+    return new CoordinatorException(Kind.FAILED_PRECONDITION, message);
+  }
+
+  public static CoordinatorException unavailable(String message, Throwable cause) {
+    return new CoordinatorException(Kind.UNAVAILABLE, message, cause);
+  }
+}

@@ -1,0 +1,237 @@
+package dev.twopc.coordinator.internal.api;
+
+import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
+import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
+
+import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.log.DecisionLog;
+import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogReader.Cursor;
+import dev.twopc.coordinator.internal.log.LogReader.Filter;
+import dev.twopc.coordinator.internal.log.LogReader.Page;
+import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.protocol.TransactionEngine;
+import dev.twopc.proto.v1.AdminGetTransactionRequest;
+import dev.twopc.proto.v1.AdminGrpc;
+import dev.twopc.proto.v1.ListTransactionsRequest;
+import dev.twopc.proto.v1.ListTransactionsResponse;
+import dev.twopc.proto.v1.Resolution;
+import dev.twopc.proto.v1.ResolveTransactionRequest;
+import dev.twopc.proto.v1.RetryTransactionRequest;
+import dev.twopc.proto.v1.TransactionState;
+import dev.twopc.proto.v1.TransactionView;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Admin gRPC service for operators. Resolution never breaks atomicity: ABORT is refused
+ * once COMMIT is decided, COMMIT is refused without every branch's YES or after ABORT. Every
+ * resolution, accepted or refused, is recorded durably with who and why.
+ */
+public final class AdminService extends AdminGrpc.AdminImplBase {
+  private static final Logger log = LoggerFactory.getLogger(AdminService.class);
+
+  private final TransactionEngine engine;
+  private final TransactionQueries queries;
+  private final LogReader reader;
+  private final DecisionLog decisionLog;
+  private final Validation validation;
+  private final Clock clock;
+
+  public AdminService(TransactionEngine engine, TransactionQueries queries, LogReader reader,
+      DecisionLog decisionLog, dev.twopc.coordinator.CoordinatorConfig config) {
+    this.engine = engine;
+    this.queries = queries;
+    this.reader = reader;
+    this.decisionLog = decisionLog;
+    this.validation = new Validation(config);
+    this.clock = config.clock();
+  }
+
+  @Override
+  public void listTransactions(ListTransactionsRequest req,
+      StreamObserver<ListTransactionsResponse> out) {
+    CoordinatorService.unary(out, () -> {
+      int size = req.getPageSize() == 0 ? 100 : req.getPageSize();
+      if (size < 0 || size > 1000) {
+        throw invalid("page_size must be 1-1000, was " + req.getPageSize());
+      }
+      List<String> states = new ArrayList<>();
+      for (TransactionState s : req.getStatesList()) {
+        String name = Views.stateName(s);
+        if (name == null) {
+          throw invalid("states: " + s + " is not a transaction state");
+        }
+        states.add(name);
+      }
+      long now = clock.millis();
+      Long createdBefore = null;
+      if (req.hasOlderThan()) {
+        if (req.getOlderThan().getSeconds() < 0) {
+          throw invalid("older_than must not be negative");
+        }
+        createdBefore = now - (req.getOlderThan().getSeconds() * 1000
+            + req.getOlderThan().getNanos() / 1_000_000);
+      }
+      Page page;
+      try {
+        page = reader.list(new Filter(states, req.getInDoubt(), createdBefore, now,
+            decodeToken(req.getPageToken()), size));
+      } catch (SQLException e) {
+        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      }
+      ListTransactionsResponse.Builder r = ListTransactionsResponse.newBuilder();
+      for (StoredTransaction t : page.transactions()) {
+        r.addTransactions(queries.overlay(t, queries.live(t.txId()).orElse(null)));
+      }
+      if (page.next() != null) {
+        r.setNextPageToken(encodeToken(page.next()));
+      }
+      return r.build();
+    });
+  }
+
+  @Override
+  public void getTransaction(AdminGetTransactionRequest req,
+      StreamObserver<TransactionView> out) {
+    CoordinatorService.unary(out, () -> queries.get(validation.txId(req.getTxId())));
+  }
+
+  @Override
+  public void retryTransaction(RetryTransactionRequest req, StreamObserver<TransactionView> out) {
+    CoordinatorService.unary(out, () -> {
+      String txId = validation.txId(req.getTxId());
+      String operator = req.getOperator().isEmpty() ? "unknown"
+          : validation.text("operator", req.getOperator(), true);
+      engine.retryNow(txId);
+      decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
+          "retry phase 2 now", true, null));
+      log.info("event=operator_retry tx={} operator={}", txId, operator);
+      return queries.get(txId);
+    });
+  }
+
+  @Override
+  public void resolveTransaction(ResolveTransactionRequest req,
+      StreamObserver<TransactionView> out) {
+    CoordinatorService.unary(out, () -> {
+      String txId = validation.txId(req.getTxId());
+      if (req.getResolution() != Resolution.RESOLUTION_COMMIT
+          && req.getResolution() != Resolution.RESOLUTION_ABORT) {
+        throw invalid("resolution must be COMMIT or ABORT");
+      }
+      String reason = validation.text("reason", req.getReason(), true);
+      String operator = validation.text("operator", req.getOperator(), true);
+      boolean commit = req.getResolution() == Resolution.RESOLUTION_COMMIT;
+      TransactionView current = queries.get(txId); // NOT_FOUND for unknown ids
+      String refusal = commit ? resolveCommit(txId, current) : resolveAbort(txId, current, reason);
+      record(txId, commit ? "COMMIT" : "ABORT", operator, reason, refusal);
+      if (refusal != null) {
+        throw precondition(refusal);
+      }
+      return queries.get(txId);
+    });
+  }
+
+  /** Null if done, else why it was refused. */
+  private String resolveAbort(String txId, TransactionView current, String reason) {
+    switch (current.getOutcome()) {
+      case OUTCOME_COMMITTED:
+        return "transaction " + txId + " is decided COMMIT; aborting it would break atomicity"
+            + " (some branches may have committed). Retry phase 2 instead: twopc tx retry";
+      case OUTCOME_ABORTED:
+        retryIfLive(txId);
+        return null;
+      default:
+        if (engine.operatorAbort(txId, "operator: " + reason)) {
+          return null;
+        }
+        TransactionView now = queries.get(txId);
+        if (now.getOutcome() == dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED) {
+          return null;
+        }
+        return "transaction " + txId + " is being decided by this coordinator ("
+            + now.getState() + "); try again in a moment";
+    }
+  }
+
+  private String resolveCommit(String txId, TransactionView current) {
+    switch (current.getOutcome()) {
+      case OUTCOME_ABORTED:
+        return "transaction " + txId + " is decided ABORT; committing it would break atomicity";
+      case OUTCOME_COMMITTED:
+        retryIfLive(txId);
+        return null;
+      default:
+        try {
+          var result = engine.operatorCommit(txId).get();
+          return result.outcome() == dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED ? null
+              : "transaction " + txId + " was decided " + result.outcome() + " meanwhile";
+        } catch (CoordinatorException e) {
+          if (e.kind() == CoordinatorException.Kind.FAILED_PRECONDITION) {
+            return e.getMessage();
+          }
+          throw e;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw CoordinatorException.unavailable("interrupted", e);
+        } catch (ExecutionException e) {
+          throw CoordinatorException.unavailable("could not log the decision: "
+              + e.getCause().getMessage(), e.getCause());
+        }
+    }
+  }
+
+  private void retryIfLive(String txId) {
+    if (engine.live(txId).isPresent()) {
+      try {
+        engine.retryNow(txId);
+      } catch (CoordinatorException ignored) {
+        // finished meanwhile
+      }
+    }
+  }
+
+  private void record(String txId, String action, String operator, String reason,
+      String refusal) {
+    log.info("event=operator_resolution tx={} action={} operator={} accepted={} reason={}",
+        txId, action, operator, refusal == null, reason);
+    try {
+      decisionLog.append(new OperatorActed(txId, clock.millis(), action, operator, reason,
+          refusal == null, refusal)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CoordinatorException.unavailable("interrupted", e);
+    } catch (ExecutionException e) {
+      throw CoordinatorException.unavailable("could not record the operator action: "
+          + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  private static String encodeToken(Cursor c) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(
+        (c.createdAt() + ":" + c.txId()).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static Cursor decodeToken(String token) {
+    if (token.isEmpty()) {
+      return null;
+    }
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      int colon = s.indexOf(':');
+      return new Cursor(Long.parseLong(s.substring(0, colon)), s.substring(colon + 1));
+    } catch (RuntimeException e) {
+      throw invalid("page_token is not one this coordinator issued");
+    }
+  }
+}

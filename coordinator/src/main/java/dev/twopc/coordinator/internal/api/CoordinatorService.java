@@ -1,0 +1,218 @@
+package dev.twopc.coordinator.internal.api;
+
+import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
+
+import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.protocol.BranchSpec;
+import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
+import dev.twopc.coordinator.internal.protocol.TransactionEngine;
+import dev.twopc.coordinator.internal.protocol.TxResult;
+import dev.twopc.proto.v1.BeginRequest;
+import dev.twopc.proto.v1.BeginResponse;
+import dev.twopc.proto.v1.BranchRequest;
+import dev.twopc.proto.v1.CommitRequest;
+import dev.twopc.proto.v1.CommitResponse;
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.EnlistRequest;
+import dev.twopc.proto.v1.EnlistResponse;
+import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.proto.v1.ExecuteResponse;
+import dev.twopc.proto.v1.GetOutcomeRequest;
+import dev.twopc.proto.v1.GetOutcomeResponse;
+import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.ListParticipantsRequest;
+import dev.twopc.proto.v1.ListParticipantsResponse;
+import dev.twopc.proto.v1.ParticipantInfo;
+import dev.twopc.proto.v1.RegisterParticipantRequest;
+import dev.twopc.proto.v1.RegisterParticipantResponse;
+import dev.twopc.proto.v1.RollbackRequest;
+import dev.twopc.proto.v1.RollbackResponse;
+import dev.twopc.proto.v1.TransactionView;
+import io.grpc.stub.StreamObserver;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/** The Coordinator gRPC service: validates, delegates to the engine, maps errors. */
+public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+  private final TransactionEngine engine;
+  private final ParticipantDirectory directory;
+  private final TransactionQueries queries;
+  private final LogReader reader;
+  private final Validation validation;
+  private final int maxBranches;
+
+  public CoordinatorService(TransactionEngine engine, ParticipantDirectory directory,
+      TransactionQueries queries, LogReader reader, dev.twopc.coordinator.CoordinatorConfig config) {
+    this.engine = engine;
+    this.directory = directory;
+    this.queries = queries;
+    this.reader = reader;
+    this.validation = new Validation(config);
+    this.maxBranches = config.maxBranches();
+  }
+
+  @Override
+  public void begin(BeginRequest req, StreamObserver<BeginResponse> out) {
+    unary(out, () -> {
+      TransactionEngine.Begun b = engine.begin(
+          validation.timeout(req.hasTimeout(), req.getTimeout()),
+          validation.idempotencyKey(req.getIdempotencyKey()),
+          validation.labels(req.getLabelsMap()));
+      return BeginResponse.newBuilder().setTxId(b.txId()).setDeadline(Views.ts(b.deadlineAt()))
+          .build();
+    });
+  }
+
+  @Override
+  public void enlist(EnlistRequest req, StreamObserver<EnlistResponse> out) {
+    unary(out, () -> {
+      long deadline = engine.enlist(validation.txId(req.getTxId()),
+          validation.participant("participant", req.getParticipant()),
+          validation.payload("payload", req.getPayload()));
+      return EnlistResponse.newBuilder().setDeadline(Views.ts(deadline)).build();
+    });
+  }
+
+  @Override
+  public void commit(CommitRequest req, StreamObserver<CommitResponse> out) {
+    async(out, () -> engine.commit(validation.txId(req.getTxId()), req.getWaitForCompletion()),
+        r -> CommitResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome())
+            .setReason(r.reason()).build());
+  }
+
+  @Override
+  public void rollback(RollbackRequest req, StreamObserver<RollbackResponse> out) {
+    unary(out, () -> {
+      TxResult r = engine.rollback(validation.txId(req.getTxId()),
+          validation.text("reason", req.getReason(), false));
+      return RollbackResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome()).build();
+    });
+  }
+
+  @Override
+  public void execute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
+    async(out, () -> {
+      if (req.getBranchesCount() == 0) {
+        throw invalid("branches: at least one is required");
+      }
+      if (req.getBranchesCount() > maxBranches) {
+        throw invalid("branches: " + req.getBranchesCount() + " is over the limit of "
+            + maxBranches);
+      }
+      List<BranchSpec> branches = new ArrayList<>(req.getBranchesCount());
+      Set<String> seen = new HashSet<>();
+      for (int i = 0; i < req.getBranchesCount(); i++) {
+        BranchRequest b = req.getBranches(i);
+        String name = validation.participant("branches[" + i + "].participant",
+            b.getParticipant());
+        if (!seen.add(name)) {
+          throw invalid("branches[" + i + "]: participant " + name + " appears twice");
+        }
+        branches.add(new BranchSpec(name,
+            validation.payload("branches[" + i + "].payload", b.getPayload())));
+      }
+      return engine.execute(branches, validation.timeout(req.hasTimeout(), req.getTimeout()),
+          validation.idempotencyKey(req.getIdempotencyKey()),
+          validation.labels(req.getLabelsMap()), req.getWaitForCompletion());
+    }, r -> ExecuteResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome())
+        .setReason(r.reason()).build());
+  }
+
+  @Override
+  public void getTransaction(GetTransactionRequest req, StreamObserver<TransactionView> out) {
+    unary(out, () -> queries.get(validation.txId(req.getTxId())));
+  }
+
+  @Override
+  public void getOutcome(GetOutcomeRequest req, StreamObserver<GetOutcomeResponse> out) {
+    unary(out, () -> {
+      String txId = validation.txId(req.getTxId());
+      String participant = req.getParticipant().isEmpty() ? null
+          : validation.participant("participant", req.getParticipant());
+      return GetOutcomeResponse.newBuilder().setTxId(txId)
+          .setOutcome(engine.outcome(txId, participant)).build();
+    });
+  }
+
+  @Override
+  public void registerParticipant(RegisterParticipantRequest req,
+      StreamObserver<RegisterParticipantResponse> out) {
+    async(out, () -> directory.register(validation.participant("name", req.getName()),
+        validation.address(req.getAddress()))
+        .exceptionally(e -> {
+          throw CoordinatorException.unavailable("the registry could not be written: "
+              + e.getMessage(), e);
+        }),
+        updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
+  }
+
+  @Override
+  public void listParticipants(ListParticipantsRequest req,
+      StreamObserver<ListParticipantsResponse> out) {
+    unary(out, () -> {
+      Map<String, Integer> inDoubt;
+      try {
+        inDoubt = reader.inDoubtBranchesByParticipant();
+      } catch (SQLException e) {
+        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      }
+      ListParticipantsResponse.Builder r = ListParticipantsResponse.newBuilder();
+      for (ParticipantDirectory.Entry e : directory.entries()) {
+        ParticipantInfo.Builder p = ParticipantInfo.newBuilder().setName(e.name())
+            .setAddress(e.address()).setRegisteredAt(Views.ts(e.registeredAt()))
+            .setInDoubtBranches(inDoubt.getOrDefault(e.name(), 0));
+        if (e.lastSeen() != null) {
+          p.setLastSeen(Views.ts(e.lastSeen()));
+        }
+        if (e.lastError() != null) {
+          p.setLastError(e.lastError());
+        }
+        r.addParticipants(p);
+      }
+      return r.build();
+    });
+  }
+
+  static <T> void unary(StreamObserver<T> out, Supplier<T> call) {
+    T result;
+    try {
+      result = call.get();
+    } catch (RuntimeException e) {
+      Errors.fail(out, e);
+      return;
+    }
+    out.onNext(result);
+    out.onCompleted();
+  }
+
+  static <R, T> void async(StreamObserver<T> out, Supplier<CompletableFuture<R>> call,
+      Function<R, T> toResponse) {
+    CompletableFuture<R> f;
+    try {
+      f = call.get();
+    } catch (RuntimeException e) {
+      Errors.fail(out, e);
+      return;
+    }
+    f.whenComplete((r, e) -> {
+      try {
+        if (e != null) {
+          Errors.fail(out, e);
+        } else {
+          out.onNext(toResponse.apply(r));
+          out.onCompleted();
+        }
+      } catch (RuntimeException cancelled) {
+        // the client went away (deadline, cancel); it asks again with GetTransaction
+      }
+    });
+  }
+}

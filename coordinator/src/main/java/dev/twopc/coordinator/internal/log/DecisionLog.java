@@ -1,0 +1,385 @@
+package dev.twopc.coordinator.internal.log;
+
+import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.log.LogRecord.Begun;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.coordinator.internal.log.LogRecord.Decided;
+import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
+import dev.twopc.coordinator.internal.log.LogRecord.Finished;
+import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
+import dev.twopc.coordinator.internal.log.LogRecord.Prune;
+import dev.twopc.coordinator.internal.log.LogRecord.Registered;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only writer of the decision log. Records queue up and one thread applies whatever has
+ * queued in one database transaction (group commit), fsyncs the batch in {@link Durability#FSYNC}
+ * mode, and only then completes the records' futures: a future that completed normally means the
+ * record is durable. Concurrent COMMIT decisions therefore share one durable write.
+ */
+public final class DecisionLog implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
+
+  /** What a {@link Decided} append completes with: the decision now in the log. */
+  public record DecisionResult(String decision, boolean written) {}
+
+  private record Pending(LogRecord record, CompletableFuture<Object> done) {}
+
+  private static final Pending STOP = new Pending(null, null);
+
+  private final LogStore store;
+  private final Durability durability;
+  private final int maxBatch;
+  private final Consumer<Boolean> health;
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private volatile boolean closed;
+  private volatile boolean healthy = true;
+
+  /**
+   * @param health told {@code false} when a batch fails to write, {@code true} when writes
+   *     succeed again
+   */
+  public DecisionLog(LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health) {
+    this.store = store;
+    this.durability = durability;
+    this.maxBatch = maxBatch;
+    this.health = health;
+    this.writer = new Thread(this::run, "twopc-log-writer");
+    this.writer.setDaemon(true);
+    this.writer.start();
+  }
+
+  /**
+   * Queues a record. The future completes when the batch holding it is durable, or
+   * exceptionally if the batch could not be written (then nothing of the batch is in the log
+   * unless the commit reached the store before the error: a failed append is "maybe written").
+   * For a {@link Decided} record it completes with a {@link DecisionResult}.
+   */
+  public CompletableFuture<Object> append(LogRecord record) {
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    if (closed) {
+      done.completeExceptionally(new SQLException("the decision log is closed"));
+      return done;
+    }
+    queue.add(new Pending(record, done));
+    return done;
+  }
+
+  /** False after a failed batch, until a batch succeeds again. */
+  public boolean healthy() {
+    return healthy;
+  }
+
+  private void run() {
+    List<Pending> batch = new ArrayList<>(maxBatch);
+    boolean stopping = false;
+    while (!stopping) {
+      try {
+        Pending first = queue.poll(1, TimeUnit.SECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, maxBatch - 1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (batch.remove(STOP)) {
+        stopping = true;
+      }
+      if (!batch.isEmpty()) {
+        writeBatch(batch);
+      }
+      batch.clear();
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) {
+    Object[] results = new Object[batch.size()];
+    try (Connection c = store.dataSource().getConnection()) {
+      try {
+        for (int i = 0; i < batch.size(); i++) {
+          results[i] = apply(c, batch.get(i).record());
+        }
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+      // Durability, FSYNC mode: the batch reaches the disk before anyone hears of it.
+      if (durability == Durability.FSYNC && store.isH2()) {
+        try (Statement s = c.createStatement()) {
+          s.execute("CHECKPOINT SYNC");
+        }
+        c.commit();
+      }
+    } catch (SQLException | RuntimeException e) {
+      if (healthy) {
+        log.error("event=log_write_failed records={} store={}", batch.size(),
+            store.description(), e);
+      }
+      setHealthy(false);
+      for (Pending p : batch) {
+        p.done().completeExceptionally(e);
+      }
+      return;
+    }
+    setHealthy(true);
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).done().complete(results[i]);
+    }
+  }
+
+  private void setHealthy(boolean now) {
+    if (healthy != now) {
+      healthy = now;
+      if (now) {
+        log.info("event=log_write_recovered store={}", store.description());
+      }
+      health.accept(now);
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the pool discards it
+    }
+  }
+
+  private Object apply(Connection c, LogRecord record) throws SQLException {
+    if (record instanceof Begun b) {
+      insertBegun(c, b);
+    } else if (record instanceof Enlisted e) {
+      insertBranches(c, e.txId(), List.of(e.branch()));
+    } else if (record instanceof Decided d) {
+      return decide(c, d);
+    } else if (record instanceof BranchUpdated u) {
+      updateBranch(c, u);
+    } else if (record instanceof Finished f) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?")) {
+        ps.setString(1, f.state());
+        ps.setLong(2, f.finishedAt());
+        ps.setString(3, f.txId());
+        ps.executeUpdate();
+      }
+    } else if (record instanceof OperatorActed a) {
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_action"
+          + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)")) {
+        ps.setString(1, a.txId());
+        ps.setLong(2, a.at());
+        ps.setString(3, a.action());
+        ps.setString(4, a.operator());
+        ps.setString(5, a.reason());
+        ps.setBoolean(6, a.accepted());
+        ps.setString(7, a.refusal());
+        ps.executeUpdate();
+      }
+    } else if (record instanceof Registered r) {
+      return register(c, r);
+    } else if (record instanceof Prune p) {
+      return prune(c, p);
+    }
+    return null;
+  }
+
+  private static boolean txExists(Connection c, String txId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM twopc_tx WHERE tx_id = ?")) {
+      ps.setString(1, txId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  private static void insertBegun(Connection c, Begun b) throws SQLException {
+    if (txExists(c, b.txId())) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_tx"
+        + " (tx_id, state, created_at, deadline_at, idempotency_key, labels)"
+        + " VALUES (?, 'ACTIVE', ?, ?, ?, ?)")) {
+      ps.setString(1, b.txId());
+      ps.setLong(2, b.createdAt());
+      ps.setLong(3, b.deadlineAt());
+      ps.setString(4, b.idempotencyKey());
+      ps.setString(5, Labels.encode(b.labels()));
+      ps.executeUpdate();
+    }
+    insertBranches(c, b.txId(), b.branches());
+  }
+
+  private static void insertBranches(Connection c, String txId, List<BranchRow> rows)
+      throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    // Delete-then-insert rather than MERGE: portable to any JDBC store.
+    try (PreparedStatement del = c.prepareStatement(
+            "DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?");
+        PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_branch"
+            + " (tx_id, participant, idx, payload_digest, vote, vote_reason, state, attempts,"
+            + " last_error, last_attempt_at, acked_at, voted_at)"
+            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")) {
+      for (BranchRow r : rows) {
+        del.setString(1, txId);
+        del.setString(2, r.participant());
+        del.addBatch();
+        ps.setString(1, txId);
+        ps.setString(2, r.participant());
+        ps.setInt(3, r.index());
+        ps.setString(4, r.payloadDigest());
+        ps.setString(5, r.vote());
+        ps.setString(6, r.voteReason());
+        ps.setString(7, r.state());
+        ps.setInt(8, r.attempts());
+        ps.setString(9, r.lastError());
+        setLong(ps, 10, r.lastAttemptAt());
+        setLong(ps, 11, r.acknowledgedAt());
+        setLong(ps, 12, r.votedAt());
+        ps.addBatch();
+      }
+      del.executeBatch();
+      ps.executeBatch();
+    }
+  }
+
+  /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
+  private static DecisionResult decide(Connection c, Decided d) throws SQLException {
+    if (d.begun() != null) {
+      insertBegun(c, d.begun());
+    }
+    try (PreparedStatement ps = c.prepareStatement("UPDATE twopc_tx SET decision = ?, state = ?,"
+        + " decided_at = ?, decided_by = ?, abort_reason = ?,"
+        + " finished_at = CASE WHEN ? IN ('COMMITTED', 'ABORTED') THEN ? ELSE NULL END"
+        + " WHERE tx_id = ? AND decision IS NULL")) {
+      ps.setString(1, d.decision());
+      ps.setString(2, d.state());
+      ps.setLong(3, d.decidedAt());
+      ps.setString(4, d.decidedBy());
+      ps.setString(5, d.abortReason());
+      ps.setString(6, d.state());
+      ps.setLong(7, d.decidedAt());
+      ps.setString(8, d.txId());
+      if (ps.executeUpdate() == 1) {
+        insertBranches(c, d.txId(), d.branches());
+        return new DecisionResult(d.decision(), true);
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT decision FROM twopc_tx WHERE tx_id = ?")) {
+      ps.setString(1, d.txId());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          return new DecisionResult(rs.getString(1), false);
+        }
+      }
+    }
+    throw new SQLException("transaction " + d.txId() + " has no begin record to decide");
+  }
+
+  private static void updateBranch(Connection c, BranchUpdated u) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE twopc_branch SET state = ?,"
+        + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
+        + " WHERE tx_id = ? AND participant = ?")) {
+      ps.setString(1, u.state());
+      ps.setInt(2, u.attempts());
+      ps.setString(3, u.lastError());
+      setLong(ps, 4, u.lastAttemptAt());
+      setLong(ps, 5, u.acknowledgedAt());
+      ps.setString(6, u.txId());
+      ps.setString(7, u.participant());
+      ps.executeUpdate();
+    }
+  }
+
+  private static Boolean register(Connection c, Registered r) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?")) {
+      ps.setString(1, r.address());
+      ps.setLong(2, r.at());
+      ps.setString(3, r.name());
+      if (ps.executeUpdate() == 1) {
+        return Boolean.TRUE;
+      }
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_participant"
+        + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)")) {
+      ps.setString(1, r.name());
+      ps.setString(2, r.address());
+      ps.setLong(3, r.at());
+      ps.setLong(4, r.at());
+      ps.executeUpdate();
+    }
+    return Boolean.FALSE;
+  }
+
+  /** Deletes one batch of finished transactions; answers how many. */
+  private static Integer prune(Connection c, Prune p) throws SQLException {
+    List<String> ids = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement("SELECT tx_id FROM twopc_tx"
+        + " WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at"
+        + " FETCH FIRST ? ROWS ONLY")) {
+      ps.setLong(1, p.before());
+      ps.setInt(2, p.batchSize());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          ids.add(rs.getString(1));
+        }
+      }
+    }
+    for (String table : new String[] {"twopc_branch", "twopc_action", "twopc_tx"}) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "DELETE FROM " + table + " WHERE tx_id = ?")) {
+        for (String id : ids) {
+          ps.setString(1, id);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    return ids.size();
+  }
+
+  private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {
+    if (value == null) {
+      ps.setNull(index, Types.BIGINT);
+    } else {
+      ps.setLong(index, value);
+    }
+  }
+
+  /** Writes what is queued, then stops the writer. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    queue.add(STOP);
+    try {
+      writer.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

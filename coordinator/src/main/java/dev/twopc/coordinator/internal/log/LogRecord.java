@@ -1,0 +1,53 @@
+package dev.twopc.coordinator.internal.log;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One change to the decision log. Records are applied in the order they were appended, by one
+ * writer, so a transaction's begin is always written no later than its decision.
+ */
+public sealed interface LogRecord {
+
+  /** A branch as logged: who, the digest of its payload, its vote and phase-2 progress. */
+  record BranchRow(String participant, int index, String payloadDigest, String vote,
+      String voteReason, String state, int attempts, String lastError, Long lastAttemptAt,
+      Long acknowledgedAt, Long votedAt) {}
+
+  /** A transaction was begun (lazy). */
+  record Begun(String txId, long createdAt, long deadlineAt, String idempotencyKey,
+      Map<String, String> labels, List<BranchRow> branches) implements LogRecord {}
+
+  /** A branch joined an interactive transaction (lazy). */
+  record Enlisted(String txId, BranchRow branch) implements LogRecord {}
+
+  /**
+   * The decision, written insert-if-absent: if the transaction already has one, the record
+   * changes nothing and the append completes with the decision that was there (the first writer
+   * wins). A COMMIT decision is forced; an ABORT need not be (presumed abort).
+   *
+   * @param decision "COMMIT" or "ABORT"
+   * @param state the transaction state that goes with it (COMMITTING, ABORTING, or the final
+   *     state when no branch needs phase 2)
+   * @param begun the begin record to write first if the transaction is not in the log yet
+   */
+  record Decided(String txId, String decision, String state, long decidedAt, String decidedBy,
+      String abortReason, List<BranchRow> branches, Begun begun) implements LogRecord {}
+
+  /** A branch's phase-2 progress changed: an attempt failed, or it acknowledged (lazy). */
+  record BranchUpdated(String txId, String participant, String state, int attempts,
+      String lastError, Long lastAttemptAt, Long acknowledgedAt) implements LogRecord {}
+
+  /** Every branch acknowledged: the transaction is over (lazy). */
+  record Finished(String txId, String state, long finishedAt) implements LogRecord {}
+
+  /** An operator acted on a transaction (forced). */
+  record OperatorActed(String txId, long at, String action, String operator, String reason,
+      boolean accepted, String refusal) implements LogRecord {}
+
+  /** A participant registered its address (forced: the registry is durable). */
+  record Registered(String name, String address, long at) implements LogRecord {}
+
+  /** Delete up to {@code batchSize} transactions finished before {@code before}. */
+  record Prune(long before, int batchSize) implements LogRecord {}
+}

@@ -1,0 +1,55 @@
+package dev.twopc.coordinator.internal.protocol;
+
+import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import java.util.concurrent.ScheduledFuture;
+
+/** One branch's progress inside a live {@link Tx}. Guarded by the owning Tx's monitor. */
+final class Branch {
+  final String participant;
+  final int index;
+  final byte[] payload;
+  final String payloadDigest;
+  final boolean enlisted;
+  String vote;
+  String voteReason;
+  Long votedAt;
+  String state = "ENLISTED";
+  int attempts;
+  String lastError;
+  Long lastAttemptAt;
+  Long acknowledgedAt;
+  Long nextAttemptAt;
+  boolean inFlight;
+  ScheduledFuture<?> retry;
+
+  Branch(String participant, int index, byte[] payload, String payloadDigest, boolean enlisted) {
+    this.participant = participant;
+    this.index = index;
+    this.payload = payload;
+    this.payloadDigest = payloadDigest;
+    this.enlisted = enlisted;
+  }
+
+  static Branch restored(BranchRow row) {
+    Branch b = new Branch(row.participant(), row.index(), null, row.payloadDigest(), false);
+    b.vote = row.vote();
+    b.voteReason = row.voteReason();
+    b.votedAt = row.votedAt();
+    b.state = row.state();
+    b.attempts = row.attempts();
+    b.lastError = row.lastError();
+    b.lastAttemptAt = row.lastAttemptAt();
+    b.acknowledgedAt = row.acknowledgedAt();
+    return b;
+  }
+
+  /** True while phase 2 still has to reach this branch. */
+  boolean awaitingPhase2() {
+    return state.equals("COMMITTING") || state.equals("ROLLING_BACK");
+  }
+
+  BranchRow row() {
+    return new BranchRow(participant, index, payloadDigest, vote, voteReason, state, attempts,
+        lastError, lastAttemptAt, acknowledgedAt, votedAt);
+  }
+}

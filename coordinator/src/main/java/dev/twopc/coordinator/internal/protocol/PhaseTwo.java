@@ -1,0 +1,205 @@
+package dev.twopc.coordinator.internal.protocol;
+
+import dev.twopc.coordinator.CrashPoints;
+import dev.twopc.coordinator.internal.log.DecisionLog;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.proto.v1.CommitBranchRequest;
+import dev.twopc.proto.v1.CommitBranchResponse;
+import dev.twopc.proto.v1.ParticipantGrpc;
+import dev.twopc.proto.v1.RollbackBranchRequest;
+import dev.twopc.proto.v1.RollbackBranchResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives phase 2: tells every branch the decision and retries with capped exponential backoff
+ * until it acknowledges — forever, across restarts (recovery hands decided transactions back
+ * here). Every call is treated as possibly applied; participants apply commit and rollback
+ * idempotently per (txId, participant).
+ */
+final class PhaseTwo {
+  private static final Logger log = LoggerFactory.getLogger(PhaseTwo.class);
+
+  private final ParticipantDirectory directory;
+  private final DecisionLog decisionLog;
+  private final ScheduledExecutorService scheduler;
+  private final Clock clock;
+  private final Backoff backoff;
+  private final Duration callTimeout;
+  private final CrashPoints crashPoints;
+  private final Consumer<Tx> onFinished;
+
+  PhaseTwo(ParticipantDirectory directory, DecisionLog decisionLog,
+      ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration callTimeout,
+      CrashPoints crashPoints, Consumer<Tx> onFinished) {
+    this.directory = directory;
+    this.decisionLog = decisionLog;
+    this.scheduler = scheduler;
+    this.clock = clock;
+    this.backoff = backoff;
+    this.callTimeout = callTimeout;
+    this.crashPoints = crashPoints;
+    this.onFinished = onFinished;
+  }
+
+  /** Sends the decision to every branch still waiting for it; finishes the tx if none is. */
+  void start(Tx tx) {
+    List<Branch> pending = new ArrayList<>();
+    synchronized (tx) {
+      for (Branch b : tx.branches.values()) {
+        if (b.awaitingPhase2()) {
+          pending.add(b);
+        }
+      }
+    }
+    if (pending.isEmpty()) {
+      onFinished.accept(tx);
+      return;
+    }
+    for (Branch b : pending) {
+      send(tx, b);
+    }
+  }
+
+  /** Operator retry: every waiting branch is tried now, its backoff cancelled. */
+  void retryNow(Tx tx) {
+    List<Branch> pending = new ArrayList<>();
+    synchronized (tx) {
+      for (Branch b : tx.branches.values()) {
+        if (b.awaitingPhase2() && !b.inFlight) {
+          if (b.retry != null) {
+            b.retry.cancel(false);
+            b.retry = null;
+          }
+          pending.add(b);
+        }
+      }
+    }
+    pending.forEach(b -> send(tx, b));
+  }
+
+  private void send(Tx tx, Branch b) {
+    boolean commit;
+    synchronized (tx) {
+      if (b.inFlight || !b.awaitingPhase2()) {
+        return;
+      }
+      b.inFlight = true;
+      b.retry = null;
+      b.nextAttemptAt = null;
+      b.attempts++;
+      b.lastAttemptAt = clock.millis();
+      commit = b.state.equals("COMMITTING");
+    }
+    Optional<ManagedChannel> channel = directory.channel(b.participant);
+    if (channel.isEmpty()) {
+      failed(tx, b, "participant " + b.participant + " is not registered");
+      return;
+    }
+    ParticipantGrpc.ParticipantStub stub = ParticipantGrpc.newStub(channel.get())
+        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (commit) {
+      stub.commit(CommitBranchRequest.newBuilder().setTxId(tx.id)
+          .setParticipant(b.participant).build(), new Ack<>(tx, b));
+    } else {
+      stub.rollback(RollbackBranchRequest.newBuilder().setTxId(tx.id)
+          .setParticipant(b.participant).build(), new Ack<>(tx, b));
+    }
+  }
+
+  private final class Ack<T> implements StreamObserver<T> {
+    private final Tx tx;
+    private final Branch b;
+
+    Ack(Tx tx, Branch b) {
+      this.tx = tx;
+      this.b = b;
+    }
+
+    @Override
+    public void onNext(T value) {
+      if (value instanceof CommitBranchResponse || value instanceof RollbackBranchResponse) {
+        acknowledged(tx, b);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      Status s = Status.fromThrowable(t);
+      failed(tx, b, s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  private void acknowledged(Tx tx, Branch b) {
+    boolean commit;
+    boolean allDone = true;
+    BranchUpdated update;
+    synchronized (tx) {
+      b.inFlight = false;
+      if (!b.awaitingPhase2()) {
+        return;
+      }
+      commit = b.state.equals("COMMITTING");
+      b.state = commit ? "COMMITTED" : "ROLLED_BACK";
+      b.acknowledgedAt = clock.millis();
+      b.lastError = null;
+      update = new BranchUpdated(tx.id, b.participant, b.state, b.attempts, null,
+          b.lastAttemptAt, b.acknowledgedAt);
+      for (Branch other : tx.branches.values()) {
+        allDone &= !other.awaitingPhase2();
+      }
+    }
+    directory.seen(b.participant);
+    decisionLog.append(update);
+    if (commit) {
+      crashPoints.reached(CrashPoints.Point.AFTER_COMMIT_ACK);
+    }
+    if (allDone) {
+      onFinished.accept(tx);
+    }
+  }
+
+  private void failed(Tx tx, Branch b, String error) {
+    long delay;
+    BranchUpdated update;
+    synchronized (tx) {
+      b.inFlight = false;
+      if (!b.awaitingPhase2()) {
+        return;
+      }
+      b.lastError = error;
+      delay = backoff.delayMillis(b.attempts);
+      b.nextAttemptAt = clock.millis() + delay;
+      update = new BranchUpdated(tx.id, b.participant, b.state, b.attempts, error,
+          b.lastAttemptAt, null);
+      if (b.attempts == 1 || b.attempts % 10 == 0) {
+        log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error={}",
+            tx.id, b.participant, b.attempts, delay, error);
+      }
+    }
+    directory.failed(b.participant, error);
+    decisionLog.append(update);
+    try {
+      var f = scheduler.schedule(() -> send(tx, b), delay, TimeUnit.MILLISECONDS);
+      synchronized (tx) {
+        b.retry = f;
+      }
+    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+      // shutting down: recovery resumes this branch at the next start
+    }
+  }
+}

@@ -1,0 +1,858 @@
+package dev.twopc.coordinator.internal.protocol;
+
+import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
+import static dev.twopc.coordinator.internal.CoordinatorException.notFound;
+import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
+
+import dev.twopc.coordinator.CoordinatorConfig;
+import dev.twopc.coordinator.CrashPoints;
+import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.log.DecisionLog;
+import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
+import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.Decided;
+import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
+import dev.twopc.coordinator.internal.log.LogRecord.Finished;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.proto.v1.CommitBranchRequest;
+import dev.twopc.proto.v1.CommitBranchResponse;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.ParticipantGrpc;
+import dev.twopc.proto.v1.PrepareRequest;
+import dev.twopc.proto.v1.PrepareResponse;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs transactions: begin, enlist, parallel prepare, the decision, and hands phase 2 to
+ * {@link PhaseTwo}. Each transaction is its own {@link Tx}; the engine only indexes them.
+ */
+public final class TransactionEngine implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TransactionEngine.class);
+
+  /** What Begin answers. */
+  public record Begun(String txId, long deadlineAt) {}
+
+  /** A live transaction's snapshot plus when each waiting branch is retried next. */
+  public record LiveView(StoredTransaction tx, Map<String, Long> nextAttempts) {}
+
+  private final CoordinatorConfig config;
+  private final DecisionLog decisionLog;
+  private final LogReader reader;
+  private final ParticipantDirectory directory;
+  private final ScheduledExecutorService scheduler;
+  private final Executor callbacks;
+  private final Clock clock;
+  private final CrashPoints crashPoints;
+  private final PhaseTwo phaseTwo;
+  private final Backoff backoff;
+  private final java.util.function.Supplier<String> advertisedAddress;
+  private final Map<String, Tx> live = new ConcurrentHashMap<>();
+  private final Map<String, Tx> byKey = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+
+  public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
+      ParticipantDirectory directory, ScheduledExecutorService scheduler, Executor callbacks,
+      java.util.function.Supplier<String> advertisedAddress) {
+    this.config = config;
+    this.decisionLog = decisionLog;
+    this.reader = reader;
+    this.directory = directory;
+    this.scheduler = scheduler;
+    this.callbacks = callbacks;
+    this.clock = config.clock();
+    this.crashPoints = config.crashPoints();
+    this.advertisedAddress = advertisedAddress;
+    this.backoff = new Backoff(config.phase2BackoffBase(), config.phase2BackoffCap());
+    this.phaseTwo = new PhaseTwo(directory, decisionLog, scheduler, clock, backoff,
+        config.phase2CallTimeout(), crashPoints, this::finish);
+  }
+
+  // ---------------------------------------------------------------- begin, enlist, execute
+
+  public Begun begin(Duration timeout, String idempotencyKey, Map<String, String> labels) {
+    Tx tx = open(timeout, idempotencyKey, labels, true, List.of());
+    return new Begun(tx.id, tx.deadlineAt);
+  }
+
+  public long enlist(String txId, String participant, byte[] payload) {
+    requireRegistered(participant);
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      throw notLive(txId);
+    }
+    Branch added;
+    synchronized (tx) {
+      if (!tx.state.equals("ACTIVE")) {
+        throw precondition("transaction " + txId + " is " + tx.state
+            + "; enlisting is only possible while it is ACTIVE");
+      }
+      if (tx.branches.containsKey(participant)) {
+        return tx.deadlineAt;
+      }
+      if (tx.branches.size() >= config.maxBranches()) {
+        throw invalid("transaction " + txId + " already has the maximum of "
+            + config.maxBranches() + " branches");
+      }
+      added = new Branch(participant, tx.branches.size(), payload, digest(payload), true);
+      tx.branches.put(participant, added);
+    }
+    decisionLog.append(new Enlisted(txId, added.row()));
+    return tx.deadlineAt;
+  }
+
+  /** Begin + enlist + commit. A retry with the same idempotency key answers the same tx. */
+  public CompletableFuture<TxResult> execute(List<BranchSpec> branches, Duration timeout,
+      String idempotencyKey, Map<String, String> labels, boolean waitForCompletion) {
+    for (BranchSpec b : branches) {
+      requireRegistered(b.participant());
+    }
+    if (idempotencyKey != null) {
+      Optional<CompletableFuture<TxResult>> earlier = resultForKey(idempotencyKey,
+          waitForCompletion);
+      if (earlier.isPresent()) {
+        return earlier.get();
+      }
+    }
+    Tx tx = open(timeout, idempotencyKey, labels, false, branches);
+    return commit(tx, waitForCompletion); // an earlier tx with the key: its same answer
+  }
+
+  private Optional<CompletableFuture<TxResult>> resultForKey(String key, boolean wait) {
+    Tx tx = byKey.get(key);
+    if (tx != null) {
+      return Optional.of(wait ? tx.finished : tx.decided);
+    }
+    try {
+      Optional<String> id = reader.txIdForKey(key);
+      if (id.isEmpty()) {
+        return Optional.empty();
+      }
+      Tx again = live.get(id.get());
+      if (again != null) {
+        return Optional.of(wait ? again.finished : again.decided);
+      }
+      return Optional.of(CompletableFuture.completedFuture(loggedResult(id.get())));
+    } catch (SQLException e) {
+      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    }
+  }
+
+  private TxResult loggedResult(String txId) throws SQLException {
+    Optional<StoredTransaction> s = reader.find(txId);
+    if (s.isEmpty()) {
+      throw notFound("unknown transaction " + txId);
+    }
+    String d = s.get().decision();
+    if ("COMMIT".equals(d)) {
+      return new TxResult(txId, Outcome.OUTCOME_COMMITTED, "");
+    }
+    if ("ABORT".equals(d)) {
+      return new TxResult(txId, Outcome.OUTCOME_ABORTED, nullToEmpty(s.get().abortReason()));
+    }
+    return new TxResult(txId, Outcome.OUTCOME_UNKNOWN, "not decided yet");
+  }
+
+  private Tx open(Duration timeout, String key, Map<String, String> labels, boolean interactive,
+      List<BranchSpec> branches) {
+    if (closing) {
+      throw CoordinatorException.unavailable("the coordinator is shutting down", null);
+    }
+    if (!decisionLog.healthy()) {
+      throw CoordinatorException.unavailable("the decision log is unavailable", null);
+    }
+    Duration t = timeout == null ? config.defaultTransactionTimeout() : timeout;
+    long now = clock.millis();
+    Tx tx = new Tx(UUID.randomUUID().toString(), now, now + t.toMillis(), key,
+        labels == null ? Map.of() : Map.copyOf(labels), interactive);
+    for (BranchSpec b : branches) {
+      tx.branches.put(b.participant(), new Branch(b.participant(), tx.branches.size(),
+          b.payload(), digest(b.payload()), false));
+    }
+    if (key != null) {
+      Tx earlier = byKey.putIfAbsent(key, tx);
+      if (earlier != null) {
+        return earlier;
+      }
+      try {
+        Optional<String> logged = reader.txIdForKey(key);
+        if (logged.isPresent()) {
+          byKey.remove(key, tx);
+          Tx l = live.get(logged.get());
+          if (l != null) {
+            return l;
+          }
+          throw precondition("idempotency key " + key + " belongs to finished transaction "
+              + logged.get());
+        }
+      } catch (SQLException e) {
+        byKey.remove(key, tx);
+        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      }
+    }
+    live.put(tx.id, tx);
+    // Lazy: an undecided transaction that never reached the log is presumed aborted.
+    decisionLog.append(tx.begunRecord());
+    scheduleTimeout(tx);
+    return tx;
+  }
+
+  private void scheduleTimeout(Tx tx) {
+    long delay = Math.max(0, tx.deadlineAt - clock.millis());
+    try {
+      var f = scheduler.schedule(() -> abort(tx, "timed out: not decided within the"
+          + " transaction timeout", "timeout"), delay, TimeUnit.MILLISECONDS);
+      synchronized (tx) {
+        tx.timeout = f;
+      }
+    } catch (RejectedExecutionException stopping) {
+      // shutting down: recovery aborts it
+    }
+  }
+
+  // ---------------------------------------------------------------- commit and prepare
+
+  public CompletableFuture<TxResult> commit(String txId, boolean waitForCompletion) {
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      try {
+        TxResult r = loggedResult(txId);
+        if (r.outcome() == Outcome.OUTCOME_ABORTED) {
+          throw precondition("transaction " + txId + " is aborted: " + r.reason());
+        }
+        return CompletableFuture.completedFuture(r);
+      } catch (SQLException e) {
+        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      }
+    }
+    synchronized (tx) {
+      if ("ABORT".equals(tx.decision)) {
+        throw precondition("transaction " + txId + " is aborted: " + tx.abortReason);
+      }
+    }
+    return commit(tx, waitForCompletion);
+  }
+
+  private CompletableFuture<TxResult> commit(Tx tx, boolean wait) {
+    List<Branch> branches;
+    boolean keyed = tx.idempotencyKey != null;
+    synchronized (tx) {
+      if (!tx.state.equals("ACTIVE")) {
+        return wait ? tx.finished : tx.decided; // a duplicate Commit: the same answer
+      }
+      tx.state = "PREPARING";
+      branches = new ArrayList<>(tx.branches.values());
+    }
+    if (branches.isEmpty()) {
+      decideCommit(tx);
+    } else if (branches.size() == 1 && !keyed && !tx.interactive) {
+      onePhase(tx, branches.get(0));
+    } else {
+      long left = tx.deadlineAt - clock.millis();
+      long timeout = Math.min(config.prepareTimeout().toMillis(), left);
+      if (timeout <= 0) {
+        abort(tx, "timed out before prepare", "timeout");
+      } else {
+        for (Branch b : branches) {
+          prepare(tx, b, timeout);
+        }
+      }
+    }
+    return wait ? tx.finished : tx.decided;
+  }
+
+  private void prepare(Tx tx, Branch b, long timeoutMs) {
+    Optional<ManagedChannel> channel = directory.channel(b.participant);
+    if (channel.isEmpty()) {
+      abort(tx, "participant " + b.participant + " is not registered", "protocol");
+      return;
+    }
+    PrepareRequest req = PrepareRequest.newBuilder().setTxId(tx.id)
+        .setParticipant(b.participant)
+        .setPayload(b.payload == null ? ByteString.EMPTY
+            : ByteString.copyFrom(b.payload))
+        .setTimeout(com.google.protobuf.Duration.newBuilder()
+            .setSeconds(timeoutMs / 1000).setNanos((int) (timeoutMs % 1000) * 1_000_000))
+        .setCoordinator(advertisedAddress.get())
+        .setEnlisted(b.enlisted)
+        .build();
+    ParticipantGrpc.newStub(channel.get()).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+        .prepare(req, new StreamObserver<>() {
+          @Override
+          public void onNext(PrepareResponse r) {
+            directory.seen(b.participant);
+            voted(tx, b, r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            String why = "prepare failed at " + b.participant + ": " + s.getCode()
+                + (s.getDescription() == null ? "" : " " + s.getDescription());
+            directory.failed(b.participant, why);
+            abort(tx, why, "protocol");
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  private void voted(Tx tx, Branch b, PrepareResponse r) {
+    String abortWhy = null;
+    boolean allVoted = true;
+    synchronized (tx) {
+      b.votedAt = clock.millis();
+      switch (r.getVote()) {
+        case VOTE_YES -> {
+          b.vote = "YES";
+          if (b.state.equals("ENLISTED")) {
+            b.state = "PREPARED";
+          }
+        }
+        case VOTE_READ_ONLY -> {
+          b.vote = "READ_ONLY";
+          b.state = "READ_ONLY";
+        }
+        default -> {
+          b.vote = "NO";
+          b.voteReason = r.getReason();
+          if (!b.state.equals("ROLLING_BACK")) {
+            b.state = "REFUSED";
+          }
+          abortWhy = "participant " + b.participant + " voted NO"
+              + (r.getReason().isEmpty() ? "" : ": " + r.getReason());
+        }
+      }
+      if (abortWhy == null) {
+        if (!tx.state.equals("PREPARING")) {
+          return; // already aborted: this branch is among those being rolled back
+        }
+        for (Branch other : tx.branches.values()) {
+          allVoted &= other.vote != null;
+        }
+      }
+    }
+    if (abortWhy != null) {
+      abort(tx, abortWhy, "protocol");
+    } else if (allVoted) {
+      decideCommit(tx);
+    }
+  }
+
+  /** Every branch voted YES or READ_ONLY: make COMMIT durable, then tell everyone. */
+  private void decideCommit(Tx tx) {
+    boolean anyYes = false;
+    synchronized (tx) {
+      if (!tx.state.equals("PREPARING")) {
+        return;
+      }
+      tx.state = "DECIDING";
+      for (Branch b : tx.branches.values()) {
+        anyYes |= "YES".equals(b.vote);
+      }
+    }
+    if (!anyYes) {
+      // Nothing was prepared (no branch, or all READ_ONLY): nobody needs phase 2 or the log.
+      synchronized (tx) {
+        tx.decision = "COMMIT";
+        tx.decidedAt = clock.millis();
+        tx.decidedBy = "protocol";
+        tx.state = "COMMITTING";
+      }
+      tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, ""));
+      phaseTwo.start(tx);
+      return;
+    }
+    crashPoints.reached(CrashPoints.Point.BEFORE_DECISION_WRITE);
+    writeDecision(tx, "COMMIT", null, "protocol");
+  }
+
+  /**
+   * Invariant (safety rule 1): COMMIT is in the log, durably, before any participant is told
+   * to commit and before the client hears COMMITTED. Everything after the write happens in the
+   * completion of the append, which completes only once the batch is durable.
+   */
+  private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
+    Decided record;
+    long now = clock.millis();
+    synchronized (tx) {
+      List<BranchRow> rows = new ArrayList<>();
+      for (Branch b : tx.branches.values()) {
+        String state = b.state;
+        if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
+          state = "COMMITTING";
+        }
+        rows.add(new BranchRow(b.participant,
+            b.index, b.payloadDigest, b.vote, b.voteReason, state, b.attempts, b.lastError,
+            b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
+      }
+      record = new Decided(tx.id, decision, decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
+          now, decidedBy, abortReason, rows, tx.begunRecord());
+    }
+    decisionLog.append(record).whenCompleteAsync((result, error) -> {
+      if (error != null) {
+        decisionWriteFailed(tx, error);
+      } else {
+        crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
+        applyDecision(tx, ((DecisionResult) result).decision(), abortReason, decidedBy, now);
+      }
+    }, callbacks);
+  }
+
+  /**
+   * A failed write is "maybe written": the client hears UNKNOWN, and the coordinator keeps
+   * trying to log ABORT insert-if-absent. If the COMMIT did land, that write returns COMMIT and
+   * the transaction commits; it never becomes a COMMIT that is not in the log.
+   */
+  private void decisionWriteFailed(Tx tx, Throwable error) {
+    log.warn("event=decision_write_failed tx={} error={}", tx.id, error.toString());
+    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
+        "the decision log is unavailable; ask again later"));
+    try {
+      scheduler.schedule(() -> writeDecision(tx, "ABORT",
+          "the decision log was unavailable when COMMIT was being logged", "protocol"),
+          backoff.delayMillis(3), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopping) {
+      // recovery at the next start decides it
+    }
+  }
+
+  private void applyDecision(Tx tx, String decision, String abortReason, String decidedBy,
+      long at) {
+    synchronized (tx) {
+      markDecided(tx, decision, abortReason, decidedBy, at);
+    }
+    announce(tx);
+  }
+
+  /** The bookkeeping of a decision. Caller holds the tx monitor. */
+  private static void markDecided(Tx tx, String decision, String abortReason, String decidedBy,
+      long at) {
+    tx.decision = decision;
+    tx.decidedAt = at;
+    tx.decidedBy = decidedBy;
+    tx.abortReason = decision.equals("ABORT") ? abortReason : null;
+    tx.state = decision.equals("COMMIT") ? "COMMITTING" : "ABORTING";
+    for (Branch b : tx.branches.values()) {
+      if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
+        b.state = "COMMITTING";
+      } else if (decision.equals("ABORT") && !"NO".equals(b.vote)
+          && !"READ_ONLY".equals(b.vote)) {
+        b.state = "ROLLING_BACK";
+      }
+    }
+    if (tx.timeout != null) {
+      tx.timeout.cancel(false);
+    }
+  }
+
+  /** Tells the client and starts phase 2. */
+  private void announce(Tx tx) {
+    TxResult result;
+    synchronized (tx) {
+      result = "COMMIT".equals(tx.decision)
+          ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
+    }
+    tx.decided.complete(result);
+    phaseTwo.start(tx);
+  }
+
+  /**
+   * Decides ABORT if nothing is decided yet. Not forced (presumed abort): rollbacks go out at
+   * once, and a crash before the record is written still reads as ABORTED.
+   */
+  boolean abort(Tx tx, String reason, String decidedBy) {
+    Decided record;
+    long now = clock.millis();
+    synchronized (tx) {
+      if (tx.decision != null || tx.state.equals("DECIDING")
+          || (tx.onePhase && !tx.state.equals("ACTIVE"))) {
+        return false;
+      }
+      markDecided(tx, "ABORT", reason, decidedBy, now);
+      record = new Decided(tx.id, "ABORT", "ABORTING", now, decidedBy, reason, tx.branchRows(),
+          tx.begunRecord());
+    }
+    log.info("event=aborted tx={} by={} reason={}", tx.id, decidedBy, reason);
+    // Appended before phase 2 starts, so the log never sees the end before the decision.
+    decisionLog.append(record);
+    announce(tx);
+    return true;
+  }
+
+  /** Single branch, not keyed: one-phase commit, nothing forced to the log. */
+  private void onePhase(Tx tx, Branch b) {
+    synchronized (tx) {
+      tx.onePhase = true;
+    }
+    Optional<ManagedChannel> channel = directory.channel(b.participant);
+    if (channel.isEmpty()) {
+      synchronized (tx) {
+        tx.onePhase = false;
+      }
+      abort(tx, "participant " + b.participant + " is not registered", "protocol");
+      return;
+    }
+    long left = Math.max(1, tx.deadlineAt - clock.millis());
+    long timeout = Math.min(config.prepareTimeout().toMillis(), left);
+    CommitBranchRequest req = CommitBranchRequest.newBuilder().setTxId(tx.id)
+        .setParticipant(b.participant).setOnePhase(true)
+        .setPayload(ByteString.copyFrom(b.payload))
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(timeout / 1000)
+            .setNanos((int) (timeout % 1000) * 1_000_000))
+        .build();
+    synchronized (tx) {
+      b.attempts++;
+      b.lastAttemptAt = clock.millis();
+    }
+    ParticipantGrpc.newStub(channel.get()).withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
+        .commit(req, new StreamObserver<>() {
+          @Override
+          public void onNext(CommitBranchResponse r) {
+            directory.seen(b.participant);
+            onePhaseAnswered(tx, b, r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            String why = s.getCode() + (s.getDescription() == null ? "" : " "
+                + s.getDescription());
+            directory.failed(b.participant, why);
+            onePhaseFailed(tx, b, why);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+  }
+
+  private void onePhaseAnswered(Tx tx, Branch b, CommitBranchResponse r) {
+    boolean committed = r.getOutcome() == Outcome.OUTCOME_COMMITTED;
+    long now = clock.millis();
+    Decided record;
+    synchronized (tx) {
+      if (tx.decision != null) {
+        return;
+      }
+      tx.decision = committed ? "COMMIT" : "ABORT";
+      tx.decidedAt = now;
+      tx.decidedBy = "one-phase";
+      tx.abortReason = committed ? null : "participant " + b.participant + " refused: "
+          + r.getReason();
+      b.vote = committed ? "YES" : "NO";
+      b.voteReason = committed ? null : r.getReason();
+      b.votedAt = now;
+      b.state = committed ? "COMMITTED" : "REFUSED";
+      b.acknowledgedAt = now;
+      b.lastError = null;
+      tx.state = committed ? "COMMITTED" : "ABORTED";
+      if (tx.timeout != null) {
+        tx.timeout.cancel(false);
+      }
+      record = new Decided(tx.id, tx.decision, tx.state, now, "one-phase", tx.abortReason,
+          tx.branchRows(), tx.begunRecord());
+    }
+    decisionLog.append(record);
+    TxResult result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+        : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, tx.abortReason);
+    tx.decided.complete(result);
+    finish(tx);
+  }
+
+  /**
+   * The one-phase call may or may not have been applied. The client hears UNKNOWN; the call is
+   * repeated (participants answer a repeated one-phase commit with its first outcome) until the
+   * participant gives a definite answer, which the transaction then records.
+   */
+  private void onePhaseFailed(Tx tx, Branch b, String why) {
+    long delay;
+    synchronized (tx) {
+      b.lastError = why;
+      delay = backoff.delayMillis(b.attempts);
+      b.nextAttemptAt = clock.millis() + delay;
+    }
+    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
+        "one-phase commit at " + b.participant + " did not answer: " + why));
+    if (closing) {
+      return;
+    }
+    try {
+      scheduler.schedule(() -> onePhase(tx, b), delay, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopping) {
+      // the participant holds the outcome; nothing here to recover
+    }
+  }
+
+  /** Every branch acknowledged: record the end and forget the transaction. */
+  private void finish(Tx tx) {
+    TxResult result;
+    synchronized (tx) {
+      if (tx.finishedAt != null) {
+        return;
+      }
+      tx.finishedAt = clock.millis();
+      boolean committed = "COMMIT".equals(tx.decision);
+      tx.state = committed ? "COMMITTED" : "ABORTED";
+      result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
+    }
+    CompletableFuture<Object> written = tx.onePhase ? CompletableFuture.completedFuture(null)
+        : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt));
+    tx.decided.complete(result);
+    tx.finished.complete(result);
+    live.remove(tx.id, tx);
+    if (tx.idempotencyKey != null) {
+      // Once the end is written the key resolves through the log.
+      written.whenComplete((r, e) -> byKey.remove(tx.idempotencyKey, tx));
+    }
+  }
+
+  // ---------------------------------------------------------------- rollback and outcomes
+
+  public TxResult rollback(String txId, String reason) {
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      try {
+        TxResult r = loggedResult(txId);
+        if (r.outcome() == Outcome.OUTCOME_COMMITTED) {
+          throw precondition("transaction " + txId + " is committed");
+        }
+        return new TxResult(txId, Outcome.OUTCOME_ABORTED, r.reason());
+      } catch (SQLException e) {
+        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      }
+    }
+    String why = reason == null || reason.isEmpty() ? "rolled back by the client" : reason;
+    if (!abort(tx, why, "client")) {
+      synchronized (tx) {
+        if (!"ABORT".equals(tx.decision)) {
+          throw precondition("transaction " + txId + " is " + tx.state
+              + "; it can no longer be rolled back");
+        }
+      }
+    }
+    return new TxResult(txId, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
+  }
+
+  /**
+   * What a participant in doubt is told. Presumed abort: no record means ABORTED — but a
+   * transaction this process still runs is answered from memory, so a COMMIT being decided
+   * is never answered ABORTED.
+   */
+  public Outcome outcome(String txId, String participant) {
+    if (participant != null && !participant.isEmpty()) {
+      directory.seen(participant);
+    }
+    Tx tx = live.get(txId);
+    if (tx != null) {
+      synchronized (tx) {
+        if ("COMMIT".equals(tx.decision)) {
+          return Outcome.OUTCOME_COMMITTED;
+        }
+        if ("ABORT".equals(tx.decision)) {
+          return Outcome.OUTCOME_ABORTED;
+        }
+        return Outcome.OUTCOME_IN_PROGRESS;
+      }
+    }
+    try {
+      return "COMMIT".equals(reader.decisionOf(txId).orElse(null))
+          ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED;
+    } catch (SQLException e) {
+      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    }
+  }
+
+  /** The live transaction's state, if this process is running it. */
+  public Optional<LiveView> live(String txId) {
+    Tx tx = live.get(txId);
+    return tx == null ? Optional.empty() : Optional.of(new LiveView(tx.snapshot(),
+        tx.nextAttempts()));
+  }
+
+  public int liveCount() {
+    return live.size();
+  }
+
+  // ---------------------------------------------------------------- recovery and operators
+
+  /** Recovery: take over a decided, unfinished transaction and finish its phase 2. */
+  public void resume(StoredTransaction stored) {
+    Tx tx = Tx.restored(stored);
+    synchronized (tx) {
+      for (Branch b : tx.branches.values()) {
+        if ("COMMIT".equals(tx.decision) && "YES".equals(b.vote)
+            && !b.state.equals("COMMITTED")) {
+          b.state = "COMMITTING";
+        } else if ("ABORT".equals(tx.decision) && !"NO".equals(b.vote)
+            && !"READ_ONLY".equals(b.vote) && !b.state.equals("ROLLED_BACK")) {
+          b.state = "ROLLING_BACK";
+        }
+      }
+      tx.state = "COMMIT".equals(tx.decision) ? "COMMITTING" : "ABORTING";
+    }
+    live.put(tx.id, tx);
+    if (tx.idempotencyKey != null) {
+      byKey.put(tx.idempotencyKey, tx);
+    }
+    tx.decided.complete("COMMIT".equals(tx.decision)
+        ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+        : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason)));
+    phaseTwo.start(tx);
+  }
+
+  /** Operator: retry phase 2 now. */
+  public void retryNow(String txId) {
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      throw notLive(txId);
+    }
+    synchronized (tx) {
+      if (tx.decision == null) {
+        throw precondition("transaction " + txId + " is not decided yet; nothing to retry");
+      }
+    }
+    phaseTwo.retryNow(tx);
+  }
+
+  /** Operator: decide ABORT for a live undecided transaction. False if already decided. */
+  public boolean operatorAbort(String txId, String reason) {
+    Tx tx = live.get(txId);
+    return tx != null && abort(tx, reason, "operator");
+  }
+
+  /**
+   * Operator: decide COMMIT for a live transaction whose decision write failed; allowed only if
+   * every branch voted YES or READ_ONLY. Answers the decision now in the log.
+   */
+  public CompletableFuture<TxResult> operatorCommit(String txId) {
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      throw notLive(txId);
+    }
+    synchronized (tx) {
+      for (Branch b : tx.branches.values()) {
+        if (!"YES".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
+          throw precondition("branch " + b.participant + " has not voted YES"
+              + (b.vote == null ? " (no vote)" : " (voted " + b.vote + ")")
+              + "; committing would break atomicity");
+        }
+      }
+      if (tx.decision != null) {
+        return tx.decided;
+      }
+      tx.state = "DECIDING";
+    }
+    CompletableFuture<TxResult> result = new CompletableFuture<>();
+    Decided record;
+    long now = clock.millis();
+    synchronized (tx) {
+      List<BranchRow> rows = new ArrayList<>();
+      for (Branch b : tx.branches.values()) {
+        rows.add(new BranchRow(b.participant,
+            b.index, b.payloadDigest, b.vote, b.voteReason,
+            "YES".equals(b.vote) ? "COMMITTING" : b.state, b.attempts, b.lastError,
+            b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
+      }
+      record = new Decided(tx.id, "COMMIT", "COMMITTING", now, "operator", null, rows,
+          tx.begunRecord());
+    }
+    decisionLog.append(record).whenCompleteAsync((r, e) -> {
+      if (e != null) {
+        result.completeExceptionally(CoordinatorException.unavailable(
+            "decision log unavailable: " + e.getMessage(), e));
+        return;
+      }
+      String d = ((DecisionResult) r).decision();
+      applyDecision(tx, d, "ABORT".equals(d) ? "aborted before the operator's commit" : null,
+          "operator", now);
+      result.complete(tx.decided.join());
+    }, callbacks);
+    return result;
+  }
+
+  private void requireRegistered(String participant) {
+    if (!directory.isRegistered(participant)) {
+      throw notFound("unknown participant '" + participant + "': it has not registered");
+    }
+  }
+
+  private CoordinatorException notLive(String txId) {
+    try {
+      Optional<StoredTransaction> s = reader.find(txId);
+      if (s.isEmpty()) {
+        return notFound("unknown transaction " + txId);
+      }
+      return precondition("transaction " + txId + " is " + s.get().state());
+    } catch (SQLException e) {
+      return CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    }
+  }
+
+  static String digest(byte[] payload) {
+    if (payload == null) {
+      return null;
+    }
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  /**
+   * Graceful stop: refuse new transactions, then wait (up to the grace period) until every
+   * transaction being prepared or decided has its decision.
+   */
+  @Override
+  public void close() {
+    closing = true;
+    long until = System.nanoTime() + config.shutdownGrace().toNanos();
+    for (Tx tx : live.values()) {
+      boolean deciding;
+      synchronized (tx) {
+        deciding = tx.state.equals("PREPARING") || tx.state.equals("DECIDING");
+      }
+      if (deciding) {
+        long left = until - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        try {
+          tx.decided.get(left, TimeUnit.NANOSECONDS);
+        } catch (Exception timedOutOrFailed) {
+          // recovery finishes it at the next start
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.twopc.coordinator.internal.protocol;
+
+import dev.twopc.coordinator.internal.log.LogRecord.Begun;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * One live transaction. Nothing is shared between transactions: each has its own branches,
+ * votes and futures, guarded by its own monitor. Callbacks hold the monitor only to change
+ * fields; RPCs and log appends are issued outside it or are non-blocking.
+ */
+final class Tx {
+  final String id;
+  final long createdAt;
+  final long deadlineAt;
+  final String idempotencyKey;
+  final Map<String, String> labels;
+  /** Begun through Begin (branches enlist) rather than Execute. */
+  final boolean interactive;
+  final Map<String, Branch> branches = new LinkedHashMap<>();
+
+  /**
+   * ACTIVE, PREPARING, DECIDING (COMMIT write in flight or failed), COMMITTING, ABORTING,
+   * COMMITTED, ABORTED.
+   */
+  String state = "ACTIVE";
+  /** "COMMIT" only once durable; "ABORT" as soon as decided (presumed abort). */
+  String decision;
+  Long decidedAt;
+  String decidedBy;
+  String abortReason;
+  Long finishedAt;
+  boolean onePhase;
+  ScheduledFuture<?> timeout;
+
+  /** Completes when the outcome is known (or UNKNOWN to the client). */
+  final CompletableFuture<TxResult> decided = new CompletableFuture<>();
+  /** Completes when every branch acknowledged phase 2. */
+  final CompletableFuture<TxResult> finished = new CompletableFuture<>();
+
+  Tx(String id, long createdAt, long deadlineAt, String idempotencyKey,
+      Map<String, String> labels, boolean interactive) {
+    this.id = id;
+    this.createdAt = createdAt;
+    this.deadlineAt = deadlineAt;
+    this.idempotencyKey = idempotencyKey;
+    this.labels = labels;
+    this.interactive = interactive;
+  }
+
+  static Tx restored(StoredTransaction s) {
+    Tx tx = new Tx(s.txId(), s.createdAt(), s.deadlineAt(), s.idempotencyKey(), s.labels(),
+        false);
+    tx.state = s.state();
+    tx.decision = s.decision();
+    tx.decidedAt = s.decidedAt();
+    tx.decidedBy = s.decidedBy();
+    tx.abortReason = s.abortReason();
+    for (BranchRow row : s.branches()) {
+      tx.branches.put(row.participant(), Branch.restored(row));
+    }
+    return tx;
+  }
+
+  synchronized boolean undecided() {
+    return decision == null && !state.equals("DECIDING");
+  }
+
+  synchronized List<BranchRow> branchRows() {
+    List<BranchRow> rows = new ArrayList<>(branches.size());
+    for (Branch b : branches.values()) {
+      rows.add(b.row());
+    }
+    return rows;
+  }
+
+  synchronized Begun begunRecord() {
+    return new Begun(id, createdAt, deadlineAt, idempotencyKey, labels, branchRows());
+  }
+
+  /** The transaction as the log would hold it, with in-memory progress. */
+  synchronized StoredTransaction snapshot() {
+    return new StoredTransaction(id, state.equals("DECIDING") ? "PREPARING" : state, createdAt,
+        deadlineAt, decision, decidedAt, decidedBy, abortReason, finishedAt, idempotencyKey,
+        labels, branchRows(), List.of());
+  }
+
+  synchronized Map<String, Long> nextAttempts() {
+    Map<String, Long> next = new LinkedHashMap<>();
+    for (Branch b : branches.values()) {
+      if (b.nextAttemptAt != null && b.awaitingPhase2()) {
+        next.put(b.participant, b.nextAttemptAt);
+      }
+    }
+    return next;
+  }
+}

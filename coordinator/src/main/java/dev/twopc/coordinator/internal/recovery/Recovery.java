@@ -1,0 +1,73 @@
+package dev.twopc.coordinator.internal.recovery;
+
+import dev.twopc.coordinator.RecoverySummary;
+import dev.twopc.coordinator.internal.log.DecisionLog;
+import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
+import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogRecord.Decided;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.protocol.TransactionEngine;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up recovery, run before the server accepts calls. A transaction decided COMMIT resumes
+ * its commits; one decided ABORT resumes its rollbacks; one with no decision (ACTIVE or
+ * PREPARING when the coordinator stopped) can no longer be committed by anyone, so ABORT is
+ * logged (insert-if-absent) and its known branches are rolled back.
+ */
+public final class Recovery {
+  private static final Logger log = LoggerFactory.getLogger(Recovery.class);
+
+  private Recovery() {}
+
+  public static RecoverySummary run(LogReader reader, DecisionLog decisionLog,
+      TransactionEngine engine, Clock clock) throws IOException {
+    int commits = 0;
+    int aborts = 0;
+    int undecided = 0;
+    long finished;
+    try {
+      List<StoredTransaction> work = reader.unfinished();
+      for (StoredTransaction tx : work) {
+        if (tx.decision() == null) {
+          String decision = abortUndecided(tx, decisionLog, clock);
+          undecided++;
+          tx = reader.find(tx.txId()).orElseThrow();
+          log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
+        } else if (tx.decision().equals("COMMIT")) {
+          commits++;
+        } else {
+          aborts++;
+        }
+        engine.resume(tx);
+      }
+      finished = reader.countFinished();
+    } catch (SQLException e) {
+      throw new IOException("recovery could not read the decision log: " + e.getMessage(), e);
+    }
+    RecoverySummary summary = new RecoverySummary(commits, aborts, undecided, finished);
+    log.info("event=recovery_done {}", summary.describe());
+    return summary;
+  }
+
+  private static String abortUndecided(StoredTransaction tx, DecisionLog decisionLog,
+      Clock clock) throws IOException {
+    Decided abort = new Decided(tx.txId(), "ABORT", "ABORTING", clock.millis(), "recovery",
+        "the coordinator restarted before a decision", tx.branches(), null);
+    try {
+      return ((DecisionResult) decisionLog.append(abort).get()).decision();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted during recovery", e);
+    } catch (ExecutionException e) {
+      throw new IOException("recovery could not write to the decision log: "
+          + e.getCause().getMessage(), e.getCause());
+    }
+  }
+}
