@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BranchRequest;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -41,26 +42,42 @@ final class TestCoordinator implements AutoCloseable {
     return server.target();
   }
 
+  /** Starts a scripted participant and registers it here. */
+  FakeParticipant participant(String name) throws IOException {
+    FakeParticipant p = FakeParticipant.start(name);
+    p.register(target());
+    return p;
+  }
+
   CoordinatorGrpc.CoordinatorBlockingStub stub() {
     return CoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
-  /** Execute with one branch per participant; answers as soon as the decision is durable. */
-  ExecuteResponse execute(String... participants) {
-    ExecuteRequest.Builder req = ExecuteRequest.newBuilder();
-    for (String p : participants) {
-      req.addBranches(BranchRequest.newBuilder().setParticipant(p)
-          .setPayload(ByteString.copyFromUtf8("work for " + p)));
+  static ExecuteRequest executeRequest(boolean waitForCompletion, FakeParticipant... branches) {
+    ExecuteRequest.Builder req = ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
+    for (FakeParticipant p : branches) {
+      req.addBranches(BranchRequest.newBuilder().setParticipant(p.name())
+          .setPayload(ByteString.copyFromUtf8("work for " + p.name())));
     }
-    return stub().execute(req.build());
+    return req.build();
   }
 
-  /** Begin, then enlist each participant: an ACTIVE transaction nobody has voted in. */
-  String begin(String... participants) {
+  /** Execute; answers as soon as the decision is durable (phase 2 may still be running). */
+  ExecuteResponse execute(FakeParticipant... branches) {
+    return stub().execute(executeRequest(false, branches));
+  }
+
+  /** Execute and wait until every branch acknowledged phase 2. */
+  ExecuteResponse executeAndWait(FakeParticipant... branches) {
+    return stub().execute(executeRequest(true, branches));
+  }
+
+  /** Begin, then enlist each participant: an ACTIVE transaction nobody has voted in yet. */
+  String begin(FakeParticipant... branches) {
     String tx = stub().begin(BeginRequest.newBuilder()
         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build()).getTxId();
-    for (String p : participants) {
-      stub().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant(p).build());
+    for (FakeParticipant p : branches) {
+      stub().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant(p.name()).build());
     }
     return tx;
   }
