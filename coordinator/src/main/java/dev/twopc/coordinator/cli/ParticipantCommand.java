@@ -61,11 +61,11 @@ final class ParticipantCommand {
               "LAST ERROR"},
           new int[] {40, 20, 0, 0, 22, 24, 0});
       for (PreparedBranch b : response.getBranchesList()) {
-        Duration age = b.hasAge()
-            ? Duration.ofSeconds(b.getAge().getSeconds(), b.getAge().getNanos())
+        String age = b.hasAge()
+            ? Durations.age(Duration.ofSeconds(b.getAge().getSeconds(), b.getAge().getNanos()))
             : Views.isSet(b.getPreparedAt())
-                ? Duration.between(Views.instant(b.getPreparedAt()), now) : Duration.ZERO;
-        table.row(b.getTxId(), b.getParticipant(), Durations.age(age),
+                ? Durations.age(Duration.between(Views.instant(b.getPreparedAt()), now)) : "-";
+        table.row(b.getTxId(), b.getParticipant(), age,
             Integer.toString(b.getOutcomeQueries()), b.getCoordinator(),
             String.join(",", b.getLockKeysList()), b.getLastError());
       }

@@ -74,7 +74,9 @@ final class RpcErrors {
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
-    String m = t == e ? null : oneLine(t.getMessage());
+    // Netty says "finishConnect(..) failed with error(-111): Connection refused"; keep the end
+    String m = t == e ? null
+        : oneLine(t.getMessage()).replaceFirst("^.*failed with error\\(-?\\d+\\): ", "");
     if (m == null || m.isEmpty()) {
       return fallback.isEmpty() ? "UNAVAILABLE" : fallback;
     }

@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code tx list} pages through a real coordinator's log: 2,500 transactions, 1,000 a page. */
+/** {@code tx list} pages through a real coordinator's log: 2,200 transactions, 1,000 a page. */
 class TxListPagingTest {
-  private static final int COUNT = 2500;
+  private static final int COUNT = 2200;
 
   @TempDir
   Path data;
@@ -69,15 +69,15 @@ class TxListPagingTest {
     return tx.getCreatedAt().getSeconds() + tx.getCreatedAt().getNanos() / 1e9;
   }
 
-  /** Single-branch Executes, 100 in flight at a time. */
+  /** Single-branch Executes, 200 in flight at a time. */
   private static Set<String> createTransactions(TestCoordinator coordinator, FakeParticipant p)
       throws Exception {
     CoordinatorGrpc.CoordinatorFutureStub stub = CoordinatorGrpc.newFutureStub(coordinator.channel);
     ExecuteRequest request = TestCoordinator.executeRequest(false, p);
     Set<String> ids = new HashSet<>();
-    for (int done = 0; done < COUNT; done += 100) {
+    for (int done = 0; done < COUNT; done += 200) {
       List<ListenableFuture<ExecuteResponse>> window = new ArrayList<>();
-      for (int i = 0; i < 100; i++) {
+      for (int i = 0; i < 200; i++) {
         window.add(stub.withDeadlineAfter(30, TimeUnit.SECONDS).execute(request));
       }
       for (ListenableFuture<ExecuteResponse> f : window) {
