@@ -121,6 +121,7 @@ public final class DecisionLog implements AutoCloseable {
         c.commit();
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c);
+        store.evict(c);
         throw e;
       }
       // Durability, FSYNC mode: the batch reaches the disk before anyone hears of it.
