@@ -1,0 +1,261 @@
+package dev.twopc.coordinator.cli;
+
+import dev.twopc.coordinator.CoordinatorConfig;
+import dev.twopc.coordinator.CoordinatorServer;
+import dev.twopc.coordinator.CrashPoints;
+import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.RecoverySummary;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code twopc coordinator}: builds a {@link CoordinatorConfig} from flags (each with an
+ * environment twin), starts the server, and serves until SIGTERM, which stops it gracefully.
+ */
+@Command(name = "coordinator", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run the coordinator service.",
+        "Every flag has an environment twin (shown in brackets); a flag wins over its twin."})
+final class CoordinatorCommand implements Callable<Integer> {
+  /** The hidden system property naming a crash point, e.g. {@code after_decision_write:1}. */
+  static final String CRASH_AT_PROPERTY = "twopc.crashAt";
+
+  @Spec
+  CommandSpec spec;
+
+  @ParentCommand
+  TwopcCommand parent;
+
+  @Option(names = "--port", defaultValue = "${TWOPC_PORT:-7000}",
+      description = "TCP port; 0 picks a free one [TWOPC_PORT] (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--host", defaultValue = "${TWOPC_HOST:-0.0.0.0}",
+      description = "Interface to bind [TWOPC_HOST] (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-data}",
+      description = "Directory of the embedded H2 decision log [TWOPC_DATA] (default"
+          + " ${DEFAULT-VALUE}). Not used with --jdbc-url.")
+  Path data;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${TWOPC_JDBC_URL}",
+      description = "Decision log in any JDBC database instead of --data [TWOPC_JDBC_URL].")
+  String jdbcUrl;
+
+  @Option(names = "--jdbc-user", paramLabel = "U", defaultValue = "${TWOPC_JDBC_USER:-sa}",
+      description = "[TWOPC_JDBC_USER] (default ${DEFAULT-VALUE}).")
+  String jdbcUser;
+
+  @Option(names = "--jdbc-password", paramLabel = "P", defaultValue = "${TWOPC_JDBC_PASSWORD:-}",
+      description = "[TWOPC_JDBC_PASSWORD] (prefer the variable: flags show in ps).")
+  String jdbcPassword;
+
+  @Option(names = "--durability", paramLabel = "fsync|process",
+      defaultValue = "${TWOPC_DURABILITY:-fsync}", converter = DurabilityConverter.class,
+      description = "fsync: decisions survive power loss; process: they survive kill -9 only,"
+          + " faster [TWOPC_DURABILITY] (default ${DEFAULT-VALUE}).")
+  Durability durability;
+
+  @Option(names = "--prepare-timeout", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_PREPARE_TIMEOUT:-5s}", converter = Durations.Converter.class,
+      description = "Deadline of each Prepare call [TWOPC_PREPARE_TIMEOUT] (default"
+          + " ${DEFAULT-VALUE}).")
+  Duration prepareTimeout;
+
+  @Option(names = "--default-timeout", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_DEFAULT_TIMEOUT:-30s}", converter = Durations.Converter.class,
+      description = "Transaction timeout when the client gives none [TWOPC_DEFAULT_TIMEOUT]"
+          + " (default ${DEFAULT-VALUE}).")
+  Duration defaultTimeout;
+
+  @Option(names = "--max-timeout", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_MAX_TIMEOUT:-10m}", converter = Durations.Converter.class,
+      description = "Longest transaction timeout a client may ask for [TWOPC_MAX_TIMEOUT]"
+          + " (default ${DEFAULT-VALUE}).")
+  Duration maxTimeout;
+
+  @Option(names = "--backoff-base", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_BACKOFF_BASE:-100ms}", converter = Durations.Converter.class,
+      description = "First delay between phase-2 retries, doubling each time"
+          + " [TWOPC_BACKOFF_BASE] (default ${DEFAULT-VALUE}).")
+  Duration backoffBase;
+
+  @Option(names = "--backoff-cap", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_BACKOFF_CAP:-30s}", converter = Durations.Converter.class,
+      description = "Longest delay between phase-2 retries [TWOPC_BACKOFF_CAP] (default"
+          + " ${DEFAULT-VALUE}).")
+  Duration backoffCap;
+
+  @Option(names = "--park-after", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_PARK_AFTER:-5m}", converter = Durations.Converter.class,
+      description = "Show a branch as parked after retrying this long; it is still retried"
+          + " [TWOPC_PARK_AFTER] (default ${DEFAULT-VALUE}).")
+  Duration parkAfter;
+
+  @Option(names = "--retention", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_RETENTION:-7d}", converter = Durations.Converter.class,
+      description = "Keep finished transactions this long for audit [TWOPC_RETENTION] (default"
+          + " ${DEFAULT-VALUE}).")
+  Duration retention;
+
+  @Option(names = "--max-branches", paramLabel = "N", defaultValue = "${TWOPC_MAX_BRANCHES:-64}",
+      description = "Most branches per transaction [TWOPC_MAX_BRANCHES] (default"
+          + " ${DEFAULT-VALUE}).")
+  int maxBranches;
+
+  @Option(names = "--max-payload-bytes", paramLabel = "N",
+      defaultValue = "${TWOPC_MAX_PAYLOAD_BYTES:-1048576}",
+      description = "Largest branch payload [TWOPC_MAX_PAYLOAD_BYTES] (default ${DEFAULT-VALUE}).")
+  int maxPayloadBytes;
+
+  @Option(names = "--max-id-length", paramLabel = "N",
+      defaultValue = "${TWOPC_MAX_ID_LENGTH:-128}",
+      description = "Longest transaction id or idempotency key [TWOPC_MAX_ID_LENGTH] (default"
+          + " ${DEFAULT-VALUE}).")
+  int maxIdLength;
+
+  @Option(names = "--advertised-address", paramLabel = "HOST:PORT",
+      defaultValue = "${TWOPC_ADVERTISED_ADDRESS}", converter = HostPort.class,
+      description = "Address participants are told to call back on [TWOPC_ADVERTISED_ADDRESS]"
+          + " (default localhost and the bound port).")
+  String advertisedAddress;
+
+  @Override
+  public Integer call() {
+    CoordinatorConfig config = buildConfig();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    out.println("twopc coordinator starting: " + describe());
+    out.flush();
+
+    CoordinatorServer server;
+    try {
+      server = CoordinatorServer.start(config);
+    } catch (Exception e) {
+      err.println("twopc: cannot start coordinator: " + RpcErrors.oneLine(String.valueOf(
+          e.getMessage() == null ? e : e.getMessage())));
+      err.flush();
+      return ExitCodes.FAILURE;
+    }
+    ShutdownHooks hooks = parent == null ? ShutdownHooks.jvm() : parent.shutdownHooks();
+    Thread hook = new Thread(() -> {
+      server.close();
+      out.println("twopc coordinator stopped");
+      out.flush();
+    }, "twopc-shutdown");
+    hooks.add(hook);
+
+    out.println("twopc coordinator listening on " + host + ":" + server.port() + " ("
+        + (usesJdbc() ? "jdbc " + maskPassword(jdbcUrl) : "data " + data.toAbsolutePath())
+        + ", durability " + durability.name().toLowerCase(Locale.ROOT) + ")");
+    RecoverySummary summary = server.recoverySummary();
+    if (summary != null) {
+      out.println(summary.describe());
+    }
+    out.flush();
+    try {
+      server.awaitTermination();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      hooks.remove(hook);
+      server.close();
+      return ExitCodes.FAILURE;
+    }
+    hooks.remove(hook);
+    return ExitCodes.OK;
+  }
+
+  /** The configuration the flags describe; a bad combination is a usage error naming it. */
+  CoordinatorConfig buildConfig() {
+    if (usesJdbc() && spec.commandLine().getParseResult() != null
+        && spec.commandLine().getParseResult().hasMatchedOption("--data")
+        && spec.commandLine().getParseResult().hasMatchedOption("--jdbc-url")) {
+      throw new ParameterException(spec.commandLine(), "give --data or --jdbc-url, not both");
+    }
+    CrashPoints crashPoints;
+    try {
+      crashPoints = CrashPoints.parse(System.getProperty(CRASH_AT_PROPERTY));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(),
+          "bad -D" + CRASH_AT_PROPERTY + ": " + e.getMessage());
+    }
+    CoordinatorConfig.Builder b = CoordinatorConfig.builder()
+        .host(host)
+        .port(port)
+        .advertisedAddress(advertisedAddress)
+        .durability(durability)
+        .prepareTimeout(prepareTimeout)
+        .defaultTransactionTimeout(defaultTimeout)
+        .maxTransactionTimeout(maxTimeout)
+        .phase2BackoffBase(backoffBase)
+        .phase2BackoffCap(backoffCap)
+        .parkAfter(parkAfter)
+        .retention(retention)
+        .maxBranches(maxBranches)
+        .maxPayloadBytes(maxPayloadBytes)
+        .maxIdLength(maxIdLength)
+        .crashPoints(crashPoints);
+    if (usesJdbc()) {
+      b.jdbcUrl(jdbcUrl).jdbcUser(jdbcUser).jdbcPassword(jdbcPassword);
+    } else {
+      b.dataDir(data);
+    }
+    try {
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "invalid configuration: " + e.getMessage());
+    }
+  }
+
+  private boolean usesJdbc() {
+    return jdbcUrl != null && !jdbcUrl.isBlank();
+  }
+
+  /** Every effective setting in one line (never the password). */
+  String describe() {
+    return "host=" + host + " port=" + port
+        + (usesJdbc() ? " jdbc-url=" + maskPassword(jdbcUrl) + " jdbc-user=" + jdbcUser
+            : " data=" + data.toAbsolutePath())
+        + " durability=" + durability.name().toLowerCase(Locale.ROOT)
+        + " prepare-timeout=" + Durations.format(prepareTimeout)
+        + " default-timeout=" + Durations.format(defaultTimeout)
+        + " max-timeout=" + Durations.format(maxTimeout)
+        + " backoff-base=" + Durations.format(backoffBase)
+        + " backoff-cap=" + Durations.format(backoffCap)
+        + " park-after=" + Durations.format(parkAfter)
+        + " retention=" + Durations.format(retention)
+        + " max-branches=" + maxBranches
+        + " max-payload-bytes=" + maxPayloadBytes
+        + " max-id-length=" + maxIdLength
+        + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress);
+  }
+
+  /** JDBC URLs may carry a password ({@code password=...}); keep it off the console. */
+  static String maskPassword(String url) {
+    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  /** {@code fsync} or {@code process}, any case. */
+  static final class DurabilityConverter implements ITypeConverter<Durability> {
+    @Override
+    public Durability convert(String value) {
+      for (Durability d : Durability.values()) {
+        if (d.name().equalsIgnoreCase(value.trim())) {
+          return d;
+        }
+      }
+      throw new TypeConversionException("expected fsync or process, was '" + value + "'");
+    }
+  }
+}
