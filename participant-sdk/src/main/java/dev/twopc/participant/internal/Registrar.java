@@ -74,8 +74,12 @@ public final class Registrar {
   }
 
   private void attempt() {
-    if (closed) {
-      return;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      // This run is the scheduled one; forget it so that rescheduling below is not skipped.
+      next = null;
     }
     try {
       boolean updated = link.register(name, address);
