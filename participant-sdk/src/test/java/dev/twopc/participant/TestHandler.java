@@ -13,7 +13,8 @@ import javax.sql.DataSource;
 
 /**
  * A handler over two business tables: prepare locks the keys named in the payload ("k1,k2", or
- * "!no", "!fail", "!readonly" to refuse, throw or read only) and writes them to STAGED; commit
+ * "!no", "!fail", "!readonly",
+ * "!gate" to refuse, throw, read only or wait for {@link #gate}) and writes them to STAGED; commit
  * moves them to APPLIED (whose primary key catches a double apply); rollback deletes them.
  * Interactive work arrives as staged items, one key each.
  */
@@ -21,6 +22,8 @@ final class TestHandler implements ParticipantHandler {
   final AtomicInteger commitFailuresLeft = new AtomicInteger();
   final AtomicInteger commitCalls = new AtomicInteger();
   final AtomicInteger rollbackCalls = new AtomicInteger();
+  /** "!gate" in a payload makes prepare wait for this latch. */
+  final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
 
   static void createTables(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
@@ -66,6 +69,11 @@ final class TestHandler implements ParticipantHandler {
         case "!fail" -> throw new IllegalStateException("scripted prepare failure");
         case "!readonly" -> {
           return Vote.readOnly();
+        }
+        case "!gate" -> {
+          if (!gate.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new IllegalStateException("gate never opened");
+          }
         }
         default -> {
           ctx.lock(k);
