@@ -211,8 +211,6 @@ class ParticipantProtocolTest {
       StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
           () -> other.prepare("tx-x", "a"));
       assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
-    } catch (InterruptedException e) {
-      throw new AssertionError(e);
     }
   }
 
