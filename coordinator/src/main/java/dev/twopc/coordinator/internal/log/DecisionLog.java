@@ -40,6 +40,36 @@ public final class DecisionLog implements AutoCloseable {
 
   private record Pending(LogRecord record, CompletableFuture<Object> done) {}
 
+  /** The batch's prepared statements, each parsed once per batch rather than per record. */
+  private static final class Statements implements AutoCloseable {
+    private final Connection c;
+    private final java.util.Map<String, PreparedStatement> cache = new java.util.HashMap<>();
+
+    Statements(Connection c) {
+      this.c = c;
+    }
+
+    PreparedStatement get(String sql) throws SQLException {
+      PreparedStatement ps = cache.get(sql);
+      if (ps == null) {
+        ps = c.prepareStatement(sql);
+        cache.put(sql, ps);
+      }
+      return ps;
+    }
+
+    @Override
+    public void close() {
+      for (PreparedStatement ps : cache.values()) {
+        try {
+          ps.close();
+        } catch (SQLException ignored) {
+          // closing with the connection anyway
+        }
+      }
+    }
+  }
+
   private static final Pending STOP = new Pending(null, null);
 
   private final LogStore store;
@@ -114,13 +144,14 @@ public final class DecisionLog implements AutoCloseable {
   private void writeBatch(List<Pending> batch) {
     Object[] results = new Object[batch.size()];
     try (Connection c = store.dataSource().getConnection()) {
-      try {
+      try (Statements st = new Statements(c)) {
         for (int i = 0; i < batch.size(); i++) {
-          results[i] = apply(c, batch.get(i).record());
+          results[i] = apply(st, batch.get(i).record());
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c);
+        store.evict(c);
         throw e;
       }
       // Durability, FSYNC mode: the batch reaches the disk before anyone hears of it.
@@ -165,26 +196,28 @@ public final class DecisionLog implements AutoCloseable {
     }
   }
 
-  private Object apply(Connection c, LogRecord record) throws SQLException {
+  private Object apply(Statements c, LogRecord record) throws SQLException {
     if (record instanceof Begun b) {
-      insertBegun(c, b);
+      insertBegun(c, b, false); // appended once per transaction, always first
     } else if (record instanceof Enlisted e) {
-      insertBranches(c, e.txId(), List.of(e.branch()));
+      insertBranches(c, e.txId(), List.of(e.branch()), true);
     } else if (record instanceof Decided d) {
       return decide(c, d);
     } else if (record instanceof BranchUpdated u) {
       updateBranch(c, u);
     } else if (record instanceof Finished f) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?")) {
+      {
+      PreparedStatement ps = c.get(
+          "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
         ps.setString(1, f.state());
         ps.setLong(2, f.finishedAt());
         ps.setString(3, f.txId());
         ps.executeUpdate();
       }
     } else if (record instanceof OperatorActed a) {
-      try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_action"
-          + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)")) {
+      {
+      PreparedStatement ps = c.get("INSERT INTO twopc_action"
+          + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)");
         ps.setString(1, a.txId());
         ps.setLong(2, a.at());
         ps.setString(3, a.action());
@@ -202,8 +235,9 @@ public final class DecisionLog implements AutoCloseable {
     return null;
   }
 
-  private static boolean txExists(Connection c, String txId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM twopc_tx WHERE tx_id = ?")) {
+  private static boolean txExists(Statements c, String txId) throws SQLException {
+    {
+      PreparedStatement ps = c.get("SELECT 1 FROM twopc_tx WHERE tx_id = ?");
       ps.setString(1, txId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next();
@@ -211,13 +245,15 @@ public final class DecisionLog implements AutoCloseable {
     }
   }
 
-  private static void insertBegun(Connection c, Begun b) throws SQLException {
-    if (txExists(c, b.txId())) {
+  private static void insertBegun(Statements c, Begun b, boolean ifAbsent)
+      throws SQLException {
+    if (ifAbsent && txExists(c, b.txId())) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_tx"
+    {
+      PreparedStatement ps = c.get("INSERT INTO twopc_tx"
         + " (tx_id, state, created_at, deadline_at, idempotency_key, labels)"
-        + " VALUES (?, 'ACTIVE', ?, ?, ?, ?)")) {
+        + " VALUES (?, 'ACTIVE', ?, ?, ?, ?)");
       ps.setString(1, b.txId());
       ps.setLong(2, b.createdAt());
       ps.setLong(3, b.deadlineAt());
@@ -225,25 +261,29 @@ public final class DecisionLog implements AutoCloseable {
       ps.setString(5, Labels.encode(b.labels()));
       ps.executeUpdate();
     }
-    insertBranches(c, b.txId(), b.branches());
+    insertBranches(c, b.txId(), b.branches(), false);
   }
 
-  private static void insertBranches(Connection c, String txId, List<BranchRow> rows)
+  private static void insertBranches(Statements c, String txId, List<BranchRow> rows,
+      boolean replace)
       throws SQLException {
     if (rows.isEmpty()) {
       return;
     }
     // Delete-then-insert rather than MERGE: portable to any JDBC store.
-    try (PreparedStatement del = c.prepareStatement(
-            "DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?");
-        PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_branch"
+    {
+      PreparedStatement del = replace ? c.get(
+          "DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?") : null;
+      PreparedStatement ps = c.get("INSERT INTO twopc_branch"
             + " (tx_id, participant, idx, payload_digest, vote, vote_reason, state, attempts,"
             + " last_error, last_attempt_at, acked_at, voted_at)"
-            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
       for (BranchRow r : rows) {
-        del.setString(1, txId);
-        del.setString(2, r.participant());
-        del.addBatch();
+        if (del != null) {
+          del.setString(1, txId);
+          del.setString(2, r.participant());
+          del.addBatch();
+        }
         ps.setString(1, txId);
         ps.setString(2, r.participant());
         ps.setInt(3, r.index());
@@ -258,20 +298,23 @@ public final class DecisionLog implements AutoCloseable {
         setLong(ps, 12, r.votedAt());
         ps.addBatch();
       }
-      del.executeBatch();
+      if (del != null) {
+        del.executeBatch();
+      }
       ps.executeBatch();
     }
   }
 
   /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
-  private static DecisionResult decide(Connection c, Decided d) throws SQLException {
+  private static DecisionResult decide(Statements c, Decided d) throws SQLException {
     if (d.begun() != null) {
-      insertBegun(c, d.begun());
+      insertBegun(c, d.begun(), true);
     }
-    try (PreparedStatement ps = c.prepareStatement("UPDATE twopc_tx SET decision = ?, state = ?,"
+    {
+      PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"
         + " decided_at = ?, decided_by = ?, abort_reason = ?,"
         + " finished_at = CASE WHEN ? IN ('COMMITTED', 'ABORTED') THEN ? ELSE NULL END"
-        + " WHERE tx_id = ? AND decision IS NULL")) {
+        + " WHERE tx_id = ? AND decision IS NULL");
       ps.setString(1, d.decision());
       ps.setString(2, d.state());
       ps.setLong(3, d.decidedAt());
@@ -281,12 +324,13 @@ public final class DecisionLog implements AutoCloseable {
       ps.setLong(7, d.decidedAt());
       ps.setString(8, d.txId());
       if (ps.executeUpdate() == 1) {
-        insertBranches(c, d.txId(), d.branches());
+        insertBranches(c, d.txId(), d.branches(), true);
         return new DecisionResult(d.decision(), true);
       }
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT decision FROM twopc_tx WHERE tx_id = ?")) {
+    {
+      PreparedStatement ps = c.get(
+        "SELECT decision FROM twopc_tx WHERE tx_id = ?");
       ps.setString(1, d.txId());
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -297,10 +341,11 @@ public final class DecisionLog implements AutoCloseable {
     throw new SQLException("transaction " + d.txId() + " has no begin record to decide");
   }
 
-  private static void updateBranch(Connection c, BranchUpdated u) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE twopc_branch SET state = ?,"
+  private static void updateBranch(Statements c, BranchUpdated u) throws SQLException {
+    {
+      PreparedStatement ps = c.get("UPDATE twopc_branch SET state = ?,"
         + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
-        + " WHERE tx_id = ? AND participant = ?")) {
+        + " WHERE tx_id = ? AND participant = ?");
       ps.setString(1, u.state());
       ps.setInt(2, u.attempts());
       ps.setString(3, u.lastError());
@@ -312,9 +357,10 @@ public final class DecisionLog implements AutoCloseable {
     }
   }
 
-  private static Boolean register(Connection c, Registered r) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?")) {
+  private static Boolean register(Statements c, Registered r) throws SQLException {
+    {
+      PreparedStatement ps = c.get(
+        "UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?");
       ps.setString(1, r.address());
       ps.setLong(2, r.at());
       ps.setString(3, r.name());
@@ -322,8 +368,9 @@ public final class DecisionLog implements AutoCloseable {
         return Boolean.TRUE;
       }
     }
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO twopc_participant"
-        + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)")) {
+    {
+      PreparedStatement ps = c.get("INSERT INTO twopc_participant"
+        + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)");
       ps.setString(1, r.name());
       ps.setString(2, r.address());
       ps.setLong(3, r.at());
@@ -334,11 +381,12 @@ public final class DecisionLog implements AutoCloseable {
   }
 
   /** Deletes one batch of finished transactions; answers how many. */
-  private static Integer prune(Connection c, Prune p) throws SQLException {
+  private static Integer prune(Statements c, Prune p) throws SQLException {
     List<String> ids = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT tx_id FROM twopc_tx"
+    {
+      PreparedStatement ps = c.get("SELECT tx_id FROM twopc_tx"
         + " WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at"
-        + " FETCH FIRST ? ROWS ONLY")) {
+        + " FETCH FIRST ? ROWS ONLY");
       ps.setLong(1, p.before());
       ps.setInt(2, p.batchSize());
       try (ResultSet rs = ps.executeQuery()) {
@@ -348,8 +396,9 @@ public final class DecisionLog implements AutoCloseable {
       }
     }
     for (String table : new String[] {"twopc_branch", "twopc_action", "twopc_tx"}) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "DELETE FROM " + table + " WHERE tx_id = ?")) {
+      {
+      PreparedStatement ps = c.get(
+          "DELETE FROM " + table + " WHERE tx_id = ?");
         for (String id : ids) {
           ps.setString(1, id);
           ps.addBatch();

@@ -147,6 +147,14 @@ public final class LogStore implements AutoCloseable {
     return dataSource;
   }
 
+  /**
+   * Drops a connection that failed, so the pool opens a fresh one next time. Needed because
+   * H2 reports a dead server with a vendor SQLState that the pool does not treat as fatal.
+   */
+  void evict(Connection c) {
+    dataSource.evictConnection(c);
+  }
+
   /** True for H2, where FSYNC durability needs an explicit {@code CHECKPOINT SYNC}. */
   boolean isH2() {
     return h2;

@@ -8,6 +8,7 @@ import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -109,13 +110,16 @@ final class PhaseTwo {
     }
     ParticipantGrpc.ParticipantStub stub = ParticipantGrpc.newStub(channel.get())
         .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    if (commit) {
-      stub.commit(CommitBranchRequest.newBuilder().setTxId(tx.id)
-          .setParticipant(b.participant).build(), new Ack<>(tx, b));
-    } else {
-      stub.rollback(RollbackBranchRequest.newBuilder().setTxId(tx.id)
-          .setParticipant(b.participant).build(), new Ack<>(tx, b));
-    }
+    // Phase 2 outlives the client call that triggered it: never inherit its cancellation.
+    Context.ROOT.run(() -> {
+      if (commit) {
+        stub.commit(CommitBranchRequest.newBuilder().setTxId(tx.id)
+            .setParticipant(b.participant).build(), new Ack<>(tx, b));
+      } else {
+        stub.rollback(RollbackBranchRequest.newBuilder().setTxId(tx.id)
+            .setParticipant(b.participant).build(), new Ack<>(tx, b));
+      }
+    });
   }
 
   private final class Ack<T> implements StreamObserver<T> {

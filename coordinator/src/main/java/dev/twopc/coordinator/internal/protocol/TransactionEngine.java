@@ -22,6 +22,7 @@ import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -298,7 +299,10 @@ public final class TransactionEngine implements AutoCloseable {
         .setCoordinator(advertisedAddress.get())
         .setEnlisted(b.enlisted)
         .build();
-    ParticipantGrpc.newStub(channel.get()).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+    // The transaction outlives the client's call: a client that goes away gets UNKNOWN, but
+    // prepares and the decision proceed, so they must not inherit the call's cancellation.
+    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
+        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
         .prepare(req, new StreamObserver<>() {
           @Override
           public void onNext(PrepareResponse r) {
@@ -317,7 +321,7 @@ public final class TransactionEngine implements AutoCloseable {
 
           @Override
           public void onCompleted() {}
-        });
+        }));
   }
 
   private void voted(Tx tx, Branch b, PrepareResponse r) {
@@ -529,7 +533,8 @@ public final class TransactionEngine implements AutoCloseable {
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }
-    ParticipantGrpc.newStub(channel.get()).withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
+    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
+        .withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
         .commit(req, new StreamObserver<>() {
           @Override
           public void onNext(CommitBranchResponse r) {
@@ -548,7 +553,7 @@ public final class TransactionEngine implements AutoCloseable {
 
           @Override
           public void onCompleted() {}
-        });
+        }));
   }
 
   private void onePhaseAnswered(Tx tx, Branch b, CommitBranchResponse r) {

@@ -1,0 +1,56 @@
+package dev.twopc.coordinator;
+
+import dev.twopc.coordinator.testing.Clients;
+import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.proto.v1.AdminGrpc;
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
+/** One coordinator on a loopback port with fake participants, cleaned up on close. */
+final class CoordinatorHarness implements AutoCloseable {
+  final CoordinatorServer server;
+  final ManagedChannel channel;
+  final List<FakeParticipant> participants = new ArrayList<>();
+
+  CoordinatorHarness(Path dir, UnaryOperator<CoordinatorConfig.Builder> tweak) throws IOException {
+    CoordinatorConfig.Builder b = CoordinatorConfig.builder().host("127.0.0.1").port(0)
+        .dataDir(dir).durability(Durability.PROCESS)
+        .phase2BackoffBase(Duration.ofMillis(10)).phase2BackoffCap(Duration.ofMillis(100))
+        .prepareTimeout(Duration.ofSeconds(2));
+    server = CoordinatorServer.start(tweak.apply(b).build());
+    channel = Clients.channel(server.target());
+  }
+
+  CoordinatorHarness(Path dir) throws IOException {
+    this(dir, b -> b);
+  }
+
+  FakeParticipant participant(String name) throws IOException {
+    FakeParticipant p = FakeParticipant.start(name);
+    participants.add(p);
+    p.register(server.target());
+    return p;
+  }
+
+  CoordinatorGrpc.CoordinatorBlockingStub coordinator() {
+    return CoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  AdminGrpc.AdminBlockingStub admin() {
+    return AdminGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    participants.forEach(FakeParticipant::close);
+    server.close();
+  }
+}

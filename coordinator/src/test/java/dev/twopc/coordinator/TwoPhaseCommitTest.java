@@ -1,0 +1,338 @@
+package dev.twopc.coordinator;
+
+import static dev.twopc.coordinator.testing.Clients.execute;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
+import dev.twopc.proto.v1.BeginRequest;
+import dev.twopc.proto.v1.BranchState;
+import dev.twopc.proto.v1.CommitRequest;
+import dev.twopc.proto.v1.EnlistRequest;
+import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.proto.v1.ExecuteResponse;
+import dev.twopc.proto.v1.GetOutcomeRequest;
+import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.RollbackRequest;
+import dev.twopc.proto.v1.TransactionState;
+import dev.twopc.proto.v1.TransactionView;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TwoPhaseCommitTest {
+  @TempDir Path dir;
+
+  @Test
+  void allYesCommitsEveryBranch() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      FakeParticipant c = h.participant("c");
+      ExecuteResponse r = h.coordinator().execute(execute(a, b, c));
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      await().until(() -> a.committed().contains(r.getTxId()) && b.committed().contains(r.getTxId())
+          && c.committed().contains(r.getTxId()));
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+      assertEquals(Outcome.OUTCOME_COMMITTED, outcome(h, r.getTxId()));
+    }
+  }
+
+  @Test
+  void oneNoAbortsAndRollsBackTheOthers() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      FakeParticipant c = h.participant("c");
+      b.behave(Behaviour.NO);
+      ExecuteResponse r = h.coordinator().execute(execute(a, b, c));
+      assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
+      assertTrue(r.getReason().contains("b voted NO"), r.getReason());
+      await().until(() -> a.rolledBack().contains(r.getTxId())
+          && c.rolledBack().contains(r.getTxId()));
+      assertTrue(a.committed().isEmpty() && b.committed().isEmpty() && c.committed().isEmpty());
+      assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, r.getTxId()));
+    }
+  }
+
+  @Test
+  void prepareTimeoutAbortsAndRollsBack() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir,
+        b -> b.prepareTimeout(Duration.ofMillis(300)))) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant slow = h.participant("slow");
+      slow.behave(Behaviour.HANG);
+      ExecuteResponse r = h.coordinator().execute(execute(a, slow));
+      assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
+      assertTrue(r.getReason().contains("DEADLINE_EXCEEDED"), r.getReason());
+      await().until(() -> a.rolledBack().contains(r.getTxId())
+          && slow.rolledBack().contains(r.getTxId()));
+    }
+  }
+
+  @Test
+  void prepareErrorAborts() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant bad = h.participant("bad");
+      bad.behave(Behaviour.ERROR);
+      ExecuteResponse r = h.coordinator().execute(execute(a, bad));
+      assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
+      await().until(() -> a.rolledBack().contains(r.getTxId()));
+    }
+  }
+
+  @Test
+  void readOnlyBranchesLeavePhaseTwo() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant ro = h.participant("ro");
+      ro.behave(Behaviour.READ_ONLY);
+      ExecuteResponse r = h.coordinator().execute(execute(a, ro));
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      await().until(() -> a.committed().contains(r.getTxId()));
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+      assertFalse(ro.messages().contains("commit " + r.getTxId()));
+      assertFalse(ro.messages().contains("rollback " + r.getTxId()));
+
+      FakeParticipant ro2 = h.participant("ro2");
+      ro2.behave(Behaviour.READ_ONLY);
+      ExecuteResponse all = h.coordinator().execute(execute(ro, ro2));
+      assertEquals(Outcome.OUTCOME_COMMITTED, all.getOutcome());
+    }
+  }
+
+  @Test
+  void singleBranchUsesOnePhaseCommit() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      ExecuteResponse r = h.coordinator().execute(execute(a));
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      assertEquals(List.of("commit1p " + r.getTxId()), a.messages());
+      a.behave(Behaviour.NO);
+      ExecuteResponse refused = h.coordinator().execute(execute(a));
+      assertEquals(Outcome.OUTCOME_ABORTED, refused.getOutcome());
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(refused.getTxId()).build()).getState()
+          == TransactionState.TRANSACTION_STATE_ABORTED);
+    }
+  }
+
+  @Test
+  void onePhaseFailureIsUnknownThenRetriedToAnAnswer() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      a.failCommits(2);
+      ExecuteResponse r = h.coordinator().execute(execute(a));
+      assertEquals(Outcome.OUTCOME_UNKNOWN, r.getOutcome());
+      await().until(() -> a.committed().contains(r.getTxId()));
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(r.getTxId()).build()).getOutcome() == Outcome.OUTCOME_COMMITTED);
+    }
+  }
+
+  @Test
+  void phaseTwoIsRetriedUntilAcknowledgedAndParked() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir,
+        b -> b.parkAfter(Duration.ofMillis(50)))) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      b.phase2Down(true);
+      ExecuteResponse r = h.coordinator().execute(execute(a, b));
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      await().until(() -> {
+        TransactionView v = h.admin().getTransaction(
+            dev.twopc.proto.v1.AdminGetTransactionRequest.newBuilder().setTxId(r.getTxId())
+                .build());
+        return v.getParked() && v.getInDoubt() && v.getBranches(1).getAttempts() >= 3
+            && v.getBranches(1).getLastError().contains("UNAVAILABLE");
+      });
+      b.phase2Down(false);
+      await().until(() -> b.committed().contains(r.getTxId()));
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+    }
+  }
+
+  @Test
+  void duplicateCommitAndLateMessagesAreHarmless() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b").build());
+      // enlisting twice is a no-op
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b").build());
+      CommitRequest commit = CommitRequest.newBuilder().setTxId(tx).build();
+      assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().commit(commit).getOutcome());
+      assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().commit(commit).getOutcome());
+      await().until(() -> a.committed().contains(tx) && b.committed().contains(tx));
+      assertEquals(1, a.messages().stream().filter(m -> m.equals("prepare " + tx)).count());
+      // enlist after the decision, rollback after commit: refused, nothing changes
+      StatusRuntimeException late = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> h.coordinator().enlist(EnlistRequest.newBuilder()
+              .setTxId(tx).setParticipant("a").build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, late.getStatus().getCode());
+      StatusRuntimeException rb = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class, () -> h.coordinator().rollback(
+              RollbackRequest.newBuilder().setTxId(tx).build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, rb.getStatus().getCode());
+      assertEquals(Outcome.OUTCOME_COMMITTED, outcome(h, tx));
+    }
+  }
+
+  @Test
+  void interactiveRollbackAndCommitOfAbortedTransaction() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
+      assertEquals(Outcome.OUTCOME_ABORTED, h.coordinator().rollback(
+          RollbackRequest.newBuilder().setTxId(tx).setReason("changed my mind").build())
+          .getOutcome());
+      await().until(() -> a.rolledBack().contains(tx));
+      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
+          StatusRuntimeException.class,
+          () -> h.coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+      // a late prepare (after the rollback) is refused by the participant
+      assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, tx));
+    }
+  }
+
+  @Test
+  void activeTransactionPastItsDeadlineIsAborted() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      String tx = h.coordinator().begin(BeginRequest.newBuilder()
+          .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)).build())
+          .getTxId();
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
+      await().until(() -> a.rolledBack().contains(tx));
+      TransactionView v = h.coordinator().getTransaction(
+          GetTransactionRequest.newBuilder().setTxId(tx).build());
+      assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
+      assertTrue(v.getAbortReason().contains("timed out"), v.getAbortReason());
+    }
+  }
+
+  @Test
+  void idempotencyKeyReturnsTheSameTransactionAndOutcome() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      ExecuteRequest req = execute(a, b).toBuilder().setIdempotencyKey("order-42").build();
+      ExecuteResponse first = h.coordinator().execute(req);
+      ExecuteResponse again = h.coordinator().execute(req);
+      assertEquals(first.getTxId(), again.getTxId());
+      assertEquals(Outcome.OUTCOME_COMMITTED, again.getOutcome());
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(first.getTxId()).build()).getState()
+          == TransactionState.TRANSACTION_STATE_COMMITTED);
+      ExecuteResponse later = h.coordinator().execute(req);
+      assertEquals(first.getTxId(), later.getTxId());
+      assertEquals(Outcome.OUTCOME_COMMITTED, later.getOutcome());
+      assertEquals(1, a.messages().stream().filter(m -> m.startsWith("prepare")).count());
+
+      // a keyed single branch still runs both phases, so a retry can never apply it twice
+      ExecuteRequest single = execute(a).toBuilder().setIdempotencyKey("single").build();
+      ExecuteResponse s1 = h.coordinator().execute(single);
+      assertEquals(s1.getTxId(), h.coordinator().execute(single).getTxId());
+      assertTrue(a.messages().contains("prepare " + s1.getTxId()));
+
+      String begun = h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("k")
+          .build()).getTxId();
+      assertEquals(begun, h.coordinator().begin(BeginRequest.newBuilder()
+          .setIdempotencyKey("k").build()).getTxId());
+    }
+  }
+
+  @Test
+  void manyConcurrentTransactionsAreIndependent() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      FakeParticipant no = h.participant("no");
+      no.behave(Behaviour.NO);
+      ExecutorService pool = Executors.newFixedThreadPool(16);
+      try {
+        List<CompletableFuture<ExecuteResponse>> futures = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+          ExecuteRequest req = i % 4 == 0 ? execute(a, b, no) : execute(a, b);
+          futures.add(CompletableFuture.supplyAsync(() -> h.coordinator().execute(req), pool));
+        }
+        for (int i = 0; i < futures.size(); i++) {
+          ExecuteResponse r = futures.get(i).get();
+          assertEquals(i % 4 == 0 ? Outcome.OUTCOME_ABORTED : Outcome.OUTCOME_COMMITTED,
+              r.getOutcome(), r.getReason());
+        }
+        await().until(() -> a.committed().size() == 300 && b.committed().size() == 300
+            && a.rolledBack().size() == 100 && b.rolledBack().size() == 100);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void waitForCompletionAnswersAfterEveryAcknowledgement() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      b.failCommits(3);
+      ExecuteResponse r = h.coordinator().execute(execute(a, b).toBuilder()
+          .setWaitForCompletion(true).build());
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      assertTrue(b.committed().contains(r.getTxId()));
+      TransactionView v = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(r.getTxId()).build());
+      assertEquals(BranchState.BRANCH_STATE_COMMITTED, v.getBranches(1).getState());
+      assertEquals(4, v.getBranches(1).getAttempts());
+    }
+  }
+
+  @Test
+  void unknownTransactionIsPresumedAborted() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, "never-heard-of-it"));
+    }
+  }
+
+  @Test
+  void payloadReachesTheParticipant() throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      b.phase2Down(true);
+      ExecuteRequest req = ExecuteRequest.newBuilder()
+          .addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder().setParticipant("a")
+              .setPayload(ByteString.copyFromUtf8("sku=1")))
+          .addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder().setParticipant("b"))
+          .build();
+      ExecuteResponse r = h.coordinator().execute(req);
+      assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
+      assertTrue(b.prepared().contains(r.getTxId()));
+    }
+  }
+
+  private static Outcome outcome(CoordinatorHarness h, String tx) {
+    return h.coordinator().getOutcome(GetOutcomeRequest.newBuilder().setTxId(tx)
+        .setParticipant("a").build()).getOutcome();
+  }
+}

@@ -1,0 +1,16 @@
+package dev.twopc.participant;
+
+/** What a client learns about a transaction. */
+public enum Outcome {
+  /** The COMMIT decision is durable; every branch commits (now or after retries). */
+  COMMITTED,
+  /** The transaction aborted. */
+  ABORTED,
+  /**
+   * No definite answer (deadline exceeded, coordinator unreachable): it may have committed or
+   * not. Ask again with {@link TransactionClient#status(String)}; never guess.
+   */
+  UNKNOWN,
+  /** Not decided yet. */
+  IN_PROGRESS
+}

@@ -1,0 +1,591 @@
+package dev.twopc.participant;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.twopc.participant.internal.Backoff;
+import dev.twopc.participant.internal.BranchEngine;
+import dev.twopc.participant.internal.BranchStore;
+import dev.twopc.participant.internal.CoordinatorLink;
+import dev.twopc.participant.internal.Ids;
+import dev.twopc.participant.internal.InDoubtResolver;
+import dev.twopc.participant.internal.LockManager;
+import dev.twopc.participant.internal.ParticipantService;
+import dev.twopc.participant.internal.Registrar;
+import dev.twopc.participant.internal.Staging;
+import dev.twopc.participant.internal.TxServerInterceptor;
+import io.grpc.BindableService;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A twopc participant: serves the Participant gRPC service for one named resource, keeps its
+ * prepared branches in a durable pending map next to the business data, locks keys for the
+ * branches that hold them, recovers after a crash, and registers with the coordinator.
+ *
+ * <pre>{@code
+ * Participant inventory = Participant.builder("inventory")
+ *     .coordinator("localhost:7000")
+ *     .listenPort(7101)
+ *     .dataSource(dataSource)            // prepared state lives next to the business data
+ *     .handler(new InventoryHandler())   // prepare(ctx) -> Vote, commit(ctx), rollback(ctx)
+ *     .addService(new InventoryApi())    // business calls; the tx id is read and enlisted
+ *     .build();
+ * inventory.start();                     // recovery, then serving, then registration
+ * ...
+ * inventory.close();
+ * }</pre>
+ *
+ * <p>Interactive flow: business calls carrying the transaction id (see {@link TxPropagation})
+ * enlist this participant automatically; the business code stages its work with
+ * {@link #stage(byte[])} and the handler finds it in {@link BranchContext#staged()} at prepare.
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe.
+ */
+public final class Participant implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Participant.class);
+
+  private final Builder config;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private final Staging staging = new Staging();
+  private final Object lifecycle = new Object();
+  private boolean started;
+  private boolean closed;
+  private Server server;
+  private BranchEngine engine;
+  private BranchStore store;
+  private CoordinatorLink link;
+  private Registrar registrar;
+  private InDoubtResolver resolver;
+  private TxServerInterceptor interceptor;
+  private ScheduledExecutorService scheduler;
+  private ScheduledFuture<?> pruner;
+  private String advertised;
+
+  private Participant(Builder b) {
+    this.config = b;
+  }
+
+  /** Starts configuring the participant called {@code name} (1-64 of [A-Za-z0-9._-]). */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /**
+   * Opens the store, recovers prepared branches and re-takes their locks, and only then starts
+   * serving; then registers with the coordinator (retrying in the background until it answers)
+   * and asks it about recovered branches.
+   *
+   * @throws IOException if the port cannot be bound
+   */
+  public void start() throws IOException {
+    synchronized (lifecycle) {
+      if (started) {
+        throw new IllegalStateException("participant " + config.name + " already started");
+      }
+      started = true;
+      try {
+        doStart();
+      } catch (IOException | RuntimeException e) {
+        closeQuietly();
+        throw e;
+      }
+    }
+  }
+
+  private void doStart() throws IOException {
+    Builder c = config;
+    scheduler = c.scheduler;
+    if (scheduler == null) {
+      ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(
+          threads("twopc-" + c.name + "-timer"));
+      scheduler = s;
+      owned.add(s::shutdownNow);
+    }
+    Executor executor = c.executor;
+    if (executor == null) {
+      ExecutorService e = Executors.newFixedThreadPool(c.threads, threads("twopc-" + c.name));
+      executor = e;
+      owned.add(e::shutdownNow);
+    }
+    DataSource ds = c.dataSource;
+    if (ds == null) {
+      ds = embeddedStore(c);
+    }
+    store = new BranchStore(ds, c.name);
+    store.createSchema();
+    link = new CoordinatorLink(c.coordinator, c.rpcTimeout);
+    owned.add(link);
+    engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
+        c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
+
+    // Locks of recovered branches are held before the first call can be served.
+    engine.recover();
+
+    ServerBuilder<?> sb = Grpc.newServerBuilderForPort(c.listenPort,
+        InsecureServerCredentials.create()).executor(executor)
+        .addService(new ParticipantService(engine));
+    Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
+    registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
+    interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);
+    for (ServerServiceDefinition svc : c.services) {
+      sb.addService(ServerInterceptors.intercept(svc, interceptor));
+    }
+    server = sb.build().start();
+    advertised = c.advertisedAddress != null ? c.advertisedAddress : "localhost:" + server.getPort();
+    log.info("participant started participant={} port={} advertised={} coordinator={} "
+        + "store={} lockWait={} inDoubtAfter={}", c.name, server.getPort(), advertised,
+        c.coordinator, c.dataSource == null ? "embedded H2 " + c.dataDirectory : "given DataSource",
+        c.lockWait, c.inDoubtAfter);
+    registrar.start(advertised);
+    resolver = new InDoubtResolver(engine, link, registrar, scheduler, c.clock, backoff,
+        c.inDoubtAfter, c.inDoubtCheckInterval);
+    resolver.start();
+    pruner = scheduler.scheduleWithFixedDelay(this::prune, c.pruneInterval.toMillis(),
+        c.pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private DataSource embeddedStore(Builder c) {
+    try {
+      Files.createDirectories(c.dataDirectory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + c.dataDirectory, e);
+    }
+    HikariConfig hc = new HikariConfig();
+    // WRITE_DELAY=0: H2's default (500 ms) loses commits that already returned when the process
+    // is killed; a YES vote must never rest on such a commit.
+    hc.setJdbcUrl("jdbc:h2:file:" + c.dataDirectory.resolve(c.name).toAbsolutePath()
+        + ";WRITE_DELAY=0");
+    hc.setUsername("sa");
+    hc.setPassword("");
+    hc.setAutoCommit(false);
+    hc.setMaximumPoolSize(c.poolSize);
+    hc.setPoolName("twopc-" + c.name);
+    HikariDataSource ds = new HikariDataSource(hc);
+    owned.add(ds);
+    return ds;
+  }
+
+  private void prune() {
+    Instant now = config.clock.instant();
+    try {
+      int n = store.pruneFinished(now.minus(config.finishedRetention), 10_000);
+      int s = staging.pruneOlderThan(now.minus(config.stagedRetention));
+      if (n > 0 || s > 0) {
+        log.info("pruned participant={} finished={} staged={}", config.name, n, s);
+      }
+    } catch (RuntimeException e) {
+      log.warn("pruning failed participant={}", config.name, e);
+    }
+  }
+
+  /** The bound port (the configured one, or the ephemeral one picked for 0). */
+  public int port() {
+    requireStarted();
+    return server.getPort();
+  }
+
+  /** The address registered with the coordinator. */
+  public String advertisedAddress() {
+    requireStarted();
+    return advertised;
+  }
+
+  public String name() {
+    return config.name;
+  }
+
+  /** True once the coordinator accepted a registration from this process. */
+  public boolean isRegistered() {
+    return registrar != null && registrar.isRegistered();
+  }
+
+  /** The prepared branches waiting for an outcome (what ListPrepared answers), oldest first. */
+  public List<PreparedBranchInfo> listPrepared() {
+    requireStarted();
+    return engine.listPrepared();
+  }
+
+  /**
+   * The interceptor that enlists this participant in the transaction a business call carries, for
+   * business services served by your own gRPC server. Services given to
+   * {@link Builder#addService} already have it.
+   */
+  public ServerInterceptor serverInterceptor() {
+    requireStarted();
+    return interceptor;
+  }
+
+  /** Enlists this participant in {@code txId} (once), for business calls that are not gRPC. */
+  public void enlist(String txId) {
+    requireStarted();
+    if (!Ids.isTxId(txId)) {
+      throw new IllegalArgumentException("txId must be 1-128 characters of [A-Za-z0-9._:-]");
+    }
+    interceptor.enlist(txId);
+  }
+
+  /**
+   * Stages work for {@code txId}, handed to the handler at prepare in {@link
+   * BranchContext#staged()}. Kept in memory until prepare records it durably.
+   *
+   * @throws IllegalStateException if this participant is not enlisted in the transaction or the
+   *     transaction is already preparing
+   */
+  public void stage(String txId, byte[] work) {
+    Objects.requireNonNull(txId, "txId");
+    Objects.requireNonNull(work, "work");
+    staging.stage(txId, work);
+  }
+
+  /** Stages work for the transaction of the current business call (see {@link TxPropagation}). */
+  public void stage(byte[] work) {
+    String txId = TxPropagation.currentTxId().orElseThrow(() ->
+        new IllegalStateException("no transaction in the current call"));
+    stage(txId, work);
+  }
+
+  /** Stops serving and background work. Prepared branches stay in the store for the next start. */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      closeQuietly();
+    }
+  }
+
+  private void closeQuietly() {
+    if (registrar != null) {
+      registrar.close();
+    }
+    if (resolver != null) {
+      resolver.close();
+    }
+    if (pruner != null) {
+      pruner.cancel(false);
+    }
+    if (server != null) {
+      server.shutdown();
+      try {
+        if (!server.awaitTermination(config.shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+          server.shutdownNow();
+          server.awaitTermination(config.shutdownGrace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        server.shutdownNow();
+      }
+    }
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        log.warn("closing failed participant={}", config.name, e);
+      }
+    }
+    owned.clear();
+    log.info("participant stopped participant={}", config.name);
+  }
+
+  /** For tests in this package: the protocol engine. */
+  BranchEngine engine() {
+    return engine;
+  }
+
+  private void requireStarted() {
+    if (engine == null || server == null) {
+      throw new IllegalStateException("participant " + config.name + " is not started");
+    }
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /**
+   * Configures a {@link Participant}. {@link #build()} validates and names the bad field; the
+   * built participant takes a snapshot, so later builder changes do not affect it.
+   */
+  public static final class Builder implements Cloneable {
+    private final String name;
+    private String coordinator;
+    private int listenPort;
+    private String advertisedAddress;
+    private DataSource dataSource;
+    private Path dataDirectory = Path.of("twopc-data");
+    private ParticipantHandler handler;
+    private Executor executor;
+    private ScheduledExecutorService scheduler;
+    private int threads = 32;
+    private int poolSize = 16;
+    private Clock clock = Clock.systemUTC();
+    private Duration lockWait = Duration.ofSeconds(2);
+    private Duration prepareTimeout = Duration.ofSeconds(5);
+    private Duration rpcTimeout = Duration.ofSeconds(5);
+    private Duration inDoubtAfter = Duration.ofSeconds(10);
+    private Duration inDoubtCheckInterval = Duration.ofSeconds(1);
+    private Duration retryBackoffBase = Duration.ofMillis(100);
+    private Duration retryBackoffCap = Duration.ofSeconds(30);
+    private Duration reregisterInterval = Duration.ofSeconds(30);
+    private Duration finishedRetention = Duration.ofHours(24);
+    private Duration stagedRetention = Duration.ofMinutes(15);
+    private Duration pruneInterval = Duration.ofMinutes(1);
+    private Duration shutdownGrace = Duration.ofSeconds(5);
+    private ParticipantListener listener = new ParticipantListener() {};
+    private List<ServerServiceDefinition> services = new ArrayList<>();
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /** The coordinator's host:port (required). */
+    public Builder coordinator(String target) {
+      this.coordinator = target;
+      return this;
+    }
+
+    /** The port to serve on; 0 (the default) picks a free one. */
+    public Builder listenPort(int port) {
+      this.listenPort = port;
+      return this;
+    }
+
+    /** The host:port the coordinator calls back on; default localhost and the bound port. */
+    public Builder advertisedAddress(String address) {
+      this.advertisedAddress = address;
+      return this;
+    }
+
+    /**
+     * The database holding the business data and the SDK's tables (created if absent). Without
+     * one, an embedded H2 file database under {@link #dataDirectory(Path)} is used.
+     */
+    public Builder dataSource(DataSource dataSource) {
+      this.dataSource = dataSource;
+      return this;
+    }
+
+    /** Where the embedded H2 database lives when no DataSource is given; default ./twopc-data. */
+    public Builder dataDirectory(Path dir) {
+      this.dataDirectory = dir;
+      return this;
+    }
+
+    /** The resource-specific prepare, commit and rollback (required). */
+    public Builder handler(ParticipantHandler handler) {
+      this.handler = handler;
+      return this;
+    }
+
+    /**
+     * Runs the gRPC calls, and so the handler. Prepare blocks in lock waits and JDBC, so this
+     * should not be a direct executor. Default: an owned pool of {@link #threads(int)} threads.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** The size of the default executor; default 32. */
+    public Builder threads(int threads) {
+      this.threads = threads;
+      return this;
+    }
+
+    /** Runs registration, in-doubt resolution and pruning. Default: an owned single thread. */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = scheduler;
+      return this;
+    }
+
+    /** The embedded store's connection pool size; default 16. */
+    public Builder poolSize(int poolSize) {
+      this.poolSize = poolSize;
+      return this;
+    }
+
+    /** The clock of timestamps and ages (prepared-at, in-doubt bound, retention). */
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** The longest a prepare waits for one lock before voting NO; default 2 s. */
+    public Builder lockWait(Duration d) {
+      this.lockWait = d;
+      return this;
+    }
+
+    /** The prepare deadline when the coordinator sends none; default 5 s. */
+    public Builder prepareTimeout(Duration d) {
+      this.prepareTimeout = d;
+      return this;
+    }
+
+    /** The deadline of each call to the coordinator; default 5 s. */
+    public Builder rpcTimeout(Duration d) {
+      this.rpcTimeout = d;
+      return this;
+    }
+
+    /** A prepared branch older than this asks the coordinator for its outcome; default 10 s. */
+    public Builder inDoubtAfter(Duration d) {
+      this.inDoubtAfter = d;
+      return this;
+    }
+
+    /** How often in-doubt branches are looked at; default 1 s. */
+    public Builder inDoubtCheckInterval(Duration d) {
+      this.inDoubtCheckInterval = d;
+      return this;
+    }
+
+    /** Backoff of registration and outcome queries while the coordinator is unreachable. */
+    public Builder retryBackoff(Duration base, Duration cap) {
+      this.retryBackoffBase = base;
+      this.retryBackoffCap = cap;
+      return this;
+    }
+
+    /** How often to register again after success; default 30 s. */
+    public Builder reregisterInterval(Duration d) {
+      this.reregisterInterval = d;
+      return this;
+    }
+
+    /**
+     * How long finished transaction ids are remembered (so that a late Prepare after a Rollback
+     * votes NO and duplicates get the same answer); default 24 h. Keep it longer than the
+     * coordinator's longest transaction timeout plus its phase-2 retry horizon.
+     */
+    public Builder finishedRetention(Duration d) {
+      this.finishedRetention = d;
+      return this;
+    }
+
+    /** Staged work of transactions never prepared is dropped after this; default 15 min. */
+    public Builder stagedRetention(Duration d) {
+      this.stagedRetention = d;
+      return this;
+    }
+
+    /** How often old finished ids and staged work are pruned; default 1 min. */
+    public Builder pruneInterval(Duration d) {
+      this.pruneInterval = d;
+      return this;
+    }
+
+    /** How long {@link Participant#close()} waits for calls in flight; default 5 s. */
+    public Builder shutdownGrace(Duration d) {
+      this.shutdownGrace = d;
+      return this;
+    }
+
+    /** An observer of branches (metrics, tests). */
+    public Builder listener(ParticipantListener listener) {
+      this.listener = listener;
+      return this;
+    }
+
+    /** A business service served next to the Participant service, with transaction enlisting. */
+    public Builder addService(BindableService service) {
+      return addService(service.bindService());
+    }
+
+    /** A business service served next to the Participant service, with transaction enlisting. */
+    public Builder addService(ServerServiceDefinition service) {
+      services.add(Objects.requireNonNull(service, "service"));
+      return this;
+    }
+
+    public Participant build() {
+      if (!Ids.isParticipantName(name)) {
+        throw new IllegalArgumentException(
+            "name must be 1-64 characters of [A-Za-z0-9._-], was " + name);
+      }
+      if (coordinator == null || coordinator.isBlank()) {
+        throw new IllegalArgumentException("coordinator is required (host:port)");
+      }
+      if (listenPort < 0 || listenPort > 65535) {
+        throw new IllegalArgumentException("listenPort must be 0..65535, was " + listenPort);
+      }
+      Objects.requireNonNull(handler, "handler");
+      Objects.requireNonNull(clock, "clock");
+      Objects.requireNonNull(listener, "listener");
+      if (dataSource == null) {
+        Objects.requireNonNull(dataDirectory, "dataDirectory");
+      }
+      atLeast("threads", threads, 1);
+      atLeast("poolSize", poolSize, 1);
+      positive("lockWait", lockWait, true);
+      positive("prepareTimeout", prepareTimeout, false);
+      positive("rpcTimeout", rpcTimeout, false);
+      positive("inDoubtAfter", inDoubtAfter, true);
+      positive("inDoubtCheckInterval", inDoubtCheckInterval, false);
+      positive("retryBackoffBase", retryBackoffBase, false);
+      positive("retryBackoffCap", retryBackoffCap, false);
+      if (retryBackoffCap.compareTo(retryBackoffBase) < 0) {
+        throw new IllegalArgumentException("retryBackoffCap must be >= retryBackoffBase");
+      }
+      positive("reregisterInterval", reregisterInterval, false);
+      positive("finishedRetention", finishedRetention, false);
+      positive("stagedRetention", stagedRetention, false);
+      positive("pruneInterval", pruneInterval, false);
+      positive("shutdownGrace", shutdownGrace, true);
+      Builder snapshot;
+      try {
+        snapshot = (Builder) clone();
+      } catch (CloneNotSupportedException e) {
+        throw new AssertionError(e);
+      }
+      snapshot.services = List.copyOf(services);
+      return new Participant(snapshot);
+    }
+
+    private static void positive(String field, Duration d, boolean zeroOk) {
+      if (d == null || d.isNegative() || (!zeroOk && d.isZero())) {
+        throw new IllegalArgumentException(
+            field + " must be a " + (zeroOk ? "non-negative" : "positive") + " duration, was " + d);
+      }
+    }
+
+    private static void atLeast(String field, int value, int min) {
+      if (value < min) {
+        throw new IllegalArgumentException(field + " must be >= " + min + ", was " + value);
+      }
+    }
+  }
+}

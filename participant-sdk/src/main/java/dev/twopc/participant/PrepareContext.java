@@ -1,0 +1,26 @@
+package dev.twopc.participant;
+
+import java.time.Instant;
+
+/** The {@link BranchContext} of a prepare call, which may also take locks. */
+public interface PrepareContext extends BranchContext {
+  /**
+   * Takes the exclusive lock on {@code key} for this transaction, waiting at most the configured
+   * lock wait (and never past {@link #deadline()}). Re-entrant: a key this transaction already
+   * holds is granted at once, and a shared lock it holds alone is upgraded. The lock is released
+   * when the branch commits or rolls back, or when prepare does not vote YES.
+   *
+   * @throws LockUnavailableException if another transaction holds the key past the wait; let it
+   *     propagate and the SDK votes NO with its message as the reason
+   */
+  void lock(String key);
+
+  /** Takes a shared lock on {@code key}: compatible with other shared locks, not exclusive ones. */
+  void lockShared(String key);
+
+  /** When the coordinator stops waiting for this vote. */
+  Instant deadline();
+
+  /** True when the branch joined through Enlist (the interactive flow). */
+  boolean enlisted();
+}

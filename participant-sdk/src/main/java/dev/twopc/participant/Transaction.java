@@ -1,0 +1,12 @@
+package dev.twopc.participant;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/** An interactive transaction begun by {@link TransactionClient#begin()}. */
+public record Transaction(String txId, Instant deadline) {
+  public Transaction {
+    Objects.requireNonNull(txId, "txId");
+    Objects.requireNonNull(deadline, "deadline");
+  }
+}

@@ -1,0 +1,287 @@
+package dev.twopc.participant;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import dev.twopc.proto.v1.BeginRequest;
+import dev.twopc.proto.v1.BeginResponse;
+import dev.twopc.proto.v1.BranchRequest;
+import dev.twopc.proto.v1.CommitRequest;
+import dev.twopc.proto.v1.CommitResponse;
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.EnlistRequest;
+import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.proto.v1.ExecuteResponse;
+import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.RollbackRequest;
+import dev.twopc.proto.v1.RollbackResponse;
+import dev.twopc.proto.v1.TransactionView;
+import io.grpc.Channel;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What applications use to run distributed transactions: in one call ({@link #execute}) or
+ * interactively ({@link #begin}, business calls carrying the id, {@link #commit}).
+ *
+ * <pre>{@code
+ * try (TransactionClient client = TransactionClient.builder().target("localhost:7000").build()) {
+ *   TxResult r = client.execute(List.of(
+ *       new Branch("inventory", skuBytes),
+ *       new Branch("payments", amountBytes)));
+ *   switch (r.outcome()) {
+ *     case COMMITTED -> ...;
+ *     case ABORTED -> ...;               // r.reason() says why
+ *     case UNKNOWN, IN_PROGRESS -> ...;  // no answer: ask client.status(r.txId()) later
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Outcomes are honest: a Commit or Execute whose answer is lost (deadline exceeded,
+ * coordinator unavailable) is {@link Outcome#UNKNOWN}, never a guess. Calls the coordinator
+ * refused for good (bad input, unknown transaction, wrong state) throw {@link TwopcException}.
+ * Thread-safe.
+ */
+public final class TransactionClient implements AutoCloseable {
+  private final Channel channel;
+  private final ManagedChannel owned;
+  private final Duration callTimeout;
+  private final Duration commitTimeout;
+
+  private TransactionClient(Builder b) {
+    if (b.channel != null) {
+      this.channel = b.channel;
+      this.owned = null;
+    } else {
+      this.owned = Grpc.newChannelBuilder(b.target, InsecureChannelCredentials.create()).build();
+      this.channel = owned;
+    }
+    this.callTimeout = b.callTimeout;
+    this.commitTimeout = b.commitTimeout;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub stub(Duration timeout) {
+    return CoordinatorGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Begins an interactive transaction with the coordinator's default timeout. */
+  public Transaction begin() {
+    return begin(TxOptions.defaults());
+  }
+
+  public Transaction begin(TxOptions options) {
+    BeginRequest.Builder req = BeginRequest.newBuilder()
+        .setIdempotencyKey(options.idempotencyKey())
+        .putAllLabels(options.labels());
+    if (options.timeout() != null) {
+      req.setTimeout(toProto(options.timeout()));
+    }
+    try {
+      BeginResponse r = stub(callTimeout).begin(req.build());
+      return new Transaction(r.getTxId(), toInstant(r.getDeadline()));
+    } catch (StatusRuntimeException e) {
+      throw refused("begin", e);
+    }
+  }
+
+  /**
+   * Enlists {@code participant} in {@code txId} on its behalf (participants reached by business
+   * calls carrying the id enlist themselves). Returns the transaction's deadline.
+   */
+  public Instant enlist(String txId, String participant, byte[] payload) {
+    try {
+      return toInstant(stub(callTimeout).enlist(EnlistRequest.newBuilder()
+          .setTxId(txId).setParticipant(participant)
+          .setPayload(ByteString.copyFrom(payload == null ? new byte[0] : payload))
+          .build()).getDeadline());
+    } catch (StatusRuntimeException e) {
+      throw refused("enlist", e);
+    }
+  }
+
+  /** Commits an interactive transaction; answers once the decision is durable. */
+  public TxResult commit(String txId) {
+    return commit(txId, false);
+  }
+
+  /** Commits; with {@code waitForCompletion}, answers after every branch acknowledged. */
+  public TxResult commit(String txId, boolean waitForCompletion) {
+    try {
+      CommitResponse r = stub(commitTimeout).commit(CommitRequest.newBuilder()
+          .setTxId(txId).setWaitForCompletion(waitForCompletion).build());
+      return new TxResult(txId, fromProto(r.getOutcome()), r.getReason());
+    } catch (StatusRuntimeException e) {
+      return unknownOrThrow("commit", txId, e);
+    }
+  }
+
+  /** Aborts an undecided transaction. Rolling back an aborted transaction is a no-op. */
+  public TxResult rollback(String txId, String reason) {
+    try {
+      RollbackResponse r = stub(callTimeout).rollback(RollbackRequest.newBuilder()
+          .setTxId(txId).setReason(reason == null ? "" : reason).build());
+      return new TxResult(txId, fromProto(r.getOutcome()), reason);
+    } catch (StatusRuntimeException e) {
+      throw refused("rollback", e);
+    }
+  }
+
+  /** Runs a whole transaction over {@code branches} in one call. */
+  public TxResult execute(List<Branch> branches) {
+    return execute(branches, TxOptions.defaults());
+  }
+
+  public TxResult execute(List<Branch> branches, TxOptions options) {
+    Objects.requireNonNull(branches, "branches");
+    ExecuteRequest.Builder req = ExecuteRequest.newBuilder()
+        .setIdempotencyKey(options.idempotencyKey())
+        .setWaitForCompletion(options.waitForCompletion())
+        .putAllLabels(options.labels());
+    for (Branch b : branches) {
+      req.addBranches(BranchRequest.newBuilder().setParticipant(b.participant())
+          .setPayload(ByteString.copyFrom(b.payload())));
+    }
+    if (options.timeout() != null) {
+      req.setTimeout(toProto(options.timeout()));
+    }
+    try {
+      ExecuteResponse r = stub(commitTimeout).execute(req.build());
+      return new TxResult(r.getTxId(), fromProto(r.getOutcome()), r.getReason());
+    } catch (StatusRuntimeException e) {
+      return unknownOrThrow("execute", "", e);
+    }
+  }
+
+  /** What the coordinator tells a client about {@code txId} now. */
+  public TxResult status(String txId) {
+    try {
+      TransactionView v = stub(callTimeout).getTransaction(
+          GetTransactionRequest.newBuilder().setTxId(txId).build());
+      return new TxResult(txId, fromProto(v.getOutcome()), v.getAbortReason());
+    } catch (StatusRuntimeException e) {
+      throw refused("status", e);
+    }
+  }
+
+  private static TxResult unknownOrThrow(String what, String txId, StatusRuntimeException e) {
+    Status.Code code = e.getStatus().getCode();
+    if (code == Status.Code.INVALID_ARGUMENT || code == Status.Code.NOT_FOUND
+        || code == Status.Code.FAILED_PRECONDITION) {
+      throw refused(what, e);
+    }
+    // Any other failure may have happened after the decision was made durable: the honest
+    // answer is UNKNOWN, to be cleared up with status() (or a retry with the idempotency key).
+    String d = e.getStatus().getDescription();
+    return new TxResult(txId, Outcome.UNKNOWN,
+        "no answer to " + what + ": " + code + (d == null ? "" : " " + d));
+  }
+
+  private static TwopcException refused(String what, StatusRuntimeException e) {
+    Status s = e.getStatus();
+    TwopcException.Code code = switch (s.getCode()) {
+      case INVALID_ARGUMENT -> TwopcException.Code.INVALID_ARGUMENT;
+      case NOT_FOUND -> TwopcException.Code.NOT_FOUND;
+      case FAILED_PRECONDITION -> TwopcException.Code.FAILED_PRECONDITION;
+      case UNAVAILABLE -> TwopcException.Code.UNAVAILABLE;
+      case DEADLINE_EXCEEDED -> TwopcException.Code.DEADLINE_EXCEEDED;
+      default -> TwopcException.Code.OTHER;
+    };
+    return new TwopcException(code, what + " failed: " + s.getCode()
+        + (s.getDescription() == null ? "" : " " + s.getDescription()), e);
+  }
+
+  private static Outcome fromProto(dev.twopc.proto.v1.Outcome o) {
+    return switch (o) {
+      case OUTCOME_COMMITTED -> Outcome.COMMITTED;
+      case OUTCOME_ABORTED -> Outcome.ABORTED;
+      case OUTCOME_IN_PROGRESS -> Outcome.IN_PROGRESS;
+      default -> Outcome.UNKNOWN;
+    };
+  }
+
+  private static com.google.protobuf.Duration toProto(Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds())
+        .setNanos(d.getNano()).build();
+  }
+
+  private static Instant toInstant(Timestamp t) {
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+  }
+
+  /** Closes the channel if the client created it; a given channel is left to its owner. */
+  @Override
+  public void close() {
+    if (owned != null) {
+      owned.shutdownNow();
+      try {
+        owned.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Configures a {@link TransactionClient}. */
+  public static final class Builder {
+    private String target;
+    private Channel channel;
+    private Duration callTimeout = Duration.ofSeconds(10);
+    private Duration commitTimeout = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    /** The coordinator's host:port; the client owns the channel it opens. */
+    public Builder target(String target) {
+      this.target = target;
+      return this;
+    }
+
+    /** A channel to the coordinator, owned by the caller. */
+    public Builder channel(Channel channel) {
+      this.channel = channel;
+      return this;
+    }
+
+    /** Deadline of begin, enlist, rollback and status; default 10 s. */
+    public Builder callTimeout(Duration d) {
+      this.callTimeout = d;
+      return this;
+    }
+
+    /** Deadline of commit and execute; past it the outcome is UNKNOWN. Default 30 s. */
+    public Builder commitTimeout(Duration d) {
+      this.commitTimeout = d;
+      return this;
+    }
+
+    public TransactionClient build() {
+      if ((target == null) == (channel == null)) {
+        throw new IllegalArgumentException("exactly one of target and channel is required");
+      }
+      if (target != null && target.isBlank()) {
+        throw new IllegalArgumentException("target must not be blank");
+      }
+      positive("callTimeout", callTimeout);
+      positive("commitTimeout", commitTimeout);
+      return new TransactionClient(this);
+    }
+
+    private static void positive(String field, Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(field + " must be a positive duration, was " + d);
+      }
+    }
+  }
+}

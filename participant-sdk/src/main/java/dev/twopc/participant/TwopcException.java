@@ -1,0 +1,31 @@
+package dev.twopc.participant;
+
+/**
+ * The coordinator refused a call, or could not be reached for one whose failure has no outcome
+ * to report (Begin, Enlist, status). Commit and Execute never throw this for lost answers: they
+ * return {@link Outcome#UNKNOWN}.
+ */
+public final class TwopcException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  /** Why, in the canonical codes' terms. */
+  public enum Code {
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    FAILED_PRECONDITION,
+    UNAVAILABLE,
+    DEADLINE_EXCEEDED,
+    OTHER
+  }
+
+  private final Code code;
+
+  public TwopcException(Code code, String message, Throwable cause) {
+    super(message, cause);
+    this.code = code;
+  }
+
+  public Code code() {
+    return code;
+  }
+}

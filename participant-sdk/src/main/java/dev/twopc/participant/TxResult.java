@@ -1,0 +1,21 @@
+package dev.twopc.participant;
+
+import java.util.Objects;
+
+/**
+ * The outcome of a commit, rollback or execute.
+ *
+ * @param txId the transaction, empty if an Execute got no answer at all
+ * @param reason why it aborted, or why the outcome is unknown; empty otherwise
+ */
+public record TxResult(String txId, Outcome outcome, String reason) {
+  public TxResult {
+    Objects.requireNonNull(txId, "txId");
+    Objects.requireNonNull(outcome, "outcome");
+    reason = reason == null ? "" : reason;
+  }
+
+  public boolean committed() {
+    return outcome == Outcome.COMMITTED;
+  }
+}

@@ -1,0 +1,410 @@
+package dev.twopc.participant.internal;
+
+import dev.twopc.participant.LockUnavailableException;
+import dev.twopc.participant.ParticipantHandler;
+import dev.twopc.participant.ParticipantListener;
+import dev.twopc.participant.PreparedBranchInfo;
+import dev.twopc.participant.Vote;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The participant side of the protocol: prepare, commit, rollback and one-phase commit of
+ * branches, made idempotent by the durable pending map and finished table, with the locks'
+ * lifetime tied to the branch's. Work on one transaction id is serialized.
+ */
+public final class BranchEngine {
+  private static final Logger log = LoggerFactory.getLogger(BranchEngine.class);
+
+  /** The answer to a one-phase commit. */
+  public record OnePhaseResult(boolean committed, String reason) {}
+
+  private final String name;
+  private final ParticipantHandler handler;
+  private final BranchStore store;
+  private final LockManager locks;
+  private final Staging staging;
+  private final Clock clock;
+  private final Duration lockWait;
+  private final Duration defaultPrepareTimeout;
+  private final Duration inDoubtAfter;
+  private final ParticipantListener listener;
+  private final String defaultCoordinator;
+  private final TxMutex mutex = new TxMutex();
+  private final Map<String, PendingBranch> prepared = new ConcurrentHashMap<>();
+
+  public BranchEngine(String name, ParticipantHandler handler, BranchStore store, LockManager locks,
+      Staging staging, Clock clock, Duration lockWait, Duration defaultPrepareTimeout,
+      Duration inDoubtAfter, ParticipantListener listener, String defaultCoordinator) {
+    this.name = name;
+    this.handler = handler;
+    this.store = store;
+    this.locks = locks;
+    this.staging = staging;
+    this.clock = clock;
+    this.lockWait = lockWait;
+    this.defaultPrepareTimeout = defaultPrepareTimeout;
+    this.inDoubtAfter = inDoubtAfter;
+    this.listener = listener;
+    this.defaultCoordinator = defaultCoordinator;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public LockManager locks() {
+    return locks;
+  }
+
+  /**
+   * Reloads the pending map and re-takes its locks. Runs before the server accepts calls, so no
+   * new prepare can grab a key a recovered branch holds.
+   */
+  public List<PreparedBranchInfo> recover() {
+    Instant now = clock.instant();
+    for (PreparedRecord r : store.loadPrepared()) {
+      r.locks().forEach((key, mode) -> {
+        if (!locks.restore(r.txId(), key, mode)) {
+          log.error("recovered conflicting lock participant={} tx={} key={} holders={}",
+              name, r.txId(), key, locks.holders(key));
+        }
+      });
+      // Recovered branches are in doubt now: the outcome may have been decided while we were down.
+      prepared.put(r.txId(), new PendingBranch(r, now));
+      log.info("recovered prepared branch participant={} tx={} locks={} preparedAt={}",
+          name, r.txId(), r.locks().keySet(), r.preparedAt());
+    }
+    List<PreparedBranchInfo> out = listPrepared();
+    safely(() -> listener.onRecovered(out));
+    return out;
+  }
+
+  /** Phase 1. Returns the vote; a duplicate returns the recorded vote. */
+  public Vote prepare(String txId, byte[] payload, Duration timeout, String coordinator,
+      boolean enlisted) {
+    Duration t = timeout == null || timeout.isZero() || timeout.isNegative()
+        ? defaultPrepareTimeout : timeout;
+    Instant deadline = clock.instant().plus(t);
+    String coord = coordinator == null || coordinator.isEmpty() ? defaultCoordinator : coordinator;
+    return mutex.with(txId, () -> {
+      if (prepared.containsKey(txId)) {
+        return Vote.yes();
+      }
+      Optional<Finished> done = store.finished(txId);
+      if (done.isPresent()) {
+        return recordedVote(done.get());
+      }
+      List<byte[]> staged = List.of();
+      if (enlisted) {
+        Optional<List<byte[]>> s = staging.seal(txId);
+        if (s.isEmpty()) {
+          return refuse(txId, "no staged work for this transaction here (participant restarted?)");
+        }
+        staged = s.get();
+      }
+      return runPrepare(txId, payload, staged, deadline, coord, enlisted);
+    });
+  }
+
+  private Vote runPrepare(String txId, byte[] payload, List<byte[]> staged, Instant deadline,
+      String coordinator, boolean enlisted) {
+    boolean keepLocks = false;
+    try (Connection c = store.begin()) {
+      Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks, deadline,
+          lockWait, clock, enlisted);
+      Vote vote = callPrepare(ctx);
+      if (!vote.isYes()) {
+        rollbackQuietly(c, txId);
+        Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
+        store.recordFinished(txId, fate, vote.reason(), clock.instant());
+        log.info("prepared participant={} tx={} vote={}", name, txId, vote);
+        return vote;
+      }
+      PreparedRecord rec = new PreparedRecord(txId, payload, staged, locks.heldBy(txId),
+          coordinator, clock.instant());
+      try {
+        store.insertPrepared(c, rec);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c, txId);
+        // The commit may or may not have happened. Keep the locks and treat the branch as in
+        // doubt: no YES is sent, so the coordinator aborts, and the resolver learns that and
+        // rolls back whatever might have been recorded.
+        prepared.put(txId, new PendingBranch(rec, clock.instant()));
+        keepLocks = true;
+        log.warn("prepare not recorded participant={} tx={}", name, txId, e);
+        throw new BranchException(BranchException.Kind.UNAVAILABLE,
+            "prepare could not be recorded: " + message(e), e);
+      }
+      // Safety rule 4: the YES vote leaves only now, after the commit holding the staged writes
+      // and the prepared record returned (durable: the embedded store runs with WRITE_DELAY=0).
+      prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter)));
+      keepLocks = true;
+      log.info("prepared participant={} tx={} vote=YES locks={}", name, txId, rec.locks().keySet());
+      safely(() -> listener.onPrepared(txId));
+      return Vote.yes();
+    } catch (SQLException e) {
+      throw new BranchException(BranchException.Kind.UNAVAILABLE,
+          "participant store unavailable: " + e.getMessage(), e);
+    } finally {
+      if (!keepLocks) {
+        locks.releaseAll(txId);
+        staging.forget(txId);
+      }
+    }
+  }
+
+  private Vote callPrepare(Contexts.Prepare ctx) {
+    try {
+      Vote v = handler.prepare(ctx);
+      return v == null ? Vote.no("prepare handler returned no vote") : v;
+    } catch (LockUnavailableException e) {
+      return Vote.no(e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Vote.no("prepare interrupted");
+    } catch (Exception e) {
+      log.warn("prepare handler failed participant={} tx={}", name, ctx.txId(), e);
+      return Vote.no("prepare failed: " + message(e));
+    } finally {
+      ctx.close();
+    }
+  }
+
+  private Vote refuse(String txId, String reason) {
+    locks.releaseAll(txId);
+    staging.forget(txId);
+    store.recordFinished(txId, Fate.VOTED_NO, reason, clock.instant());
+    log.info("prepared participant={} tx={} vote=NO reason=\"{}\"", name, txId, reason);
+    return Vote.no(reason);
+  }
+
+  private static Vote recordedVote(Finished f) {
+    return switch (f.fate()) {
+      case VOTED_NO -> Vote.no(f.reason().isEmpty() ? "refused" : f.reason());
+      case READ_ONLY -> Vote.readOnly();
+      case COMMITTED -> Vote.yes();
+      case ROLLED_BACK -> Vote.no("transaction already rolled back here");
+    };
+  }
+
+  /** Phase 2, commit. Applies once; acknowledges every time. */
+  public void commit(String txId) {
+    mutex.with(txId, () -> {
+      PendingBranch b = prepared.get(txId);
+      if (b != null) {
+        finish(b, true);
+        return null;
+      }
+      Optional<Finished> done = store.finished(txId);
+      if (done.isEmpty()) {
+        // Phase 2 is retried until acknowledged; a commit for a branch we have no trace of is a
+        // repeat whose finished record was already pruned.
+        log.warn("commit for unknown branch, presumed already committed participant={} tx={}",
+            name, txId);
+        return null;
+      }
+      Fate fate = done.get().fate();
+      if (fate == Fate.VOTED_NO || fate == Fate.ROLLED_BACK) {
+        throw new BranchException(BranchException.Kind.FAILED_PRECONDITION,
+            "branch was not prepared here: " + fate);
+      }
+      return null;
+    });
+  }
+
+  /** Phase 2, rollback. Applies once; acknowledges every time, also for unknown branches. */
+  public void rollback(String txId) {
+    mutex.with(txId, () -> {
+      PendingBranch b = prepared.get(txId);
+      if (b != null) {
+        finish(b, false);
+        return null;
+      }
+      Optional<Finished> done = store.finished(txId);
+      if (done.isPresent()) {
+        if (done.get().fate() == Fate.COMMITTED) {
+          throw new BranchException(BranchException.Kind.FAILED_PRECONDITION,
+              "branch already committed here");
+        }
+        return null;
+      }
+      // Remember the id so that a Prepare arriving late (after this Rollback) votes NO.
+      staging.forget(txId);
+      store.recordFinished(txId, Fate.ROLLED_BACK, "rolled back before prepare", clock.instant());
+      log.info("rolled back unprepared branch participant={} tx={}", name, txId);
+      safely(() -> listener.onRolledBack(txId));
+      return null;
+    });
+  }
+
+  private void finish(PendingBranch b, boolean commit) {
+    String txId = b.record.txId();
+    Fate fate = commit ? Fate.COMMITTED : Fate.ROLLED_BACK;
+    try (Connection c = store.begin()) {
+      try {
+        // Delete first: if an earlier attempt already finished the branch (its commit returned an
+        // error but happened), the row is gone and the handler must not run twice.
+        if (store.deletePrepared(c, txId)) {
+          Contexts.Branch ctx = new Contexts.Branch(txId, name, b.record.payload(),
+              b.record.staged(), c, locks);
+          if (commit) {
+            handler.commit(ctx);
+          } else {
+            handler.rollback(ctx);
+          }
+          store.insertFinished(c, txId, fate, "", clock.instant());
+        } else if (store.finished(c, txId).isEmpty()) {
+          store.insertFinished(c, txId, fate, "", clock.instant());
+        }
+        c.commit();
+      } catch (Exception e) {
+        rollbackQuietly(c, txId);
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        b.lastError = (commit ? "commit failed: " : "rollback failed: ") + message(e);
+        log.warn("{} failed, branch stays prepared participant={} tx={}",
+            commit ? "commit" : "rollback", name, txId, e);
+        throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
+      }
+    } catch (SQLException e) {
+      b.lastError = "participant store unavailable: " + e.getMessage();
+      throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
+    }
+    prepared.remove(txId);
+    locks.releaseAll(txId);
+    staging.forget(txId);
+    log.info("{} participant={} tx={}", commit ? "committed" : "rolled back", name, txId);
+    safely(() -> {
+      if (commit) {
+        listener.onCommitted(txId);
+      } else {
+        listener.onRolledBack(txId);
+      }
+    });
+  }
+
+  /** A single-branch transaction: prepare and commit in one local transaction. */
+  public OnePhaseResult commitOnePhase(String txId, byte[] payload, Duration timeout) {
+    Duration t = timeout == null || timeout.isZero() || timeout.isNegative()
+        ? defaultPrepareTimeout : timeout;
+    Instant deadline = clock.instant().plus(t);
+    return mutex.with(txId, () -> {
+      PendingBranch b = prepared.get(txId);
+      if (b != null) {
+        finish(b, true);
+        return new OnePhaseResult(true, "");
+      }
+      Optional<Finished> done = store.finished(txId);
+      if (done.isPresent()) {
+        return switch (done.get().fate()) {
+          case COMMITTED, READ_ONLY -> new OnePhaseResult(true, "");
+          case VOTED_NO -> new OnePhaseResult(false, done.get().reason());
+          case ROLLED_BACK -> new OnePhaseResult(false, "transaction already rolled back here");
+        };
+      }
+      List<byte[]> staged = staging.seal(txId).orElse(List.of());
+      try (Connection c = store.begin()) {
+        Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks,
+            deadline, lockWait, clock, false);
+        Vote vote = callPrepare(ctx);
+        String reason = vote.reason();
+        Fate fate = Fate.VOTED_NO;
+        if (vote.isYes()) {
+          try {
+            handler.commit(ctx);
+            fate = Fate.COMMITTED;
+          } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+              Thread.currentThread().interrupt();
+            }
+            log.warn("one-phase commit handler failed participant={} tx={}", name, txId, e);
+            reason = "commit failed: " + message(e);
+          }
+        } else if (vote.kind() == Vote.Kind.READ_ONLY) {
+          fate = Fate.READ_ONLY;
+        }
+        if (fate != Fate.COMMITTED) {
+          rollbackQuietly(c, txId);
+        }
+        store.insertFinished(c, txId, fate, reason, clock.instant());
+        c.commit();
+        boolean committed = fate != Fate.VOTED_NO;
+        log.info("one-phase participant={} tx={} outcome={}{}", name, txId,
+            committed ? "COMMITTED" : "ABORTED", committed ? "" : " reason=\"" + reason + "\"");
+        safely(() -> {
+          if (committed) {
+            listener.onCommitted(txId);
+          } else {
+            listener.onRolledBack(txId);
+          }
+        });
+        return new OnePhaseResult(committed, committed ? "" : reason);
+      } catch (SQLException e) {
+        throw new BranchException(BranchException.Kind.UNAVAILABLE,
+            "participant store unavailable: " + e.getMessage(), e);
+      } finally {
+        locks.releaseAll(txId);
+        staging.forget(txId);
+      }
+    });
+  }
+
+  /** In-doubt branches, oldest first. */
+  public List<PreparedBranchInfo> listPrepared() {
+    Instant now = clock.instant();
+    List<PreparedBranchInfo> out = new ArrayList<>();
+    for (PendingBranch b : prepared.values()) {
+      PreparedRecord r = b.record;
+      Duration age = Duration.between(r.preparedAt(), now);
+      out.add(new PreparedBranchInfo(r.txId(), name, r.preparedAt(),
+          age.isNegative() ? Duration.ZERO : age, List.copyOf(r.locks().keySet()),
+          r.coordinator(), b.outcomeQueries, b.lastError));
+    }
+    out.sort(Comparator.comparing(PreparedBranchInfo::preparedAt));
+    return out;
+  }
+
+  /** The in-memory pending branches, for the resolver. */
+  List<PendingBranch> pending() {
+    return new ArrayList<>(prepared.values());
+  }
+
+  public boolean isPrepared(String txId) {
+    return prepared.containsKey(txId);
+  }
+
+  private void rollbackQuietly(Connection c, String txId) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      log.warn("local rollback failed participant={} tx={}", name, txId, e);
+    }
+  }
+
+  private void safely(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      log.warn("participant listener failed participant={}", name, e);
+    }
+  }
+
+  static String message(Throwable e) {
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? "unexplained failure" : m;
+  }
+}

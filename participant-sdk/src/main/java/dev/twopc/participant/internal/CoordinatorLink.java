@@ -1,0 +1,71 @@
+package dev.twopc.participant.internal;
+
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.EnlistRequest;
+import dev.twopc.proto.v1.GetOutcomeRequest;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.RegisterParticipantRequest;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The participant's calls to coordinators, one channel per address (the configured one, and any
+ * other a prepared branch names). Every call has a deadline; failures surface as
+ * {@link io.grpc.StatusRuntimeException} to the caller, which decides whether to retry.
+ */
+public final class CoordinatorLink implements AutoCloseable {
+  private final String defaultTarget;
+  private final Duration rpcTimeout;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  public CoordinatorLink(String defaultTarget, Duration rpcTimeout) {
+    this.defaultTarget = defaultTarget;
+    this.rpcTimeout = rpcTimeout;
+  }
+
+  public String defaultTarget() {
+    return defaultTarget;
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
+    String t = target == null || target.isEmpty() ? defaultTarget : target;
+    ManagedChannel ch = channels.computeIfAbsent(t,
+        a -> Grpc.newChannelBuilder(a, InsecureChannelCredentials.create()).build());
+    return CoordinatorGrpc.newBlockingStub(ch)
+        .withDeadlineAfter(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Returns true if the name was already registered. */
+  public boolean register(String name, String address) {
+    return stub(defaultTarget).registerParticipant(RegisterParticipantRequest.newBuilder()
+        .setName(name).setAddress(address).build()).getUpdated();
+  }
+
+  public void enlist(String txId, String name) {
+    stub(defaultTarget).enlist(EnlistRequest.newBuilder()
+        .setTxId(txId).setParticipant(name).build());
+  }
+
+  public Outcome getOutcome(String coordinator, String txId, String name) {
+    return stub(coordinator).getOutcome(GetOutcomeRequest.newBuilder()
+        .setTxId(txId).setParticipant(name).build()).getOutcome();
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel ch : channels.values()) {
+      try {
+        ch.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

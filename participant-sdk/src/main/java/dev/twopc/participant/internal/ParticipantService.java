@@ -1,0 +1,149 @@
+package dev.twopc.participant.internal;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Timestamp;
+import dev.twopc.participant.PreparedBranchInfo;
+import dev.twopc.participant.Vote;
+import dev.twopc.proto.v1.CommitBranchRequest;
+import dev.twopc.proto.v1.CommitBranchResponse;
+import dev.twopc.proto.v1.ListPreparedRequest;
+import dev.twopc.proto.v1.ListPreparedResponse;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.ParticipantGrpc;
+import dev.twopc.proto.v1.PrepareRequest;
+import dev.twopc.proto.v1.PrepareResponse;
+import dev.twopc.proto.v1.PreparedBranch;
+import dev.twopc.proto.v1.RollbackBranchRequest;
+import dev.twopc.proto.v1.RollbackBranchResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Participant gRPC service: the only place branch results become gRPC statuses. */
+public final class ParticipantService extends ParticipantGrpc.ParticipantImplBase {
+  private static final Logger log = LoggerFactory.getLogger(ParticipantService.class);
+
+  private final BranchEngine engine;
+
+  public ParticipantService(BranchEngine engine) {
+    this.engine = engine;
+  }
+
+  @Override
+  public void prepare(PrepareRequest req, StreamObserver<PrepareResponse> out) {
+    respond(out, () -> {
+      check(req.getTxId(), req.getParticipant());
+      Vote v = engine.prepare(req.getTxId(), req.getPayload().toByteArray(),
+          req.hasTimeout() ? toJava(req.getTimeout()) : null, req.getCoordinator(),
+          req.getEnlisted());
+      return PrepareResponse.newBuilder().setVote(toProto(v)).setReason(v.reason()).build();
+    });
+  }
+
+  @Override
+  public void commit(CommitBranchRequest req, StreamObserver<CommitBranchResponse> out) {
+    respond(out, () -> {
+      check(req.getTxId(), req.getParticipant());
+      if (req.getOnePhase()) {
+        BranchEngine.OnePhaseResult r = engine.commitOnePhase(req.getTxId(),
+            req.getPayload().toByteArray(), req.hasTimeout() ? toJava(req.getTimeout()) : null);
+        return CommitBranchResponse.newBuilder()
+            .setOutcome(r.committed() ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
+            .setReason(r.reason()).build();
+      }
+      engine.commit(req.getTxId());
+      return CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build();
+    });
+  }
+
+  @Override
+  public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
+    respond(out, () -> {
+      check(req.getTxId(), req.getParticipant());
+      engine.rollback(req.getTxId());
+      return RollbackBranchResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void listPrepared(ListPreparedRequest req, StreamObserver<ListPreparedResponse> out) {
+    respond(out, () -> {
+      ListPreparedResponse.Builder b = ListPreparedResponse.newBuilder();
+      for (PreparedBranchInfo p : engine.listPrepared()) {
+        b.addBranches(PreparedBranch.newBuilder()
+            .setTxId(p.txId())
+            .setParticipant(p.participant())
+            .setPreparedAt(Timestamp.newBuilder().setSeconds(p.preparedAt().getEpochSecond())
+                .setNanos(p.preparedAt().getNano()))
+            .setAge(Duration.newBuilder().setSeconds(p.age().getSeconds())
+                .setNanos(p.age().getNano()))
+            .addAllLockKeys(p.lockKeys())
+            .setCoordinator(p.coordinator())
+            .setOutcomeQueries(p.outcomeQueries())
+            .setLastError(p.lastError()));
+      }
+      return b.build();
+    });
+  }
+
+  private void check(String txId, String participant) {
+    if (!Ids.isTxId(txId)) {
+      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+          "tx_id must be 1-128 characters of [A-Za-z0-9._:-]");
+    }
+    if (!participant.isEmpty() && !participant.equals(engine.name())) {
+      throw new BranchException(BranchException.Kind.NOT_FOUND,
+          "participant " + participant + " is not served here (this is " + engine.name() + ")");
+    }
+  }
+
+  private <T> void respond(StreamObserver<T> out, Supplier<T> call) {
+    T result;
+    try {
+      result = call.get();
+    } catch (BranchException e) {
+      out.onError(toStatus(e).asRuntimeException());
+      return;
+    } catch (StoreException e) {
+      log.warn("participant store failed participant={}", engine.name(), e);
+      out.onError(Status.UNAVAILABLE.withDescription("participant store unavailable")
+          .asRuntimeException());
+      return;
+    } catch (StatusRuntimeException e) {
+      out.onError(e);
+      return;
+    } catch (RuntimeException e) {
+      log.error("participant call failed participant={}", engine.name(), e);
+      out.onError(Status.INTERNAL.withDescription("participant failed; see its log")
+          .asRuntimeException());
+      return;
+    }
+    out.onNext(result);
+    out.onCompleted();
+  }
+
+  private static Status toStatus(BranchException e) {
+    Status s = switch (e.kind()) {
+      case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+      case NOT_FOUND -> Status.NOT_FOUND;
+      case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+      case UNAVAILABLE -> Status.UNAVAILABLE;
+    };
+    return s.withDescription(e.getMessage());
+  }
+
+  private static dev.twopc.proto.v1.Vote toProto(Vote v) {
+    return switch (v.kind()) {
+      case YES -> dev.twopc.proto.v1.Vote.VOTE_YES;
+      case NO -> dev.twopc.proto.v1.Vote.VOTE_NO;
+      case READ_ONLY -> dev.twopc.proto.v1.Vote.VOTE_READ_ONLY;
+    };
+  }
+
+  private static java.time.Duration toJava(Duration d) {
+    return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
+  }
+}

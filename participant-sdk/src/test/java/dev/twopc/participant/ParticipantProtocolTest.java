@@ -1,0 +1,228 @@
+package dev.twopc.participant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.PrepareResponse;
+import dev.twopc.proto.v1.PreparedBranch;
+import dev.twopc.proto.v1.Vote;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Participant service's protocol, over gRPC, with a real H2 store in a temp dir. */
+class ParticipantProtocolTest {
+  private static final String NAME = "stock";
+
+  @TempDir Path dir;
+  private FakeCoordinator coordinator;
+  private Participant participant;
+  private ParticipantClient rpc;
+  private final TestHandler handler = new TestHandler();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+  @BeforeEach
+  void start() throws Exception {
+    coordinator = FakeCoordinator.start();
+    participant = Participant.builder(NAME)
+        .coordinator(coordinator.target())
+        .dataDirectory(dir)
+        .handler(handler)
+        .clock(clock)
+        .lockWait(Duration.ofMillis(200))
+        .inDoubtAfter(Duration.ofHours(1))
+        .build();
+    participant.start();
+    rpc = new ParticipantClient(participant.port(), NAME, coordinator.target());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    rpc.close();
+    participant.close();
+    coordinator.close();
+  }
+
+  @Test
+  void preparedBranchCommitsOnceAndReleasesItsLocks() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-1", "a,b").getVote());
+    assertEquals(List.of("a", "b"), BusinessDb.staged(dir, NAME, "tx-1"));
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-1").getOutcome());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-1").getOutcome());
+    assertEquals(List.of("a", "b"), BusinessDb.applied(dir, NAME, "tx-1"));
+    assertEquals(1, handler.commitCalls.get());
+    assertTrue(participant.engine().locks().owners().isEmpty());
+    assertEquals(0, rpc.listPrepared().getBranchesCount());
+  }
+
+  @Test
+  void duplicatePrepareReturnsTheRecordedVote() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-dup", "a").getVote());
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-dup", "a").getVote());
+    PrepareResponse no = rpc.prepare("tx-no", "!no");
+    assertEquals(Vote.VOTE_NO, no.getVote());
+    assertEquals(no, rpc.prepare("tx-no", "a"));
+    assertEquals(Vote.VOTE_READ_ONLY, rpc.prepare("tx-ro", "!readonly").getVote());
+    assertEquals(Vote.VOTE_READ_ONLY, rpc.prepare("tx-ro", "a").getVote());
+    assertEquals(List.of("a"), BusinessDb.staged(dir, NAME, "tx-dup"));
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-no"));
+  }
+
+  @Test
+  void prepareAfterRollbackVotesNo() {
+    rpc.rollback("tx-late");
+    rpc.rollback("tx-late");
+    PrepareResponse r = rpc.prepare("tx-late", "a");
+    assertEquals(Vote.VOTE_NO, r.getVote());
+    assertTrue(r.getReason().contains("rolled back"), r.getReason());
+    assertTrue(participant.engine().locks().owners().isEmpty());
+  }
+
+  @Test
+  void rollbackOfPreparedBranchUndoesItOnce() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-rb", "a").getVote());
+    rpc.rollback("tx-rb");
+    rpc.rollback("tx-rb");
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-rb"));
+    assertEquals(1, handler.rollbackCalls.get());
+    assertTrue(participant.engine().locks().owners().isEmpty());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> rpc.commit("tx-rb"));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+  }
+
+  @Test
+  void lockContentionVotesNoAfterTheWaitAndTheHolderStillCommits() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-first", "k").getVote());
+    long t0 = System.nanoTime();
+    PrepareResponse second = rpc.prepare("tx-second", "k");
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertEquals(Vote.VOTE_NO, second.getVote());
+    assertTrue(second.getReason().contains("lock wait timed out"), second.getReason());
+    assertTrue(waitedMs >= 150, "waited only " + waitedMs + " ms");
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-first").getOutcome());
+    assertEquals(List.of("k"), BusinessDb.applied(dir, NAME, "tx-first"));
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-second"));
+    // The key is free again.
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-third", "k").getVote());
+  }
+
+  @Test
+  void handlerThrowingInPrepareVotesNoAndReleasesLocks() {
+    PrepareResponse r = rpc.prepare("tx-throw", "a,!fail");
+    assertEquals(Vote.VOTE_NO, r.getVote());
+    assertTrue(r.getReason().contains("scripted prepare failure"), r.getReason());
+    assertTrue(participant.engine().locks().owners().isEmpty());
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-throw"));
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-after", "a").getVote());
+  }
+
+  @Test
+  void handlerThrowingInCommitIsRetriedUntilItSucceedsWithNothingLost() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-c", "a,b").getVote());
+    handler.commitFailuresLeft.set(3);
+    int failures = 0;
+    while (true) {
+      try {
+        rpc.commit("tx-c");
+        break;
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        failures++;
+        // Still prepared, still locked, staged work intact.
+        assertEquals(List.of("a", "b"), BusinessDb.staged(dir, NAME, "tx-c"));
+        assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-c"));
+        assertEquals(1, rpc.listPrepared().getBranchesCount());
+        assertTrue(rpc.listPrepared().getBranches(0).getLastError().contains("commit failed"));
+        assertEquals(List.of("tx-c"), participant.engine().locks().holders("a"));
+      }
+    }
+    assertEquals(3, failures);
+    assertEquals(List.of("a", "b"), BusinessDb.applied(dir, NAME, "tx-c"));
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-c"));
+    assertTrue(participant.engine().locks().owners().isEmpty());
+  }
+
+  @Test
+  void onePhaseCommitRunsPrepareAndCommitLocallyAndRemembersTheOutcome() {
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commitOnePhase("tx-1p", "a").getOutcome());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commitOnePhase("tx-1p", "a").getOutcome());
+    assertEquals(List.of("a"), BusinessDb.applied(dir, NAME, "tx-1p"));
+    assertEquals(1, handler.commitCalls.get());
+
+    var aborted = rpc.commitOnePhase("tx-1p-no", "b,!no");
+    assertEquals(Outcome.OUTCOME_ABORTED, aborted.getOutcome());
+    assertEquals("scripted no", aborted.getReason());
+    assertEquals(aborted, rpc.commitOnePhase("tx-1p-no", "b"));
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-1p-no"));
+    assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-1p-no"));
+    assertTrue(participant.engine().locks().owners().isEmpty());
+  }
+
+  @Test
+  void onePhaseCommitWhoseCommitHandlerFailsAbortsCleanly() {
+    handler.commitFailuresLeft.set(1);
+    var r = rpc.commitOnePhase("tx-1p-f", "a");
+    assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
+    assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-1p-f"));
+    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-1p-f"));
+    assertTrue(participant.engine().locks().owners().isEmpty());
+  }
+
+  @Test
+  void listPreparedShowsInDoubtBranchesWithTheirAge() {
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-old", "a").getVote());
+    clock.advance(Duration.ofSeconds(90));
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-new", "b").getVote());
+    clock.advance(Duration.ofSeconds(10));
+    List<PreparedBranch> branches = rpc.listPrepared().getBranchesList();
+    assertEquals(2, branches.size());
+    assertEquals("tx-old", branches.get(0).getTxId());
+    assertEquals(100, branches.get(0).getAge().getSeconds());
+    assertEquals(List.of("a"), branches.get(0).getLockKeysList());
+    assertEquals(coordinator.target(), branches.get(0).getCoordinator());
+    assertEquals(NAME, branches.get(0).getParticipant());
+    assertEquals(10, branches.get(1).getAge().getSeconds());
+  }
+
+  @Test
+  void enlistedPrepareWithoutStagedWorkVotesNo() {
+    PrepareResponse r = rpc.prepare("tx-lost", "", true);
+    assertEquals(Vote.VOTE_NO, r.getVote());
+    assertTrue(r.getReason().contains("no staged work"), r.getReason());
+  }
+
+  @Test
+  void badRequestsGetCanonicalCodes() {
+    StatusRuntimeException bad = assertThrows(StatusRuntimeException.class,
+        () -> rpc.prepare("bad id!", "a"));
+    assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+    try (ParticipantClient other = new ParticipantClient(participant.port(), "other",
+        coordinator.target())) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> other.prepare("tx-x", "a"));
+      assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    }
+  }
+
+  @Test
+  void sharedLocksAreCompatibleWithEachOtherNotWithExclusive() {
+    var locks = participant.engine().locks();
+    locks.acquire("r1", "s", dev.twopc.participant.internal.LockManager.Mode.SHARED, 0);
+    locks.acquire("r2", "s", dev.twopc.participant.internal.LockManager.Mode.SHARED, 0);
+    PrepareResponse r = rpc.prepare("tx-w", "s");
+    assertEquals(Vote.VOTE_NO, r.getVote());
+    locks.releaseAll("r1");
+    locks.releaseAll("r2");
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-w2", "s").getVote());
+  }
+}
