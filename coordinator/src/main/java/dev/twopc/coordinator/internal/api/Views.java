@@ -149,7 +149,7 @@ public final class Views {
 
   static Timestamp ts(long millis) {
     return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000))
-        .setNanos((int) Math.floorMod(millis, 1000) * 1_000_000).build();
+        .setNanos(Math.floorMod(millis, 1000) * 1_000_000).build();
   }
 
   static TransactionState state(String s) {
