@@ -82,7 +82,7 @@ public final class BranchEngine {
         }
       });
       // Recovered branches are in doubt now: the outcome may have been decided while we were down.
-      prepared.put(r.txId(), new PendingBranch(r, now));
+      prepared.put(r.txId(), new PendingBranch(r, now, false));
       log.info("recovered prepared branch participant={} tx={} locks={} preparedAt={}",
           name, r.txId(), r.locks().keySet(), r.preparedAt());
     }
@@ -99,7 +99,12 @@ public final class BranchEngine {
     Instant deadline = clock.instant().plus(t);
     String coord = coordinator == null || coordinator.isEmpty() ? defaultCoordinator : coordinator;
     return mutex.with(txId, () -> {
-      if (prepared.containsKey(txId)) {
+      PendingBranch known = prepared.get(txId);
+      if (known != null) {
+        if (known.uncertain) {
+          throw new BranchException(BranchException.Kind.UNAVAILABLE,
+              "an earlier prepare of this branch could not be confirmed durable");
+        }
         return Vote.yes();
       }
       boolean keepLocks = false;
@@ -135,7 +140,7 @@ public final class BranchEngine {
           // The commit may or may not have happened. Keep the locks and treat the branch as in
           // doubt: no YES is sent, so the coordinator aborts, and the resolver learns that and
           // rolls back whatever might have been recorded.
-          prepared.put(txId, new PendingBranch(rec, clock.instant()));
+          prepared.put(txId, new PendingBranch(rec, clock.instant(), true));
           keepLocks = true;
           log.warn("prepare not recorded participant={} tx={}", name, txId, e);
           throw new BranchException(BranchException.Kind.UNAVAILABLE,
@@ -144,7 +149,7 @@ public final class BranchEngine {
         // Safety rule 4: the YES vote leaves only now, after the commit holding the staged
         // writes and the prepared record returned (durable: the embedded store runs with
         // WRITE_DELAY=0).
-        prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter)));
+        prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter), false));
         keepLocks = true;
         log.info("prepared participant={} tx={} vote=YES locks={}", name, txId,
             rec.locks().keySet());
