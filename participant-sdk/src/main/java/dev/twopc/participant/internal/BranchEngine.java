@@ -82,7 +82,7 @@ public final class BranchEngine {
         }
       });
       // Recovered branches are in doubt now: the outcome may have been decided while we were down.
-      prepared.put(r.txId(), new PendingBranch(r, now));
+      prepared.put(r.txId(), new PendingBranch(r, now, false));
       log.info("recovered prepared branch participant={} tx={} locks={} preparedAt={}",
           name, r.txId(), r.locks().keySet(), r.preparedAt());
     }
@@ -99,71 +99,72 @@ public final class BranchEngine {
     Instant deadline = clock.instant().plus(t);
     String coord = coordinator == null || coordinator.isEmpty() ? defaultCoordinator : coordinator;
     return mutex.with(txId, () -> {
-      if (prepared.containsKey(txId)) {
+      PendingBranch known = prepared.get(txId);
+      if (known != null) {
+        if (known.uncertain) {
+          throw new BranchException(BranchException.Kind.UNAVAILABLE,
+              "an earlier prepare of this branch could not be confirmed durable");
+        }
         return Vote.yes();
       }
-      Optional<Finished> done = store.finished(txId);
-      if (done.isPresent()) {
-        return recordedVote(done.get());
-      }
-      List<byte[]> staged = List.of();
-      if (enlisted) {
-        Optional<List<byte[]>> s = staging.seal(txId);
-        if (s.isEmpty()) {
-          return refuse(txId, "no staged work for this transaction here (participant restarted?)");
+      boolean keepLocks = false;
+      try (Connection c = store.begin()) {
+        Optional<Finished> done = store.finished(c, txId);
+        if (done.isPresent()) {
+          c.commit();
+          return recordedVote(done.get());
         }
-        staged = s.get();
-      }
-      return runPrepare(txId, payload, staged, deadline, coord, enlisted);
-    });
-  }
-
-  private Vote runPrepare(String txId, byte[] payload, List<byte[]> staged, Instant deadline,
-      String coordinator, boolean enlisted) {
-    boolean keepLocks = false;
-    try (Connection c = store.begin()) {
-      Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks, deadline,
-          lockWait, clock, enlisted);
-      Vote vote = callPrepare(ctx);
-      if (!vote.isYes()) {
-        rollbackQuietly(c, txId);
-        Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
-        store.recordFinished(txId, fate, vote.reason(), clock.instant());
-        log.info("prepared participant={} tx={} vote={}", name, txId, vote);
-        return vote;
-      }
-      PreparedRecord rec = new PreparedRecord(txId, payload, staged, locks.heldBy(txId),
-          coordinator, clock.instant());
-      try {
-        store.insertPrepared(c, rec);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c, txId);
-        // The commit may or may not have happened. Keep the locks and treat the branch as in
-        // doubt: no YES is sent, so the coordinator aborts, and the resolver learns that and
-        // rolls back whatever might have been recorded.
-        prepared.put(txId, new PendingBranch(rec, clock.instant()));
+        List<byte[]> staged = List.of();
+        if (enlisted) {
+          Optional<List<byte[]>> s = staging.seal(txId);
+          if (s.isEmpty()) {
+            return refuse(c, txId, Vote.no(
+                "no staged work for this transaction here (participant restarted?)"));
+          }
+          staged = s.get();
+        }
+        Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks,
+            deadline, lockWait, clock, enlisted);
+        Vote vote = callPrepare(ctx);
+        if (!vote.isYes()) {
+          rollbackQuietly(c, txId);
+          return refuse(c, txId, vote);
+        }
+        PreparedRecord rec = new PreparedRecord(txId, payload, staged, locks.heldBy(txId), coord,
+            clock.instant());
+        try {
+          store.insertPrepared(c, rec);
+          c.commit();
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c, txId);
+          // The commit may or may not have happened. Keep the locks and treat the branch as in
+          // doubt: no YES is sent, so the coordinator aborts, and the resolver learns that and
+          // rolls back whatever might have been recorded.
+          prepared.put(txId, new PendingBranch(rec, clock.instant(), true));
+          keepLocks = true;
+          log.warn("prepare not recorded participant={} tx={}", name, txId, e);
+          throw new BranchException(BranchException.Kind.UNAVAILABLE,
+              "prepare could not be recorded: " + message(e), e);
+        }
+        // Safety rule 4: the YES vote leaves only now, after the commit holding the staged
+        // writes and the prepared record returned (durable: the embedded store runs with
+        // WRITE_DELAY=0).
+        prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter), false));
         keepLocks = true;
-        log.warn("prepare not recorded participant={} tx={}", name, txId, e);
+        log.info("prepared participant={} tx={} vote=YES locks={}", name, txId,
+            rec.locks().keySet());
+        safely(() -> listener.onPrepared(txId));
+        return Vote.yes();
+      } catch (SQLException e) {
         throw new BranchException(BranchException.Kind.UNAVAILABLE,
-            "prepare could not be recorded: " + message(e), e);
+            "participant store unavailable: " + e.getMessage(), e);
+      } finally {
+        if (!keepLocks) {
+          locks.releaseAll(txId);
+          staging.forget(txId);
+        }
       }
-      // Safety rule 4: the YES vote leaves only now, after the commit holding the staged writes
-      // and the prepared record returned (durable: the embedded store runs with WRITE_DELAY=0).
-      prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter)));
-      keepLocks = true;
-      log.info("prepared participant={} tx={} vote=YES locks={}", name, txId, rec.locks().keySet());
-      safely(() -> listener.onPrepared(txId));
-      return Vote.yes();
-    } catch (SQLException e) {
-      throw new BranchException(BranchException.Kind.UNAVAILABLE,
-          "participant store unavailable: " + e.getMessage(), e);
-    } finally {
-      if (!keepLocks) {
-        locks.releaseAll(txId);
-        staging.forget(txId);
-      }
-    }
+    });
   }
 
   private Vote callPrepare(Contexts.Prepare ctx) {
@@ -183,12 +184,13 @@ public final class BranchEngine {
     }
   }
 
-  private Vote refuse(String txId, String reason) {
-    locks.releaseAll(txId);
-    staging.forget(txId);
-    store.recordFinished(txId, Fate.VOTED_NO, reason, clock.instant());
-    log.info("prepared participant={} tx={} vote=NO reason=\"{}\"", name, txId, reason);
-    return Vote.no(reason);
+  /** Records a vote other than YES (its locks are released by the caller) and returns it. */
+  private Vote refuse(Connection c, String txId, Vote vote) throws SQLException {
+    Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
+    store.insertFinished(c, txId, fate, vote.reason(), clock.instant());
+    c.commit();
+    log.info("prepared participant={} tx={} vote={}", name, txId, vote);
+    return vote;
   }
 
   private static Vote recordedVote(Finished f) {

@@ -74,7 +74,7 @@ public final class InDoubtResolver {
     b.outcomeQueries++;
     Outcome outcome;
     try {
-      outcome = link.getOutcome(b.record.coordinator(), txId, engine.name());
+      outcome = ask(b.record.coordinator(), txId);
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         // The coordinator may have lost our registration (fresh store): register again.
@@ -107,6 +107,21 @@ public final class InDoubtResolver {
       }
     } catch (BranchException e) {
       failed(b, e.getMessage(), null);
+    }
+  }
+
+  /**
+   * Asks the coordinator the branch recorded; if that one cannot answer and the configured
+   * coordinator is another (it moved, or several share one log), asks that one too.
+   */
+  private Outcome ask(String recorded, String txId) {
+    try {
+      return link.getOutcome(recorded, txId, engine.name());
+    } catch (StatusRuntimeException e) {
+      if (recorded.isEmpty() || recorded.equals(link.defaultTarget())) {
+        throw e;
+      }
+      return link.getOutcome(link.defaultTarget(), txId, engine.name());
     }
   }
 
