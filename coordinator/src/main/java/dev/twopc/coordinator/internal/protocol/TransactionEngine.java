@@ -400,22 +400,8 @@ public final class TransactionEngine implements AutoCloseable {
    * completion of the append, which completes only once the batch is durable.
    */
   private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
-    Decided record;
     long now = clock.millis();
-    synchronized (tx) {
-      List<BranchRow> rows = new ArrayList<>();
-      for (Branch b : tx.branches.values()) {
-        String state = b.state;
-        if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
-          state = "COMMITTING";
-        }
-        rows.add(new BranchRow(b.participant,
-            b.index, b.payloadDigest, b.vote, b.voteReason, state, b.attempts, b.lastError,
-            b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
-      }
-      record = new Decided(tx.id, decision, decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
-          now, decidedBy, abortReason, rows, tx.begunRecord());
-    }
+    Decided record = decisionRecord(tx, decision, abortReason, decidedBy, now);
     decisionLog.append(record).whenCompleteAsync((result, error) -> {
       if (error != null) {
         decisionWriteFailed(tx, error);
@@ -441,6 +427,22 @@ public final class TransactionEngine implements AutoCloseable {
           backoff.delayMillis(3), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException stopping) {
       // recovery at the next start decides it
+    }
+  }
+
+  /** The decision as the log stores it: on COMMIT, every YES branch is to be committed. */
+  private static Decided decisionRecord(Tx tx, String decision, String abortReason,
+      String decidedBy, long at) {
+    synchronized (tx) {
+      List<BranchRow> rows = new ArrayList<>();
+      for (Branch b : tx.branches.values()) {
+        String state = decision.equals("COMMIT") && "YES".equals(b.vote) ? "COMMITTING"
+            : b.state;
+        rows.add(new BranchRow(b.participant, b.index, b.payloadDigest, b.vote, b.voteReason,
+            state, b.attempts, b.lastError, b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
+      }
+      return new Decided(tx.id, decision, decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
+          at, decidedBy, abortReason, rows, tx.begunRecord());
     }
   }
 
@@ -774,19 +776,8 @@ public final class TransactionEngine implements AutoCloseable {
       tx.state = "DECIDING";
     }
     CompletableFuture<TxResult> result = new CompletableFuture<>();
-    Decided record;
     long now = clock.millis();
-    synchronized (tx) {
-      List<BranchRow> rows = new ArrayList<>();
-      for (Branch b : tx.branches.values()) {
-        rows.add(new BranchRow(b.participant,
-            b.index, b.payloadDigest, b.vote, b.voteReason,
-            "YES".equals(b.vote) ? "COMMITTING" : b.state, b.attempts, b.lastError,
-            b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
-      }
-      record = new Decided(tx.id, "COMMIT", "COMMITTING", now, "operator", null, rows,
-          tx.begunRecord());
-    }
+    Decided record = decisionRecord(tx, "COMMIT", null, "operator", now);
     decisionLog.append(record).whenCompleteAsync((r, e) -> {
       if (e != null) {
         result.completeExceptionally(CoordinatorException.unavailable(
@@ -794,9 +785,11 @@ public final class TransactionEngine implements AutoCloseable {
         return;
       }
       String d = ((DecisionResult) r).decision();
-      applyDecision(tx, d, "ABORT".equals(d) ? "aborted before the operator's commit" : null,
-          "operator", now);
-      result.complete(tx.decided.join());
+      String why = "ABORT".equals(d) ? "aborted before the operator's commit" : null;
+      applyDecision(tx, d, why, "operator", now);
+      // not tx.decided: after a failed write the client was already told UNKNOWN
+      result.complete("COMMIT".equals(d) ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
     }, callbacks);
     return result;
   }
