@@ -32,6 +32,12 @@ public final class SampleMain {
   /** The command line with the three services added as subcommands. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SampleMain());
+    // A failure is one line on stderr and exit 1, not a stack trace (the logs have the detail).
+    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + ex);
+      failed.getErr().flush();
+      return 1;
+    });
     for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
         new OrdersService())) {
       CommandLine sub = new CommandLine(new ServiceCommand(s));

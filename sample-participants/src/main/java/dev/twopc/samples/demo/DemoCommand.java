@@ -143,7 +143,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
       services.add(new Audit.Service(name, "http://localhost:" + apiPort, "localhost:" + port));
     }
     for (Proc p : starting) {
-      p.await(" ready: ", START_TIMEOUT);
+      p.await(p.name() + " ready: ", START_TIMEOUT);
     }
     awaitRegistered(coordinator, Set.of("inventory", "payments", "orders"));
     out.printf("started in %.1f s: coordinator pid %d on %s; inventory pid %d, payments pid %d,"
@@ -158,6 +158,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
     // The stream, with the coordinator killed in the middle and restarted by another thread.
     CountDownLatch killNow = new CountDownLatch(1);
+    long[] streamStart = {System.nanoTime()};
     String[] recovery = {null};
     Exception[] chaosFailed = {null};
     Thread chaos = new Thread(() -> {
@@ -165,8 +166,9 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         killNow.await();
         long k = System.nanoTime();
         coord.kill9();
-        out.println("kill -9 coordinator (pid " + coord.pid() + ") after " + killAt
-            + " answers; restarting it on the same port and data");
+        out.printf("kill -9 coordinator (pid %d) after %d answers, %.1f s into the stream;"
+            + " restarting it on the same port and data%n", coord.pid(), killAt,
+            (k - streamStart[0]) / 1e9);
         Proc again = startCoordinator(coordPort, "coordinator-restarted");
         recovery[0] = again.await("recovery:", START_TIMEOUT);
         out.printf("coordinator back after %.1f s (pid %d): %s%n",
@@ -177,7 +179,6 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     }, "demo-chaos");
     chaos.start();
     List<ShopClient.Placed> placed;
-    long s0 = System.nanoTime();
     try (TransactionClient tx = TransactionClient.builder().target(coordinator)
         .commitTimeout(Duration.ofSeconds(15)).build()) {
       ShopClient shop = new ShopClient(tx, catalog, "demo", 42);
@@ -187,7 +188,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         }
       });
     }
-    double streamSecs = (System.nanoTime() - s0) / 1e9;
+    double streamSecs = (System.nanoTime() - streamStart[0]) / 1e9;
     killNow.countDown();
     chaos.join();
     if (chaosFailed[0] != null) {
@@ -195,6 +196,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     }
     out.printf("orders: %d placed in %.1f s: %s%n", placed.size(), streamSecs,
         Tally.of(placed).describe());
+    out.println("  (unknown = the call failed or timed out, e.g. while the coordinator was down:"
+        + " the client cannot know; the audit below finds out)");
 
     Audit audit = new Audit(catalog, coordinator, services);
     long q0 = System.nanoTime();

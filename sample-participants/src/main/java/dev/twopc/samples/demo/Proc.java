@@ -61,12 +61,12 @@ final class Proc {
     }
   }
 
-  /** The first output line containing {@code text}, waiting up to {@code timeout} for it. */
+  /** The first output line starting with {@code text}, waiting up to {@code timeout} for it. */
   synchronized String await(String text, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (int seen = 0; ; ) {
       for (; seen < lines.size(); seen++) {
-        if (lines.get(seen).contains(text)) {
+        if (lines.get(seen).startsWith(text)) {
           return lines.get(seen);
         }
       }
