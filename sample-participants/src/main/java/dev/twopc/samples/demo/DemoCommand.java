@@ -72,7 +72,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
   Path coordinatorJar;
 
   @Option(names = "--work", paramLabel = "DIR", defaultValue = "${TWOPC_DEMO_WORK}",
-      description = "Where data and logs go; must not exist yet [TWOPC_DEMO_WORK] (default a"
+      description = "Where data and logs go, best a new directory [TWOPC_DEMO_WORK] (default a"
           + " fresh temporary directory).")
   Path work;
 
@@ -86,8 +86,13 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     this(System.out);
   }
 
-  DemoCommand(PrintStream out) {
+  private DemoCommand(PrintStream out) {
     this.out = out;
+  }
+
+  /** A demo that prints its summary to {@code out} (tests). */
+  public static DemoCommand printingTo(PrintStream out) {
+    return new DemoCommand(out);
   }
 
   @Override
@@ -97,7 +102,10 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     if (killAt <= 0) {
       killAt = Math.max(1, orders / 3);
     }
-    Thread cleanup = new Thread(this::stopAll, "demo-cleanup");
+    Thread cleanup = new Thread(() -> {
+      stopAll();
+      out.println("demo interrupted: stopped every process it started; data and logs in " + work);
+    }, "demo-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or SIGTERM: stop what we started
     boolean passed = false;
     try {
