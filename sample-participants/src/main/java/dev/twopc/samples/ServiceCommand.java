@@ -12,12 +12,12 @@ import picocli.CommandLine.Option;
 final class ServiceCommand implements Callable<Integer> {
   private final SampleService service;
 
-  @Option(names = "--port", defaultValue = "${TWOPC_SAMPLE_PORT}",
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${TWOPC_SAMPLE_PORT}",
       description = "Participant service port; 0 picks one [TWOPC_SAMPLE_PORT] (default 7101"
           + " inventory, 7102 payments, 7103 orders).")
   Integer port;
 
-  @Option(names = "--api-port", defaultValue = "${TWOPC_SAMPLE_API_PORT}",
+  @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "${TWOPC_SAMPLE_API_PORT}",
       description = "Read API (HTTP) port; 0 picks one [TWOPC_SAMPLE_API_PORT] (default --port"
           + " + 1000).")
   Integer apiPort;
@@ -32,8 +32,7 @@ final class ServiceCommand implements Callable<Integer> {
           + " [TWOPC_SAMPLE_DATA] (default ${DEFAULT-VALUE}).")
   Path data;
 
-  @Option(names = "--seed", defaultValue = "${TWOPC_SAMPLE_SEED:-false}", fallbackValue = "true",
-      arity = "0..1",
+  @Option(names = "--seed", defaultValue = "${TWOPC_SAMPLE_SEED:-false}",
       description = "Put the demo catalog in: stock of SKU-01..SKU-20, balances of ACCT-01..20"
           + " and ACCT-BROKE; rows already there are kept [TWOPC_SAMPLE_SEED].")
   boolean seed;
