@@ -1,0 +1,52 @@
+package dev.twopc.samples;
+
+import dev.twopc.samples.demo.DemoCommand;
+import dev.twopc.samples.inventory.InventoryService;
+import dev.twopc.samples.orders.OrdersService;
+import dev.twopc.samples.payments.PaymentsService;
+import dev.twopc.samples.shop.ShopCommand;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code twopc-sample}: runs one sample service, the shop client, or the whole demo.
+ *
+ * <pre>
+ * twopc-sample inventory --port 7101 --coordinator localhost:7000 --data data --seed
+ * twopc-sample payments  --port 7102 --coordinator localhost:7000 --data data --seed
+ * twopc-sample orders    --port 7103 --coordinator localhost:7000 --data data
+ * twopc-sample shop --orders 200 --concurrency 8
+ * twopc-sample demo
+ * </pre>
+ */
+@Command(name = "twopc-sample", mixinStandardHelpOptions = true,
+    version = "twopc-sample 0.1.0-SNAPSHOT",
+    description = "The twopc sample shop: three participant services, a client and a demo.",
+    subcommands = {ShopCommand.class, DemoCommand.class})
+public final class SampleMain {
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with the three services added as subcommands. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new SampleMain());
+    // A failure is one line on stderr and exit 1, not a stack trace (the logs have the detail).
+    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
+      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + ex);
+      failed.getErr().flush();
+      return 1;
+    });
+    for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
+        new OrdersService())) {
+      CommandLine sub = new CommandLine(new ServiceCommand(s));
+      sub.getCommandSpec().usageMessage().description(
+          "Run the " + s.name() + " service: the Participant gRPC service on --port and its read"
+              + " API over HTTP on --api-port (" + String.join(" ", s.readPaths()) + ").",
+          "Every flag has an environment twin, shown in brackets.");
+      cl.addSubcommand(s.name(), sub);
+    }
+    return cl;
+  }
+}

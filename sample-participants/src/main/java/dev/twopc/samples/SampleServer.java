@@ -1,0 +1,243 @@
+package dev.twopc.samples;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.twopc.participant.Participant;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link SampleService}: an H2 file database that holds both its business tables and the
+ * SDK's pending map (so staged writes and the prepared record commit together), the participant
+ * serving the Participant gRPC service, and the read API over plain HTTP.
+ *
+ * <pre>{@code
+ * try (SampleServer inventory = SampleServer.start(new InventoryService(),
+ *     new SampleServer.Config(7101, 8101, "localhost:7000", Path.of("data"), true,
+ *         Duration.ofSeconds(10)))) {
+ *   ...  // curl localhost:8101/stock
+ * }
+ * }</pre>
+ */
+public final class SampleServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SampleServer.class);
+
+  /**
+   * How to run a sample.
+   *
+   * @param port the Participant service's port, 0 for a free one
+   * @param apiPort the read API's port, 0 for a free one
+   * @param coordinator host:port of the coordinator
+   * @param dataDir where the database file {@code <name>.mv.db} lives
+   * @param seed put the demo {@link Catalog} in (rows not already there)
+   * @param inDoubtAfter a prepared branch older than this asks the coordinator for its outcome
+   */
+  public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+      Duration inDoubtAfter) {
+    public Config {
+      Objects.requireNonNull(coordinator, "coordinator");
+      Objects.requireNonNull(dataDir, "dataDir");
+      Objects.requireNonNull(inDoubtAfter, "inDoubtAfter");
+    }
+  }
+
+  private final SampleService service;
+  private final HikariDataSource dataSource;
+  private final Participant participant;
+  private final HttpServer http;
+  private final ExecutorService httpThreads;
+
+  private SampleServer(SampleService service, HikariDataSource dataSource,
+      Participant participant, HttpServer http, ExecutorService httpThreads) {
+    this.service = service;
+    this.dataSource = dataSource;
+    this.participant = participant;
+    this.http = http;
+    this.httpThreads = httpThreads;
+  }
+
+  /** Opens the database, creates (and seeds) the tables, starts the participant and the API. */
+  public static SampleServer start(SampleService service, Config config) throws IOException {
+    HikariDataSource ds = dataSource(service.name(), config.dataDir());
+    Participant participant = null;
+    HttpServer http = null;
+    ExecutorService httpThreads = null;
+    try {
+      try (Connection c = ds.getConnection()) {
+        service.createSchema(c);
+        if (config.seed()) {
+          service.seed(c, Catalog.demo());
+        }
+        c.commit();
+      }
+      participant = Participant.builder(service.name())
+          .coordinator(config.coordinator())
+          .listenPort(config.port())
+          .dataSource(ds)
+          .handler(service.handler())
+          .inDoubtAfter(config.inDoubtAfter())
+          .build();
+      participant.start();
+
+      http = HttpServer.create(new InetSocketAddress(config.apiPort()), 0);
+      httpThreads = Executors.newFixedThreadPool(4);
+      http.setExecutor(httpThreads);
+      SampleServer server = new SampleServer(service, ds, participant, http, httpThreads);
+      http.createContext("/", server::serve);
+      http.start();
+      log.info("sample started participant={} port={} api=http://localhost:{} seeded={}",
+          service.name(), participant.port(), http.getAddress().getPort(), config.seed());
+      return server;
+    } catch (SQLException e) {
+      close(participant, http, httpThreads, ds);
+      throw new IOException("cannot open the " + service.name() + " database: " + e.getMessage(),
+          e);
+    } catch (IOException | RuntimeException e) {
+      close(participant, http, httpThreads, ds);
+      throw e;
+    }
+  }
+
+  /**
+   * WRITE_DELAY=0: with H2's default a commit that returned is lost when the process is killed,
+   * and a YES vote must never rest on such a commit (the SDK's embedded store does the same).
+   */
+  private static HikariDataSource dataSource(String name, Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create data directory " + dir, e);
+    }
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl("jdbc:h2:file:" + dir.resolve(name).toAbsolutePath() + ";WRITE_DELAY=0");
+    hc.setUsername("sa");
+    hc.setPassword("");
+    hc.setAutoCommit(false);
+    hc.setMaximumPoolSize(16);
+    hc.setPoolName(name);
+    return new HikariDataSource(hc);
+  }
+
+  private void serve(HttpExchange ex) throws IOException {
+    try (ex) {
+      String path = ex.getRequestURI().getPath();
+      if (!ex.getRequestMethod().equals("GET")) {
+        respond(ex, 405, "only GET\n");
+        return;
+      }
+      if (path.equals("/")) {
+        respond(ex, 200, service.name() + " read API: " + String.join(" ", service.readPaths())
+            + "\n");
+        return;
+      }
+      List<Map<String, Object>> rows;
+      try (Connection c = dataSource.getConnection()) {
+        c.setReadOnly(true);
+        try {
+          rows = service.read(path, query(ex.getRequestURI().getRawQuery()), c);
+        } finally {
+          c.rollback();
+          c.setReadOnly(false);
+        }
+      }
+      if (rows == null) {
+        respond(ex, 404, "not found: " + path + "\n");
+        return;
+      }
+      StringBuilder body = new StringBuilder();
+      for (Map<String, Object> row : rows) {
+        body.append(Fields.format(row)).append('\n');
+      }
+      respond(ex, 200, body.toString());
+    } catch (SQLException | RuntimeException e) {
+      log.warn("read failed participant={} uri={}", service.name(), ex.getRequestURI(), e);
+      respond(ex, 500, "error: " + e.getMessage() + "\n");
+    }
+  }
+
+  private static Map<String, String> query(String raw) {
+    Map<String, String> params = new LinkedHashMap<>();
+    if (raw == null || raw.isEmpty()) {
+      return params;
+    }
+    for (String pair : raw.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = eq < 0 ? pair : pair.substring(0, eq);
+      String v = eq < 0 ? "" : pair.substring(eq + 1);
+      params.put(URLDecoder.decode(k, UTF_8), URLDecoder.decode(v, UTF_8));
+    }
+    return params;
+  }
+
+  private static void respond(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  public String name() {
+    return service.name();
+  }
+
+  /** The Participant service's port. */
+  public int port() {
+    return participant.port();
+  }
+
+  /** The read API's port. */
+  public int apiPort() {
+    return http.getAddress().getPort();
+  }
+
+  /** The read API's base URL. */
+  public String apiUrl() {
+    return "http://localhost:" + apiPort();
+  }
+
+  public Participant participant() {
+    return participant;
+  }
+
+  /** Stops the API and the participant, then closes the database. Prepared branches persist. */
+  @Override
+  public void close() {
+    close(participant, http, httpThreads, dataSource);
+  }
+
+  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads,
+      HikariDataSource ds) {
+    if (http != null) {
+      http.stop(0);
+    }
+    if (httpThreads != null) {
+      httpThreads.shutdownNow();
+    }
+    if (participant != null) {
+      participant.close();
+    }
+    ds.close();
+  }
+}

@@ -1,0 +1,65 @@
+package dev.twopc.samples;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code twopc-sample inventory|payments|orders}: runs one service until stopped (SIGTERM). */
+@Command(mixinStandardHelpOptions = true, sortOptions = false)
+final class ServiceCommand implements Callable<Integer> {
+  private final SampleService service;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${TWOPC_SAMPLE_PORT}",
+      description = "Participant service port; 0 picks one [TWOPC_SAMPLE_PORT] (default 7101"
+          + " inventory, 7102 payments, 7103 orders).")
+  Integer port;
+
+  @Option(names = "--api-port", paramLabel = "PORT", defaultValue = "${TWOPC_SAMPLE_API_PORT}",
+      description = "Read API (HTTP) port; 0 picks one [TWOPC_SAMPLE_API_PORT] (default --port"
+          + " + 1000).")
+  Integer apiPort;
+
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+      defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}",
+      description = "The coordinator [TWOPC_COORDINATOR] (default ${DEFAULT-VALUE}).")
+  String coordinator;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_SAMPLE_DATA:-sample-data}",
+      description = "Directory of the service's H2 database, <DIR>/<service>.mv.db"
+          + " [TWOPC_SAMPLE_DATA] (default ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--seed", defaultValue = "${TWOPC_SAMPLE_SEED:-false}",
+      description = "Put the demo catalog in: stock of SKU-01..SKU-20, balances of ACCT-01..20"
+          + " and ACCT-BROKE; rows already there are kept [TWOPC_SAMPLE_SEED].")
+  boolean seed;
+
+  @Option(names = "--in-doubt-after", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_SAMPLE_IN_DOUBT_AFTER:-10s}", converter = DurationConverter.class,
+      description = "A prepared branch older than this asks the coordinator for its outcome"
+          + " [TWOPC_SAMPLE_IN_DOUBT_AFTER] (default ${DEFAULT-VALUE}).")
+  Duration inDoubtAfter;
+
+  ServiceCommand(SampleService service) {
+    this.service = service;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    int p = port == null ? service.defaultPort() : port;
+    int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
+    SampleServer server = SampleServer.start(service,
+        new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter));
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
+    System.out.println(service.name() + " ready: participant localhost:" + server.port()
+        + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())
+        + "), coordinator " + coordinator + ", data " + data.toAbsolutePath()
+        + (seed ? ", seeded" : ""));
+    System.out.flush();
+    new CountDownLatch(1).await(); // serve until the JVM is stopped; the hook closes cleanly
+    return 0;
+  }
+}

@@ -1,0 +1,180 @@
+package dev.twopc.samples.shop;
+
+import dev.twopc.participant.Branch;
+import dev.twopc.participant.Outcome;
+import dev.twopc.participant.TransactionClient;
+import dev.twopc.participant.TwopcException;
+import dev.twopc.participant.TxOptions;
+import dev.twopc.participant.TxResult;
+import dev.twopc.samples.Catalog;
+import dev.twopc.samples.Order;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The shop: places orders, each one distributed transaction over inventory, payments and
+ * orders (one {@link TransactionClient#execute} with three branches carrying the order), and
+ * records what the coordinator answered. Some orders are doomed on purpose.
+ *
+ * <pre>{@code
+ * try (TransactionClient tx = TransactionClient.builder().target("localhost:7000").build()) {
+ *   ShopClient shop = new ShopClient(tx, Catalog.demo(), "run1", 42);
+ *   List<ShopClient.Placed> placed = shop.place(shop.orders(200, 0.15), 8, (p, n) -> {});
+ * }
+ * }</pre>
+ */
+public final class ShopClient {
+  /** How an order was built to fail, if it was. */
+  public enum Doom {
+    NONE, UNKNOWN_SKU, OUT_OF_STOCK, INSUFFICIENT_FUNDS
+  }
+
+  /** An order, how it was meant to end, and what the coordinator answered. */
+  public record Planned(Order order, Doom doom) {}
+
+  /**
+   * An order placed.
+   *
+   * @param result COMMITTED, ABORTED (with the reason) or UNKNOWN (the call failed or timed out:
+   *     it may have committed)
+   */
+  public record Placed(Order order, Doom doom, TxResult result) {
+    public Outcome outcome() {
+      return result.outcome() == Outcome.IN_PROGRESS ? Outcome.UNKNOWN : result.outcome();
+    }
+  }
+
+  /** Told of each answer as it arrives; {@code answered} counts answers so far. */
+  public interface Listener {
+    void answered(Placed placed, int answered);
+  }
+
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
+
+  private final TransactionClient client;
+  private final Catalog catalog;
+  private final String runId;
+  private final Random random;
+
+  /**
+   * @param runId part of every order id, so runs against the same services do not collide
+   * @param seed of the order generator: the same seed gives the same orders
+   */
+  public ShopClient(TransactionClient client, Catalog catalog, String runId, long seed) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.catalog = Objects.requireNonNull(catalog, "catalog");
+    this.runId = Objects.requireNonNull(runId, "runId");
+    this.random = new Random(seed);
+  }
+
+  /** {@code count} orders; about {@code doomedShare} of them doomed, evenly over the three ways. */
+  public List<Planned> orders(int count, double doomedShare) {
+    List<Planned> out = new ArrayList<>();
+    List<String> skus = catalog.skus();
+    List<String> accounts = catalog.accounts();
+    for (int i = 1; i <= count; i++) {
+      Doom doom = Doom.NONE;
+      if (random.nextDouble() < doomedShare) {
+        doom = Doom.values()[1 + random.nextInt(3)];
+      }
+      List<Order.Line> lines = new ArrayList<>();
+      int n = 1 + random.nextInt(2);
+      for (int k = 0; k < n; k++) {
+        lines.add(new Order.Line(skus.get(random.nextInt(skus.size())), 1 + random.nextInt(3)));
+      }
+      String account = accounts.get(random.nextInt(accounts.size()));
+      switch (doom) {
+        case UNKNOWN_SKU -> lines.add(new Order.Line(Catalog.UNKNOWN_SKU, 1));
+        case OUT_OF_STOCK -> lines.set(0, new Order.Line(lines.get(0).sku(),
+            (int) (catalog.stock().get(lines.get(0).sku()) + 1)));
+        case INSUFFICIENT_FUNDS -> account = Catalog.BROKE_ACCOUNT;
+        case NONE -> { }
+      }
+      long amount = 0;
+      for (Order.Line l : lines) {
+        amount += catalog.price(l.sku()) * l.quantity();
+      }
+      out.add(new Planned(new Order(String.format("o-%s-%04d", runId, i), account, amount, lines),
+          doom));
+    }
+    return out;
+  }
+
+  /**
+   * Places the orders from {@code concurrency} threads and returns what each got, in order.
+   * A thread whose call gets no answer (coordinator down) backs off before its next order, up to
+   * a second, the way a client facing a failing dependency should.
+   */
+  public List<Placed> place(List<Planned> orders, int concurrency, Listener listener)
+      throws InterruptedException {
+    Placed[] results = new Placed[orders.size()];
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger answered = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    try {
+      for (int t = 0; t < concurrency; t++) {
+        pool.execute(() -> {
+          long backoffMs = 0;
+          for (int i = next.getAndIncrement(); i < orders.size(); i = next.getAndIncrement()) {
+            Placed p = placeOne(orders.get(i));
+            results[i] = p;
+            listener.answered(p, answered.incrementAndGet());
+            if (p.outcome() == Outcome.UNKNOWN) {
+              backoffMs = Math.min(MAX_BACKOFF.toMillis(), backoffMs == 0 ? 100 : backoffMs * 2);
+              try {
+                Thread.sleep(backoffMs);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+            } else {
+              backoffMs = 0;
+            }
+          }
+        });
+      }
+    } finally {
+      pool.shutdown();
+    }
+    if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
+      pool.shutdownNow();
+      throw new IllegalStateException("orders still running after 10 minutes");
+    }
+    List<Placed> out = new ArrayList<>();
+    Collections.addAll(out, results);
+    return out;
+  }
+
+  /** One order, one distributed transaction: the same order text goes to all three services. */
+  public Placed placeOne(Planned planned) {
+    Order order = planned.order();
+    byte[] payload = order.encode();
+    List<Branch> branches = List.of(
+        new Branch("inventory", payload),
+        new Branch("payments", payload),
+        new Branch("orders", payload));
+    // The order id as idempotency key: a client that got UNKNOWN may ask again with it and get
+    // the same transaction's outcome instead of placing the order twice.
+    TxOptions options = TxOptions.defaults()
+        .withIdempotencyKey(order.id())
+        .withLabels(Map.of("order", order.id()))
+        .withTimeout(Duration.ofSeconds(10));
+    TxResult result;
+    try {
+      result = client.execute(branches, options);
+    } catch (TwopcException e) {
+      // Refused for good (bad input, unknown participant): no transaction ran.
+      result = new TxResult("", Outcome.ABORTED, "refused: " + e.getMessage());
+    }
+    return new Placed(order, planned.doom(), result);
+  }
+}

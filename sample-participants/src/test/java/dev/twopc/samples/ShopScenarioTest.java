@@ -1,0 +1,114 @@
+package dev.twopc.samples;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.twopc.coordinator.CoordinatorConfig;
+import dev.twopc.coordinator.CoordinatorServer;
+import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.RecoverySummary;
+import dev.twopc.participant.TransactionClient;
+import dev.twopc.samples.demo.Audit;
+import dev.twopc.samples.inventory.InventoryService;
+import dev.twopc.samples.orders.OrdersService;
+import dev.twopc.samples.payments.PaymentsService;
+import dev.twopc.samples.shop.ShopClient;
+import dev.twopc.samples.shop.ShopClient.Doom;
+import dev.twopc.samples.shop.Tally;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports and
+ * temp H2 files, a stream of orders (some doomed), the coordinator stopped mid-stream and started
+ * again on the same data and port, then the audit.
+ */
+class ShopScenarioTest {
+  @TempDir
+  Path dir;
+
+  private final AtomicReference<CoordinatorServer> coordinator = new AtomicReference<>();
+  private final List<SampleServer> services = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    services.forEach(SampleServer::close);
+    if (coordinator.get() != null) {
+      coordinator.get().close();
+    }
+  }
+
+  private CoordinatorServer startCoordinator(int port) throws IOException {
+    return CoordinatorServer.start(CoordinatorConfig.builder()
+        .port(port).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
+        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
+        .shutdownGrace(Duration.ofSeconds(1))
+        .build());
+  }
+
+  @Test
+  void everyOrderIsAllOrNothingAcrossACoordinatorRestartMidStream() throws Exception {
+    coordinator.set(startCoordinator(0));
+    int port = coordinator.get().port();
+    String target = "localhost:" + port;
+    for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
+        new OrdersService())) {
+      services.add(SampleServer.start(s, new SampleServer.Config(0, 0, target,
+          dir.resolve(s.name()), true, Duration.ofSeconds(1))));
+    }
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> services.stream().allMatch(s -> s.participant().isRegistered()));
+
+    CountDownLatch restartNow = new CountDownLatch(1);
+    AtomicReference<RecoverySummary> recovery = new AtomicReference<>();
+    Thread restarter = new Thread(() -> {
+      try {
+        restartNow.await();
+        coordinator.get().close();
+        coordinator.set(startCoordinator(port));
+        recovery.set(coordinator.get().recoverySummary());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    restarter.start();
+
+    List<ShopClient.Placed> placed;
+    try (TransactionClient tx = TransactionClient.builder().target(target)
+        .commitTimeout(Duration.ofSeconds(10)).build()) {
+      ShopClient shop = new ShopClient(tx, Catalog.demo(), "t", 7);
+      placed = shop.place(shop.orders(150, 0.2), 6, (p, n) -> {
+        if (n == 50) {
+          restartNow.countDown();
+        }
+      });
+    }
+    restarter.join();
+    assertNotNull(recovery.get(), "the coordinator was restarted");
+
+    Tally tally = Tally.of(placed);
+    assertEquals(150, tally.placed());
+    assertTrue(tally.committed() > 50, tally.describe());
+    long doomed = placed.stream().filter(p -> p.doom() != Doom.NONE).count();
+    assertTrue(tally.aborted() + tally.unknown() >= doomed, tally.describe());
+
+    Audit audit = new Audit(Catalog.demo(), target, services.stream()
+        .map(s -> new Audit.Service(s.name(), s.apiUrl(), "localhost:" + s.port())).toList());
+    await().atMost(Duration.ofSeconds(30)).until(audit::quiet);
+    List<Audit.Check> checks = audit.run(placed);
+    String failed = checks.stream().filter(c -> !c.ok()).map(Audit.Check::toString)
+        .collect(Collectors.joining("\n"));
+    assertTrue(failed.isEmpty(), tally.describe() + "\n" + failed);
+  }
+}
