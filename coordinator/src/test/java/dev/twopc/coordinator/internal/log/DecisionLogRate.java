@@ -69,8 +69,9 @@ public final class DecisionLogRate {
           return n;
         }));
       }
-      Thread.sleep(millis);
-      stop.set(true);
+      // the writers stop themselves when the timer fires; get() below waits for them
+      Executors.newSingleThreadScheduledExecutor().schedule(() -> stop.set(true), millis,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
       long total = 0;
       for (Future<Long> f : counts) {
         total += f.get();
