@@ -208,10 +208,6 @@ public final class CoordinatorServer implements AutoCloseable {
     return recovery;
   }
 
-  public CoordinatorConfig config() {
-    return config;
-  }
-
   /**
    * Graceful stop: no new calls or transactions, transactions being decided get their decision
    * (up to the shutdown grace), queued log records are written, the log is closed. Phase 2 left

@@ -198,7 +198,7 @@ public final class DecisionLog implements AutoCloseable {
 
   private Object apply(Statements c, LogRecord record) throws SQLException {
     if (record instanceof Begun b) {
-      insertBegun(c, b, false); // appended once per transaction, always first
+      insertBegun(c, b); // appended once per transaction, always first
     } else if (record instanceof Enlisted e) {
       insertBranches(c, e.txId(), List.of(e.branch()), true);
     } else if (record instanceof Decided d) {
@@ -245,11 +245,7 @@ public final class DecisionLog implements AutoCloseable {
     }
   }
 
-  private static void insertBegun(Statements c, Begun b, boolean ifAbsent)
-      throws SQLException {
-    if (ifAbsent && txExists(c, b.txId())) {
-      return;
-    }
+  private static void insertBegun(Statements c, Begun b) throws SQLException {
     {
       PreparedStatement ps = c.get("INSERT INTO twopc_tx"
         + " (tx_id, state, created_at, deadline_at, idempotency_key, labels)"
@@ -307,8 +303,13 @@ public final class DecisionLog implements AutoCloseable {
 
   /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
   private static DecisionResult decide(Statements c, Decided d) throws SQLException {
-    if (d.begun() != null) {
-      insertBegun(c, d.begun(), true);
+    // Not in the log yet (one-phase, or aborted before its begin was written): insert it with
+    // the decision's branch rows, so they are written once.
+    boolean fresh = d.begun() != null && !txExists(c, d.txId());
+    if (fresh) {
+      Begun b = d.begun();
+      insertBegun(c, new Begun(b.txId(), b.createdAt(), b.deadlineAt(), b.idempotencyKey(),
+          b.labels(), d.branches()));
     }
     {
       PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"
@@ -324,7 +325,9 @@ public final class DecisionLog implements AutoCloseable {
       ps.setLong(7, d.decidedAt());
       ps.setString(8, d.txId());
       if (ps.executeUpdate() == 1) {
-        insertBranches(c, d.txId(), d.branches(), true);
+        if (!fresh) {
+          insertBranches(c, d.txId(), d.branches(), true);
+        }
         return new DecisionResult(d.decision(), true);
       }
     }

@@ -57,10 +57,6 @@ public final class ParticipantDirectory implements AutoCloseable {
     return byName.containsKey(name);
   }
 
-  public Optional<Entry> entry(String name) {
-    return Optional.ofNullable(byName.get(name));
-  }
-
   public List<Entry> entries() {
     List<Entry> list = new ArrayList<>(byName.values());
     list.sort(Comparator.comparing(Entry::name));

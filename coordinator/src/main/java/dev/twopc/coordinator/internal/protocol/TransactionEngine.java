@@ -463,6 +463,9 @@ public final class TransactionEngine implements AutoCloseable {
     tx.abortReason = decision.equals("ABORT") ? abortReason : null;
     tx.state = decision.equals("COMMIT") ? "COMMITTING" : "ABORTING";
     for (Branch b : tx.branches.values()) {
+      if (b.acknowledgedAt != null) {
+        continue; // recovery: this branch already acknowledged phase 2
+      }
       if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
         b.state = "COMMITTING";
       } else if (decision.equals("ABORT") && !"NO".equals(b.vote)
@@ -702,35 +705,19 @@ public final class TransactionEngine implements AutoCloseable {
         tx.nextAttempts()));
   }
 
-  public int liveCount() {
-    return live.size();
-  }
-
   // ---------------------------------------------------------------- recovery and operators
 
   /** Recovery: take over a decided, unfinished transaction and finish its phase 2. */
   public void resume(StoredTransaction stored) {
     Tx tx = Tx.restored(stored);
     synchronized (tx) {
-      for (Branch b : tx.branches.values()) {
-        if ("COMMIT".equals(tx.decision) && "YES".equals(b.vote)
-            && !b.state.equals("COMMITTED")) {
-          b.state = "COMMITTING";
-        } else if ("ABORT".equals(tx.decision) && !"NO".equals(b.vote)
-            && !"READ_ONLY".equals(b.vote) && !b.state.equals("ROLLED_BACK")) {
-          b.state = "ROLLING_BACK";
-        }
-      }
-      tx.state = "COMMIT".equals(tx.decision) ? "COMMITTING" : "ABORTING";
+      markDecided(tx, tx.decision, tx.abortReason, tx.decidedBy, tx.decidedAt);
     }
     live.put(tx.id, tx);
     if (tx.idempotencyKey != null) {
       byKey.put(tx.idempotencyKey, tx);
     }
-    tx.decided.complete("COMMIT".equals(tx.decision)
-        ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
-        : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason)));
-    phaseTwo.start(tx);
+    announce(tx);
   }
 
   /** Operator: retry phase 2 now. */

@@ -68,10 +68,6 @@ final class Tx {
     return tx;
   }
 
-  synchronized boolean undecided() {
-    return decision == null && !state.equals("DECIDING");
-  }
-
   synchronized List<BranchRow> branchRows() {
     List<BranchRow> rows = new ArrayList<>(branches.size());
     for (Branch b : branches.values()) {

@@ -38,7 +38,9 @@ public final class Recovery {
         if (tx.decision() == null) {
           String decision = abortUndecided(tx, decisionLog, clock);
           undecided++;
-          tx = reader.find(tx.txId()).orElseThrow();
+          tx = new StoredTransaction(tx.txId(), tx.state(), tx.createdAt(), tx.deadlineAt(),
+              decision, clock.millis(), "recovery", "the coordinator restarted before a decision",
+              null, tx.idempotencyKey(), tx.labels(), tx.branches(), tx.actions());
           log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
         } else if (tx.decision().equals("COMMIT")) {
           commits++;
