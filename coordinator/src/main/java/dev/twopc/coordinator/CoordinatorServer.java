@@ -54,7 +54,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private final ParticipantDirectory directory;
   private final TransactionEngine engine;
   private final ScheduledExecutorService scheduler;
-  private final ExecutorService callbacks;
+  private final ExecutorService rpc;
   private final HealthStatusManager health;
   private final List<Server> servers;
   private final RecoverySummary recovery;
@@ -63,7 +63,7 @@ public final class CoordinatorServer implements AutoCloseable {
 
   private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
       ParticipantDirectory directory, TransactionEngine engine,
-      ScheduledExecutorService scheduler, ExecutorService callbacks, HealthStatusManager health,
+      ScheduledExecutorService scheduler, ExecutorService rpc, HealthStatusManager health,
       List<Server> servers, RecoverySummary recovery, int port) {
     this.config = config;
     this.store = store;
@@ -71,7 +71,7 @@ public final class CoordinatorServer implements AutoCloseable {
     this.directory = directory;
     this.engine = engine;
     this.scheduler = scheduler;
-    this.callbacks = callbacks;
+    this.rpc = rpc;
     this.health = health;
     this.servers = servers;
     this.recovery = recovery;
@@ -91,19 +91,20 @@ public final class CoordinatorServer implements AutoCloseable {
     LogReader reader = new LogReader(store.dataSource());
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1,
         daemon("twopc-timer"));
-    ExecutorService callbacks = Executors.newFixedThreadPool(2, daemon("twopc-decided"));
+    // Calls that may block on the log's database run here; Execute runs on the transport thread.
+    ExecutorService rpc = Executors.newCachedThreadPool(daemon("twopc-rpc"));
     ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
         config.maxInboundMessageBytes());
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
-        scheduler, callbacks, () -> advertised[0]);
+        scheduler, () -> advertised[0]);
     RecoverySummary summary;
     try {
       directory.load(reader.participants());
       summary = Recovery.run(reader, decisionLog, engine, config.clock());
     } catch (IOException | SQLException e) {
       scheduler.shutdownNow();
-      callbacks.shutdownNow();
+      rpc.shutdownNow();
       decisionLog.close();
       directory.close();
       store.close();
@@ -113,19 +114,23 @@ public final class CoordinatorServer implements AutoCloseable {
     TransactionQueries queries = new TransactionQueries(reader, engine,
         new Views(config.parkAfter(), directory::addressOf), config.clock());
     List<BindableService> services = List.of(
-        new CoordinatorService(engine, directory, queries, reader, config),
+        new CoordinatorService(engine, directory, queries, reader, config, rpc),
         new AdminService(engine, queries, reader, decisionLog, config),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
     NettyServerBuilder netty = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.host(), config.port()))
-        .maxInboundMessageSize(config.maxInboundMessageBytes());
+        .maxInboundMessageSize(config.maxInboundMessageBytes())
+        .executor(rpc)
+        .callExecutor(CoordinatorService.EXECUTORS);
     services.forEach(netty::addService);
     List<Server> servers = new ArrayList<>();
     servers.add(netty.build());
     if (config.inProcessName() != null) {
       InProcessServerBuilder inProcess = InProcessServerBuilder.forName(config.inProcessName())
-          .maxInboundMessageSize(config.maxInboundMessageBytes());
+          .maxInboundMessageSize(config.maxInboundMessageBytes())
+          .executor(rpc)
+          .callExecutor(CoordinatorService.EXECUTORS);
       services.forEach(inProcess::addService);
       servers.add(inProcess.build());
     }
@@ -137,7 +142,7 @@ public final class CoordinatorServer implements AutoCloseable {
       servers.forEach(Server::shutdownNow);
       engine.close();
       scheduler.shutdownNow();
-      callbacks.shutdownNow();
+      rpc.shutdownNow();
       decisionLog.close();
       directory.close();
       store.close();
@@ -163,7 +168,7 @@ public final class CoordinatorServer implements AutoCloseable {
     log.info("event=started port={} store={} durability={} {}", port, store.description(),
         config.durability(), summary.describe());
     return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
-        callbacks, health, servers, summary, port);
+        rpc, health, servers, summary, port);
   }
 
   private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
@@ -236,7 +241,7 @@ public final class CoordinatorServer implements AutoCloseable {
     }
     scheduler.shutdownNow();
     decisionLog.close();
-    callbacks.shutdown();
+    rpc.shutdown();
     directory.close();
     store.close();
     log.info("event=stopped port={}", port);

@@ -151,7 +151,7 @@ public final class BranchEngine {
         // WRITE_DELAY=0).
         prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter), false));
         keepLocks = true;
-        log.info("prepared participant={} tx={} vote=YES locks={}", name, txId,
+        log.debug("prepared participant={} tx={} vote=YES locks={}", name, txId,
             rec.locks().keySet());
         safely(() -> listener.onPrepared(txId));
         return Vote.yes();
@@ -189,7 +189,7 @@ public final class BranchEngine {
     Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
     store.insertFinished(c, txId, fate, vote.reason(), clock.instant());
     c.commit();
-    log.info("prepared participant={} tx={} vote={}", name, txId, vote);
+    log.debug("prepared participant={} tx={} vote={}", name, txId, vote);
     return vote;
   }
 
@@ -246,7 +246,7 @@ public final class BranchEngine {
       // Remember the id so that a Prepare arriving late (after this Rollback) votes NO.
       staging.forget(txId);
       store.recordFinished(txId, Fate.ROLLED_BACK, "rolled back before prepare", clock.instant());
-      log.info("rolled back unprepared branch participant={} tx={}", name, txId);
+      log.debug("rolled back unprepared branch participant={} tx={}", name, txId);
       safely(() -> listener.onRolledBack(txId));
       return null;
     });
@@ -289,7 +289,7 @@ public final class BranchEngine {
     prepared.remove(txId);
     locks.releaseAll(txId);
     staging.forget(txId);
-    log.info("{} participant={} tx={}", commit ? "committed" : "rolled back", name, txId);
+    log.debug("{} participant={} tx={}", commit ? "committed" : "rolled back", name, txId);
     safely(() -> {
       if (commit) {
         listener.onCommitted(txId);
@@ -345,7 +345,7 @@ public final class BranchEngine {
         store.insertFinished(c, txId, fate, reason, clock.instant());
         c.commit();
         boolean committed = fate != Fate.VOTED_NO;
-        log.info("one-phase participant={} tx={} outcome={}{}", name, txId,
+        log.debug("one-phase participant={} tx={} outcome={}{}", name, txId,
             committed ? "COMMITTED" : "ABORTED", committed ? "" : " reason=\"" + reason + "\"");
         safely(() -> {
           if (committed) {

@@ -63,7 +63,7 @@ public final class TxServerInterceptor implements ServerInterceptor {
     staging.ensureEnlisted(txId, clock.instant(), () -> {
       try {
         link.enlist(txId, name);
-        log.info("enlisted participant={} tx={}", name, txId);
+        log.debug("enlisted participant={} tx={}", name, txId);
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
           registrar.registerSoon();

@@ -29,7 +29,11 @@ import dev.twopc.proto.v1.RegisterParticipantResponse;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -49,8 +53,27 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   private final Validation validation;
   private final int maxBranches;
 
+  /**
+   * Execute runs on the transport thread: without an idempotency key it never blocks (the
+   * engine only queues RPCs and log appends), which saves a thread hand-off per transaction.
+   * Every other call may read the log's database and runs on the server's executor.
+   */
+  private static final Executor DIRECT = Runnable::run;
+
+  public static final ServerCallExecutorSupplier EXECUTORS = new ServerCallExecutorSupplier() {
+    @Override
+    public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+      return call.getMethodDescriptor() == CoordinatorGrpc.getExecuteMethod()
+          ? DIRECT : null;
+    }
+  };
+
+  private final Executor blocking;
+
   public CoordinatorService(TransactionEngine engine, ParticipantDirectory directory,
-      TransactionQueries queries, LogReader reader, dev.twopc.coordinator.CoordinatorConfig config) {
+      TransactionQueries queries, LogReader reader, dev.twopc.coordinator.CoordinatorConfig config,
+      Executor blocking) {
+    this.blocking = blocking;
     this.engine = engine;
     this.directory = directory;
     this.queries = queries;
@@ -99,6 +122,20 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void execute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
+    if (!req.getIdempotencyKey().isEmpty()) {
+      // A key is looked up in the log: not on the transport thread.
+      try {
+        blocking.execute(() -> doExecute(req, out));
+      } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        Errors.fail(out, CoordinatorException.unavailable("the coordinator is shutting down",
+            stopping));
+      }
+      return;
+    }
+    doExecute(req, out);
+  }
+
+  private void doExecute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
     async(out, () -> {
       if (req.getBranchesCount() == 0) {
         throw invalid("branches: at least one is required");

@@ -206,14 +206,15 @@ public final class DecisionLog implements AutoCloseable {
     } else if (record instanceof BranchUpdated u) {
       updateBranch(c, u);
     } else if (record instanceof Finished f) {
-      {
+      for (BranchUpdated u : f.branches()) {
+        updateBranch(c, u);
+      }
       PreparedStatement ps = c.get(
           "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
-        ps.setString(1, f.state());
-        ps.setLong(2, f.finishedAt());
-        ps.setString(3, f.txId());
-        ps.executeUpdate();
-      }
+      ps.setString(1, f.state());
+      ps.setLong(2, f.finishedAt());
+      ps.setString(3, f.txId());
+      ps.executeUpdate();
     } else if (record instanceof OperatorActed a) {
       {
       PreparedStatement ps = c.get("INSERT INTO twopc_action"
@@ -305,7 +306,7 @@ public final class DecisionLog implements AutoCloseable {
   private static DecisionResult decide(Statements c, Decided d) throws SQLException {
     // Not in the log yet (one-phase, or aborted before its begin was written): insert it with
     // the decision's branch rows, so they are written once.
-    boolean fresh = d.begun() != null && !txExists(c, d.txId());
+    boolean fresh = d.begun() != null && (!d.begunAppended() || !txExists(c, d.txId()));
     if (fresh) {
       Begun b = d.begun();
       insertBegun(c, new Begun(b.txId(), b.createdAt(), b.deadlineAt(), b.idempotencyKey(),

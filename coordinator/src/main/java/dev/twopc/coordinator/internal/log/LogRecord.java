@@ -30,16 +30,24 @@ public sealed interface LogRecord {
    * @param state the transaction state that goes with it (COMMITTING, ABORTING, or the final
    *     state when no branch needs phase 2)
    * @param begun the begin record to write first if the transaction is not in the log yet
+   * @param begunAppended whether {@code begun} was appended earlier (it may be in the log): if
+   *     not, the decision inserts the transaction without looking for it first
    */
   record Decided(String txId, String decision, String state, long decidedAt, String decidedBy,
-      String abortReason, List<BranchRow> branches, Begun begun) implements LogRecord {}
+      String abortReason, List<BranchRow> branches, Begun begun, boolean begunAppended)
+      implements LogRecord {}
 
   /** A branch's phase-2 progress changed: an attempt failed, or it acknowledged (lazy). */
   record BranchUpdated(String txId, String participant, String state, int attempts,
       String lastError, Long lastAttemptAt, Long acknowledgedAt) implements LogRecord {}
 
-  /** Every branch acknowledged: the transaction is over (lazy). */
-  record Finished(String txId, String state, long finishedAt) implements LogRecord {}
+  /**
+   * Every branch acknowledged: the transaction is over (lazy). Carries the final state of the
+   * branches whose acknowledgement was not written yet, so the happy path writes no
+   * {@link BranchUpdated} at all.
+   */
+  record Finished(String txId, String state, long finishedAt, List<BranchUpdated> branches)
+      implements LogRecord {}
 
   /** An operator acted on a transaction (forced). */
   record OperatorActed(String txId, long at, String action, String operator, String reason,

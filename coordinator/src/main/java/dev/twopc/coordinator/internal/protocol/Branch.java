@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import java.util.concurrent.ScheduledFuture;
 
 /** One branch's progress inside a live {@link Tx}. Guarded by the owning Tx's monitor. */
@@ -44,8 +45,20 @@ final class Branch {
   }
 
   /** True while phase 2 still has to reach this branch. */
+  /**
+   * The acknowledgement is known here but not written yet: it goes to the log with the
+   * transaction's end, or with the next failed attempt of another branch.
+   */
+  boolean ackUnlogged;
+
   boolean awaitingPhase2() {
     return state.equals("COMMITTING") || state.equals("ROLLING_BACK");
+  }
+
+  /** This branch's phase-2 progress as a log record. Caller holds the tx monitor. */
+  BranchUpdated updateRecord(String txId) {
+    return new BranchUpdated(txId, participant, state, attempts, lastError, lastAttemptAt,
+        acknowledgedAt);
   }
 
   BranchRow row() {

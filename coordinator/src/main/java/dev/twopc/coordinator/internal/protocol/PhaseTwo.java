@@ -148,10 +148,14 @@ final class PhaseTwo {
     public void onCompleted() {}
   }
 
+  /**
+   * Not written at once: the acknowledgement goes to the log with the transaction's end, or
+   * with another branch's failed attempt. If it is lost in a crash, recovery sends the decision
+   * to this branch again, which participants acknowledge idempotently.
+   */
   private void acknowledged(Tx tx, Branch b) {
     boolean commit;
     boolean allDone = true;
-    BranchUpdated update;
     synchronized (tx) {
       b.inFlight = false;
       if (!b.awaitingPhase2()) {
@@ -161,14 +165,12 @@ final class PhaseTwo {
       b.state = commit ? "COMMITTED" : "ROLLED_BACK";
       b.acknowledgedAt = clock.millis();
       b.lastError = null;
-      update = new BranchUpdated(tx.id, b.participant, b.state, b.attempts, null,
-          b.lastAttemptAt, b.acknowledgedAt);
+      b.ackUnlogged = true;
       for (Branch other : tx.branches.values()) {
         allDone &= !other.awaitingPhase2();
       }
     }
     directory.seen(b.participant);
-    decisionLog.append(update);
     if (commit) {
       crashPoints.reached(CrashPoints.Point.AFTER_COMMIT_ACK);
     }
@@ -179,7 +181,7 @@ final class PhaseTwo {
 
   private void failed(Tx tx, Branch b, String error) {
     long delay;
-    BranchUpdated update;
+    List<BranchUpdated> updates = new ArrayList<>();
     synchronized (tx) {
       b.inFlight = false;
       if (!b.awaitingPhase2()) {
@@ -188,15 +190,20 @@ final class PhaseTwo {
       b.lastError = error;
       delay = backoff.delayMillis(b.attempts);
       b.nextAttemptAt = clock.millis() + delay;
-      update = new BranchUpdated(tx.id, b.participant, b.state, b.attempts, error,
-          b.lastAttemptAt, null);
+      updates.add(b.updateRecord(tx.id));
+      for (Branch other : tx.branches.values()) {
+        if (other.ackUnlogged) {
+          other.ackUnlogged = false;
+          updates.add(other.updateRecord(tx.id)); // the tx lingers: show who acknowledged
+        }
+      }
       if (b.attempts == 1 || b.attempts % 10 == 0) {
         log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error={}",
             tx.id, b.participant, b.attempts, delay, error);
       }
     }
     directory.failed(b.participant, error);
-    decisionLog.append(update);
+    updates.forEach(decisionLog::append);
     try {
       var f = scheduler.schedule(() -> send(tx, b), delay, TimeUnit.MILLISECONDS);
       synchronized (tx) {

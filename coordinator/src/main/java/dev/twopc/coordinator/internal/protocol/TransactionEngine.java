@@ -11,6 +11,7 @@ import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
@@ -39,7 +40,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,7 +64,6 @@ public final class TransactionEngine implements AutoCloseable {
   private final LogReader reader;
   private final ParticipantDirectory directory;
   private final ScheduledExecutorService scheduler;
-  private final Executor callbacks;
   private final Clock clock;
   private final CrashPoints crashPoints;
   private final PhaseTwo phaseTwo;
@@ -75,14 +74,13 @@ public final class TransactionEngine implements AutoCloseable {
   private volatile boolean closing;
 
   public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
-      ParticipantDirectory directory, ScheduledExecutorService scheduler, Executor callbacks,
+      ParticipantDirectory directory, ScheduledExecutorService scheduler,
       java.util.function.Supplier<String> advertisedAddress) {
     this.config = config;
     this.decisionLog = decisionLog;
     this.reader = reader;
     this.directory = directory;
     this.scheduler = scheduler;
-    this.callbacks = callbacks;
     this.clock = config.clock();
     this.crashPoints = config.crashPoints();
     this.advertisedAddress = advertisedAddress;
@@ -213,9 +211,14 @@ public final class TransactionEngine implements AutoCloseable {
         throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
       }
     }
+    // Lazy: an undecided transaction that never reached the log is presumed aborted. An unkeyed
+    // Execute skips the record altogether: its decision inserts the transaction, and until then
+    // only the prepared participants know of it, and they ask (GetOutcome) if it is lost.
+    if (interactive || key != null) {
+      tx.begunAppended = true;
+      decisionLog.append(tx.begunRecord());
+    }
     live.put(tx.id, tx);
-    // Lazy: an undecided transaction that never reached the log is presumed aborted.
-    decisionLog.append(tx.begunRecord());
     scheduleTimeout(tx);
     return tx;
   }
@@ -402,14 +405,16 @@ public final class TransactionEngine implements AutoCloseable {
   private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
     long now = clock.millis();
     Decided record = decisionRecord(tx, decision, abortReason, decidedBy, now);
-    decisionLog.append(record).whenCompleteAsync((result, error) -> {
+    // Completes on the log writer's thread: the follow-up only queues RPCs and appends, so it
+    // never blocks the writer, and no thread hand-off is added per decision.
+    decisionLog.append(record).whenComplete((result, error) -> {
       if (error != null) {
         decisionWriteFailed(tx, error);
       } else {
         crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
         applyDecision(tx, ((DecisionResult) result).decision(), abortReason, decidedBy, now);
       }
-    }, callbacks);
+    });
   }
 
   /**
@@ -442,7 +447,7 @@ public final class TransactionEngine implements AutoCloseable {
             state, b.attempts, b.lastError, b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
       }
       return new Decided(tx.id, decision, decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
-          at, decidedBy, abortReason, rows, tx.begunRecord());
+          at, decidedBy, abortReason, rows, tx.begunRecord(), tx.begunAppended);
     }
   }
 
@@ -504,7 +509,7 @@ public final class TransactionEngine implements AutoCloseable {
       }
       markDecided(tx, "ABORT", reason, decidedBy, now);
       record = new Decided(tx.id, "ABORT", "ABORTING", now, decidedBy, reason, tx.branchRows(),
-          tx.begunRecord());
+          tx.begunRecord(), tx.begunAppended);
     }
     log.info("event=aborted tx={} by={} reason={}", tx.id, decidedBy, reason);
     // Appended before phase 2 starts, so the log never sees the end before the decision.
@@ -585,7 +590,7 @@ public final class TransactionEngine implements AutoCloseable {
         tx.timeout.cancel(false);
       }
       record = new Decided(tx.id, tx.decision, tx.state, now, "one-phase", tx.abortReason,
-          tx.branchRows(), tx.begunRecord());
+          tx.branchRows(), tx.begunRecord(), tx.begunAppended);
     }
     decisionLog.append(record);
     TxResult result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
@@ -621,18 +626,25 @@ public final class TransactionEngine implements AutoCloseable {
   /** Every branch acknowledged: record the end and forget the transaction. */
   private void finish(Tx tx) {
     TxResult result;
+    List<BranchUpdated> acks = new ArrayList<>();
     synchronized (tx) {
       if (tx.finishedAt != null) {
         return;
       }
       tx.finishedAt = clock.millis();
+      for (Branch b : tx.branches.values()) {
+        if (b.ackUnlogged) {
+          b.ackUnlogged = false;
+          acks.add(b.updateRecord(tx.id));
+        }
+      }
       boolean committed = "COMMIT".equals(tx.decision);
       tx.state = committed ? "COMMITTED" : "ABORTED";
       result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
           : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
     }
     CompletableFuture<Object> written = tx.onePhase ? CompletableFuture.completedFuture(null)
-        : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt));
+        : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt, acks));
     tx.decided.complete(result);
     tx.finished.complete(result);
     live.remove(tx.id, tx);
@@ -765,7 +777,7 @@ public final class TransactionEngine implements AutoCloseable {
     CompletableFuture<TxResult> result = new CompletableFuture<>();
     long now = clock.millis();
     Decided record = decisionRecord(tx, "COMMIT", null, "operator", now);
-    decisionLog.append(record).whenCompleteAsync((r, e) -> {
+    decisionLog.append(record).whenComplete((r, e) -> {
       if (e != null) {
         result.completeExceptionally(CoordinatorException.unavailable(
             "decision log unavailable: " + e.getMessage(), e));
@@ -777,7 +789,7 @@ public final class TransactionEngine implements AutoCloseable {
       // not tx.decided: after a failed write the client was already told UNKNOWN
       result.complete("COMMIT".equals(d) ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
           : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
-    }, callbacks);
+    });
     return result;
   }
 

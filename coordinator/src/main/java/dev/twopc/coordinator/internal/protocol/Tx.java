@@ -37,6 +37,8 @@ final class Tx {
   String abortReason;
   Long finishedAt;
   boolean onePhase;
+  /** Its begin record was appended: Begin and keyed Execute; an unkeyed Execute skips it. */
+  boolean begunAppended;
   ScheduledFuture<?> timeout;
 
   /** Completes when the outcome is known (or UNKNOWN to the client). */

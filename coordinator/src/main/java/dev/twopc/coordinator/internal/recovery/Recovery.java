@@ -61,7 +61,7 @@ public final class Recovery {
   private static String abortUndecided(StoredTransaction tx, DecisionLog decisionLog,
       Clock clock) throws IOException {
     Decided abort = new Decided(tx.txId(), "ABORT", "ABORTING", clock.millis(), "recovery",
-        "the coordinator restarted before a decision", tx.branches(), null);
+        "the coordinator restarted before a decision", tx.branches(), null, true);
     try {
       return ((DecisionResult) decisionLog.append(abort).get()).decision();
     } catch (InterruptedException e) {
