@@ -230,7 +230,14 @@ public final class BenchCommand implements Callable<Integer> {
 
   /** The command line as {@link #main} runs it: a failure is one message, not a stack trace. */
   public static CommandLine commandLine(BenchCommand command) {
-    CommandLine cl = new CommandLine(command);
+    CommandLine cl = new CommandLine(command).setCommandName("twopc bench");
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine failed = ex.getCommandLine();
+      failed.getErr().println("twopc bench: " + ex.getMessage() + " (see '"
+          + failed.getCommandSpec().qualifiedName() + " --help')");
+      failed.getErr().flush();
+      return CommandLine.ExitCode.USAGE;
+    });
     cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
       failed.getErr().println("twopc bench: " + ex.getMessage());
       failed.getErr().flush();
