@@ -255,8 +255,11 @@ public final class BenchCommand implements Callable<Integer> {
       work = work == null ? Files.createTempDirectory("twopc-bench-")
           : Files.createDirectories(work);
     }
-    Thread cleanup = new Thread(() -> Cluster.stopAll(started),
-        "bench-cleanup");
+    Thread cleanup = new Thread(() -> {
+      Cluster.stopAll(started);
+      err.println("twopc bench: interrupted; stopped every process it started"
+          + (work == null ? "" : "; data and logs in " + work));
+    }, "bench-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or SIGTERM: stop what we started
     try (Recording recording = jfr == null ? null : startRecording()) {
       int exit = run(external);

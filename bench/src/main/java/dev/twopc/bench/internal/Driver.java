@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -174,10 +175,14 @@ public final class Driver {
     } else if (now >= measureEnd) {
       finished.countDown();
     } else if (Outcome.isError(outcome)) {
-      retrier.execute(() -> {
-        s.start = System.nanoTime();
-        s.fire();
-      });
+      try {
+        retrier.execute(() -> {
+          s.start = System.nanoTime();
+          s.fire();
+        });
+      } catch (RejectedExecutionException e) {
+        finished.countDown(); // the phase was abandoned (a process died): this slot stops
+      }
     } else {
       s.start = now;
       s.fire();
