@@ -1,0 +1,114 @@
+package dev.twopc.bench;
+
+import dev.twopc.participant.BranchContext;
+import dev.twopc.participant.Participant;
+import dev.twopc.participant.ParticipantHandler;
+import dev.twopc.participant.PrepareContext;
+import dev.twopc.participant.Vote;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The participant the bench drives: the real SDK (durable pending map in embedded H2, locks,
+ * idempotent phase 2) with a handler that does as little as a handler can. Prepare takes one
+ * exclusive lock and votes YES; commit and rollback do nothing. What is measured is therefore the
+ * protocol and the SDK, not business work.
+ *
+ * <pre>
+ * twopc bench participant --name p1 --port 7101 --coordinator localhost:7000 --data data/p1
+ * </pre>
+ *
+ * Prints {@code bench participant NAME ready on localhost:PORT} once it serves; stops cleanly on
+ * SIGTERM.
+ */
+@Command(name = "participant", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run a bench participant: the participant SDK with a handler that locks one"
+        + " key and votes YES; commit and rollback are no-ops.",
+        "Every flag has an environment twin, shown in brackets."})
+public final class BenchParticipantMain implements Callable<Integer> {
+  @Option(names = "--name", defaultValue = "${TWOPC_BENCH_PARTICIPANT:-p1}",
+      description = "Participant name [TWOPC_BENCH_PARTICIPANT] (default ${DEFAULT-VALUE}).")
+  String name;
+
+  @Option(names = "--port", defaultValue = "${TWOPC_BENCH_PARTICIPANT_PORT:-0}",
+      description = "Port of the Participant service; 0 picks a free one"
+          + " [TWOPC_BENCH_PARTICIPANT_PORT] (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+      defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}",
+      description = "Where to register [TWOPC_COORDINATOR] (default ${DEFAULT-VALUE}).")
+  String coordinator;
+
+  @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-bench-data}",
+      description = "Directory of the embedded H2 pending map [TWOPC_DATA] (default"
+          + " ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--lock-keys", paramLabel = "N", defaultValue = "${TWOPC_BENCH_LOCK_KEYS:-0}",
+      description = "Lock one of N keys chosen by the transaction id's hash; 0 = a key of its own"
+          + " per transaction, no contention [TWOPC_BENCH_LOCK_KEYS] (default ${DEFAULT-VALUE}).")
+  int lockKeys;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "${TWOPC_BENCH_THREADS:-32}",
+      description = "Threads serving calls (the SDK's executor) [TWOPC_BENCH_THREADS] (default"
+          + " ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Option(names = "--pool-size", paramLabel = "N", defaultValue = "${TWOPC_BENCH_POOL_SIZE:-16}",
+      description = "JDBC connections to the pending map [TWOPC_BENCH_POOL_SIZE] (default"
+          + " ${DEFAULT-VALUE}).")
+  int poolSize;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new BenchParticipantMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Participant participant = Participant.builder(name)
+        .coordinator(coordinator)
+        .listenPort(port)
+        .dataDirectory(data)
+        .threads(threads)
+        .poolSize(poolSize)
+        .handler(new LockAndVoteYes(lockKeys))
+        .build();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      participant.close();
+      stopped.countDown();
+    }, "bench-participant-stop"));
+    participant.start();
+    System.out.println("bench participant " + name + " ready on " + participant.advertisedAddress());
+    System.out.flush();
+    stopped.await(); // until SIGTERM
+    return 0;
+  }
+
+  /** Locks one key per branch and votes YES; phase 2 has nothing to apply. Thread-safe. */
+  static final class LockAndVoteYes implements ParticipantHandler {
+    private final int keys;
+
+    LockAndVoteYes(int keys) {
+      this.keys = keys;
+    }
+
+    @Override
+    public Vote prepare(PrepareContext ctx) {
+      String tx = ctx.txId();
+      ctx.lock(keys <= 0 ? tx : "k" + Math.floorMod(tx.hashCode(), keys));
+      return Vote.yes();
+    }
+
+    @Override
+    public void commit(BranchContext ctx) {}
+
+    @Override
+    public void rollback(BranchContext ctx) {}
+  }
+}

@@ -1,0 +1,73 @@
+package dev.twopc.bench.internal;
+
+import com.google.protobuf.ByteString;
+import dev.twopc.proto.v1.BranchRequest;
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.proto.v1.ExecuteResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Full two-phase commit: one {@code Coordinator.Execute} per transaction, carrying one branch
+ * per participant. The request is the same for every transaction (the coordinator makes the
+ * transaction id), so it is built once.
+ */
+public final class TwoPcWorkload implements Workload {
+  private final CoordinatorGrpc.CoordinatorStub stub;
+  private final ExecuteRequest request;
+  private final long deadlineNanos;
+
+  public TwoPcWorkload(ManagedChannel coordinator, Collection<String> participants,
+      ByteString payload, boolean waitForCompletion, Duration rpcTimeout) {
+    this.stub = CoordinatorGrpc.newStub(coordinator);
+    ExecuteRequest.Builder b = ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
+    for (String p : participants) {
+      b.addBranches(BranchRequest.newBuilder().setParticipant(p).setPayload(payload));
+    }
+    this.request = b.build();
+    this.deadlineNanos = rpcTimeout.toNanos();
+  }
+
+  @Override
+  public String name() {
+    return "2pc";
+  }
+
+  @Override
+  public Slot newSlot() {
+    return new ExecuteSlot();
+  }
+
+  private final class ExecuteSlot extends Slot implements StreamObserver<ExecuteResponse> {
+    private int outcome;
+
+    @Override
+    protected void fire() {
+      outcome = Outcome.UNKNOWN;
+      stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).execute(request, this);
+    }
+
+    @Override
+    public void onNext(ExecuteResponse r) {
+      outcome = switch (r.getOutcome()) {
+        case OUTCOME_COMMITTED -> Outcome.COMMITTED;
+        case OUTCOME_ABORTED -> Outcome.ABORTED;
+        default -> Outcome.UNKNOWN;
+      };
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done(Outcome.error(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      done(outcome);
+    }
+  }
+}
