@@ -93,7 +93,7 @@ public final class CoordinatorServer implements AutoCloseable {
         daemon("twopc-timer"));
     ExecutorService callbacks = Executors.newFixedThreadPool(2, daemon("twopc-decided"));
     ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
-        config.maxInboundMessageBytes());
+        config.maxInboundMessageBytes(), config.participantInterceptors());
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
         scheduler, callbacks, () -> advertised[0]);
