@@ -1,8 +1,11 @@
 package dev.twopc.coordinator;
 
+import io.grpc.ClientInterceptor;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -46,6 +49,7 @@ public final class CoordinatorConfig {
   private final Duration shutdownGrace;
   private final Clock clock;
   private final CrashPoints crashPoints;
+  private final List<ClientInterceptor> participantInterceptors;
 
   private CoordinatorConfig(Builder b) {
     this.host = b.host;
@@ -75,6 +79,7 @@ public final class CoordinatorConfig {
     this.shutdownGrace = b.shutdownGrace;
     this.clock = b.clock;
     this.crashPoints = b.crashPoints;
+    this.participantInterceptors = List.copyOf(b.participantInterceptors);
   }
 
   public static Builder builder() {
@@ -123,6 +128,8 @@ public final class CoordinatorConfig {
   public Duration shutdownGrace() { return shutdownGrace; }
   public Clock clock() { return clock; }
   public CrashPoints crashPoints() { return crashPoints; }
+  /** Test and diagnostic hook: interceptors on every call to participants; empty normally. */
+  public List<ClientInterceptor> participantInterceptors() { return participantInterceptors; }
 
   /** Builds a {@link CoordinatorConfig}; {@link #build()} rejects bad values naming the field. */
   public static final class Builder {
@@ -153,6 +160,7 @@ public final class CoordinatorConfig {
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private Clock clock = Clock.systemUTC();
     private CrashPoints crashPoints = CrashPoints.none();
+    private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
 
     private Builder() {}
 
@@ -183,6 +191,16 @@ public final class CoordinatorConfig {
     public Builder shutdownGrace(Duration d) { this.shutdownGrace = d; return this; }
     public Builder clock(Clock clock) { this.clock = clock; return this; }
     public Builder crashPoints(CrashPoints crashPoints) { this.crashPoints = crashPoints; return this; }
+
+    /**
+     * Test and diagnostic hook, not for production: adds an interceptor to the channels the
+     * coordinator opens to participants (Prepare, Commit, Rollback), e.g. to inject faults or
+     * trace calls. Interceptors run in the order added, the first added outermost.
+     */
+    public Builder participantInterceptor(ClientInterceptor interceptor) {
+      participantInterceptors.add(Objects.requireNonNull(interceptor, "participantInterceptor"));
+      return this;
+    }
 
     public CoordinatorConfig build() {
       Objects.requireNonNull(host, "host");

@@ -94,7 +94,7 @@ public final class CoordinatorServer implements AutoCloseable {
     // Calls that may block on the log's database run here; Execute runs on the transport thread.
     ExecutorService rpc = Executors.newCachedThreadPool(daemon("twopc-rpc"));
     ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
-        config.maxInboundMessageBytes());
+        config.maxInboundMessageBytes(), config.participantInterceptors());
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
         scheduler, () -> advertised[0]);

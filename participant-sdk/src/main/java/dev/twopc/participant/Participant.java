@@ -14,6 +14,7 @@ import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -140,7 +141,7 @@ public final class Participant implements AutoCloseable {
     }
     store = new BranchStore(ds, c.name, embedded);
     store.createSchema();
-    link = new CoordinatorLink(c.coordinator, c.rpcTimeout);
+    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors);
     owned.add(link);
     engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
         c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
@@ -368,6 +369,7 @@ public final class Participant implements AutoCloseable {
     private Duration shutdownGrace = Duration.ofSeconds(5);
     private ParticipantListener listener = new ParticipantListener() {};
     private List<ServerServiceDefinition> services = new ArrayList<>();
+    private List<ClientInterceptor> coordinatorInterceptors = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -533,6 +535,16 @@ public final class Participant implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Test and diagnostic hook, not for production: adds an interceptor to the participant's
+     * calls to coordinators (RegisterParticipant, Enlist, GetOutcome), e.g. to inject faults or
+     * trace calls. Interceptors run in the order added, the first added outermost.
+     */
+    public Builder coordinatorInterceptor(ClientInterceptor interceptor) {
+      coordinatorInterceptors.add(Objects.requireNonNull(interceptor, "coordinatorInterceptor"));
+      return this;
+    }
+
     public Participant build() {
       if (!Ids.isParticipantName(name)) {
         throw new IllegalArgumentException(
@@ -574,6 +586,7 @@ public final class Participant implements AutoCloseable {
         throw new AssertionError(e);
       }
       snapshot.services = List.copyOf(services);
+      snapshot.coordinatorInterceptors = List.copyOf(coordinatorInterceptors);
       return new Participant(snapshot);
     }
 

@@ -5,10 +5,12 @@ import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -22,10 +24,18 @@ public final class CoordinatorLink implements AutoCloseable {
   private final String defaultTarget;
   private final Duration rpcTimeout;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final List<ClientInterceptor> interceptors;
 
   public CoordinatorLink(String defaultTarget, Duration rpcTimeout) {
+    this(defaultTarget, rpcTimeout, List.of());
+  }
+
+  /** With {@code interceptors} on every coordinator channel (a test and diagnostic hook). */
+  public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
+      List<ClientInterceptor> interceptors) {
     this.defaultTarget = defaultTarget;
     this.rpcTimeout = rpcTimeout;
+    this.interceptors = List.copyOf(interceptors);
   }
 
   public String defaultTarget() {
@@ -35,7 +45,8 @@ public final class CoordinatorLink implements AutoCloseable {
   private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
     String t = target == null || target.isEmpty() ? defaultTarget : target;
     ManagedChannel ch = channels.computeIfAbsent(t,
-        a -> Grpc.newChannelBuilder(a, InsecureChannelCredentials.create()).build());
+        a -> Grpc.newChannelBuilder(a, InsecureChannelCredentials.create())
+            .intercept(interceptors).build());
     return CoordinatorGrpc.newBlockingStub(ch)
         .withDeadlineAfter(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }

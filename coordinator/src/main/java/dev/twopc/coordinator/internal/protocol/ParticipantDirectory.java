@@ -3,6 +3,7 @@ package dev.twopc.coordinator.internal.protocol;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -30,11 +31,19 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final DecisionLog log;
   private final Clock clock;
   private final int maxInboundMessageBytes;
+  private final List<ClientInterceptor> interceptors;
 
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes) {
+    this(log, clock, maxInboundMessageBytes, List.of());
+  }
+
+  /** With {@code interceptors} on every participant channel (a test and diagnostic hook). */
+  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
+      List<ClientInterceptor> interceptors) {
     this.log = log;
     this.clock = clock;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
+    this.interceptors = List.copyOf(interceptors);
   }
 
   public void load(List<StoredParticipant> stored) {
@@ -92,10 +101,10 @@ public final class ParticipantDirectory implements AutoCloseable {
     // no hand-off per message (waking another thread costs ~75 us on small VMs).
     if (address.startsWith("inprocess:")) {
       return InProcessChannelBuilder.forName(address.substring("inprocess:".length()))
-          .directExecutor().build();
+          .directExecutor().intercept(interceptors).build();
     }
     return NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor()
-        .maxInboundMessageSize(maxInboundMessageBytes).build();
+        .maxInboundMessageSize(maxInboundMessageBytes).intercept(interceptors).build();
   }
 
   @Override
