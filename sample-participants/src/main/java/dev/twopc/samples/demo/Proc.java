@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A process the demo started: its output (stdout and stderr) copied to a log file and kept in
- * memory, so the demo can wait for a line such as "ready" or read the recovery summary.
+ * A process the demo or the chaos run started: its output (stdout and stderr) copied to a log
+ * file and kept in memory, so the run can wait for a line such as "ready" or read the recovery
+ * summary.
  */
 final class Proc {
   private final String name;
@@ -77,6 +78,17 @@ final class Proc {
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }
+  }
+
+  /** How many output lines so far contain {@code text}. */
+  synchronized int count(String text) {
+    int n = 0;
+    for (String l : lines) {
+      if (l.contains(text)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private String tail() {
