@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  * summary.
  */
 final class Proc {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
   private final String name;
   private final Process process;
   private final Path log;
@@ -45,7 +48,9 @@ final class Proc {
         UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
       out.println("# " + String.join(" ", process.info().commandLine().orElse(name)));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        out.println(line);
+        // Stamped on arrival: the children's log lines carry no time, and lining up a kill,
+        // a restart and another process's errors needs one clock for all.
+        out.println(STAMP.format(LocalTime.now()) + " " + line);
         out.flush();
         synchronized (this) {
           lines.add(line);
