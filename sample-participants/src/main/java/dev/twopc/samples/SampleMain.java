@@ -1,5 +1,6 @@
 package dev.twopc.samples;
 
+import dev.twopc.samples.demo.ChaosCommand;
 import dev.twopc.samples.demo.DemoCommand;
 import dev.twopc.samples.inventory.InventoryService;
 import dev.twopc.samples.orders.OrdersService;
@@ -10,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code twopc-sample}: runs one sample service, the shop client, or the whole demo.
+ * {@code twopc-sample}: runs one sample service, the shop client, the whole demo, or the chaos run.
  *
  * <pre>
  * twopc-sample inventory --port 7101 --coordinator localhost:7000 --data data --seed
@@ -18,12 +19,13 @@ import picocli.CommandLine.Command;
  * twopc-sample orders    --port 7103 --coordinator localhost:7000 --data data
  * twopc-sample shop --orders 200 --concurrency 8
  * twopc-sample demo
+ * twopc-sample chaos --duration 60s
  * </pre>
  */
 @Command(name = "twopc-sample", mixinStandardHelpOptions = true,
     version = "twopc-sample 0.1.0-SNAPSHOT",
     description = "The twopc sample shop: three participant services, a client and a demo.",
-    subcommands = {ShopCommand.class, DemoCommand.class})
+    subcommands = {ShopCommand.class, DemoCommand.class, ChaosCommand.class})
 public final class SampleMain {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

@@ -1,6 +1,8 @@
 package dev.twopc.samples.demo;
 
 import dev.twopc.participant.Outcome;
+import dev.twopc.participant.TransactionClient;
+import dev.twopc.participant.TwopcException;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ListTransactionsRequest;
@@ -119,6 +121,54 @@ public final class Audit {
     } finally {
       ch.shutdownNow();
     }
+  }
+
+  /**
+   * The coordinator's decision log and the services agree, for every order the orders service
+   * saw (including those the client never heard back about): the transaction of a CONFIRMED
+   * order is COMMITTED at the coordinator, that of a CANCELLED one ABORTED. This is what a
+   * client that got UNKNOWN and asks again is told, so it must be the truth.
+   */
+  Check decisionsAgree(TransactionClient client) {
+    int confirmed = 0;
+    int cancelled = 0;
+    List<String> bad = new ArrayList<>();
+    for (Map<String, String> o : api("orders").get("/orders")) {
+      String status = o.get("status");
+      String tx = o.get("tx");
+      Outcome want = switch (status) {
+        case "CONFIRMED" -> Outcome.COMMITTED;
+        case "CANCELLED" -> Outcome.ABORTED;
+        default -> null; // PENDING: "nothing pending" reports it
+      };
+      if (want == null) {
+        continue;
+      }
+      Outcome got;
+      try {
+        got = client.status(tx).outcome();
+      } catch (TwopcException e) {
+        // Presumed abort: no record of the transaction means it aborted.
+        got = e.code() == TwopcException.Code.NOT_FOUND ? Outcome.ABORTED : Outcome.UNKNOWN;
+      }
+      if (got != want) {
+        bad.add(o.get("order") + " " + status + " but tx " + tx + " " + got);
+      } else if (want == Outcome.COMMITTED) {
+        confirmed++;
+      } else {
+        cancelled++;
+      }
+    }
+    return new Check("coordinator agrees (GetTransaction)", bad.isEmpty(), bad.isEmpty()
+        ? confirmed + " CONFIRMED = COMMITTED, " + cancelled + " CANCELLED = ABORTED"
+        : bad.size() + " disagree: " + first(bad));
+  }
+
+  /** The operator's view agrees: {@code twopc tx list --in-doubt} exits 0 with nothing listed. */
+  static Check cliInDoubtEmpty(Cluster.Cli inDoubt) {
+    return new Check("twopc tx list --in-doubt empty",
+        inDoubt.exit() == 0 && inDoubt.output().contains("no transactions in doubt"),
+        "exit " + inDoubt.exit() + ", " + inDoubt.output().trim().lines().findFirst().orElse(""));
   }
 
   private static ManagedChannel channel(String target) {

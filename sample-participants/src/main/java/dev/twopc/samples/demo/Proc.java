@@ -9,15 +9,19 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A process the demo started: its output (stdout and stderr) copied to a log file and kept in
- * memory, so the demo can wait for a line such as "ready" or read the recovery summary.
+ * A process the demo or the chaos run started: its output (stdout and stderr) copied to a log
+ * file and kept in memory, so the run can wait for a line such as "ready" or read the recovery
+ * summary.
  */
 final class Proc {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
   private final String name;
   private final Process process;
   private final Path log;
@@ -44,7 +48,9 @@ final class Proc {
         UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
       out.println("# " + String.join(" ", process.info().commandLine().orElse(name)));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
-        out.println(line);
+        // Stamped on arrival: the children's log lines carry no time, and lining up a kill,
+        // a restart and another process's errors needs one clock for all.
+        out.println(STAMP.format(LocalTime.now()) + " " + line);
         out.flush();
         synchronized (this) {
           lines.add(line);
@@ -77,6 +83,17 @@ final class Proc {
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }
+  }
+
+  /** How many output lines so far contain {@code text}. */
+  synchronized int count(String text) {
+    int n = 0;
+    for (String l : lines) {
+      if (l.contains(text)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private String tail() {

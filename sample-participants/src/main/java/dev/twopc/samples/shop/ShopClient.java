@@ -10,15 +10,17 @@ import dev.twopc.samples.Catalog;
 import dev.twopc.samples.Order;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The shop: places orders, each one distributed transaction over inventory, payments and
@@ -64,6 +66,7 @@ public final class ShopClient {
   private final Catalog catalog;
   private final String runId;
   private final Random random;
+  private int numbered;
 
   /**
    * @param runId part of every order id, so runs against the same services do not collide
@@ -76,8 +79,11 @@ public final class ShopClient {
     this.random = new Random(seed);
   }
 
-  /** {@code count} orders; about {@code doomedShare} of them doomed, evenly over the three ways. */
-  public List<Planned> orders(int count, double doomedShare) {
+  /**
+   * {@code count} orders; about {@code doomedShare} of them doomed, evenly over the three ways.
+   * Numbered on from the last call: ids never repeat within a client.
+   */
+  public synchronized List<Planned> orders(int count, double doomedShare) {
     List<Planned> out = new ArrayList<>();
     List<String> skus = catalog.skus();
     List<String> accounts = catalog.accounts();
@@ -103,32 +109,83 @@ public final class ShopClient {
       for (Order.Line l : lines) {
         amount += catalog.price(l.sku()) * l.quantity();
       }
-      out.add(new Planned(new Order(String.format("o-%s-%04d", runId, i), account, amount, lines),
-          doom));
+      out.add(new Planned(new Order(String.format("o-%s-%04d", runId, ++numbered), account,
+          amount, lines), doom));
+    }
+    return out;
+  }
+
+  /**
+   * Probe orders, none doomed: one unit of each SKU, the i-th SKU charged to the i-th funded
+   * account (cycling), so that together they take every SKU's and every account's lock. After a
+   * run they all commit only if no lock was left behind.
+   */
+  public synchronized List<Planned> probes() {
+    List<String> skus = catalog.skus();
+    List<String> accounts = catalog.accounts();
+    List<Planned> out = new ArrayList<>();
+    for (int i = 0; i < Math.max(skus.size(), accounts.size()); i++) {
+      String sku = skus.get(i % skus.size());
+      out.add(new Planned(new Order(String.format("o-%s-probe-%02d", runId, ++numbered),
+          accounts.get(i % accounts.size()), catalog.price(sku), List.of(new Order.Line(sku, 1))),
+          Doom.NONE));
     }
     return out;
   }
 
   /**
    * Places the orders from {@code concurrency} threads and returns what each got, in order.
-   * A thread whose call gets no answer (coordinator down) backs off before its next order, up to
-   * a second, the way a client facing a failing dependency should.
+   * A thread whose call gets no answer (coordinator down) or is aborted because a service could
+   * not be reached backs off before its next order, up to a second, the way a client facing a
+   * failing dependency should.
    */
   public List<Placed> place(List<Planned> orders, int concurrency, Listener listener)
       throws InterruptedException {
-    Placed[] results = new Placed[orders.size()];
     AtomicInteger next = new AtomicInteger();
+    return run(() -> {
+      int i = next.getAndIncrement();
+      return i < orders.size() ? orders.get(i) : null;
+    }, concurrency, listener);
+  }
+
+  /**
+   * Places new orders (about {@code doomedShare} of them doomed) from {@code concurrency} threads
+   * until {@code stop} says so, lets those in flight finish, and returns what each got in the
+   * order they were placed. Backs off after an unanswered call like {@link #place}.
+   */
+  public List<Placed> placeUntil(BooleanSupplier stop, double doomedShare, int concurrency,
+      Listener listener) throws InterruptedException {
+    return run(() -> stop.getAsBoolean() ? null : orders(1, doomedShare).get(0), concurrency,
+        listener);
+  }
+
+  /** {@code source} gives the next order to place, or null when there are no more. */
+  private List<Placed> run(Supplier<Planned> source, int concurrency, Listener listener)
+      throws InterruptedException {
+    Map<Integer, Placed> results = new ConcurrentHashMap<>();
+    AtomicInteger taken = new AtomicInteger();
     AtomicInteger answered = new AtomicInteger();
+    Object takeLock = new Object();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     try {
       for (int t = 0; t < concurrency; t++) {
         pool.execute(() -> {
           long backoffMs = 0;
-          for (int i = next.getAndIncrement(); i < orders.size(); i = next.getAndIncrement()) {
-            Placed p = placeOne(orders.get(i));
-            results[i] = p;
+          while (true) {
+            Planned planned;
+            int i;
+            synchronized (takeLock) { // the n-th order taken is the n-th in the result
+              planned = source.get();
+              if (planned == null) {
+                return;
+              }
+              i = taken.getAndIncrement();
+            }
+            Placed p = placeOne(planned);
+            results.put(i, p);
             listener.answered(p, answered.incrementAndGet());
-            if (p.outcome() == Outcome.UNKNOWN) {
+            if (p.outcome() == Outcome.UNKNOWN || (p.outcome() == Outcome.ABORTED
+                && Tally.kind(p.result().reason()).equals(Tally.UNREACHABLE))) {
               backoffMs = Math.min(MAX_BACKOFF.toMillis(), backoffMs == 0 ? 100 : backoffMs * 2);
               try {
                 Thread.sleep(backoffMs);
@@ -150,7 +207,9 @@ public final class ShopClient {
       throw new IllegalStateException("orders still running after 10 minutes");
     }
     List<Placed> out = new ArrayList<>();
-    Collections.addAll(out, results);
+    for (int i = 0; i < taken.get(); i++) {
+      out.add(results.get(i));
+    }
     return out;
   }
 

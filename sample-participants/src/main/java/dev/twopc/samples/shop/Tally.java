@@ -31,9 +31,18 @@ public record Tally(int placed, int committed, int aborted, int unknown,
     return new Tally(placed.size(), c, a, u, Map.copyOf(reasons));
   }
 
-  /** The kind of an abort reason, for counting: the NO votes the samples give, or "other". */
+  /** The abort kind of a transaction whose participant could not be reached at prepare. */
+  public static final String UNREACHABLE = "participant unreachable";
+
+  /**
+   * The kind of an abort reason, for counting: the NO votes the samples give, a participant that
+   * could not be reached (down or restarting), or "other".
+   */
   public static String kind(String reason) {
     String r = reason.toLowerCase(Locale.ROOT);
+    if (r.contains("prepare failed at")) {
+      return UNREACHABLE;
+    }
     for (String k : List.of("unknown sku", "out of stock", "insufficient funds",
         "order id exists", "lock")) {
       if (r.contains(k)) {

@@ -1,0 +1,268 @@
+package dev.twopc.samples.demo;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.ListParticipantsRequest;
+import dev.twopc.proto.v1.ParticipantInfo;
+import dev.twopc.samples.SampleMain;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The demo's processes: a coordinator and the inventory, payments and orders services, each its
+ * own JVM with its own H2 files under one work directory, on ports picked once so that any of
+ * them can be killed and started again at the same address on the same data. Used by the demo
+ * (one kill of the coordinator) and the chaos run (many kills of every process).
+ */
+final class Cluster {
+  static final String COORDINATOR = "coordinator";
+  static final List<String> SERVICES = List.of("inventory", "payments", "orders");
+  static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  static final String COORDINATOR_MAIN = "dev.twopc.coordinator.cli.TwopcCommand";
+
+  /** What a run does once the cluster is up; true if its checks passed. */
+  interface Body {
+    boolean run(Cluster cluster) throws Exception;
+  }
+
+  private record Ports(int port, int apiPort) {}
+
+  private final Path work;
+  private final Path coordinatorJar;
+  private final int coordinatorPort;
+  private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
+  private final Map<String, Proc> current = new ConcurrentHashMap<>();
+  private final Map<String, Integer> starts = new ConcurrentHashMap<>();
+  private final List<Proc> started = new CopyOnWriteArrayList<>();
+
+  private Cluster(Path work, Path coordinatorJar) throws IOException {
+    this.work = work;
+    this.coordinatorJar = coordinatorJar;
+    this.coordinatorPort = freePort();
+    for (String s : SERVICES) {
+      servicePorts.put(s, new Ports(freePort(), freePort()));
+    }
+  }
+
+  /**
+   * Runs {@code body} over a cluster in {@code work} (a fresh temporary directory if null) and
+   * returns the exit code: 0 if it passed. Every process started is stopped at the end, on failure
+   * and on Ctrl-C; the data and logs are deleted only when the run passed and {@code keep} is off.
+   */
+  static int run(String what, Path work, Path coordinatorJar, boolean keep, PrintStream out,
+      Body body) throws Exception {
+    long t0 = System.nanoTime();
+    Path dir = work == null ? Files.createTempDirectory("twopc-" + what + "-")
+        : Files.createDirectories(work);
+    Cluster cluster = new Cluster(dir, coordinatorJar);
+    Thread cleanup = new Thread(() -> {
+      cluster.stopAll();
+      out.println(what + " interrupted: stopped every process it started; data and logs in "
+          + dir);
+    }, what + "-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or SIGTERM: stop what we started
+    boolean passed = false;
+    try {
+      passed = body.run(cluster);
+      return passed ? 0 : 1;
+    } finally {
+      cluster.stopAll();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook runs anyway
+      }
+      if (passed && !keep) {
+        deleteTree(dir);
+      } else {
+        out.println("data and logs kept in " + dir);
+      }
+      out.printf("%s took %.1f s%n", what, (System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  Path work() {
+    return work;
+  }
+
+  /** host:port of the coordinator: loopback only. */
+  String coordinator() {
+    return "127.0.0.1:" + coordinatorPort;
+  }
+
+  /** Where the audit finds each service. */
+  List<Audit.Service> services() {
+    List<Audit.Service> out = new ArrayList<>();
+    servicePorts.forEach((name, p) -> out.add(new Audit.Service(name,
+        "http://localhost:" + p.apiPort(), "localhost:" + p.port())));
+    return out;
+  }
+
+  /** The coordinator and the three services, ready and registered. */
+  void startAll() throws IOException, InterruptedException {
+    start(COORDINATOR);
+    List<Proc> starting = new ArrayList<>();
+    for (String s : SERVICES) {
+      starting.add(launch(s));
+    }
+    for (Proc p : starting) {
+      p.await(readyLine(p.name()), START_TIMEOUT);
+    }
+    awaitRegistered(Set.copyOf(SERVICES));
+  }
+
+  /**
+   * Starts {@code name} (the coordinator or a service) on its port and data and waits until it
+   * serves: for the coordinator its recovery line, for a service its ready line (after the SDK
+   * restored its prepared branches and locks).
+   */
+  Proc start(String name) throws IOException, InterruptedException {
+    Proc p = launch(name);
+    p.await(readyLine(name), START_TIMEOUT);
+    return p;
+  }
+
+  /** The line {@link #start} waits for. */
+  static String readyLine(String name) {
+    return name.equals(COORDINATOR) ? "recovery:" : name + " ready: ";
+  }
+
+  /** The running (or last) process of {@code name}. */
+  Proc current(String name) {
+    return current.get(name);
+  }
+
+  private Proc launch(String name) throws IOException {
+    List<String> cmd;
+    if (name.equals(COORDINATOR)) {
+      cmd = coordinatorCommand();
+      cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
+          "--port", Integer.toString(coordinatorPort),
+          "--data", work.resolve(COORDINATOR).toString(),
+          "--backoff-base", "50ms", "--backoff-cap", "1s"));
+    } else {
+      Ports p = servicePorts.get(name);
+      if (p == null) {
+        throw new IllegalArgumentException("no such process: " + name);
+      }
+      cmd = java();
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
+          SampleMain.class.getName(), name, "--port", Integer.toString(p.port()),
+          "--api-port", Integer.toString(p.apiPort()), "--coordinator", coordinator(),
+          "--data", work.resolve(name).toString(), "--in-doubt-after", "2s"));
+      if (!name.equals("orders")) {
+        cmd.add("--seed"); // rows already there are kept: also right on a restart
+      }
+    }
+    int n = starts.merge(name, 1, Integer::sum);
+    Proc proc = Proc.start(name, cmd, work.resolve(n == 1 ? name + ".log" : name + "-" + n
+        + ".log"));
+    started.add(proc);
+    current.put(name, proc);
+    return proc;
+  }
+
+  /** How to run the twopc CLI: the shaded jar, or its main class on this classpath (tests). */
+  private List<String> coordinatorCommand() {
+    List<String> cmd = java();
+    if (coordinatorJar != null) {
+      cmd.addAll(List.of("-jar", coordinatorJar.toString()));
+    } else {
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), COORDINATOR_MAIN));
+    }
+    return cmd;
+  }
+
+  /** Small JVMs that start fast: five of them share the machine. */
+  private static List<String> java() {
+    return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+  }
+
+  record Cli(int exit, String output) {}
+
+  /** Runs the twopc CLI with {@code args}. */
+  Cli cli(String... args) throws IOException, InterruptedException {
+    List<String> cmd = coordinatorCommand();
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String output;
+    try (InputStream in = p.getInputStream()) {
+      output = new String(in.readAllBytes(), UTF_8);
+    }
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return new Cli(-1, output + "(timed out)\n");
+    }
+    return new Cli(p.exitValue(), output);
+  }
+
+  private void awaitRegistered(Set<String> names) throws InterruptedException {
+    ManagedChannel ch = Grpc.newChannelBuilder(coordinator(), InsecureChannelCredentials.create())
+        .build();
+    try {
+      long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+      while (true) {
+        Set<String> registered = CoordinatorGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .listParticipants(ListParticipantsRequest.getDefaultInstance())
+            .getParticipantsList().stream().map(ParticipantInfo::getName)
+            .collect(Collectors.toSet());
+        if (registered.containsAll(names)) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("participants not registered: only " + registered);
+        }
+        Thread.sleep(100);
+      }
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  void stopAll() {
+    started.forEach(Proc::terminate); // all at once: each takes a moment to close cleanly
+    for (Proc p : started) {
+      p.stop(Duration.ofSeconds(10));
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String indent(String text) {
+    return text.lines().map(l -> "    " + l + "\n").collect(Collectors.joining());
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a leftover temp directory is not worth failing the run for
+    }
+  }
+}
