@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +25,6 @@ class OnePhaseAcrossRestartTest {
   @TempDir Path dir;
 
   @Test
-  @Disabled("known bug: recovery presumes abort for a one-phase transaction the participant"
-      + " may have committed; reported from the fault-injection work (issue 6)")
   void aOnePhaseCommitWhoseAnswerWasLostIsNotAbortedByRecovery() throws Exception {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     FaultInjector dropAnswers = new FaultInjector("coordinator->participants", 1,

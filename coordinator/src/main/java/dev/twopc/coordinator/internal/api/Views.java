@@ -155,7 +155,7 @@ public final class Views {
   static TransactionState state(String s) {
     return switch (s) {
       case "ACTIVE" -> TransactionState.TRANSACTION_STATE_ACTIVE;
-      case "PREPARING", "DECIDING" -> TransactionState.TRANSACTION_STATE_PREPARING;
+      case "PREPARING", "DECIDING", "ONE_PHASE" -> TransactionState.TRANSACTION_STATE_PREPARING;
       case "COMMITTING" -> TransactionState.TRANSACTION_STATE_COMMITTING;
       case "COMMITTED" -> TransactionState.TRANSACTION_STATE_COMMITTED;
       case "ABORTING" -> TransactionState.TRANSACTION_STATE_ABORTING;

@@ -250,12 +250,13 @@ public final class DecisionLog implements AutoCloseable {
     {
       PreparedStatement ps = c.get("INSERT INTO twopc_tx"
         + " (tx_id, state, created_at, deadline_at, idempotency_key, labels)"
-        + " VALUES (?, 'ACTIVE', ?, ?, ?, ?)");
+        + " VALUES (?, ?, ?, ?, ?, ?)");
       ps.setString(1, b.txId());
-      ps.setLong(2, b.createdAt());
-      ps.setLong(3, b.deadlineAt());
-      ps.setString(4, b.idempotencyKey());
-      ps.setString(5, Labels.encode(b.labels()));
+      ps.setString(2, b.state());
+      ps.setLong(3, b.createdAt());
+      ps.setLong(4, b.deadlineAt());
+      ps.setString(5, b.idempotencyKey());
+      ps.setString(6, Labels.encode(b.labels()));
       ps.executeUpdate();
     }
     insertBranches(c, b.txId(), b.branches(), false);
@@ -310,7 +311,7 @@ public final class DecisionLog implements AutoCloseable {
     if (fresh) {
       Begun b = d.begun();
       insertBegun(c, new Begun(b.txId(), b.createdAt(), b.deadlineAt(), b.idempotencyKey(),
-          b.labels(), d.branches()));
+          b.labels(), d.branches(), b.state()));
     }
     {
       PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"

@@ -111,7 +111,7 @@ public final class LogReader {
     }
     if (f.inDoubtOnly()) {
       sql.append(" AND (state IN ('COMMITTING','ABORTING')"
-          + " OR (state IN ('ACTIVE','PREPARING') AND deadline_at < ?))");
+          + " OR (state IN ('ACTIVE','PREPARING','ONE_PHASE') AND deadline_at < ?))");
       args.add(f.now());
     }
     if (f.createdBefore() != null) {

@@ -14,9 +14,13 @@ public sealed interface LogRecord {
       String voteReason, String state, int attempts, String lastError, Long lastAttemptAt,
       Long acknowledgedAt, Long votedAt) {}
 
-  /** A transaction was begun (lazy). */
+  /**
+   * A transaction was begun (lazy), or, in state ONE_PHASE, a one-phase commit is about to be
+   * sent (forced: after a restart, recovery asks the participant for the outcome instead of
+   * presuming abort).
+   */
   record Begun(String txId, long createdAt, long deadlineAt, String idempotencyKey,
-      Map<String, String> labels, List<BranchRow> branches) implements LogRecord {}
+      Map<String, String> labels, List<BranchRow> branches, String state) implements LogRecord {}
 
   /** A branch joined an interactive transaction (lazy). */
   record Enlisted(String txId, BranchRow branch) implements LogRecord {}

@@ -22,6 +22,8 @@ import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
+import dev.twopc.proto.v1.RollbackBranchRequest;
+import dev.twopc.proto.v1.RollbackBranchResponse;
 import com.google.protobuf.ByteString;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -518,11 +520,36 @@ public final class TransactionEngine implements AutoCloseable {
     return true;
   }
 
-  /** Single branch, not keyed: one-phase commit, nothing forced to the log. */
+  /**
+   * Single branch, not keyed: one-phase commit. The transaction is first logged, forced, in
+   * state ONE_PHASE: once the call is sent only the participant knows the outcome, and a
+   * coordinator that restarts before the answer must ask it ({@link #resumeOnePhase}) rather
+   * than presume abort.
+   */
   private void onePhase(Tx tx, Branch b) {
+    boolean logged;
     synchronized (tx) {
       tx.onePhase = true;
+      logged = tx.begunAppended;
+      tx.begunAppended = true;
     }
+    if (!logged) {
+      decisionLog.append(tx.begunRecord()).whenComplete((r, e) -> {
+        if (e != null) {
+          synchronized (tx) {
+            tx.onePhase = false; // nothing was sent: an ordinary abort is safe
+          }
+          abort(tx, "the decision log is unavailable: " + e.getMessage(), "protocol");
+        } else {
+          sendOnePhase(tx, b);
+        }
+      });
+      return;
+    }
+    sendOnePhase(tx, b);
+  }
+
+  private void sendOnePhase(Tx tx, Branch b) {
     Optional<ManagedChannel> channel = directory.channel(b.participant);
     if (channel.isEmpty()) {
       synchronized (tx) {
@@ -617,7 +644,7 @@ public final class TransactionEngine implements AutoCloseable {
       return;
     }
     try {
-      scheduler.schedule(() -> onePhase(tx, b), delay, TimeUnit.MILLISECONDS);
+      scheduler.schedule(() -> sendOnePhase(tx, b), delay, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException stopping) {
       // the participant holds the outcome; nothing here to recover
     }
@@ -730,6 +757,85 @@ public final class TransactionEngine implements AutoCloseable {
       byKey.put(tx.idempotencyKey, tx);
     }
     announce(tx);
+  }
+
+  /**
+   * Recovery of a one-phase commit sent before the coordinator stopped, with no answer logged.
+   * The participant holds the outcome; a Rollback asks for it: a participant that committed
+   * refuses with FAILED_PRECONDITION, and otherwise it rolls back, or, if the one-phase call
+   * never arrived, remembers the id so that the call is refused if it arrives late.
+   */
+  public void resumeOnePhase(StoredTransaction stored) {
+    Tx tx = Tx.restored(stored);
+    Branch b;
+    synchronized (tx) {
+      tx.onePhase = true;
+      tx.begunAppended = true;
+      tx.state = "PREPARING";
+      b = tx.branches.values().iterator().next();
+    }
+    live.put(tx.id, tx);
+    askOnePhase(tx, b);
+  }
+
+  private void askOnePhase(Tx tx, Branch b) {
+    Optional<ManagedChannel> channel = directory.channel(b.participant);
+    if (channel.isEmpty()) {
+      retryAsk(tx, b, "participant " + b.participant + " is not registered");
+      return;
+    }
+    synchronized (tx) {
+      b.attempts++;
+      b.lastAttemptAt = clock.millis();
+    }
+    RollbackBranchRequest req = RollbackBranchRequest.newBuilder().setTxId(tx.id)
+        .setParticipant(b.participant).build();
+    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
+        .withDeadlineAfter(config.phase2CallTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .rollback(req, new StreamObserver<>() {
+          @Override
+          public void onNext(RollbackBranchResponse r) {
+            directory.seen(b.participant);
+            onePhaseAnswered(tx, b, CommitBranchResponse.newBuilder()
+                .setOutcome(Outcome.OUTCOME_ABORTED)
+                .setReason("rolled back after the coordinator restarted").build());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            if (s.getCode() == Status.Code.FAILED_PRECONDITION) {
+              directory.seen(b.participant); // "already committed here"
+              onePhaseAnswered(tx, b, CommitBranchResponse.newBuilder()
+                  .setOutcome(Outcome.OUTCOME_COMMITTED).build());
+              return;
+            }
+            String why = s.getCode() + (s.getDescription() == null ? "" : " "
+                + s.getDescription());
+            directory.failed(b.participant, why);
+            retryAsk(tx, b, why);
+          }
+
+          @Override
+          public void onCompleted() {}
+        }));
+  }
+
+  private void retryAsk(Tx tx, Branch b, String why) {
+    long delay;
+    synchronized (tx) {
+      b.lastError = why;
+      delay = backoff.delayMillis(Math.max(1, b.attempts));
+      b.nextAttemptAt = clock.millis() + delay;
+    }
+    if (closing) {
+      return;
+    }
+    try {
+      scheduler.schedule(() -> askOnePhase(tx, b), delay, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopping) {
+      // the next start asks again
+    }
   }
 
   /** Operator: retry phase 2 now. */

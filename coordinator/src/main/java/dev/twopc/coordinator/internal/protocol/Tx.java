@@ -79,7 +79,8 @@ final class Tx {
   }
 
   synchronized Begun begunRecord() {
-    return new Begun(id, createdAt, deadlineAt, idempotencyKey, labels, branchRows());
+    return new Begun(id, createdAt, deadlineAt, idempotencyKey, labels, branchRows(),
+        onePhase ? "ONE_PHASE" : "ACTIVE");
   }
 
   /** The transaction as the log would hold it, with in-memory progress. */

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Start-up recovery, run before the server accepts calls. A transaction decided COMMIT resumes
  * its commits; one decided ABORT resumes its rollbacks; one with no decision (ACTIVE or
  * PREPARING when the coordinator stopped) can no longer be committed by anyone, so ABORT is
- * logged (insert-if-absent) and its known branches are rolled back.
+ * logged (insert-if-absent) and its known branches are rolled back — except a one-phase commit
+ * that was sent (state ONE_PHASE), whose outcome only its participant knows: it is asked.
  */
 public final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
@@ -35,6 +36,13 @@ public final class Recovery {
     try {
       List<StoredTransaction> work = reader.unfinished();
       for (StoredTransaction tx : work) {
+        if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
+          // Sent as one phase: the participant decided; ask it rather than presume abort.
+          log.info("event=recovered tx={} was=one_phase asking={}", tx.txId(),
+              tx.branches().isEmpty() ? "" : tx.branches().get(0).participant());
+          engine.resumeOnePhase(tx);
+          continue;
+        }
         if (tx.decision() == null) {
           String decision = abortUndecided(tx, decisionLog, clock);
           undecided++;

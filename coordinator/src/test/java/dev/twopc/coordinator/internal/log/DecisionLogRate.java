@@ -63,7 +63,7 @@ public final class DecisionLogRate {
                 new BranchRow("a", 0, null, "YES", null, "COMMITTING", 0, null, null, null, now),
                 new BranchRow("b", 1, null, "YES", null, "COMMITTING", 0, null, null, null, now));
             log.append(new Decided(id, "COMMIT", "COMMITTING", now, "bench", null, rows,
-                new Begun(id, now, now + 30_000, null, Map.of(), rows), false)).get();
+                new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"), false)).get();
             n++;
           }
           return n;
