@@ -553,4 +553,34 @@ AckedCommitApplied ==
 (* The participants are interchangeable (safety checking only).           *)
 Symmetry == Permutations(P)
 
+-----------------------------------------------------------------------------
+(******************************** liveness *********************************)
+
+(* Every step that the code retries or schedules eventually happens: the   *)
+(* processes restart, timeouts fire, messages still in the network are     *)
+(* delivered, the resolver asks, the log writer writes. Crashes are        *)
+(* bounded, so they stop. No fairness for the client's Commit: a client    *)
+(* that never commits is aborted by the transaction timeout.               *)
+Fairness ==
+  /\ WF_vars(CoordRecover) /\ WF_vars(Timeout) /\ WF_vars(ReceiveVote)
+  /\ WF_vars(DecideCommit) /\ WF_vars(DecisionDurable) /\ WF_vars(ReceiveAck)
+  /\ WF_vars(AnswerOutcome)
+  /\ \A p \in P :
+       /\ WF_vars(PartRecover(p)) /\ WF_vars(ParticipantPrepare(p))
+       /\ WF_vars(ParticipantCommit(p)) /\ WF_vars(ParticipantRollback(p))
+       /\ WF_vars(AskOutcome(p)) /\ WF_vars(ApplyOutcome(p))
+
+LiveSpec == Spec /\ Fairness
+
+(* An in-doubt branch (BranchEngine.isPrepared) eventually learns the      *)
+(* outcome and applies it: nobody stays blocked holding locks once crashes *)
+(* stop. (A prepared row leaves the pending map only by commit or          *)
+(* rollback; an uncertain branch whose row never landed is forgotten by a  *)
+(* crash.)                                                                 *)
+InDoubtResolved == \A p \in P : InDoubt(p) ~> ~InDoubt(p)
+
+(* The coordinator eventually finishes phase 2 (or is down for good, which *)
+(* the fairness of CoordRecover rules out).                                *)
+CoordinatorFinishes == <>[](cState = "notlive")
+
 =============================================================================

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -40,6 +41,19 @@ class TlcModelCheckTest {
     assertTrue(run.output.contains("Model checking completed. No error has been found."),
         run.output);
     assertTrue(run.distinctStates > 1000, "suspiciously few states: " + run.summary());
+  }
+
+  /**
+   * Liveness under fairness: about four times the safety run (no symmetry reduction, plus the
+   * temporal check), so it runs only when asked: {@code -Dtwopc.spec.liveness=true}.
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "twopc.spec.liveness", matches = "true")
+  void inDoubtBranchesAreResolvedOnceCrashesStop() throws Exception {
+    Run run = tlc("TwoPhase_liveness.cfg");
+    assertEquals(EXIT_OK, run.exitCode, run.output);
+    assertTrue(run.output.contains("Model checking completed. No error has been found."),
+        run.output);
   }
 
   @ParameterizedTest(name = "{0} is caught: {1}")
