@@ -135,11 +135,10 @@ public final class Participant implements AutoCloseable {
       owned.add(e::shutdownNow);
     }
     DataSource ds = c.dataSource;
-    boolean embedded = ds == null;
-    if (embedded) {
+    if (ds == null) {
       ds = embeddedStore(c);
     }
-    store = new BranchStore(ds, c.name, embedded);
+    store = new BranchStore(ds, c.name);
     store.createSchema();
     link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors);
     owned.add(link);
@@ -179,11 +178,10 @@ public final class Participant implements AutoCloseable {
       throw new UncheckedIOException("cannot create data directory " + c.dataDirectory, e);
     }
     HikariConfig hc = new HikariConfig();
-    // H2's lazy writes (WRITE_DELAY 500 ms) lose commits that already returned when the process
-    // is killed; a YES vote must never rest on such a commit. The store is therefore written
-    // before every answer, by a CHECKPOINT shared among concurrent branches (GroupFlush), rather
-    // than once per commit as WRITE_DELAY=0 would.
-    hc.setJdbcUrl("jdbc:h2:file:" + c.dataDirectory.resolve(c.name).toAbsolutePath());
+    // WRITE_DELAY=0: H2's default (500 ms) loses commits that already returned when the process
+    // is killed; a YES vote must never rest on such a commit.
+    hc.setJdbcUrl("jdbc:h2:file:" + c.dataDirectory.resolve(c.name).toAbsolutePath()
+        + ";WRITE_DELAY=0");
     hc.setUsername("sa");
     hc.setPassword("");
     hc.setAutoCommit(false);

@@ -134,7 +134,7 @@ public final class BranchEngine {
             clock.instant());
         try {
           store.insertPrepared(c, rec);
-          store.commitDurably(c);
+          c.commit();
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(c, txId);
           // The commit may or may not have happened. Keep the locks and treat the branch as in
@@ -188,7 +188,7 @@ public final class BranchEngine {
   private Vote refuse(Connection c, String txId, Vote vote) throws SQLException {
     Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
     store.insertFinished(c, txId, fate, vote.reason(), clock.instant());
-    store.commitDurably(c);
+    c.commit();
     log.debug("prepared participant={} tx={} vote={}", name, txId, vote);
     return vote;
   }
@@ -271,7 +271,7 @@ public final class BranchEngine {
         } else if (store.finished(c, txId).isEmpty()) {
           store.insertFinished(c, txId, fate, "", clock.instant());
         }
-        store.commitDurably(c);
+        c.commit();
       } catch (Exception e) {
         rollbackQuietly(c, txId);
         if (e instanceof InterruptedException) {
@@ -343,7 +343,7 @@ public final class BranchEngine {
           rollbackQuietly(c, txId);
         }
         store.insertFinished(c, txId, fate, reason, clock.instant());
-        store.commitDurably(c);
+        c.commit();
         boolean committed = fate != Fate.VOTED_NO;
         log.debug("one-phase participant={} tx={} outcome={}{}", name, txId,
             committed ? "COMMITTED" : "ABORTED", committed ? "" : " reason=\"" + reason + "\"");

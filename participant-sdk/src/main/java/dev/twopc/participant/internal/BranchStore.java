@@ -24,28 +24,9 @@ public final class BranchStore {
   private final DataSource dataSource;
   private final String participant;
 
-  private final GroupFlush groupFlush;
-
-  /**
-   * @param groupFlush true for the SDK's own embedded H2 store, which runs with H2's lazy writes:
-   *     {@link #commitDurably} then shares one store write among concurrent branches. False for a
-   *     caller's DataSource, whose commits are taken to be durable when they return.
-   */
-  public BranchStore(DataSource dataSource, String participant, boolean groupFlush) {
+  public BranchStore(DataSource dataSource, String participant) {
     this.dataSource = dataSource;
     this.participant = participant;
-    this.groupFlush = groupFlush ? new GroupFlush() : null;
-  }
-
-  /**
-   * Commits {@code c}'s local transaction and returns once it is durable: an answer that reports
-   * this state (a YES vote, an acknowledgement) may leave only after this returns.
-   */
-  public void commitDurably(Connection c) throws SQLException {
-    c.commit();
-    if (groupFlush != null) {
-      groupFlush.await(c);
-    }
   }
 
   /** Creates the tables if they do not exist. */
@@ -140,7 +121,7 @@ public final class BranchStore {
     try (Connection c = begin()) {
       try {
         insertFinished(c, txId, fate, reason, at);
-        commitDurably(c);
+        c.commit();
       } catch (SQLException e) {
         c.rollback();
         throw e;
