@@ -309,9 +309,27 @@ public final class DecisionLog implements AutoCloseable {
     // the decision's branch rows, so they are written once.
     boolean fresh = d.begun() != null && (!d.begunAppended() || !txExists(c, d.txId()));
     if (fresh) {
+      // One row with its decision, rather than a begin row and then an update of it.
       Begun b = d.begun();
-      insertBegun(c, new Begun(b.txId(), b.createdAt(), b.deadlineAt(), b.idempotencyKey(),
-          b.labels(), d.branches(), b.state()));
+      PreparedStatement ps = c.get("INSERT INTO twopc_tx"
+          + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
+          + " decided_at, decided_by, abort_reason, finished_at)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      ps.setString(1, b.txId());
+      ps.setString(2, d.state());
+      ps.setLong(3, b.createdAt());
+      ps.setLong(4, b.deadlineAt());
+      ps.setString(5, b.idempotencyKey());
+      ps.setString(6, Labels.encode(b.labels()));
+      ps.setString(7, d.decision());
+      ps.setLong(8, d.decidedAt());
+      ps.setString(9, d.decidedBy());
+      ps.setString(10, d.abortReason());
+      boolean over = d.state().equals("COMMITTED") || d.state().equals("ABORTED");
+      setLong(ps, 11, over ? d.decidedAt() : null);
+      ps.executeUpdate();
+      insertBranches(c, b.txId(), d.branches(), false);
+      return new DecisionResult(d.decision(), true);
     }
     {
       PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"
@@ -327,9 +345,7 @@ public final class DecisionLog implements AutoCloseable {
       ps.setLong(7, d.decidedAt());
       ps.setString(8, d.txId());
       if (ps.executeUpdate() == 1) {
-        if (!fresh) {
-          insertBranches(c, d.txId(), d.branches(), true);
-        }
+        insertBranches(c, d.txId(), d.branches(), true);
         return new DecisionResult(d.decision(), true);
       }
     }
