@@ -247,19 +247,29 @@ public final class DecisionLog implements AutoCloseable {
   }
 
   private static void insertBegun(Statements c, Begun b) throws SQLException {
-    {
-      PreparedStatement ps = c.get("INSERT INTO twopc_tx"
-        + " (tx_id, state, created_at, deadline_at, idempotency_key, labels)"
-        + " VALUES (?, ?, ?, ?, ?, ?)");
-      ps.setString(1, b.txId());
-      ps.setString(2, b.state());
-      ps.setLong(3, b.createdAt());
-      ps.setLong(4, b.deadlineAt());
-      ps.setString(5, b.idempotencyKey());
-      ps.setString(6, Labels.encode(b.labels()));
-      ps.executeUpdate();
-    }
+    insertTx(c, b, null);
     insertBranches(c, b.txId(), b.branches(), false);
+  }
+
+  /** The transaction's row: as begun, or (a fresh transaction) already with its decision. */
+  private static void insertTx(Statements c, Begun b, Decided d) throws SQLException {
+    PreparedStatement ps = c.get("INSERT INTO twopc_tx"
+        + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
+        + " decided_at, decided_by, abort_reason, finished_at)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    ps.setString(1, b.txId());
+    ps.setString(2, d == null ? b.state() : d.state());
+    ps.setLong(3, b.createdAt());
+    ps.setLong(4, b.deadlineAt());
+    ps.setString(5, b.idempotencyKey());
+    ps.setString(6, Labels.encode(b.labels()));
+    ps.setString(7, d == null ? null : d.decision());
+    setLong(ps, 8, d == null ? null : d.decidedAt());
+    ps.setString(9, d == null ? null : d.decidedBy());
+    ps.setString(10, d == null ? null : d.abortReason());
+    boolean over = d != null && (d.state().equals("COMMITTED") || d.state().equals("ABORTED"));
+    setLong(ps, 11, over ? d.decidedAt() : null);
+    ps.executeUpdate();
   }
 
   private static void insertBranches(Statements c, String txId, List<BranchRow> rows,
@@ -311,23 +321,7 @@ public final class DecisionLog implements AutoCloseable {
     if (fresh) {
       // One row with its decision, rather than a begin row and then an update of it.
       Begun b = d.begun();
-      PreparedStatement ps = c.get("INSERT INTO twopc_tx"
-          + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
-          + " decided_at, decided_by, abort_reason, finished_at)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      ps.setString(1, b.txId());
-      ps.setString(2, d.state());
-      ps.setLong(3, b.createdAt());
-      ps.setLong(4, b.deadlineAt());
-      ps.setString(5, b.idempotencyKey());
-      ps.setString(6, Labels.encode(b.labels()));
-      ps.setString(7, d.decision());
-      ps.setLong(8, d.decidedAt());
-      ps.setString(9, d.decidedBy());
-      ps.setString(10, d.abortReason());
-      boolean over = d.state().equals("COMMITTED") || d.state().equals("ABORTED");
-      setLong(ps, 11, over ? d.decidedAt() : null);
-      ps.executeUpdate();
+      insertTx(c, b, d);
       insertBranches(c, b.txId(), d.branches(), false);
       return new DecisionResult(d.decision(), true);
     }

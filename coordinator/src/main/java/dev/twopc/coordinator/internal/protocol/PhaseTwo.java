@@ -191,12 +191,7 @@ final class PhaseTwo {
       delay = backoff.delayMillis(b.attempts);
       b.nextAttemptAt = clock.millis() + delay;
       updates.add(b.updateRecord(tx.id));
-      for (Branch other : tx.branches.values()) {
-        if (other.ackUnlogged) {
-          other.ackUnlogged = false;
-          updates.add(other.updateRecord(tx.id)); // the tx lingers: show who acknowledged
-        }
-      }
+      updates.addAll(tx.takeUnloggedAcks()); // the tx lingers: show who acknowledged
       if (b.attempts == 1 || b.attempts % 10 == 0) {
         log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error={}",
             tx.id, b.participant, b.attempts, delay, error);

@@ -644,39 +644,43 @@ public final class TransactionEngine implements AutoCloseable {
    * participant gives a definite answer, which the transaction then records.
    */
   private void onePhaseFailed(Tx tx, Branch b, String why) {
+    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
+        "one-phase commit at " + b.participant + " did not answer: " + why));
+    retryOnePhase(tx, b, why, () -> sendOnePhase(tx, b));
+  }
+
+  /**
+   * Repeats a one-phase call (or, after a restart, the question) with backoff until the
+   * participant answers; the participant holds the outcome, so stopping loses nothing that the
+   * next start does not ask again.
+   */
+  private void retryOnePhase(Tx tx, Branch b, String why, Runnable call) {
     long delay;
     synchronized (tx) {
       b.lastError = why;
-      delay = backoff.delayMillis(b.attempts);
+      delay = backoff.delayMillis(Math.max(1, b.attempts));
       b.nextAttemptAt = clock.millis() + delay;
     }
-    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
-        "one-phase commit at " + b.participant + " did not answer: " + why));
     if (closing) {
       return;
     }
     try {
-      scheduler.schedule(() -> sendOnePhase(tx, b), delay, TimeUnit.MILLISECONDS);
+      scheduler.schedule(call, delay, TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException stopping) {
-      // the participant holds the outcome; nothing here to recover
+      // see above
     }
   }
 
   /** Every branch acknowledged: record the end and forget the transaction. */
   private void finish(Tx tx) {
     TxResult result;
-    List<BranchUpdated> acks = new ArrayList<>();
+    List<BranchUpdated> acks;
     synchronized (tx) {
       if (tx.finishedAt != null) {
         return;
       }
       tx.finishedAt = clock.millis();
-      for (Branch b : tx.branches.values()) {
-        if (b.ackUnlogged) {
-          b.ackUnlogged = false;
-          acks.add(b.updateRecord(tx.id));
-        }
-      }
+      acks = tx.takeUnloggedAcks();
       boolean committed = "COMMIT".equals(tx.decision);
       tx.state = committed ? "COMMITTED" : "ABORTED";
       result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
@@ -793,7 +797,8 @@ public final class TransactionEngine implements AutoCloseable {
   private void askOnePhase(Tx tx, Branch b) {
     Optional<ManagedChannel> channel = directory.channel(b.participant);
     if (channel.isEmpty()) {
-      retryAsk(tx, b, "participant " + b.participant + " is not registered");
+      retryOnePhase(tx, b, "participant " + b.participant + " is not registered",
+          () -> askOnePhase(tx, b));
       return;
     }
     synchronized (tx) {
@@ -825,29 +830,12 @@ public final class TransactionEngine implements AutoCloseable {
             String why = s.getCode() + (s.getDescription() == null ? "" : " "
                 + s.getDescription());
             directory.failed(b.participant, why);
-            retryAsk(tx, b, why);
+            retryOnePhase(tx, b, why, () -> askOnePhase(tx, b));
           }
 
           @Override
           public void onCompleted() {}
         }));
-  }
-
-  private void retryAsk(Tx tx, Branch b, String why) {
-    long delay;
-    synchronized (tx) {
-      b.lastError = why;
-      delay = backoff.delayMillis(Math.max(1, b.attempts));
-      b.nextAttemptAt = clock.millis() + delay;
-    }
-    if (closing) {
-      return;
-    }
-    try {
-      scheduler.schedule(() -> askOnePhase(tx, b), delay, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException stopping) {
-      // the next start asks again
-    }
   }
 
   /** Operator: retry phase 2 now. */

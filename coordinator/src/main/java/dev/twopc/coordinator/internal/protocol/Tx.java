@@ -2,6 +2,7 @@ package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.internal.log.LogRecord.Begun;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -76,6 +77,21 @@ final class Tx {
       rows.add(b.row());
     }
     return rows;
+  }
+
+  /**
+   * The acknowledgements not written yet, as records to write now; clears them. Caller holds
+   * the monitor (it is re-entrant).
+   */
+  synchronized List<BranchUpdated> takeUnloggedAcks() {
+    List<BranchUpdated> out = new ArrayList<>();
+    for (Branch b : branches.values()) {
+      if (b.ackUnlogged) {
+        b.ackUnlogged = false;
+        out.add(b.updateRecord(id));
+      }
+    }
+    return out;
   }
 
   synchronized Begun begunRecord() {
