@@ -20,7 +20,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -88,7 +88,7 @@ public final class CoordinatorServer implements AutoCloseable {
             health.setStatus(s, healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
           }
         });
-    LogReader reader = new LogReader(store.dataSource());
+    LogReader reader = store;
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1,
         daemon("twopc-timer"));
     // Calls that may block on the log's database run here; Execute runs on the transport thread.
@@ -102,7 +102,7 @@ public final class CoordinatorServer implements AutoCloseable {
     try {
       directory.load(reader.participants());
       summary = Recovery.run(reader, decisionLog, engine, config.clock());
-    } catch (IOException | SQLException e) {
+    } catch (IOException | LogStoreException e) {
       scheduler.shutdownNow();
       rpc.shutdownNow();
       decisionLog.close();

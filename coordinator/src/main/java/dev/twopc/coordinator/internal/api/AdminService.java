@@ -23,7 +23,7 @@ import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -86,8 +86,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       try {
         page = reader.list(new Filter(states, req.getInDoubt(), createdBefore, now,
             decodeToken(req.getPageToken()), size));
-      } catch (SQLException e) {
-        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      } catch (LogStoreException e) {
+        throw CoordinatorException.unavailable("decision log unavailable", e);
       }
       ListTransactionsResponse.Builder r = ListTransactionsResponse.newBuilder();
       for (StoredTransaction t : page.transactions()) {

@@ -34,7 +34,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -198,8 +198,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       Map<String, Integer> inDoubt;
       try {
         inDoubt = reader.inDoubtBranchesByParticipant();
-      } catch (SQLException e) {
-        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      } catch (LogStoreException e) {
+        throw CoordinatorException.unavailable("decision log unavailable", e);
       }
       ListParticipantsResponse.Builder r = ListParticipantsResponse.newBuilder();
       for (ParticipantDirectory.Entry e : directory.entries()) {

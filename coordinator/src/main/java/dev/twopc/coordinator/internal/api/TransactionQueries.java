@@ -8,7 +8,7 @@ import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine.LiveView;
 import dev.twopc.proto.v1.TransactionView;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
@@ -36,8 +36,8 @@ public final class TransactionQueries {
     Optional<StoredTransaction> logged;
     try {
       logged = reader.find(txId);
-    } catch (SQLException e) {
-      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    } catch (LogStoreException e) {
+      throw CoordinatorException.unavailable("decision log unavailable", e);
     }
     if (live.isEmpty() && logged.isEmpty()) {
       // the transaction may have finished between the two reads

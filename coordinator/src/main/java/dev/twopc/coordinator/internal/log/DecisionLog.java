@@ -1,21 +1,6 @@
 package dev.twopc.coordinator.internal.log;
 
 import dev.twopc.coordinator.Durability;
-import dev.twopc.coordinator.internal.log.LogRecord.Begun;
-import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
-import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
-import dev.twopc.coordinator.internal.log.LogRecord.Decided;
-import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
-import dev.twopc.coordinator.internal.log.LogRecord.Finished;
-import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
-import dev.twopc.coordinator.internal.log.LogRecord.Prune;
-import dev.twopc.coordinator.internal.log.LogRecord.Registered;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -35,40 +20,10 @@ import org.slf4j.LoggerFactory;
 public final class DecisionLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
 
-  /** What a {@link Decided} append completes with: the decision now in the log. */
+  /** What a {@link LogRecord.Decided} append completes with: the decision now in the log. */
   public record DecisionResult(String decision, boolean written) {}
 
   private record Pending(LogRecord record, CompletableFuture<Object> done) {}
-
-  /** The batch's prepared statements, each parsed once per batch rather than per record. */
-  private static final class Statements implements AutoCloseable {
-    private final Connection c;
-    private final java.util.Map<String, PreparedStatement> cache = new java.util.HashMap<>();
-
-    Statements(Connection c) {
-      this.c = c;
-    }
-
-    PreparedStatement get(String sql) throws SQLException {
-      PreparedStatement ps = cache.get(sql);
-      if (ps == null) {
-        ps = c.prepareStatement(sql);
-        cache.put(sql, ps);
-      }
-      return ps;
-    }
-
-    @Override
-    public void close() {
-      for (PreparedStatement ps : cache.values()) {
-        try {
-          ps.close();
-        } catch (SQLException ignored) {
-          // closing with the connection anyway
-        }
-      }
-    }
-  }
 
   private static final Pending STOP = new Pending(null, null);
 
@@ -99,12 +54,12 @@ public final class DecisionLog implements AutoCloseable {
    * Queues a record. The future completes when the batch holding it is durable, or
    * exceptionally if the batch could not be written (then nothing of the batch is in the log
    * unless the commit reached the store before the error: a failed append is "maybe written").
-   * For a {@link Decided} record it completes with a {@link DecisionResult}.
+   * For a {@link LogRecord.Decided} record it completes with a {@link DecisionResult}.
    */
   public CompletableFuture<Object> append(LogRecord record) {
     CompletableFuture<Object> done = new CompletableFuture<>();
     if (closed) {
-      done.completeExceptionally(new SQLException("the decision log is closed"));
+      done.completeExceptionally(new LogStoreException("the decision log is closed", null));
       return done;
     }
     queue.add(new Pending(record, done));
@@ -142,40 +97,64 @@ public final class DecisionLog implements AutoCloseable {
   }
 
   private void writeBatch(List<Pending> batch) {
-    Object[] results = new Object[batch.size()];
-    try (Connection c = store.dataSource().getConnection()) {
-      try (Statements st = new Statements(c)) {
-        for (int i = 0; i < batch.size(); i++) {
-          results[i] = apply(st, batch.get(i).record());
-        }
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
-        store.evict(c);
-        throw e;
+    List<LogRecord> records = new ArrayList<>(batch.size());
+    for (Pending p : batch) {
+      records.add(p.record());
+    }
+    List<Object> results;
+    try {
+      results = store.write(records, durability);
+    } catch (RuntimeException e) {
+      if (batch.size() == 1) {
+        failed(batch, e);
+        return;
       }
-      // Durability, FSYNC mode: the batch reaches the disk before anyone hears of it.
-      if (durability == Durability.FSYNC && store.isH2()) {
-        try (Statement s = c.createStatement()) {
-          s.execute("CHECKPOINT SYNC");
-        }
-        c.commit();
-      }
-    } catch (SQLException | RuntimeException e) {
-      if (healthy) {
-        log.error("event=log_write_failed records={} store={}", batch.size(),
-            store.description(), e);
-      }
-      setHealthy(false);
+      // One record the store refuses must not fail the others: write them one by one, so only
+      // the bad one fails. Safe to repeat: nothing of a failed batch was written, and a batch
+      // that was committed anyway ("maybe written") holds only idempotent records or decisions
+      // that are insert-if-absent.
+      log.warn("event=log_batch_failed records={} store={} error={}; retrying one by one",
+          batch.size(), store.description(), e.toString());
+      int ok = 0;
+      RuntimeException last = e;
       for (Pending p : batch) {
-        p.done().completeExceptionally(e);
+        try {
+          Object r = store.write(List.of(p.record()), durability).get(0);
+          ok++;
+          p.done().complete(r);
+        } catch (RuntimeException one) {
+          last = one;
+          log.error("event=log_record_refused record={} store={} error={}",
+              p.record().getClass().getSimpleName(), store.description(), one.toString());
+          p.done().completeExceptionally(one);
+        }
+      }
+      // Health tells whether the store works, not whether a record was good.
+      if (ok > 0) {
+        setHealthy(true);
+      } else {
+        unhealthy(batch.size(), last);
       }
       return;
     }
     setHealthy(true);
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).done().complete(results[i]);
+      batch.get(i).done().complete(results.get(i));
     }
+  }
+
+  private void failed(List<Pending> batch, RuntimeException e) {
+    unhealthy(batch.size(), e);
+    for (Pending p : batch) {
+      p.done().completeExceptionally(e);
+    }
+  }
+
+  private void unhealthy(int records, RuntimeException e) {
+    if (healthy) {
+      log.error("event=log_write_failed records={} store={}", records, store.description(), e);
+    }
+    setHealthy(false);
   }
 
   private void setHealthy(boolean now) {
@@ -185,250 +164,6 @@ public final class DecisionLog implements AutoCloseable {
         log.info("event=log_write_recovered store={}", store.description());
       }
       health.accept(now);
-    }
-  }
-
-  private static void rollbackQuietly(Connection c) {
-    try {
-      c.rollback();
-    } catch (SQLException ignored) {
-      // the connection is broken; the pool discards it
-    }
-  }
-
-  private Object apply(Statements c, LogRecord record) throws SQLException {
-    if (record instanceof Begun b) {
-      insertBegun(c, b); // appended once per transaction, always first
-    } else if (record instanceof Enlisted e) {
-      insertBranches(c, e.txId(), List.of(e.branch()), true);
-    } else if (record instanceof Decided d) {
-      return decide(c, d);
-    } else if (record instanceof BranchUpdated u) {
-      updateBranch(c, u);
-    } else if (record instanceof Finished f) {
-      for (BranchUpdated u : f.branches()) {
-        updateBranch(c, u);
-      }
-      PreparedStatement ps = c.get(
-          "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
-      ps.setString(1, f.state());
-      ps.setLong(2, f.finishedAt());
-      ps.setString(3, f.txId());
-      ps.executeUpdate();
-    } else if (record instanceof OperatorActed a) {
-      {
-      PreparedStatement ps = c.get("INSERT INTO twopc_action"
-          + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)");
-        ps.setString(1, a.txId());
-        ps.setLong(2, a.at());
-        ps.setString(3, a.action());
-        ps.setString(4, a.operator());
-        ps.setString(5, a.reason());
-        ps.setBoolean(6, a.accepted());
-        ps.setString(7, a.refusal());
-        ps.executeUpdate();
-      }
-    } else if (record instanceof Registered r) {
-      return register(c, r);
-    } else if (record instanceof Prune p) {
-      return prune(c, p);
-    }
-    return null;
-  }
-
-  private static boolean txExists(Statements c, String txId) throws SQLException {
-    {
-      PreparedStatement ps = c.get("SELECT 1 FROM twopc_tx WHERE tx_id = ?");
-      ps.setString(1, txId);
-      try (ResultSet rs = ps.executeQuery()) {
-        return rs.next();
-      }
-    }
-  }
-
-  private static void insertBegun(Statements c, Begun b) throws SQLException {
-    insertTx(c, b, null);
-    insertBranches(c, b.txId(), b.branches(), false);
-  }
-
-  /** The transaction's row: as begun, or (a fresh transaction) already with its decision. */
-  private static void insertTx(Statements c, Begun b, Decided d) throws SQLException {
-    PreparedStatement ps = c.get("INSERT INTO twopc_tx"
-        + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
-        + " decided_at, decided_by, abort_reason, finished_at)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    ps.setString(1, b.txId());
-    ps.setString(2, d == null ? b.state() : d.state());
-    ps.setLong(3, b.createdAt());
-    ps.setLong(4, b.deadlineAt());
-    ps.setString(5, b.idempotencyKey());
-    ps.setString(6, Labels.encode(b.labels()));
-    ps.setString(7, d == null ? null : d.decision());
-    setLong(ps, 8, d == null ? null : d.decidedAt());
-    ps.setString(9, d == null ? null : d.decidedBy());
-    ps.setString(10, d == null ? null : d.abortReason());
-    boolean over = d != null && (d.state().equals("COMMITTED") || d.state().equals("ABORTED"));
-    setLong(ps, 11, over ? d.decidedAt() : null);
-    ps.executeUpdate();
-  }
-
-  private static void insertBranches(Statements c, String txId, List<BranchRow> rows,
-      boolean replace)
-      throws SQLException {
-    if (rows.isEmpty()) {
-      return;
-    }
-    // Delete-then-insert rather than MERGE: portable to any JDBC store.
-    {
-      PreparedStatement del = replace ? c.get(
-          "DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?") : null;
-      PreparedStatement ps = c.get("INSERT INTO twopc_branch"
-            + " (tx_id, participant, idx, payload_digest, vote, vote_reason, state, attempts,"
-            + " last_error, last_attempt_at, acked_at, voted_at)"
-            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-      for (BranchRow r : rows) {
-        if (del != null) {
-          del.setString(1, txId);
-          del.setString(2, r.participant());
-          del.addBatch();
-        }
-        ps.setString(1, txId);
-        ps.setString(2, r.participant());
-        ps.setInt(3, r.index());
-        ps.setString(4, r.payloadDigest());
-        ps.setString(5, r.vote());
-        ps.setString(6, r.voteReason());
-        ps.setString(7, r.state());
-        ps.setInt(8, r.attempts());
-        ps.setString(9, r.lastError());
-        setLong(ps, 10, r.lastAttemptAt());
-        setLong(ps, 11, r.acknowledgedAt());
-        setLong(ps, 12, r.votedAt());
-        ps.addBatch();
-      }
-      if (del != null) {
-        del.executeBatch();
-      }
-      ps.executeBatch();
-    }
-  }
-
-  /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
-  private static DecisionResult decide(Statements c, Decided d) throws SQLException {
-    // Not in the log yet (one-phase, or aborted before its begin was written): insert it with
-    // the decision's branch rows, so they are written once.
-    boolean fresh = d.begun() != null && (!d.begunAppended() || !txExists(c, d.txId()));
-    if (fresh) {
-      // One row with its decision, rather than a begin row and then an update of it.
-      Begun b = d.begun();
-      insertTx(c, b, d);
-      insertBranches(c, b.txId(), d.branches(), false);
-      return new DecisionResult(d.decision(), true);
-    }
-    {
-      PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"
-        + " decided_at = ?, decided_by = ?, abort_reason = ?,"
-        + " finished_at = CASE WHEN ? IN ('COMMITTED', 'ABORTED') THEN ? ELSE NULL END"
-        + " WHERE tx_id = ? AND decision IS NULL");
-      ps.setString(1, d.decision());
-      ps.setString(2, d.state());
-      ps.setLong(3, d.decidedAt());
-      ps.setString(4, d.decidedBy());
-      ps.setString(5, d.abortReason());
-      ps.setString(6, d.state());
-      ps.setLong(7, d.decidedAt());
-      ps.setString(8, d.txId());
-      if (ps.executeUpdate() == 1) {
-        insertBranches(c, d.txId(), d.branches(), true);
-        return new DecisionResult(d.decision(), true);
-      }
-    }
-    {
-      PreparedStatement ps = c.get(
-        "SELECT decision FROM twopc_tx WHERE tx_id = ?");
-      ps.setString(1, d.txId());
-      try (ResultSet rs = ps.executeQuery()) {
-        if (rs.next()) {
-          return new DecisionResult(rs.getString(1), false);
-        }
-      }
-    }
-    throw new SQLException("transaction " + d.txId() + " has no begin record to decide");
-  }
-
-  private static void updateBranch(Statements c, BranchUpdated u) throws SQLException {
-    {
-      PreparedStatement ps = c.get("UPDATE twopc_branch SET state = ?,"
-        + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
-        + " WHERE tx_id = ? AND participant = ?");
-      ps.setString(1, u.state());
-      ps.setInt(2, u.attempts());
-      ps.setString(3, u.lastError());
-      setLong(ps, 4, u.lastAttemptAt());
-      setLong(ps, 5, u.acknowledgedAt());
-      ps.setString(6, u.txId());
-      ps.setString(7, u.participant());
-      ps.executeUpdate();
-    }
-  }
-
-  private static Boolean register(Statements c, Registered r) throws SQLException {
-    {
-      PreparedStatement ps = c.get(
-        "UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?");
-      ps.setString(1, r.address());
-      ps.setLong(2, r.at());
-      ps.setString(3, r.name());
-      if (ps.executeUpdate() == 1) {
-        return Boolean.TRUE;
-      }
-    }
-    {
-      PreparedStatement ps = c.get("INSERT INTO twopc_participant"
-        + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)");
-      ps.setString(1, r.name());
-      ps.setString(2, r.address());
-      ps.setLong(3, r.at());
-      ps.setLong(4, r.at());
-      ps.executeUpdate();
-    }
-    return Boolean.FALSE;
-  }
-
-  /** Deletes one batch of finished transactions; answers how many. */
-  private static Integer prune(Statements c, Prune p) throws SQLException {
-    List<String> ids = new ArrayList<>();
-    {
-      PreparedStatement ps = c.get("SELECT tx_id FROM twopc_tx"
-        + " WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at"
-        + " FETCH FIRST ? ROWS ONLY");
-      ps.setLong(1, p.before());
-      ps.setInt(2, p.batchSize());
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getString(1));
-        }
-      }
-    }
-    for (String table : new String[] {"twopc_branch", "twopc_action", "twopc_tx"}) {
-      {
-      PreparedStatement ps = c.get(
-          "DELETE FROM " + table + " WHERE tx_id = ?");
-        for (String id : ids) {
-          ps.setString(1, id);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-    return ids.size();
-  }
-
-  private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {
-    if (value == null) {
-      ps.setNull(index, Types.BIGINT);
-    } else {
-      ps.setLong(index, value);
     }
   }
 

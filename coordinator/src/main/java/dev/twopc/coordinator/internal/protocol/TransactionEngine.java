@@ -31,7 +31,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -156,12 +156,12 @@ public final class TransactionEngine implements AutoCloseable {
         return Optional.of(wait ? again.finished : again.decided);
       }
       return Optional.of(CompletableFuture.completedFuture(loggedResult(id.get())));
-    } catch (SQLException e) {
-      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    } catch (LogStoreException e) {
+      throw CoordinatorException.unavailable("decision log unavailable", e);
     }
   }
 
-  private TxResult loggedResult(String txId) throws SQLException {
+  private TxResult loggedResult(String txId) {
     Optional<StoredTransaction> s = reader.find(txId);
     if (s.isEmpty()) {
       throw notFound("unknown transaction " + txId);
@@ -208,9 +208,9 @@ public final class TransactionEngine implements AutoCloseable {
           throw precondition("idempotency key " + key + " belongs to finished transaction "
               + logged.get());
         }
-      } catch (SQLException e) {
+      } catch (LogStoreException e) {
         byKey.remove(key, tx);
-        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+        throw CoordinatorException.unavailable("decision log unavailable", e);
       }
     }
     // Lazy: an undecided transaction that never reached the log is presumed aborted. An unkeyed
@@ -261,8 +261,8 @@ public final class TransactionEngine implements AutoCloseable {
           throw precondition("transaction " + txId + " is aborted: " + r.reason());
         }
         return CompletableFuture.completedFuture(r);
-      } catch (SQLException e) {
-        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      } catch (LogStoreException e) {
+        throw CoordinatorException.unavailable("decision log unavailable", e);
       }
     }
     synchronized (tx) {
@@ -708,8 +708,8 @@ public final class TransactionEngine implements AutoCloseable {
           throw precondition("transaction " + txId + " is committed");
         }
         return new TxResult(txId, Outcome.OUTCOME_ABORTED, r.reason());
-      } catch (SQLException e) {
-        throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      } catch (LogStoreException e) {
+        throw CoordinatorException.unavailable("decision log unavailable", e);
       }
     }
     String why = reason == null || reason.isEmpty() ? "rolled back by the client" : reason;
@@ -748,8 +748,8 @@ public final class TransactionEngine implements AutoCloseable {
     try {
       return "COMMIT".equals(reader.decisionOf(txId).orElse(null))
           ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED;
-    } catch (SQLException e) {
-      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    } catch (LogStoreException e) {
+      throw CoordinatorException.unavailable("decision log unavailable", e);
     }
   }
 
@@ -912,8 +912,8 @@ public final class TransactionEngine implements AutoCloseable {
         return notFound("unknown transaction " + txId);
       }
       return precondition("transaction " + txId + " is " + s.get().state());
-    } catch (SQLException e) {
-      return CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    } catch (LogStoreException e) {
+      return CoordinatorException.unavailable("decision log unavailable", e);
     }
   }
 

@@ -8,7 +8,7 @@ import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import java.io.IOException;
-import java.sql.SQLException;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -58,7 +58,7 @@ public final class Recovery {
         engine.resume(tx);
       }
       finished = reader.countFinished();
-    } catch (SQLException e) {
+    } catch (LogStoreException e) {
       throw new IOException("recovery could not read the decision log: " + e.getMessage(), e);
     }
     RecoverySummary summary = new RecoverySummary(commits, aborts, undecided, finished);

@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.internal.log;
+package dev.twopc.coordinator.internal.log.jdbc;
 
 import java.net.URLDecoder;
 import java.net.URLEncoder;

@@ -1,0 +1,232 @@
+package dev.twopc.coordinator.internal.log.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.log.LogRecord;
+import dev.twopc.coordinator.internal.log.LogStore;
+import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.log.StoredParticipant;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The decision log in a JDBC database (PostgreSQL and MariaDB for production, H2 and SQLite for
+ * tests and small setups): the connection pool, the schema and its version, and the translation
+ * of {@link SQLException} into {@link LogStoreException}.
+ */
+public final class JdbcLogStore implements LogStore {
+  /** Bumped whenever the tables change; a newer log than this code refuses to open. */
+  static final int SCHEMA_VERSION = 1;
+
+  private final HikariDataSource dataSource;
+  private final Dialect dialect;
+  private final String description;
+  private final JdbcQueries queries;
+
+  private JdbcLogStore(HikariDataSource dataSource, Dialect dialect, String description) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.description = description;
+    this.queries = new JdbcQueries(dataSource);
+  }
+
+  /** Opens (and creates or checks the schema of) the log at {@code url}. */
+  public static JdbcLogStore open(String url, String user, String password, Durability durability)
+      throws IOException {
+    Dialect dialect = Dialect.of(url);
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(url);
+    hc.setUsername(user);
+    hc.setPassword(password);
+    hc.setPoolName("twopc-log");
+    hc.setMaximumPoolSize(8);
+    hc.setMinimumIdle(1);
+    hc.setAutoCommit(false);
+    hc.setConnectionTimeout(3_000);
+    hc.setValidationTimeout(1_000);
+    hc.setInitializationFailTimeout(10_000);
+    dialect.configure(hc, durability);
+    HikariDataSource ds;
+    try {
+      ds = new HikariDataSource(hc);
+    } catch (RuntimeException e) {
+      throw new IOException("cannot open the decision log at " + redact(url) + ": "
+          + oneLine(e), e);
+    }
+    JdbcLogStore store = new JdbcLogStore(ds, dialect, redact(url));
+    try {
+      store.migrate();
+    } catch (SQLException e) {
+      ds.close();
+      throw new IOException("cannot create the decision log schema at " + redact(url) + ": "
+          + oneLine(e), e);
+    }
+    return store;
+  }
+
+  private void migrate() throws SQLException {
+    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      for (String ddl : Schema.statements(dialect)) {
+        s.execute(ddl);
+      }
+      Integer version = null;
+      try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM twopc_schema")) {
+        if (rs.next()) {
+          int v = rs.getInt(1);
+          version = rs.wasNull() ? null : v;
+        }
+      }
+      if (version == null) {
+        s.executeUpdate("INSERT INTO twopc_schema (version) VALUES (" + SCHEMA_VERSION + ")");
+      } else if (version > SCHEMA_VERSION) {
+        throw new SQLException("the decision log has schema version " + version
+            + ", newer than this coordinator's " + SCHEMA_VERSION);
+      }
+      c.commit();
+    }
+  }
+
+  @Override
+  public List<Object> write(List<LogRecord> batch, Durability durability) {
+    try (Connection c = dataSource.getConnection()) {
+      List<Object> results;
+      try {
+        dialect.beforeWrite(c, durability);
+        results = JdbcWrites.apply(c, batch);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        // A dead server may report a vendor SQLState the pool does not treat as fatal.
+        dataSource.evictConnection(c);
+        throw e;
+      }
+      // Durability: the batch reaches the disk before anyone hears of it.
+      dialect.afterCommit(c, durability);
+      return results;
+    } catch (SQLException e) {
+      throw failed("write", e);
+    }
+  }
+
+  @Override
+  public Optional<StoredTransaction> find(String txId) {
+    try {
+      return queries.find(txId);
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public Optional<String> decisionOf(String txId) {
+    try {
+      return queries.decisionOf(txId);
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public Optional<String> txIdForKey(String idempotencyKey) {
+    try {
+      return queries.txIdForKey(idempotencyKey);
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public List<StoredTransaction> unfinished() {
+    try {
+      return queries.unfinished();
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public long countFinished() {
+    try {
+      return queries.countFinished();
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public Page list(Filter filter) {
+    try {
+      return queries.list(filter);
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public List<StoredParticipant> participants() {
+    try {
+      return queries.participants();
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public Map<String, Integer> inDoubtBranchesByParticipant() {
+    try {
+      return queries.inDoubtBranchesByParticipant();
+    } catch (SQLException e) {
+      throw failed("read", e);
+    }
+  }
+
+  @Override
+  public String description() {
+    return description;
+  }
+
+  private LogStoreException failed(String what, SQLException e) {
+    return new LogStoreException("decision log " + what + " failed on " + description + ": "
+        + oneLine(e), e.getSQLState(), e);
+  }
+
+  private static String oneLine(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; it was evicted
+    }
+  }
+
+  private static String redact(String url) {
+    return url.replaceAll("(?i)(password=)[^;&]*", "$1***");
+  }
+
+  @Override
+  public void close() {
+    if (dialect == Dialect.H2) {
+      // A clean close leaves H2 nothing to replay at the next start.
+      try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+        s.execute("CHECKPOINT SYNC");
+        c.commit();
+      } catch (SQLException ignored) {
+        // the store is going away anyway; every decision is already on disk
+      }
+    }
+    dataSource.close();
+  }
+}
