@@ -94,9 +94,12 @@ public final class CoordinatorConfig {
   public String advertisedAddress() { return advertisedAddress; }
   /** If set, the service is also served in-process under this name (tests, embedding). */
   public String inProcessName() { return inProcessName; }
-  /** Where the embedded H2 decision log lives; ignored when a JDBC URL is given. */
+  /** Where the embedded RocksDB decision log lives ({@code DIR/log}); ignored with a JDBC URL. */
   public Path dataDir() { return dataDir; }
-  /** Any JDBC URL for the decision log; null means embedded H2 under {@link #dataDir()}. */
+  /**
+   * A JDBC URL for the decision log (PostgreSQL, MariaDB; SQLite and H2 for tests and small
+   * setups); null means the embedded RocksDB log under {@link #dataDir()}.
+   */
   public String jdbcUrl() { return jdbcUrl; }
   public String jdbcUser() { return jdbcUser; }
   public String jdbcPassword() { return jdbcPassword; }
@@ -139,7 +142,7 @@ public final class CoordinatorConfig {
     private String inProcessName;
     private Path dataDir = Path.of("data");
     private String jdbcUrl;
-    private String jdbcUser = "sa";
+    private String jdbcUser;
     private String jdbcPassword = "";
     private Durability durability = Durability.FSYNC;
     private Duration prepareTimeout = Duration.ofSeconds(5);

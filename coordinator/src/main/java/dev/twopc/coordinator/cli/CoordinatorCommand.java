@@ -45,16 +45,18 @@ final class CoordinatorCommand implements Callable<Integer> {
   String host;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-data}",
-      description = "Directory of the embedded H2 decision log [TWOPC_DATA] (default"
-          + " ${DEFAULT-VALUE}). Not used with --jdbc-url.")
+      description = "Directory of the embedded decision log (RocksDB, in DIR/log) [TWOPC_DATA]"
+          + " (default ${DEFAULT-VALUE}). Not used with --jdbc-url.")
   Path data;
 
   @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${TWOPC_JDBC_URL}",
-      description = "Decision log in any JDBC database instead of --data [TWOPC_JDBC_URL].")
+      description = "Decision log in PostgreSQL (jdbc:postgresql://...) or MariaDB"
+          + " (jdbc:mariadb://...) instead of --data; SQLite and H2 URLs work for tests"
+          + " [TWOPC_JDBC_URL].")
   String jdbcUrl;
 
-  @Option(names = "--jdbc-user", paramLabel = "U", defaultValue = "${TWOPC_JDBC_USER:-sa}",
-      description = "[TWOPC_JDBC_USER] (default ${DEFAULT-VALUE}).")
+  @Option(names = "--jdbc-user", paramLabel = "U", defaultValue = "${TWOPC_JDBC_USER:-}",
+      description = "[TWOPC_JDBC_USER] (default: the URL's, or sa for H2).")
   String jdbcUser;
 
   @Option(names = "--jdbc-password", paramLabel = "P", defaultValue = "${TWOPC_JDBC_PASSWORD:-}",

@@ -44,8 +44,13 @@ public final class JdbcLogStore implements LogStore {
     Dialect dialect = Dialect.of(url);
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(url);
-    hc.setUsername(user);
-    hc.setPassword(password);
+    if (user != null && !user.isEmpty()) {
+      hc.setUsername(user);
+      hc.setPassword(password);
+    } else if (dialect == Dialect.H2) {
+      hc.setUsername("sa"); // what twopc 0.1 created its H2 logs with
+      hc.setPassword(password == null ? "" : password);
+    }
     hc.setPoolName("twopc-log");
     hc.setMaximumPoolSize(8);
     hc.setMinimumIdle(1);
