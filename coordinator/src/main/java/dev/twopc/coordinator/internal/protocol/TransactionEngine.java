@@ -690,11 +690,14 @@ public final class TransactionEngine implements AutoCloseable {
         : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt, acks));
     tx.decided.complete(result);
     tx.finished.complete(result);
-    live.remove(tx.id, tx);
-    if (tx.idempotencyKey != null) {
-      // Once the end is written the key resolves through the log.
-      written.whenComplete((r, e) -> byKey.remove(tx.idempotencyKey, tx));
-    }
+    // Answered from memory until the end is in the log, so that a reader who heard the outcome
+    // never reads an older state back (the end record is lazy and may still be queued).
+    written.whenComplete((r, e) -> {
+      live.remove(tx.id, tx);
+      if (tx.idempotencyKey != null) {
+        byKey.remove(tx.idempotencyKey, tx);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- rollback and outcomes
