@@ -71,12 +71,17 @@ class BoundedValuesTest {
 
   @BeforeEach
   void start() throws Exception {
-    h = new CoordinatorHarness(dir, b -> b.phase2BackoffCap(Duration.ofMillis(50)));
+    h = new CoordinatorHarness(dir, b -> store(b.phase2BackoffCap(Duration.ofMillis(50))));
     hostile = h.participant("hostile");
     other = h.participant("other");
     c = h.participant("c");
     d = h.participant("d");
     pool = Executors.newFixedThreadPool(INNOCENTS + 1);
+  }
+
+  /** The decision log under test: the default embedded store. */
+  CoordinatorConfig.Builder store(CoordinatorConfig.Builder b) {
+    return b;
   }
 
   @AfterEach
