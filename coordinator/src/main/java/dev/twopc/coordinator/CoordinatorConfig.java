@@ -235,6 +235,11 @@ public final class CoordinatorConfig {
       }
       atLeast("pruneBatchSize", pruneBatchSize, 1);
       atLeast("maxIdLength", maxIdLength, 16);
+      if (maxIdLength > dev.twopc.coordinator.internal.Limits.TX_ID) {
+        throw new IllegalArgumentException("maxIdLength must be <= "
+            + dev.twopc.coordinator.internal.Limits.TX_ID + " (the decision log's tx_id), was "
+            + maxIdLength);
+      }
       atLeast("maxBranches", maxBranches, 1);
       atLeast("maxPayloadBytes", maxPayloadBytes, 0);
       atLeast("maxInboundMessageBytes", maxInboundMessageBytes, 1024);

@@ -45,6 +45,8 @@ public final class FakeParticipant implements AutoCloseable {
   private volatile Behaviour behaviour = Behaviour.YES;
   private final AtomicInteger commitFailuresLeft = new AtomicInteger();
   private volatile boolean phase2Down;
+  private volatile String noReason = "scripted no";
+  private volatile String downReason;
   private final Map<String, byte[]> prepared = new ConcurrentHashMap<>();
   private final Set<String> committed = ConcurrentHashMap.newKeySet();
   private final Set<String> rolledBack = ConcurrentHashMap.newKeySet();
@@ -77,6 +79,10 @@ public final class FakeParticipant implements AutoCloseable {
   public void failCommits(int times) { commitFailuresLeft.set(times); }
   /** While down, Commit and Rollback fail with UNAVAILABLE. */
   public void phase2Down(boolean down) { this.phase2Down = down; }
+  /** The reason given with a NO vote (or a one-phase abort). */
+  public void noReason(String reason) { this.noReason = reason; }
+  /** The status description of a failed Commit or Rollback; null means "NAME is down". */
+  public void downReason(String reason) { this.downReason = reason; }
   public Set<String> committed() { return committed; }
   public Set<String> rolledBack() { return rolledBack; }
   public Set<String> prepared() { return prepared.keySet(); }
@@ -156,7 +162,7 @@ public final class FakeParticipant implements AutoCloseable {
         }
       }
       out.onNext(PrepareResponse.newBuilder().setVote(vote)
-          .setReason(vote == Vote.VOTE_NO ? "scripted no" : "").build());
+          .setReason(vote == Vote.VOTE_NO ? noReason : "").build());
       out.onCompleted();
     }
 
@@ -164,7 +170,8 @@ public final class FakeParticipant implements AutoCloseable {
     public void commit(CommitBranchRequest req, StreamObserver<CommitBranchResponse> out) {
       messages.add((req.getOnePhase() ? "commit1p " : "commit ") + req.getTxId());
       if (phase2Down || commitFailuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        out.onError(Status.UNAVAILABLE.withDescription(name + " is down").asRuntimeException());
+        out.onError(Status.UNAVAILABLE.withDescription(downReason == null ? name + " is down"
+            : downReason).asRuntimeException());
         return;
       }
       Outcome outcome = Outcome.OUTCOME_COMMITTED;
@@ -181,7 +188,7 @@ public final class FakeParticipant implements AutoCloseable {
         applyCommit(req.getTxId());
       }
       out.onNext(CommitBranchResponse.newBuilder().setOutcome(outcome)
-          .setReason(outcome == Outcome.OUTCOME_ABORTED ? "scripted no" : "").build());
+          .setReason(outcome == Outcome.OUTCOME_ABORTED ? noReason : "").build());
       out.onCompleted();
     }
 
@@ -189,7 +196,8 @@ public final class FakeParticipant implements AutoCloseable {
     public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
       messages.add("rollback " + req.getTxId());
       if (phase2Down) {
-        out.onError(Status.UNAVAILABLE.withDescription(name + " is down").asRuntimeException());
+        out.onError(Status.UNAVAILABLE.withDescription(downReason == null ? name + " is down"
+            : downReason).asRuntimeException());
         return;
       }
       applyRollback(req.getTxId());

@@ -4,6 +4,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 
 import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogReader.Cursor;
@@ -111,7 +112,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     CoordinatorService.unary(out, () -> {
       String txId = validation.txId(req.getTxId());
       String operator = req.getOperator().isEmpty() ? "unknown"
-          : validation.text("operator", req.getOperator(), true);
+          : validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
       engine.retryNow(txId);
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
           "retry phase 2 now", true, null));
@@ -129,8 +130,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           && req.getResolution() != Resolution.RESOLUTION_ABORT) {
         throw invalid("resolution must be COMMIT or ABORT");
       }
-      String reason = validation.text("reason", req.getReason(), true);
-      String operator = validation.text("operator", req.getOperator(), true);
+      String reason = validation.text("reason", req.getReason(), true, Limits.REASON);
+      String operator = validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
       boolean commit = req.getResolution() == Resolution.RESOLUTION_COMMIT;
       TransactionView current = queries.get(txId); // NOT_FOUND for unknown ids
       String refusal = commit ? resolveCommit(txId, current) : resolveAbort(txId, current, reason);
@@ -185,8 +186,10 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           Thread.currentThread().interrupt();
           throw CoordinatorException.unavailable("interrupted", e);
         } catch (ExecutionException e) {
-          throw CoordinatorException.unavailable("could not log the decision: "
-              + e.getCause().getMessage(), e.getCause());
+          log.warn("event=operator_commit_not_logged tx={} error={}", txId,
+              e.getCause().getMessage());
+          throw CoordinatorException.unavailable("could not log the decision; see the"
+              + " coordinator's log", e.getCause());
         }
     }
   }
@@ -207,13 +210,15 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         txId, action, operator, refusal == null, reason);
     try {
       decisionLog.append(new OperatorActed(txId, clock.millis(), action, operator, reason,
-          refusal == null, refusal)).get();
+          refusal == null, Limits.text(refusal, Limits.REFUSAL))).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw CoordinatorException.unavailable("interrupted", e);
     } catch (ExecutionException e) {
-      throw CoordinatorException.unavailable("could not record the operator action: "
-          + e.getCause().getMessage(), e.getCause());
+      log.warn("event=operator_action_not_recorded tx={} error={}", txId,
+          e.getCause().getMessage());
+      throw CoordinatorException.unavailable("could not record the operator action; see the"
+          + " coordinator's log", e.getCause());
     }
   }
 

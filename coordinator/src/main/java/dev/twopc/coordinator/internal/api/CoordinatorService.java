@@ -3,6 +3,7 @@ package dev.twopc.coordinator.internal.api;
 import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 
 import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.protocol.BranchSpec;
 import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
@@ -46,6 +47,8 @@ import java.util.function.Supplier;
 
 /** The Coordinator gRPC service: validates, delegates to the engine, maps errors. */
 public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(CoordinatorService.class);
   private final TransactionEngine engine;
   private final ParticipantDirectory directory;
   private final TransactionQueries queries;
@@ -115,7 +118,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   public void rollback(RollbackRequest req, StreamObserver<RollbackResponse> out) {
     unary(out, () -> {
       TxResult r = engine.rollback(validation.txId(req.getTxId()),
-          validation.text("reason", req.getReason(), false));
+          validation.text("reason", req.getReason(), false, Limits.REASON));
       return RollbackResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome()).build();
     });
   }
@@ -185,8 +188,10 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     async(out, () -> directory.register(validation.participant("name", req.getName()),
         validation.address(req.getAddress()))
         .exceptionally(e -> {
-          throw CoordinatorException.unavailable("the registry could not be written: "
-              + e.getMessage(), e);
+          // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
+          log.warn("event=register_failed name={} error={}", req.getName(), e.getMessage());
+          throw CoordinatorException.unavailable("the registry could not be written; see the"
+              + " coordinator's log", e);
         }),
         updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
   }

@@ -3,19 +3,22 @@ package dev.twopc.coordinator.internal.api;
 import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 
 import dev.twopc.coordinator.CoordinatorConfig;
+import dev.twopc.coordinator.internal.Limits;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** Checks request fields against the configured limits; each error names the field. */
+/**
+ * Checks request fields against the configured limits ({@link Limits} for what reaches the log);
+ * each error names the field. Identifiers are refused when too long, free text is bounded.
+ */
 final class Validation {
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]+");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern ADDRESS = Pattern.compile(
       "(inprocess:[A-Za-z0-9._-]+)|([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
-  private static final int MAX_KEY = 256;
-  private static final int MAX_LABELS = 32;
-  private static final int MAX_TEXT = 1024;
 
   private final CoordinatorConfig config;
 
@@ -49,6 +52,9 @@ final class Validation {
   String address(String address) {
     if (address.isEmpty()) {
       throw invalid("address is required");
+    }
+    if (address.length() > Limits.ADDRESS) {
+      throw invalid("address is longer than " + Limits.ADDRESS + " characters");
     }
     if (!ADDRESS.matcher(address).matches()) {
       throw invalid("address must be host:port, was '" + clip(address) + "'");
@@ -90,35 +96,50 @@ final class Validation {
     if (key.isEmpty()) {
       return null;
     }
-    if (key.length() > MAX_KEY) {
-      throw invalid("idempotency_key is longer than " + MAX_KEY + " characters");
+    if (key.length() > Limits.IDEMPOTENCY_KEY) {
+      throw invalid("idempotency_key is longer than " + Limits.IDEMPOTENCY_KEY + " characters");
+    }
+    if (!Limits.text(key, Limits.IDEMPOTENCY_KEY).equals(key)
+        || key.chars().anyMatch(Character::isISOControl)) {
+      throw invalid("idempotency_key must not hold control characters or unpaired surrogates");
     }
     return key;
   }
 
   Map<String, String> labels(Map<String, String> labels) {
-    if (labels.size() > MAX_LABELS) {
-      throw invalid("at most " + MAX_LABELS + " labels");
+    if (labels.isEmpty()) {
+      return labels;
     }
+    if (labels.size() > Limits.LABELS) {
+      throw invalid("at most " + Limits.LABELS + " labels");
+    }
+    int encoded = labels.size() - 1; // the '&'s
     for (Map.Entry<String, String> e : labels.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().length() > 64 || e.getValue().length() > 256) {
-        throw invalid("label keys must be 1-64 characters and values at most 256");
+      if (e.getKey().isEmpty() || e.getKey().length() > Limits.LABEL_KEY
+          || e.getValue().length() > Limits.LABEL_VALUE) {
+        throw invalid("label keys must be 1-" + Limits.LABEL_KEY
+            + " characters and values at most " + Limits.LABEL_VALUE);
       }
+      encoded += URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8).length() + 1
+          + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8).length();
+    }
+    if (encoded > Limits.LABELS_ENCODED) {
+      throw invalid("labels are " + encoded + " characters URL-encoded, over the limit of "
+          + Limits.LABELS_ENCODED);
     }
     return labels;
   }
 
-  String text(String field, String value, boolean required) {
+  /** Free text: never refused for its length or characters, bounded to {@code max}. */
+  String text(String field, String value, boolean required, int max) {
     if (required && value.isBlank()) {
       throw invalid(field + " is required");
     }
-    if (value.length() > MAX_TEXT) {
-      throw invalid(field + " is longer than " + MAX_TEXT + " characters");
-    }
-    return value;
+    return Limits.text(value, max);
   }
 
+  /** For quoting a bad value back: short, one line. */
   private static String clip(String s) {
-    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+    return Limits.text(s, 80).replaceAll("\\p{Cntrl}", "?");
   }
 }

@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.CrashPoints;
+import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.proto.v1.CommitBranchRequest;
@@ -141,7 +142,8 @@ final class PhaseTwo {
     @Override
     public void onError(Throwable t) {
       Status s = Status.fromThrowable(t);
-      failed(tx, b, s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()));
+      failed(tx, b, Limits.text(s.getCode()
+          + (s.getDescription() == null ? "" : ": " + s.getDescription()), Limits.LAST_ERROR));
     }
 
     @Override

@@ -7,6 +7,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogReader;
@@ -330,8 +331,9 @@ public final class TransactionEngine implements AutoCloseable {
           @Override
           public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
-            String why = "prepare failed at " + b.participant + ": " + s.getCode()
-                + (s.getDescription() == null ? "" : " " + s.getDescription());
+            String why = Limits.text("prepare failed at " + b.participant + ": " + s.getCode()
+                + (s.getDescription() == null ? "" : " " + s.getDescription()),
+                Limits.LAST_ERROR);
             directory.failed(b.participant, why);
             abort(tx, why, "protocol");
           }
@@ -359,7 +361,7 @@ public final class TransactionEngine implements AutoCloseable {
         }
         default -> {
           b.vote = "NO";
-          b.voteReason = r.getReason();
+          b.voteReason = Limits.text(r.getReason(), Limits.REASON);
           if (!b.state.equals("ROLLING_BACK")) {
             b.state = "REFUSED";
           }
@@ -521,6 +523,9 @@ public final class TransactionEngine implements AutoCloseable {
           || (tx.onePhase && !tx.state.equals("ACTIVE"))) {
         return false;
       }
+      // Every abort reason passes here: a participant's, a status, a client's, an operator's.
+      reason = Limits.text(reason, Limits.REASON);
+      decidedBy = Limits.text(decidedBy, Limits.DECIDED_BY);
       markDecided(tx, "ABORT", reason, decidedBy, now);
       record = new Decided(tx.id, "ABORT", "ABORTING", now, decidedBy, reason, tx.branchRows(),
           tx.begunRecord(), tx.begunAppended);
@@ -594,8 +599,8 @@ public final class TransactionEngine implements AutoCloseable {
           @Override
           public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
-            String why = s.getCode() + (s.getDescription() == null ? "" : " "
-                + s.getDescription());
+            String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
+                + s.getDescription()), Limits.LAST_ERROR);
             directory.failed(b.participant, why);
             onePhaseFailed(tx, b, why);
           }
@@ -616,10 +621,10 @@ public final class TransactionEngine implements AutoCloseable {
       tx.decision = committed ? "COMMIT" : "ABORT";
       tx.decidedAt = now;
       tx.decidedBy = "one-phase";
-      tx.abortReason = committed ? null : "participant " + b.participant + " refused: "
-          + r.getReason();
+      tx.abortReason = committed ? null : Limits.text("participant " + b.participant
+          + " refused: " + r.getReason(), Limits.REASON);
       b.vote = committed ? "YES" : "NO";
-      b.voteReason = committed ? null : r.getReason();
+      b.voteReason = committed ? null : Limits.text(r.getReason(), Limits.REASON);
       b.votedAt = now;
       b.state = committed ? "COMMITTED" : "REFUSED";
       b.acknowledgedAt = now;
@@ -657,7 +662,7 @@ public final class TransactionEngine implements AutoCloseable {
   private void retryOnePhase(Tx tx, Branch b, String why, Runnable call) {
     long delay;
     synchronized (tx) {
-      b.lastError = why;
+      b.lastError = Limits.text(why, Limits.LAST_ERROR);
       delay = backoff.delayMillis(Math.max(1, b.attempts));
       b.nextAttemptAt = clock.millis() + delay;
     }
@@ -830,8 +835,8 @@ public final class TransactionEngine implements AutoCloseable {
                   .setOutcome(Outcome.OUTCOME_COMMITTED).build());
               return;
             }
-            String why = s.getCode() + (s.getDescription() == null ? "" : " "
-                + s.getDescription());
+            String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
+                + s.getDescription()), Limits.LAST_ERROR);
             directory.failed(b.participant, why);
             retryOnePhase(tx, b, why, () -> askOnePhase(tx, b));
           }
