@@ -444,6 +444,55 @@ class LogStoreContractTest {
     assertEquals(Optional.empty(), again.find("t6"));
   }
 
+  /**
+   * The largest values the API lets in, and participant or error text of any length (a vote's
+   * reason, a phase-2 error, an abort reason quoting them): the write succeeds, data comes back
+   * whole, and free text at least its first 1000 characters (an operator's name 127).
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void theLargestValuesTheApiAllowsAreWritten(StoreKind kind) throws Exception {
+    LogStore store = fresh(kind);
+    Map<String, String> labels = new java.util.TreeMap<>();
+    for (int i = 0; i < 32; i++) {
+      // 32 labels of 64-character keys and 256-character values, non-ASCII and reserved chars
+      labels.put(String.format("%02d", i) + "k".repeat(61) + "é", "v☃&=%😀".repeat(51) + "x");
+    }
+    String txId = "t".repeat(128);
+    String key = "k".repeat(255) + "😀".substring(0, 1);
+    String text = "ü😀 long participant text; ".repeat(400); // 10 800 chars
+    String operator = "o".repeat(1024);
+    BranchRow row = new BranchRow("p".repeat(64), 0, "d".repeat(64), "NO", text, "ROLLED_BACK",
+        1, text, 1L, 2L, 3L);
+    Begun b = new Begun(txId, 10, 1_000, key.substring(0, 255), labels, List.of(), "PREPARING");
+    write(store, b, new Decided(txId, "ABORT", "ABORTING", 20, "protocol",
+        "participant p voted NO: " + text, List.of(row), b, true),
+        new OperatorActed(txId, 30, "ABORT", operator, "r".repeat(1024), false, text),
+        new BranchUpdated(txId, row.participant(), "ROLLED_BACK", 2, text, 4L, 5L),
+        new Registered("p".repeat(64), "h".repeat(253) + ":99", 40));
+    StoredTransaction t = get(store, txId);
+    assertEquals(labels, t.labels());
+    assertEquals(key.substring(0, 255), t.idempotencyKey());
+    assertEquals(Optional.of(txId), store.txIdForKey(key.substring(0, 255)));
+    assertClipped("participant p voted NO: " + text, t.abortReason(), 1000);
+    BranchRow back = t.branches().get(0);
+    assertClipped(text, back.voteReason(), 1000);
+    assertClipped(text, back.lastError(), 1000);
+    OperatorActed a = t.actions().get(0);
+    assertClipped(operator, a.operator(), 127);
+    assertEquals("r".repeat(1024), a.reason());
+    assertClipped(text, a.refusal(), 1000);
+    assertEquals("h".repeat(253) + ":99", store.participants().get(0).address());
+  }
+
+  /** Stored whole, or at least its first {@code kept} characters (never half a character). */
+  private static void assertClipped(String written, String read, int kept) {
+    assertTrue(read != null && written.startsWith(read)
+        && read.length() >= Math.min(written.length(), kept), () -> "read back "
+        + (read == null ? "null" : read.length() + " chars") + " of " + written.length());
+    assertFalse(Character.isHighSurrogate(read.charAt(read.length() - 1)));
+  }
+
   @Test
   void anOldH2LogInTheDataDirectoryIsRefused(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("twopc.mv.db"), "H2 0.1 log");
