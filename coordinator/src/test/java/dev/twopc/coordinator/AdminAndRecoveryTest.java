@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.StoreKind;
+import dev.twopc.coordinator.testing.TestStore;
+import dev.twopc.coordinator.testing.TestStores;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.EnlistRequest;
@@ -27,23 +30,38 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class AdminAndRecoveryTest {
   @TempDir Path dir;
+  @RegisterExtension final TestStores stores = new TestStores();
+  private TestStore store;
+
+  /** This test's store: one per test, the same for every coordinator the test starts. */
+  private TestStore store(StoreKind kind) throws IOException {
+    if (store == null) {
+      store = stores.create(kind);
+    }
+    return store;
+  }
 
   private static TransactionView show(CoordinatorHarness h, String tx) {
     return h.admin().getTransaction(AdminGetTransactionRequest.newBuilder().setTxId(tx).build());
   }
 
-  @Test
-  void inDoubtIsListedUnsafeAbortIsRefusedAndTheTransactionCompletes() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void inDoubtIsListedUnsafeAbortIsRefusedAndTheTransactionCompletes(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);
@@ -86,9 +104,10 @@ class AdminAndRecoveryTest {
     }
   }
 
-  @Test
-  void operatorAbortOfUndecidedAndRefusedCommitWithoutVotes() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void operatorAbortOfUndecidedAndRefusedCommitWithoutVotes(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
@@ -110,9 +129,10 @@ class AdminAndRecoveryTest {
     }
   }
 
-  @Test
-  void listingPagesThroughManyTransactions() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void listingPagesThroughManyTransactions(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       for (int i = 0; i < 250; i++) {
         h.coordinator().execute(execute(a));
@@ -139,13 +159,14 @@ class AdminAndRecoveryTest {
     }
   }
 
-  @Test
-  void restartResumesCommitsAndAbortsUndecided() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void restartResumesCommitsAndAbortsUndecided(StoreKind kind) throws Exception {
     String committing;
     String active;
     FakeParticipant a;
     FakeParticipant b;
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       a = h.participant("a");
       b = h.participant("b");
       b.phase2Down(true);
@@ -155,7 +176,7 @@ class AdminAndRecoveryTest {
           .build());
       h.participants.clear(); // keep the participants running across the restart
     }
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       h.participants.add(a);
       h.participants.add(b);
       assertEquals(new RecoverySummary(1, 0, 1, 0), h.server.recoverySummary());
@@ -169,9 +190,10 @@ class AdminAndRecoveryTest {
     }
   }
 
-  @Test
-  void finishedTransactionsArePrunedAfterRetention() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir, c -> c.retention(Duration.ofMillis(1))
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void finishedTransactionsArePrunedAfterRetention(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind), c -> c.retention(Duration.ofMillis(1))
         .pruneInterval(Duration.ofMillis(100)).pruneBatchSize(7))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");

@@ -2,6 +2,7 @@ package dev.twopc.coordinator;
 
 import dev.twopc.coordinator.testing.Clients;
 import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import io.grpc.ManagedChannel;
@@ -19,17 +20,35 @@ final class CoordinatorHarness implements AutoCloseable {
   final ManagedChannel channel;
   final List<FakeParticipant> participants = new ArrayList<>();
 
+  /** A coordinator whose decision log is in {@code store}; {@code tweak} may change the rest. */
+  CoordinatorHarness(TestStore store, UnaryOperator<CoordinatorConfig.Builder> tweak)
+      throws IOException {
+    this(store.apply(defaults()), tweak);
+  }
+
+  CoordinatorHarness(TestStore store) throws IOException {
+    this(store, b -> b);
+  }
+
+  /** A coordinator with its RocksDB log under {@code dir}. */
   CoordinatorHarness(Path dir, UnaryOperator<CoordinatorConfig.Builder> tweak) throws IOException {
-    CoordinatorConfig.Builder b = CoordinatorConfig.builder().host("127.0.0.1").port(0)
-        .dataDir(dir).durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(10)).phase2BackoffCap(Duration.ofMillis(100))
-        .prepareTimeout(Duration.ofSeconds(2));
-    server = CoordinatorServer.start(tweak.apply(b).build());
-    channel = Clients.channel(server.target());
+    this(defaults().dataDir(dir), tweak);
   }
 
   CoordinatorHarness(Path dir) throws IOException {
     this(dir, b -> b);
+  }
+
+  private CoordinatorHarness(CoordinatorConfig.Builder b,
+      UnaryOperator<CoordinatorConfig.Builder> tweak) throws IOException {
+    server = CoordinatorServer.start(tweak.apply(b).build());
+    channel = Clients.channel(server.target());
+  }
+
+  private static CoordinatorConfig.Builder defaults() {
+    return CoordinatorConfig.builder().host("127.0.0.1").port(0).durability(Durability.PROCESS)
+        .phase2BackoffBase(Duration.ofMillis(10)).phase2BackoffCap(Duration.ofMillis(100))
+        .prepareTimeout(Duration.ofSeconds(2));
   }
 
   FakeParticipant participant(String name) throws IOException {

@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twopc.coordinator.testing.Clients;
 import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.coordinator.testing.ForkedCoordinator;
+import dev.twopc.coordinator.testing.StoreKind;
+import dev.twopc.coordinator.testing.TestStore;
+import dev.twopc.coordinator.testing.TestStores;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.GetOutcomeRequest;
@@ -18,9 +21,9 @@ import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.TransactionState;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,11 +32,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The coordinator runs in its own JVM and is halted at a named crash point (as a kill -9 or a
@@ -42,8 +48,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * survive, and every branch must converge.
  */
 class CrashRecoveryTest {
-  @TempDir Path dir;
+  @RegisterExtension final TestStores stores = new TestStores();
   private final List<AutoCloseable> toClose = new ArrayList<>();
+  private TestStore store;
 
   @AfterEach
   void cleanUp() throws Exception {
@@ -52,8 +59,22 @@ class CrashRecoveryTest {
     }
   }
 
-  private ForkedCoordinator fork(String crashAt, String durability, int port) throws Exception {
-    ForkedCoordinator c = ForkedCoordinator.start(dir.resolve("log"), crashAt, durability, port);
+  /**
+   * Every case here forks two JVMs, so the JDBC stores run only for the decisive ones: a
+   * decision that was written survives, and no acknowledged commit is lost to kill -9.
+   */
+  static Stream<Arguments> killDashNineCases() {
+    return Stream.concat(Stream.of(Arguments.of(StoreKind.ROCKSDB, "process")),
+        Arrays.stream(StoreKind.values()).map(k -> Arguments.of(k, "fsync")));
+  }
+
+  /** The store of this test (the first fork of a test makes it, a restart reuses it). */
+  private ForkedCoordinator fork(StoreKind kind, String crashAt, String durability, int port)
+      throws Exception {
+    if (store == null) {
+      store = stores.create(kind);
+    }
+    ForkedCoordinator c = ForkedCoordinator.start(store, crashAt, durability, port);
     toClose.add(c);
     return c;
   }
@@ -77,14 +98,15 @@ class CrashRecoveryTest {
 
   @Test
   void crashBeforeTheDecisionWriteAbortsEverywhere() throws Exception {
-    ForkedCoordinator first = fork("before_decision_write:1", "fsync", 0);
+    StoreKind kind = StoreKind.ROCKSDB; // nothing of it reaches the log: the same on any store
+    ForkedCoordinator first = fork(kind, "before_decision_write:1", "fsync", 0);
     FakeParticipant a = participant("a", first);
     FakeParticipant b = participant("b", first);
     assertThrows(StatusRuntimeException.class, () -> stub(channel(first)).execute(execute(a, b)));
     assertEquals(137, first.awaitExit(30));
     String tx = a.prepared().iterator().next();
 
-    ForkedCoordinator second = fork(null, "fsync", first.port());
+    ForkedCoordinator second = fork(kind, null, "fsync", first.port());
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       a.resolveInDoubt(second.target());
       b.resolveInDoubt(second.target());
@@ -94,9 +116,10 @@ class CrashRecoveryTest {
     assertTrue(a.committed().isEmpty() && b.committed().isEmpty());
   }
 
-  @Test
-  void crashRightAfterTheDecisionWriteCommitsEverywhere() throws Exception {
-    ForkedCoordinator first = fork("after_decision_write:1", "fsync", 0);
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void crashRightAfterTheDecisionWriteCommitsEverywhere(StoreKind kind) throws Exception {
+    ForkedCoordinator first = fork(kind, "after_decision_write:1", "fsync", 0);
     FakeParticipant a = participant("a", first);
     FakeParticipant b = participant("b", first);
     assertThrows(StatusRuntimeException.class, () -> stub(channel(first)).execute(execute(a, b)));
@@ -104,7 +127,7 @@ class CrashRecoveryTest {
     String tx = a.prepared().iterator().next();
     assertTrue(a.committed().isEmpty(), "nobody was told before the crash");
 
-    ForkedCoordinator second = fork(null, "fsync", first.port());
+    ForkedCoordinator second = fork(kind, null, "fsync", first.port());
     // recovery resumes phase 2 by itself: no participant has to ask
     await().atMost(Duration.ofSeconds(30)).until(() -> a.committed().contains(tx)
         && b.committed().contains(tx));
@@ -114,9 +137,10 @@ class CrashRecoveryTest {
     assertTrue(second.process().isAlive());
   }
 
-  @Test
-  void crashAfterOneOfThreeCommitsFinishesTheOthers() throws Exception {
-    ForkedCoordinator first = fork("after_commit_ack:1", "fsync", 0);
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void crashAfterOneOfThreeCommitsFinishesTheOthers(StoreKind kind) throws Exception {
+    ForkedCoordinator first = fork(kind, "after_commit_ack:1", "fsync", 0);
     FakeParticipant a = participant("a", first);
     FakeParticipant b = participant("b", first);
     FakeParticipant c = participant("c", first);
@@ -142,7 +166,7 @@ class CrashRecoveryTest {
 
     b.phase2Down(false);
     c.phase2Down(false);
-    fork(null, "fsync", first.port());
+    fork(kind, null, "fsync", first.port());
     await().atMost(Duration.ofSeconds(30)).until(() -> a.committed().contains(tx)
         && b.committed().contains(tx) && c.committed().contains(tx));
     assertTrue(a.rolledBack().isEmpty() && b.rolledBack().isEmpty() && c.rolledBack().isEmpty());
@@ -154,10 +178,11 @@ class CrashRecoveryTest {
    * restart and committed at both branches. H2 with its default write delay fails this (the
    * acknowledged decisions are still in memory when the process dies).
    */
-  @ParameterizedTest
-  @ValueSource(strings = {"process", "fsync"})
-  void killDashNineLosesNoAcknowledgedCommit(String durability) throws Exception {
-    ForkedCoordinator first = fork(null, durability, 0);
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("killDashNineCases")
+  void killDashNineLosesNoAcknowledgedCommit(StoreKind kind, String durability)
+      throws Exception {
+    ForkedCoordinator first = fork(kind, null, durability, 0);
     FakeParticipant a = participant("a", first);
     FakeParticipant b = participant("b", first);
     ManagedChannel ch = channel(first);
@@ -185,7 +210,7 @@ class CrashRecoveryTest {
     assertTrue(clients.awaitTermination(30, TimeUnit.SECONDS));
     Set<String> heard = Set.copyOf(acknowledged);
 
-    ForkedCoordinator second = fork(null, durability, first.port());
+    ForkedCoordinator second = fork(kind, null, durability, first.port());
     ManagedChannel ch2 = channel(second);
     for (String tx : heard) {
       assertEquals(Outcome.OUTCOME_COMMITTED, stub(ch2).getOutcome(GetOutcomeRequest

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
+import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.StoreKind;
+import dev.twopc.coordinator.testing.TestStore;
+import dev.twopc.coordinator.testing.TestStores;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BranchState;
 import dev.twopc.proto.v1.CommitRequest;
@@ -23,22 +26,33 @@ import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.nio.file.Path;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class TwoPhaseCommitTest {
-  @TempDir Path dir;
+  @RegisterExtension final TestStores stores = new TestStores();
+  private TestStore store;
 
-  @Test
-  void allYesCommitsEveryBranch() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  /** This test's store: one per test, the same for every coordinator the test starts. */
+  private TestStore store(StoreKind kind) throws IOException {
+    if (store == null) {
+      store = stores.create(kind);
+    }
+    return store;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void allYesCommitsEveryBranch(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       FakeParticipant c = h.participant("c");
@@ -52,9 +66,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void oneNoAbortsAndRollsBackTheOthers() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void oneNoAbortsAndRollsBackTheOthers(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       FakeParticipant c = h.participant("c");
@@ -69,9 +84,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void prepareTimeoutAbortsAndRollsBack() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir,
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void prepareTimeoutAbortsAndRollsBack(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind),
         b -> b.prepareTimeout(Duration.ofMillis(300)))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant slow = h.participant("slow");
@@ -84,9 +100,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void prepareErrorAborts() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void prepareErrorAborts(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant bad = h.participant("bad");
       bad.behave(Behaviour.ERROR);
@@ -96,9 +113,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void readOnlyBranchesLeavePhaseTwo() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void readOnlyBranchesLeavePhaseTwo(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant ro = h.participant("ro");
       ro.behave(Behaviour.READ_ONLY);
@@ -117,9 +135,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void singleBranchUsesOnePhaseCommit() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void singleBranchUsesOnePhaseCommit(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       ExecuteResponse r = h.coordinator().execute(execute(a));
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
@@ -133,9 +152,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void onePhaseFailureIsUnknownThenRetriedToAnAnswer() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void onePhaseFailureIsUnknownThenRetriedToAnAnswer(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       a.failCommits(2);
       ExecuteResponse r = h.coordinator().execute(execute(a));
@@ -146,9 +166,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void phaseTwoIsRetriedUntilAcknowledgedAndParked() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir,
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void phaseTwoIsRetriedUntilAcknowledgedAndParked(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind),
         b -> b.parkAfter(Duration.ofMillis(50)))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
@@ -169,9 +190,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void duplicateCommitAndLateMessagesAreHarmless() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void duplicateCommitAndLateMessagesAreHarmless(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
@@ -197,9 +219,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void interactiveRollbackAndCommitOfAbortedTransaction() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void interactiveRollbackAndCommitOfAbortedTransaction(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
@@ -216,9 +239,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void activeTransactionPastItsDeadlineIsAborted() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void activeTransactionPastItsDeadlineIsAborted(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       String tx = h.coordinator().begin(BeginRequest.newBuilder()
           .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)).build())
@@ -232,9 +256,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void idempotencyKeyReturnsTheSameTransactionAndOutcome() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void idempotencyKeyReturnsTheSameTransactionAndOutcome(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       ExecuteRequest req = execute(a, b).toBuilder().setIdempotencyKey("order-42").build();
@@ -263,9 +288,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void manyConcurrentTransactionsAreIndependent() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void manyConcurrentTransactionsAreIndependent(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       FakeParticipant no = h.participant("no");
@@ -290,9 +316,10 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void waitForCompletionAnswersAfterEveryAcknowledgement() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void waitForCompletionAnswersAfterEveryAcknowledgement(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.failCommits(3);
@@ -307,16 +334,18 @@ class TwoPhaseCommitTest {
     }
   }
 
-  @Test
-  void unknownTransactionIsPresumedAborted() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void unknownTransactionIsPresumedAborted(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, "never-heard-of-it"));
     }
   }
 
-  @Test
-  void payloadReachesTheParticipant() throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void payloadReachesTheParticipant(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);

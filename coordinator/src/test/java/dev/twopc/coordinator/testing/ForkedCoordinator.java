@@ -27,9 +27,10 @@ public final class ForkedCoordinator implements AutoCloseable {
   /**
    * Starts {@link ForkedCoordinatorMain} and waits until it listens.
    *
+   * @param store where the decision log is (the same store again after a crash)
    * @param crashAt a crash point spec ("after_decision_write:1"), or null
    */
-  public static ForkedCoordinator start(Path dataDir, String crashAt, String durability,
+  public static ForkedCoordinator start(TestStore store, String crashAt, String durability,
       int port) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -38,10 +39,10 @@ public final class ForkedCoordinator implements AutoCloseable {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(ForkedCoordinatorMain.class.getName());
-    cmd.add(dataDir.toString());
     cmd.add(String.valueOf(port));
     cmd.add(durability);
     cmd.add(crashAt == null ? "" : crashAt);
+    cmd.addAll(store.forkArgs());
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
         StandardCharsets.UTF_8));

@@ -43,6 +43,21 @@ enum Dialect {
     return this == MARIADB ? " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" : "";
   }
 
+  /**
+   * A column for data of unbounded length (labels: 32 of up to 320 characters, URL-encoded, so
+   * up to ~90 000 characters), which a VARCHAR(n) of a portable size does not hold.
+   */
+  String longText() {
+    switch (this) {
+      case MARIADB:
+        return "MEDIUMTEXT"; // TEXT holds 64 KiB, fewer characters than that in utf8mb4
+      case H2:
+        return "CHARACTER VARYING(1000000)";
+      default:
+        return "TEXT";
+    }
+  }
+
   /** Driver settings for the pool. */
   void configure(HikariConfig pool, Durability durability) {
     if (this == SQLITE) {

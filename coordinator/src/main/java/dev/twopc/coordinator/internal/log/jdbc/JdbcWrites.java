@@ -90,10 +90,10 @@ final class JdbcWrites {
         ps.setString(1, a.txId());
         ps.setLong(2, a.at());
         ps.setString(3, a.action());
-        ps.setString(4, a.operator());
-        ps.setString(5, a.reason());
+        ps.setString(4, clip(a.operator(), Schema.NAME));
+        ps.setString(5, clip(a.reason(), Schema.TEXT));
         ps.setBoolean(6, a.accepted());
-        ps.setString(7, a.refusal());
+        ps.setString(7, clip(a.refusal(), Schema.TEXT));
         ps.executeUpdate();
       }
     } else if (record instanceof Registered r) {
@@ -133,8 +133,8 @@ final class JdbcWrites {
     ps.setString(6, Labels.encode(b.labels()));
     ps.setString(7, d == null ? null : d.decision());
     setLong(ps, 8, d == null ? null : d.decidedAt());
-    ps.setString(9, d == null ? null : d.decidedBy());
-    ps.setString(10, d == null ? null : d.abortReason());
+    ps.setString(9, d == null ? null : clip(d.decidedBy(), Schema.NAME));
+    ps.setString(10, d == null ? null : clip(d.abortReason(), Schema.TEXT));
     boolean over = d != null && (d.state().equals("COMMITTED") || d.state().equals("ABORTED"));
     setLong(ps, 11, over ? d.decidedAt() : null);
     ps.executeUpdate();
@@ -165,10 +165,10 @@ final class JdbcWrites {
         ps.setInt(3, r.index());
         ps.setString(4, r.payloadDigest());
         ps.setString(5, r.vote());
-        ps.setString(6, r.voteReason());
+        ps.setString(6, clip(r.voteReason(), Schema.TEXT));
         ps.setString(7, r.state());
         ps.setInt(8, r.attempts());
-        ps.setString(9, r.lastError());
+        ps.setString(9, clip(r.lastError(), Schema.TEXT));
         setLong(ps, 10, r.lastAttemptAt());
         setLong(ps, 11, r.acknowledgedAt());
         setLong(ps, 12, r.votedAt());
@@ -201,8 +201,8 @@ final class JdbcWrites {
       ps.setString(1, d.decision());
       ps.setString(2, d.state());
       ps.setLong(3, d.decidedAt());
-      ps.setString(4, d.decidedBy());
-      ps.setString(5, d.abortReason());
+      ps.setString(4, clip(d.decidedBy(), Schema.NAME));
+      ps.setString(5, clip(d.abortReason(), Schema.TEXT));
       boolean over = d.state().equals("COMMITTED") || d.state().equals("ABORTED");
       setLong(ps, 6, over ? d.decidedAt() : null);
       ps.setString(7, d.txId());
@@ -231,7 +231,7 @@ final class JdbcWrites {
         + " WHERE tx_id = ? AND participant = ?");
       ps.setString(1, u.state());
       ps.setInt(2, u.attempts());
-      ps.setString(3, u.lastError());
+      ps.setString(3, clip(u.lastError(), Schema.TEXT));
       setLong(ps, 4, u.lastAttemptAt());
       setLong(ps, 5, u.acknowledgedAt());
       ps.setString(6, u.txId());
@@ -290,6 +290,19 @@ final class JdbcWrites {
       }
     }
     return ids.size();
+  }
+
+  /**
+   * Free text (a participant's reason, an error, an operator's words) cut to its column:
+   * diagnostics of any length must not fail the write of the record they belong to. Never
+   * cuts a character in half.
+   */
+  static String clip(String s, int max) {
+    if (s == null || s.length() <= max) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
+    return s.substring(0, end);
   }
 
   private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {

@@ -2,6 +2,11 @@ package dev.twopc.coordinator.internal.log.jdbc;
 
 /** The decision log's tables, created if absent. */
 final class Schema {
+  /** Size of the free-text columns (reasons, errors): longer text is clipped, not refused. */
+  static final int TEXT = 1024;
+  /** Size of decided_by and operator. */
+  static final int NAME = 128;
+
   private Schema() {}
 
   static String[] statements(Dialect dialect) {
@@ -19,7 +24,7 @@ final class Schema {
             + " abort_reason VARCHAR(1024),"
             + " finished_at BIGINT,"
             + " idempotency_key VARCHAR(256),"
-            + " labels VARCHAR(8192))" + t,
+            + " labels " + dialect.longText() + ")" + t,
         "CREATE UNIQUE INDEX IF NOT EXISTS twopc_tx_key ON twopc_tx (idempotency_key)",
         "CREATE INDEX IF NOT EXISTS twopc_tx_created ON twopc_tx (created_at)",
         "CREATE INDEX IF NOT EXISTS twopc_tx_state ON twopc_tx (state)",
