@@ -34,6 +34,9 @@ public final class Recovery {
     int undecided = 0;
     long finished;
     try {
+      // Counted before anything resumes: a resumed transaction may finish (and be counted)
+      // while the others are still being read.
+      finished = reader.countFinished();
       List<StoredTransaction> work = reader.unfinished();
       for (StoredTransaction tx : work) {
         if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
@@ -57,7 +60,6 @@ public final class Recovery {
         }
         engine.resume(tx);
       }
-      finished = reader.countFinished();
     } catch (LogStoreException e) {
       throw new IOException("recovery could not read the decision log: " + e.getMessage(), e);
     }

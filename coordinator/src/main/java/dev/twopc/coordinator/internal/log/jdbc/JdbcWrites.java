@@ -1,5 +1,6 @@
 package dev.twopc.coordinator.internal.log.jdbc;
 
+import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogRecord;
 import dev.twopc.coordinator.internal.log.LogRecord.Begun;
@@ -293,16 +294,12 @@ final class JdbcWrites {
   }
 
   /**
-   * Free text (a participant's reason, an error, an operator's words) cut to its column:
-   * diagnostics of any length must not fail the write of the record they belong to. Never
-   * cuts a character in half.
+   * Free text cut to its column, as a second line behind the bounds applied where values enter
+   * (an older schema, or a record written by a path that forgot): diagnostics of any length must
+   * not fail the write of the record they belong to.
    */
   static String clip(String s, int max) {
-    if (s == null || s.length() <= max) {
-      return s;
-    }
-    int end = Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
-    return s.substring(0, end);
+    return Limits.text(s, max);
   }
 
   private static void setLong(PreparedStatement ps, int index, Long value) throws SQLException {

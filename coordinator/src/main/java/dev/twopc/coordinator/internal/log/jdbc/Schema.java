@@ -1,11 +1,13 @@
 package dev.twopc.coordinator.internal.log.jdbc;
 
+import dev.twopc.coordinator.internal.Limits;
+
 /** The decision log's tables, created if absent. */
 final class Schema {
-  /** Size of the free-text columns (reasons, errors): longer text is clipped, not refused. */
-  static final int TEXT = 1024;
+  /** Size of the free-text columns (reasons, errors): the limit values are bounded to. */
+  static final int TEXT = Limits.REASON;
   /** Size of decided_by and operator. */
-  static final int NAME = 128;
+  static final int NAME = Limits.OPERATOR;
 
   private Schema() {}
 
