@@ -485,9 +485,12 @@ class LogStoreContractTest {
     assertEquals("h".repeat(253) + ":99", store.participants().get(0).address());
   }
 
-  /** Stored whole, or at least its first {@code kept} characters (never half a character). */
+  /** Stored whole, or cut to at least {@code kept} characters (never half a character). */
   private static void assertClipped(String written, String read, int kept) {
-    assertTrue(read != null && written.startsWith(read)
+    // A cut value ends in the ellipsis Limits.text puts there; the rest is the value's start.
+    String body = read != null && read.length() < written.length() && read.endsWith("\u2026")
+        ? read.substring(0, read.length() - 1) : read;
+    assertTrue(body != null && written.startsWith(body)
         && read.length() >= Math.min(written.length(), kept), () -> "read back "
         + (read == null ? "null" : read.length() + " chars") + " of " + written.length());
     assertFalse(Character.isHighSurrogate(read.charAt(read.length() - 1)));
