@@ -379,6 +379,7 @@ class CrashTortureTest {
       long lastOpen = 300;
       long maxOpen = 0;
       long readySum = 0;
+      long verifyNanos = 0;
       int readyCount = 0;
       for (int k = 0; k < CYCLES; k++) {
         String where = "store=" + name + " seed=" + SEED + " cycle=" + k
@@ -426,8 +427,10 @@ class CrashTortureTest {
           continue; // the next child reopens the store as this one left it
         }
         List<String> missing;
+        long v0 = System.nanoTime();
         try (LogStore store = t.open()) {
           missing = missing(store, pending);
+          verifyNanos += System.nanoTime() - v0;
         } catch (Exception e) {
           throw new AssertionError("the store does not open after the kill: " + e + "; "
               + where + "\n" + tail(log), e);
@@ -449,9 +452,9 @@ class CrashTortureTest {
       Totals totals = new Totals(all.size(), lost + Math.max(0, lostLater), killedInOpen,
           maxOpen);
       System.out.printf(Locale.ROOT, "torture store=%s seed=%d cycles=%d acked=%d lost=%d"
-              + " killedDuringReopen=%d maxReopenMs=%d meanStartToReadyMs=%d elapsed=%.1fs%n",
+              + " killedDuringReopen=%d maxReopenMs=%d meanStartToReadyMs=%d verify=%.1fs elapsed=%.1fs%n",
           name, SEED, CYCLES, totals.acked(), totals.lost(), totals.killedInOpen(),
-          totals.maxOpenMillis(), readyCount == 0 ? 0 : readySum / readyCount,
+          totals.maxOpenMillis(), readyCount == 0 ? 0 : readySum / readyCount, verifyNanos / 1e9,
           (System.nanoTime() - started) / 1e9);
       String summary = "store=" + name + " seed=" + SEED + " cycles=" + CYCLES + " (re-run: "
           + "-Dtwopc.torture.seed=" + SEED + " -Dtwopc.torture.stores=" + name + ")";
