@@ -24,7 +24,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -45,7 +51,9 @@ import org.junit.jupiter.api.TestFactory;
  * <p>Flags: {@code -Dtwopc.torture.seed=N}, {@code -Dtwopc.torture.cycles=N} (20),
  * {@code -Dtwopc.torture.stores=a,b} (default {@value #DEFAULT_STORES}; also
  * {@code h2-process}, the configuration H2 ran in before CHECKPOINT SYNC, which loses
- * acknowledged decisions, {@code postgres-process}, {@code mariadb-process}).
+ * acknowledged decisions, {@code postgres-process}, {@code mariadb-process}),
+ * {@code -Dtwopc.torture.parallel=N} (2 stores at a time), {@code -Dtwopc.torture.writers=N}
+ * (16). PostgreSQL and MariaDB are skipped when not reachable, unless env CI is set.
  */
 class CrashTortureTest {
   static final String DEFAULT_STORES =
@@ -53,6 +61,8 @@ class CrashTortureTest {
   static final long SEED = Long.getLong("twopc.torture.seed", new SecureRandom().nextLong());
   static final int CYCLES = Integer.getInteger("twopc.torture.cycles", 20);
   static final int WRITERS = Integer.getInteger("twopc.torture.writers", 16);
+  /** Stores tortured at once. */
+  static final int PARALLEL = Integer.getInteger("twopc.torture.parallel", 2);
   static final String PG_ADMIN = "jdbc:postgresql://127.0.0.1:5432/test";
   static final String MARIADB_ADMIN = "jdbc:mariadb://127.0.0.1:3306/";
 
@@ -67,8 +77,26 @@ class CrashTortureTest {
     System.out.println("CrashTortureTest seed=" + SEED + " cycles=" + CYCLES
         + " (re-run: -Dtwopc.torture.seed=" + SEED + ")");
     String stores = System.getProperty("twopc.torture.stores", DEFAULT_STORES);
-    return Arrays.stream(stores.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-        .map(name -> DynamicTest.dynamicTest(name, () -> torture(name)));
+    List<String> names = Arrays.stream(stores.split(",")).map(String::trim)
+        .filter(s -> !s.isEmpty()).collect(Collectors.toList());
+    // Stores are independent (own files, schemas): two at a time overlap one's child start with
+    // the other's fsync waits and kill delays. Each dynamic test reports its store's result.
+    ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
+    Map<String, Future<?>> runs = new LinkedHashMap<>();
+    for (String name : names) {
+      runs.put(name, pool.submit(() -> {
+        torture(name);
+        return null;
+      }));
+    }
+    pool.shutdown();
+    return runs.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
+      try {
+        e.getValue().get();
+      } catch (ExecutionException failed) {
+        throw failed.getCause();
+      }
+    }));
   }
 
   /** Where a store lives and how to open it, in the child and here. */
