@@ -3,13 +3,9 @@ package dev.twopc.participant;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.twopc.participant.internal.BranchStore;
-import dev.twopc.participant.internal.Fate;
-import dev.twopc.participant.internal.Finished;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +15,9 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -156,29 +149,7 @@ class SdkCrashTortureTest {
         if (inOpen[k + 1]) {
           continue; // the next child recovers the store as this one left it
         }
-        List<String> missing = new ArrayList<>();
-        Participant p = SdkTortureChild.participant(data, NAME);
-        try {
-          p.start();
-          BranchStore store = store(p);
-          Set<String> stillPrepared = p.listPrepared().stream().map(PreparedBranchInfo::txId)
-              .collect(Collectors.toSet());
-          for (String id : pendingPrepared) {
-            if (!stillPrepared.contains(id) && !committed(store, id)) {
-              missing.add("YES " + id);
-            }
-          }
-          for (String id : pendingCommitted) {
-            if (!committed(store, id)) {
-              missing.add("COMMIT " + id);
-            }
-          }
-        } catch (Exception e) {
-          throw new AssertionError("the participant does not start on its store after the kill: "
-              + e + "; " + where + "\n" + tail(log), e);
-        } finally {
-          p.close();
-        }
+        List<String> missing = verify(dir, data, pendingPrepared, pendingCommitted, where, log);
         if (!missing.isEmpty() && first == null) {
           first = "cycle " + k + ": " + missing.size() + " missing of " + pendingPrepared.size()
               + " YES / " + pendingCommitted.size() + " commits, e.g. " + missing.get(0) + "; "
@@ -205,20 +176,45 @@ class SdkCrashTortureTest {
     }
   }
 
-  /** The participant's store: no public reader has the finished records, so reflectively. */
-  private static BranchStore store(Participant p) throws ReflectiveOperationException {
-    for (Field f : Participant.class.getDeclaredFields()) {
-      if (BranchStore.class.isAssignableFrom(f.getType())) {
-        f.setAccessible(true);
-        return (BranchStore) f.get(p);
+  /** Checks in a fresh JVM (see {@link SdkTortureChild}); returns the missing acknowledgements. */
+  private static List<String> verify(Path dir, Path data, List<String> prepared,
+      List<String> committed, String where, Path log) throws Exception {
+    Path acked = dir.resolve("acked.txt");
+    List<String> lines = new ArrayList<>();
+    prepared.forEach(id -> lines.add("P " + id));
+    committed.forEach(id -> lines.add("C " + id));
+    Files.write(acked, lines);
+    List<String> cmd = List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx96m",
+        "-cp", System.getProperty("java.class.path"), SdkTortureChild.class.getName(),
+        "verify", data.toString(), NAME, acked.toString());
+    Process v = new ProcessBuilder(cmd)
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    List<String> missing = new ArrayList<>();
+    String verified = null;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(v.getInputStream(),
+        StandardCharsets.US_ASCII))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (line.startsWith("MISSING ")) {
+          missing.add(line.substring(8));
+        } else if (line.startsWith("VERIFIED ")) {
+          verified = line;
+        } else if (line.startsWith("OPENFAIL ")) {
+          throw new AssertionError("the participant does not start on its store after the "
+              + "kill: " + line.substring(9) + "; " + where + "\n" + tail(log));
+        }
       }
+    } finally {
+      v.destroyForcibly();
+      v.waitFor(30, TimeUnit.SECONDS);
     }
-    throw new NoSuchFieldException("Participant has no BranchStore field");
-  }
-
-  private static boolean committed(BranchStore store, String id) {
-    Optional<Finished> f = store.finished(id);
-    return f.isPresent() && f.get().fate() == Fate.COMMITTED;
+    if (verified == null) {
+      throw new AssertionError("the verifier ended without a verdict; " + where + "\n"
+          + tail(log));
+    }
+    return missing;
   }
 
   private static String tail(Path log) {

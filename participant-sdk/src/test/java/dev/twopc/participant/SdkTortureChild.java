@@ -69,6 +69,10 @@ public final class SdkTortureChild {
 
   public static void main(String[] args) throws Exception {
     watchParent();
+    if (args[0].equals("verify")) {
+      verify(Path.of(args[1]), args[2], Path.of(args[3]));
+      return;
+    }
     Path dir = Path.of(args[0]);
     String name = args[1];
     int writers = Integer.parseInt(args[2]);
@@ -103,6 +107,51 @@ public final class SdkTortureChild {
         say("E " + id + " " + e.toString().replace('\n', ' '));
       }
     }
+  }
+
+  /**
+   * In a fresh JVM (so nothing of an earlier open lingers): starts a participant on the store
+   * and prints {@code MISSING <line>} for every {@code P id} that is neither prepared nor
+   * committed and every {@code C id} that is not committed, then {@code VERIFIED n}.
+   */
+  private static void verify(Path dir, String name, Path acked) {
+    Participant p = participant(dir, name);
+    try {
+      p.start();
+      java.util.Set<String> prepared = new java.util.HashSet<>();
+      p.listPrepared().forEach(b -> prepared.add(b.txId()));
+      dev.twopc.participant.internal.BranchStore store = store(p);
+      int n = 0;
+      for (String line : java.nio.file.Files.readAllLines(acked)) {
+        String id = line.substring(2);
+        boolean ok = committed(store, id) || (line.startsWith("P ") && prepared.contains(id));
+        if (!ok) {
+          say("MISSING " + line);
+        }
+        n++;
+      }
+      say("VERIFIED " + n);
+    } catch (Exception e) {
+      say("OPENFAIL " + e.toString().replace('\n', ' '));
+    }
+    Runtime.getRuntime().halt(0);
+  }
+
+  /** The participant's store: no public reader has the finished records, so reflectively. */
+  static dev.twopc.participant.internal.BranchStore store(Participant p)
+      throws ReflectiveOperationException {
+    for (java.lang.reflect.Field f : Participant.class.getDeclaredFields()) {
+      if (dev.twopc.participant.internal.BranchStore.class.isAssignableFrom(f.getType())) {
+        f.setAccessible(true);
+        return (dev.twopc.participant.internal.BranchStore) f.get(p);
+      }
+    }
+    throw new NoSuchFieldException("Participant has no BranchStore field");
+  }
+
+  static boolean committed(dev.twopc.participant.internal.BranchStore store, String id) {
+    var f = store.finished(id);
+    return f.isPresent() && f.get().fate() == dev.twopc.participant.internal.Fate.COMMITTED;
   }
 
   private static void watchParent() {
