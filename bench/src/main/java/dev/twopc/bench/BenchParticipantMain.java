@@ -59,11 +59,6 @@ public final class BenchParticipantMain implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--pool-size", paramLabel = "N", defaultValue = "${TWOPC_BENCH_POOL_SIZE:-16}",
-      description = "JDBC connections to the pending map [TWOPC_BENCH_POOL_SIZE] (default"
-          + " ${DEFAULT-VALUE}).")
-  int poolSize;
-
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchParticipantMain()).execute(args));
   }
@@ -75,7 +70,6 @@ public final class BenchParticipantMain implements Callable<Integer> {
         .listenPort(port)
         .dataDirectory(data)
         .threads(threads)
-        .poolSize(poolSize)
         .handler(new LockAndVoteYes(lockKeys))
         .build();
     CountDownLatch stopped = new CountDownLatch(1);

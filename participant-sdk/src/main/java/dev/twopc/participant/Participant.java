@@ -1,17 +1,17 @@
 package dev.twopc.participant;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
 import dev.twopc.participant.internal.CoordinatorLink;
+import dev.twopc.participant.internal.EmbeddedStore;
 import dev.twopc.participant.internal.Ids;
 import dev.twopc.participant.internal.InDoubtResolver;
 import dev.twopc.participant.internal.LockManager;
 import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
+import dev.twopc.participant.internal.StoreSafety;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
@@ -23,9 +23,9 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -80,6 +80,7 @@ public final class Participant implements AutoCloseable {
   private Server server;
   private BranchEngine engine;
   private BranchStore store;
+  private DataSource dataSource;
   private CoordinatorLink link;
   private Registrar registrar;
   private InDoubtResolver resolver;
@@ -136,10 +137,18 @@ public final class Participant implements AutoCloseable {
     }
     DataSource ds = c.dataSource;
     if (ds == null) {
-      ds = embeddedStore(c);
+      EmbeddedStore embedded = EmbeddedStore.open(c.dataDirectory, c.name,
+          c.embeddedSync == EmbeddedSync.FULL, c.embeddedCheckpointInterval, scheduler);
+      owned.add(embedded);
+      ds = embedded.dataSource();
     }
+    StoreSafety.check(ds);
     store = new BranchStore(ds, c.name);
     store.createSchema();
+    if (c.storeInitializer != null) {
+      initialize(ds, c.storeInitializer);
+    }
+    dataSource = ds;
     link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors);
     owned.add(link);
     engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
@@ -161,7 +170,9 @@ public final class Participant implements AutoCloseable {
     advertised = c.advertisedAddress != null ? c.advertisedAddress : "localhost:" + server.getPort();
     log.info("participant started participant={} port={} advertised={} coordinator={} "
         + "store={} lockWait={} inDoubtAfter={}", c.name, server.getPort(), advertised,
-        c.coordinator, c.dataSource == null ? "embedded H2 " + c.dataDirectory : "given DataSource",
+        c.coordinator, c.dataSource == null
+            ? "embedded SQLite " + c.dataDirectory + " sync=" + c.embeddedSync
+            : "given DataSource",
         c.lockWait, c.inDoubtAfter);
     registrar.start(advertised);
     resolver = new InDoubtResolver(engine, link, registrar, scheduler, c.clock, backoff,
@@ -171,25 +182,23 @@ public final class Participant implements AutoCloseable {
         c.pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private DataSource embeddedStore(Builder c) {
-    try {
-      Files.createDirectories(c.dataDirectory);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create data directory " + c.dataDirectory, e);
+  private void initialize(DataSource ds, StoreInitializer init) {
+    try (Connection conn = ds.getConnection()) {
+      boolean auto = conn.getAutoCommit();
+      conn.setAutoCommit(false);
+      try {
+        init.initialize(conn);
+        conn.commit();
+      } catch (SQLException | RuntimeException e) {
+        conn.rollback();
+        throw e;
+      } finally {
+        conn.setAutoCommit(auto);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("store initializer of participant " + config.name
+          + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
     }
-    HikariConfig hc = new HikariConfig();
-    // WRITE_DELAY=0: H2's default (500 ms) loses commits that already returned when the process
-    // is killed; a YES vote must never rest on such a commit.
-    hc.setJdbcUrl("jdbc:h2:file:" + c.dataDirectory.resolve(c.name).toAbsolutePath()
-        + ";WRITE_DELAY=0");
-    hc.setUsername("sa");
-    hc.setPassword("");
-    hc.setAutoCommit(false);
-    hc.setMaximumPoolSize(c.poolSize);
-    hc.setPoolName("twopc-" + c.name);
-    HikariDataSource ds = new HikariDataSource(hc);
-    owned.add(ds);
-    return ds;
   }
 
   private void prune() {
@@ -209,6 +218,21 @@ public final class Participant implements AutoCloseable {
   public int port() {
     requireStarted();
     return server.getPort();
+  }
+
+  /**
+   * The participant's store: the DataSource given to {@link Builder#dataSource}, or the embedded
+   * SQLite database under {@link Builder#dataDirectory}, so that a service can read and write its
+   * own tables next to the SDK's. Closed by {@link #close()} when embedded.
+   *
+   * <p>The embedded store has a single connection, shared with the SDK (SQLite has one writer):
+   * hold a connection only for a short local transaction, never across a remote call, and never
+   * from inside a handler method (use {@link BranchContext#connection()} there). Connections come
+   * with auto-commit off.
+   */
+  public DataSource dataSource() {
+    requireStarted();
+    return dataSource;
   }
 
   /** The address registered with the coordinator. */
@@ -351,7 +375,9 @@ public final class Participant implements AutoCloseable {
     private Executor executor;
     private ScheduledExecutorService scheduler;
     private int threads = 32;
-    private int poolSize = 16;
+    private EmbeddedSync embeddedSync = EmbeddedSync.FULL;
+    private Duration embeddedCheckpointInterval = Duration.ofMinutes(1);
+    private StoreInitializer storeInitializer;
     private Clock clock = Clock.systemUTC();
     private Duration lockWait = Duration.ofSeconds(2);
     private Duration prepareTimeout = Duration.ofSeconds(5);
@@ -393,14 +419,24 @@ public final class Participant implements AutoCloseable {
 
     /**
      * The database holding the business data and the SDK's tables (created if absent). Without
-     * one, an embedded H2 file database under {@link #dataDirectory(Path)} is used.
+     * one, an embedded SQLite file database under {@link #dataDirectory(Path)} is used.
+     *
+     * <p>It must make a commit durable before {@code commit()} returns (a YES vote rests on it),
+     * and have at least as many connections as prepares run at once (each holds one for its
+     * local transaction, lock waits included). {@link #start()} refuses a database known not to
+     * be durable: H2 without {@code WRITE_DELAY=0}, H2 2.5.x without {@code REUSE_SPACE=FALSE},
+     * SQLite not in WAL mode. PostgreSQL and MariaDB are the production choices; see the SDK's
+     * README.
      */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = dataSource;
       return this;
     }
 
-    /** Where the embedded H2 database lives when no DataSource is given; default ./twopc-data. */
+    /**
+     * Where the embedded SQLite database ({@code <dir>/<name>.db}, WAL mode) lives when no
+     * DataSource is given; default ./twopc-data. {@link Participant#dataSource()} reaches it.
+     */
     public Builder dataDirectory(Path dir) {
       this.dataDirectory = dir;
       return this;
@@ -433,9 +469,33 @@ public final class Participant implements AutoCloseable {
       return this;
     }
 
-    /** The embedded store's connection pool size; default 16. */
-    public Builder poolSize(int poolSize) {
-      this.poolSize = poolSize;
+    /**
+     * When the embedded store forces commits to disk; default {@link EmbeddedSync#FULL} (every
+     * commit fsynced). {@link EmbeddedSync#NORMAL} survives a killed process but not a power
+     * loss. Ignored with {@link #dataSource(DataSource)}.
+     */
+    public Builder embeddedSync(EmbeddedSync sync) {
+      this.embeddedSync = sync;
+      return this;
+    }
+
+    /**
+     * How often the embedded store checkpoints its write-ahead log and truncates it to zero
+     * bytes (between checkpoints it stays under SQLite's auto-checkpoint and a 16 MiB
+     * {@code journal_size_limit}); default 1 min. Ignored with {@link #dataSource(DataSource)}.
+     */
+    public Builder embeddedCheckpointInterval(Duration d) {
+      this.embeddedCheckpointInterval = d;
+      return this;
+    }
+
+    /**
+     * Runs once in {@link Participant#start()}, after the SDK's tables exist and before recovery
+     * and serving, in one local transaction that is committed when it returns: create (and seed)
+     * the business tables the handler needs. A failure fails {@code start()}.
+     */
+    public Builder storeInitializer(StoreInitializer initializer) {
+      this.storeInitializer = initializer;
       return this;
     }
 
@@ -560,8 +620,9 @@ public final class Participant implements AutoCloseable {
       if (dataSource == null) {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
       }
+      Objects.requireNonNull(embeddedSync, "embeddedSync");
+      positive("embeddedCheckpointInterval", embeddedCheckpointInterval, false);
       atLeast("threads", threads, 1);
-      atLeast("poolSize", poolSize, 1);
       positive("lockWait", lockWait, true);
       positive("prepareTimeout", prepareTimeout, false);
       positive("rpcTimeout", rpcTimeout, false);

@@ -18,24 +18,36 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** The Participant service's protocol, over gRPC, with a real H2 store in a temp dir. */
+/** The Participant service's protocol, over gRPC, on each store of the {@link TestStore} matrix. */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.twopc.participant.TestStore#kinds")
 class ParticipantProtocolTest {
   private static final String NAME = "stock";
 
+  private final TestStore.Kind kind;
   @TempDir Path dir;
+  private TestStore store;
+  private BusinessDb db;
   private FakeCoordinator coordinator;
   private Participant participant;
   private ParticipantClient rpc;
   private final TestHandler handler = new TestHandler();
   private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
+  ParticipantProtocolTest(TestStore.Kind kind) {
+    this.kind = kind;
+  }
+
   @BeforeEach
   void start() throws Exception {
+    store = TestStore.open(kind, dir);
+    db = store.business(NAME);
     coordinator = FakeCoordinator.start();
-    participant = Participant.builder(NAME)
+    participant = store.configure(Participant.builder(NAME))
         .coordinator(coordinator.target())
-        .dataDirectory(dir)
         .handler(handler)
         .clock(clock)
         .lockWait(Duration.ofMillis(200))
@@ -47,18 +59,27 @@ class ParticipantProtocolTest {
 
   @AfterEach
   void stop() throws Exception {
-    rpc.close();
-    participant.close();
-    coordinator.close();
+    if (rpc != null) {
+      rpc.close();
+    }
+    if (participant != null) {
+      participant.close();
+    }
+    if (coordinator != null) {
+      coordinator.close();
+    }
+    if (store != null) {
+      store.close();
+    }
   }
 
   @Test
   void preparedBranchCommitsOnceAndReleasesItsLocks() {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-1", "a,b").getVote());
-    assertEquals(List.of("a", "b"), BusinessDb.staged(dir, NAME, "tx-1"));
+    assertEquals(List.of("a", "b"), db.staged("tx-1"));
     assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-1").getOutcome());
     assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-1").getOutcome());
-    assertEquals(List.of("a", "b"), BusinessDb.applied(dir, NAME, "tx-1"));
+    assertEquals(List.of("a", "b"), db.applied("tx-1"));
     assertEquals(1, handler.commitCalls.get());
     assertTrue(participant.engine().locks().owners().isEmpty());
     assertEquals(0, rpc.listPrepared().getBranchesCount());
@@ -73,8 +94,8 @@ class ParticipantProtocolTest {
     assertEquals(no, rpc.prepare("tx-no", "a"));
     assertEquals(Vote.VOTE_READ_ONLY, rpc.prepare("tx-ro", "!readonly").getVote());
     assertEquals(Vote.VOTE_READ_ONLY, rpc.prepare("tx-ro", "a").getVote());
-    assertEquals(List.of("a"), BusinessDb.staged(dir, NAME, "tx-dup"));
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-no"));
+    assertEquals(List.of("a"), db.staged("tx-dup"));
+    assertEquals(List.of(), db.staged("tx-no"));
   }
 
   @Test
@@ -92,7 +113,7 @@ class ParticipantProtocolTest {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-rb", "a").getVote());
     rpc.rollback("tx-rb");
     rpc.rollback("tx-rb");
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-rb"));
+    assertEquals(List.of(), db.staged("tx-rb"));
     assertEquals(1, handler.rollbackCalls.get());
     assertTrue(participant.engine().locks().owners().isEmpty());
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
@@ -110,8 +131,8 @@ class ParticipantProtocolTest {
     assertTrue(second.getReason().contains("lock wait timed out"), second.getReason());
     assertTrue(waitedMs >= 150, "waited only " + waitedMs + " ms");
     assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-first").getOutcome());
-    assertEquals(List.of("k"), BusinessDb.applied(dir, NAME, "tx-first"));
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-second"));
+    assertEquals(List.of("k"), db.applied("tx-first"));
+    assertEquals(List.of(), db.staged("tx-second"));
     // The key is free again.
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-third", "k").getVote());
   }
@@ -122,7 +143,7 @@ class ParticipantProtocolTest {
     assertEquals(Vote.VOTE_NO, r.getVote());
     assertTrue(r.getReason().contains("scripted prepare failure"), r.getReason());
     assertTrue(participant.engine().locks().owners().isEmpty());
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-throw"));
+    assertEquals(List.of(), db.staged("tx-throw"));
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-after", "a").getVote());
   }
 
@@ -139,16 +160,16 @@ class ParticipantProtocolTest {
         assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
         failures++;
         // Still prepared, still locked, staged work intact.
-        assertEquals(List.of("a", "b"), BusinessDb.staged(dir, NAME, "tx-c"));
-        assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-c"));
+        assertEquals(List.of("a", "b"), db.staged("tx-c"));
+        assertEquals(List.of(), db.applied("tx-c"));
         assertEquals(1, rpc.listPrepared().getBranchesCount());
         assertTrue(rpc.listPrepared().getBranches(0).getLastError().contains("commit failed"));
         assertEquals(List.of("tx-c"), participant.engine().locks().holders("a"));
       }
     }
     assertEquals(3, failures);
-    assertEquals(List.of("a", "b"), BusinessDb.applied(dir, NAME, "tx-c"));
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-c"));
+    assertEquals(List.of("a", "b"), db.applied("tx-c"));
+    assertEquals(List.of(), db.staged("tx-c"));
     assertTrue(participant.engine().locks().owners().isEmpty());
   }
 
@@ -156,15 +177,15 @@ class ParticipantProtocolTest {
   void onePhaseCommitRunsPrepareAndCommitLocallyAndRemembersTheOutcome() {
     assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commitOnePhase("tx-1p", "a").getOutcome());
     assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commitOnePhase("tx-1p", "a").getOutcome());
-    assertEquals(List.of("a"), BusinessDb.applied(dir, NAME, "tx-1p"));
+    assertEquals(List.of("a"), db.applied("tx-1p"));
     assertEquals(1, handler.commitCalls.get());
 
     var aborted = rpc.commitOnePhase("tx-1p-no", "b,!no");
     assertEquals(Outcome.OUTCOME_ABORTED, aborted.getOutcome());
     assertEquals("scripted no", aborted.getReason());
     assertEquals(aborted, rpc.commitOnePhase("tx-1p-no", "b"));
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-1p-no"));
-    assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-1p-no"));
+    assertEquals(List.of(), db.staged("tx-1p-no"));
+    assertEquals(List.of(), db.applied("tx-1p-no"));
     assertTrue(participant.engine().locks().owners().isEmpty());
   }
 
@@ -173,8 +194,8 @@ class ParticipantProtocolTest {
     handler.commitFailuresLeft.set(1);
     var r = rpc.commitOnePhase("tx-1p-f", "a");
     assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
-    assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-1p-f"));
-    assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-1p-f"));
+    assertEquals(List.of(), db.applied("tx-1p-f"));
+    assertEquals(List.of(), db.staged("tx-1p-f"));
     assertTrue(participant.engine().locks().owners().isEmpty());
   }
 

@@ -20,20 +20,30 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Many transactions on overlapping keys with random outcomes, duplicates, handler failures and
  * restarts, checked against a model after every step: no key is held by a finished transaction,
  * no prepared branch is lost, votes and outcomes are the ones the model predicts.
  * Reproduce a failure with {@code -Dtwopc.test.seed=N} (the seed is in the failure message).
+ * On each store of the {@link TestStore} matrix.
  */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.twopc.participant.TestStore#kinds")
 class RandomizedParticipantTest {
   private static final String NAME = "random";
   private static final int STEPS = 400;
 
+  private final TestStore.Kind kind;
   @TempDir Path dir;
+  private TestStore store;
+  private BusinessDb db;
 
   private enum Fate { PREPARED, COMMITTED, ROLLED_BACK, VOTED_NO }
 
@@ -45,6 +55,23 @@ class RandomizedParticipantTest {
   private Participant participant;
   private ParticipantClient rpc;
   private int next;
+
+  RandomizedParticipantTest(TestStore.Kind kind) {
+    this.kind = kind;
+  }
+
+  @BeforeEach
+  void openStore() throws Exception {
+    store = TestStore.open(kind, dir);
+    db = store.business(NAME);
+  }
+
+  @AfterEach
+  void closeStore() throws Exception {
+    if (store != null) {
+      store.close();
+    }
+  }
 
   @Test
   void locksAndPendingMapStayConsistentUnderRandomHistories() throws Exception {
@@ -76,9 +103,8 @@ class RandomizedParticipantTest {
   }
 
   private void startParticipant() throws Exception {
-    participant = Participant.builder(NAME)
+    participant = store.configure(Participant.builder(NAME))
         .coordinator(coordinator.target())
-        .dataDirectory(dir)
         .handler(handler)
         .lockWait(Duration.ZERO)
         .inDoubtAfter(Duration.ofHours(1))
@@ -263,9 +289,9 @@ class RandomizedParticipantTest {
         committedKeys.put(tx, prepared.remove(tx));
       }
       for (Map.Entry<String, Set<String>> e : committedKeys.entrySet()) {
-        assertEquals(new ArrayList<>(e.getValue()), BusinessDb.applied(dir, NAME, e.getKey()),
+        assertEquals(new ArrayList<>(e.getValue()), db.applied(e.getKey()),
             "seed=" + seed + " tx=" + e.getKey());
-        assertEquals(List.of(), BusinessDb.staged(dir, NAME, e.getKey()), "seed=" + seed);
+        assertEquals(List.of(), db.staged(e.getKey()), "seed=" + seed);
       }
     } finally {
       if (rpc != null) {

@@ -16,14 +16,36 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** Restart on the same files: prepared branches come back locked, and resolve as decided. */
+/**
+ * Restart on the same store: prepared branches come back locked, and resolve as decided. On each
+ * store of the {@link TestStore} matrix.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("dev.twopc.participant.TestStore#kinds")
 class RecoveryTest {
   private static final String NAME = "ledger";
 
+  private final TestStore.Kind kind;
   @TempDir Path dir;
+  private TestStore store;
+  private BusinessDb db;
   private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  RecoveryTest(TestStore.Kind kind) {
+    this.kind = kind;
+  }
+
+  @BeforeEach
+  void openStore() throws Exception {
+    store = TestStore.open(kind, dir);
+    toClose.add(store);
+    db = store.business(NAME);
+  }
 
   @AfterEach
   void closeAll() throws Exception {
@@ -33,9 +55,8 @@ class RecoveryTest {
   }
 
   private Participant participant(String coordinator, ParticipantListener listener) {
-    Participant p = Participant.builder(NAME)
+    Participant p = store.configure(Participant.builder(NAME))
         .coordinator(coordinator)
-        .dataDirectory(dir)
         .handler(new TestHandler())
         .lockWait(Duration.ofMillis(100))
         .inDoubtAfter(Duration.ofMillis(200))
@@ -85,7 +106,7 @@ class RecoveryTest {
       coord.outcomes.put("tx-r", Outcome.OUTCOME_COMMITTED);
       await().atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
-      assertEquals(List.of("a", "b"), BusinessDb.applied(dir, NAME, "tx-r"));
+      assertEquals(List.of("a", "b"), db.applied("tx-r"));
       assertTrue(second[0].engine().locks().owners().isEmpty());
       assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-r").getOutcome());
     }
@@ -113,14 +134,14 @@ class RecoveryTest {
             && b.get(0).getLastError().contains("UNAVAILABLE");
       });
       assertEquals(Vote.VOTE_NO, rpc.prepare("tx-blocked", "k").getVote());
-      assertEquals(List.of("k"), BusinessDb.staged(dir, NAME, "tx-down"));
+      assertEquals(List.of("k"), db.staged("tx-down"));
 
       FakeCoordinator back = closing(FakeCoordinator.startOn(coordPort));
       back.outcomes.put("tx-down", Outcome.OUTCOME_ABORTED);
       await().atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
-      assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-down"));
-      assertEquals(List.of(), BusinessDb.applied(dir, NAME, "tx-down"));
+      assertEquals(List.of(), db.staged("tx-down"));
+      assertEquals(List.of(), db.applied("tx-down"));
       assertEquals(Vote.VOTE_YES, rpc.prepare("tx-after", "k").getVote());
       // Registered again with the coordinator that came back.
       await().atMost(Duration.ofSeconds(10)).until(() -> !back.registrations.isEmpty());
@@ -139,7 +160,7 @@ class RecoveryTest {
       coord.outcomes.put("tx-slow", Outcome.OUTCOME_ABORTED);
       await().atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
-      assertEquals(List.of(), BusinessDb.staged(dir, NAME, "tx-slow"));
+      assertEquals(List.of(), db.staged("tx-slow"));
       // A late Prepare of the rolled-back transaction is refused.
       assertEquals(Vote.VOTE_NO, rpc.prepare("tx-slow", "z").getVote());
     }
@@ -150,7 +171,7 @@ class RecoveryTest {
     FakeCoordinator coord = closing(FakeCoordinator.start());
     TestHandler handler = new TestHandler();
     handler.commitFailuresLeft.set(3);
-    Participant p = Participant.builder(NAME).coordinator(coord.target()).dataDirectory(dir)
+    Participant p = store.configure(Participant.builder(NAME)).coordinator(coord.target())
         .handler(handler).inDoubtAfter(Duration.ofMillis(50))
         .inDoubtCheckInterval(Duration.ofMillis(20))
         .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
@@ -163,6 +184,6 @@ class RecoveryTest {
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
     }
     assertEquals(4, handler.commitCalls.get());
-    assertEquals(List.of("q"), BusinessDb.applied(dir, NAME, "tx-hc"));
+    assertEquals(List.of("q"), db.applied("tx-hc"));
   }
 }

@@ -4,15 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.Participant;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -23,13 +19,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link SampleService}: an H2 file database that holds both its business tables and the
- * SDK's pending map (so staged writes and the prepared record commit together), the participant
- * serving the Participant gRPC service, and the read API over plain HTTP.
+ * Runs one {@link SampleService}: the SDK's embedded SQLite store ({@code <dataDir>/<name>.db}, WAL,
+ * fsync at commit) holding both its business tables and the SDK's pending map (so staged writes
+ * and the prepared record commit together), the participant serving the Participant gRPC service,
+ * and the read API over plain HTTP, which reads through {@link Participant#dataSource()}.
  *
  * <pre>{@code
  * try (SampleServer inventory = SampleServer.start(new InventoryService(),
@@ -48,7 +46,7 @@ public final class SampleServer implements AutoCloseable {
    * @param port the Participant service's port, 0 for a free one
    * @param apiPort the read API's port, 0 for a free one
    * @param coordinator host:port of the coordinator
-   * @param dataDir where the database file {@code <name>.mv.db} lives
+   * @param dataDir where the database file {@code <name>.db} (and its {@code -wal}) lives
    * @param seed put the demo {@link Catalog} in (rows not already there)
    * @param inDoubtAfter a prepared branch older than this asks the coordinator for its outcome
    */
@@ -62,12 +60,12 @@ public final class SampleServer implements AutoCloseable {
   }
 
   private final SampleService service;
-  private final HikariDataSource dataSource;
+  private final DataSource dataSource;
   private final Participant participant;
   private final HttpServer http;
   private final ExecutorService httpThreads;
 
-  private SampleServer(SampleService service, HikariDataSource dataSource,
+  private SampleServer(SampleService service, DataSource dataSource,
       Participant participant, HttpServer http, ExecutorService httpThreads) {
     this.service = service;
     this.dataSource = dataSource;
@@ -78,22 +76,21 @@ public final class SampleServer implements AutoCloseable {
 
   /** Opens the database, creates (and seeds) the tables, starts the participant and the API. */
   public static SampleServer start(SampleService service, Config config) throws IOException {
-    HikariDataSource ds = dataSource(service.name(), config.dataDir());
     Participant participant = null;
     HttpServer http = null;
     ExecutorService httpThreads = null;
     try {
-      try (Connection c = ds.getConnection()) {
-        service.createSchema(c);
-        if (config.seed()) {
-          service.seed(c, Catalog.demo());
-        }
-        c.commit();
-      }
       participant = Participant.builder(service.name())
           .coordinator(config.coordinator())
           .listenPort(config.port())
-          .dataSource(ds)
+          .dataDirectory(config.dataDir())
+          // Before recovery and serving: the handler finds its tables from the first call on.
+          .storeInitializer(c -> {
+            service.createSchema(c);
+            if (config.seed()) {
+              service.seed(c, Catalog.demo());
+            }
+          })
           .handler(service.handler())
           .inDoubtAfter(config.inDoubtAfter())
           .build();
@@ -102,40 +99,17 @@ public final class SampleServer implements AutoCloseable {
       http = HttpServer.create(new InetSocketAddress(config.apiPort()), 0);
       httpThreads = Executors.newFixedThreadPool(4);
       http.setExecutor(httpThreads);
-      SampleServer server = new SampleServer(service, ds, participant, http, httpThreads);
+      SampleServer server = new SampleServer(service, participant.dataSource(), participant, http,
+          httpThreads);
       http.createContext("/", server::serve);
       http.start();
       log.info("sample started participant={} port={} api=http://localhost:{} seeded={}",
           service.name(), participant.port(), http.getAddress().getPort(), config.seed());
       return server;
-    } catch (SQLException e) {
-      close(participant, http, httpThreads, ds);
-      throw new IOException("cannot open the " + service.name() + " database: " + e.getMessage(),
-          e);
     } catch (IOException | RuntimeException e) {
-      close(participant, http, httpThreads, ds);
+      close(participant, http, httpThreads);
       throw e;
     }
-  }
-
-  /**
-   * WRITE_DELAY=0: with H2's default a commit that returned is lost when the process is killed,
-   * and a YES vote must never rest on such a commit (the SDK's embedded store does the same).
-   */
-  private static HikariDataSource dataSource(String name, Path dir) {
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create data directory " + dir, e);
-    }
-    HikariConfig hc = new HikariConfig();
-    hc.setJdbcUrl("jdbc:h2:file:" + dir.resolve(name).toAbsolutePath() + ";WRITE_DELAY=0");
-    hc.setUsername("sa");
-    hc.setPassword("");
-    hc.setAutoCommit(false);
-    hc.setMaximumPoolSize(16);
-    hc.setPoolName(name);
-    return new HikariDataSource(hc);
   }
 
   private void serve(HttpExchange ex) throws IOException {
@@ -151,13 +125,13 @@ public final class SampleServer implements AutoCloseable {
         return;
       }
       List<Map<String, Object>> rows;
+      // The embedded store's one connection is shared with the SDK: read, end the read
+      // transaction, give it back.
       try (Connection c = dataSource.getConnection()) {
-        c.setReadOnly(true);
         try {
           rows = service.read(path, query(ex.getRequestURI().getRawQuery()), c);
         } finally {
           c.rollback();
-          c.setReadOnly(false);
         }
       }
       if (rows == null) {
@@ -221,14 +195,13 @@ public final class SampleServer implements AutoCloseable {
     return participant;
   }
 
-  /** Stops the API and the participant, then closes the database. Prepared branches persist. */
+  /** Stops the API and the participant, which closes the database. Prepared branches persist. */
   @Override
   public void close() {
-    close(participant, http, httpThreads, dataSource);
+    close(participant, http, httpThreads);
   }
 
-  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads,
-      HikariDataSource ds) {
+  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads) {
     if (http != null) {
       http.stop(0);
     }
@@ -238,6 +211,5 @@ public final class SampleServer implements AutoCloseable {
     if (participant != null) {
       participant.close();
     }
-    ds.close();
   }
 }

@@ -28,7 +28,7 @@ final class ServiceCommand implements Callable<Integer> {
   String coordinator;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_SAMPLE_DATA:-sample-data}",
-      description = "Directory of the service's H2 database, <DIR>/<service>.mv.db"
+      description = "Directory of the service's SQLite database, <DIR>/<service>.db"
           + " [TWOPC_SAMPLE_DATA] (default ${DEFAULT-VALUE}).")
   Path data;
 

@@ -16,7 +16,10 @@ import java.util.Optional;
 public final class Sql {
   private Sql() {}
 
-  /** Rows as maps keyed by lower-case column label, in select order. */
+  /**
+   * Rows as maps keyed by lower-case column label, in select order; integers as {@link Long},
+   * whatever width the driver picks (SQLite returns Integer for small BIGINT values).
+   */
   public static List<Map<String, Object>> rows(Connection c, String sql, Object... args)
       throws SQLException {
     try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
@@ -25,7 +28,11 @@ public final class Sql {
       while (rs.next()) {
         Map<String, Object> row = new LinkedHashMap<>();
         for (int i = 1; i <= md.getColumnCount(); i++) {
-          row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), rs.getObject(i));
+          Object v = rs.getObject(i);
+          if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            v = ((Number) v).longValue();
+          }
+          row.put(md.getColumnLabel(i).toLowerCase(Locale.ROOT), v);
         }
         out.add(row);
       }

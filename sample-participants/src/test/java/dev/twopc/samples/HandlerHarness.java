@@ -15,7 +15,7 @@ import java.util.Set;
 
 /**
  * Runs a sample's handler the way the SDK does, minus the network: each call in its own local
- * transaction on a real H2 file database, committed if prepare votes YES (or commit/rollback
+ * transaction on a real SQLite file database (WAL, as the SDK's embedded store), committed if prepare votes YES (or commit/rollback
  * return), rolled back otherwise. Locks are recorded, not enforced.
  */
 final class HandlerHarness implements AutoCloseable {
@@ -27,8 +27,9 @@ final class HandlerHarness implements AutoCloseable {
   HandlerHarness(SampleService service, Path dir) throws SQLException {
     this.service = service;
     this.handler = service.handler();
-    this.url = "jdbc:h2:file:" + dir.resolve(service.name()).toAbsolutePath();
-    this.reader = DriverManager.getConnection(url, "sa", "");
+    this.url = "jdbc:sqlite:" + dir.resolve(service.name() + ".db").toAbsolutePath()
+        + "?journal_mode=WAL&busy_timeout=10000";
+    this.reader = DriverManager.getConnection(url);
     try (Connection c = open()) {
       service.createSchema(c);
       service.seed(c, Catalog.demo());
@@ -37,7 +38,7 @@ final class HandlerHarness implements AutoCloseable {
   }
 
   private Connection open() throws SQLException {
-    Connection c = DriverManager.getConnection(url, "sa", "");
+    Connection c = DriverManager.getConnection(url);
     c.setAutoCommit(false);
     return c;
   }

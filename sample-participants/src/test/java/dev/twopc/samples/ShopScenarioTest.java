@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports and
- * temp H2 files, a stream of orders (some doomed), the coordinator stopped mid-stream and started
+ * temp SQLite files, a stream of orders (some doomed), the coordinator stopped mid-stream and started
  * again on the same data and port, then the audit.
  */
 class ShopScenarioTest {

@@ -147,8 +147,8 @@ public final class BranchEngine {
               "prepare could not be recorded: " + message(e), e);
         }
         // Safety rule 4: the YES vote leaves only now, after the commit holding the staged
-        // writes and the prepared record returned (durable: the embedded store runs with
-        // WRITE_DELAY=0).
+        // writes and the prepared record returned (durable: the embedded SQLite store fsyncs its
+        // WAL at commit, and start() refuses stores known to lose returned commits).
         prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter), false));
         keepLocks = true;
         log.debug("prepared participant={} tx={} vote=YES locks={}", name, txId,

@@ -8,7 +8,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import javax.sql.DataSource;
 
@@ -32,16 +31,13 @@ public final class BranchStore {
   /** Creates the tables if they do not exist. */
   public void createSchema() {
     try (Connection c = dataSource.getConnection()) {
-      String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
-      boolean postgres = product.contains("postgres");
-      String bytes = postgres ? "BYTEA" : "VARBINARY";
-      String text = postgres ? "TEXT" : "VARCHAR";
+      Dialect d = Dialect.of(c.getMetaData());
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
         s.execute("CREATE TABLE IF NOT EXISTS " + PREPARED + " ("
             + "PARTICIPANT VARCHAR(64) NOT NULL, TX_ID VARCHAR(128) NOT NULL, "
-            + "WORK " + bytes + " NOT NULL, LOCKS " + text + " NOT NULL, "
+            + "WORK " + d.bytes + " NOT NULL, LOCKS " + d.text + " NOT NULL, "
             + "COORDINATOR VARCHAR(255) NOT NULL, PREPARED_AT BIGINT NOT NULL, "
             + "PRIMARY KEY (PARTICIPANT, TX_ID))");
         s.execute("CREATE TABLE IF NOT EXISTS " + FINISHED + " ("

@@ -6,6 +6,8 @@ import dev.twopc.participant.BranchContext;
 import dev.twopc.participant.ParticipantHandler;
 import dev.twopc.participant.PrepareContext;
 import dev.twopc.participant.Vote;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -69,16 +71,17 @@ public final class BankHandler implements ParticipantHandler {
 
   /** The embedded store's URL of participant {@code name} under {@code dataDir}. */
   public static String url(Path dataDir, String name) {
-    return "jdbc:h2:file:" + dataDir.resolve(name).toAbsolutePath() + ";WRITE_DELAY=0";
+    return "jdbc:sqlite:" + dataDir.resolve(name + ".db").toAbsolutePath() + "?busy_timeout=10000";
   }
 
   /** Creates the tables and opens the accounts, once. */
-  public static void seed(Path dataDir, String name) throws SQLException {
-    try (Connection c = DriverManager.getConnection(url(dataDir, name), "sa", "")) {
+  public static void seed(Path dataDir, String name) throws SQLException, IOException {
+    Files.createDirectories(dataDir);
+    try (Connection c = DriverManager.getConnection(url(dataDir, name))) {
       createTables(c);
       for (int i = 0; i < ACCOUNTS; i++) {
         try (PreparedStatement ps = c.prepareStatement(
-            "MERGE INTO ACCOUNTS (ID, BALANCE) KEY (ID) VALUES (?, ?)")) {
+            "INSERT INTO ACCOUNTS (ID, BALANCE) VALUES (?, ?) ON CONFLICT (ID) DO NOTHING")) {
           ps.setString(1, "a" + i);
           ps.setLong(2, OPENING_BALANCE);
           ps.executeUpdate();
@@ -173,7 +176,7 @@ public final class BankHandler implements ParticipantHandler {
 
   /** Reads the durable state (business tables and the SDK's pending map). */
   public static State read(Path dataDir, String name) throws SQLException {
-    try (Connection c = DriverManager.getConnection(url(dataDir, name), "sa", "")) {
+    try (Connection c = DriverManager.getConnection(url(dataDir, name))) {
       createTables(c);
       long total;
       try (Statement s = c.createStatement();

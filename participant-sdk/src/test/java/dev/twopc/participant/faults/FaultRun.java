@@ -59,8 +59,8 @@ import java.util.stream.Collectors;
  * restarts happen, each hop's faults) comes from the seed:
  *
  * <ol>
- *   <li>a real coordinator (embedded, loopback gRPC, H2 log in a temp dir) and four SDK
- *       participants running {@link BankHandler}, each on its own H2 database;
+ *   <li>a real coordinator (embedded, loopback gRPC, its log in a temp dir) and four SDK
+ *       participants running {@link BankHandler}, each on its own embedded SQLite store;
  *   <li>60-150 transfers run by six concurrent clients, across one to three participants (one
  *       branch: one-phase commit), some keyed (retried on UNKNOWN), some refused, some waiting
  *       for completion;
@@ -320,7 +320,7 @@ public final class FaultRun implements AutoCloseable {
         .coordinator("127.0.0.1:" + port)
         .dataDirectory(dir.resolve(name(i)))
         .handler(new BankHandler())
-        .threads(8).poolSize(8)
+        .threads(8)
         .lockWait(Duration.ofMillis(200))
         .rpcTimeout(Duration.ofSeconds(1))
         .inDoubtAfter(Duration.ofMillis(500))
@@ -328,8 +328,8 @@ public final class FaultRun implements AutoCloseable {
         .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(300))
         // Calls in flight finish (their answers may be lost); what is in memory (locks, the
         // pending map) is gone and rebuilt from the store, as after a crash. No shorter: a
-        // close past the grace interrupts JDBC work, which breaks H2's shared in-JVM database
-        // for the next incarnation (a real crash ends the JVM instead).
+        // close past the grace interrupts JDBC work in the middle of a local transaction (a
+        // real crash ends the JVM instead).
         .shutdownGrace(Duration.ofSeconds(2))
         .coordinatorInterceptor(participantFaults[i])
         .build();

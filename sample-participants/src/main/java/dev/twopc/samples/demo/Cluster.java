@@ -30,7 +30,7 @@ import java.util.stream.Stream;
 
 /**
  * The demo's processes: a coordinator and the inventory, payments and orders services, each its
- * own JVM with its own H2 files under one work directory, on ports picked once so that any of
+ * own JVM with its own SQLite files under one work directory, on ports picked once so that any of
  * them can be killed and started again at the same address on the same data. Used by the demo
  * (one kill of the coordinator) and the chaos run (many kills of every process).
  */

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code twopc-sample demo}: the whole story with real processes. Starts a coordinator and the
- * three services (each its own JVM and H2 database, in a fresh directory), seeds them, places a
+ * three services (each its own JVM and SQLite database, in a fresh directory), seeds them, places a
  * stream of orders, kills the coordinator with {@code kill -9} in the middle, restarts it on the
  * same data and port, waits until everything is resolved, and audits the result through the
  * services' read APIs. Exits 1 if the audit fails. Every process it started is stopped at the
