@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -164,6 +165,7 @@ public final class ShopClient {
       throws InterruptedException {
     Map<Integer, Placed> results = new ConcurrentHashMap<>();
     AtomicInteger taken = new AtomicInteger();
+    AtomicBoolean drained = new AtomicBoolean();
     AtomicInteger answered = new AtomicInteger();
     Object takeLock = new Object();
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
@@ -177,6 +179,7 @@ public final class ShopClient {
             synchronized (takeLock) { // the n-th order taken is the n-th in the result
               planned = source.get();
               if (planned == null) {
+                drained.set(true);
                 return;
               }
               i = taken.getAndIncrement();
@@ -202,9 +205,14 @@ public final class ShopClient {
     } finally {
       pool.shutdown();
     }
+    // The load runs as long as its source gives orders (a chaos run: as long as it is told);
+    // once the source is drained, the orders in flight get 10 minutes to answer.
+    while (!drained.get() && !pool.awaitTermination(1, TimeUnit.SECONDS)) {
+      // still placing orders
+    }
     if (!pool.awaitTermination(10, TimeUnit.MINUTES)) {
       pool.shutdownNow();
-      throw new IllegalStateException("orders still running after 10 minutes");
+      throw new IllegalStateException("orders still running 10 minutes after the last was taken");
     }
     List<Placed> out = new ArrayList<>();
     for (int i = 0; i < taken.get(); i++) {
