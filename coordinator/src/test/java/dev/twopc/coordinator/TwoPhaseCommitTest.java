@@ -289,11 +289,9 @@ class TwoPhaseCommitTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  // OPEN BUG, not a flake to ignore: on the PostgreSQL log this test intermittently (2 of about 4
-  // full runs) saw a transaction with a NO branch answered COMMITTED. Until it is found, the
-  // PostgreSQL log carries a warning in docs/storage.md. Reproduce: -Dtest=TwoPhaseCommitTest
-  // with POSTGRESQL put back here, in a loop.
-  @EnumSource(value = StoreKind.class, names = "POSTGRESQL", mode = EnumSource.Mode.EXCLUDE)
+  // On the PostgreSQL log this caught a NO branch answered COMMITTED: a YES arriving between a
+  // NO's vote and its abort took the transaction to COMMIT (TransactionEngine.decideCommit).
+  @EnumSource(StoreKind.class)
   void manyConcurrentTransactionsAreIndependent(StoreKind kind) throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");

@@ -374,7 +374,8 @@ public final class TransactionEngine implements AutoCloseable {
           return; // already aborted: this branch is among those being rolled back
         }
         for (Branch other : tx.branches.values()) {
-          allVoted &= other.vote != null;
+          // A NO already counted is being aborted (outside this lock): never a reason to commit.
+          allVoted &= other.vote != null && !other.vote.equals("NO");
         }
       }
     }
@@ -391,6 +392,14 @@ public final class TransactionEngine implements AutoCloseable {
     synchronized (tx) {
       if (!tx.state.equals("PREPARING")) {
         return;
+      }
+      // Safety rule: COMMIT only if every branch voted YES or READ_ONLY. A NO sets its vote
+      // under this lock but aborts after releasing it, so a YES arriving in between must not
+      // take the transaction to COMMIT.
+      for (Branch b : tx.branches.values()) {
+        if (!"YES".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
+          return;
+        }
       }
       tx.state = "DECIDING";
       for (Branch b : tx.branches.values()) {
