@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,13 @@ import org.junit.jupiter.api.Test;
  * {@code -Dtwopc.torture.seed=N}, {@code -Dtwopc.torture.cycles=N} (20).
  */
 class SdkCrashTortureTest {
+  /** Kills each child at its random moment; the test thread waits for that kill, not a sleep. */
+  private static final ScheduledExecutorService KILLER =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "torture-killer");
+        t.setDaemon(true);
+        return t;
+      });
   static final long SEED = Long.getLong("twopc.torture.seed", new SecureRandom().nextLong());
   static final int CYCLES = Integer.getInteger("twopc.torture.cycles", 20);
   static final int WRITERS = Integer.getInteger("twopc.torture.writers", 16);
@@ -119,18 +128,22 @@ class SdkCrashTortureTest {
         Child child = new Child(data, log);
         boolean alive;
         try {
+          long killAfter;
           if (inOpen[k]) {
             child.opening.get(60, TimeUnit.SECONDS);
-            Thread.sleep((long) (openFraction * lastOpen * 1.2)); // the random kill moment
+            killAfter = (long) (openFraction * lastOpen * 1.2); // the random kill moment
           } else {
             lastOpen = Math.max(20, child.ready.get(60, TimeUnit.SECONDS));
-            Thread.sleep(runMillis);
+            killAfter = runMillis;
           }
+          alive = KILLER.schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
+              .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
           child.kill();
           fail("the child did not open the store: " + e + "; " + where + "\n" + tail(log));
+          return;
         } finally {
-          alive = child.kill();
+          child.kill(); // a no-op when the scheduled kill ran
         }
         if (!alive) {
           fail("the child died before it was killed; " + where + "\n" + tail(log));

@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.Participant;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -49,13 +51,21 @@ public final class SampleServer implements AutoCloseable {
    * @param dataDir where the database file {@code <name>.db} (and its {@code -wal}) lives
    * @param seed put the demo {@link Catalog} in (rows not already there)
    * @param inDoubtAfter a prepared branch older than this asks the coordinator for its outcome
+   * @param jdbcUrl a PostgreSQL or MariaDB database (user and password in the URL) to keep the
+   *     tables and the SDK's pending map in instead of the embedded SQLite file; null for that
    */
   public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-      Duration inDoubtAfter) {
+      Duration inDoubtAfter, String jdbcUrl) {
     public Config {
       Objects.requireNonNull(coordinator, "coordinator");
       Objects.requireNonNull(dataDir, "dataDir");
       Objects.requireNonNull(inDoubtAfter, "inDoubtAfter");
+    }
+
+    /** On the embedded SQLite store. */
+    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+        Duration inDoubtAfter) {
+      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, null);
     }
   }
 
@@ -64,14 +74,30 @@ public final class SampleServer implements AutoCloseable {
   private final Participant participant;
   private final HttpServer http;
   private final ExecutorService httpThreads;
+  private final HikariDataSource pool;
 
   private SampleServer(SampleService service, DataSource dataSource,
-      Participant participant, HttpServer http, ExecutorService httpThreads) {
+      Participant participant, HttpServer http, ExecutorService httpThreads,
+      HikariDataSource pool) {
     this.service = service;
     this.dataSource = dataSource;
     this.participant = participant;
     this.http = http;
     this.httpThreads = httpThreads;
+    this.pool = pool;
+  }
+
+  /**
+   * The pool for {@code --jdbc-url}: as many connections as prepares can run at once plus the
+   * read API's, auto-commit off (the SDK commits its local transactions itself).
+   */
+  private static HikariDataSource pool(String name, String jdbcUrl) {
+    HikariConfig hc = new HikariConfig();
+    hc.setJdbcUrl(jdbcUrl);
+    hc.setPoolName(name);
+    hc.setMaximumPoolSize(24);
+    hc.setAutoCommit(false);
+    return new HikariDataSource(hc);
   }
 
   /** Opens the database, creates (and seeds) the tables, starts the participant and the API. */
@@ -79,11 +105,18 @@ public final class SampleServer implements AutoCloseable {
     Participant participant = null;
     HttpServer http = null;
     ExecutorService httpThreads = null;
+    HikariDataSource pool = null;
     try {
-      participant = Participant.builder(service.name())
+      Participant.Builder builder = Participant.builder(service.name());
+      if (config.jdbcUrl() != null) {
+        pool = pool(service.name(), config.jdbcUrl());
+        builder.dataSource(pool);
+      } else {
+        builder.dataDirectory(config.dataDir());
+      }
+      participant = builder
           .coordinator(config.coordinator())
           .listenPort(config.port())
-          .dataDirectory(config.dataDir())
           // Before recovery and serving: the handler finds its tables from the first call on.
           .storeInitializer(c -> {
             service.createSchema(c);
@@ -100,14 +133,14 @@ public final class SampleServer implements AutoCloseable {
       httpThreads = Executors.newFixedThreadPool(4);
       http.setExecutor(httpThreads);
       SampleServer server = new SampleServer(service, participant.dataSource(), participant, http,
-          httpThreads);
+          httpThreads, pool);
       http.createContext("/", server::serve);
       http.start();
       log.info("sample started participant={} port={} api=http://localhost:{} seeded={}",
           service.name(), participant.port(), http.getAddress().getPort(), config.seed());
       return server;
     } catch (IOException | RuntimeException e) {
-      close(participant, http, httpThreads);
+      close(participant, http, httpThreads, pool);
       throw e;
     }
   }
@@ -198,10 +231,11 @@ public final class SampleServer implements AutoCloseable {
   /** Stops the API and the participant, which closes the database. Prepared branches persist. */
   @Override
   public void close() {
-    close(participant, http, httpThreads);
+    close(participant, http, httpThreads, pool);
   }
 
-  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads) {
+  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads,
+      HikariDataSource pool) {
     if (http != null) {
       http.stop(0);
     }
@@ -210,6 +244,9 @@ public final class SampleServer implements AutoCloseable {
     }
     if (participant != null) {
       participant.close();
+    }
+    if (pool != null) {
+      pool.close();
     }
   }
 }

@@ -32,6 +32,11 @@ final class ServiceCommand implements Callable<Integer> {
           + " [TWOPC_SAMPLE_DATA] (default ${DEFAULT-VALUE}).")
   Path data;
 
+  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${TWOPC_SAMPLE_JDBC_URL}",
+      description = "Keep the tables and the SDK's pending map in this PostgreSQL or MariaDB"
+          + " database (user in the URL) instead of <DIR>/<service>.db [TWOPC_SAMPLE_JDBC_URL].")
+  String jdbcUrl;
+
   @Option(names = "--seed", defaultValue = "${TWOPC_SAMPLE_SEED:-false}",
       description = "Put the demo catalog in: stock of SKU-01..SKU-20, balances of ACCT-01..20"
           + " and ACCT-BROKE; rows already there are kept [TWOPC_SAMPLE_SEED].")
@@ -52,11 +57,12 @@ final class ServiceCommand implements Callable<Integer> {
     int p = port == null ? service.defaultPort() : port;
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
     SampleServer server = SampleServer.start(service,
-        new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter));
+        new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl));
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
     System.out.println(service.name() + " ready: participant localhost:" + server.port()
         + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())
-        + "), coordinator " + coordinator + ", data " + data.toAbsolutePath()
+        + "), coordinator " + coordinator
+        + ", data " + (jdbcUrl != null ? jdbcUrl : data.toAbsolutePath())
         + (seed ? ", seeded" : ""));
     System.out.flush();
     new CountDownLatch(1).await(); // serve until the JVM is stopped; the hook closes cleanly

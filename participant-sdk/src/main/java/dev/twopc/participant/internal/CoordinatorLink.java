@@ -6,6 +6,7 @@ import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
 import io.grpc.ClientInterceptor;
+import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -47,6 +48,12 @@ public final class CoordinatorLink implements AutoCloseable {
     ManagedChannel ch = channels.computeIfAbsent(t,
         a -> Grpc.newChannelBuilder(a, InsecureChannelCredentials.create())
             .intercept(interceptors).build());
+    // Every call here is the SDK's own spaced retry (registration, in-doubt queries) or a
+    // business call: after a coordinator restart, connect now instead of failing fast for the
+    // rest of gRPC's reconnect backoff (up to two minutes).
+    if (ch.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+      ch.resetConnectBackoff();
+    }
     return CoordinatorGrpc.newBlockingStub(ch)
         .withDeadlineAfter(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -98,6 +98,12 @@ public final class ChaosCommand implements Callable<Integer> {
           + " fresh temporary directory).")
   Path work;
 
+  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${TWOPC_CHAOS_JDBC_URL}",
+      description = "Run the coordinator's log and the services' tables on this PostgreSQL or"
+          + " MariaDB server (user in the URL), each process in a schema or database of its own,"
+          + " dropped after a passing run [TWOPC_CHAOS_JDBC_URL]; default: RocksDB and SQLite files.")
+  String jdbcUrl;
+
   @Option(names = "--keep", description = "Keep the data and logs also when the run passes.")
   boolean keep;
 
@@ -128,7 +134,7 @@ public final class ChaosCommand implements Callable<Integer> {
     if (seed == null) {
       seed = ThreadLocalRandom.current().nextLong();
     }
-    return Cluster.run("chaos", work, coordinatorJar, keep, out, this::run);
+    return Cluster.run("chaos", work, coordinatorJar, jdbcUrl, keep, out, this::run);
   }
 
   private boolean run(Cluster cluster) throws Exception {

@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -49,15 +50,17 @@ final class Cluster {
 
   private final Path work;
   private final Path coordinatorJar;
+  private final ServerStores stores; // null: RocksDB and SQLite files under work
   private final int coordinatorPort;
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
   private final Map<String, Proc> current = new ConcurrentHashMap<>();
   private final Map<String, Integer> starts = new ConcurrentHashMap<>();
   private final List<Proc> started = new CopyOnWriteArrayList<>();
 
-  private Cluster(Path work, Path coordinatorJar) throws IOException {
+  private Cluster(Path work, Path coordinatorJar, ServerStores stores) throws IOException {
     this.work = work;
     this.coordinatorJar = coordinatorJar;
+    this.stores = stores;
     this.coordinatorPort = freePort();
     for (String s : SERVICES) {
       servicePorts.put(s, new Ports(freePort(), freePort()));
@@ -68,13 +71,27 @@ final class Cluster {
    * Runs {@code body} over a cluster in {@code work} (a fresh temporary directory if null) and
    * returns the exit code: 0 if it passed. Every process started is stopped at the end, on failure
    * and on Ctrl-C; the data and logs are deleted only when the run passed and {@code keep} is off.
+   * With {@code jdbcUrl} (a PostgreSQL or MariaDB server), the coordinator's log and each
+   * service's tables live there, each process in a schema or database of its own.
    */
-  static int run(String what, Path work, Path coordinatorJar, boolean keep, PrintStream out,
-      Body body) throws Exception {
+  static int run(String what, Path work, Path coordinatorJar, String jdbcUrl, boolean keep,
+      PrintStream out, Body body) throws Exception {
     long t0 = System.nanoTime();
+    ServerStores stores = null;
+    if (jdbcUrl != null) {
+      List<String> processes = new ArrayList<>(List.of(COORDINATOR));
+      processes.addAll(SERVICES);
+      try {
+        stores = ServerStores.create(jdbcUrl, what, processes);
+      } catch (SQLException e) {
+        out.println(what + ": cannot use " + jdbcUrl + ": " + firstLine(e.getMessage()));
+        return 2;
+      }
+      out.println(what + ": stores on " + stores.describe());
+    }
     Path dir = work == null ? Files.createTempDirectory("twopc-" + what + "-")
         : Files.createDirectories(work);
-    Cluster cluster = new Cluster(dir, coordinatorJar);
+    Cluster cluster = new Cluster(dir, coordinatorJar, stores);
     Thread cleanup = new Thread(() -> {
       cluster.stopAll();
       out.println(what + " interrupted: stopped every process it started; data and logs in "
@@ -94,6 +111,13 @@ final class Cluster {
       }
       if (passed && !keep) {
         deleteTree(dir);
+        if (stores != null) {
+          try {
+            stores.drop();
+          } catch (SQLException e) {
+            out.println(what + ": could not drop its schemas: " + firstLine(e.getMessage()));
+          }
+        }
       } else {
         out.println("data and logs kept in " + dir);
       }
@@ -158,8 +182,12 @@ final class Cluster {
       cmd = coordinatorCommand();
       cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
           "--port", Integer.toString(coordinatorPort),
-          "--data", work.resolve(COORDINATOR).toString(),
           "--backoff-base", "50ms", "--backoff-cap", "1s"));
+      if (stores != null) {
+        cmd.addAll(List.of("--jdbc-url", stores.url(COORDINATOR)));
+      } else {
+        cmd.addAll(List.of("--data", work.resolve(COORDINATOR).toString()));
+      }
     } else {
       Ports p = servicePorts.get(name);
       if (p == null) {
@@ -170,6 +198,9 @@ final class Cluster {
           SampleMain.class.getName(), name, "--port", Integer.toString(p.port()),
           "--api-port", Integer.toString(p.apiPort()), "--coordinator", coordinator(),
           "--data", work.resolve(name).toString(), "--in-doubt-after", "2s"));
+      if (stores != null) {
+        cmd.addAll(List.of("--jdbc-url", stores.url(name)));
+      }
       if (!name.equals("orders")) {
         cmd.add("--seed"); // rows already there are kept: also right on a restart
       }
@@ -252,6 +283,12 @@ final class Cluster {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
+  }
+
+  private static String firstLine(String m) {
+    String s = String.valueOf(m);
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
   }
 
   static String indent(String text) {

@@ -54,6 +54,12 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
           + " fresh temporary directory).")
   Path work;
 
+  @Option(names = "--jdbc-url", paramLabel = "URL", defaultValue = "${TWOPC_DEMO_JDBC_URL}",
+      description = "Run the coordinator's log and the services' tables on this PostgreSQL or"
+          + " MariaDB server (user in the URL), each process in a schema or database of its own,"
+          + " dropped after a passing run [TWOPC_DEMO_JDBC_URL]; default: RocksDB and SQLite files.")
+  String jdbcUrl;
+
   @Option(names = "--keep", description = "Keep the data and logs also when the audit passes.")
   boolean keep;
 
@@ -77,7 +83,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     if (killAt <= 0) {
       killAt = Math.max(1, orders / 3);
     }
-    return Cluster.run("demo", work, coordinatorJar, keep, out, this::run);
+    return Cluster.run("demo", work, coordinatorJar, jdbcUrl, keep, out, this::run);
   }
 
   private boolean run(Cluster cluster) throws Exception {

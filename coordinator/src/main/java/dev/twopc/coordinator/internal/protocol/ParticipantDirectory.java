@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Who the participants are and how to reach them: the durable registry (name to address) and
@@ -32,6 +33,7 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final Clock clock;
   private final int maxInboundMessageBytes;
   private final List<ClientInterceptor> interceptors;
+  private final Function<String, ManagedChannel> opener;
 
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes) {
     this(log, clock, maxInboundMessageBytes, List.of());
@@ -44,6 +46,16 @@ public final class ParticipantDirectory implements AutoCloseable {
     this.clock = clock;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
     this.interceptors = List.copyOf(interceptors);
+    this.opener = this::open;
+  }
+
+  /** With {@code opener} making each address's channel (tests). */
+  ParticipantDirectory(DecisionLog log, Clock clock, Function<String, ManagedChannel> opener) {
+    this.log = log;
+    this.clock = clock;
+    this.maxInboundMessageBytes = 0;
+    this.interceptors = List.of();
+    this.opener = opener;
   }
 
   public void load(List<StoredParticipant> stored) {
@@ -52,12 +64,20 @@ public final class ParticipantDirectory implements AutoCloseable {
     }
   }
 
-  /** Durably records the address, then uses it. Completes with true if the name was known. */
+  /**
+   * Durably records the address, then uses it. Completes with true if the name was known. A
+   * participant registers when it (re)starts: a cached channel to its address stops waiting out
+   * gRPC's reconnect backoff (up to two minutes) and connects now.
+   */
   public CompletableFuture<Boolean> register(String name, String address) {
     long now = clock.millis();
     return log.append(new Registered(name, address, now)).thenApply(updated -> {
       byName.compute(name, (n, old) -> new Entry(name, address,
           old == null ? now : old.registeredAt(), now, null));
+      ManagedChannel cached = channels.get(address);
+      if (cached != null) {
+        cached.resetConnectBackoff();
+      }
       return (Boolean) updated;
     });
   }
@@ -78,7 +98,17 @@ public final class ParticipantDirectory implements AutoCloseable {
     if (e == null) {
       return Optional.empty();
     }
-    return Optional.of(channels.computeIfAbsent(e.address(), this::open));
+    return Optional.of(channels.computeIfAbsent(e.address(), opener));
+  }
+
+  /**
+   * The channel for a retry, which the engine's own backoff has already spaced out: it connects
+   * now rather than when gRPC's reconnect backoff would let it.
+   */
+  Optional<ManagedChannel> channelForRetry(String name) {
+    Optional<ManagedChannel> channel = channel(name);
+    channel.ifPresent(ManagedChannel::resetConnectBackoff);
+    return channel;
   }
 
   public String addressOf(String name) {

@@ -93,6 +93,7 @@ final class PhaseTwo {
 
   private void send(Tx tx, Branch b) {
     boolean commit;
+    int attempt;
     synchronized (tx) {
       if (b.inFlight || !b.awaitingPhase2()) {
         return;
@@ -100,11 +101,12 @@ final class PhaseTwo {
       b.inFlight = true;
       b.retry = null;
       b.nextAttemptAt = null;
-      b.attempts++;
+      attempt = ++b.attempts;
       b.lastAttemptAt = clock.millis();
       commit = b.state.equals("COMMITTING");
     }
-    Optional<ManagedChannel> channel = directory.channel(b.participant);
+    Optional<ManagedChannel> channel = attempt > 1 ? directory.channelForRetry(b.participant)
+        : directory.channel(b.participant);
     if (channel.isEmpty()) {
       failed(tx, b, "participant " + b.participant + " is not registered");
       return;

@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -58,6 +59,13 @@ import org.junit.jupiter.api.TestFactory;
  * (16). PostgreSQL and MariaDB are skipped when not reachable, unless env CI is set.
  */
 class CrashTortureTest {
+  /** Kills each child at its random moment; the test thread waits for that kill, not a sleep. */
+  private static final ScheduledExecutorService KILLER =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "torture-killer");
+        t.setDaemon(true);
+        return t;
+      });
   static final String DEFAULT_STORES =
       "rocks-fsync,rocks-process,sqlite-fsync,sqlite-process,postgres,mariadb";
   static final long SEED = Long.getLong("twopc.torture.seed", new SecureRandom().nextLong());
@@ -422,23 +430,27 @@ class CrashTortureTest {
         boolean diedByItself;
         boolean wasReady;
         try {
+          long killAfter;
           if (inOpen[k]) {
             child.opening.get(60, TimeUnit.SECONDS);
-            // the delay is the only sleep: a random kill moment within the last reopen's length
-            Thread.sleep((long) (openFraction * lastOpen * 1.2));
+            // a random kill moment within the last reopen's length
+            killAfter = (long) (openFraction * lastOpen * 1.2);
           } else {
             long openMillis = child.ready.get(60, TimeUnit.SECONDS);
             lastOpen = Math.max(20, openMillis);
             maxOpen = Math.max(maxOpen, openMillis);
             readySum += (System.nanoTime() - spawned) / 1_000_000;
             readyCount++;
-            Thread.sleep(runMillis);
+            killAfter = runMillis;
           }
+          diedByItself = !KILLER.schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
+              .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
           child.kill();
           fail("the child did not open the store: " + e + "; " + where + "\n" + tail(log));
+          return;
         } finally {
-          diedByItself = !child.kill();
+          child.kill(); // a no-op when the scheduled kill ran
           wasReady = child.ready.isDone() && !child.ready.isCompletedExceptionally();
         }
         if (diedByItself) {
