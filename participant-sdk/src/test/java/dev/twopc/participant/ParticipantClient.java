@@ -10,6 +10,7 @@ import dev.twopc.proto.v1.ListPreparedResponse;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
+import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -58,6 +59,12 @@ final class ParticipantClient implements AutoCloseable {
   void rollback(String txId) {
     stub().rollback(RollbackBranchRequest.newBuilder().setTxId(txId)
         .setParticipant(participant).build());
+  }
+
+  /** What a restarted coordinator asks about a one-phase commit whose answer it lost. */
+  Outcome onePhaseOutcome(String txId) {
+    return stub().rollback(RollbackBranchRequest.newBuilder().setTxId(txId)
+        .setParticipant(participant).setOnePhaseOutcome(true).build()).getOutcome();
   }
 
   ListPreparedResponse listPrepared() {

@@ -99,6 +99,23 @@ class ParticipantProtocolTest {
   }
 
   @Test
+  void commitOfABranchWithNoTraceHereIsRefusedNotAcknowledged() {
+    // Never prepared here (or its record lost): acknowledging would claim work that is not
+    // applied. A branch that did commit and is remembered is still acknowledged.
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> rpc.commit("tx-ghost"));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("no record of this branch"),
+        e.getStatus().getDescription());
+    assertEquals(0, handler.commitCalls.get());
+    assertEquals(Vote.VOTE_YES, rpc.prepare("tx-real", "a").getVote());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-real").getOutcome());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-real").getOutcome());
+    assertEquals(Vote.VOTE_READ_ONLY, rpc.prepare("tx-ro2", "!readonly").getVote());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit("tx-ro2").getOutcome());
+  }
+
+  @Test
   void prepareAfterRollbackVotesNo() {
     rpc.rollback("tx-late");
     rpc.rollback("tx-late");
@@ -171,6 +188,21 @@ class ParticipantProtocolTest {
     assertEquals(List.of("a", "b"), db.applied("tx-c"));
     assertEquals(List.of(), db.staged("tx-c"));
     assertTrue(participant.engine().locks().owners().isEmpty());
+  }
+
+  @Test
+  void theOutcomeOfALostOnePhaseCommitTravelsInTheResponse() {
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commitOnePhase("tx-1p-lost", "a").getOutcome());
+    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.onePhaseOutcome("tx-1p-lost"));
+    assertEquals(List.of("a"), db.applied("tx-1p-lost"), "asking undoes nothing");
+    // Never arrived: rolled back and remembered, so the late one-phase commit aborts.
+    assertEquals(Outcome.OUTCOME_ABORTED, rpc.onePhaseOutcome("tx-1p-never"));
+    assertEquals(Outcome.OUTCOME_ABORTED, rpc.commitOnePhase("tx-1p-never", "b").getOutcome());
+    assertEquals(List.of(), db.applied("tx-1p-never"));
+    // A plain rollback of a committed branch is still refused.
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> rpc.rollback("tx-1p-lost"));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
   }
 
   @Test

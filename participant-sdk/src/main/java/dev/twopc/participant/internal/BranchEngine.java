@@ -212,11 +212,18 @@ public final class BranchEngine {
       }
       Optional<Finished> done = store.finished(txId);
       if (done.isEmpty()) {
-        // Phase 2 is retried until acknowledged; a commit for a branch we have no trace of is a
-        // repeat whose finished record was already pruned.
-        log.warn("commit for unknown branch, presumed already committed participant={} tx={}",
-            name, txId);
-        return null;
+        // No prepared record and no finished one: this participant never voted YES for it, or
+        // lost the record of its vote (a store restored from an old backup, a DataSource that
+        // did not keep a commit), or pruned a finished record older than finishedRetention.
+        // Acknowledging would tell the coordinator the work is applied when it may not be: a
+        // silent atomicity violation. Refuse; the coordinator keeps the branch COMMITTING and
+        // shows it in doubt, for an operator who knows which case it is.
+        log.error("event=commit_unknown_branch participant={} tx={}: no prepared or finished"
+            + " record here; refused, the branch stays in doubt at the coordinator", name, txId);
+        throw new BranchException(BranchException.Kind.FAILED_PRECONDITION,
+            "no record of this branch at " + name + " (never prepared here, its prepared record"
+                + " was lost, or its finished record was pruned): commit refused, resolve it by"
+                + " hand");
       }
       Fate fate = done.get().fate();
       if (fate == Fate.VOTED_NO || fate == Fate.ROLLED_BACK) {
@@ -229,26 +236,42 @@ public final class BranchEngine {
 
   /** Phase 2, rollback. Applies once; acknowledges every time, also for unknown branches. */
   public void rollback(String txId) {
-    mutex.with(txId, () -> {
+    rollback(txId, false);
+  }
+
+  /**
+   * The coordinator lost the answer of a one-phase commit (it restarted): true if the branch
+   * committed here; otherwise it is rolled back (or, if the commit never arrived, remembered as
+   * rolled back so that a late one is refused) and the answer is false.
+   */
+  public boolean committedElseRollback(String txId) {
+    return rollback(txId, true);
+  }
+
+  private boolean rollback(String txId, boolean answerCommitted) {
+    return mutex.with(txId, () -> {
       PendingBranch b = prepared.get(txId);
       if (b != null) {
         finish(b, false);
-        return null;
+        return false;
       }
       Optional<Finished> done = store.finished(txId);
       if (done.isPresent()) {
         if (done.get().fate() == Fate.COMMITTED) {
+          if (answerCommitted) {
+            return true;
+          }
           throw new BranchException(BranchException.Kind.FAILED_PRECONDITION,
               "branch already committed here");
         }
-        return null;
+        return false;
       }
       // Remember the id so that a Prepare arriving late (after this Rollback) votes NO.
       staging.forget(txId);
       store.recordFinished(txId, Fate.ROLLED_BACK, "rolled back before prepare", clock.instant());
       log.debug("rolled back unprepared branch participant={} tx={}", name, txId);
       safely(() -> listener.onRolledBack(txId));
-      return null;
+      return false;
     });
   }
 

@@ -63,8 +63,13 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
   public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
     respond(out, () -> {
       check(req.getTxId(), req.getParticipant());
+      if (req.getOnePhaseOutcome()) {
+        return RollbackBranchResponse.newBuilder().setOutcome(
+            engine.committedElseRollback(req.getTxId()) ? Outcome.OUTCOME_COMMITTED
+                : Outcome.OUTCOME_ABORTED).build();
+      }
       engine.rollback(req.getTxId());
-      return RollbackBranchResponse.getDefaultInstance();
+      return RollbackBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED).build();
     });
   }
 

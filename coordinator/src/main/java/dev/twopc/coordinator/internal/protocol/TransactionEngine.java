@@ -794,9 +794,10 @@ public final class TransactionEngine implements AutoCloseable {
 
   /**
    * Recovery of a one-phase commit sent before the coordinator stopped, with no answer logged.
-   * The participant holds the outcome; a Rollback asks for it: a participant that committed
-   * refuses with FAILED_PRECONDITION, and otherwise it rolls back, or, if the one-phase call
-   * never arrived, remembers the id so that the call is refused if it arrives late.
+   * The participant holds the outcome; a Rollback with {@code one_phase_outcome} asks for it: a
+   * participant that committed answers COMMITTED, and otherwise it rolls back, or, if the
+   * one-phase call never arrived, remembers the id so that the call is refused if it arrives
+   * late, and answers ABORTED.
    */
   public void resumeOnePhase(StoredTransaction stored) {
     Tx tx = Tx.restored(stored);
@@ -823,27 +824,22 @@ public final class TransactionEngine implements AutoCloseable {
       b.lastAttemptAt = clock.millis();
     }
     RollbackBranchRequest req = RollbackBranchRequest.newBuilder().setTxId(tx.id)
-        .setParticipant(b.participant).build();
+        .setParticipant(b.participant).setOnePhaseOutcome(true).build();
     Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
         .withDeadlineAfter(config.phase2CallTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .rollback(req, new StreamObserver<>() {
           @Override
           public void onNext(RollbackBranchResponse r) {
             directory.seen(b.participant);
-            onePhaseAnswered(tx, b, CommitBranchResponse.newBuilder()
-                .setOutcome(Outcome.OUTCOME_ABORTED)
-                .setReason("rolled back after the coordinator restarted").build());
+            onePhaseAnswered(tx, b, r.getOutcome() == Outcome.OUTCOME_COMMITTED
+                ? CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build()
+                : CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED)
+                    .setReason("rolled back after the coordinator restarted").build());
           }
 
           @Override
           public void onError(Throwable t) {
             Status s = Status.fromThrowable(t);
-            if (s.getCode() == Status.Code.FAILED_PRECONDITION) {
-              directory.seen(b.participant); // "already committed here"
-              onePhaseAnswered(tx, b, CommitBranchResponse.newBuilder()
-                  .setOutcome(Outcome.OUTCOME_COMMITTED).build());
-              return;
-            }
             String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
                 + s.getDescription()), Limits.LAST_ERROR);
             directory.failed(b.participant, why);
