@@ -22,7 +22,9 @@ import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -66,7 +68,11 @@ import org.slf4j.LoggerFactory;
  * enlist this participant automatically; the business code stages its work with
  * {@link #stage(byte[])} and the handler finds it in {@link BranchContext#staged()} at prepare.
  *
- * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe.
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in
+ * the background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.
+ *
+ * <p>Logging: through the SLF4J 2 API. The SDK ships no binding; add one (slf4j-simple,
+ * logback-classic, ...) or its log lines, warnings about in-doubt branches included, are dropped.
  */
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
@@ -157,8 +163,10 @@ public final class Participant implements AutoCloseable {
     // Locks of recovered branches are held before the first call can be served.
     engine.recover();
 
-    ServerBuilder<?> sb = Grpc.newServerBuilderForPort(c.listenPort,
-        InsecureServerCredentials.create()).executor(executor)
+    ServerBuilder<?> sb = (c.listenHost == null
+        ? Grpc.newServerBuilderForPort(c.listenPort, InsecureServerCredentials.create())
+        : NettyServerBuilder.forAddress(new InetSocketAddress(c.listenHost, c.listenPort),
+            InsecureServerCredentials.create())).executor(executor)
         .addService(new ParticipantService(engine));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
@@ -167,7 +175,9 @@ public final class Participant implements AutoCloseable {
       sb.addService(ServerInterceptors.intercept(svc, interceptor));
     }
     server = sb.build().start();
-    advertised = c.advertisedAddress != null ? c.advertisedAddress : "localhost:" + server.getPort();
+    advertised = c.advertisedAddress != null ? c.advertisedAddress
+        : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
+            : hostForAddress(c.listenHost)) + ":" + server.getPort();
     log.info("participant started participant={} port={} advertised={} coordinator={} "
         + "store={} lockWait={} inDoubtAfter={}", c.name, server.getPort(), advertised,
         c.coordinator, c.dataSource == null
@@ -245,9 +255,34 @@ public final class Participant implements AutoCloseable {
     return config.name;
   }
 
-  /** True once the coordinator accepted a registration from this process. */
+  /**
+   * True once the coordinator accepted a registration from this process. Registration runs in
+   * the background from {@link #start()} on, retried with backoff; until it succeeds the
+   * coordinator answers a transaction naming this participant with NOT_FOUND ("participant ...
+   * is not registered"), before anything is prepared, so such a call is safe to repeat.
+   */
   public boolean isRegistered() {
     return registrar != null && registrar.isRegistered();
+  }
+
+  /**
+   * Waits until the coordinator has accepted this participant's first registration, at most
+   * {@code timeout}; true if it has. Call it after {@link #start()} before sending transactions
+   * that name this participant (a service that takes business calls at once need not wait: a
+   * transaction before registration is refused with NOT_FOUND, see {@link #isRegistered()}).
+   */
+  public boolean awaitRegistered(Duration timeout) throws InterruptedException {
+    requireStarted();
+    return registrar.awaitRegistered(timeout);
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  /** An IPv6 literal gets brackets in host:port. */
+  private static String hostForAddress(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
   /** The prepared branches waiting for an outcome (what ListPrepared answers), oldest first. */
@@ -368,6 +403,7 @@ public final class Participant implements AutoCloseable {
     private final String name;
     private String coordinator;
     private int listenPort;
+    private String listenHost;
     private String advertisedAddress;
     private DataSource dataSource;
     private Path dataDirectory = Path.of("twopc-data");
@@ -408,6 +444,16 @@ public final class Participant implements AutoCloseable {
     /** The port to serve on; 0 (the default) picks a free one. */
     public Builder listenPort(int port) {
       this.listenPort = port;
+      return this;
+    }
+
+    /**
+     * The address to serve on, e.g. {@code 127.0.0.1} to accept only local calls; default every
+     * interface. A specific address is also what is advertised to the coordinator unless
+     * {@link #advertisedAddress} says otherwise.
+     */
+    public Builder listenHost(String host) {
+      this.listenHost = host;
       return this;
     }
 

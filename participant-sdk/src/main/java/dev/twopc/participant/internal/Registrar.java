@@ -3,6 +3,7 @@ package dev.twopc.participant.internal;
 import dev.twopc.participant.ParticipantListener;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,7 @@ public final class Registrar {
   private int failures;
   private volatile boolean registered;
   private volatile boolean closed;
+  private final CountDownLatch first = new CountDownLatch(1);
 
   public Registrar(String name, CoordinatorLink link,
       ScheduledExecutorService scheduler, Backoff backoff, Duration reregisterInterval,
@@ -56,6 +58,11 @@ public final class Registrar {
 
   public boolean isRegistered() {
     return registered;
+  }
+
+  /** Waits up to {@code timeout} for the first accepted registration; true if it happened. */
+  public boolean awaitRegistered(Duration timeout) throws InterruptedException {
+    return first.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   private void schedule(Duration delay) {
@@ -88,6 +95,7 @@ public final class Registrar {
             name, address, link.defaultTarget(), updated);
       }
       registered = true;
+      first.countDown();
       synchronized (lock) {
         failures = 0;
       }

@@ -64,7 +64,9 @@ public final class Recovery {
       throw new IOException("recovery could not read the decision log: " + e.getMessage(), e);
     }
     RecoverySummary summary = new RecoverySummary(commits, aborts, undecided, finished);
-    log.info("event=recovery_done {}", summary.describe());
+    // Not the ready line: the port is not open yet. CoordinatorServer logs event=started with
+    // this summary once it is.
+    log.debug("event=recovery_scanned {}", summary.describe());
     return summary;
   }
 
