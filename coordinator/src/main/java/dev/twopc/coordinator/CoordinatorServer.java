@@ -112,7 +112,8 @@ public final class CoordinatorServer implements AutoCloseable {
     }
 
     TransactionQueries queries = new TransactionQueries(reader, engine,
-        new Views(config.parkAfter(), directory::addressOf), config.clock());
+        new Views(config.parkAfter(), directory::addressOf), config.clock(),
+        config.retention());
     List<BindableService> services = List.of(
         new CoordinatorService(engine, directory, queries, reader, config, rpc),
         new AdminService(engine, queries, reader, decisionLog, config),

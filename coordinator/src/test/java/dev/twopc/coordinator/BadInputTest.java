@@ -65,6 +65,9 @@ class BadInputTest {
 
   @Test
   void begin() {
+    expect(Status.Code.INVALID_ARGUMENT, "timeout.nanos must be 0..999999999", () -> h
+        .coordinator().begin(BeginRequest.newBuilder().setTimeout(com.google.protobuf.Duration
+            .newBuilder().setSeconds(1).setNanos(1_000_000_000)).build()));
     expect(Status.Code.INVALID_ARGUMENT, "timeout must be positive", () -> h.coordinator()
         .begin(BeginRequest.newBuilder().setTimeout(com.google.protobuf.Duration.newBuilder()
             .setSeconds(-1)).build()));
@@ -133,7 +136,7 @@ class BadInputTest {
 
   @Test
   void queriesAndRegistration() {
-    expect(Status.Code.NOT_FOUND, "unknown transaction", () -> h.coordinator()
+    expect(Status.Code.NOT_FOUND, "not an id this coordinator issued", () -> h.coordinator()
         .getTransaction(GetTransactionRequest.newBuilder().setTxId("nope").build()));
     expect(Status.Code.INVALID_ARGUMENT, "tx_id is required", () -> h.coordinator()
         .getOutcome(GetOutcomeRequest.getDefaultInstance()));

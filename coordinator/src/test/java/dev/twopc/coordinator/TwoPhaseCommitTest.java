@@ -4,6 +4,7 @@ import static dev.twopc.coordinator.testing.Clients.execute;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -285,6 +286,100 @@ class TwoPhaseCommitTest {
           .build()).getTxId();
       assertEquals(begun, h.coordinator().begin(BeginRequest.newBuilder()
           .setIdempotencyKey("k").build()).getTxId());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void idempotencyKeyWithADifferentRequestIsRefusedAtOnceNamingTheKey(StoreKind kind)
+      throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      ExecuteRequest req = execute(a, b).toBuilder().setIdempotencyKey("order-7").build();
+      ExecuteResponse first = h.coordinator().execute(req);
+      assertEquals(Outcome.OUTCOME_COMMITTED, first.getOutcome());
+
+      // Other branches, another payload: refused, naming the key; nothing new is prepared.
+      for (ExecuteRequest other : List.of(execute(a).toBuilder().setIdempotencyKey("order-7")
+          .build(), req.toBuilder().setBranches(1, req.getBranches(1).toBuilder()
+              .setPayload(ByteString.copyFromUtf8("other work"))).build())) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+            () -> h.coordinator().execute(other));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("order-7"),
+            e.getStatus().getDescription());
+      }
+      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setTxId(first.getTxId()).build()).getState()
+          == TransactionState.TRANSACTION_STATE_COMMITTED);
+      // Also once it finished (answered from the log), and the same request still gets its answer.
+      StatusRuntimeException late = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().execute(execute(b, a).toBuilder().setIdempotencyKey("order-7")
+              .build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, late.getStatus().getCode());
+      assertEquals(first.getTxId(), h.coordinator().execute(req).getTxId());
+      assertEquals(1, a.messages().stream().filter(m -> m.startsWith("prepare")).count());
+
+      // A key held by an open interactive transaction: an Execute with it answers at once,
+      // (before this, it waited until that transaction timed out).
+      String begun = h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("cart-1")
+          .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build())
+          .getTxId();
+      StatusRuntimeException open = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+              .execute(execute(a).toBuilder().setIdempotencyKey("cart-1").build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, open.getStatus().getCode());
+      assertTrue(open.getStatus().getDescription().contains(begun),
+          open.getStatus().getDescription());
+      // and a Begin with an Execute's key is refused too
+      StatusRuntimeException begin = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("order-7")
+              .build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, begin.getStatus().getCode());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void getTransactionByKeyAndPresumedAbortForAnIdWithNoRecord(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      ExecuteResponse r = h.coordinator().execute(execute(a, b).toBuilder()
+          .setIdempotencyKey("pay-9").build());
+      TransactionView byKey = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+          .setIdempotencyKey("pay-9").build());
+      assertEquals(r.getTxId(), byKey.getTxId());
+      assertEquals(Outcome.OUTCOME_COMMITTED, byKey.getOutcome());
+
+      StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+              .setIdempotencyKey("never-used").build()));
+      assertEquals(Status.Code.NOT_FOUND, none.getStatus().getCode());
+      assertTrue(none.getStatus().getDescription().contains("never-used"));
+
+      // An id of this coordinator's form, issued now, that the log has no record of: presumed
+      // abort answers ABORTED instead of NOT_FOUND.
+      String recent = new java.util.UUID((System.currentTimeMillis() << 16) | 0x7123L,
+          0x8000000000000042L).toString();
+      TransactionView presumed = h.coordinator().getTransaction(GetTransactionRequest
+          .newBuilder().setTxId(recent).build());
+      assertEquals(Outcome.OUTCOME_ABORTED, presumed.getOutcome());
+      assertTrue(presumed.getAbortReason().contains("presumed aborted"));
+      // Older than the retention (7 days by default), or not an id it issues: NOT_FOUND.
+      String old = new java.util.UUID(((System.currentTimeMillis() - Duration.ofDays(8)
+          .toMillis()) << 16) | 0x7123L, 0x8000000000000042L).toString();
+      for (String id : List.of(old, "not-a-uuid")) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+            () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+                .setTxId(id).build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), id);
+      }
+      StatusRuntimeException both = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
+              .setTxId(r.getTxId()).setIdempotencyKey("pay-9").build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, both.getStatus().getCode());
     }
   }
 

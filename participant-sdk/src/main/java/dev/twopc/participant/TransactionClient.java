@@ -39,10 +39,31 @@ import java.util.concurrent.TimeUnit;
  *   switch (r.outcome()) {
  *     case COMMITTED -> ...;
  *     case ABORTED -> ...;               // r.reason() says why
- *     case UNKNOWN, IN_PROGRESS -> ...;  // no answer: ask client.status(r.txId()) later
+ *     case UNKNOWN, IN_PROGRESS -> ...;  // no answer: see "After UNKNOWN" below
  *   }
  * }
  * }</pre>
+ *
+ * <p><b>After UNKNOWN.</b> The call's answer was lost (deadline, coordinator restarting or
+ * unreachable); the transaction may have committed, aborted, or still be running.
+ * <ul>
+ *   <li>{@link #execute}: the transaction id never reached you ({@link TxResult#txId()} is
+ *       empty), so give every Execute whose outcome matters an idempotency key
+ *       ({@link TxOptions#idempotencyKey}). Then either repeat the same Execute with the same
+ *       key (it answers the same transaction's outcome, never runs it twice), or ask
+ *       {@link #statusByKey(String)}. Without a key the transaction cannot be looked up; it still
+ *       ends all-or-nothing at the participants.
+ *   <li>{@link #commit}: you hold the id; ask {@link #status(String)} (or repeat the commit, which
+ *       answers the same decision) until it is COMMITTED or ABORTED.
+ * </ul>
+ *
+ * <p><b>When NOT_FOUND is final.</b> {@link #status(String)} of an id the coordinator issued
+ * within its retention (7 days by default) always answers: with no record it is ABORTED
+ * (presumed abort: a COMMIT is logged before anyone is told). It throws NOT_FOUND only for an id
+ * older than the retention or never issued, and that is final. {@link #statusByKey(String)}
+ * throws NOT_FOUND when no transaction used the key within the retention: nothing committed under
+ * it, and repeating the Execute with the key starts it. A key used for one request and sent with
+ * another (other branches or payloads) is refused with FAILED_PRECONDITION naming the key.
  *
  * <p>Outcomes are honest: a Commit or Execute whose answer is lost (deadline exceeded,
  * coordinator unavailable) is {@link Outcome#UNKNOWN}, never a guess. Calls the coordinator
@@ -164,7 +185,28 @@ public final class TransactionClient implements AutoCloseable {
     }
   }
 
-  /** What the coordinator tells a client about {@code txId} now. */
+  /**
+   * The transaction begun or executed with idempotency key {@code key}, as
+   * {@link #status(String)} reports it; the way to clear up an Execute that answered UNKNOWN.
+   * Throws {@link TwopcException} NOT_FOUND when no transaction used the key within the
+   * coordinator's retention (final: nothing committed under it).
+   */
+  public TxResult statusByKey(String key) {
+    Objects.requireNonNull(key, "key");
+    try {
+      TransactionView v = stub(callTimeout).getTransaction(
+          GetTransactionRequest.newBuilder().setIdempotencyKey(key).build());
+      return new TxResult(v.getTxId(), fromProto(v.getOutcome()), v.getAbortReason());
+    } catch (StatusRuntimeException e) {
+      throw refused("status", e);
+    }
+  }
+
+  /**
+   * What the coordinator tells a client about {@code txId} now: COMMITTED, ABORTED (also for an
+   * id it issued within its retention and has no record of: presumed abort), or IN_PROGRESS.
+   * NOT_FOUND (thrown) means older than the retention or never issued, and is final.
+   */
   public TxResult status(String txId) {
     try {
       TransactionView v = stub(callTimeout).getTransaction(

@@ -3,6 +3,7 @@ package dev.twopc.participant;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.proto.v1.TransactionView;
@@ -87,6 +88,28 @@ class RealCoordinatorTest {
     assertEquals(List.of("sku-1", "sku-2"), BusinessDb.applied(dir.resolve("inventory"),
         "inventory", r.txId()));
     assertEquals(List.of("acct-9"), BusinessDb.applied(dir.resolve("payments"), "payments",
+        r.txId()));
+  }
+
+  @Test
+  void afterUnknownAKeyedExecuteIsFoundByItsKeyAndAKeyIsOneRequest() throws Exception {
+    participant("inventory", new TestHandler());
+    participant("payments", new TestHandler());
+    TxOptions keyed = TxOptions.defaults().withIdempotencyKey("order-1001");
+    TxResult r = client.execute(branches("inventory", "sku-1", "payments", "acct-1"), keyed);
+    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    TxResult found = client.statusByKey("order-1001");
+    assertEquals(r.txId(), found.txId());
+    assertEquals(Outcome.COMMITTED, found.outcome());
+
+    TwopcException none = assertThrows(TwopcException.class,
+        () -> client.statusByKey("order-never"));
+    assertEquals(TwopcException.Code.NOT_FOUND, none.code());
+    TwopcException other = assertThrows(TwopcException.class,
+        () -> client.execute(branches("inventory", "sku-2", "payments", "acct-1"), keyed));
+    assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code());
+    assertTrue(other.getMessage().contains("order-1001"), other.getMessage());
+    assertEquals(List.of("sku-1"), BusinessDb.applied(dir.resolve("inventory"), "inventory",
         r.txId()));
   }
 

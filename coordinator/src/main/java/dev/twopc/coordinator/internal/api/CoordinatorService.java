@@ -168,7 +168,15 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void getTransaction(GetTransactionRequest req, StreamObserver<TransactionView> out) {
-    unary(out, () -> queries.get(validation.txId(req.getTxId())));
+    unary(out, () -> {
+      if (!req.getIdempotencyKey().isEmpty()) {
+        if (!req.getTxId().isEmpty()) {
+          throw CoordinatorException.invalid("give tx_id or idempotency_key, not both");
+        }
+        return queries.forClientByKey(validation.idempotencyKey(req.getIdempotencyKey()));
+      }
+      return queries.forClient(validation.txId(req.getTxId()));
+    });
   }
 
   @Override

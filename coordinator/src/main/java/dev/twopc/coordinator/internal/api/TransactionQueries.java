@@ -9,7 +9,11 @@ import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine.LiveView;
 import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.protocol.TxIds;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,14 +26,70 @@ public final class TransactionQueries {
   private final TransactionEngine engine;
   private final Views views;
   private final Clock clock;
+  private final Duration retention;
 
   public TransactionQueries(LogReader reader, TransactionEngine engine, Views views,
-      Clock clock) {
+      Clock clock, Duration retention) {
     this.reader = reader;
     this.engine = engine;
     this.views = views;
     this.clock = clock;
+    this.retention = retention;
   }
+
+  /**
+   * What a client is told about {@code txId}: the transaction, or, for an id this coordinator
+   * issued within the retention of which the log has no record, ABORTED. That is presumed abort:
+   * a COMMIT is logged before anyone hears of it and kept for the retention after the
+   * transaction finished, so no record means nothing was decided (an unkeyed Execute that never
+   * reached a decision, or a transaction lost with a coordinator crash before its decision).
+   * Older or never-issued ids are NOT_FOUND, and that is final.
+   */
+  public TransactionView forClient(String txId) {
+    try {
+      return get(txId);
+    } catch (CoordinatorException e) {
+      if (e.kind() != CoordinatorException.Kind.NOT_FOUND) {
+        throw e;
+      }
+      long now = clock.millis();
+      OptionalLong created = TxIds.createdAt(txId);
+      if (created.isEmpty() || created.getAsLong() > now + CLOCK_SKEW_MILLIS) {
+        throw notFound("no transaction " + txId + ": not an id this coordinator issued");
+      }
+      if (created.getAsLong() < now - retention.toMillis()) {
+        throw notFound("no record of transaction " + txId + ": older than the retention ("
+            + retention + "), pruned after it finished, or never issued");
+      }
+      return views.view(new StoredTransaction(txId, "ABORTED", created.getAsLong(),
+          created.getAsLong(), "ABORT", null, "presumed", PRESUMED_ABORT, null, null, Map.of(),
+          List.of(), List.of()), Map.of(), now);
+    }
+  }
+
+  /** The transaction begun or executed with idempotency key {@code key}, for a client. */
+  public TransactionView forClientByKey(String key) {
+    Optional<String> txId = engine.liveTxIdForKey(key);
+    if (txId.isEmpty()) {
+      try {
+        txId = reader.txIdForKey(key);
+      } catch (LogStoreException e) {
+        throw CoordinatorException.unavailable("decision log unavailable", e);
+      }
+    }
+    if (txId.isEmpty()) {
+      txId = engine.liveTxIdForKey(key); // it may have been logged between the two reads
+    }
+    if (txId.isEmpty()) {
+      throw notFound("no transaction used idempotency key " + key + " within the retention ("
+          + retention + "): nothing committed under it");
+    }
+    return forClient(txId.get());
+  }
+
+  static final String PRESUMED_ABORT = "no record of this transaction: presumed aborted (it"
+      + " never reached a decision)";
+  private static final long CLOCK_SKEW_MILLIS = 60_000;
 
   public TransactionView get(String txId) {
     Optional<LiveView> live = engine.live(txId);

@@ -81,7 +81,10 @@ final class Validation {
     if (!present) {
       return null;
     }
-    if (d.getSeconds() < 0 || d.getNanos() < 0 || (d.getSeconds() == 0 && d.getNanos() == 0)) {
+    if (d.getNanos() < 0 || d.getNanos() > 999_999_999) {
+      throw invalid("timeout.nanos must be 0..999999999, was " + d.getNanos());
+    }
+    if (d.getSeconds() < 0 || (d.getSeconds() == 0 && d.getNanos() == 0)) {
       throw invalid("timeout must be positive");
     }
     Duration t = Duration.ofSeconds(d.getSeconds(), d.getNanos());

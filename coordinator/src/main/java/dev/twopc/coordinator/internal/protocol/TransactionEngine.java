@@ -132,7 +132,7 @@ public final class TransactionEngine implements AutoCloseable {
       requireRegistered(b.participant());
     }
     if (idempotencyKey != null) {
-      Optional<CompletableFuture<TxResult>> earlier = resultForKey(idempotencyKey,
+      Optional<CompletableFuture<TxResult>> earlier = resultForKey(idempotencyKey, branches,
           waitForCompletion);
       if (earlier.isPresent()) {
         return earlier.get();
@@ -142,9 +142,11 @@ public final class TransactionEngine implements AutoCloseable {
     return commit(tx, waitForCompletion); // an earlier tx with the key: its same answer
   }
 
-  private Optional<CompletableFuture<TxResult>> resultForKey(String key, boolean wait) {
+  private Optional<CompletableFuture<TxResult>> resultForKey(String key,
+      List<BranchSpec> branches, boolean wait) {
     Tx tx = byKey.get(key);
     if (tx != null) {
+      requireSameRequest(key, tx, false, branches);
       return Optional.of(wait ? tx.finished : tx.decided);
     }
     try {
@@ -154,12 +156,65 @@ public final class TransactionEngine implements AutoCloseable {
       }
       Tx again = live.get(id.get());
       if (again != null) {
+        requireSameRequest(key, again, false, branches);
         return Optional.of(wait ? again.finished : again.decided);
+      }
+      Optional<StoredTransaction> stored = reader.find(id.get());
+      if (stored.isPresent()) {
+        requireSameBranches(key, id.get(), stored.get().branches().stream()
+            .map(b -> fingerprint(b.participant(), b.payloadDigest())).toList(), branches);
       }
       return Optional.of(CompletableFuture.completedFuture(loggedResult(id.get())));
     } catch (LogStoreException e) {
       throw CoordinatorException.unavailable("decision log unavailable", e);
     }
+  }
+
+  /**
+   * An idempotency key names one request, as with payment APIs: its retry gets the same answer;
+   * the same key with a different request (other branches or payloads, or a Begin where an
+   * Execute was, or the reverse) is refused at once, naming the key, instead of answering
+   * another transaction's outcome or waiting on it.
+   */
+  private static void requireSameRequest(String key, Tx earlier, boolean interactive,
+      List<BranchSpec> branches) {
+    if (earlier.interactive != interactive) {
+      throw precondition("idempotency key " + key + " is already used by transaction "
+          + earlier.id + (earlier.interactive ? ", begun interactively (Begin): commit or roll"
+              + " it back by its id" : ", an Execute") + "; use a new key for a different"
+              + " request");
+    }
+    if (interactive) {
+      return; // a repeated Begin: the same transaction
+    }
+    List<String> had;
+    synchronized (earlier) {
+      had = earlier.branches.values().stream()
+          .sorted(java.util.Comparator.comparingInt(b -> b.index))
+          .map(b -> fingerprint(b.participant, b.payloadDigest)).toList();
+    }
+    requireSameBranches(key, earlier.id, had, branches);
+  }
+
+  private static void requireSameBranches(String key, String txId, List<String> had,
+      List<BranchSpec> branches) {
+    List<String> asked = branches.stream()
+        .map(b -> fingerprint(b.participant(), digest(b.payload()))).toList();
+    if (!had.equals(asked)) {
+      throw precondition("idempotency key " + key + " is already used by transaction " + txId
+          + " with other branches or payloads; use a new key for a different request");
+    }
+  }
+
+  private static String fingerprint(String participant, String payloadDigest) {
+    // An empty payload and none are the same request.
+    return participant + "/" + (payloadDigest == null ? digest(new byte[0]) : payloadDigest);
+  }
+
+  /** The id of the live transaction begun or executed with {@code key}, if any. */
+  public Optional<String> liveTxIdForKey(String key) {
+    Tx tx = byKey.get(key);
+    return tx == null ? Optional.empty() : Optional.of(tx.id);
   }
 
   private TxResult loggedResult(String txId) {
@@ -187,7 +242,7 @@ public final class TransactionEngine implements AutoCloseable {
     }
     Duration t = timeout == null ? config.defaultTransactionTimeout() : timeout;
     long now = clock.millis();
-    Tx tx = new Tx(newTxId(now), now, now + t.toMillis(), key,
+    Tx tx = new Tx(TxIds.newTxId(now), now, now + t.toMillis(), key,
         labels == null ? Map.of() : Map.copyOf(labels), interactive);
     for (BranchSpec b : branches) {
       tx.branches.put(b.participant(), new Branch(b.participant(), tx.branches.size(),
@@ -196,6 +251,7 @@ public final class TransactionEngine implements AutoCloseable {
     if (key != null) {
       Tx earlier = byKey.putIfAbsent(key, tx);
       if (earlier != null) {
+        requireSameRequest(key, earlier, interactive, branches);
         return earlier;
       }
       try {
@@ -204,6 +260,7 @@ public final class TransactionEngine implements AutoCloseable {
           byKey.remove(key, tx);
           Tx l = live.get(logged.get());
           if (l != null) {
+            requireSameRequest(key, l, interactive, branches);
             return l;
           }
           throw precondition("idempotency key " + key + " belongs to finished transaction "
@@ -224,18 +281,6 @@ public final class TransactionEngine implements AutoCloseable {
     live.put(tx.id, tx);
     scheduleTimeout(tx);
     return tx;
-  }
-
-  /**
-   * A time-ordered UUID (version 7 layout: 48 bits of milliseconds, then 74 random bits). New
-   * ids sort after older ones, so the log's indexes on tx_id grow at their right edge instead of
-   * rewriting a random page of the copy-on-write store for every transaction.
-   */
-  static String newTxId(long nowMillis) {
-    java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
-    long msb = (nowMillis << 16) | 0x7000L | (r.nextLong() & 0x0FFFL);
-    long lsb = (r.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
-    return new UUID(msb, lsb).toString();
   }
 
   private void scheduleTimeout(Tx tx) {
