@@ -34,6 +34,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -187,6 +188,39 @@ class AdminAndRecoveryTest {
           .setTxId(committing).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
       assertEquals(Outcome.OUTCOME_ABORTED, h.coordinator().getTransaction(
           GetTransactionRequest.newBuilder().setTxId(active).build()).getOutcome());
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void anAllReadOnlyCommitStaysCommittedAcrossARestart(StoreKind kind) throws Exception {
+    // Nothing to commit anywhere, but the client was told COMMITTED: before, no decision was
+    // written, so recovery aborted the keyed one and the unkeyed one had no record at all.
+    String keyed;
+    String unkeyed;
+    FakeParticipant a;
+    FakeParticipant b;
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
+      a = h.participant("a");
+      b = h.participant("b");
+      a.behave(FakeParticipant.Behaviour.READ_ONLY);
+      b.behave(FakeParticipant.Behaviour.READ_ONLY);
+      ExecuteResponse k = h.coordinator().execute(execute(a, b).toBuilder()
+          .setIdempotencyKey("read-only-1").build());
+      ExecuteResponse u = h.coordinator().execute(execute(a, b));
+      assertEquals(Outcome.OUTCOME_COMMITTED, k.getOutcome());
+      assertEquals(Outcome.OUTCOME_COMMITTED, u.getOutcome());
+      keyed = k.getTxId();
+      unkeyed = u.getTxId();
+      h.participants.clear();
+    }
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
+      h.participants.add(a);
+      h.participants.add(b);
+      for (String id : List.of(keyed, unkeyed)) {
+        assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().getTransaction(
+            GetTransactionRequest.newBuilder().setTxId(id).build()).getOutcome(), id);
+      }
     }
   }
 

@@ -433,7 +433,6 @@ public final class TransactionEngine implements AutoCloseable {
 
   /** Every branch voted YES or READ_ONLY: make COMMIT durable, then tell everyone. */
   private void decideCommit(Tx tx) {
-    boolean anyYes = false;
     synchronized (tx) {
       if (!tx.state.equals("PREPARING")) {
         return;
@@ -447,22 +446,10 @@ public final class TransactionEngine implements AutoCloseable {
         }
       }
       tx.state = "DECIDING";
-      for (Branch b : tx.branches.values()) {
-        anyYes |= "YES".equals(b.vote);
-      }
     }
-    if (!anyYes) {
-      // Nothing was prepared (no branch, or all READ_ONLY): nobody needs phase 2 or the log.
-      synchronized (tx) {
-        tx.decision = "COMMIT";
-        tx.decidedAt = clock.millis();
-        tx.decidedBy = "protocol";
-        tx.state = "COMMITTING";
-      }
-      tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, ""));
-      phaseTwo.start(tx);
-      return;
-    }
+    // Also when nothing was prepared (no branch, or all READ_ONLY) and no participant needs
+    // phase 2: the client is told COMMITTED, so that must be what the log says after a crash,
+    // not an undecided transaction that recovery aborts or an id presumed aborted.
     crashPoints.reached(CrashPoints.Point.BEFORE_DECISION_WRITE);
     writeDecision(tx, "COMMIT", null, "protocol");
   }
