@@ -40,6 +40,7 @@ public final class CoordinatorConfig {
   private final Duration parkAfter;
   private final Duration retention;
   private final Duration pruneInterval;
+  private final Duration livenessCheckInterval;
   private final int pruneBatchSize;
   private final int maxIdLength;
   private final int maxBranches;
@@ -70,6 +71,7 @@ public final class CoordinatorConfig {
     this.parkAfter = b.parkAfter;
     this.retention = b.retention;
     this.pruneInterval = b.pruneInterval;
+    this.livenessCheckInterval = b.livenessCheckInterval;
     this.pruneBatchSize = b.pruneBatchSize;
     this.maxIdLength = b.maxIdLength;
     this.maxBranches = b.maxBranches;
@@ -120,6 +122,11 @@ public final class CoordinatorConfig {
   /** Finished transactions are pruned from the log after this long. */
   public Duration retention() { return retention; }
   public Duration pruneInterval() { return pruneInterval; }
+  /**
+   * How often the liveness invariant is checked (every unfinished transaction has a call in
+   * flight or a next attempt scheduled); a violation is one seen on two checks in a row.
+   */
+  public Duration livenessCheckInterval() { return livenessCheckInterval; }
   public int pruneBatchSize() { return pruneBatchSize; }
   public int maxIdLength() { return maxIdLength; }
   public int maxBranches() { return maxBranches; }
@@ -154,6 +161,7 @@ public final class CoordinatorConfig {
     private Duration parkAfter = Duration.ofMinutes(5);
     private Duration retention = Duration.ofDays(7);
     private Duration pruneInterval = Duration.ofMinutes(1);
+    private Duration livenessCheckInterval = Duration.ofSeconds(10);
     private int pruneBatchSize = 1000;
     private int maxIdLength = 128;
     private int maxBranches = 64;
@@ -185,6 +193,7 @@ public final class CoordinatorConfig {
     public Builder parkAfter(Duration d) { this.parkAfter = d; return this; }
     public Builder retention(Duration d) { this.retention = d; return this; }
     public Builder pruneInterval(Duration d) { this.pruneInterval = d; return this; }
+    public Builder livenessCheckInterval(Duration d) { this.livenessCheckInterval = d; return this; }
     public Builder pruneBatchSize(int n) { this.pruneBatchSize = n; return this; }
     public Builder maxIdLength(int n) { this.maxIdLength = n; return this; }
     public Builder maxBranches(int n) { this.maxBranches = n; return this; }
@@ -225,6 +234,7 @@ public final class CoordinatorConfig {
       positive("parkAfter", parkAfter);
       positive("retention", retention);
       positive("pruneInterval", pruneInterval);
+      positive("livenessCheckInterval", livenessCheckInterval);
       positive("shutdownGrace", shutdownGrace);
       if (phase2BackoffCap.compareTo(phase2BackoffBase) < 0) {
         throw new IllegalArgumentException("phase2BackoffCap must be >= phase2BackoffBase");

@@ -10,6 +10,7 @@ import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
+import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -59,12 +60,15 @@ public final class CoordinatorServer implements AutoCloseable {
   private final List<Server> servers;
   private final RecoverySummary recovery;
   private final int port;
+  private final LivenessCheck liveness;
+  private final ScheduledExecutorService livenessThread;
   private boolean closed;
 
   private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
       ParticipantDirectory directory, TransactionEngine engine,
       ScheduledExecutorService scheduler, ExecutorService rpc, HealthStatusManager health,
-      List<Server> servers, RecoverySummary recovery, int port) {
+      List<Server> servers, RecoverySummary recovery, int port, LivenessCheck liveness,
+      ScheduledExecutorService livenessThread) {
     this.config = config;
     this.store = store;
     this.decisionLog = decisionLog;
@@ -76,6 +80,8 @@ public final class CoordinatorServer implements AutoCloseable {
     this.servers = servers;
     this.recovery = recovery;
     this.port = port;
+    this.liveness = liveness;
+    this.livenessThread = livenessThread;
   }
 
   /** Opens the decision log, runs recovery, then starts serving. */
@@ -166,10 +172,23 @@ public final class CoordinatorServer implements AutoCloseable {
         decisionLog.append(new Prune(0, 1));
       }
     }, 1, 1, TimeUnit.SECONDS);
+    // Its own thread: a repair may wait for a log write, which must not hold up the timers.
+    LivenessCheck liveness = new LivenessCheck(reader, decisionLog, engine, config.clock(),
+        config.livenessCheckInterval().toMillis());
+    ScheduledExecutorService livenessThread = Executors.newSingleThreadScheduledExecutor(
+        daemon("twopc-liveness"));
+    long every = config.livenessCheckInterval().toMillis();
+    livenessThread.scheduleWithFixedDelay(() -> {
+      try {
+        liveness.run();
+      } catch (RuntimeException e) {
+        log.warn("event=liveness_check_failed error={}", e.toString());
+      }
+    }, every, every, TimeUnit.MILLISECONDS);
     log.info("event=started port={} store={} durability={} {}", port, store.description(),
         config.durability(), summary.describe());
     return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
-        rpc, health, servers, summary, port);
+        rpc, health, servers, summary, port, liveness, livenessThread);
   }
 
   private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
@@ -215,6 +234,20 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
+   * Violations of the liveness invariant found (and repaired) since start: transactions that
+   * were not final with no call in flight and nothing scheduled. 0 is the only right value;
+   * each is also logged as {@code event=liveness_violation}.
+   */
+  public long livenessViolations() {
+    return liveness.violations();
+  }
+
+  /** Runs the liveness check now (tests and diagnostics); returns the violations it found. */
+  public int checkLiveness() {
+    return liveness.run();
+  }
+
+  /**
    * Graceful stop: no new calls or transactions, transactions being decided get their decision
    * (up to the shutdown grace), queued log records are written, the log is closed. Phase 2 left
    * unfinished resumes at the next start.
@@ -228,6 +261,7 @@ public final class CoordinatorServer implements AutoCloseable {
     for (String s : SERVICES) {
       health.setStatus(s, ServingStatus.NOT_SERVING);
     }
+    livenessThread.shutdownNow();
     servers.forEach(Server::shutdown);
     engine.close();
     for (Server s : servers) {

@@ -111,6 +111,13 @@ final class CoordinatorCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   Duration retention;
 
+  @Option(names = "--liveness-check-interval", paramLabel = "DURATION",
+      defaultValue = "${TWOPC_LIVENESS_CHECK_INTERVAL:-10s}", converter = Durations.Converter.class,
+      description = "Check this often that every unfinished transaction has a call in flight or"
+          + " a retry scheduled; one seen stuck twice is logged (event=liveness_violation) and"
+          + " driven on [TWOPC_LIVENESS_CHECK_INTERVAL] (default ${DEFAULT-VALUE}).")
+  Duration livenessCheckInterval;
+
   @Option(names = "--max-branches", paramLabel = "N", defaultValue = "${TWOPC_MAX_BRANCHES:-64}",
       description = "Most branches per transaction [TWOPC_MAX_BRANCHES] (default"
           + " ${DEFAULT-VALUE}).")
@@ -204,6 +211,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         .phase2BackoffCap(backoffCap)
         .parkAfter(parkAfter)
         .retention(retention)
+        .livenessCheckInterval(livenessCheckInterval)
         .maxBranches(maxBranches)
         .maxPayloadBytes(maxPayloadBytes)
         .maxIdLength(maxIdLength)

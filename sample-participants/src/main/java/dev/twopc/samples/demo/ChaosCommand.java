@@ -237,6 +237,7 @@ public final class ChaosCommand implements Callable<Integer> {
     Cluster.Cli inDoubt = cluster.cli("tx", "list", "--in-doubt", "--coordinator",
         cluster.coordinator());
     checks.add(Audit.cliInDoubtEmpty(inDoubt));
+    checks.add(Audit.livenessHeld(cluster.livenessViolations()));
     Map<String, String> orderTotals = new ReadClient(services.get(2).apiUrl()).one("/totals");
     out.println("audit (read APIs: inventory /stock /reservations, payments /accounts /holds,"
         + " orders /orders; " + Fields.format(orderTotals) + "):");

@@ -182,7 +182,7 @@ final class Cluster {
       cmd = coordinatorCommand();
       cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
           "--port", Integer.toString(coordinatorPort),
-          "--backoff-base", "50ms", "--backoff-cap", "1s"));
+          "--backoff-base", "50ms", "--backoff-cap", "1s", "--liveness-check-interval", "2s"));
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(COORDINATOR)));
       } else {
@@ -211,6 +211,26 @@ final class Cluster {
     started.add(proc);
     current.put(name, proc);
     return proc;
+  }
+
+  /**
+   * Every {@code event=liveness_violation} line in the coordinator's logs (all its runs): an
+   * unfinished transaction that nothing was moving on; the coordinator repaired it, but there
+   * must be none.
+   */
+  List<String> livenessViolations() throws IOException {
+    List<String> out = new ArrayList<>();
+    try (Stream<Path> logs = Files.list(work)) {
+      for (Path log : logs.filter(p -> p.getFileName().toString().startsWith(COORDINATOR)
+          && p.getFileName().toString().endsWith(".log")).sorted().toList()) {
+        for (String line : Files.readAllLines(log)) {
+          if (line.contains("event=liveness_violation")) {
+            out.add(log.getFileName() + ": " + line);
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** How to run the twopc CLI: the shaded jar, or its main class on this classpath (tests). */

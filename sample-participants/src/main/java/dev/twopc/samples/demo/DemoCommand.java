@@ -164,6 +164,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
     List<Audit.Check> checks = new ArrayList<>(audit.run(placed));
     checks.add(Audit.cliInDoubtEmpty(inDoubt));
+    checks.add(Audit.livenessHeld(cluster.livenessViolations()));
     Map<String, String> orderTotals = new ReadClient(services.get(2).apiUrl()).one("/totals");
     out.println("audit (read APIs: inventory /stock /reservations, payments /accounts /holds,"
         + " orders /orders; " + Fields.format(orderTotals) + "):");

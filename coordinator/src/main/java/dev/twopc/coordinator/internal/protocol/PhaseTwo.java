@@ -185,12 +185,14 @@ final class PhaseTwo {
 
   private void failed(Tx tx, Branch b, String error) {
     long delay;
+    int attempt;
     List<BranchUpdated> updates = new ArrayList<>();
     synchronized (tx) {
       b.inFlight = false;
       if (!b.awaitingPhase2()) {
         return;
       }
+      attempt = b.attempts;
       b.lastError = error;
       delay = backoff.delayMillis(b.attempts);
       b.nextAttemptAt = clock.millis() + delay;
@@ -206,7 +208,9 @@ final class PhaseTwo {
     try {
       var f = scheduler.schedule(() -> send(tx, b), delay, TimeUnit.MILLISECONDS);
       synchronized (tx) {
-        b.retry = f;
+        if (b.attempts == attempt && !b.inFlight) {
+          b.retry = f; // unless it already ran (and perhaps scheduled the next one)
+        }
       }
     } catch (java.util.concurrent.RejectedExecutionException stopping) {
       // shutting down: recovery resumes this branch at the next start

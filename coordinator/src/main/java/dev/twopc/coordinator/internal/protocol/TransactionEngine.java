@@ -461,6 +461,9 @@ public final class TransactionEngine implements AutoCloseable {
    */
   private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
     long now = clock.millis();
+    synchronized (tx) {
+      tx.decisionAttemptAt = now;
+    }
     Decided record = decisionRecord(tx, decision, abortReason, decidedBy, now);
     // Completes on the log writer's thread: the follow-up only queues RPCs and appends, so it
     // never blocks the writer, and no thread hand-off is added per decision.
@@ -924,6 +927,7 @@ public final class TransactionEngine implements AutoCloseable {
         return tx.decided;
       }
       tx.state = "DECIDING";
+      tx.decisionAttemptAt = clock.millis();
     }
     CompletableFuture<TxResult> result = new CompletableFuture<>();
     long now = clock.millis();
@@ -942,6 +946,163 @@ public final class TransactionEngine implements AutoCloseable {
           : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
     });
     return result;
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  /**
+   * A live transaction that nothing is moving on: no call in flight and nothing scheduled.
+   * {@code progress} changes whenever anything is attempted (calls, decision writes).
+   */
+  public record Stuck(String txId, String state, String detail, long progress) {}
+
+  /**
+   * The liveness invariant, checked: every transaction that is not final has a call in flight
+   * or a next attempt scheduled. Returns the live ones that have had neither for longer than
+   * {@code graceMillis} past when their next step was due.
+   */
+  public List<Stuck> stuck(long graceMillis) {
+    long now = clock.millis();
+    List<Stuck> out = new ArrayList<>();
+    for (Tx tx : live.values()) {
+      synchronized (tx) {
+        String why = stuckReason(tx, now, graceMillis);
+        if (why != null) {
+          long progress = tx.decisionAttemptAt;
+          for (Branch b : tx.branches.values()) {
+            progress = progress * 31 + b.attempts;
+          }
+          out.add(new Stuck(tx.id, tx.state, why, progress));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Caller holds the tx monitor. */
+  private String stuckReason(Tx tx, long now, long grace) {
+    if (tx.finishedAt != null) {
+      return null; // its end record is being written; then it leaves
+    }
+    long callTimeout = config.phase2CallTimeout().toMillis();
+    long prepareTimeout = config.prepareTimeout().toMillis();
+    switch (tx.state) {
+      case "ACTIVE", "PREPARING" -> {
+        if (tx.onePhase && tx.state.equals("PREPARING")) {
+          Branch b = tx.branches.values().iterator().next();
+          long last = b.lastAttemptAt == null ? tx.createdAt : b.lastAttemptAt;
+          long due = Math.max(last + Math.max(prepareTimeout, callTimeout),
+              b.nextAttemptAt == null ? 0 : b.nextAttemptAt);
+          return now > due + grace ? "one-phase commit at " + b.participant
+              + " with no call in flight or scheduled" : null;
+        }
+        // the timeout aborts it at the deadline; prepares end within the prepare timeout
+        return now > tx.deadlineAt + prepareTimeout + grace
+            ? "not decided " + (now - tx.deadlineAt) + " ms past its deadline" : null;
+      }
+      case "DECIDING" -> {
+        long due = tx.decisionAttemptAt + config.phase2BackoffCap().toMillis() + callTimeout;
+        return now > due + grace ? "decision write neither in flight nor scheduled" : null;
+      }
+      case "COMMITTING", "ABORTING" -> {
+        boolean waiting = false;
+        for (Branch b : tx.branches.values()) {
+          if (!b.awaitingPhase2()) {
+            continue;
+          }
+          waiting = true;
+          long due;
+          if (b.inFlight) {
+            due = (b.lastAttemptAt == null ? now : b.lastAttemptAt) + callTimeout;
+          } else if (b.retry != null && !b.retry.isDone()) {
+            continue;
+          } else {
+            due = b.nextAttemptAt != null ? b.nextAttemptAt
+                : tx.decidedAt != null ? tx.decidedAt : tx.createdAt;
+          }
+          if (now > due + grace) {
+            return "branch " + b.participant + " " + b.state + " with no call in flight or"
+                + " scheduled (attempts " + b.attempts + ", due " + (now - due) + " ms ago)";
+          }
+        }
+        if (!waiting) {
+          long since = tx.decidedAt == null ? tx.createdAt : tx.decidedAt;
+          for (Branch b : tx.branches.values()) {
+            if (b.acknowledgedAt != null) {
+              since = Math.max(since, b.acknowledgedAt);
+            }
+          }
+          return now > since + callTimeout + grace ? "every branch acknowledged, not finished"
+              : null;
+        }
+        return null;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Moves a stuck transaction on (the liveness check's repair): an undecided one past its
+   * deadline is aborted; a decision write that was lost is retried as ABORT, insert-if-absent,
+   * so a COMMIT that landed stays COMMIT; a one-phase commit's outcome is asked again; phase 2
+   * is sent again to every waiting branch; a transaction that only lacks its end is finished.
+   */
+  public void unstick(String txId) {
+    Tx tx = live.get(txId);
+    if (tx == null) {
+      return;
+    }
+    String state;
+    boolean onePhaseAsk;
+    boolean waiting = false;
+    synchronized (tx) {
+      state = tx.state;
+      onePhaseAsk = tx.onePhase && state.equals("PREPARING");
+      for (Branch b : tx.branches.values()) {
+        if (b.awaitingPhase2()) {
+          waiting = true;
+          b.inFlight = false; // a call that never called back
+          if (b.retry != null) {
+            b.retry.cancel(false);
+            b.retry = null;
+          }
+        }
+      }
+    }
+    switch (state) {
+      case "ACTIVE", "PREPARING" -> {
+        if (onePhaseAsk) {
+          askOnePhase(tx, tx.branches.values().iterator().next());
+        } else {
+          abort(tx, "not decided past its deadline (liveness check)", "liveness-check");
+        }
+      }
+      case "DECIDING" -> writeDecision(tx, "ABORT",
+          "the decision write was lost (liveness check)", "liveness-check");
+      case "COMMITTING", "ABORTING" -> {
+        if (waiting) {
+          phaseTwo.retryNow(tx);
+        } else {
+          finish(tx);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  /** The live transaction (tests of the liveness check, in this package). */
+  Tx liveTx(String txId) {
+    return live.get(txId);
+  }
+
+  /** Drops a transaction from memory only, as a lost one would be (tests, in this package). */
+  void forget(String txId) {
+    Tx tx = live.remove(txId);
+    if (tx != null && tx.idempotencyKey != null) {
+      byKey.remove(tx.idempotencyKey, tx);
+    }
   }
 
   private void requireRegistered(String participant) {

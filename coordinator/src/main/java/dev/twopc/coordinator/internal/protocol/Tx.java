@@ -41,6 +41,8 @@ final class Tx {
   /** Its begin record was appended: Begin and keyed Execute; an unkeyed Execute skips it. */
   boolean begunAppended;
   ScheduledFuture<?> timeout;
+  /** When the last decision write was issued (the liveness check's clock for DECIDING). */
+  long decisionAttemptAt;
 
   /** Completes when the outcome is known (or UNKNOWN to the client). */
   final CompletableFuture<TxResult> decided = new CompletableFuture<>();

@@ -39,26 +39,13 @@ public final class Recovery {
       finished = reader.countFinished();
       List<StoredTransaction> work = reader.unfinished();
       for (StoredTransaction tx : work) {
-        if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
-          // Sent as one phase: the participant decided; ask it rather than presume abort.
-          log.info("event=recovered tx={} was=one_phase asking={}", tx.txId(),
-              tx.branches().isEmpty() ? "" : tx.branches().get(0).participant());
-          engine.resumeOnePhase(tx);
-          continue;
+        switch (resumeOne(tx, decisionLog, engine, clock, "the coordinator restarted before a"
+            + " decision")) {
+          case COMMIT -> commits++;
+          case ABORT -> aborts++;
+          case UNDECIDED -> undecided++;
+          case ONE_PHASE -> { }
         }
-        if (tx.decision() == null) {
-          String decision = abortUndecided(tx, decisionLog, clock);
-          undecided++;
-          tx = new StoredTransaction(tx.txId(), tx.state(), tx.createdAt(), tx.deadlineAt(),
-              decision, clock.millis(), "recovery", "the coordinator restarted before a decision",
-              null, tx.idempotencyKey(), tx.labels(), tx.branches(), tx.actions());
-          log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
-        } else if (tx.decision().equals("COMMIT")) {
-          commits++;
-        } else {
-          aborts++;
-        }
-        engine.resume(tx);
       }
     } catch (LogStoreException e) {
       throw new IOException("recovery could not read the decision log: " + e.getMessage(), e);
@@ -70,10 +57,42 @@ public final class Recovery {
     return summary;
   }
 
+  /** What a resumed transaction was. */
+  public enum Resumed { COMMIT, ABORT, UNDECIDED, ONE_PHASE }
+
+  /**
+   * Hands one unfinished transaction from the log to the engine: at start, and later for one the
+   * log holds as unfinished that the engine is no longer running (the liveness check). An
+   * undecided one is aborted first (insert-if-absent: a COMMIT that landed stays COMMIT).
+   */
+  public static Resumed resumeOne(StoredTransaction tx, DecisionLog decisionLog,
+      TransactionEngine engine, Clock clock, String abortReason) throws IOException {
+    if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
+      // Sent as one phase: the participant decided; ask it rather than presume abort.
+      log.info("event=recovered tx={} was=one_phase asking={}", tx.txId(),
+          tx.branches().isEmpty() ? "" : tx.branches().get(0).participant());
+      engine.resumeOnePhase(tx);
+      return Resumed.ONE_PHASE;
+    }
+    Resumed kind;
+    if (tx.decision() == null) {
+      String decision = abortUndecided(tx, decisionLog, clock, abortReason);
+      kind = Resumed.UNDECIDED;
+      tx = new StoredTransaction(tx.txId(), tx.state(), tx.createdAt(), tx.deadlineAt(),
+          decision, clock.millis(), "recovery", abortReason,
+          null, tx.idempotencyKey(), tx.labels(), tx.branches(), tx.actions());
+      log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
+    } else {
+      kind = tx.decision().equals("COMMIT") ? Resumed.COMMIT : Resumed.ABORT;
+    }
+    engine.resume(tx);
+    return kind;
+  }
+
   private static String abortUndecided(StoredTransaction tx, DecisionLog decisionLog,
-      Clock clock) throws IOException {
+      Clock clock, String reason) throws IOException {
     Decided abort = new Decided(tx.txId(), "ABORT", "ABORTING", clock.millis(), "recovery",
-        "the coordinator restarted before a decision", tx.branches(), null, true);
+        reason, tx.branches(), null, true);
     try {
       return ((DecisionResult) decisionLog.append(abort).get()).decision();
     } catch (InterruptedException e) {
