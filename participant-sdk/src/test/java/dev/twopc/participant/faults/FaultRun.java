@@ -118,6 +118,8 @@ public final class FaultRun implements AutoCloseable {
   private final ExecutorService workers = Executors.newFixedThreadPool(WORKERS,
       r -> daemon(r, "fault-client"));
   private volatile CoordinatorServer coordinator;
+  /** Liveness violations found by coordinators already stopped (each counts its own). */
+  private long livenessViolationsBefore;
   private int port;
   private ManagedChannel clientChannel;
   private ManagedChannel adminChannel;
@@ -303,6 +305,7 @@ public final class FaultRun implements AutoCloseable {
         .phase2CallTimeout(Duration.ofSeconds(1))
         // Short: transactions still being prepared or decided are cut off, as by a crash.
         .shutdownGrace(Duration.ofMillis(50))
+        .livenessCheckInterval(Duration.ofMillis(500))
         .participantInterceptor(coordinatorFaults);
     if (onPort != 0) {
       b.advertisedAddress("127.0.0.1:" + onPort);
@@ -339,6 +342,7 @@ public final class FaultRun implements AutoCloseable {
 
   private void restartCoordinator(int at) {
     journal.add("tx" + at + ": coordinator restart");
+    livenessViolationsBefore += coordinator.livenessViolations();
     coordinator.close();
     // The port may take a moment to be free again; retry until it binds.
     CoordinatorServer[] started = new CoordinatorServer[1];
@@ -440,6 +444,14 @@ public final class FaultRun implements AutoCloseable {
       if (!owners.isEmpty()) {
         problems.add(name(i) + " locks held by " + owners);
       }
+    }
+    // The liveness invariant: no unfinished transaction was ever left with nothing driving it
+    // (the periodic check, every 500 ms, during the run), and none is now (two checks).
+    long violations = livenessViolationsBefore + coordinator.livenessViolations()
+        + coordinator.checkLiveness() + coordinator.checkLiveness();
+    if (violations > 0) {
+      problems.add("liveness: " + violations + " transaction(s) seen stuck (no call in flight,"
+          + " nothing scheduled); see event=liveness_violation");
     }
     if (!problems.isEmpty()) {
       throw new AssertionError(problems.size() + " not converged: "
