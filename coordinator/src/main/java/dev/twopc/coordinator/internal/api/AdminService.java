@@ -12,6 +12,7 @@ import dev.twopc.coordinator.internal.log.LogReader.Filter;
 import dev.twopc.coordinator.internal.log.LogReader.Page;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.AdminGrpc;
@@ -113,12 +114,45 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       String txId = validation.txId(req.getTxId());
       String operator = req.getOperator().isEmpty() ? "unknown"
           : validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
-      engine.retryNow(txId);
+      if (engine.live(txId).isEmpty()) {
+        resumeFromLog(txId);
+      } else {
+        engine.retryNow(txId);
+      }
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
           "retry phase 2 now", true, null));
       log.info("event=operator_retry tx={} operator={}", txId, operator);
       return queries.get(txId);
     });
+  }
+
+  /**
+   * {@code tx retry} of a transaction the log holds as unfinished that this process is not
+   * running (it lost track of it): hand it to the engine as recovery would, which drives it on.
+   * A finished one is refused (FAILED_PRECONDITION, its state), an unknown one NOT_FOUND.
+   */
+  private void resumeFromLog(String txId) {
+    StoredTransaction stored;
+    try {
+      stored = reader.find(txId).orElseThrow(() -> CoordinatorException.notFound(
+          "unknown transaction " + txId));
+    } catch (LogStoreException e) {
+      throw CoordinatorException.unavailable("decision log unavailable", e);
+    }
+    if (stored.finished()) {
+      throw CoordinatorException.precondition("transaction " + txId + " is " + stored.state()
+          + "; nothing to retry");
+    }
+    if (engine.live(txId).isPresent()) {
+      engine.retryNow(txId);
+      return;
+    }
+    try {
+      Recovery.resumeOne(stored, decisionLog, engine, clock,
+          "the coordinator had lost track of it before a decision (operator retry)");
+    } catch (java.io.IOException e) {
+      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -5,11 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.api.AdminService;
+import dev.twopc.coordinator.internal.api.TransactionQueries;
+import dev.twopc.coordinator.internal.api.Views;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.RetryTransactionRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -98,7 +107,42 @@ class LivenessCheckTest {
       await().atMost(Duration.ofSeconds(30)).until(() -> store.find(lost).orElseThrow()
           .finished());
 
-      // 3. Healthy work in progress is never a violation.
+      // 3. An operator's `tx retry` of a transaction the engine lost drives it too (it used to
+      // be refused with "is COMMITTING"), over gRPC to the real Admin service.
+      String name = InProcessServerBuilder.generateName();
+      TransactionQueries queries = new TransactionQueries(store, engine,
+          new Views(config.parkAfter(), directory::addressOf), Clock.systemUTC(),
+          config.retention());
+      Server admin = InProcessServerBuilder.forName(name).directExecutor()
+          .addService(new AdminService(engine, queries, store, log, config)).build().start();
+      ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+      try {
+        b.phase2Down(true);
+        String orphan = commit(engine, branches);
+        Tx o = engine.liveTx(orphan);
+        Branch ob = o.branches.get("b");
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+          synchronized (o) {
+            return ob.retry != null && !ob.inFlight;
+          }
+        });
+        synchronized (o) {
+          ob.retry.cancel(false);
+          ob.retry = null;
+        }
+        engine.forget(orphan);
+        b.phase2Down(false);
+        AdminGrpc.newBlockingStub(channel).retryTransaction(RetryTransactionRequest.newBuilder()
+            .setTxId(orphan).setOperator("test").build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> b.committed().contains(orphan));
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.find(orphan).orElseThrow()
+            .finished());
+      } finally {
+        channel.shutdownNow();
+        admin.shutdownNow();
+      }
+
+      // 4. Healthy work in progress is never a violation.
       b.phase2Down(true);
       String retrying = commit(engine, branches);
       assertEquals(0, check.run());
