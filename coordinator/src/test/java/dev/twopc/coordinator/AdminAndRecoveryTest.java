@@ -112,6 +112,10 @@ class AdminAndRecoveryTest {
       FakeParticipant a = h.participant("a");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
+      // tx retry works on an undecided transaction too: nothing to hurry, said and recorded.
+      TransactionView retried = h.admin().retryTransaction(RetryTransactionRequest.newBuilder()
+          .setTxId(tx).setOperator("bob").build());
+      assertEquals(TransactionState.TRANSACTION_STATE_ACTIVE, retried.getState());
       StatusRuntimeException noVotes = assertThrows(StatusRuntimeException.class,
           () -> h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder().setTxId(tx)
               .setResolution(Resolution.RESOLUTION_COMMIT).setReason("push it")
@@ -124,8 +128,10 @@ class AdminAndRecoveryTest {
       assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
       await().until(() -> a.rolledBack().contains(tx));
       TransactionView shown = show(h, tx);
-      assertEquals(2, shown.getOperatorActionsCount());
-      assertTrue(shown.getOperatorActions(1).getAccepted());
+      assertEquals(3, shown.getOperatorActionsCount());
+      assertTrue(shown.getOperatorActions(0).getReason().contains("nothing to retry"),
+          shown.getOperatorActions(0).getReason());
+      assertTrue(shown.getOperatorActions(2).getAccepted());
       assertTrue(shown.getAbortReason().contains("client vanished"));
     }
   }

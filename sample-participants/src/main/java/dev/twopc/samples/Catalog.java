@@ -23,16 +23,27 @@ public final class Catalog {
 
   private Catalog() {}
 
-  /** The demo catalog. */
+  /** The demo catalog: 500 units of each SKU, 1,000,000 cents in each funded account. */
   public static Catalog demo() {
+    return demo(1);
+  }
+
+  /**
+   * The demo catalog with {@code scale} times the stock and the balances (not the broke
+   * account's), for runs long and fast enough to sell out the demo's (the chaos run).
+   */
+  public static Catalog demo(int scale) {
+    if (scale < 1) {
+      throw new IllegalArgumentException("catalog scale must be at least 1, was " + scale);
+    }
     Catalog c = new Catalog();
     for (int i = 1; i <= 20; i++) {
       String sku = String.format("SKU-%02d", i);
-      c.stock.put(sku, 500L);
+      c.stock.put(sku, 500L * scale);
       c.prices.put(sku, 100L + 25L * i);
     }
     for (int i = 1; i <= 20; i++) {
-      c.balances.put(String.format("ACCT-%02d", i), 1_000_000L);
+      c.balances.put(String.format("ACCT-%02d", i), 1_000_000L * scale);
     }
     c.balances.put(BROKE_ACCOUNT, 100L);
     return c;

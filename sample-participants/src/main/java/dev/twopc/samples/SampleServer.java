@@ -53,19 +53,23 @@ public final class SampleServer implements AutoCloseable {
    * @param inDoubtAfter a prepared branch older than this asks the coordinator for its outcome
    * @param jdbcUrl a PostgreSQL or MariaDB database (user and password in the URL) to keep the
    *     tables and the SDK's pending map in instead of the embedded SQLite file; null for that
+   * @param catalogScale with {@code seed}: {@link Catalog#demo(int)}'s scale, 1 for the demo's
    */
   public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-      Duration inDoubtAfter, String jdbcUrl) {
+      Duration inDoubtAfter, String jdbcUrl, int catalogScale) {
     public Config {
       Objects.requireNonNull(coordinator, "coordinator");
       Objects.requireNonNull(dataDir, "dataDir");
       Objects.requireNonNull(inDoubtAfter, "inDoubtAfter");
+      if (catalogScale < 1) {
+        throw new IllegalArgumentException("catalogScale must be at least 1");
+      }
     }
 
-    /** On the embedded SQLite store. */
+    /** On the embedded SQLite store, the demo's catalog. */
     public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
         Duration inDoubtAfter) {
-      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, null);
+      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, null, 1);
     }
   }
 
@@ -121,7 +125,7 @@ public final class SampleServer implements AutoCloseable {
           .storeInitializer(c -> {
             service.createSchema(c);
             if (config.seed()) {
-              service.seed(c, Catalog.demo());
+              service.seed(c, Catalog.demo(config.catalogScale()));
             }
           })
           .handler(service.handler())

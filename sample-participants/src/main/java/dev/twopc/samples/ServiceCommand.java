@@ -42,6 +42,12 @@ final class ServiceCommand implements Callable<Integer> {
           + " and ACCT-BROKE; rows already there are kept [TWOPC_SAMPLE_SEED].")
   boolean seed;
 
+  @Option(names = "--catalog-scale", paramLabel = "N",
+      defaultValue = "${TWOPC_SAMPLE_CATALOG_SCALE:-1}",
+      description = "With --seed: N times the demo's stock and balances [TWOPC_SAMPLE_CATALOG_SCALE]"
+          + " (default ${DEFAULT-VALUE}).")
+  int catalogScale;
+
   @Option(names = "--in-doubt-after", paramLabel = "DURATION",
       defaultValue = "${TWOPC_SAMPLE_IN_DOUBT_AFTER:-10s}", converter = DurationConverter.class,
       description = "A prepared branch older than this asks the coordinator for its outcome"
@@ -57,7 +63,8 @@ final class ServiceCommand implements Callable<Integer> {
     int p = port == null ? service.defaultPort() : port;
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
     SampleServer server = SampleServer.start(service,
-        new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl));
+        new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl,
+            catalogScale));
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
     System.out.println(service.name() + " ready: participant localhost:" + server.port()
         + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())

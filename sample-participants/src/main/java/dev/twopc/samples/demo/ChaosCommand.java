@@ -143,13 +143,19 @@ public final class ChaosCommand implements Callable<Integer> {
         + " ~%s s, down %s-%s s), seed %d, %d orders in flight (%.0f%% doomed); data in %s%n",
         History.secs(duration), History.secs(killEvery), History.secs(minDown),
         History.secs(maxDown), seed, concurrency, doomed * 100, cluster.work());
+    // Enough stock and money that even a fast run (one on PostgreSQL sold all of the demo's
+    // 10,000 units in 10 minutes) does not sell out: the lock probes at the end need both.
+    int scale = 1 + 4 * (int) Math.ceil(duration.toMillis() / 60_000.0);
+    Catalog catalog = Catalog.demo(scale);
+    cluster.catalogScale(scale);
     cluster.startAll();
-    out.printf(Locale.ROOT, "started in %.1f s: coordinator pid %d on %s; inventory pid %d,"
-        + " payments pid %d, orders pid %d%n", (System.nanoTime() - t0) / 1e9,
+    out.printf(Locale.ROOT, "started in %.1f s (catalog x%d: %d units, %d cents): coordinator"
+        + " pid %d on %s; inventory pid %d,"
+        + " payments pid %d, orders pid %d%n", (System.nanoTime() - t0) / 1e9, scale,
+        catalog.totalStock(), catalog.totalBalance(),
         cluster.current(Cluster.COORDINATOR).pid(), cluster.coordinator(),
         cluster.current("inventory").pid(), cluster.current("payments").pid(),
         cluster.current("orders").pid());
-    Catalog catalog = Catalog.demo();
     List<Audit.Service> services = cluster.services();
     Audit audit = new Audit(catalog, cluster.coordinator(), services);
 

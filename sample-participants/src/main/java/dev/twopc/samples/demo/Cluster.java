@@ -51,6 +51,7 @@ final class Cluster {
   private final Path work;
   private final Path coordinatorJar;
   private final ServerStores stores; // null: RocksDB and SQLite files under work
+  private volatile int catalogScale = 1;
   private final int coordinatorPort;
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
   private final Map<String, Proc> current = new ConcurrentHashMap<>();
@@ -129,6 +130,11 @@ final class Cluster {
     return work;
   }
 
+  /** The services seed {@link dev.twopc.samples.Catalog#demo(int)} at this scale; before start. */
+  void catalogScale(int scale) {
+    this.catalogScale = scale;
+  }
+
   /** host:port of the coordinator: loopback only. */
   String coordinator() {
     return "127.0.0.1:" + coordinatorPort;
@@ -203,6 +209,7 @@ final class Cluster {
       }
       if (!name.equals("orders")) {
         cmd.add("--seed"); // rows already there are kept: also right on a restart
+        cmd.addAll(List.of("--catalog-scale", Integer.toString(catalogScale)));
       }
     }
     int n = starts.merge(name, 1, Integer::sum);

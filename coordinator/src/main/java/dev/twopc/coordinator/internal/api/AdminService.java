@@ -114,13 +114,9 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       String txId = validation.txId(req.getTxId());
       String operator = req.getOperator().isEmpty() ? "unknown"
           : validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
-      if (engine.live(txId).isEmpty()) {
-        resumeFromLog(txId);
-      } else {
-        engine.retryNow(txId);
-      }
+      String what = engine.live(txId).isEmpty() ? resumeFromLog(txId) : engine.retryNow(txId);
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
-          "retry phase 2 now", true, null));
+          Limits.text(what, Limits.REASON), true, null));
       log.info("event=operator_retry tx={} operator={}", txId, operator);
       return queries.get(txId);
     });
@@ -131,7 +127,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
    * running (it lost track of it): hand it to the engine as recovery would, which drives it on.
    * A finished one is refused (FAILED_PRECONDITION, its state), an unknown one NOT_FOUND.
    */
-  private void resumeFromLog(String txId) {
+  private String resumeFromLog(String txId) {
     StoredTransaction stored;
     try {
       stored = reader.find(txId).orElseThrow(() -> CoordinatorException.notFound(
@@ -144,12 +140,12 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           + "; nothing to retry");
     }
     if (engine.live(txId).isPresent()) {
-      engine.retryNow(txId);
-      return;
+      return engine.retryNow(txId);
     }
     try {
       Recovery.resumeOne(stored, decisionLog, engine, clock,
           "the coordinator had lost track of it before a decision (operator retry)");
+      return "resumed from the log: this coordinator was not running it";
     } catch (java.io.IOException e) {
       throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
     }

@@ -465,8 +465,8 @@ public final class TransactionEngine implements AutoCloseable {
       tx.decisionAttemptAt = now;
     }
     Decided record = decisionRecord(tx, decision, abortReason, decidedBy, now);
-    // Completes on the log writer's thread: the follow-up only queues RPCs and appends, so it
-    // never blocks the writer, and no thread hand-off is added per decision.
+    // Completes on the log's completer thread, in log order, one hand-off per batch: the
+    // follow-up only queues RPCs and appends, so it never holds up the next batch.
     decisionLog.append(record).whenComplete((result, error) -> {
       if (error != null) {
         decisionWriteFailed(tx, error);
@@ -887,17 +887,31 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /** Operator: retry phase 2 now. */
-  public void retryNow(String txId) {
+  public String retryNow(String txId) {
     Tx tx = live.get(txId);
     if (tx == null) {
       throw notLive(txId);
     }
+    String stuck;
     synchronized (tx) {
-      if (tx.decision == null) {
-        throw precondition("transaction " + txId + " is not decided yet; nothing to retry");
+      if (tx.decision != null) {
+        stuck = null;
+      } else {
+        // Undecided: nothing to hurry unless nothing drives it (then the liveness repair).
+        stuck = stuckReason(tx, clock.millis(), 0);
+        if (stuck == null) {
+          return "undecided (" + tx.state + "): waiting for " + (tx.state.equals("ACTIVE")
+              ? "its client's Commit or its deadline" : "votes, its decision or its deadline")
+              + "; nothing to retry";
+        }
       }
     }
+    if (stuck != null) {
+      unstick(txId);
+      return "undecided and stuck (" + stuck + "): moved on";
+    }
     phaseTwo.retryNow(tx);
+    return "retry phase 2 now";
   }
 
   /** Operator: decide ABORT for a live undecided transaction. False if already decided. */
