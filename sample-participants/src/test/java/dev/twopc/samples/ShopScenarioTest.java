@@ -26,13 +26,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import dev.twopc.samples.demo.ServerStores;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports and
- * temp SQLite files, a stream of orders (some doomed), the coordinator stopped mid-stream and started
- * again on the same data and port, then the audit.
+ * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports,
+ * on the embedded stores (RocksDB, SQLite files) or all on PostgreSQL or MariaDB (the samples'
+ * {@code --jdbc-url}, a schema or database per process), a stream of orders (some doomed), the
+ * coordinator stopped mid-stream and started again on the same data and port, then the audit.
+ * A server that is not reachable skips its case, or fails it when {@code CI} is set.
  */
 class ShopScenarioTest {
   @TempDir
@@ -40,32 +45,66 @@ class ShopScenarioTest {
 
   private final AtomicReference<CoordinatorServer> coordinator = new AtomicReference<>();
   private final List<SampleServer> services = new ArrayList<>();
+  private ServerStores stores;
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     services.forEach(SampleServer::close);
     if (coordinator.get() != null) {
       coordinator.get().close();
     }
+    if (stores != null) {
+      stores.drop();
+    }
+  }
+
+  /** The server's stores, or null for the embedded ones; skips (fails under CI) if unreachable. */
+  private static ServerStores serverStores(String store) {
+    String base = switch (store) {
+      case "postgresql" -> "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&connectTimeout=5";
+      case "mariadb" -> "jdbc:mariadb://127.0.0.1:3306/test?user=root&connectTimeout=5000";
+      default -> null;
+    };
+    if (base == null) {
+      return null;
+    }
+    try {
+      return ServerStores.create(base, "shoptest", List.of("coordinator", "inventory",
+          "payments", "orders"));
+    } catch (Exception e) {
+      String why = store + " is not reachable: " + e.getMessage().lines().findFirst().orElse("");
+      if (System.getenv("CI") != null) {
+        throw new AssertionError(why + " (CI is set: a missing server is a failure)", e);
+      }
+      Assumptions.abort(why);
+      return null;
+    }
   }
 
   private CoordinatorServer startCoordinator(int port) throws IOException {
-    return CoordinatorServer.start(CoordinatorConfig.builder()
+    CoordinatorConfig.Builder b = CoordinatorConfig.builder();
+    if (stores != null) {
+      b.jdbcUrl(stores.url("coordinator"));
+    }
+    return CoordinatorServer.start(b
         .port(port).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
         .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
         .shutdownGrace(Duration.ofSeconds(1))
         .build());
   }
 
-  @Test
-  void everyOrderIsAllOrNothingAcrossACoordinatorRestartMidStream() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"embedded", "postgresql", "mariadb"})
+  void everyOrderIsAllOrNothingAcrossACoordinatorRestartMidStream(String store) throws Exception {
+    stores = serverStores(store);
     coordinator.set(startCoordinator(0));
     int port = coordinator.get().port();
     String target = "localhost:" + port;
     for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
         new OrdersService())) {
       services.add(SampleServer.start(s, new SampleServer.Config(0, 0, target,
-          dir.resolve(s.name()), true, Duration.ofSeconds(1))));
+          dir.resolve(s.name()), true, Duration.ofSeconds(1),
+          stores == null ? null : stores.url(s.name()), 1)));
     }
     await().atMost(Duration.ofSeconds(30))
         .until(() -> services.stream().allMatch(s -> s.participant().isRegistered()));

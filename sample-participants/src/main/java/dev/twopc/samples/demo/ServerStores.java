@@ -16,7 +16,7 @@ import java.util.UUID;
  * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres} or
  * {@code jdbc:mariadb://127.0.0.1:3306/test?user=root}.
  */
-final class ServerStores {
+public final class ServerStores {
   private final String base;
   private final boolean postgres;
   private final Map<String, String> names = new LinkedHashMap<>();
@@ -27,7 +27,7 @@ final class ServerStores {
   }
 
   /** Creates a schema or database for each of {@code processes}; fails with one line. */
-  static ServerStores create(String base, String what, List<String> processes)
+  public static ServerStores create(String base, String what, List<String> processes)
       throws SQLException {
     boolean pg = base.startsWith("jdbc:postgresql:");
     if (!pg && !base.startsWith("jdbc:mariadb:") && !base.startsWith("jdbc:mysql:")) {
@@ -48,7 +48,7 @@ final class ServerStores {
   }
 
   /** The JDBC URL of {@code process}'s own schema or database. */
-  String url(String process) {
+  public String url(String process) {
     String name = names.get(process);
     if (name == null) {
       throw new IllegalArgumentException("no store for " + process);
@@ -70,7 +70,7 @@ final class ServerStores {
   }
 
   /** Drops every schema or database of the run. */
-  void drop() throws SQLException {
+  public void drop() throws SQLException {
     try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
       for (String name : names.values()) {
         st.execute(postgres ? "DROP SCHEMA IF EXISTS " + name + " CASCADE"
