@@ -128,6 +128,13 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "Largest branch payload [TWOPC_MAX_PAYLOAD_BYTES] (default ${DEFAULT-VALUE}).")
   int maxPayloadBytes;
 
+  @Option(names = "--max-inbound-message-bytes", paramLabel = "N",
+      defaultValue = "${TWOPC_MAX_INBOUND_MESSAGE_BYTES:-4194304}",
+      description = "Largest request the coordinator reads; an Execute's payloads together must"
+          + " fit in it (larger: RESOURCE_EXHAUSTED) [TWOPC_MAX_INBOUND_MESSAGE_BYTES] (default"
+          + " ${DEFAULT-VALUE}).")
+  int maxInboundMessageBytes;
+
   @Option(names = "--max-id-length", paramLabel = "N",
       defaultValue = "${TWOPC_MAX_ID_LENGTH:-128}",
       description = "Longest transaction id or idempotency key [TWOPC_MAX_ID_LENGTH] (default"
@@ -214,6 +221,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         .livenessCheckInterval(livenessCheckInterval)
         .maxBranches(maxBranches)
         .maxPayloadBytes(maxPayloadBytes)
+        .maxInboundMessageBytes(maxInboundMessageBytes)
         .maxIdLength(maxIdLength)
         .crashPoints(crashPoints);
     if (usesJdbc()) {
@@ -247,6 +255,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         + " retention=" + Durations.format(retention)
         + " max-branches=" + maxBranches
         + " max-payload-bytes=" + maxPayloadBytes
+        + " max-inbound-message-bytes=" + maxInboundMessageBytes
         + " max-id-length=" + maxIdLength
         + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress);
   }

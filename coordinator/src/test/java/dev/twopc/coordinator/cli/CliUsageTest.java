@@ -120,6 +120,7 @@ class CliUsageTest {
         "--default-timeout", "1m", "--max-timeout", "PT20M", "--backoff-base", "50ms",
         "--backoff-cap", "10s", "--park-after", "2m", "--retention", "1d", "--max-branches", "8",
         "--max-payload-bytes", "1024", "--max-id-length", "64",
+        "--max-inbound-message-bytes", "8388608", "--liveness-check-interval", "3s",
         "--advertised-address", "coord.example:7123").buildConfig();
     assertEquals(7123, c.port());
     assertEquals("127.0.0.1", c.host());
@@ -136,6 +137,8 @@ class CliUsageTest {
     assertEquals(8, c.maxBranches());
     assertEquals(1024, c.maxPayloadBytes());
     assertEquals(64, c.maxIdLength());
+    assertEquals(8 << 20, c.maxInboundMessageBytes());
+    assertEquals(Duration.ofSeconds(3), c.livenessCheckInterval());
     assertEquals("coord.example:7123", c.advertisedAddress());
   }
 
