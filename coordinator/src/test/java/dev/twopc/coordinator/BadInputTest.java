@@ -64,7 +64,8 @@ class BadInputTest {
     assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
     String d = e.getStatus().getDescription();
     assertTrue(d != null && d.contains(inMessage), "description: " + d);
-    assertFalse(d.contains("\n") || d.contains("Exception"), "one line, no class names: " + d);
+    assertFalse(d.matches("(?s).*[\\p{Cntrl}\\u2028\\u2029].*") || d.contains("Exception"),
+        "one line, no class names: " + d);
   }
 
   @Test
@@ -194,6 +195,18 @@ class BadInputTest {
         + " not valid UTF-8", utf8.status().getDescription());
     // and the server still answers
     assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().execute(execute(a)).getOutcome());
+  }
+
+  @Test
+  void quotedTextKeepsTheDescriptionOnOneLine() {
+    String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
+    h.coordinator().rollback(RollbackRequest.newBuilder().setTxId(tx)
+        .setReason("line one\nline two\r\n\tthree").build());
+    expect(Status.Code.FAILED_PRECONDITION, "aborted: line one line two three", () -> h
+        .coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()));
+    expect(Status.Code.INVALID_ARGUMENT, "address must be host:port", () -> h.coordinator()
+        .registerParticipant(RegisterParticipantRequest.newBuilder().setName("x")
+            .setAddress("\u2029:80").build()));
   }
 
   @Test
