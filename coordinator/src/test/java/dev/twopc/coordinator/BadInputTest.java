@@ -210,6 +210,17 @@ class BadInputTest {
   }
 
   @Test
+  void olderThanOutsideTheDurationRangeIsInvalid() {
+    for (com.google.protobuf.Duration d : List.of(
+        com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(-1).build(),
+        com.google.protobuf.Duration.newBuilder().setNanos(1_000_000_000).build(),
+        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).build())) {
+      expect(Status.Code.INVALID_ARGUMENT, "older_than", () -> h.admin().listTransactions(
+          ListTransactionsRequest.newBuilder().setOlderThan(d).build()));
+    }
+  }
+
+  @Test
   void badConfigurationNamesTheField() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> CoordinatorConfig.builder().phase2BackoffBase(Duration.ZERO).build());
