@@ -23,6 +23,9 @@ import java.util.List;
  * handed on as a value, and the listener closes the call with it. Descriptors keep their schema,
  * so reflection is unchanged; only the method descriptor instances differ from the generated
  * ones (compare by name).
+ *
+ * <p>The participant SDK has a copy ({@code dev.twopc.participant.internal.StrictMarshalling}:
+ * the two modules share only the generated proto module); keep them the same.
  */
 public final class StrictMarshalling {
   private StrictMarshalling() {}
