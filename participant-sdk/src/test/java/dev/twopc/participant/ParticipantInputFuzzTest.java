@@ -1,6 +1,7 @@
 package dev.twopc.participant;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -240,6 +241,39 @@ class ParticipantInputFuzzTest {
           "request is not a valid twopc.v1.PrepareRequest: "), r.status().getDescription());
     }
     assertEquals(Vote.VOTE_YES, stub().prepare(prepare("tx-ok", "ok1")).getVote());
+  }
+
+  /**
+   * Prepare takes any coordinator address and records it for the in-doubt resolver. One gRPC
+   * cannot dial ("a b:1") made every resolver pass throw before it reached the branches after
+   * it; the branch itself was never resolved. Now the configured coordinator is asked instead.
+   */
+  @Test
+  void aBranchRecordedWithAnAddressThatCannotBeDialledIsStillResolved() throws Exception {
+    try (Participant quick = store.configure(Participant.builder("quick"))
+        .coordinator(coordinator.target()).handler(new TestHandler())
+        .inDoubtAfter(Duration.ofMillis(100)).inDoubtCheckInterval(Duration.ofMillis(50))
+        .build()) {
+      quick.start();
+      ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + quick.port(),
+          InsecureChannelCredentials.create()).build();
+      try {
+        for (String tx : List.of("undialable-1", "undialable-2")) {
+          assertEquals(Vote.VOTE_YES, ParticipantGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(20, TimeUnit.SECONDS).prepare(PrepareRequest.newBuilder()
+                  .setTxId(tx).setParticipant("quick").setCoordinator("a b:1")
+                  .setPayload(ByteString.copyFromUtf8(tx + "-row")).build()).getVote());
+          coordinator.outcomes.put(tx, Outcome.OUTCOME_COMMITTED);
+        }
+        BusinessDb quickDb = store.business("quick");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+          assertEquals(List.of("undialable-1-row"), quickDb.applied("undialable-1"));
+          assertEquals(List.of("undialable-2-row"), quickDb.applied("undialable-2"));
+        });
+      } finally {
+        ch.shutdownNow();
+      }
+    }
   }
 
   private ParticipantGrpc.ParticipantBlockingStub stub() {
