@@ -2,6 +2,7 @@ package dev.twopc.coordinator;
 
 import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
+import dev.twopc.coordinator.internal.api.StrictMarshalling;
 import dev.twopc.coordinator.internal.api.TransactionQueries;
 import dev.twopc.coordinator.internal.api.Views;
 import dev.twopc.coordinator.internal.log.DecisionLog;
@@ -14,6 +15,7 @@ import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -120,11 +122,14 @@ public final class CoordinatorServer implements AutoCloseable {
     TransactionQueries queries = new TransactionQueries(reader, engine,
         new Views(config.parkAfter(), directory::addressOf), config.clock(),
         config.retention());
-    List<BindableService> services = List.of(
+    // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
+    List<BindableService> bindable = List.of(
         new CoordinatorService(engine, directory, queries, reader, config, rpc),
         new AdminService(engine, queries, reader, decisionLog, config),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
+    List<ServerServiceDefinition> services = bindable.stream()
+        .map(s -> StrictMarshalling.wrap(s.bindService())).toList();
     NettyServerBuilder netty = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.host(), config.port()))
         .maxInboundMessageSize(config.maxInboundMessageBytes())

@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.WireFuzz;
+import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BranchRequest;
 import dev.twopc.proto.v1.CommitRequest;
+import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
@@ -28,6 +31,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +64,8 @@ class BadInputTest {
     assertEquals(code, e.getStatus().getCode(), e.getStatus().toString());
     String d = e.getStatus().getDescription();
     assertTrue(d != null && d.contains(inMessage), "description: " + d);
-    assertFalse(d.contains("\n") || d.contains("Exception"), "one line, no class names: " + d);
+    assertFalse(d.matches("(?s).*[\\p{Cntrl}\\u2028\\u2029].*") || d.contains("Exception"),
+        "one line, no class names: " + d);
   }
 
   @Test
@@ -171,6 +176,48 @@ class BadInputTest {
         .resolveTransaction(ResolveTransactionRequest.newBuilder().setTxId("nope")
             .setResolution(Resolution.RESOLUTION_ABORT).setReason("r").setOperator("o")
             .build()));
+  }
+
+  @Test
+  void requestsThatAreNotValidProtobufAreInvalidArgument() {
+    // the first field's tag, then a length past the end; then a tx_id with a lone 0xFF byte
+    for (byte[] bytes : List.of(new byte[] {0x0A, 0x7F, 'x'}, new byte[] {0x0A, 0x01,
+        (byte) 0xFF})) {
+      WireFuzz.Reply r = WireFuzz.call(h.channel, CoordinatorGrpc.getCommitMethod()
+          .getFullMethodName(), bytes, 10_000);
+      assertEquals(Status.Code.INVALID_ARGUMENT, r.code(), r.status().toString());
+      assertTrue(r.status().getDescription().startsWith(
+          "request is not a valid twopc.v1.CommitRequest: "), r.status().getDescription());
+    }
+    WireFuzz.Reply utf8 = WireFuzz.call(h.channel, AdminGrpc.getResolveTransactionMethod()
+        .getFullMethodName(), new byte[] {0x1A, 0x02, (byte) 0xC0, (byte) 0x80}, 10_000);
+    assertEquals("request is not a valid twopc.v1.ResolveTransactionRequest: a string field is"
+        + " not valid UTF-8", utf8.status().getDescription());
+    // and the server still answers
+    assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().execute(execute(a)).getOutcome());
+  }
+
+  @Test
+  void quotedTextKeepsTheDescriptionOnOneLine() {
+    String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
+    h.coordinator().rollback(RollbackRequest.newBuilder().setTxId(tx)
+        .setReason("line one\nline two\r\n\tthree").build());
+    expect(Status.Code.FAILED_PRECONDITION, "aborted: line one line two three", () -> h
+        .coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()));
+    expect(Status.Code.INVALID_ARGUMENT, "address must be host:port", () -> h.coordinator()
+        .registerParticipant(RegisterParticipantRequest.newBuilder().setName("x")
+            .setAddress("\u2029:80").build()));
+  }
+
+  @Test
+  void olderThanOutsideTheDurationRangeIsInvalid() {
+    for (com.google.protobuf.Duration d : List.of(
+        com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(-1).build(),
+        com.google.protobuf.Duration.newBuilder().setNanos(1_000_000_000).build(),
+        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).build())) {
+      expect(Status.Code.INVALID_ARGUMENT, "older_than", () -> h.admin().listTransactions(
+          ListTransactionsRequest.newBuilder().setOlderThan(d).build()));
+    }
   }
 
   @Test

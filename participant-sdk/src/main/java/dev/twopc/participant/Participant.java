@@ -12,6 +12,7 @@ import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.StoreSafety;
+import dev.twopc.participant.internal.StrictMarshalling;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
@@ -167,7 +168,8 @@ public final class Participant implements AutoCloseable {
         ? Grpc.newServerBuilderForPort(c.listenPort, InsecureServerCredentials.create())
         : NettyServerBuilder.forAddress(new InetSocketAddress(c.listenHost, c.listenPort),
             InsecureServerCredentials.create())).executor(executor)
-        .addService(new ParticipantService(engine));
+        // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
+        .addService(StrictMarshalling.wrap(new ParticipantService(engine).bindService()));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);

@@ -111,13 +111,14 @@ public final class InDoubtResolver {
   }
 
   /**
-   * Asks the coordinator the branch recorded; if that one cannot answer and the configured
-   * coordinator is another (it moved, or several share one log), asks that one too.
+   * Asks the coordinator the branch recorded; if that one cannot answer (or its address is not
+   * one gRPC can dial: Prepare takes any string) and the configured coordinator is another (it
+   * moved, or several share one log), asks that one too.
    */
   private Outcome ask(String recorded, String txId) {
     try {
       return link.getOutcome(recorded, txId, engine.name());
-    } catch (StatusRuntimeException e) {
+    } catch (StatusRuntimeException | IllegalArgumentException e) {
       if (recorded.isEmpty() || recorded.equals(link.defaultTarget())) {
         throw e;
       }

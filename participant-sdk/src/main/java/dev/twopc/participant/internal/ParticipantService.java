@@ -99,6 +99,11 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
       throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
           "tx_id must be 1-128 characters of [A-Za-z0-9._:-]");
     }
+    if (!participant.isEmpty() && !Ids.isParticipantName(participant)) {
+      // not quoted back: it may be huge or hold line breaks
+      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+          "participant must be 1-64 characters of [A-Za-z0-9._-]");
+    }
     if (!participant.isEmpty() && !participant.equals(engine.name())) {
       throw new BranchException(BranchException.Kind.NOT_FOUND,
           "participant " + participant + " is not served here (this is " + engine.name() + ")");
@@ -148,7 +153,18 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
     };
   }
 
+  /** The most a google.protobuf.Duration may hold: 10,000 years. */
+  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
+
+  /** A valid google.protobuf.Duration; anything else would overflow the deadline arithmetic. */
   private static java.time.Duration toJava(Duration d) {
-    return java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos());
+    long s = d.getSeconds();
+    int n = d.getNanos();
+    if (s < -MAX_DURATION_SECONDS || s > MAX_DURATION_SECONDS || n < -999_999_999
+        || n > 999_999_999 || (s > 0 && n < 0) || (s < 0 && n > 0)) {
+      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+          "timeout is not a valid duration: seconds " + s + ", nanos " + n);
+    }
+    return java.time.Duration.ofSeconds(s, n);
   }
 }

@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminService extends AdminGrpc.AdminImplBase {
   private static final Logger log = LoggerFactory.getLogger(AdminService.class);
+  /** The most a google.protobuf.Duration may hold: 10,000 years. */
+  private static final long MAX_DURATION_SECONDS = 315_576_000_000L;
 
   private final TransactionEngine engine;
   private final TransactionQueries queries;
@@ -80,6 +82,15 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       if (req.hasOlderThan()) {
         if (req.getOlderThan().getSeconds() < 0) {
           throw invalid("older_than must not be negative");
+        }
+        if (req.getOlderThan().getNanos() < 0 || req.getOlderThan().getNanos() > 999_999_999) {
+          throw invalid("older_than.nanos must be 0..999999999, was "
+              + req.getOlderThan().getNanos());
+        }
+        if (req.getOlderThan().getSeconds() > MAX_DURATION_SECONDS) {
+          // google.protobuf.Duration's range; beyond it the millisecond arithmetic overflows
+          throw invalid("older_than is over the maximum of " + MAX_DURATION_SECONDS
+              + " seconds");
         }
         createdBefore = now - (req.getOlderThan().getSeconds() * 1000
             + req.getOlderThan().getNanos() / 1_000_000);

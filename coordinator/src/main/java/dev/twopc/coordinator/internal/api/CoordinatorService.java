@@ -62,12 +62,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
    * Every other call may read the log's database and runs on the server's executor.
    */
   private static final Executor DIRECT = Runnable::run;
+  private static final String EXECUTE = CoordinatorGrpc.getExecuteMethod().getFullMethodName();
 
   public static final ServerCallExecutorSupplier EXECUTORS = new ServerCallExecutorSupplier() {
     @Override
     public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-      return call.getMethodDescriptor() == CoordinatorGrpc.getExecuteMethod()
-          ? DIRECT : null;
+      // By name: the server's descriptors are StrictMarshalling's, not the generated ones.
+      return EXECUTE.equals(call.getMethodDescriptor().getFullMethodName()) ? DIRECT : null;
     }
   };
 

@@ -25,7 +25,7 @@ final class Errors {
         case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
         case UNAVAILABLE -> Status.UNAVAILABLE;
       };
-      return s.withDescription(e.getMessage()).asRuntimeException();
+      return s.withDescription(oneLine(e.getMessage())).asRuntimeException();
     }
     if (t instanceof StatusRuntimeException e) {
       return e;
@@ -34,6 +34,17 @@ final class Errors {
     return Status.INTERNAL.withDescription("internal error; see the coordinator's log")
         .asRuntimeException();
   }
+
+  /**
+   * Messages quote free text (a participant's NO reason, an operator's reason, a refused value):
+   * its line breaks and control characters become one space, so a description stays one line.
+   */
+  static String oneLine(String message) {
+    return message == null ? null : LINE_BREAKS.matcher(message).replaceAll(" ");
+  }
+
+  private static final java.util.regex.Pattern LINE_BREAKS =
+      java.util.regex.Pattern.compile("[\\p{Cntrl}\\u2028\\u2029]+");
 
   static void fail(StreamObserver<?> observer, Throwable t) {
     observer.onError(toStatus(t));

@@ -1,0 +1,460 @@
+package dev.twopc.participant;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import dev.twopc.coordinator.testing.WireFuzz;
+import dev.twopc.coordinator.testing.WireFuzz.Reply;
+import dev.twopc.proto.v1.CommitBranchRequest;
+import dev.twopc.proto.v1.ListPreparedRequest;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.ParticipantGrpc;
+import dev.twopc.proto.v1.PrepareRequest;
+import dev.twopc.proto.v1.RollbackBranchRequest;
+import dev.twopc.proto.v1.Vote;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A seeded fuzzer over every RPC of the Participant service the SDK serves, as
+ * {@code InputFuzzTest} is for the coordinator: mutated requests (odd and huge tx ids and
+ * names, out-of-range durations, payloads that vote NO or fail) and raw bytes that are not valid
+ * protobuf or hold invalid UTF-8. Each answer has the documented status for its input (never
+ * UNKNOWN, INTERNAL or, with the store working, UNAVAILABLE) and a one-line description without
+ * class names, SQL or traces; the participant keeps answering; the branches committed before
+ * are still committed (and their rows applied) after, and a fresh branch still commits.
+ *
+ * <p>Replay or lengthen a run: {@code -Dtwopc.fuzz.seed=N -Dtwopc.fuzz.cases=N}. Embedded store.
+ */
+class ParticipantInputFuzzTest {
+  private static final String NAME = "stock";
+  private static final int SERVING_EVERY = 100;
+  private static final long CALL_TIMEOUT_MILLIS = 15_000;
+  private static final long DURATION_MAX_SECONDS = 315_576_000_000L;
+  private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  private static final Set<Code> INVALID = EnumSet.of(Code.INVALID_ARGUMENT);
+  private static final java.util.logging.Logger PROTOBUF_ENCODER =
+      java.util.logging.Logger.getLogger(com.google.protobuf.CodedOutputStream.class.getName());
+
+  @TempDir Path dir;
+  private TestStore store;
+  private BusinessDb db;
+  private FakeCoordinator coordinator;
+  private Participant participant;
+  private ManagedChannel channel;
+
+  private long seed;
+  private Random r;
+  private WireFuzz fuzz;
+  private final List<String> txIds = new ArrayList<>();
+  private int unique;
+
+  private record Rpc(String method, Message prototype, Supplier<Message> generate,
+      Function<Message, Set<Code>> expected) {}
+
+  @BeforeEach
+  void start() throws Exception {
+    PROTOBUF_ENCODER.setLevel(java.util.logging.Level.SEVERE);
+    store = TestStore.open(TestStore.Kind.SQLITE, dir);
+    db = store.business(NAME);
+    coordinator = FakeCoordinator.start();
+    participant = store.configure(Participant.builder(NAME))
+        .coordinator(coordinator.target())
+        .handler(new TestHandler())
+        .lockWait(Duration.ofMillis(50))
+        .inDoubtAfter(Duration.ofHours(1))
+        .build();
+    participant.start();
+    channel = Grpc.newChannelBuilder("localhost:" + participant.port(),
+        InsecureChannelCredentials.create()).build();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    if (participant != null) {
+      participant.close();
+    }
+    if (coordinator != null) {
+      coordinator.close();
+    }
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Test
+  void everyRpcAnswersBadInputWithItsDocumentedStatus() {
+    seed = Long.getLong("twopc.fuzz.seed", new Random().nextLong());
+    int cases = Integer.getInteger("twopc.fuzz.cases", 3000);
+    System.out.println("ParticipantInputFuzzTest seed=" + seed + " cases=" + cases
+        + " (replay: -Dtwopc.fuzz.seed=" + seed + " -Dtwopc.fuzz.cases=" + cases + ")");
+    r = new Random(seed);
+    fuzz = new WireFuzz(r);
+
+    Map<String, List<String>> committed = new LinkedHashMap<>();
+    for (int i = 0; i < 3; i++) {
+      String tx = "committed-" + i;
+      List<String> keys = List.of("c" + i + "a", "c" + i + "b");
+      assertEquals(Vote.VOTE_YES, stub().prepare(prepare(tx, String.join(",", keys))).getVote());
+      assertEquals(Outcome.OUTCOME_COMMITTED, stub().commit(CommitBranchRequest.newBuilder()
+          .setTxId(tx).setParticipant(NAME).build()).getOutcome());
+      committed.put(tx, db.applied(tx));
+      assertEquals(keys, committed.get(tx));
+      txIds.add(tx);
+    }
+
+    List<Rpc> rpcs = rpcs();
+    Map<String, Map<Code, Integer>> seen = new TreeMap<>();
+    List<String> failures = new ArrayList<>();
+    int rawCases = 0;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < cases && failures.size() < 25; i++) {
+      Rpc rpc = rpcs.get(r.nextInt(rpcs.size()));
+      byte[] bytes = rpc.generate().get().toByteArray();
+      boolean raw = fuzz.chance(0.3);
+      if (raw) {
+        bytes = fuzz.mutate(bytes, rpc.prototype().getDescriptorForType());
+        rawCases++;
+      }
+      Message parsed = WireFuzz.parse(rpc.prototype(), bytes);
+      if (parsed != null && gates(parsed)) {
+        continue; // "!gate" makes the test handler wait half a minute
+      }
+      Set<Code> expected;
+      if (parsed == null) {
+        expected = INVALID;
+      } else {
+        expected = rpc.expected().apply(parsed);
+        noteStrings(parsed);
+      }
+      Reply reply = WireFuzz.call(channel, rpc.method(), bytes, CALL_TIMEOUT_MILLIS);
+      seen.computeIfAbsent(rpc.method().substring("twopc.v1.".length()), k -> new TreeMap<>())
+          .merge(reply.code(), 1, Integer::sum);
+      String problem = null;
+      if (!expected.contains(reply.code())) {
+        problem = "status " + reply.code() + ", expected one of " + expected;
+      } else if (reply.code() != Code.OK) {
+        problem = fuzz.descriptionProblem(reply.status());
+        if (problem == null && parsed == null && !reply.status().getDescription().startsWith(
+            "request is not a valid " + rpc.prototype().getDescriptorForType().getFullName())) {
+          problem = "a malformed request's description does not name its message type";
+        }
+      }
+      if (problem != null) {
+        failures.add("case " + i + " " + rpc.method() + (raw ? " (raw)" : "") + ": " + problem
+            + "; got " + reply.code() + " '"
+            + WireFuzz.show(String.valueOf(reply.status().getDescription())) + "'; request "
+            + (parsed == null ? "bytes " + WireFuzz.hex(bytes)
+                : WireFuzz.show(com.google.protobuf.TextFormat.shortDebugString(parsed))));
+      }
+      if (i % SERVING_EVERY == 0) {
+        assertServing("after case " + i);
+      }
+    }
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    System.out.println("ParticipantInputFuzzTest seed=" + seed + " cases=" + cases + " raw="
+        + rawCases + " in " + millis + " ms; statuses per RPC: " + seen);
+    if (!failures.isEmpty()) {
+      fail("seed " + seed + ": " + failures.size() + " bad answers (replay with -Dtwopc.fuzz.seed="
+          + seed + " -Dtwopc.fuzz.cases=" + cases + "):\n  " + String.join("\n  ", failures));
+    }
+
+    assertServing("at the end");
+    for (Map.Entry<String, List<String>> c : committed.entrySet()) {
+      assertEquals(c.getValue(), db.applied(c.getKey()), "seed " + seed + ": " + c.getKey());
+      assertEquals(Outcome.OUTCOME_COMMITTED, stub().commit(CommitBranchRequest.newBuilder()
+          .setTxId(c.getKey()).setParticipant(NAME).build()).getOutcome(), "seed " + seed);
+      assertEquals(Outcome.OUTCOME_COMMITTED, stub().rollback(RollbackBranchRequest.newBuilder()
+          .setTxId(c.getKey()).setParticipant(NAME).setOnePhaseOutcome(true).build())
+          .getOutcome(), "seed " + seed + ": " + c.getKey() + " is still committed");
+    }
+    String fresh = "fresh-" + seed;
+    assertEquals(Vote.VOTE_YES, stub().prepare(prepare(fresh, "fresh1,fresh2")).getVote());
+    stub().commit(CommitBranchRequest.newBuilder().setTxId(fresh).setParticipant(NAME).build());
+    assertEquals(List.of("fresh1", "fresh2"), db.applied(fresh), "seed " + seed);
+  }
+
+  /** What the fuzzer found, kept as fixed cases. */
+  @Test
+  void knownBadInputsGetInvalidArgument() {
+    // a name that is not one is not quoted back: it may be huge (23k characters overflowed the
+    // client's header limit: INTERNAL "http2 exception") or hold line breaks
+    StatusRuntimeException name = assertThrows(StatusRuntimeException.class, () -> stub()
+        .rollback(RollbackBranchRequest.newBuilder().setTxId("tx-x")
+            .setParticipant("a\nb".repeat(10_000)).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, name.getStatus().getCode());
+    assertEquals("participant must be 1-64 characters of [A-Za-z0-9._-]",
+        name.getStatus().getDescription());
+    // a timeout outside google.protobuf.Duration's range was INTERNAL (the deadline overflowed)
+    // or, for nanos out of range or of the other sign, accepted
+    for (com.google.protobuf.Duration d : List.of(
+        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).build(),
+        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MIN_VALUE).setNanos(-1).build(),
+        com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(-1).build(),
+        com.google.protobuf.Duration.newBuilder().setNanos(1_000_000_000).build())) {
+      StatusRuntimeException t = assertThrows(StatusRuntimeException.class, () -> stub()
+          .prepare(PrepareRequest.newBuilder().setTxId("tx-t").setTimeout(d).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, t.getStatus().getCode(), t.getStatus()
+          .toString());
+    }
+    // bytes that are not a PrepareRequest: a length past the end, then invalid UTF-8
+    for (byte[] bytes : List.of(new byte[] {0x0A, 0x7F, 'x'}, new byte[] {0x0A, 0x01,
+        (byte) 0xFF})) {
+      Reply r = WireFuzz.call(channel, ParticipantGrpc.getPrepareMethod().getFullMethodName(),
+          bytes, 10_000);
+      assertEquals(Status.Code.INVALID_ARGUMENT, r.code(), r.status().toString());
+      assertTrue(r.status().getDescription().startsWith(
+          "request is not a valid twopc.v1.PrepareRequest: "), r.status().getDescription());
+    }
+    assertEquals(Vote.VOTE_YES, stub().prepare(prepare("tx-ok", "ok1")).getVote());
+  }
+
+  /**
+   * Prepare takes any coordinator address and records it for the in-doubt resolver. One gRPC
+   * cannot dial ("a b:1") made every resolver pass throw before it reached the branches after
+   * it; the branch itself was never resolved. Now the configured coordinator is asked instead.
+   */
+  @Test
+  void aBranchRecordedWithAnAddressThatCannotBeDialledIsStillResolved() throws Exception {
+    try (Participant quick = store.configure(Participant.builder("quick"))
+        .coordinator(coordinator.target()).handler(new TestHandler())
+        .inDoubtAfter(Duration.ofMillis(100)).inDoubtCheckInterval(Duration.ofMillis(50))
+        .build()) {
+      quick.start();
+      ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + quick.port(),
+          InsecureChannelCredentials.create()).build();
+      try {
+        for (String tx : List.of("undialable-1", "undialable-2")) {
+          assertEquals(Vote.VOTE_YES, ParticipantGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(20, TimeUnit.SECONDS).prepare(PrepareRequest.newBuilder()
+                  .setTxId(tx).setParticipant("quick").setCoordinator("a b:1")
+                  .setPayload(ByteString.copyFromUtf8(tx + "-row")).build()).getVote());
+          coordinator.outcomes.put(tx, Outcome.OUTCOME_COMMITTED);
+        }
+        BusinessDb quickDb = store.business("quick");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+          assertEquals(List.of("undialable-1-row"), quickDb.applied("undialable-1"));
+          assertEquals(List.of("undialable-2-row"), quickDb.applied("undialable-2"));
+        });
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  private ParticipantGrpc.ParticipantBlockingStub stub() {
+    return ParticipantGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  private PrepareRequest prepare(String tx, String payload) {
+    return PrepareRequest.newBuilder().setTxId(tx).setParticipant(NAME)
+        .setPayload(ByteString.copyFromUtf8(payload)).setCoordinator(coordinator.target())
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build();
+  }
+
+  /** The participant answers (there is no health service): ListPrepared is OK. */
+  private void assertServing(String when) {
+    Reply reply = WireFuzz.call(channel, ParticipantGrpc.getListPreparedMethod()
+        .getFullMethodName(), new byte[0], CALL_TIMEOUT_MILLIS);
+    assertEquals(Status.Code.OK, reply.code(), "seed " + seed + ": ListPrepared " + when + ": "
+        + reply.status());
+  }
+
+  private static boolean gates(Message m) {
+    ByteString payload = m instanceof PrepareRequest p ? p.getPayload()
+        : m instanceof CommitBranchRequest c ? c.getPayload() : ByteString.EMPTY;
+    return payload.toString(UTF_8).contains("!gate");
+  }
+
+  private void noteStrings(Message m) {
+    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+      List<?> values = e.getKey().isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue());
+      for (Object v : values) {
+        if (v instanceof String s) {
+          fuzz.noteSent(s);
+        } else if (v instanceof Message sub) {
+          noteStrings(sub);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ the RPCs
+
+  private List<Rpc> rpcs() {
+    List<Rpc> out = new ArrayList<>();
+    out.add(rpc(ParticipantGrpc.getPrepareMethod(), () -> {
+      PrepareRequest.Builder p = PrepareRequest.newBuilder().setTxId(txId())
+          .setParticipant(participant()).setPayload(payload())
+          .setCoordinator(fuzz.chance(0.7) ? coordinator.target() : fuzz.odd(256))
+          .setEnlisted(fuzz.chance(0.2));
+      if (fuzz.chance(0.7)) {
+        p.setTimeout(duration());
+      }
+      return p.build();
+    }, q -> {
+      PrepareRequest p = (PrepareRequest) q;
+      return addressed(p.getTxId(), p.getParticipant(), p.hasTimeout() ? p.getTimeout() : null,
+          EnumSet.of(Code.OK));
+    }));
+    out.add(rpc(ParticipantGrpc.getCommitMethod(), () -> {
+      CommitBranchRequest.Builder c = CommitBranchRequest.newBuilder().setTxId(txId())
+          .setParticipant(participant()).setOnePhase(fuzz.chance(0.4));
+      if (c.getOnePhase() || fuzz.chance(0.2)) {
+        c.setPayload(payload());
+      }
+      if (fuzz.chance(0.5)) {
+        c.setTimeout(duration());
+      }
+      return c.build();
+    }, q -> {
+      CommitBranchRequest c = (CommitBranchRequest) q;
+      return addressed(c.getTxId(), c.getParticipant(),
+          c.getOnePhase() && c.hasTimeout() ? c.getTimeout() : null, c.getOnePhase()
+              ? EnumSet.of(Code.OK) : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
+    }));
+    out.add(rpc(ParticipantGrpc.getRollbackMethod(), () -> RollbackBranchRequest.newBuilder()
+        .setTxId(txId()).setParticipant(participant()).setOnePhaseOutcome(fuzz.chance(0.3))
+        .build(), q -> {
+          RollbackBranchRequest b = (RollbackBranchRequest) q;
+          return addressed(b.getTxId(), b.getParticipant(), null, b.getOnePhaseOutcome()
+              ? EnumSet.of(Code.OK) : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
+        }));
+    out.add(rpc(ParticipantGrpc.getListPreparedMethod(), ListPreparedRequest::getDefaultInstance,
+        q -> EnumSet.of(Code.OK)));
+    for (MethodDescriptor<?, ?> m : ParticipantGrpc.getServiceDescriptor().getMethods()) {
+      assertTrue(out.stream().anyMatch(x -> x.method().equals(m.getFullMethodName())),
+          "no generator for " + m.getFullMethodName());
+    }
+    return out;
+  }
+
+  private static Rpc rpc(MethodDescriptor<?, ?> method, Supplier<Message> generate,
+      Function<Message, Set<Code>> expected) {
+    Message prototype = (Message) ((MethodDescriptor.PrototypeMarshaller<?>)
+        method.getRequestMarshaller()).getMessagePrototype();
+    return new Rpc(method.getFullMethodName(), prototype, generate, expected);
+  }
+
+  /**
+   * The documented checks, in the service's order: a malformed tx id or participant name is
+   * INVALID_ARGUMENT, another participant's name NOT_FOUND, a timeout that is not a valid Duration
+   * INVALID_ARGUMENT; then what the RPC may answer.
+   */
+  private static Set<Code> addressed(String txId, String participant,
+      com.google.protobuf.Duration timeout, Set<Code> otherwise) {
+    if (!TX_ID.matcher(txId).matches()) {
+      return INVALID;
+    }
+    if (!participant.isEmpty() && !NAME_PATTERN.matcher(participant).matches()) {
+      return INVALID;
+    }
+    if (!participant.isEmpty() && !participant.equals(NAME)) {
+      return EnumSet.of(Code.NOT_FOUND);
+    }
+    if (timeout != null && !validDuration(timeout)) {
+      return INVALID;
+    }
+    return otherwise;
+  }
+
+  /** google.protobuf.Duration's rules: at most 10,000 years, nanos of the seconds' sign. */
+  private static boolean validDuration(com.google.protobuf.Duration d) {
+    long s = d.getSeconds();
+    int n = d.getNanos();
+    return s >= -DURATION_MAX_SECONDS && s <= DURATION_MAX_SECONDS && n >= -999_999_999
+        && n <= 999_999_999 && !(s > 0 && n < 0) && !(s < 0 && n > 0);
+  }
+
+  // ------------------------------------------------------------------------------ generators
+
+  private String txId() {
+    if (!txIds.isEmpty() && fuzz.chance(0.4)) {
+      return fuzz.pick(txIds);
+    }
+    String id = switch (r.nextInt(6)) {
+      case 0, 1 -> "fz-" + (++unique);
+      case 2 -> fuzz.idChars(127 + r.nextInt(3)); // about the limit of 128
+      default -> fuzz.odd(128);
+    };
+    if (TX_ID.matcher(id).matches() && txIds.size() < 200) {
+      txIds.add(id);
+    }
+    return id;
+  }
+
+  private String participant() {
+    return switch (r.nextInt(8)) {
+      case 0, 1, 2, 3 -> NAME;
+      case 4 -> "";
+      case 5 -> "other";
+      default -> fuzz.odd(64);
+    };
+  }
+
+  private ByteString payload() {
+    return switch (r.nextInt(8)) {
+      case 0 -> ByteString.EMPTY;
+      case 1 -> ByteString.copyFromUtf8(fuzz.pick(List.of("!no", "!readonly", "!fail",
+          "shared1", "shared1,shared2")));
+      case 2 -> ByteString.copyFromUtf8("u" + (++unique) + ",u" + (++unique));
+      case 3 -> ByteString.copyFromUtf8(fuzz.odd(64, 1000));
+      case 4 -> {
+        byte[] b = new byte[r.nextInt(64)];
+        r.nextBytes(b);
+        yield ByteString.copyFrom(b);
+      }
+      default -> ByteString.copyFromUtf8("k" + (++unique));
+    };
+  }
+
+  private com.google.protobuf.Duration duration() {
+    com.google.protobuf.Duration.Builder d = com.google.protobuf.Duration.newBuilder();
+    return switch (r.nextInt(10)) {
+      case 0 -> d.build();
+      case 1 -> d.setSeconds(-1 - r.nextInt(1000)).build();
+      case 2 -> d.setSeconds(1).setNanos(-1).build();
+      case 3 -> d.setNanos(1_000_000_000).build();
+      case 4 -> d.setSeconds(fuzz.pick(List.of(Long.MAX_VALUE, Long.MIN_VALUE,
+          DURATION_MAX_SECONDS, DURATION_MAX_SECONDS + 1, -DURATION_MAX_SECONDS))).build();
+      case 5 -> d.setSeconds(Long.MIN_VALUE).setNanos(-1).build();
+      case 6 -> d.setNanos(fuzz.pick(List.of(Integer.MAX_VALUE, Integer.MIN_VALUE))).build();
+      case 7 -> d.setNanos(1).build();
+      default -> d.setSeconds(r.nextInt(10)).setNanos(r.nextInt(1_000_000_000)).build();
+    };
+  }
+}
