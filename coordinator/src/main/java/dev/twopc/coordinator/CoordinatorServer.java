@@ -2,7 +2,6 @@ package dev.twopc.coordinator;
 
 import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
-import dev.twopc.coordinator.internal.api.StrictMarshalling;
 import dev.twopc.coordinator.internal.api.TransactionQueries;
 import dev.twopc.coordinator.internal.api.Views;
 import dev.twopc.coordinator.internal.log.DecisionLog;
@@ -13,6 +12,7 @@ import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
+import dev.twopc.proto.StrictMarshalling;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;

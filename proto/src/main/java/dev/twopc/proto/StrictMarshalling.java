@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.internal.api;
+package dev.twopc.proto;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -24,8 +24,8 @@ import java.util.List;
  * so reflection is unchanged; only the method descriptor instances differ from the generated
  * ones (compare by name).
  *
- * <p>The participant SDK has a copy ({@code dev.twopc.participant.internal.StrictMarshalling}:
- * the two modules share only the generated proto module); keep them the same.
+ * <p>Here, beside the generated code, because every server of the protocol uses it: the
+ * coordinator's services and the SDK's Participant service.
  */
 public final class StrictMarshalling {
   private StrictMarshalling() {}
