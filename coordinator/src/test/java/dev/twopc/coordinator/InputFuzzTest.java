@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.twopc.coordinator.testing.FakeParticipant;
@@ -186,7 +185,7 @@ class InputFuzzTest {
         expected = INVALID;
       } else {
         expected = rpc.expected().apply(parsed);
-        noteStrings(parsed);
+        fuzz.noteSent(parsed);
       }
       Reply reply = WireFuzz.call(h.channel, rpc.method(), bytes, CALL_TIMEOUT_MILLIS);
       seen.computeIfAbsent(shortName(rpc.method()), k -> new TreeMap<>())
@@ -304,18 +303,6 @@ class InputFuzzTest {
     return true;
   }
 
-  private void noteStrings(Message m) {
-    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
-      List<?> values = e.getKey().isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue());
-      for (Object v : values) {
-        if (v instanceof String s) {
-          fuzz.noteSent(s);
-        } else if (v instanceof Message sub) {
-          noteStrings(sub);
-        }
-      }
-    }
-  }
 
   private static String shortName(String method) {
     return method.substring("twopc.v1.".length());

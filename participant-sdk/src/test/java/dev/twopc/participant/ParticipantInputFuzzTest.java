@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import dev.twopc.coordinator.testing.WireFuzz;
 import dev.twopc.coordinator.testing.WireFuzz.Reply;
@@ -159,7 +158,7 @@ class ParticipantInputFuzzTest {
         expected = INVALID;
       } else {
         expected = rpc.expected().apply(parsed);
-        noteStrings(parsed);
+        fuzz.noteSent(parsed);
       }
       Reply reply = WireFuzz.call(channel, rpc.method(), bytes, CALL_TIMEOUT_MILLIS);
       seen.computeIfAbsent(rpc.method().substring("twopc.v1.".length()), k -> new TreeMap<>())
@@ -300,18 +299,6 @@ class ParticipantInputFuzzTest {
     return payload.toString(UTF_8).contains("!gate");
   }
 
-  private void noteStrings(Message m) {
-    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
-      List<?> values = e.getKey().isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue());
-      for (Object v : values) {
-        if (v instanceof String s) {
-          fuzz.noteSent(s);
-        } else if (v instanceof Message sub) {
-          noteStrings(sub);
-        }
-      }
-    }
-  }
 
   // ------------------------------------------------------------------------------ the RPCs
 

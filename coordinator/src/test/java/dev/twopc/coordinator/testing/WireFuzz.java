@@ -129,6 +129,20 @@ public final class WireFuzz {
     }
   }
 
+  /** Notes every string field of {@code m}, nested messages included. */
+  public void noteSent(Message m) {
+    for (Map.Entry<FieldDescriptor, Object> e : m.getAllFields().entrySet()) {
+      List<?> values = e.getKey().isRepeated() ? (List<?>) e.getValue() : List.of(e.getValue());
+      for (Object v : values) {
+        if (v instanceof String s) {
+          noteSent(s);
+        } else if (v instanceof Message sub) {
+          noteSent(sub);
+        }
+      }
+    }
+  }
+
   public boolean chance(double p) {
     return r.nextDouble() < p;
   }
