@@ -12,6 +12,7 @@ import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,6 +43,9 @@ final class Cluster {
   static final List<String> SERVICES = List.of("inventory", "payments", "orders");
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   static final String COORDINATOR_MAIN = "dev.twopc.coordinator.cli.TwopcCommand";
+  private static final Random PORTS = new Random();
+  /** Ports handed out by this JVM: two clusters (or two processes of one) never share one. */
+  private static final Set<Integer> PICKED = ConcurrentHashMap.newKeySet();
 
   /** What a run does once the cluster is up; true if its checks passed. */
   interface Body {
@@ -103,6 +109,10 @@ final class Cluster {
     try {
       passed = body.run(cluster);
       return passed ? 0 : 1;
+    } catch (Exception | Error e) {
+      // On out too: a test reading out (or a user reading the summary) sees why it stopped.
+      out.println(what.toUpperCase(Locale.ROOT) + " FAILED: " + e);
+      throw e;
     } finally {
       cluster.stopAll();
       try {
@@ -306,10 +316,45 @@ final class Cluster {
     }
   }
 
+  /**
+   * A port free now and below the kernel's ephemeral range. A port from {@code new
+   * ServerSocket(0)} comes from that range, which outgoing connections draw their local ports
+   * from too: while a killed process is down (or before it first starts), any connection on the
+   * machine may take its port, and the restart on the same port fails with "address in use".
+   * Below the range only a listener can hold it, and every candidate is tried first.
+   */
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+    int low = ephemeralLow();
+    int from = Math.max(1024, low - 12_000);
+    for (int i = 0; i < 200; i++) {
+      int port = from + PORTS.nextInt(low - from);
+      if (!PICKED.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.bind(new InetSocketAddress(port)); // the wildcard: the read APIs listen there
+        return port;
+      } catch (IOException taken) {
+        // someone listens there: try another
+      }
     }
+    throw new IOException("no free port between " + from + " and " + low);
+  }
+
+  /** The first port of the ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range). */
+  private static int ephemeralLow() {
+    try {
+      // readAllLines, not readString: the JDK reads /proc's zero-sized files short with it
+      String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+          .get(0).trim();
+      int low = Integer.parseInt(range.split("\\s+")[0]);
+      if (low > 2048) {
+        return low;
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or unreadable: the IANA dynamic range starts at 49152
+    }
+    return 49152;
   }
 
   private static String firstLine(String m) {
