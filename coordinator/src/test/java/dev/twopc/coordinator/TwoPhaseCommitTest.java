@@ -22,6 +22,7 @@ import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
@@ -217,6 +218,61 @@ class TwoPhaseCommitTest {
               RollbackRequest.newBuilder().setTxId(tx).build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, rb.getStatus().getCode());
       assertEquals(Outcome.OUTCOME_COMMITTED, outcome(h, tx));
+    }
+  }
+
+  /**
+   * Who may Enlist: a client with the branch's work as payload, or the participant itself
+   * (staged=true), or both; Prepare tells the participant which. A repeat naming another payload
+   * is refused instead of silently dropping that work.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(StoreKind.class)
+  void clientsAndParticipantsMayEnlistAndPrepareSaysWhichDid(StoreKind kind) throws Exception {
+    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
+      FakeParticipant a = h.participant("a");
+      FakeParticipant b = h.participant("b");
+      FakeParticipant c = h.participant("c");
+      String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
+      EnlistRequest byClient = EnlistRequest.newBuilder().setTxId(tx).setParticipant("a")
+          .setPayload(ByteString.copyFromUtf8("work-a")).build();
+      h.coordinator().enlist(byClient);
+      h.coordinator().enlist(byClient); // the same again: a no-op
+      h.coordinator().enlist(byClient.toBuilder().clearPayload().build()); // none: a no-op
+      StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().enlist(byClient.toBuilder()
+              .setPayload(ByteString.copyFromUtf8("other")).build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, other.getStatus().getCode());
+      assertTrue(other.getStatus().getDescription().contains("participant a is already enlisted"
+          + " in transaction " + tx + " with another payload"), other.getStatus().toString());
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b")
+          .setStaged(true).build());
+      StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+          () -> h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b")
+              .setPayload(ByteString.copyFromUtf8("late")).build()));
+      assertTrue(none.getStatus().getDescription().contains("without a payload"),
+          none.getStatus().toString());
+      // c: a client hands it work, then c's own business call enlists it too
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("c")
+          .setPayload(ByteString.copyFromUtf8("work-c")).build());
+      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("c")
+          .setStaged(true).build());
+      assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().commit(CommitRequest.newBuilder()
+          .setTxId(tx).build()).getOutcome());
+      PrepareRequest pa = a.prepareRequests().get(0);
+      PrepareRequest pb = b.prepareRequests().get(0);
+      PrepareRequest pc = c.prepareRequests().get(0);
+      assertEquals(List.of(true, false, "work-a"), List.of(pa.getEnlisted(), pa.getStaged(),
+          pa.getPayload().toStringUtf8()));
+      assertEquals(List.of(true, true, ""), List.of(pb.getEnlisted(), pb.getStaged(),
+          pb.getPayload().toStringUtf8()));
+      assertEquals(List.of(true, true, "work-c"), List.of(pc.getEnlisted(), pc.getStaged(),
+          pc.getPayload().toStringUtf8()));
+      // Execute's branches joined by no Enlist
+      String ex = h.coordinator().execute(execute(a, b)).getTxId();
+      PrepareRequest pe = a.prepareRequests().stream().filter(r -> r.getTxId().equals(ex))
+          .findFirst().orElseThrow();
+      assertEquals(List.of(false, false), List.of(pe.getEnlisted(), pe.getStaged()));
     }
   }
 

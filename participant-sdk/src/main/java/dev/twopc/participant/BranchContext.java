@@ -15,7 +15,7 @@ public interface BranchContext {
   /** The participant name this branch belongs to. */
   String participant();
 
-  /** The branch's payload (from Execute or Enlist); empty if none. A copy. */
+  /** The branch's payload (from Execute, or a client's Enlist); empty if none. A copy. */
   byte[] payload();
 
   /**

@@ -65,9 +65,17 @@ import org.slf4j.LoggerFactory;
  * inventory.close();
  * }</pre>
  *
- * <p>Interactive flow: business calls carrying the transaction id (see {@link TxPropagation})
- * enlist this participant automatically; the business code stages its work with
- * {@link #stage(byte[])} and the handler finds it in {@link BranchContext#staged()} at prepare.
+ * <p>Interactive flow ({@link TransactionClient#begin()}, then commit): a participant joins a
+ * transaction in one of two ways, or both.
+ * <ul>
+ *   <li>A client enlists it with its work ({@link TransactionClient#enlist}): the handler finds
+ *       that work in {@link BranchContext#payload()} at prepare, exactly as for Execute.
+ *   <li>A business call carrying the transaction id (see {@link TxPropagation}) enlists this
+ *       participant itself; the business code stages its work with {@link #stage(byte[])} and
+ *       the handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in
+ *       memory until prepare records it: if this process restarts in between, the branch votes
+ *       NO and the transaction aborts.
+ * </ul>
  *
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in
  * the background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.

@@ -21,6 +21,9 @@ public interface PrepareContext extends BranchContext {
   /** When the coordinator stops waiting for this vote. */
   Instant deadline();
 
-  /** True when the branch joined through Enlist (the interactive flow). */
+  /**
+   * True when the branch joined through Enlist (the interactive flow), by a client with a payload
+   * or by this participant's own business calls (then {@link #staged()} holds their work).
+   */
   boolean enlisted();
 }

@@ -118,8 +118,11 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   /**
-   * Enlists {@code participant} in {@code txId} on its behalf (participants reached by business
-   * calls carrying the id enlist themselves). Returns the transaction's deadline.
+   * Enlists {@code participant} in {@code txId} with its work: the participant's handler gets
+   * {@code payload} at prepare, as with {@link #execute}. (Participants reached by business calls
+   * carrying the id enlist themselves; both may happen for one participant.) Enlisting the same
+   * participant again is a no-op; naming another non-empty payload then is refused
+   * (FAILED_PRECONDITION). Returns the transaction's deadline.
    */
   public Instant enlist(String txId, String participant, byte[] payload) {
     try {

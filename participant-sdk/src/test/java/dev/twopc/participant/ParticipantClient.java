@@ -38,10 +38,11 @@ final class ParticipantClient implements AutoCloseable {
     return prepare(txId, payload, false);
   }
 
-  PrepareResponse prepare(String txId, String payload, boolean enlisted) {
+  /** {@code staged}: as the coordinator sends it for a branch the participant enlisted itself. */
+  PrepareResponse prepare(String txId, String payload, boolean staged) {
     return stub().prepare(PrepareRequest.newBuilder().setTxId(txId).setParticipant(participant)
         .setPayload(ByteString.copyFrom(payload, UTF_8)).setCoordinator(coordinator)
-        .setEnlisted(enlisted)
+        .setEnlisted(staged).setStaged(staged)
         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build());
   }
 

@@ -308,7 +308,7 @@ class ParticipantInputFuzzTest {
       PrepareRequest.Builder p = PrepareRequest.newBuilder().setTxId(txId())
           .setParticipant(participant()).setPayload(payload())
           .setCoordinator(fuzz.chance(0.7) ? coordinator.target() : fuzz.odd(256))
-          .setEnlisted(fuzz.chance(0.2));
+          .setEnlisted(fuzz.chance(0.2)).setStaged(fuzz.chance(0.2));
       if (fuzz.chance(0.7)) {
         p.setTimeout(duration());
       }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
@@ -248,10 +250,23 @@ class ParticipantProtocolTest {
   }
 
   @Test
-  void enlistedPrepareWithoutStagedWorkVotesNo() {
+  void aSelfEnlistedPrepareWithoutStagedWorkVotesNo() {
     PrepareResponse r = rpc.prepare("tx-lost", "", true);
     assertEquals(Vote.VOTE_NO, r.getVote());
-    assertTrue(r.getReason().contains("no staged work"), r.getReason());
+    assertTrue(r.getReason().contains("staged here for this transaction is gone"),
+        r.getReason());
+  }
+
+  /** A client enlisted this participant with its work: no staged work is needed (or kept). */
+  @Test
+  void aClientEnlistedPrepareTakesItsWorkFromThePayload() {
+    PrepareResponse r = rpc.stub().prepare(PrepareRequest.newBuilder().setTxId("tx-client")
+        .setParticipant(NAME).setPayload(ByteString.copyFromUtf8("k-client"))
+        .setCoordinator(coordinator.target()).setEnlisted(true)
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build());
+    assertEquals(Vote.VOTE_YES, r.getVote(), r.getReason());
+    rpc.commit("tx-client");
+    assertEquals(List.of("k-client"), db.applied("tx-client"));
   }
 
   @Test

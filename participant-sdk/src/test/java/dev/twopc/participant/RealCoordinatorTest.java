@@ -227,6 +227,40 @@ class RealCoordinatorTest {
         tx.txId()));
   }
 
+  /**
+   * The interactive flow from a client that only talks to the coordinator: it enlists each
+   * participant with its work as the payload (before, the SDK voted NO: "no staged work"), and
+   * may mix that with a participant's own business calls in one branch.
+   */
+  @Test
+  void aClientEnlistsParticipantsWithTheirWorkAndMayMixThatWithBusinessCalls() throws Exception {
+    AtomicReference<Participant> payRef = new AtomicReference<>();
+    participant("inventory", new TestHandler());
+    Participant pay = participant("payments", new TestHandler(),
+        new ParticipantListener() {}, payRef);
+
+    Transaction tx = client.begin(TxOptions.defaults().withTimeout(Duration.ofSeconds(30)));
+    client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8));
+    client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8)); // a retry: no-op
+    TwopcException other = assertThrows(TwopcException.class,
+        () -> client.enlist(tx.txId(), "inventory", "sku-9".getBytes(UTF_8)));
+    assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code(), other.getMessage());
+    client.enlist(tx.txId(), "payments", "acct-1".getBytes(UTF_8));
+    ManagedChannel payCh = Grpc.newChannelBuilder("localhost:" + pay.port(),
+        InsecureChannelCredentials.create()).build();
+    toClose.add(() -> payCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    Channel payTx = ClientInterceptors.intercept(payCh,
+        TxPropagation.clientInterceptor(tx.txId()));
+    assertEquals("staged acct-2 in " + tx.txId(), BusinessService.reserve(payTx, "acct-2"));
+
+    TxResult r = client.commit(tx.txId(), true);
+    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    assertEquals(List.of("sku-1", "sku-2"), BusinessDb.applied(dir.resolve("inventory"),
+        "inventory", tx.txId()));
+    assertEquals(List.of("acct-1", "acct-2"), BusinessDb.applied(dir.resolve("payments"),
+        "payments", tx.txId()));
+  }
+
   @Test
   void commitWithTheCoordinatorGoneIsUnknownNotAGuess() throws Exception {
     participant("inventory", new TestHandler());

@@ -93,7 +93,8 @@ public final class SdkTortureChild {
       String id = UUID.randomUUID().toString();
       rnd.nextBytes(payload);
       try {
-        Vote v = p.engine().prepare(id, payload, Duration.ofSeconds(5), null, false);
+        Vote v = p.engine().prepare(id, payload, Duration.ofSeconds(5), null, false,
+            false);
         if (!v.isYes()) {
           say("E " + id + " vote " + v);
           continue;

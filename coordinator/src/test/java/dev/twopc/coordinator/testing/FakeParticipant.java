@@ -51,6 +51,7 @@ public final class FakeParticipant implements AutoCloseable {
   private final Set<String> committed = ConcurrentHashMap.newKeySet();
   private final Set<String> rolledBack = ConcurrentHashMap.newKeySet();
   private final List<String> messages = new CopyOnWriteArrayList<>();
+  private final List<PrepareRequest> prepareRequests = new CopyOnWriteArrayList<>();
   private final Map<String, Outcome> onePhase = new ConcurrentHashMap<>();
 
   private FakeParticipant(String name, int port) throws IOException {
@@ -87,6 +88,8 @@ public final class FakeParticipant implements AutoCloseable {
   public Set<String> rolledBack() { return rolledBack; }
   public Set<String> prepared() { return prepared.keySet(); }
   public List<String> messages() { return messages; }
+  /** Every Prepare received, as sent. */
+  public List<PrepareRequest> prepareRequests() { return prepareRequests; }
 
   /** Registers with the coordinator at {@code target}. */
   public void register(String target) {
@@ -140,6 +143,7 @@ public final class FakeParticipant implements AutoCloseable {
     @Override
     public void prepare(PrepareRequest req, StreamObserver<PrepareResponse> out) {
       messages.add("prepare " + req.getTxId());
+      prepareRequests.add(req);
       Behaviour b = behaviour;
       if (b == Behaviour.HANG) {
         return; // never answers: the coordinator's deadline fires

@@ -91,9 +91,13 @@ public final class BranchEngine {
     return out;
   }
 
-  /** Phase 1. Returns the vote; a duplicate returns the recorded vote. */
+  /**
+   * Phase 1. Returns the vote; a duplicate returns the recorded vote. {@code enlisted}: the
+   * branch joined through Enlist; {@code staged}: this participant enlisted itself, so its work
+   * must be staged here (and the vote is NO if it is not: lost in a restart).
+   */
   public Vote prepare(String txId, byte[] payload, Duration timeout, String coordinator,
-      boolean enlisted) {
+      boolean enlisted, boolean staged) {
     Duration t = timeout == null || timeout.isZero() || timeout.isNegative()
         ? defaultPrepareTimeout : timeout;
     Instant deadline = clock.instant().plus(t);
@@ -114,23 +118,22 @@ public final class BranchEngine {
           c.commit();
           return recordedVote(done.get());
         }
-        List<byte[]> staged = List.of();
-        if (enlisted) {
-          Optional<List<byte[]>> s = staging.seal(txId);
-          if (s.isEmpty()) {
-            return refuse(c, txId, Vote.no(
-                "no staged work for this transaction here (participant restarted?)"));
-          }
-          staged = s.get();
+        // A branch a client enlisted (or Execute began) carries its work as the payload; one
+        // this participant enlisted itself also has work its business calls staged here.
+        Optional<List<byte[]>> sealed = staging.seal(txId);
+        if (staged && sealed.isEmpty()) {
+          return refuse(c, txId, Vote.no("the work business calls staged here for this"
+              + " transaction is gone (participant restarted before prepare?)"));
         }
-        Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks,
+        List<byte[]> work = sealed.orElse(List.of());
+        Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, work, c, locks,
             deadline, lockWait, clock, enlisted);
         Vote vote = callPrepare(ctx);
         if (!vote.isYes()) {
           rollbackQuietly(c, txId);
           return refuse(c, txId, vote);
         }
-        PreparedRecord rec = new PreparedRecord(txId, payload, staged, locks.heldBy(txId), coord,
+        PreparedRecord rec = new PreparedRecord(txId, payload, work, locks.heldBy(txId), coord,
             clock.instant());
         try {
           store.insertPrepared(c, rec);

@@ -66,7 +66,7 @@ public final class CoordinatorLink implements AutoCloseable {
 
   public void enlist(String txId, String name) {
     stub(defaultTarget).enlist(EnlistRequest.newBuilder()
-        .setTxId(txId).setParticipant(name).build());
+        .setTxId(txId).setParticipant(name).setStaged(true).build());
   }
 
   public Outcome getOutcome(String coordinator, String txId, String name) {

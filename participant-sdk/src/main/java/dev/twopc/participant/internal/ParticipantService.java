@@ -38,7 +38,7 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
       check(req.getTxId(), req.getParticipant());
       Vote v = engine.prepare(req.getTxId(), req.getPayload().toByteArray(),
           req.hasTimeout() ? toJava(req.getTimeout()) : null, req.getCoordinator(),
-          req.getEnlisted());
+          req.getEnlisted(), req.getStaged());
       return PrepareResponse.newBuilder().setVote(toProto(v)).setReason(v.reason()).build();
     });
   }

@@ -21,13 +21,17 @@ import picocli.CommandLine.Option;
  * three services (each its own JVM and SQLite database, in a fresh directory), seeds them, places a
  * stream of orders, kills the coordinator with {@code kill -9} in the middle, restarts it on the
  * same data and port, waits until everything is resolved, and audits the result through the
- * services' read APIs. Exits 1 if the audit fails. Every process it started is stopped at the
+ * services' read APIs; a few orders go through the interactive flow (Begin, Enlist, Commit) as
+ * well. Exits 1 if the audit fails. Every process it started is stopped at the
  * end, on failure and on Ctrl-C.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Run the end-to-end demo: coordinator, inventory, payments and orders as"
         + " processes, a stream of orders, kill -9 of the coordinator, restart, audit."})
 public final class DemoCommand implements java.util.concurrent.Callable<Integer> {
+  /** Orders placed through the interactive flow after the stream. */
+  private static final int INTERACTIVE_ORDERS = 20;
+
   @Option(names = "--orders", paramLabel = "N", defaultValue = "${TWOPC_DEMO_ORDERS:-300}",
       description = "Orders to place [TWOPC_DEMO_ORDERS] (default ${DEFAULT-VALUE}).")
   int orders;
@@ -148,6 +152,21 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         Tally.of(placed).describe());
     out.println("  (unknown = the call failed or timed out, e.g. while the coordinator was down:"
         + " the client cannot know; the audit below finds out)");
+
+    // The interactive flow, as any client can use it: Begin, Enlist each service with its work,
+    // Commit. Audited with the stream.
+    List<ShopClient.Placed> interactive;
+    long i0 = System.nanoTime();
+    try (TransactionClient tx = TransactionClient.builder().target(coordinator)
+        .commitTimeout(Duration.ofSeconds(15)).build()) {
+      ShopClient shop = new ShopClient(tx, catalog, "demo-i", 43, ShopClient.Flow.INTERACTIVE);
+      interactive = shop.place(shop.orders(INTERACTIVE_ORDERS, 0.15), 4, (p, n) -> { });
+    }
+    out.printf("interactive orders (Begin, Enlist x3 with the order as payload, Commit): %d in"
+        + " %.1f s: %s%n", interactive.size(), (System.nanoTime() - i0) / 1e9,
+        Tally.of(interactive).describe());
+    placed = new ArrayList<>(placed);
+    placed.addAll(interactive);
 
     Audit audit = new Audit(catalog, coordinator, services);
     long q0 = System.nanoTime();

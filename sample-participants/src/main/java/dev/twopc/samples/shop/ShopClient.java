@@ -2,6 +2,7 @@ package dev.twopc.samples.shop;
 
 import dev.twopc.participant.Branch;
 import dev.twopc.participant.Outcome;
+import dev.twopc.participant.Transaction;
 import dev.twopc.participant.TransactionClient;
 import dev.twopc.participant.TwopcException;
 import dev.twopc.participant.TxOptions;
@@ -25,8 +26,10 @@ import java.util.function.Supplier;
 
 /**
  * The shop: places orders, each one distributed transaction over inventory, payments and
- * orders (one {@link TransactionClient#execute} with three branches carrying the order), and
- * records what the coordinator answered. Some orders are doomed on purpose.
+ * orders, and records what the coordinator answered. Some orders are doomed on purpose. An order
+ * goes either as one {@link TransactionClient#execute} with three branches carrying it ({@link
+ * Flow#EXECUTE}) or through the interactive flow ({@link Flow#INTERACTIVE}): begin, enlist each
+ * service with the order as its work, commit.
  *
  * <pre>{@code
  * try (TransactionClient tx = TransactionClient.builder().target("localhost:7000").build()) {
@@ -36,6 +39,14 @@ import java.util.function.Supplier;
  * }</pre>
  */
 public final class ShopClient {
+  /** How an order is placed. */
+  public enum Flow {
+    /** One Execute call with the three branches. */
+    EXECUTE,
+    /** Begin, an Enlist per service with the order as payload, Commit. */
+    INTERACTIVE
+  }
+
   /** How an order was built to fail, if it was. */
   public enum Doom {
     NONE, UNKNOWN_SKU, OUT_OF_STOCK, INSUFFICIENT_FUNDS
@@ -63,21 +74,33 @@ public final class ShopClient {
 
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(1);
 
+  private static final List<String> SERVICES = List.of("inventory", "payments", "orders");
+
   private final TransactionClient client;
   private final Catalog catalog;
   private final String runId;
   private final Random random;
+  private final Flow flow;
   private int numbered;
 
   /**
+   * A shop placing orders with {@link Flow#EXECUTE}.
+   *
    * @param runId part of every order id, so runs against the same services do not collide
    * @param seed of the order generator: the same seed gives the same orders
    */
   public ShopClient(TransactionClient client, Catalog catalog, String runId, long seed) {
+    this(client, catalog, runId, seed, Flow.EXECUTE);
+  }
+
+  /** A shop placing its orders the way {@code flow} says. */
+  public ShopClient(TransactionClient client, Catalog catalog, String runId, long seed,
+      Flow flow) {
     this.client = Objects.requireNonNull(client, "client");
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.runId = Objects.requireNonNull(runId, "runId");
     this.random = new Random(seed);
+    this.flow = Objects.requireNonNull(flow, "flow");
   }
 
   /**
@@ -225,23 +248,57 @@ public final class ShopClient {
   public Placed placeOne(Planned planned) {
     Order order = planned.order();
     byte[] payload = order.encode();
-    List<Branch> branches = List.of(
-        new Branch("inventory", payload),
-        new Branch("payments", payload),
-        new Branch("orders", payload));
     // The order id as idempotency key: a client that got UNKNOWN may ask again with it and get
     // the same transaction's outcome instead of placing the order twice.
     TxOptions options = TxOptions.defaults()
         .withIdempotencyKey(order.id())
         .withLabels(Map.of("order", order.id()))
         .withTimeout(Duration.ofSeconds(10));
-    TxResult result;
+    TxResult result = flow == Flow.EXECUTE ? execute(payload, options)
+        : interactive(payload, options);
+    return new Placed(order, planned.doom(), result);
+  }
+
+  private TxResult execute(byte[] payload, TxOptions options) {
+    List<Branch> branches = new ArrayList<>();
+    for (String service : SERVICES) {
+      branches.add(new Branch(service, payload));
+    }
     try {
-      result = client.execute(branches, options);
+      return client.execute(branches, options);
     } catch (TwopcException e) {
       // Refused for good (bad input, unknown participant): no transaction ran.
-      result = new TxResult("", Outcome.ABORTED, "refused: " + e.getMessage());
+      return new TxResult("", Outcome.ABORTED, "refused: " + e.getMessage());
     }
-    return new Placed(order, planned.doom(), result);
+  }
+
+  /**
+   * Begin, enlist each service with the order as its work, commit. An enlist that fails rolls
+   * the transaction back; if even that gets no answer, the outcome is UNKNOWN (the coordinator
+   * aborts it when it times out, and the audit finds out).
+   */
+  private TxResult interactive(byte[] payload, TxOptions options) {
+    Transaction tx;
+    try {
+      tx = client.begin(options);
+    } catch (TwopcException e) {
+      return new TxResult("", e.code() == TwopcException.Code.UNAVAILABLE
+          || e.code() == TwopcException.Code.DEADLINE_EXCEEDED ? Outcome.UNKNOWN
+          : Outcome.ABORTED, "begin refused: " + e.getMessage());
+    }
+    try {
+      for (String service : SERVICES) {
+        client.enlist(tx.txId(), service, payload);
+      }
+    } catch (TwopcException e) {
+      String why = "enlist refused: " + e.getMessage();
+      try {
+        return client.rollback(tx.txId(), why);
+      } catch (TwopcException unanswered) {
+        return new TxResult(tx.txId(), Outcome.UNKNOWN, why + "; rollback: "
+            + unanswered.getMessage());
+      }
+    }
+    return client.commit(tx.txId());
   }
 }

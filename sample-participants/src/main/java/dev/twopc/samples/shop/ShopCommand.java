@@ -37,6 +37,11 @@ public final class ShopCommand implements Callable<Integer> {
       description = "Seed of the order generator [TWOPC_SHOP_SEED] (default ${DEFAULT-VALUE}).")
   long randomSeed;
 
+  @Option(names = "--interactive", description = "Place each order through the interactive"
+      + " flow (Begin, Enlist each service with the order as its work, Commit) instead of one"
+      + " Execute.")
+  boolean interactive;
+
   @Option(names = "--verbose", description = "Print every order and its outcome.")
   boolean verbose;
 
@@ -50,7 +55,8 @@ public final class ShopCommand implements Callable<Integer> {
     String runId = Long.toString(System.currentTimeMillis(), 36);
     try (TransactionClient tx = TransactionClient.builder().target(coordinator)
         .commitTimeout(Duration.ofSeconds(15)).build()) {
-      ShopClient shop = new ShopClient(tx, Catalog.demo(), runId, randomSeed);
+      ShopClient shop = new ShopClient(tx, Catalog.demo(), runId, randomSeed,
+          interactive ? ShopClient.Flow.INTERACTIVE : ShopClient.Flow.EXECUTE);
       long start = System.nanoTime();
       List<ShopClient.Placed> placed = shop.place(shop.orders(orders, doomed), concurrency,
           (p, n) -> {

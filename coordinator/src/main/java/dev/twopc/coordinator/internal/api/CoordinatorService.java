@@ -103,7 +103,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     unary(out, () -> {
       long deadline = engine.enlist(validation.txId(req.getTxId()),
           validation.participant("participant", req.getParticipant()),
-          validation.payload("payload", req.getPayload()));
+          validation.payload("payload", req.getPayload()), req.getStaged());
       return EnlistResponse.newBuilder().setDeadline(Views.ts(deadline)).build();
     });
   }

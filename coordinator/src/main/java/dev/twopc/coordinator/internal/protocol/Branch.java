@@ -11,6 +11,8 @@ final class Branch {
   final byte[] payload;
   final String payloadDigest;
   final boolean enlisted;
+  /** The participant enlisted itself: its work was staged by its business calls (interactive). */
+  boolean staged;
   String vote;
   String voteReason;
   Long votedAt;

@@ -36,6 +36,7 @@ import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,12 @@ public final class TransactionEngine implements AutoCloseable {
     return new Begun(tx.id, tx.deadlineAt);
   }
 
-  public long enlist(String txId, String participant, byte[] payload) {
+  /**
+   * Adds {@code participant} to ACTIVE {@code txId}: a client handing it {@code payload}, or the
+   * participant itself ({@code staged}: its work waits in its memory). Again for the same
+   * participant: a no-op that may add {@code staged}; another non-empty payload is refused.
+   */
+  public long enlist(String txId, String participant, byte[] payload, boolean staged) {
     requireRegistered(participant);
     Tx tx = live.get(txId);
     if (tx == null) {
@@ -111,7 +117,14 @@ public final class TransactionEngine implements AutoCloseable {
         throw precondition("transaction " + txId + " is " + tx.state
             + "; enlisting is only possible while it is ACTIVE");
       }
-      if (tx.branches.containsKey(participant)) {
+      Branch known = tx.branches.get(participant);
+      if (known != null) {
+        if (payload.length > 0 && !Arrays.equals(payload, known.payload)) {
+          throw precondition("participant " + participant + " is already enlisted in transaction "
+              + txId + (known.payload == null || known.payload.length == 0 ? " without a payload"
+              : " with another payload") + "; enlist it again only with the same payload or none");
+        }
+        known.staged |= staged;
         return tx.deadlineAt;
       }
       if (tx.branches.size() >= config.maxBranches()) {
@@ -119,6 +132,7 @@ public final class TransactionEngine implements AutoCloseable {
             + config.maxBranches() + " branches");
       }
       added = new Branch(participant, tx.branches.size(), payload, digest(payload), true);
+      added.staged = staged;
       tx.branches.put(participant, added);
     }
     decisionLog.append(new Enlisted(txId, added.row()));
@@ -361,6 +375,7 @@ public final class TransactionEngine implements AutoCloseable {
             .setSeconds(timeoutMs / 1000).setNanos((int) (timeoutMs % 1000) * 1_000_000))
         .setCoordinator(advertisedAddress.get())
         .setEnlisted(b.enlisted)
+        .setStaged(b.staged)
         .build();
     // The transaction outlives the client's call: a client that goes away gets UNKNOWN, but
     // prepares and the decision proceed, so they must not inherit the call's cancellation.
