@@ -62,6 +62,8 @@ class ParticipantInputFuzzTest {
   private static final long DURATION_MAX_SECONDS = 315_576_000_000L;
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  /** Prepare's coordinator field, when set: a gRPC target. */
+  private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:/\\[\\]%-]{1,255}");
   private static final Set<Code> INVALID = EnumSet.of(Code.INVALID_ARGUMENT);
   private static final java.util.logging.Logger PROTOBUF_ENCODER =
       java.util.logging.Logger.getLogger(com.google.protobuf.CodedOutputStream.class.getName());
@@ -243,10 +245,24 @@ class ParticipantInputFuzzTest {
   }
 
   /**
-   * Prepare takes any coordinator address and records it for the in-doubt resolver. One gRPC
-   * cannot dial ("a b:1") made every resolver pass throw before it reached the branches after
-   * it; the branch itself was never resolved. Now the configured coordinator is asked instead.
+   * Prepare records the coordinator address it is given for the in-doubt resolver. One gRPC
+   * cannot dial ("a b:1" once; now refused as INVALID_ARGUMENT, but "%zz:1" still passes the
+   * character check) made every resolver pass throw before it reached the branches after it; the
+   * branch itself was never resolved. Now the configured coordinator is asked instead.
    */
+  @Test
+  void aPrepareNamingACoordinatorThatIsNoTargetIsInvalidArgument() {
+    for (String bad : List.of("a b:1", "x".repeat(256), "host:1\nEVIL")) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> stub().prepare(prepare("tx-bad-coord", "k-bad").toBuilder().setCoordinator(bad)
+              .build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), bad);
+      assertEquals("coordinator must be a gRPC target (host:port), 1-255 characters of"
+          + " [A-Za-z0-9._:/[]%-]", e.getStatus().getDescription());
+    }
+    assertEquals(Vote.VOTE_YES, stub().prepare(prepare("tx-bad-coord", "k-bad")).getVote());
+  }
+
   @Test
   void aBranchRecordedWithAnAddressThatCannotBeDialledIsStillResolved() throws Exception {
     try (Participant quick = store.configure(Participant.builder("quick"))
@@ -260,7 +276,7 @@ class ParticipantInputFuzzTest {
         for (String tx : List.of("undialable-1", "undialable-2")) {
           assertEquals(Vote.VOTE_YES, ParticipantGrpc.newBlockingStub(ch)
               .withDeadlineAfter(20, TimeUnit.SECONDS).prepare(PrepareRequest.newBuilder()
-                  .setTxId(tx).setParticipant("quick").setCoordinator("a b:1")
+                  .setTxId(tx).setParticipant("quick").setCoordinator("%zz:1")
                   .setPayload(ByteString.copyFromUtf8(tx + "-row")).build()).getVote());
           coordinator.outcomes.put(tx, Outcome.OUTCOME_COMMITTED);
         }
@@ -315,6 +331,13 @@ class ParticipantInputFuzzTest {
       return p.build();
     }, q -> {
       PrepareRequest p = (PrepareRequest) q;
+      Set<Code> addressed = addressed(p.getTxId(), p.getParticipant(), null, EnumSet.of(Code.OK));
+      if (!addressed.equals(EnumSet.of(Code.OK))) {
+        return addressed;
+      }
+      if (!p.getCoordinator().isEmpty() && !TARGET.matcher(p.getCoordinator()).matches()) {
+        return INVALID;
+      }
       return addressed(p.getTxId(), p.getParticipant(), p.hasTimeout() ? p.getTimeout() : null,
           EnumSet.of(Code.OK));
     }));

@@ -166,6 +166,17 @@ class ParticipantProtocolTest {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-after", "a").getVote());
   }
 
+  /** A JDBC failure reaches the coordinator by its SQLState only: its text may quote SQL. */
+  @Test
+  void aHandlersSqlFailureIsReportedWithoutItsSql() {
+    PrepareResponse r = rpc.prepare("tx-sql", "!badsql");
+    assertEquals(Vote.VOTE_NO, r.getVote());
+    assertTrue(r.getReason().startsWith("prepare failed: participant store unavailable (SQLState "),
+        r.getReason());
+    assertTrue(!r.getReason().contains("NO_SUCH_TABLE") && !r.getReason().contains("SELECT")
+        && !r.getReason().contains("Exception"), r.getReason());
+  }
+
   @Test
   void handlerThrowingInCommitIsRetriedUntilItSucceedsWithNothingLost() {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-c", "a,b").getVote());

@@ -14,7 +14,8 @@ import javax.sql.DataSource;
 /**
  * A handler over two business tables: prepare locks the keys named in the payload ("k1,k2", or
  * "!no", "!fail", "!readonly",
- * "!gate" to refuse, throw, read only or wait for {@link #gate}) and writes them to STAGED; commit
+ * "!gate" to refuse, throw, read only or wait for {@link #gate}; "!badsql" runs a query the
+ * store refuses) and writes them to STAGED; commit
  * moves them to APPLIED (whose primary key catches a double apply); rollback deletes them.
  * Interactive work arrives as staged items, one key each.
  */
@@ -67,6 +68,11 @@ final class TestHandler implements ParticipantHandler {
           return Vote.no("scripted no");
         }
         case "!fail" -> throw new IllegalStateException("scripted prepare failure");
+        case "!badsql" -> {
+          try (Statement st = ctx.connection().createStatement()) {
+            st.executeQuery("SELECT secret_column FROM NO_SUCH_TABLE");
+          }
+        }
         case "!readonly" -> {
           return Vote.readOnly();
         }

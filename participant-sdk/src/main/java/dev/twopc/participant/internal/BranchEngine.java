@@ -159,8 +159,8 @@ public final class BranchEngine {
         safely(() -> listener.onPrepared(txId));
         return Vote.yes();
       } catch (SQLException e) {
-        throw new BranchException(BranchException.Kind.UNAVAILABLE,
-            "participant store unavailable: " + e.getMessage(), e);
+        log.warn("prepare failed on the store participant={} tx={}", name, txId, e);
+        throw new BranchException(BranchException.Kind.UNAVAILABLE, storeFailure(e), e);
       } finally {
         if (!keepLocks) {
           locks.releaseAll(txId);
@@ -309,7 +309,9 @@ public final class BranchEngine {
         throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
       }
     } catch (SQLException e) {
-      b.lastError = "participant store unavailable: " + e.getMessage();
+      b.lastError = storeFailure(e);
+      log.warn("{} failed on the store, branch stays prepared participant={} tx={}",
+          commit ? "commit" : "rollback", name, txId, e);
       throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
     }
     prepared.remove(txId);
@@ -382,8 +384,8 @@ public final class BranchEngine {
         });
         return new OnePhaseResult(committed, committed ? "" : reason);
       } catch (SQLException e) {
-        throw new BranchException(BranchException.Kind.UNAVAILABLE,
-            "participant store unavailable: " + e.getMessage(), e);
+        log.warn("one-phase commit failed on the store participant={} tx={}", name, txId, e);
+        throw new BranchException(BranchException.Kind.UNAVAILABLE, storeFailure(e), e);
       } finally {
         locks.releaseAll(txId);
         staging.forget(txId);
@@ -431,8 +433,27 @@ public final class BranchEngine {
     }
   }
 
+  /**
+   * A handler's failure as the coordinator and its operators are told it: the first line of its
+   * message, at most 200 characters; a JDBC failure only by its SQLState (its text may quote SQL
+   * and data), the whole of it being in this participant's log.
+   */
   static String message(Throwable e) {
+    if (e instanceof SQLException sql) {
+      return storeFailure(sql);
+    }
     String m = e.getMessage();
-    return m == null || m.isBlank() ? "unexplained failure" : m;
+    if (m == null || m.isBlank()) {
+      return "unexplained failure";
+    }
+    String line = m.strip().lines().findFirst().orElse("");
+    return line.length() <= 200 ? line : line.substring(0, 200) + "...";
+  }
+
+  /** A store failure as callers see it: its SQLState; the rest is in the log. */
+  static String storeFailure(SQLException e) {
+    String state = e.getSQLState();
+    return "participant store unavailable (SQLState " + (state == null || state.isBlank() ? "none"
+        : state) + "; see the participant's log)";
   }
 }

@@ -36,6 +36,12 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
   public void prepare(PrepareRequest req, StreamObserver<PrepareResponse> out) {
     respond(out, () -> {
       check(req.getTxId(), req.getParticipant());
+      if (!req.getCoordinator().isEmpty() && !Ids.isCoordinatorTarget(req.getCoordinator())) {
+        // not quoted back: it may be huge or hold line breaks
+        throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+            "coordinator must be a gRPC target (host:port), 1-255 characters of"
+                + " [A-Za-z0-9._:/[]%-]");
+      }
       Vote v = engine.prepare(req.getTxId(), req.getPayload().toByteArray(),
           req.hasTimeout() ? toJava(req.getTimeout()) : null, req.getCoordinator(),
           req.getEnlisted(), req.getStaged());
