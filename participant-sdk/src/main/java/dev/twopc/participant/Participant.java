@@ -176,6 +176,7 @@ public final class Participant implements AutoCloseable {
         ? Grpc.newServerBuilderForPort(c.listenPort, InsecureServerCredentials.create())
         : NettyServerBuilder.forAddress(new InetSocketAddress(c.listenHost, c.listenPort),
             InsecureServerCredentials.create())).executor(executor)
+        .maxInboundMessageSize(c.maxInboundMessageBytes)
         // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
         .addService(StrictMarshalling.wrap(new ParticipantService(engine).bindService()));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
@@ -421,6 +422,7 @@ public final class Participant implements AutoCloseable {
     private Executor executor;
     private ScheduledExecutorService scheduler;
     private int threads = 32;
+    private int maxInboundMessageBytes = 4 * 1024 * 1024;
     private EmbeddedSync embeddedSync = EmbeddedSync.FULL;
     private Duration embeddedCheckpointInterval = Duration.ofMinutes(1);
     private StoreInitializer storeInitializer;
@@ -561,6 +563,17 @@ public final class Participant implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The largest request this participant reads; default 4 MiB, as gRPC's. A Prepare or
+     * one-phase Commit carries its branch's payload, so keep this above the coordinator's
+     * {@code --max-payload-bytes} (1 MiB by default) plus a few KiB; a larger request is refused
+     * with RESOURCE_EXHAUSTED and the branch aborts. At least 64 KiB.
+     */
+    public Builder maxInboundMessageBytes(int bytes) {
+      this.maxInboundMessageBytes = bytes;
+      return this;
+    }
+
     /** The longest a prepare waits for one lock before voting NO; default 2 s. */
     public Builder lockWait(Duration d) {
       this.lockWait = d;
@@ -679,6 +692,7 @@ public final class Participant implements AutoCloseable {
       Objects.requireNonNull(embeddedSync, "embeddedSync");
       positive("embeddedCheckpointInterval", embeddedCheckpointInterval, false);
       atLeast("threads", threads, 1);
+      atLeast("maxInboundMessageBytes", maxInboundMessageBytes, 64 * 1024);
       positive("lockWait", lockWait, true);
       positive("prepareTimeout", prepareTimeout, false);
       positive("rpcTimeout", rpcTimeout, false);

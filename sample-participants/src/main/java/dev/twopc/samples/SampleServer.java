@@ -54,9 +54,14 @@ public final class SampleServer implements AutoCloseable {
    * @param jdbcUrl a PostgreSQL or MariaDB database (user and password in the URL) to keep the
    *     tables and the SDK's pending map in instead of the embedded SQLite file; null for that
    * @param catalogScale with {@code seed}: {@link Catalog#demo(int)}'s scale, 1 for the demo's
+   * @param maxInboundMessageBytes the largest request the participant reads ({@link
+   *     Participant.Builder#maxInboundMessageBytes})
    */
   public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-      Duration inDoubtAfter, String jdbcUrl, int catalogScale) {
+      Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes) {
+    /** gRPC's default, as the SDK's. */
+    public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
+
     public Config {
       Objects.requireNonNull(coordinator, "coordinator");
       Objects.requireNonNull(dataDir, "dataDir");
@@ -64,6 +69,13 @@ public final class SampleServer implements AutoCloseable {
       if (catalogScale < 1) {
         throw new IllegalArgumentException("catalogScale must be at least 1");
       }
+    }
+
+    /** With the default inbound message limit. */
+    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+        Duration inDoubtAfter, String jdbcUrl, int catalogScale) {
+      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
+          DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
     }
 
     /** On the embedded SQLite store, the demo's catalog. */
@@ -130,6 +142,7 @@ public final class SampleServer implements AutoCloseable {
           })
           .handler(service.handler())
           .inDoubtAfter(config.inDoubtAfter())
+          .maxInboundMessageBytes(config.maxInboundMessageBytes())
           .build();
       participant.start();
 

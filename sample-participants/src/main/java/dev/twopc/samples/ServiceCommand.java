@@ -54,6 +54,12 @@ final class ServiceCommand implements Callable<Integer> {
           + " [TWOPC_SAMPLE_IN_DOUBT_AFTER] (default ${DEFAULT-VALUE}).")
   Duration inDoubtAfter;
 
+  @Option(names = "--max-inbound-message-bytes", paramLabel = "BYTES",
+      defaultValue = "${TWOPC_MAX_INBOUND_MESSAGE_BYTES:-4194304}",
+      description = "The largest request the participant reads; keep it above the coordinator's"
+          + " --max-payload-bytes [TWOPC_MAX_INBOUND_MESSAGE_BYTES] (default ${DEFAULT-VALUE}).")
+  int maxInboundMessageBytes;
+
   ServiceCommand(SampleService service) {
     this.service = service;
   }
@@ -64,7 +70,7 @@ final class ServiceCommand implements Callable<Integer> {
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
     SampleServer server = SampleServer.start(service,
         new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl,
-            catalogScale));
+            catalogScale, maxInboundMessageBytes));
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
     System.out.println(service.name() + " ready: participant localhost:" + server.port()
         + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())
