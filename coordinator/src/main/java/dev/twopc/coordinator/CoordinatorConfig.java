@@ -1,5 +1,7 @@
 package dev.twopc.coordinator;
 
+import dev.twopc.security.Addresses;
+import dev.twopc.security.TlsFiles;
 import io.grpc.ClientInterceptor;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -51,6 +53,9 @@ public final class CoordinatorConfig {
   private final Clock clock;
   private final CrashPoints crashPoints;
   private final List<ClientInterceptor> participantInterceptors;
+  private final TlsFiles tls;
+  private final Duration tlsReloadInterval;
+  private final boolean insecureListen;
 
   private CoordinatorConfig(Builder b) {
     this.host = b.host;
@@ -82,13 +87,19 @@ public final class CoordinatorConfig {
     this.clock = b.clock;
     this.crashPoints = b.crashPoints;
     this.participantInterceptors = List.copyOf(b.participantInterceptors);
+    this.tls = b.tls;
+    this.tlsReloadInterval = b.tlsReloadInterval;
+    this.insecureListen = b.insecureListen;
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The interface the gRPC server binds to ("0.0.0.0" for all). */
+  /**
+   * The interface the gRPC server binds to: 127.0.0.1 by default; another ("0.0.0.0" for all)
+   * needs {@link #tls()} or {@link #insecureListen()}.
+   */
   public String host() { return host; }
   /** The TCP port; 0 picks a free one (see {@link CoordinatorServer#port()}). */
   public int port() { return port; }
@@ -140,10 +151,20 @@ public final class CoordinatorConfig {
   public CrashPoints crashPoints() { return crashPoints; }
   /** Test and diagnostic hook: interceptors on every call to participants; empty normally. */
   public List<ClientInterceptor> participantInterceptors() { return participantInterceptors; }
+  /**
+   * The coordinator's TLS files: with them every connection, to it and from it to participants,
+   * is mutual TLS, and nothing is plaintext; null for plaintext (loopback only, unless
+   * {@link #insecureListen()}).
+   */
+  public TlsFiles tls() { return tls; }
+  /** How often the TLS files are checked for a change (rotation without a restart). */
+  public Duration tlsReloadInterval() { return tlsReloadInterval; }
+  /** Plaintext on an address other than loopback, allowed explicitly (warned about at start). */
+  public boolean insecureListen() { return insecureListen; }
 
   /** Builds a {@link CoordinatorConfig}; {@link #build()} rejects bad values naming the field. */
   public static final class Builder {
-    private String host = "0.0.0.0";
+    private String host = "127.0.0.1";
     private int port = 7000;
     private String advertisedAddress;
     private String inProcessName;
@@ -172,6 +193,9 @@ public final class CoordinatorConfig {
     private Clock clock = Clock.systemUTC();
     private CrashPoints crashPoints = CrashPoints.none();
     private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
+    private TlsFiles tls;
+    private Duration tlsReloadInterval = Duration.ofMinutes(1);
+    private boolean insecureListen;
 
     private Builder() {}
 
@@ -203,6 +227,9 @@ public final class CoordinatorConfig {
     public Builder shutdownGrace(Duration d) { this.shutdownGrace = d; return this; }
     public Builder clock(Clock clock) { this.clock = clock; return this; }
     public Builder crashPoints(CrashPoints crashPoints) { this.crashPoints = crashPoints; return this; }
+    public Builder tls(TlsFiles files) { this.tls = files; return this; }
+    public Builder tlsReloadInterval(Duration d) { this.tlsReloadInterval = d; return this; }
+    public Builder insecureListen(boolean allowed) { this.insecureListen = allowed; return this; }
 
     /**
      * Test and diagnostic hook, not for production: adds an interceptor to the channels the
@@ -236,6 +263,14 @@ public final class CoordinatorConfig {
       positive("pruneInterval", pruneInterval);
       positive("livenessCheckInterval", livenessCheckInterval);
       positive("shutdownGrace", shutdownGrace);
+      positive("tlsReloadInterval", tlsReloadInterval);
+      if (tls != null && !tls.hasIdentity()) {
+        throw new IllegalArgumentException("tls needs the coordinator's certificate and key");
+      }
+      if (tls == null && !insecureListen && !Addresses.isLoopback(host)) {
+        throw new IllegalArgumentException("host " + host + " without TLS would serve plaintext"
+            + " beyond this machine: configure TLS, or allow it with insecureListen");
+      }
       if (phase2BackoffCap.compareTo(phase2BackoffBase) < 0) {
         throw new IllegalArgumentException("phase2BackoffCap must be >= phase2BackoffBase");
       }

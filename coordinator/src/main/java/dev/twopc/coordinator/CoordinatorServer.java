@@ -13,8 +13,14 @@ import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.proto.StrictMarshalling;
+import dev.twopc.security.Addresses;
+import dev.twopc.security.PeerIdentity;
+import dev.twopc.security.TlsCredentials;
 import io.grpc.BindableService;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -64,13 +70,15 @@ public final class CoordinatorServer implements AutoCloseable {
   private final int port;
   private final LivenessCheck liveness;
   private final ScheduledExecutorService livenessThread;
+  private final TlsCredentials tls; // null: plaintext
   private boolean closed;
 
   private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
       ParticipantDirectory directory, TransactionEngine engine,
       ScheduledExecutorService scheduler, ExecutorService rpc, HealthStatusManager health,
       List<Server> servers, RecoverySummary recovery, int port, LivenessCheck liveness,
-      ScheduledExecutorService livenessThread) {
+      ScheduledExecutorService livenessThread, TlsCredentials tls) {
+    this.tls = tls;
     this.config = config;
     this.store = store;
     this.decisionLog = decisionLog;
@@ -88,6 +96,21 @@ public final class CoordinatorServer implements AutoCloseable {
 
   /** Opens the decision log, runs recovery, then starts serving. */
   public static CoordinatorServer start(CoordinatorConfig config) throws IOException {
+    // Before anything else: a coordinator with broken credentials does not start at all.
+    TlsCredentials tls = config.tls() == null ? null
+        : TlsCredentials.load(config.tls(), config.tlsReloadInterval());
+    try {
+      return start(config, tls);
+    } catch (IOException | RuntimeException e) {
+      if (tls != null) {
+        tls.close();
+      }
+      throw e;
+    }
+  }
+
+  private static CoordinatorServer start(CoordinatorConfig config, TlsCredentials tls)
+      throws IOException {
     LogStore store = LogStore.open(config);
     HealthStatusManager health = new HealthStatusManager();
     DecisionLog decisionLog = new DecisionLog(store, config.durability(), config.maxBatchSize(),
@@ -102,7 +125,8 @@ public final class CoordinatorServer implements AutoCloseable {
     // Calls that may block on the log's database run here; Execute runs on the transport thread.
     ExecutorService rpc = Executors.newCachedThreadPool(daemon("twopc-rpc"));
     ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
-        config.maxInboundMessageBytes(), config.participantInterceptors());
+        config.maxInboundMessageBytes(), config.participantInterceptors(),
+        tls == null ? InsecureChannelCredentials.create() : tls.channel());
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
         scheduler, () -> advertised[0]);
@@ -129,9 +153,11 @@ public final class CoordinatorServer implements AutoCloseable {
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
     List<ServerServiceDefinition> services = bindable.stream()
-        .map(s -> StrictMarshalling.wrap(s.bindService())).toList();
+        .map(s -> ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
+            PeerIdentity.interceptor())).toList();
     NettyServerBuilder netty = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.host(), config.port()))
+        .forAddress(new InetSocketAddress(config.host(), config.port()),
+            tls == null ? InsecureServerCredentials.create() : tls.server())
         .maxInboundMessageSize(config.maxInboundMessageBytes())
         .executor(rpc)
         .callExecutor(CoordinatorService.EXECUTORS);
@@ -192,8 +218,12 @@ public final class CoordinatorServer implements AutoCloseable {
     }, every, every, TimeUnit.MILLISECONDS);
     log.info("event=started port={} store={} durability={} {}", port, store.description(),
         config.durability(), summary.describe());
+    if (tls == null && !Addresses.isLoopback(config.host())) {
+      log.warn("event=insecure_listen host={} port={}: plaintext beyond this machine; anyone who"
+          + " can reach it can run and resolve transactions", config.host(), port);
+    }
     return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
-        rpc, health, servers, summary, port, liveness, livenessThread);
+        rpc, health, servers, summary, port, liveness, livenessThread, tls);
   }
 
   private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
@@ -284,6 +314,9 @@ public final class CoordinatorServer implements AutoCloseable {
     rpc.shutdown();
     directory.close();
     store.close();
+    if (tls != null) {
+      tls.close();
+    }
     log.info("event=stopped port={}", port);
   }
 

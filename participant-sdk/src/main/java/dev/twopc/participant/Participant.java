@@ -14,12 +14,18 @@ import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.StoreSafety;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import dev.twopc.proto.StrictMarshalling;
+import dev.twopc.security.Addresses;
+import dev.twopc.security.PeerIdentity;
+import dev.twopc.security.TlsCredentials;
+import dev.twopc.security.TlsFiles;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -164,7 +170,13 @@ public final class Participant implements AutoCloseable {
       initialize(ds, c.storeInitializer);
     }
     dataSource = ds;
-    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors);
+    TlsCredentials tls = null;
+    if (c.tls != null) {
+      tls = TlsCredentials.load(c.tls, c.tlsReloadInterval);
+      owned.add(tls);
+    }
+    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors,
+        tls == null ? InsecureChannelCredentials.create() : tls.channel());
     owned.add(link);
     engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
         c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
@@ -172,13 +184,20 @@ public final class Participant implements AutoCloseable {
     // Locks of recovered branches are held before the first call can be served.
     engine.recover();
 
-    ServerBuilder<?> sb = (c.listenHost == null
-        ? Grpc.newServerBuilderForPort(c.listenPort, InsecureServerCredentials.create())
-        : NettyServerBuilder.forAddress(new InetSocketAddress(c.listenHost, c.listenPort),
-            InsecureServerCredentials.create())).executor(executor)
+    // Without TLS, loopback only unless told otherwise: plaintext Prepare and Commit from
+    // anyone on the network would let them drive this participant's branches.
+    String listenHost = c.listenHost != null ? c.listenHost : tls == null ? "127.0.0.1" : null;
+    ServerCredentials serverCredentials = tls == null ? InsecureServerCredentials.create()
+        : tls.server();
+    ServerBuilder<?> sb = (listenHost == null
+        ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
+        : NettyServerBuilder.forAddress(new InetSocketAddress(listenHost, c.listenPort),
+            serverCredentials)).executor(executor)
         .maxInboundMessageSize(c.maxInboundMessageBytes)
         // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
-        .addService(StrictMarshalling.wrap(new ParticipantService(engine).bindService()));
+        .addService(ServerInterceptors.intercept(
+            StrictMarshalling.wrap(new ParticipantService(engine).bindService()),
+            PeerIdentity.interceptor()));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);
@@ -189,9 +208,12 @@ public final class Participant implements AutoCloseable {
     advertised = c.advertisedAddress != null ? c.advertisedAddress
         : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
             : hostForAddress(c.listenHost)) + ":" + server.getPort();
-    log.info("participant started participant={} port={} advertised={} coordinator={} "
-        + "store={} lockWait={} inDoubtAfter={}", c.name, server.getPort(), advertised,
-        c.coordinator, c.dataSource == null
+    log.info("participant started participant={} listen={}:{} advertised={} coordinator={} "
+        + "transport={} store={} lockWait={} inDoubtAfter={}", c.name,
+        listenHost == null ? "*" : listenHost, server.getPort(), advertised, c.coordinator,
+        tls != null ? "mutual TLS" : listenHost != null && Addresses.isLoopback(listenHost)
+            ? "plaintext, loopback only" : "PLAINTEXT (insecureListen)",
+        c.dataSource == null
             ? "embedded SQLite " + c.dataDirectory + " sync=" + c.embeddedSync
             : "given DataSource",
         c.lockWait, c.inDoubtAfter);
@@ -423,6 +445,9 @@ public final class Participant implements AutoCloseable {
     private ScheduledExecutorService scheduler;
     private int threads = 32;
     private int maxInboundMessageBytes = 4 * 1024 * 1024;
+    private TlsFiles tls;
+    private Duration tlsReloadInterval = Duration.ofMinutes(1);
+    private boolean insecureListen;
     private EmbeddedSync embeddedSync = EmbeddedSync.FULL;
     private Duration embeddedCheckpointInterval = Duration.ofMinutes(1);
     private StoreInitializer storeInitializer;
@@ -574,6 +599,33 @@ public final class Participant implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Mutual TLS on both of this participant's hops: it serves Prepare, Commit and its business
+     * calls over TLS (callers must present a certificate {@code files}' trust bundle verifies),
+     * and calls the coordinator over TLS with its own certificate. The files are read again when
+     * they change ({@link #tlsReloadInterval}). Without it the participant serves plaintext on
+     * 127.0.0.1 only (see {@link #insecureListen}).
+     */
+    public Builder tls(TlsFiles files) {
+      this.tls = files;
+      return this;
+    }
+
+    /** How often the TLS files are checked for a change; default 1 min. */
+    public Builder tlsReloadInterval(Duration d) {
+      this.tlsReloadInterval = d;
+      return this;
+    }
+
+    /**
+     * Allows plaintext on a {@link #listenHost} other than loopback (anyone who reaches it can
+     * prepare, commit and roll back its branches); logged at start. Default false.
+     */
+    public Builder insecureListen(boolean allowed) {
+      this.insecureListen = allowed;
+      return this;
+    }
+
     /** The longest a prepare waits for one lock before voting NO; default 2 s. */
     public Builder lockWait(Duration d) {
       this.lockWait = d;
@@ -693,6 +745,16 @@ public final class Participant implements AutoCloseable {
       positive("embeddedCheckpointInterval", embeddedCheckpointInterval, false);
       atLeast("threads", threads, 1);
       atLeast("maxInboundMessageBytes", maxInboundMessageBytes, 64 * 1024);
+      if (tls != null && !tls.hasIdentity()) {
+        throw new IllegalArgumentException("tls needs the participant's certificate and key");
+      }
+      if (tls == null && !insecureListen && listenHost != null
+          && !Addresses.isLoopback(listenHost)) {
+        throw new IllegalArgumentException("listenHost " + listenHost + " without TLS would"
+            + " serve plaintext beyond this machine: configure tls, or allow it with"
+            + " insecureListen");
+      }
+      positive("tlsReloadInterval", tlsReloadInterval, false);
       positive("lockWait", lockWait, true);
       positive("prepareTimeout", prepareTimeout, false);
       positive("rpcTimeout", rpcTimeout, false);

@@ -15,12 +15,15 @@ import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.security.TlsCredentials;
+import dev.twopc.security.TlsFiles;
 import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -75,13 +78,16 @@ public final class TransactionClient implements AutoCloseable {
   private final ManagedChannel owned;
   private final Duration callTimeout;
   private final Duration commitTimeout;
+  private final TlsCredentials tls; // null: plaintext, or a channel of the caller's
 
-  private TransactionClient(Builder b) {
+  private TransactionClient(Builder b, TlsCredentials tls) {
+    this.tls = tls;
     if (b.channel != null) {
       this.channel = b.channel;
       this.owned = null;
     } else {
-      this.owned = Grpc.newChannelBuilder(b.target, InsecureChannelCredentials.create()).build();
+      this.owned = Grpc.newChannelBuilder(b.target, tls == null
+          ? InsecureChannelCredentials.create() : tls.channel()).build();
       this.channel = owned;
     }
     this.callTimeout = b.callTimeout;
@@ -268,6 +274,9 @@ public final class TransactionClient implements AutoCloseable {
   /** Closes the channel if the client created it; a given channel is left to its owner. */
   @Override
   public void close() {
+    if (tls != null) {
+      tls.close();
+    }
     if (owned != null) {
       owned.shutdownNow();
       try {
@@ -284,8 +293,19 @@ public final class TransactionClient implements AutoCloseable {
     private Channel channel;
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration commitTimeout = Duration.ofSeconds(30);
+    private TlsFiles tls;
 
     private Builder() {}
+
+    /**
+     * Calls the coordinator over TLS: {@code files}' trust bundle verifies it, and its
+     * certificate (if given) identifies this client (mutual TLS, as a coordinator with TLS
+     * requires). The files are read again when they change. With {@link #target} only.
+     */
+    public Builder tls(TlsFiles files) {
+      this.tls = files;
+      return this;
+    }
 
     /** The coordinator's host:port; the client owns the channel it opens. */
     public Builder target(String target) {
@@ -320,7 +340,17 @@ public final class TransactionClient implements AutoCloseable {
       }
       positive("callTimeout", callTimeout);
       positive("commitTimeout", commitTimeout);
-      return new TransactionClient(this);
+      if (tls != null && channel != null) {
+        throw new IllegalArgumentException("tls goes with target; a channel of yours carries"
+            + " its own credentials");
+      }
+      TlsCredentials credentials;
+      try {
+        credentials = tls == null ? null : TlsCredentials.load(tls, Duration.ofMinutes(1));
+      } catch (IOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      return new TransactionClient(this, credentials);
     }
 
     private static void positive(String field, Duration d) {

@@ -9,6 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.Participant;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.file.Path;
@@ -146,7 +147,9 @@ public final class SampleServer implements AutoCloseable {
           .build();
       participant.start();
 
-      http = HttpServer.create(new InetSocketAddress(config.apiPort()), 0);
+      // The read API shows business data and has no authentication: this machine only.
+      http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+          config.apiPort()), 0);
       httpThreads = Executors.newFixedThreadPool(4);
       http.setExecutor(httpThreads);
       SampleServer server = new SampleServer(service, participant.dataSource(), participant, http,

@@ -5,6 +5,8 @@ import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.RecoverySummary;
+import dev.twopc.security.Addresses;
+import dev.twopc.security.TlsFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
@@ -40,9 +43,18 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "TCP port; 0 picks a free one [TWOPC_PORT] (default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--host", defaultValue = "${TWOPC_HOST:-0.0.0.0}",
-      description = "Interface to bind [TWOPC_HOST] (default ${DEFAULT-VALUE}).")
+  @Option(names = "--host", defaultValue = "${TWOPC_HOST}",
+      description = "Interface to bind [TWOPC_HOST] (default 127.0.0.1 without TLS, 0.0.0.0"
+          + " with it). Another address without TLS needs --insecure-listen.")
   String host;
+
+  @Mixin
+  TlsOptions tls = new TlsOptions();
+
+  @Option(names = "--insecure-listen", defaultValue = "${TWOPC_INSECURE_LISTEN:-false}",
+      description = "Allow plaintext on an address other than loopback: anyone who can reach it"
+          + " can run and resolve transactions [TWOPC_INSECURE_LISTEN].")
+  boolean insecureListen;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-data}",
       description = "Directory of the embedded decision log (RocksDB, in DIR/log) [TWOPC_DATA]"
@@ -174,7 +186,14 @@ final class CoordinatorCommand implements Callable<Integer> {
 
     out.println("twopc coordinator listening on " + host + ":" + server.port() + " ("
         + (usesJdbc() ? "jdbc " + maskPassword(jdbcUrl) : "data " + data.toAbsolutePath())
-        + ", durability " + durability.name().toLowerCase(Locale.ROOT) + ")");
+        + ", durability " + durability.name().toLowerCase(Locale.ROOT) + ", "
+        + (config.tls() != null ? "mutual TLS" : insecure(config) ? "PLAINTEXT" : "plaintext,"
+            + " loopback only") + ")");
+    if (config.tls() == null && insecure(config)) {
+      err.println("twopc: WARNING: --insecure-listen: serving plaintext on " + host + ":"
+          + server.port() + "; anyone who can reach it can run and resolve transactions");
+      err.flush();
+    }
     RecoverySummary summary = server.recoverySummary();
     if (summary != null) {
       out.println(summary.describe());
@@ -206,8 +225,19 @@ final class CoordinatorCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(),
           "bad -D" + CRASH_AT_PROPERTY + ": " + e.getMessage());
     }
+    TlsFiles files = tls.files(spec, true);
+    if (host == null || host.isBlank()) {
+      host = files == null ? "127.0.0.1" : "0.0.0.0";
+    }
+    if (files == null && !insecureListen && !Addresses.isLoopback(host)) {
+      throw new ParameterException(spec.commandLine(), "--host " + host + " without TLS would"
+          + " serve plaintext beyond this machine: give --tls-cert, --tls-key and --tls-trust,"
+          + " or --insecure-listen");
+    }
     CoordinatorConfig.Builder b = CoordinatorConfig.builder()
         .host(host)
+        .tls(files)
+        .insecureListen(insecureListen)
         .port(port)
         .advertisedAddress(advertisedAddress)
         .durability(durability)
@@ -236,13 +266,18 @@ final class CoordinatorCommand implements Callable<Integer> {
     }
   }
 
+  private static boolean insecure(CoordinatorConfig config) {
+    return config.insecureListen() && !Addresses.isLoopback(config.host());
+  }
+
   private boolean usesJdbc() {
     return jdbcUrl != null && !jdbcUrl.isBlank();
   }
 
   /** Every effective setting in one line (never the password). */
   String describe() {
-    return "host=" + host + " port=" + port
+    return "host=" + (host == null ? (tls.cert == null ? "127.0.0.1" : "0.0.0.0") : host)
+        + " port=" + port
         + (usesJdbc() ? " jdbc-url=" + maskPassword(jdbcUrl) + " jdbc-user=" + jdbcUser
             : " data=" + data.toAbsolutePath())
         + " durability=" + durability.name().toLowerCase(Locale.ROOT)
@@ -257,7 +292,9 @@ final class CoordinatorCommand implements Callable<Integer> {
         + " max-payload-bytes=" + maxPayloadBytes
         + " max-inbound-message-bytes=" + maxInboundMessageBytes
         + " max-id-length=" + maxIdLength
-        + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress);
+        + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress)
+        + (tls.cert == null ? " tls=off" : " tls-cert=" + tls.cert + " tls-trust=" + tls.trust)
+        + (insecureListen ? " insecure-listen" : "");
   }
 
   /** JDBC URLs may carry a password ({@code password=...}); keep it off the console. */

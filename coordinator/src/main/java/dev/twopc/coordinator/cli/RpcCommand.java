@@ -1,20 +1,26 @@
 package dev.twopc.coordinator.cli;
 
+import dev.twopc.security.TlsCredentials;
+import dev.twopc.security.TlsFiles;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * A command that makes gRPC calls to one peer: opens a plaintext channel, runs, maps failures to
- * one line and an exit code, and always closes the channel.
+ * A command that makes gRPC calls to one peer: opens a channel (TLS with the {@code --tls-*}
+ * flags, plaintext without), runs, maps failures to one line and an exit code, and always closes
+ * the channel.
  */
 abstract class RpcCommand implements Callable<Integer> {
   @Spec
@@ -24,6 +30,9 @@ abstract class RpcCommand implements Callable<Integer> {
       converter = Durations.Converter.class,
       description = "Deadline of each call (env TWOPC_TIMEOUT, default ${DEFAULT-VALUE}).")
   Duration timeout;
+
+  @Mixin
+  TlsOptions tls = new TlsOptions();
 
   /** HOST:PORT to call. */
   abstract String target();
@@ -39,7 +48,17 @@ abstract class RpcCommand implements Callable<Integer> {
     if (timeout.isZero()) {
       throw new ParameterException(spec.commandLine(), "--timeout must be positive");
     }
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(target()).usePlaintext().build();
+    TlsFiles files = tls.files(spec, false);
+    TlsCredentials credentials;
+    try {
+      credentials = files == null ? null : TlsCredentials.load(files, Duration.ofHours(1));
+    } catch (IOException e) {
+      err().println("twopc: " + RpcErrors.oneLine(e.getMessage()));
+      err().flush();
+      return ExitCodes.FAILURE;
+    }
+    ManagedChannel channel = Grpc.newChannelBuilder(target(), credentials == null
+        ? InsecureChannelCredentials.create() : credentials.channel()).build();
     try {
       int code = run(channel);
       out().flush();
@@ -54,6 +73,9 @@ abstract class RpcCommand implements Callable<Integer> {
       err().flush();
       return ExitCodes.FAILURE;
     } finally {
+      if (credentials != null) {
+        credentials.close();
+      }
       channel.shutdownNow();
       try {
         channel.awaitTermination(5, TimeUnit.SECONDS);

@@ -147,7 +147,8 @@ class CliUsageTest {
     CoordinatorCommand cmd = parseCoordinator("coordinator");
     CoordinatorConfig c = cmd.buildConfig();
     assertEquals(7000, c.port());
-    assertEquals("0.0.0.0", c.host());
+    assertEquals("127.0.0.1", c.host()); // plaintext: loopback only
+    assertNull(c.tls());
     assertEquals(Path.of("data"), c.dataDir());
     assertNull(c.jdbcUrl());
     assertEquals(Durability.FSYNC, c.durability());

@@ -28,7 +28,7 @@ import picocli.CommandLine;
 class CoordinatorCommandTest {
   private static final Pattern LISTENING =
       Pattern.compile("twopc coordinator listening on 127\\.0\\.0\\.1:(\\d+) \\(data (.+), "
-          + "durability process\\)");
+          + "durability process, plaintext, loopback only\\)");
 
   @TempDir
   Path data;

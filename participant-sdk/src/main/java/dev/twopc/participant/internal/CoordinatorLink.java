@@ -8,7 +8,7 @@ import dev.twopc.proto.v1.RegisterParticipantRequest;
 import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.List;
@@ -26,17 +26,18 @@ public final class CoordinatorLink implements AutoCloseable {
   private final Duration rpcTimeout;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final List<ClientInterceptor> interceptors;
+  private final ChannelCredentials credentials;
 
-  public CoordinatorLink(String defaultTarget, Duration rpcTimeout) {
-    this(defaultTarget, rpcTimeout, List.of());
-  }
-
-  /** With {@code interceptors} on every coordinator channel (a test and diagnostic hook). */
+  /**
+   * Calls {@code defaultTarget} (or the coordinator a branch names) with {@code credentials},
+   * {@code interceptors} on every channel (a test and diagnostic hook).
+   */
   public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
-      List<ClientInterceptor> interceptors) {
+      List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
     this.defaultTarget = defaultTarget;
     this.rpcTimeout = rpcTimeout;
     this.interceptors = List.copyOf(interceptors);
+    this.credentials = credentials;
   }
 
   public String defaultTarget() {
@@ -46,7 +47,7 @@ public final class CoordinatorLink implements AutoCloseable {
   private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
     String t = target == null || target.isEmpty() ? defaultTarget : target;
     ManagedChannel ch = channels.computeIfAbsent(t,
-        a -> Grpc.newChannelBuilder(a, InsecureChannelCredentials.create())
+        a -> Grpc.newChannelBuilder(a, credentials)
             .intercept(interceptors).build());
     // Every call here is the SDK's own spaced retry (registration, in-doubt queries) or a
     // business call: after a coordinator restart, connect now instead of failing fast for the

@@ -332,7 +332,7 @@ final class Cluster {
         continue;
       }
       try (ServerSocket s = new ServerSocket()) {
-        s.bind(new InetSocketAddress(port)); // the wildcard: the read APIs listen there
+        s.bind(new InetSocketAddress(port)); // the wildcard: free there is free on loopback too
         return port;
       } catch (IOException taken) {
         // someone listens there: try another

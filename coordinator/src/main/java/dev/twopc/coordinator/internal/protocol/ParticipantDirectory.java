@@ -5,6 +5,8 @@ import dev.twopc.coordinator.internal.log.LogRecord.Registered;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.time.Clock;
@@ -33,6 +35,7 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final Clock clock;
   private final int maxInboundMessageBytes;
   private final List<ClientInterceptor> interceptors;
+  private final ChannelCredentials credentials;
   private final Function<String, ManagedChannel> opener;
 
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes) {
@@ -42,10 +45,17 @@ public final class ParticipantDirectory implements AutoCloseable {
   /** With {@code interceptors} on every participant channel (a test and diagnostic hook). */
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
       List<ClientInterceptor> interceptors) {
+    this(log, clock, maxInboundMessageBytes, interceptors, InsecureChannelCredentials.create());
+  }
+
+  /** Dialling participants with {@code credentials} (TLS when the coordinator has it). */
+  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
+      List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
     this.log = log;
     this.clock = clock;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
     this.interceptors = List.copyOf(interceptors);
+    this.credentials = credentials;
     this.opener = this::open;
   }
 
@@ -55,6 +65,7 @@ public final class ParticipantDirectory implements AutoCloseable {
     this.clock = clock;
     this.maxInboundMessageBytes = 0;
     this.interceptors = List.of();
+    this.credentials = null;
     this.opener = opener;
   }
 
@@ -133,7 +144,7 @@ public final class ParticipantDirectory implements AutoCloseable {
       return InProcessChannelBuilder.forName(address.substring("inprocess:".length()))
           .directExecutor().intercept(interceptors).build();
     }
-    return NettyChannelBuilder.forTarget(address).usePlaintext().directExecutor()
+    return NettyChannelBuilder.forTarget(address, credentials).directExecutor()
         .maxInboundMessageSize(maxInboundMessageBytes).intercept(interceptors).build();
   }
 

@@ -1,0 +1,150 @@
+package dev.twopc.coordinator.cli;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * TLS and the safe defaults from the command line: {@code twopc certs}; a coordinator started
+ * with {@code --tls-*} serves mutual TLS and the CLI reaches it with its own certificate (and
+ * not without); without TLS it binds loopback only, and any other address needs
+ * {@code --insecure-listen}, which warns.
+ */
+class TlsCliTest {
+  private static final Pattern PORT = Pattern.compile("listening on [^ ]+:(\\d+) ");
+
+  @TempDir Path dir;
+
+  @Test
+  void certsWritesACaAndACertificatePerNameAndRefusesToOverwriteIt() throws Exception {
+    Path certs = dir.resolve("certs");
+    Cli.Result r = Cli.run("certs", "--out", certs.toString(), "--name", "inventory",
+        "--name", "operator-alice", "--days", "2");
+    assertEquals(0, r.exitCode(), r.toString());
+    for (String f : List.of("ca.pem", "ca-key.pem", "coordinator.pem", "coordinator-key.pem",
+        "inventory.pem", "inventory-key.pem", "operator-alice.pem", "operator-alice-key.pem")) {
+      assertTrue(Files.isReadable(certs.resolve(f)), f + "\n" + r);
+    }
+    assertTrue(r.out().contains("valid for 2 days"), r.out());
+    Cli.Result again = Cli.runAsMain("certs", "--out", certs.toString());
+    assertEquals(2, again.exitCode(), again.toString());
+    assertTrue(again.err().contains("ca.pem exists"), again.err());
+    Cli.Result bad = Cli.runAsMain("certs", "--out", dir.resolve("other").toString(),
+        "--name", "Not Valid");
+    assertEquals(2, bad.exitCode(), bad.toString());
+  }
+
+  @Test
+  void aCoordinatorWithTlsIsReachedWithACertificateAndNotWithout() throws Exception {
+    Path certs = dir.resolve("certs");
+    assertEquals(0, Cli.run("certs", "--out", certs.toString(), "--name", "operator-alice")
+        .exitCode());
+    Running c = start("coordinator", "--port", "0", "--data", dir.resolve("data").toString(),
+        "--durability", "process", "--tls-cert", certs.resolve("coordinator.pem").toString(),
+        "--tls-key", certs.resolve("coordinator-key.pem").toString(),
+        "--tls-trust", certs.resolve("ca.pem").toString());
+    try {
+      assertTrue(c.out().contains("tls-cert=" + certs.resolve("coordinator.pem")), c.out());
+      assertTrue(c.out().contains(", mutual TLS)"), c.out());
+      String target = "localhost:" + c.port();
+      Cli.Result withCert = Cli.run("participants", "--coordinator", target, "--timeout", "10s",
+          "--tls-cert", certs.resolve("operator-alice.pem").toString(),
+          "--tls-key", certs.resolve("operator-alice-key.pem").toString(),
+          "--tls-trust", certs.resolve("ca.pem").toString());
+      assertEquals(0, withCert.exitCode(), withCert.toString());
+      Cli.Result plaintext = Cli.run("participants", "--coordinator", target, "--timeout", "5s");
+      assertEquals(3, plaintext.exitCode(), plaintext.toString());
+      assertEquals(1, plaintext.err().split("\\R").length, plaintext.err());
+      Cli.Result noCert = Cli.run("participants", "--coordinator", target, "--timeout", "5s",
+          "--tls-trust", certs.resolve("ca.pem").toString());
+      assertEquals(3, noCert.exitCode(), noCert.toString());
+      assertEquals(1, noCert.err().split("\\R").length, noCert.err());
+    } finally {
+      c.stop();
+    }
+  }
+
+  @Test
+  void partialTlsFlagsAreUsageErrors() {
+    Cli.Result noTrust = Cli.runAsMain("coordinator", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+        "--data", dir.toString());
+    assertEquals(2, noTrust.exitCode(), noTrust.toString());
+    assertTrue(noTrust.err().contains("--tls-trust is required"), noTrust.err());
+    Cli.Result noKey = Cli.runAsMain("tx", "list", "--tls-cert", "c.pem", "--tls-trust", "t.pem");
+    assertEquals(2, noKey.exitCode(), noKey.toString());
+    assertTrue(noKey.err().contains("--tls-cert and --tls-key go together"), noKey.err());
+    Cli.Result missing = Cli.runAsMain("tx", "list", "--tls-trust",
+        dir.resolve("nope.pem").toString());
+    assertEquals(2, missing.exitCode(), missing.toString());
+    assertTrue(missing.err().contains("cannot read TLS file"), missing.err());
+  }
+
+  @Test
+  void withoutTlsAnAddressBeyondLoopbackNeedsInsecureListenWhichWarns() throws Exception {
+    Cli.Result refused = Cli.runAsMain("coordinator", "--host", "0.0.0.0", "--port", "0",
+        "--data", dir.resolve("data").toString());
+    assertEquals(2, refused.exitCode(), refused.toString());
+    assertTrue(refused.err().contains("--host 0.0.0.0 without TLS would serve plaintext beyond"
+        + " this machine") && refused.err().contains("--insecure-listen"), refused.err());
+
+    Running c = start("coordinator", "--host", "0.0.0.0", "--insecure-listen", "--port", "0",
+        "--data", dir.resolve("data").toString(), "--durability", "process");
+    try {
+      assertTrue(c.out().contains(", PLAINTEXT)"), c.out());
+      await().atMost(Duration.ofSeconds(10)).until(() -> c.err().contains("WARNING"));
+      assertTrue(c.err().contains("twopc: WARNING: --insecure-listen: serving plaintext on"
+          + " 0.0.0.0:" + c.port()), c.err());
+    } finally {
+      c.stop();
+    }
+  }
+
+  /** A coordinator running in this JVM; {@link #stop} is its SIGTERM. */
+  private record Running(CoordinatorCommandTest.RecordingHooks hooks, StringWriter outBuf,
+      StringWriter errBuf, CompletableFuture<Integer> exit, int port) {
+    String out() {
+      return outBuf.toString();
+    }
+
+    String err() {
+      return errBuf.toString();
+    }
+
+    void stop() throws Exception {
+      hooks.hooks.forEach(Thread::run);
+      assertEquals(0, exit.get(20, TimeUnit.SECONDS));
+    }
+  }
+
+  private static Running start(String... args) {
+    CoordinatorCommandTest.RecordingHooks hooks = new CoordinatorCommandTest.RecordingHooks();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = new CommandLine(new TwopcCommand(hooks))
+        .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
+    List<String> all = new ArrayList<>(Arrays.asList(args));
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
+        () -> cl.execute(all.toArray(new String[0])));
+    await().atMost(Duration.ofSeconds(30)).until(() -> PORT.matcher(out.toString()).find()
+        || exit.isDone());
+    Matcher m = PORT.matcher(out.toString());
+    assertTrue(m.find(), out + "\n" + err);
+    return new Running(hooks, out, err, exit, Integer.parseInt(m.group(1)));
+  }
+}
