@@ -1,6 +1,7 @@
 package dev.twopc.coordinator;
 
 import dev.twopc.security.Addresses;
+import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
 import io.grpc.ClientInterceptor;
 import java.nio.file.Path;
@@ -54,6 +55,7 @@ public final class CoordinatorConfig {
   private final CrashPoints crashPoints;
   private final List<ClientInterceptor> participantInterceptors;
   private final TlsFiles tls;
+  private final RoleMap roles;
   private final Duration tlsReloadInterval;
   private final boolean insecureListen;
 
@@ -88,6 +90,7 @@ public final class CoordinatorConfig {
     this.crashPoints = b.crashPoints;
     this.participantInterceptors = List.copyOf(b.participantInterceptors);
     this.tls = b.tls;
+    this.roles = b.roles;
     this.tlsReloadInterval = b.tlsReloadInterval;
     this.insecureListen = b.insecureListen;
   }
@@ -157,6 +160,11 @@ public final class CoordinatorConfig {
    * {@link #insecureListen()}).
    */
   public TlsFiles tls() { return tls; }
+  /**
+   * Who may do what (checked with TLS, from the caller's certificate): required with
+   * {@link #tls()}; null without TLS, where every caller is on this machine and may call anything.
+   */
+  public RoleMap roles() { return roles; }
   /** How often the TLS files are checked for a change (rotation without a restart). */
   public Duration tlsReloadInterval() { return tlsReloadInterval; }
   /** Plaintext on an address other than loopback, allowed explicitly (warned about at start). */
@@ -194,6 +202,7 @@ public final class CoordinatorConfig {
     private CrashPoints crashPoints = CrashPoints.none();
     private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
     private TlsFiles tls;
+    private RoleMap roles;
     private Duration tlsReloadInterval = Duration.ofMinutes(1);
     private boolean insecureListen;
 
@@ -228,6 +237,7 @@ public final class CoordinatorConfig {
     public Builder clock(Clock clock) { this.clock = clock; return this; }
     public Builder crashPoints(CrashPoints crashPoints) { this.crashPoints = crashPoints; return this; }
     public Builder tls(TlsFiles files) { this.tls = files; return this; }
+    public Builder roles(RoleMap map) { this.roles = map; return this; }
     public Builder tlsReloadInterval(Duration d) { this.tlsReloadInterval = d; return this; }
     public Builder insecureListen(boolean allowed) { this.insecureListen = allowed; return this; }
 
@@ -266,6 +276,13 @@ public final class CoordinatorConfig {
       positive("tlsReloadInterval", tlsReloadInterval);
       if (tls != null && !tls.hasIdentity()) {
         throw new IllegalArgumentException("tls needs the coordinator's certificate and key");
+      }
+      if (tls != null && roles == null) {
+        throw new IllegalArgumentException("tls needs roles: who may run transactions, register"
+            + " participants and act as an operator (a roles file; twopc certs writes one)");
+      }
+      if (tls == null && roles != null) {
+        throw new IllegalArgumentException("roles need tls: without it no caller is identified");
       }
       if (tls == null && !insecureListen && !Addresses.isLoopback(host)) {
         throw new IllegalArgumentException("host " + host + " without TLS would serve plaintext"

@@ -1,5 +1,6 @@
 package dev.twopc.coordinator;
 
+import dev.twopc.coordinator.internal.api.AccessRules;
 import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
 import dev.twopc.coordinator.internal.api.TransactionQueries;
@@ -13,6 +14,7 @@ import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.proto.StrictMarshalling;
+import dev.twopc.security.AccessControl;
 import dev.twopc.security.Addresses;
 import dev.twopc.security.PeerIdentity;
 import dev.twopc.security.TlsCredentials;
@@ -147,14 +149,19 @@ public final class CoordinatorServer implements AutoCloseable {
         new Views(config.parkAfter(), directory::addressOf), config.clock(),
         config.retention());
     // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
+    // With TLS, who may call what (the caller's certificate and the roles file); without, none.
+    AccessControl access = config.roles() == null ? null : AccessRules.coordinator(config.roles());
     List<BindableService> bindable = List.of(
-        new CoordinatorService(engine, directory, queries, reader, config, rpc),
+        new CoordinatorService(engine, directory, queries, reader, config, rpc, access),
         new AdminService(engine, queries, reader, decisionLog, config),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
     List<ServerServiceDefinition> services = bindable.stream()
-        .map(s -> ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
-            PeerIdentity.interceptor())).toList();
+        .map(s -> access == null
+            ? ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
+                PeerIdentity.interceptor())
+            : ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
+                access.interceptor(), PeerIdentity.interceptor())).toList();
     NettyServerBuilder netty = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.host(), config.port()),
             tls == null ? InsecureServerCredentials.create() : tls.server())

@@ -8,14 +8,18 @@ import dev.twopc.participant.internal.EmbeddedStore;
 import dev.twopc.participant.internal.Ids;
 import dev.twopc.participant.internal.InDoubtResolver;
 import dev.twopc.participant.internal.LockManager;
+import dev.twopc.participant.internal.ParticipantAccess;
 import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.StoreSafety;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import dev.twopc.proto.StrictMarshalling;
+import dev.twopc.security.AccessControl;
 import dev.twopc.security.Addresses;
 import dev.twopc.security.PeerIdentity;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
 import io.grpc.BindableService;
@@ -40,7 +44,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -106,6 +112,7 @@ public final class Participant implements AutoCloseable {
   private Registrar registrar;
   private InDoubtResolver resolver;
   private TxServerInterceptor interceptor;
+  private AccessControl access;
   private ScheduledExecutorService scheduler;
   private ScheduledFuture<?> pruner;
   private String advertised;
@@ -189,20 +196,22 @@ public final class Participant implements AutoCloseable {
     String listenHost = c.listenHost != null ? c.listenHost : tls == null ? "127.0.0.1" : null;
     ServerCredentials serverCredentials = tls == null ? InsecureServerCredentials.create()
         : tls.server();
+    // With TLS, only the coordinator's identity drives branches (and an operator lists them).
+    access = tls == null ? null : ParticipantAccess.rules(c.name, c.roles != null ? c.roles
+        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR))));
     ServerBuilder<?> sb = (listenHost == null
         ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
         : NettyServerBuilder.forAddress(new InetSocketAddress(listenHost, c.listenPort),
             serverCredentials)).executor(executor)
         .maxInboundMessageSize(c.maxInboundMessageBytes)
         // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
-        .addService(ServerInterceptors.intercept(
-            StrictMarshalling.wrap(new ParticipantService(engine).bindService()),
-            PeerIdentity.interceptor()));
+        .addService(guarded(
+            StrictMarshalling.wrap(new ParticipantService(engine).bindService())));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);
     for (ServerServiceDefinition svc : c.services) {
-      sb.addService(ServerInterceptors.intercept(svc, interceptor));
+      sb.addService(guarded(ServerInterceptors.intercept(svc, interceptor)));
     }
     server = sb.build().start();
     advertised = c.advertisedAddress != null ? c.advertisedAddress
@@ -223,6 +232,12 @@ public final class Participant implements AutoCloseable {
     resolver.start();
     pruner = scheduler.scheduleWithFixedDelay(this::prune, c.pruneInterval.toMillis(),
         c.pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The service behind the peer's identity and, with TLS, this participant's access rules. */
+  private ServerServiceDefinition guarded(ServerServiceDefinition svc) {
+    return access == null ? ServerInterceptors.intercept(svc, PeerIdentity.interceptor())
+        : ServerInterceptors.intercept(svc, access.interceptor(), PeerIdentity.interceptor());
   }
 
   private void initialize(DataSource ds, StoreInitializer init) {
@@ -448,6 +463,7 @@ public final class Participant implements AutoCloseable {
     private TlsFiles tls;
     private Duration tlsReloadInterval = Duration.ofMinutes(1);
     private boolean insecureListen;
+    private RoleMap roles;
     private EmbeddedSync embeddedSync = EmbeddedSync.FULL;
     private Duration embeddedCheckpointInterval = Duration.ofMinutes(1);
     private StoreInitializer storeInitializer;
@@ -618,6 +634,18 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
+     * With {@link #tls}, which identities (certificate names) have which roles: Prepare, Commit
+     * and Rollback are taken only from a {@code coordinator}, ListPrepared also from an
+     * {@code operator}; every other call is refused PERMISSION_DENIED. Default: the identity
+     * {@code coordinator} (as {@code twopc certs} names it) has the coordinator role. Read a file
+     * with {@link RoleMap#load}.
+     */
+    public Builder roles(RoleMap roles) {
+      this.roles = Objects.requireNonNull(roles, "roles");
+      return this;
+    }
+
+    /**
      * Allows plaintext on a {@link #listenHost} other than loopback (anyone who reaches it can
      * prepare, commit and roll back its branches); logged at start. Default false.
      */
@@ -753,6 +781,9 @@ public final class Participant implements AutoCloseable {
         throw new IllegalArgumentException("listenHost " + listenHost + " without TLS would"
             + " serve plaintext beyond this machine: configure tls, or allow it with"
             + " insecureListen");
+      }
+      if (roles != null && tls == null) {
+        throw new IllegalArgumentException("roles need tls: without it no caller has an identity");
       }
       positive("tlsReloadInterval", tlsReloadInterval, false);
       positive("lockWait", lockWait, true);

@@ -12,6 +12,8 @@ import dev.twopc.coordinator.Durability;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
 import dev.twopc.security.DevCertificates;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
 import io.grpc.Grpc;
@@ -20,6 +22,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +36,12 @@ import org.junit.jupiter.api.io.TempDir;
  * a coordinator with TLS never falls back to plaintext towards a participant.
  */
 class MutualTlsTest {
+  static final RoleMap ROLES = RoleMap.of(Map.of(
+      "coordinator", Set.of(Role.COORDINATOR),
+      "inventory", Set.of(Role.PARTICIPANT),
+      "payments", Set.of(Role.PARTICIPANT),
+      "plain", Set.of(Role.PARTICIPANT),
+      "client-shop", Set.of(Role.CLIENT)));
   @TempDir Path dir;
   private DevCertificates ca;
   private CoordinatorServer coordinator;
@@ -42,7 +52,7 @@ class MutualTlsTest {
     ca = DevCertificates.createAuthority(dir.resolve("certs"), Duration.ofDays(1));
     coordinator = CoordinatorServer.start(CoordinatorConfig.builder()
         .port(0).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .tls(ca.issue("coordinator", Duration.ofDays(1)))
+        .tls(ca.issue("coordinator", Duration.ofDays(1))).roles(ROLES)
         .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
         .build());
   }
@@ -78,9 +88,9 @@ class MutualTlsTest {
     return c;
   }
 
-  /** RegisterParticipant over mutual TLS, as an operator's tool would. */
+  /** RegisterParticipant over mutual TLS with {@code name}'s certificate. */
   private void registerOverTls(String name, String address) throws Exception {
-    try (TlsCredentials creds = TlsCredentials.load(ca.issue("registrar", Duration.ofDays(1)),
+    try (TlsCredentials creds = TlsCredentials.load(ca.issue(name, Duration.ofDays(1)),
         Duration.ofMinutes(1))) {
       ManagedChannel ch = Grpc.newChannelBuilder(coordinator.target(), creds.channel()).build();
       try {

@@ -105,6 +105,12 @@ public final class DevCertificates {
    * @param name 1-63 characters of [a-z0-9.-]
    */
   public TlsFiles issue(String name, Instant notBefore, Instant notAfter) throws IOException {
+    return issue(name, notBefore, notAfter, true);
+  }
+
+  /** As {@link #issue(String, Instant, Instant)}; without alternative names when not {@code sans}. */
+  TlsFiles issue(String name, Instant notBefore, Instant notAfter, boolean sans)
+      throws IOException {
     Objects.requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("a certificate name is 1-63 characters of [a-z0-9.-],"
@@ -120,11 +126,14 @@ public final class DevCertificates {
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
           new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.dNSName, name),
-          new GeneralName(GeneralName.dNSName, "localhost"),
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-          new GeneralName(GeneralName.iPAddress, "::1")}));
+      if (sans) {
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
+            new GeneralName[] {
+                new GeneralName(GeneralName.dNSName, name),
+                new GeneralName(GeneralName.dNSName, "localhost"),
+                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                new GeneralName(GeneralName.iPAddress, "::1")}));
+      }
       b.addExtension(Extension.authorityKeyIdentifier, false,
           ext.createAuthorityKeyIdentifier(ca));
       X509Certificate cert = sign(b, caKeys);

@@ -33,7 +33,7 @@ public record PeerIdentity(Set<String> names, String subject) {
   private static final int SAN_URI = 6;
 
   public PeerIdentity {
-    names = Set.copyOf(new LinkedHashSet<>(names));
+    names = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(names));
   }
 
   /** True when the certificate carries {@code name}. */

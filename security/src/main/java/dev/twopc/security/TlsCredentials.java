@@ -26,8 +26,8 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One process's TLS credentials, read from {@link TlsFiles} and read again when the files change
@@ -40,7 +40,7 @@ import java.util.logging.Logger;
  * stop watching the files.
  */
 public final class TlsCredentials implements AutoCloseable {
-  private static final Logger log = Logger.getLogger(TlsCredentials.class.getName());
+  private static final Logger log = LoggerFactory.getLogger(TlsCredentials.class);
 
   private final TlsFiles files;
   private final AdvancedTlsX509KeyManager keys; // null without an identity
@@ -121,15 +121,15 @@ public final class TlsCredentials implements AutoCloseable {
     try {
       if (!stamp().equals(seen)) {
         load();
-        log.info("event=tls_reloaded certificate=" + files.certificateChain() + " trust="
-            + files.trustBundle() + (current == null ? "" : " subject="
-            + current.getSubjectX500Principal().getName() + " not_after="
-            + current.getNotAfter().toInstant()));
+        log.info("event=tls_reloaded certificate={} trust={}{}", files.certificateChain(),
+            files.trustBundle(), current == null ? "" : " subject="
+                + current.getSubjectX500Principal().getName() + " not_after="
+                + current.getNotAfter().toInstant());
       }
     } catch (IOException | RuntimeException e) {
       // Half-written files during a rotation look like this too; the next check sees them whole.
-      log.log(Level.WARNING, "event=tls_reload_failed error=\"" + e.getMessage()
-          + "\"; keeping the previous credentials");
+      log.warn("event=tls_reload_failed error=\"{}\"; keeping the previous credentials",
+          e.getMessage());
     }
   }
 

@@ -35,6 +35,31 @@ public record TlsFiles(Path certificateChain, Path privateKey, Path trustBundle)
     return new TlsFiles(null, null, trustBundle);
   }
 
+  /**
+   * The files of the {@code --tls-cert}, {@code --tls-key} and {@code --tls-trust} flags every
+   * twopc command takes: null when none is given (plaintext), else checked to be readable.
+   *
+   * @param identityRequired a server: it needs its certificate and key
+   * @throws IllegalArgumentException naming the missing flag or unreadable file, in the flags'
+   *     words, for a one-line usage error
+   */
+  public static TlsFiles fromFlags(Path cert, Path key, Path trust, boolean identityRequired) {
+    if (cert == null && key == null && trust == null) {
+      return null;
+    }
+    if (trust == null) {
+      throw new IllegalArgumentException("--tls-trust is required with --tls-cert and --tls-key");
+    }
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+    }
+    if (identityRequired && cert == null) {
+      throw new IllegalArgumentException(
+          "a TLS server needs --tls-cert and --tls-key as well as --tls-trust");
+    }
+    return new TlsFiles(cert, key, trust).requireReadable();
+  }
+
   /** True when this process presents a certificate of its own. */
   public boolean hasIdentity() {
     return certificateChain != null;

@@ -1,6 +1,8 @@
 package dev.twopc.coordinator.cli;
 
 import dev.twopc.security.DevCertificates;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -8,8 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -25,7 +28,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "certs", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Create a development CA and certificates (PEM): ca.pem (the trust bundle),"
-        + " ca-key.pem, and NAME.pem + NAME-key.pem for coordinator and each --name.",
+        + " ca-key.pem, and NAME.pem + NAME-key.pem for coordinator and each --name; and"
+        + " roles.conf, the roles file for twopc coordinator --roles.",
         "Each certificate carries its name, localhost, 127.0.0.1 and ::1 as subject alternative"
             + " names. For development and the demo, not production."})
 final class CertsCommand implements Callable<Integer> {
@@ -36,14 +40,21 @@ final class CertsCommand implements Callable<Integer> {
       description = "Directory to write to; it must not hold a ca.pem already.")
   Path out;
 
-  @Option(names = "--name", paramLabel = "NAME",
-      description = "A certificate to issue besides coordinator's (repeatable): a participant's"
-          + " name (inventory), an operator (operator-alice), a client (client-shop).")
+  @Option(names = "--name", paramLabel = "NAME[=ROLES]",
+      description = "A certificate to issue besides coordinator's (repeatable), with its roles"
+          + " in roles.conf: inventory=participant, operator-alice=operator,"
+          + " client-shop=client, orders=participant,client. Without =ROLES: operator for a name"
+          + " starting operator, client for one starting client, else participant.")
   List<String> names = new ArrayList<>();
 
   @Option(names = "--days", paramLabel = "N", defaultValue = "30",
       description = "Validity of the CA and the certificates (default ${DEFAULT-VALUE}).")
   int days;
+
+  private static Role impliedRole(String name) {
+    return name.startsWith("operator") ? Role.OPERATOR
+        : name.startsWith("client") ? Role.CLIENT : Role.PARTICIPANT;
+  }
 
   @Override
   public Integer call() {
@@ -54,15 +65,23 @@ final class CertsCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), out.resolve("ca.pem") + " exists: give"
           + " another --out (a new CA would not be trusted by what the old one signed)");
     }
-    Set<String> all = new LinkedHashSet<>();
-    all.add("coordinator");
-    all.addAll(names);
+    Map<String, Set<Role>> all = new LinkedHashMap<>();
+    all.put("coordinator", Set.of(Role.COORDINATOR));
+    for (String n : names) {
+      try {
+        Map.Entry<String, Set<Role>> e = n.contains("=") ? RoleMap.parseEntry(n)
+            : RoleMap.parseEntry(n + "=" + impliedRole(n));
+        all.put(e.getKey(), e.getValue());
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--name " + n + ": " + e.getMessage());
+      }
+    }
     PrintWriter w = spec.commandLine().getOut();
     try {
       Duration validity = Duration.ofDays(days);
       DevCertificates ca = DevCertificates.createAuthority(out, validity);
       w.println("trust bundle  " + ca.trustBundle());
-      for (String name : all) {
+      for (String name : all.keySet()) {
         TlsFiles f;
         try {
           f = ca.issue(name, validity);
@@ -72,9 +91,13 @@ final class CertsCommand implements Callable<Integer> {
         }
         w.println(String.format("%-13s %s  %s", name, f.certificateChain(), f.privateKey()));
       }
+      Path roles = out.resolve("roles.conf");
+      Files.writeString(roles, "# identity = roles (client, participant, operator,"
+          + " coordinator); for twopc coordinator --roles\n" + RoleMap.of(all).format());
+      w.println("roles         " + roles);
       w.println("valid for " + days + " days; e.g. twopc coordinator --tls-cert "
           + out.resolve("coordinator.pem") + " --tls-key " + out.resolve("coordinator-key.pem")
-          + " --tls-trust " + ca.trustBundle());
+          + " --tls-trust " + ca.trustBundle() + " --roles " + roles);
       w.flush();
       return ExitCodes.OK;
     } catch (IOException e) {

@@ -6,11 +6,18 @@ import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.RecoverySummary;
 import dev.twopc.security.Addresses;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -50,6 +57,17 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin
   TlsOptions tls = new TlsOptions();
+
+  @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
+      description = "Who may do what, checked from the caller's certificate: lines 'identity ="
+          + " role[, role]' with the roles client, participant, operator, coordinator"
+          + " (docs/security.md) [TWOPC_ROLES]. Required with TLS; twopc certs writes one.")
+  Path rolesFile;
+
+  @Option(names = "--role", paramLabel = "NAME=ROLES",
+      description = "Grant an identity roles (repeatable; over --roles), e.g. --role"
+          + " operator-alice=operator.")
+  List<String> roleGrants = new ArrayList<>();
 
   @Option(names = "--insecure-listen", defaultValue = "${TWOPC_INSECURE_LISTEN:-false}",
       description = "Allow plaintext on an address other than loopback: anyone who can reach it"
@@ -187,8 +205,8 @@ final class CoordinatorCommand implements Callable<Integer> {
     out.println("twopc coordinator listening on " + host + ":" + server.port() + " ("
         + (usesJdbc() ? "jdbc " + maskPassword(jdbcUrl) : "data " + data.toAbsolutePath())
         + ", durability " + durability.name().toLowerCase(Locale.ROOT) + ", "
-        + (config.tls() != null ? "mutual TLS" : insecure(config) ? "PLAINTEXT" : "plaintext,"
-            + " loopback only") + ")");
+        + (config.tls() != null ? "mutual TLS, roles for " + config.roles()
+            : insecure(config) ? "PLAINTEXT" : "plaintext, loopback only") + ")");
     if (config.tls() == null && insecure(config)) {
       err.println("twopc: WARNING: --insecure-listen: serving plaintext on " + host + ":"
           + server.port() + "; anyone who can reach it can run and resolve transactions");
@@ -237,6 +255,7 @@ final class CoordinatorCommand implements Callable<Integer> {
     CoordinatorConfig.Builder b = CoordinatorConfig.builder()
         .host(host)
         .tls(files)
+        .roles(roles(files != null))
         .insecureListen(insecureListen)
         .port(port)
         .advertisedAddress(advertisedAddress)
@@ -263,6 +282,37 @@ final class CoordinatorCommand implements Callable<Integer> {
       return b.build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "invalid configuration: " + e.getMessage());
+    }
+  }
+
+  /** The role map of --roles and --role; null without TLS (where they are a usage error). */
+  private RoleMap roles(boolean tlsOn) {
+    boolean given = rolesFile != null || !roleGrants.isEmpty();
+    if (!tlsOn) {
+      if (given) {
+        throw new ParameterException(spec.commandLine(), "--roles and --role need TLS"
+            + " (--tls-cert, --tls-key, --tls-trust): without it no caller is identified");
+      }
+      return null;
+    }
+    if (!given) {
+      throw new ParameterException(spec.commandLine(), "TLS needs --roles FILE (or --role"
+          + " NAME=ROLES): who may run transactions, register participants and act as an"
+          + " operator; twopc certs writes one");
+    }
+    try {
+      RoleMap map = rolesFile == null ? RoleMap.empty() : RoleMap.load(rolesFile);
+      for (String grant : roleGrants) {
+        Map.Entry<String, Set<Role>> e = RoleMap.parseEntry(grant);
+        map = map.with(e.getKey(), e.getValue());
+      }
+      return map;
+    } catch (IOException e) {
+      throw new ParameterException(spec.commandLine(), "--roles " + rolesFile
+          + ": cannot read it (" + e.getMessage() + ")");
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), (rolesFile == null ? "--role: " : "")
+          + e.getMessage());
     }
   }
 
@@ -294,6 +344,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         + " max-id-length=" + maxIdLength
         + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress)
         + (tls.cert == null ? " tls=off" : " tls-cert=" + tls.cert + " tls-trust=" + tls.trust)
+        + (rolesFile == null ? "" : " roles=" + rolesFile)
+        + (roleGrants.isEmpty() ? "" : " role=" + String.join(",", roleGrants))
         + (insecureListen ? " insecure-listen" : "");
   }
 

@@ -14,6 +14,8 @@ final class ExitCodes {
   static final int NOT_FOUND = 4;
   /** The coordinator refused (FAILED_PRECONDITION), e.g. an unsafe resolution. */
   static final int REFUSED = 5;
+  /** The caller's certificate may not do this (PERMISSION_DENIED, UNAUTHENTICATED). */
+  static final int DENIED = 6;
 
   private ExitCodes() {}
 }

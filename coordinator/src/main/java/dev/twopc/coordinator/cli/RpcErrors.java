@@ -43,6 +43,11 @@ final class RpcErrors {
         code = ExitCodes.REFUSED;
         message = "refused: " + orCode(description, status);
         break;
+      case PERMISSION_DENIED:
+      case UNAUTHENTICATED:
+        code = ExitCodes.DENIED;
+        message = "not allowed by " + peer + " at " + target + ": " + orCode(description, status);
+        break;
       case INVALID_ARGUMENT:
         code = ExitCodes.USAGE;
         message = "invalid argument: " + orCode(description, status);

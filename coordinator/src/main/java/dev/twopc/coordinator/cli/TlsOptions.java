@@ -27,23 +27,8 @@ final class TlsOptions {
 
   /** The files, or null for plaintext; a partial set is a usage error naming what is missing. */
   TlsFiles files(CommandSpec spec, boolean identityRequired) {
-    if (cert == null && key == null && trust == null) {
-      return null;
-    }
-    if (trust == null) {
-      throw new ParameterException(spec.commandLine(),
-          "--tls-trust is required with --tls-cert and --tls-key");
-    }
-    if ((cert == null) != (key == null)) {
-      throw new ParameterException(spec.commandLine(),
-          "--tls-cert and --tls-key go together");
-    }
-    if (identityRequired && cert == null) {
-      throw new ParameterException(spec.commandLine(),
-          "a TLS server needs --tls-cert and --tls-key as well as --tls-trust");
-    }
     try {
-      return new TlsFiles(cert, key, trust).requireReadable();
+      return TlsFiles.fromFlags(cert, key, trust, identityRequired);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -35,13 +35,24 @@ class TlsCliTest {
   void certsWritesACaAndACertificatePerNameAndRefusesToOverwriteIt() throws Exception {
     Path certs = dir.resolve("certs");
     Cli.Result r = Cli.run("certs", "--out", certs.toString(), "--name", "inventory",
-        "--name", "operator-alice", "--days", "2");
+        "--name", "operator-alice", "--name", "orders=participant,client", "--days", "2");
     assertEquals(0, r.exitCode(), r.toString());
     for (String f : List.of("ca.pem", "ca-key.pem", "coordinator.pem", "coordinator-key.pem",
-        "inventory.pem", "inventory-key.pem", "operator-alice.pem", "operator-alice-key.pem")) {
+        "inventory.pem", "inventory-key.pem", "operator-alice.pem", "operator-alice-key.pem",
+        "orders.pem", "orders-key.pem")) {
       assertTrue(Files.isReadable(certs.resolve(f)), f + "\n" + r);
     }
     assertTrue(r.out().contains("valid for 2 days"), r.out());
+    // the roles file for --roles: each name's roles, implied from the name or given
+    assertEquals(List.of("coordinator = coordinator", "inventory = participant",
+        "operator-alice = operator", "orders = client, participant"),
+        Files.readAllLines(certs.resolve("roles.conf")).stream()
+            .filter(l -> !l.startsWith("#")).toList());
+    assertTrue(r.out().contains("--roles " + certs.resolve("roles.conf")), r.out());
+    Cli.Result badRole = Cli.runAsMain("certs", "--out", dir.resolve("other").toString(),
+        "--name", "orders=admin");
+    assertEquals(2, badRole.exitCode(), badRole.toString());
+    assertTrue(badRole.err().contains("--name orders=admin: "), badRole.err());
     Cli.Result again = Cli.runAsMain("certs", "--out", certs.toString());
     assertEquals(2, again.exitCode(), again.toString());
     assertTrue(again.err().contains("ca.pem exists"), again.err());
@@ -53,21 +64,31 @@ class TlsCliTest {
   @Test
   void aCoordinatorWithTlsIsReachedWithACertificateAndNotWithout() throws Exception {
     Path certs = dir.resolve("certs");
-    assertEquals(0, Cli.run("certs", "--out", certs.toString(), "--name", "operator-alice")
-        .exitCode());
+    assertEquals(0, Cli.run("certs", "--out", certs.toString(), "--name", "operator-alice",
+        "--name", "client-shop").exitCode());
     Running c = start("coordinator", "--port", "0", "--data", dir.resolve("data").toString(),
         "--durability", "process", "--tls-cert", certs.resolve("coordinator.pem").toString(),
         "--tls-key", certs.resolve("coordinator-key.pem").toString(),
-        "--tls-trust", certs.resolve("ca.pem").toString());
+        "--tls-trust", certs.resolve("ca.pem").toString(),
+        "--roles", certs.resolve("roles.conf").toString(), "--role", "operator-bob=operator");
     try {
       assertTrue(c.out().contains("tls-cert=" + certs.resolve("coordinator.pem")), c.out());
-      assertTrue(c.out().contains(", mutual TLS)"), c.out());
+      assertTrue(c.out().contains(", mutual TLS, roles for 4 identities)"), c.out());
       String target = "localhost:" + c.port();
       Cli.Result withCert = Cli.run("participants", "--coordinator", target, "--timeout", "10s",
           "--tls-cert", certs.resolve("operator-alice.pem").toString(),
           "--tls-key", certs.resolve("operator-alice-key.pem").toString(),
           "--tls-trust", certs.resolve("ca.pem").toString());
       assertEquals(0, withCert.exitCode(), withCert.toString());
+      // a client's certificate is not an operator's: exit 6 and the reason
+      Cli.Result client = Cli.run("tx", "list", "--coordinator", target, "--timeout", "10s",
+          "--tls-cert", certs.resolve("client-shop.pem").toString(),
+          "--tls-key", certs.resolve("client-shop-key.pem").toString(),
+          "--tls-trust", certs.resolve("ca.pem").toString());
+      assertEquals(6, client.exitCode(), client.toString());
+      assertEquals("twopc: not allowed by coordinator at " + target + ": client-shop may not"
+          + " call Admin/ListTransactions: it needs the operator role (it has roles: client)",
+          client.err().strip());
       Cli.Result plaintext = Cli.run("participants", "--coordinator", target, "--timeout", "5s");
       assertEquals(3, plaintext.exitCode(), plaintext.toString());
       assertEquals(1, plaintext.err().split("\\R").length, plaintext.err());
@@ -81,11 +102,24 @@ class TlsCliTest {
   }
 
   @Test
-  void partialTlsFlagsAreUsageErrors() {
+  void partialTlsFlagsAreUsageErrors() throws Exception {
     Cli.Result noTrust = Cli.runAsMain("coordinator", "--tls-cert", "c.pem", "--tls-key", "k.pem",
         "--data", dir.toString());
     assertEquals(2, noTrust.exitCode(), noTrust.toString());
     assertTrue(noTrust.err().contains("--tls-trust is required"), noTrust.err());
+    Path certs = dir.resolve("certs");
+    assertEquals(0, Cli.run("certs", "--out", certs.toString()).exitCode());
+    Cli.Result noRoles = Cli.runAsMain("coordinator", "--port", "0",
+        "--tls-cert", certs.resolve("coordinator.pem").toString(),
+        "--tls-key", certs.resolve("coordinator-key.pem").toString(),
+        "--tls-trust", certs.resolve("ca.pem").toString(), "--data", dir.toString());
+    assertEquals(2, noRoles.exitCode(), noRoles.toString());
+    assertTrue(noRoles.err().contains("TLS needs --roles FILE (or --role NAME=ROLES)"),
+        noRoles.err());
+    Cli.Result rolesNoTls = Cli.runAsMain("coordinator", "--role", "operator-alice=operator",
+        "--data", dir.toString());
+    assertEquals(2, rolesNoTls.exitCode(), rolesNoTls.toString());
+    assertTrue(rolesNoTls.err().contains("--roles and --role need TLS"), rolesNoTls.err());
     Cli.Result noKey = Cli.runAsMain("tx", "list", "--tls-cert", "c.pem", "--tls-trust", "t.pem");
     assertEquals(2, noKey.exitCode(), noKey.toString());
     assertTrue(noKey.err().contains("--tls-cert and --tls-key go together"), noKey.err());

@@ -23,6 +23,9 @@ import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.security.Caller;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import dev.twopc.coordinator.internal.log.LogStoreException;
@@ -30,6 +33,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +55,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Validation validation;
   private final Clock clock;
 
+  private final RoleMap roles;
+
   public AdminService(TransactionEngine engine, TransactionQueries queries, LogReader reader,
       DecisionLog decisionLog, dev.twopc.coordinator.CoordinatorConfig config) {
     this.engine = engine;
@@ -59,6 +65,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
     this.decisionLog = decisionLog;
     this.validation = new Validation(config);
     this.clock = config.clock();
+    this.roles = config.roles();
   }
 
   @Override
@@ -123,8 +130,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   public void retryTransaction(RetryTransactionRequest req, StreamObserver<TransactionView> out) {
     CoordinatorService.unary(out, () -> {
       String txId = validation.txId(req.getTxId());
-      String operator = req.getOperator().isEmpty() ? "unknown"
-          : validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
+      String operator = authenticatedOperator().orElse(req.getOperator().isEmpty() ? "unknown"
+          : validation.text("operator", req.getOperator(), true, Limits.OPERATOR));
       String what = engine.live(txId).isEmpty() ? resumeFromLog(txId) : engine.retryNow(txId);
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
           Limits.text(what, Limits.REASON), true, null));
@@ -172,7 +179,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         throw invalid("resolution must be COMMIT or ABORT");
       }
       String reason = validation.text("reason", req.getReason(), true, Limits.REASON);
-      String operator = validation.text("operator", req.getOperator(), true, Limits.OPERATOR);
+      String operator = authenticatedOperator().orElseGet(() ->
+          validation.text("operator", req.getOperator(), true, Limits.OPERATOR));
       boolean commit = req.getResolution() == Resolution.RESOLUTION_COMMIT;
       TransactionView current = queries.get(txId); // NOT_FOUND for unknown ids
       String refusal = commit ? resolveCommit(txId, current) : resolveAbort(txId, current, reason);
@@ -181,6 +189,17 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
         throw precondition(refusal);
       }
       return queries.get(txId);
+    });
+  }
+
+  /**
+   * With TLS, who acted is the caller's certificate (its name that has the operator role), not
+   * the request's free-text field; without TLS there is no identity and the field is recorded.
+   */
+  private Optional<String> authenticatedOperator() {
+    return Caller.current().map(c -> {
+      String name = roles == null ? null : roles.nameWith(c.names(), Role.OPERATOR);
+      return name != null ? name : c.name();
     });
   }
 

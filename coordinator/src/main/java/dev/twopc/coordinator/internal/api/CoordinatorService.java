@@ -30,6 +30,10 @@ import dev.twopc.proto.v1.RegisterParticipantResponse;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.security.AccessControl;
+import dev.twopc.security.Caller;
+import dev.twopc.security.Role;
+import dev.twopc.security.RoleMap;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
@@ -44,6 +48,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /** The Coordinator gRPC service: validates, delegates to the engine, maps errors. */
 public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
@@ -73,11 +78,13 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   };
 
   private final Executor blocking;
+  private final AccessControl access; // null: no TLS, no identities
 
   public CoordinatorService(TransactionEngine engine, ParticipantDirectory directory,
       TransactionQueries queries, LogReader reader, dev.twopc.coordinator.CoordinatorConfig config,
-      Executor blocking) {
+      Executor blocking, AccessControl access) {
     this.blocking = blocking;
+    this.access = access;
     this.engine = engine;
     this.directory = directory;
     this.queries = queries;
@@ -101,8 +108,14 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   @Override
   public void enlist(EnlistRequest req, StreamObserver<EnlistResponse> out) {
     unary(out, () -> {
-      long deadline = engine.enlist(validation.txId(req.getTxId()),
-          validation.participant("participant", req.getParticipant()),
+      String txId = validation.txId(req.getTxId());
+      String participant = validation.participant("participant", req.getParticipant());
+      Caller caller = Caller.current().orElse(null);
+      if (caller != null && !caller.has(Role.CLIENT)) {
+        requireOwnName(caller, CoordinatorGrpc.getEnlistMethod().getFullMethodName(),
+            participant, "enlist");
+      }
+      long deadline = engine.enlist(txId, participant,
           validation.payload("payload", req.getPayload()), req.getStaged());
       return EnlistResponse.newBuilder().setDeadline(Views.ts(deadline)).build();
     });
@@ -186,6 +199,19 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       String txId = validation.txId(req.getTxId());
       String participant = req.getParticipant().isEmpty() ? null
           : validation.participant("participant", req.getParticipant());
+      Caller caller = Caller.current().orElse(null);
+      if (caller != null && !caller.has(Role.OPERATOR)) {
+        String method = CoordinatorGrpc.getGetOutcomeMethod().getFullMethodName();
+        if (participant == null) {
+          throw access.refuse(caller, method, caller.name() + " must name itself as the"
+              + " participant asking");
+        }
+        requireOwnName(caller, method, participant, "ask outcomes as");
+        if (!queries.mayHaveBranch(txId, participant)) {
+          throw access.refuse(caller, method, participant + " has no branch in transaction "
+              + txId);
+        }
+      }
       return GetOutcomeResponse.newBuilder().setTxId(txId)
           .setOutcome(engine.outcome(txId, participant)).build();
     });
@@ -194,15 +220,21 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   @Override
   public void registerParticipant(RegisterParticipantRequest req,
       StreamObserver<RegisterParticipantResponse> out) {
-    async(out, () -> directory.register(validation.participant("name", req.getName()),
-        validation.address(req.getAddress()))
-        .exceptionally(e -> {
-          // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
-          log.warn("event=register_failed name={} error={}", req.getName(), e.getMessage());
-          throw CoordinatorException.unavailable("the registry could not be written; see the"
-              + " coordinator's log", e);
-        }),
-        updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
+    async(out, () -> {
+      String name = validation.participant("name", req.getName());
+      String address = validation.address(req.getAddress());
+      Caller caller = Caller.current().orElse(null);
+      if (caller != null) {
+        requireOwnName(caller, CoordinatorGrpc.getRegisterParticipantMethod()
+            .getFullMethodName(), name, "register as");
+      }
+      return directory.register(name, address).exceptionally(e -> {
+        // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
+        log.warn("event=register_failed name={} error={}", name, e.getMessage());
+        throw CoordinatorException.unavailable("the registry could not be written; see the"
+            + " coordinator's log", e);
+      });
+    }, updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
   }
 
   @Override
@@ -230,6 +262,15 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       }
       return r.build();
     });
+  }
+
+  /** With access control, a participant acts only under a name its certificate carries. */
+  private void requireOwnName(Caller caller, String method, String participant, String action) {
+    if (!caller.carries(participant)) {
+      throw access.refuse(caller, method, caller.name() + " may not " + action + " "
+          + participant + ": its certificate names " + caller.names().stream()
+              .filter(n -> !RoleMap.isSharedName(n)).collect(Collectors.joining(", ")));
+    }
   }
 
   static <T> void unary(StreamObserver<T> out, Supplier<T> call) {

@@ -38,6 +38,23 @@ public final class TransactionQueries {
   }
 
   /**
+   * False only when the coordinator knows {@code txId} and {@code participant} has no branch in
+   * it: a participant may ask the outcome of its own branches only. An id with no record is
+   * answered (ABORTED, presumed abort) whoever asks; it tells nothing about other branches.
+   */
+  public boolean mayHaveBranch(String txId, String participant) {
+    Optional<LiveView> live = engine.live(txId);
+    Optional<StoredTransaction> tx;
+    try {
+      tx = live.isPresent() ? Optional.of(live.get().tx()) : reader.find(txId);
+    } catch (LogStoreException e) {
+      throw CoordinatorException.unavailable("decision log unavailable", e);
+    }
+    return tx.isEmpty() || tx.get().branches().stream()
+        .anyMatch(b -> b.participant().equals(participant));
+  }
+
+  /**
    * What a client is told about {@code txId}: the transaction, or, for an id this coordinator
    * issued within the retention of which the log has no record, ABORTED. That is presumed abort:
    * a COMMIT is logged before anyone hears of it and kept for the retention after the
