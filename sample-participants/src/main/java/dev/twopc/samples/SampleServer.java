@@ -7,6 +7,8 @@ import com.sun.net.httpserver.HttpServer;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.Participant;
+import dev.twopc.security.RoleMap;
+import dev.twopc.security.TlsFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -57,9 +59,14 @@ public final class SampleServer implements AutoCloseable {
    * @param catalogScale with {@code seed}: {@link Catalog#demo(int)}'s scale, 1 for the demo's
    * @param maxInboundMessageBytes the largest request the participant reads ({@link
    *     Participant.Builder#maxInboundMessageBytes})
+   * @param tls mutual TLS on the participant's hops ({@link Participant.Builder#tls}); null for
+   *     plaintext on loopback
+   * @param roles with {@code tls}: who is the coordinator and who an operator ({@link
+   *     Participant.Builder#roles}); null for the SDK's default
    */
   public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-      Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes) {
+      Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes,
+      TlsFiles tls, RoleMap roles) {
     /** gRPC's default, as the SDK's. */
     public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -70,6 +77,13 @@ public final class SampleServer implements AutoCloseable {
       if (catalogScale < 1) {
         throw new IllegalArgumentException("catalogScale must be at least 1");
       }
+    }
+
+    /** Plaintext, on loopback. */
+    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+        Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes) {
+      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
+          maxInboundMessageBytes, null, null);
     }
 
     /** With the default inbound message limit. */
@@ -131,7 +145,7 @@ public final class SampleServer implements AutoCloseable {
       } else {
         builder.dataDirectory(config.dataDir());
       }
-      participant = builder
+      builder
           .coordinator(config.coordinator())
           .listenPort(config.port())
           // Before recovery and serving: the handler finds its tables from the first call on.
@@ -143,8 +157,14 @@ public final class SampleServer implements AutoCloseable {
           })
           .handler(service.handler())
           .inDoubtAfter(config.inDoubtAfter())
-          .maxInboundMessageBytes(config.maxInboundMessageBytes())
-          .build();
+          .maxInboundMessageBytes(config.maxInboundMessageBytes());
+      if (config.tls() != null) {
+        builder.tls(config.tls());
+        if (config.roles() != null) {
+          builder.roles(config.roles());
+        }
+      }
+      participant = builder.build();
       participant.start();
 
       // The read API shows business data and has no authentication: this machine only.

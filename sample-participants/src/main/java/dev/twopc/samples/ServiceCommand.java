@@ -1,11 +1,18 @@
 package dev.twopc.samples;
 
+import dev.twopc.security.RoleMap;
+import dev.twopc.security.TlsFiles;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code twopc-sample inventory|payments|orders}: runs one service until stopped (SIGTERM). */
 @Command(mixinStandardHelpOptions = true, sortOptions = false)
@@ -60,6 +67,18 @@ final class ServiceCommand implements Callable<Integer> {
           + " --max-payload-bytes [TWOPC_MAX_INBOUND_MESSAGE_BYTES] (default ${DEFAULT-VALUE}).")
   int maxInboundMessageBytes;
 
+  @Mixin
+  TlsFlags tls = new TlsFlags();
+
+  @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
+      description = "With TLS: which certificate names are the coordinator (may prepare, commit,"
+          + " roll back) and operators (may list prepared branches), as twopc coordinator"
+          + " --roles reads it [TWOPC_ROLES]; default: the name coordinator is the coordinator.")
+  Path roles;
+
+  @Spec
+  CommandSpec spec;
+
   ServiceCommand(SampleService service) {
     this.service = service;
   }
@@ -68,14 +87,29 @@ final class ServiceCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     int p = port == null ? service.defaultPort() : port;
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
+    TlsFiles files = tls.files(spec, true);
+    RoleMap roleMap = null;
+    if (roles != null) {
+      if (files == null) {
+        throw new ParameterException(spec.commandLine(), "--roles needs TLS (--tls-cert,"
+            + " --tls-key, --tls-trust): without it no caller is identified");
+      }
+      try {
+        roleMap = RoleMap.load(roles);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--roles " + roles + ": "
+            + e.getMessage());
+      }
+    }
     SampleServer server = SampleServer.start(service,
         new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl,
-            catalogScale, maxInboundMessageBytes));
+            catalogScale, maxInboundMessageBytes, files, roleMap));
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
     System.out.println(service.name() + " ready: participant localhost:" + server.port()
         + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())
         + "), coordinator " + coordinator
         + ", data " + (jdbcUrl != null ? jdbcUrl : data.toAbsolutePath())
+        + (files != null ? ", mutual TLS" : ", plaintext, loopback only")
         + (seed ? ", seeded" : ""));
     System.out.flush();
     new CountDownLatch(1).await(); // serve until the JVM is stopped; the hook closes cleanly

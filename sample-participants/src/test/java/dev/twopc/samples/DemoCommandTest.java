@@ -34,6 +34,9 @@ class DemoCommandTest {
     assertTrue(output.contains("kill -9 coordinator"), output);
     assertTrue(output.contains("recovery: resumed"), output);
     assertTrue(output.contains("AUDIT PASSED"), output);
+    // mutual TLS on every hop by default, and the roles hold: a client is no operator
+    assertTrue(output.contains("transport: mutual TLS on every hop"), output);
+    assertTrue(output.contains("  ok   a client may not act as operator"), output);
     assertTrue(output.lines().noneMatch(l -> l.contains("FAIL ")), output);
   }
 }

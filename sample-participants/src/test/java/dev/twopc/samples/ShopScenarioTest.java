@@ -112,7 +112,8 @@ class ShopScenarioTest {
 
   private void assertAudited(String target, List<ShopClient.Placed> placed) {
     Audit audit = new Audit(Catalog.demo(), target, services.stream()
-        .map(s -> new Audit.Service(s.name(), s.apiUrl(), "localhost:" + s.port())).toList());
+        .map(s -> new Audit.Service(s.name(), s.apiUrl(), "localhost:" + s.port())).toList(),
+        io.grpc.InsecureChannelCredentials.create());
     await().atMost(Duration.ofSeconds(30)).until(audit::quiet);
     List<Audit.Check> checks = audit.run(placed);
     String failed = checks.stream().filter(c -> !c.ok()).map(Audit.Check::toString)

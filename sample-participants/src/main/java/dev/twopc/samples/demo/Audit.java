@@ -16,7 +16,7 @@ import dev.twopc.samples.ReadClient;
 import dev.twopc.samples.shop.ShopClient;
 import dev.twopc.samples.shop.ShopClient.Doom;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,12 +47,18 @@ public final class Audit {
 
   private final Catalog catalog;
   private final String coordinator;
+  private final ChannelCredentials credentials;
   private final Map<String, Service> services = new LinkedHashMap<>();
 
-  /** {@code services}: inventory, payments and orders (by name). */
-  public Audit(Catalog catalog, String coordinator, List<Service> services) {
+  /**
+   * {@code services}: inventory, payments and orders (by name); {@code credentials}: how the
+   * operator calls reach them (an operator's certificate where TLS is on).
+   */
+  public Audit(Catalog catalog, String coordinator, List<Service> services,
+      ChannelCredentials credentials) {
     this.catalog = catalog;
     this.coordinator = coordinator;
+    this.credentials = credentials;
     for (Service s : services) {
       this.services.put(s.name(), s);
     }
@@ -171,6 +177,13 @@ public final class Audit {
         "exit " + inDoubt.exit() + ", " + inDoubt.output().trim().lines().findFirst().orElse(""));
   }
 
+  /** With mutual TLS: the CLI with a client's certificate was refused an operator's call. */
+  static Check clientRefusedAdmin(Cluster.Cli cli) {
+    return new Check("a client may not act as operator", cli.exit() == 6
+        && cli.output().contains("it needs the operator role"), "exit " + cli.exit() + ", "
+        + cli.output().trim().lines().findFirst().orElse(""));
+  }
+
   /** The coordinator's own liveness check found nothing stuck in any of its runs. */
   static Check livenessHeld(List<String> violations) {
     return new Check("liveness invariant held", violations.isEmpty(), violations.isEmpty()
@@ -179,8 +192,8 @@ public final class Audit {
             + violations.get(0));
   }
 
-  private static ManagedChannel channel(String target) {
-    return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+  private ManagedChannel channel(String target) {
+    return Grpc.newChannelBuilder(target, credentials).build();
   }
 
   /** Runs every check over the services' data and what the client was told. */

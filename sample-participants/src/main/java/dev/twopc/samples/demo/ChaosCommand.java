@@ -104,6 +104,11 @@ public final class ChaosCommand implements Callable<Integer> {
           + " dropped after a passing run [TWOPC_CHAOS_JDBC_URL]; default: RocksDB and SQLite files.")
   String jdbcUrl;
 
+  @Option(names = "--plaintext", defaultValue = "${TWOPC_CHAOS_PLAINTEXT:-false}",
+      description = "Run every hop in plaintext on loopback instead of mutual TLS with"
+          + " development certificates made in the work directory [TWOPC_CHAOS_PLAINTEXT].")
+  boolean plaintext;
+
   @Option(names = "--keep", description = "Keep the data and logs also when the run passes.")
   boolean keep;
 
@@ -134,7 +139,8 @@ public final class ChaosCommand implements Callable<Integer> {
     if (seed == null) {
       seed = ThreadLocalRandom.current().nextLong();
     }
-    return Cluster.run("chaos", work, coordinatorJar, jdbcUrl, keep, out, this::run);
+    return Cluster.run("chaos", work, coordinatorJar, jdbcUrl, !plaintext, keep, out,
+        this::run);
   }
 
   private boolean run(Cluster cluster) throws Exception {
@@ -143,6 +149,7 @@ public final class ChaosCommand implements Callable<Integer> {
         + " ~%s s, down %s-%s s), seed %d, %d orders in flight (%.0f%% doomed); data in %s%n",
         History.secs(duration), History.secs(killEvery), History.secs(minDown),
         History.secs(maxDown), seed, concurrency, doomed * 100, cluster.work());
+    out.println("transport: " + cluster.transport());
     // Enough stock and money that even a fast run (one on PostgreSQL sold all of the demo's
     // 10,000 units in 10 minutes) does not sell out: the lock probes at the end need both.
     int scale = 1 + 4 * (int) Math.ceil(duration.toMillis() / 60_000.0);
@@ -157,7 +164,7 @@ public final class ChaosCommand implements Callable<Integer> {
         cluster.current("inventory").pid(), cluster.current("payments").pid(),
         cluster.current("orders").pid());
     List<Audit.Service> services = cluster.services();
-    Audit audit = new Audit(catalog, cluster.coordinator(), services);
+    Audit audit = cluster.audit(catalog);
 
     List<String> processes = new ArrayList<>();
     processes.add(Cluster.COORDINATOR);
@@ -168,7 +175,7 @@ public final class ChaosCommand implements Callable<Integer> {
     List<ShopClient.Placed> probes;
     long loadSecs;
     ExecutorService load = Executors.newSingleThreadExecutor(r -> new Thread(r, "chaos-load"));
-    try (TransactionClient tx = TransactionClient.builder().target(cluster.coordinator())
+    try (TransactionClient tx = cluster.client()
         .commitTimeout(Duration.ofSeconds(15)).build();
         Faults faults = new Faults(cluster, new Random(seed), killEvery, minDown, maxDown,
             history, out, t0)) {

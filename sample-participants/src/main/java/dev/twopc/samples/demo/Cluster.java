@@ -5,7 +5,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ParticipantInfo;
+import dev.twopc.participant.TransactionClient;
+import dev.twopc.samples.Catalog;
 import dev.twopc.samples.SampleMain;
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -57,6 +60,7 @@ final class Cluster {
   private final Path work;
   private final Path coordinatorJar;
   private final ServerStores stores; // null: RocksDB and SQLite files under work
+  private final DemoTls tls; // null: plaintext on loopback
   private volatile int catalogScale = 1;
   private final int coordinatorPort;
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
@@ -64,10 +68,12 @@ final class Cluster {
   private final Map<String, Integer> starts = new ConcurrentHashMap<>();
   private final List<Proc> started = new CopyOnWriteArrayList<>();
 
-  private Cluster(Path work, Path coordinatorJar, ServerStores stores) throws IOException {
+  private Cluster(Path work, Path coordinatorJar, ServerStores stores, boolean tls)
+      throws IOException {
     this.work = work;
     this.coordinatorJar = coordinatorJar;
     this.stores = stores;
+    this.tls = tls ? DemoTls.create(work.resolve("certs"), SERVICES) : null;
     this.coordinatorPort = freePort();
     for (String s : SERVICES) {
       servicePorts.put(s, new Ports(freePort(), freePort()));
@@ -79,10 +85,11 @@ final class Cluster {
    * returns the exit code: 0 if it passed. Every process started is stopped at the end, on failure
    * and on Ctrl-C; the data and logs are deleted only when the run passed and {@code keep} is off.
    * With {@code jdbcUrl} (a PostgreSQL or MariaDB server), the coordinator's log and each
-   * service's tables live there, each process in a schema or database of its own.
+   * service's tables live there, each process in a schema or database of its own. With
+   * {@code tls}, every hop is mutual TLS with certificates made in {@code work/certs}.
    */
-  static int run(String what, Path work, Path coordinatorJar, String jdbcUrl, boolean keep,
-      PrintStream out, Body body) throws Exception {
+  static int run(String what, Path work, Path coordinatorJar, String jdbcUrl, boolean tls,
+      boolean keep, PrintStream out, Body body) throws Exception {
     long t0 = System.nanoTime();
     ServerStores stores = null;
     if (jdbcUrl != null) {
@@ -98,7 +105,7 @@ final class Cluster {
     }
     Path dir = work == null ? Files.createTempDirectory("twopc-" + what + "-")
         : Files.createDirectories(work);
-    Cluster cluster = new Cluster(dir, coordinatorJar, stores);
+    Cluster cluster = new Cluster(dir, coordinatorJar, stores, tls);
     Thread cleanup = new Thread(() -> {
       cluster.stopAll();
       out.println(what + " interrupted: stopped every process it started; data and logs in "
@@ -115,6 +122,9 @@ final class Cluster {
       throw e;
     } finally {
       cluster.stopAll();
+      if (cluster.tls != null) {
+        cluster.tls.close();
+      }
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException e) {
@@ -148,6 +158,33 @@ final class Cluster {
   /** host:port of the coordinator: loopback only. */
   String coordinator() {
     return "127.0.0.1:" + coordinatorPort;
+  }
+
+  /** True when every hop is mutual TLS. */
+  boolean tls() {
+    return tls != null;
+  }
+
+  /** How every hop is secured, for the run's first line. */
+  String transport() {
+    return tls != null ? "mutual TLS on every hop (certificates and roles.conf in "
+        + work.resolve("certs") + ")" : "plaintext on loopback";
+  }
+
+  /** A client of the coordinator, with the demo client's certificate when TLS is on. */
+  TransactionClient.Builder client() {
+    TransactionClient.Builder b = TransactionClient.builder().target(coordinator());
+    return tls == null ? b : tls.client(b);
+  }
+
+  /** The credentials of the audit's operator calls. */
+  ChannelCredentials operatorCredentials() {
+    return tls == null ? InsecureChannelCredentials.create() : tls.operator();
+  }
+
+  /** The audit over this cluster's services, calling as the demo's operator. */
+  Audit audit(Catalog catalog) {
+    return new Audit(catalog, coordinator(), services(), operatorCredentials());
   }
 
   /** Where the audit finds each service. */
@@ -199,6 +236,9 @@ final class Cluster {
       cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
           "--port", Integer.toString(coordinatorPort),
           "--backoff-base", "50ms", "--backoff-cap", "1s", "--liveness-check-interval", "2s"));
+      if (tls != null) {
+        cmd.addAll(tls.serverFlags(COORDINATOR));
+      }
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(COORDINATOR)));
       } else {
@@ -216,6 +256,9 @@ final class Cluster {
           "--data", work.resolve(name).toString(), "--in-doubt-after", "2s"));
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(name)));
+      }
+      if (tls != null) {
+        cmd.addAll(tls.serverFlags(name));
       }
       if (!name.equals("orders")) {
         cmd.add("--seed"); // rows already there are kept: also right on a restart
@@ -269,10 +312,18 @@ final class Cluster {
 
   record Cli(int exit, String output) {}
 
-  /** Runs the twopc CLI with {@code args}. */
+  /** Runs the twopc CLI with {@code args}, as the demo's operator. */
   Cli cli(String... args) throws IOException, InterruptedException {
+    return cliAs(DemoTls.OPERATOR, args);
+  }
+
+  /** Runs the twopc CLI with {@code args} and {@code identity}'s certificate when TLS is on. */
+  Cli cliAs(String identity, String... args) throws IOException, InterruptedException {
     List<String> cmd = coordinatorCommand();
     cmd.addAll(List.of(args));
+    if (tls != null) {
+      cmd.addAll(tls.flags(identity));
+    }
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String output;
     try (InputStream in = p.getInputStream()) {
@@ -286,8 +337,7 @@ final class Cluster {
   }
 
   private void awaitRegistered(Set<String> names) throws InterruptedException {
-    ManagedChannel ch = Grpc.newChannelBuilder(coordinator(), InsecureChannelCredentials.create())
-        .build();
+    ManagedChannel ch = Grpc.newChannelBuilder(coordinator(), operatorCredentials()).build();
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       while (true) {

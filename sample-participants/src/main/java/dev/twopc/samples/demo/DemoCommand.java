@@ -64,6 +64,11 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
           + " dropped after a passing run [TWOPC_DEMO_JDBC_URL]; default: RocksDB and SQLite files.")
   String jdbcUrl;
 
+  @Option(names = "--plaintext", defaultValue = "${TWOPC_DEMO_PLAINTEXT:-false}",
+      description = "Run every hop in plaintext on loopback instead of mutual TLS with"
+          + " development certificates made in the work directory [TWOPC_DEMO_PLAINTEXT].")
+  boolean plaintext;
+
   @Option(names = "--keep", description = "Keep the data and logs also when the audit passes.")
   boolean keep;
 
@@ -87,7 +92,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     if (killAt <= 0) {
       killAt = Math.max(1, orders / 3);
     }
-    return Cluster.run("demo", work, coordinatorJar, jdbcUrl, keep, out, this::run);
+    return Cluster.run("demo", work, coordinatorJar, jdbcUrl, !plaintext, keep, out,
+        this::run);
   }
 
   private boolean run(Cluster cluster) throws Exception {
@@ -96,6 +102,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     List<Audit.Service> services = cluster.services();
     out.println("== twopc demo: " + orders + " orders, " + concurrency + " at a time, kill -9 of"
         + " the coordinator after " + killAt + " answers; data in " + cluster.work());
+    out.println("transport: " + cluster.transport());
 
     cluster.startAll();
     Proc coord = cluster.current(Cluster.COORDINATOR);
@@ -133,7 +140,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     }, "demo-chaos");
     chaos.start();
     List<ShopClient.Placed> placed;
-    try (TransactionClient tx = TransactionClient.builder().target(coordinator)
+    try (TransactionClient tx = cluster.client()
         .commitTimeout(Duration.ofSeconds(15)).build()) {
       ShopClient shop = new ShopClient(tx, catalog, "demo", 42);
       placed = shop.place(shop.orders(orders, 0.15), concurrency, (p, n) -> {
@@ -157,7 +164,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     // Commit. Audited with the stream.
     List<ShopClient.Placed> interactive;
     long i0 = System.nanoTime();
-    try (TransactionClient tx = TransactionClient.builder().target(coordinator)
+    try (TransactionClient tx = cluster.client()
         .commitTimeout(Duration.ofSeconds(15)).build()) {
       ShopClient shop = new ShopClient(tx, catalog, "demo-i", 43, ShopClient.Flow.INTERACTIVE);
       interactive = shop.place(shop.orders(INTERACTIVE_ORDERS, 0.15), 4, (p, n) -> { });
@@ -168,7 +175,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     placed = new ArrayList<>(placed);
     placed.addAll(interactive);
 
-    Audit audit = new Audit(catalog, coordinator, services);
+    Audit audit = cluster.audit(catalog);
     long q0 = System.nanoTime();
     boolean quiet = audit.awaitQuiet(Duration.ofSeconds(30));
     out.printf("%s after %.1f s%n", quiet ? "converged: nothing pending or in doubt"
@@ -183,6 +190,13 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
 
     List<Audit.Check> checks = new ArrayList<>(audit.run(placed));
     checks.add(Audit.cliInDoubtEmpty(inDoubt));
+    if (cluster.tls()) {
+      out.println("$ twopc tx list   # with the client's certificate, not an operator's");
+      Cluster.Cli refused = cluster.cliAs(DemoTls.CLIENT, "tx", "list", "--coordinator",
+          coordinator);
+      out.print(Cluster.indent(refused.output()));
+      checks.add(Audit.clientRefusedAdmin(refused));
+    }
     checks.add(Audit.livenessHeld(cluster.livenessViolations()));
     Map<String, String> orderTotals = new ReadClient(services.get(2).apiUrl()).one("/totals");
     out.println("audit (read APIs: inventory /stock /reservations, payments /accounts /holds,"

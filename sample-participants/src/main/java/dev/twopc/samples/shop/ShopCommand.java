@@ -3,11 +3,16 @@ package dev.twopc.samples.shop;
 import dev.twopc.participant.Outcome;
 import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.Catalog;
+import dev.twopc.samples.TlsFlags;
+import dev.twopc.security.TlsFiles;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code twopc-sample shop}: places a stream of orders and prints what the coordinator said. */
 @Command(name = "shop", mixinStandardHelpOptions = true, sortOptions = false,
@@ -45,6 +50,12 @@ public final class ShopCommand implements Callable<Integer> {
   @Option(names = "--verbose", description = "Print every order and its outcome.")
   boolean verbose;
 
+  @Mixin
+  TlsFlags tls = new TlsFlags();
+
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws InterruptedException {
     if (orders < 1 || concurrency < 1 || doomed < 0 || doomed > 1) {
@@ -53,8 +64,13 @@ public final class ShopCommand implements Callable<Integer> {
       return 2;
     }
     String runId = Long.toString(System.currentTimeMillis(), 36);
-    try (TransactionClient tx = TransactionClient.builder().target(coordinator)
-        .commitTimeout(Duration.ofSeconds(15)).build()) {
+    TlsFiles files = tls.files(spec, false);
+    TransactionClient.Builder b = TransactionClient.builder().target(coordinator)
+        .commitTimeout(Duration.ofSeconds(15));
+    if (files != null) {
+      b.tls(files);
+    }
+    try (TransactionClient tx = b.build()) {
       ShopClient shop = new ShopClient(tx, Catalog.demo(), runId, randomSeed,
           interactive ? ShopClient.Flow.INTERACTIVE : ShopClient.Flow.EXECUTE);
       long start = System.nanoTime();
