@@ -12,6 +12,12 @@ import dev.twopc.bench.internal.PhaseResult;
 import dev.twopc.bench.internal.Report;
 import dev.twopc.bench.internal.TwoPcWorkload;
 import dev.twopc.bench.internal.Workload;
+import dev.twopc.security.DevIdentities;
+import dev.twopc.security.Role;
+import dev.twopc.security.TlsCredentials;
+import dev.twopc.security.TlsFiles;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
@@ -76,6 +83,8 @@ import picocli.CommandLine.Spec;
 public final class BenchCommand implements Callable<Integer> {
   private static final String COORDINATOR_MAIN = "dev.twopc.coordinator.cli.TwopcCommand";
   private static final String COORDINATOR_JAR = "twopc-coordinator-0.1.0-SNAPSHOT-all.jar";
+  /** The bench's own identity with --tls. */
+  private static final String BENCH_IDENTITY = "bench";
 
   @Spec
   CommandSpec spec;
@@ -206,6 +215,26 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep the data and logs also after a successful run.")
   boolean keep;
 
+  @Option(names = "--tls", defaultValue = "${TWOPC_BENCH_TLS:-false}",
+      description = "Mutual TLS on every hop of the processes it starts, with development"
+          + " certificates made in the work directory (the bench calls as 'bench', with the"
+          + " client, operator and coordinator roles) [TWOPC_BENCH_TLS].")
+  boolean tls;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_CERT}",
+      description = "With --coordinator: the bench's certificate; the cluster must grant it the"
+          + " client and operator roles, and the participants the coordinator role for the"
+          + " baseline [TWOPC_TLS_CERT].")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_KEY}",
+      description = "Its private key, PKCS#8 [TWOPC_TLS_KEY].")
+  Path tlsKey;
+
+  @Option(names = "--tls-trust", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_TRUST}",
+      description = "CA certificates the cluster's certificates chain to [TWOPC_TLS_TRUST].")
+  Path tlsTrust;
+
   private final PrintStream out;
   private final PrintStream err;
   private final List<Child> started = new CopyOnWriteArrayList<>();
@@ -287,16 +316,38 @@ public final class BenchCommand implements Callable<Integer> {
 
   private int run(boolean external) throws Exception {
     long t0 = System.nanoTime();
-    Cluster cluster;
-    if (external) {
-      cluster = Cluster.external(coordinator, parseParticipants());
-    } else {
-      err.printf("twopc bench: starting the coordinator (%s) and %d participant(s) in %s%n",
-          durability, branches, work);
-      cluster = Cluster.spawn(new Cluster.Spawn(List.of(javaBinary()), splitOpts(childJvmOpts),
-          jfr, work, coordinatorLauncher(), participantLauncher(), durability, lockKeys,
-          childLogLevel), branches, started);
+    DevIdentities identities = null;
+    TlsFiles files = tlsFiles();
+    if (tls) {
+      Map<String, Set<Role>> grants = new LinkedHashMap<>();
+      grants.put("coordinator", Set.of(Role.COORDINATOR));
+      for (int i = 1; i <= branches; i++) {
+        grants.put("p" + i, Set.of(Role.PARTICIPANT));
+      }
+      grants.put(BENCH_IDENTITY, Set.of(Role.CLIENT, Role.OPERATOR, Role.COORDINATOR));
+      identities = DevIdentities.create(work.resolve("certs"), grants, Duration.ofDays(1));
+      files = identities.of(BENCH_IDENTITY);
     }
+    Cluster cluster;
+    try (TlsCredentials credentials = files == null ? null
+        : TlsCredentials.load(files, Duration.ofMinutes(10))) {
+      ChannelCredentials channels = credentials == null ? InsecureChannelCredentials.create()
+          : credentials.channel();
+      if (external) {
+        cluster = Cluster.external(coordinator, parseParticipants(), channels);
+      } else {
+        err.printf("twopc bench: starting the coordinator (%s) and %d participant(s) in %s%s%n",
+            durability, branches, work, tls ? ", mutual TLS on every hop" : "");
+        cluster = Cluster.spawn(new Cluster.Spawn(List.of(javaBinary()),
+            splitOpts(childJvmOpts), jfr, work, coordinatorLauncher(), participantLauncher(),
+            durability, lockKeys, childLogLevel, identities), branches, started, channels);
+      }
+      return measure(cluster, t0);
+    }
+  }
+
+  private int measure(Cluster cluster, long t0) throws Exception {
+    boolean external = cluster.isExternal();
     try (cluster) {
       if (external) {
         cluster.awaitRegistered();
@@ -304,11 +355,11 @@ public final class BenchCommand implements Callable<Integer> {
       err.printf("twopc bench: ready after %.1f s: %s%n", (System.nanoTime() - t0) / 1e9,
           processes(cluster));
       List<String> names = new ArrayList<>(cluster.participants().keySet());
-      ManagedChannel coord = Channels.open(cluster.coordinator());
+      ManagedChannel coord = Channels.open(cluster.coordinator(), cluster.credentials());
       List<ManagedChannel> parts = new ArrayList<>();
       try {
         for (String target : cluster.participants().values()) {
-          parts.add(Channels.open(target));
+          parts.add(Channels.open(target, cluster.credentials()));
         }
         ByteString payload = payload(payloadBytes);
         Load load = new Load(mode.equals("open"), concurrency, rate, warmup, duration,
@@ -410,6 +461,15 @@ public final class BenchCommand implements Callable<Integer> {
     if (hasParticipants) {
       parseParticipants();
     }
+    if (tls && hasCoordinator) {
+      throw usage("--tls is for the processes the bench starts; against --coordinator give"
+          + " --tls-cert, --tls-key and --tls-trust");
+    }
+    if (!hasCoordinator && (tlsCert != null || tlsKey != null || tlsTrust != null)) {
+      throw usage("--tls-cert, --tls-key and --tls-trust go with --coordinator; for the"
+          + " processes the bench starts use --tls");
+    }
+    tlsFiles();
   }
 
   private Map<String, String> parseParticipants() {
@@ -507,8 +567,19 @@ public final class BenchCommand implements Callable<Integer> {
     return String.join(", ", p);
   }
 
+  /** The bench's own certificate against an external cluster; null for plaintext. */
+  private TlsFiles tlsFiles() {
+    try {
+      return TlsFiles.fromFlags(tlsCert, tlsKey, tlsTrust, true);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
   private Map<String, Object> config(Cluster cluster, List<String> order) {
     Map<String, Object> c = new LinkedHashMap<>();
+    c.put("transport", tls ? "mutual TLS on every hop" : tlsCert != null
+        ? "mutual TLS from the bench" : "plaintext");
     c.put("branches", cluster.participants().size());
     c.put("payload_bytes", payloadBytes);
     c.put("mode", mode);

@@ -5,12 +5,17 @@ import dev.twopc.participant.Participant;
 import dev.twopc.participant.ParticipantHandler;
 import dev.twopc.participant.PrepareContext;
 import dev.twopc.participant.Vote;
+import dev.twopc.security.RoleMap;
+import dev.twopc.security.TlsFiles;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The participant the bench drives: the real SDK (durable pending map in embedded H2, locks,
@@ -59,19 +64,51 @@ public final class BenchParticipantMain implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_CERT}",
+      description = "This participant's certificate chain; with --tls-key and --tls-trust it"
+          + " serves and calls the coordinator over mutual TLS [TWOPC_TLS_CERT].")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_KEY}",
+      description = "Its private key, PKCS#8 [TWOPC_TLS_KEY].")
+  Path tlsKey;
+
+  @Option(names = "--tls-trust", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_TRUST}",
+      description = "CA certificates the peers' chain to [TWOPC_TLS_TRUST].")
+  Path tlsTrust;
+
+  @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
+      description = "With TLS: who is the coordinator and who an operator, as twopc"
+          + " coordinator --roles reads it [TWOPC_ROLES].")
+  Path roles;
+
+  @Spec
+  CommandSpec spec;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchParticipantMain()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
-    Participant participant = Participant.builder(name)
+    Participant.Builder b = Participant.builder(name)
         .coordinator(coordinator)
         .listenPort(port)
         .dataDirectory(data)
         .threads(threads)
-        .handler(new LockAndVoteYes(lockKeys))
-        .build();
+        .handler(new LockAndVoteYes(lockKeys));
+    try {
+      TlsFiles tls = TlsFiles.fromFlags(tlsCert, tlsKey, tlsTrust, true);
+      if (tls != null) {
+        b.tls(tls);
+      }
+      if (roles != null) {
+        b.roles(RoleMap.load(roles));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Participant participant = b.build();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       participant.close();

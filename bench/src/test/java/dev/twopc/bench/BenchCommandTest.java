@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,27 @@ class BenchCommandTest {
     assertEquals("open", config.get("mode").getAsString());
     assertEquals(40.0, config.get("rate").getAsDouble());
     assertEquals(0, report.getAsJsonObject("twopc").get("not_sent").getAsLong());
+  }
+
+  @Test
+  void withTlsEveryHopIsMutualTlsAndBothWorkloadsCommit() {
+    JsonObject report = run("--mode", "closed", "--concurrency", "4", "--tls");
+    assertEquals("mutual TLS on every hop", report.getAsJsonObject("config").get("transport")
+        .getAsString());
+  }
+
+  @Test
+  void tlsFlagsThatDoNotFitTheModeAreUsageErrors() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit;
+    try (PrintStream e = new PrintStream(err, true, UTF_8)) {
+      exit = BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
+          .setErr(new PrintWriter(e, true))
+          .execute("--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-trust", "t.pem");
+    }
+    assertEquals(2, exit, err.toString(UTF_8));
+    assertTrue(err.toString(UTF_8).contains("go with --coordinator; for the processes the bench"
+        + " starts use --tls"), err.toString(UTF_8));
   }
 
   private JsonObject run(String... load) {

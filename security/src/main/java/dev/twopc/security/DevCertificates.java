@@ -112,10 +112,7 @@ public final class DevCertificates {
   TlsFiles issue(String name, Instant notBefore, Instant notAfter, boolean sans)
       throws IOException {
     Objects.requireNonNull(name, "name");
-    if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("a certificate name is 1-63 characters of [a-z0-9.-],"
-          + " starting with a letter or digit");
-    }
+    checkName(name);
     try {
       KeyPair keys = keyPair();
       X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(),
@@ -145,6 +142,14 @@ public final class DevCertificates {
       return TlsFiles.of(certFile, keyFile, trustBundle());
     } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IOException("cannot issue a certificate for " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Throws unless {@code name} is one a certificate of this authority can carry. */
+  static void checkName(String name) {
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(name + ": a certificate name is 1-63 characters of"
+          + " [a-z0-9.-], starting with a letter or digit");
     }
   }
 

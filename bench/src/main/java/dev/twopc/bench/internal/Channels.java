@@ -1,10 +1,10 @@
 package dev.twopc.bench.internal;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 
-/** The bench's channels: plaintext, and callbacks run on the transport's threads. */
+/** The bench's channels: callbacks run on the transport's threads. */
 public final class Channels {
   private Channels() {}
 
@@ -13,8 +13,8 @@ public final class Channels {
    * callback, so no executor hop (and no thread per request) sits between a response and the
    * next request.
    */
-  public static ManagedChannel open(String target) {
-    return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+  public static ManagedChannel open(String target, ChannelCredentials credentials) {
+    return Grpc.newChannelBuilder(target, credentials)
         .directExecutor()
         .maxInboundMessageSize(16 * 1024 * 1024)
         .build();

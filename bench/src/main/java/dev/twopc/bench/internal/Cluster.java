@@ -5,6 +5,8 @@ import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.ParticipantInfo;
+import dev.twopc.security.DevIdentities;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -33,40 +35,50 @@ public final class Cluster implements AutoCloseable {
   /** How to start the children. */
   public record Spawn(List<String> java, List<String> jvmOpts, Path jfrDir, Path work,
       List<String> coordinatorLauncher, List<String> participantLauncher, String durability,
-      int lockKeys, String logLevel) {}
+      int lockKeys, String logLevel, DevIdentities tls) {}
 
   private final String coordinator;
   private final Map<String, String> participants;
   private final List<Child> children = new CopyOnWriteArrayList<>();
   private final boolean external;
+  private final ChannelCredentials credentials;
 
   private Cluster(String coordinator, Map<String, String> participants, List<Child> children,
-      boolean external) {
+      boolean external, ChannelCredentials credentials) {
+    this.credentials = credentials;
     this.coordinator = coordinator;
     this.participants = participants;
     this.children.addAll(children);
     this.external = external;
   }
 
-  /** Running elsewhere: nothing is started, and nothing is stopped on close. */
-  public static Cluster external(String coordinator, Map<String, String> participants) {
-    return new Cluster(coordinator, participants, List.of(), true);
+  /**
+   * Running elsewhere: nothing is started, and nothing is stopped on close. The bench reaches
+   * it with {@code credentials}.
+   */
+  public static Cluster external(String coordinator, Map<String, String> participants,
+      ChannelCredentials credentials) {
+    return new Cluster(coordinator, participants, List.of(), true, credentials);
   }
 
   /**
    * Starts the coordinator, then {@code branches} participants {@code p1..pN} registering with
    * it, and returns once every participant is registered. Children already started are stopped
    * if anything fails; {@code started} sees each child as soon as it exists (for a shutdown
-   * hook).
+   * hook). With {@code s.tls()}, every hop is mutual TLS and the bench calls with
+   * {@code credentials} (those of the identity {@code bench}).
    */
-  public static Cluster spawn(Spawn s, int branches, List<Child> started)
-      throws IOException, InterruptedException {
+  public static Cluster spawn(Spawn s, int branches, List<Child> started,
+      ChannelCredentials credentials) throws IOException, InterruptedException {
     List<Child> mine = new ArrayList<>();
     try {
       List<String> cmd = jvm(s, "coordinator");
       cmd.addAll(s.coordinatorLauncher());
       cmd.addAll(List.of("coordinator", "--port", "0", "--host", "127.0.0.1",
           "--data", s.work().resolve("coordinator").toString(), "--durability", s.durability()));
+      if (s.tls() != null) {
+        cmd.addAll(s.tls().serverFlags("coordinator"));
+      }
       Child coord = Child.start("coordinator", cmd, s.work().resolve("coordinator.log"));
       mine.add(coord);
       started.add(coord);
@@ -86,6 +98,9 @@ public final class Cluster implements AutoCloseable {
         pc.addAll(List.of("--name", name, "--port", "0", "--coordinator", coordinator,
             "--data", s.work().resolve(name).toString(),
             "--lock-keys", Integer.toString(s.lockKeys())));
+        if (s.tls() != null) {
+          pc.addAll(s.tls().serverFlags(name));
+        }
         Child p = Child.start(name, pc, s.work().resolve(name + ".log"));
         mine.add(p);
         started.add(p);
@@ -95,7 +110,7 @@ public final class Cluster implements AutoCloseable {
         String ready = p.await("bench participant " + p.name() + " ready on ", START_TIMEOUT);
         participants.put(p.name(), ready.substring(ready.lastIndexOf(' ') + 1));
       }
-      Cluster c = new Cluster(coordinator, participants, mine, false);
+      Cluster c = new Cluster(coordinator, participants, mine, false, credentials);
       c.awaitRegistered();
       return c;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -117,7 +132,7 @@ public final class Cluster implements AutoCloseable {
 
   /** Waits until the coordinator lists every participant (Execute needs them registered). */
   public void awaitRegistered() throws InterruptedException {
-    ManagedChannel ch = Channels.open(coordinator);
+    ManagedChannel ch = Channels.open(coordinator, credentials);
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       Set<String> registered = Set.of();
@@ -154,7 +169,7 @@ public final class Cluster implements AutoCloseable {
     List<ManagedChannel> chans = new ArrayList<>();
     try {
       for (String target : participants.values()) {
-        chans.add(Channels.open(target));
+        chans.add(Channels.open(target, credentials));
       }
       while (true) {
         int prepared = 0;
@@ -193,6 +208,11 @@ public final class Cluster implements AutoCloseable {
 
   public String coordinator() {
     return coordinator;
+  }
+
+  /** How the bench's channels to the coordinator and the participants are secured. */
+  public ChannelCredentials credentials() {
+    return credentials;
   }
 
   /** Participant name to host:port, in branch order. */

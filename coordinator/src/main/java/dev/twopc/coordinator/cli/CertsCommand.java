@@ -1,9 +1,8 @@
 package dev.twopc.coordinator.cli;
 
-import dev.twopc.security.DevCertificates;
+import dev.twopc.security.DevIdentities;
 import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
-import dev.twopc.security.TlsFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -78,26 +77,19 @@ final class CertsCommand implements Callable<Integer> {
     }
     PrintWriter w = spec.commandLine().getOut();
     try {
-      Duration validity = Duration.ofDays(days);
-      DevCertificates ca = DevCertificates.createAuthority(out, validity);
-      w.println("trust bundle  " + ca.trustBundle());
-      for (String name : all.keySet()) {
-        TlsFiles f;
-        try {
-          f = ca.issue(name, validity);
-        } catch (IllegalArgumentException e) {
-          throw new ParameterException(spec.commandLine(), "--name " + name + ": "
-              + e.getMessage());
-        }
-        w.println(String.format("%-13s %s  %s", name, f.certificateChain(), f.privateKey()));
+      DevIdentities made;
+      try {
+        made = DevIdentities.create(out, all, Duration.ofDays(days));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "--name " + e.getMessage());
       }
-      Path roles = out.resolve("roles.conf");
-      Files.writeString(roles, "# identity = roles (client, participant, operator,"
-          + " coordinator); for twopc coordinator --roles\n" + RoleMap.of(all).format());
-      w.println("roles         " + roles);
-      w.println("valid for " + days + " days; e.g. twopc coordinator --tls-cert "
-          + out.resolve("coordinator.pem") + " --tls-key " + out.resolve("coordinator-key.pem")
-          + " --tls-trust " + ca.trustBundle() + " --roles " + roles);
+      Path trust = made.of("coordinator").trustBundle();
+      w.println("trust bundle  " + trust);
+      made.files().forEach((name, f) -> w.println(String.format("%-13s %s  %s", name,
+          f.certificateChain(), f.privateKey())));
+      w.println("roles         " + made.rolesFile());
+      w.println("valid for " + days + " days; e.g. twopc coordinator "
+          + String.join(" ", made.serverFlags("coordinator")));
       w.flush();
       return ExitCodes.OK;
     } catch (IOException e) {
