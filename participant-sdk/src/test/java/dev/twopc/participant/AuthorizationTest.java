@@ -269,6 +269,12 @@ class AuthorizationTest {
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
   }
 
+  @Test
+  void connectionsToTheCoordinatorAndToParticipantsAreTls13() throws Exception {
+    assertEquals("TLSv1.3", serverSession(coordinator.target()).getProtocol());
+    assertEquals("TLSv1.3", serverSession("localhost:" + payments.port()).getProtocol());
+  }
+
   // --- helpers
 
   private TlsFiles cert(String name) throws IOException {
@@ -340,6 +346,16 @@ class AuthorizationTest {
 
   /** The serial of the certificate the coordinator presents to a new connection. */
   private BigInteger serverSerial() throws IOException {
+    try {
+      return ((X509Certificate) serverSession(coordinator.target()).getPeerCertificates()[0])
+          .getSerialNumber();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      throw new IOException(e);
+    }
+  }
+
+  /** The TLS session of a new connection to {@code target}, as the operator. */
+  private SSLSession serverSession(String target) throws IOException {
     AtomicReference<SSLSession> session = new AtomicReference<>();
     ClientInterceptor capture = new ClientInterceptor() {
       @Override
@@ -352,23 +368,24 @@ class AuthorizationTest {
             super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
                 listener) {
               @Override
-              public void onHeaders(Metadata h) {
+              public void onClose(Status status, Metadata trailers) {
                 session.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-                super.onHeaders(h);
+                super.onClose(status, trailers);
               }
             }, headers);
           }
         };
       }
     };
-    ManagedChannel ch = channel(coordinator.target(), "operator-alice");
-    HealthGrpc.newBlockingStub(ClientInterceptors.intercept(ch, capture))
-        .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
-    ch.shutdownNow();
+    ManagedChannel ch = channel(target, "operator-alice");
     try {
-      return ((X509Certificate) session.get().getPeerCertificates()[0]).getSerialNumber();
-    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      throw new IOException(e);
+      HealthGrpc.newBlockingStub(ClientInterceptors.intercept(ch, capture))
+          .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      // a participant serves no health service: the answer came over TLS all the same
+      assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode(), e.toString());
     }
+    ch.shutdownNow();
+    return session.get();
   }
 }
