@@ -18,7 +18,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The participant the bench drives: the real SDK (durable pending map in embedded H2, locks,
+ * The participant the bench drives: the real SDK (durable pending map in embedded SQLite, locks,
  * idempotent phase 2) with a handler that does as little as a handler can. Prepare takes one
  * exclusive lock and votes YES; commit and rollback do nothing. What is measured is therefore the
  * protocol and the SDK, not business work.
@@ -50,7 +50,7 @@ public final class BenchParticipantMain implements Callable<Integer> {
   String coordinator;
 
   @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-bench-data}",
-      description = "Directory of the embedded H2 pending map [TWOPC_DATA] (default"
+      description = "Directory of the embedded SQLite pending map [TWOPC_DATA] (default"
           + " ${DEFAULT-VALUE}).")
   Path data;
 
