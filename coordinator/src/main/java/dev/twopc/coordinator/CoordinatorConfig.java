@@ -281,6 +281,10 @@ public final class CoordinatorConfig {
         throw new IllegalArgumentException("tls needs roles: who may run transactions, register"
             + " participants and act as an operator (a roles file; twopc certs writes one)");
       }
+      if (tls != null && inProcessName != null) {
+        throw new IllegalArgumentException("inProcessName cannot go with tls: in-process calls"
+            + " carry no certificate, so every one would be refused");
+      }
       if (tls == null && roles != null) {
         throw new IllegalArgumentException("roles need tls: without it no caller is identified");
       }

@@ -198,7 +198,7 @@ public final class Participant implements AutoCloseable {
         : tls.server();
     // With TLS, only the coordinator's identity drives branches (and an operator lists them).
     access = tls == null ? null : ParticipantAccess.rules(c.name, c.roles != null ? c.roles
-        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR))));
+        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR))), c.services);
     ServerBuilder<?> sb = (listenHost == null
         ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
         : NettyServerBuilder.forAddress(new InetSocketAddress(listenHost, c.listenPort),
@@ -636,9 +636,12 @@ public final class Participant implements AutoCloseable {
     /**
      * With {@link #tls}, which identities (certificate names) have which roles: Prepare, Commit
      * and Rollback are taken only from a {@code coordinator}, ListPrepared also from an
-     * {@code operator}; every other call is refused PERMISSION_DENIED. Default: the identity
-     * {@code coordinator} (as {@code twopc certs} names it) has the coordinator role. Read a file
-     * with {@link RoleMap#load}.
+     * {@code operator}, and the calls of the application's own services ({@link
+     * #addService(BindableService)}) only from a
+     * {@code client} (they can stage work in a transaction); anyone else is refused
+     * PERMISSION_DENIED. Default: the identity {@code coordinator} (as {@code twopc certs} names
+     * it) has the coordinator role and no one is a client, so a participant with services needs
+     * a roles file naming its clients. Read a file with {@link RoleMap#load}.
      */
     public Builder roles(RoleMap roles) {
       this.roles = Objects.requireNonNull(roles, "roles");

@@ -44,6 +44,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -77,11 +78,16 @@ class AuthorizationTest {
       "inventory", Set.of(Role.PARTICIPANT),
       "payments", Set.of(Role.PARTICIPANT),
       "client-shop", Set.of(Role.CLIENT),
-      "operator-alice", Set.of(Role.OPERATOR)));
-  /** What the participants grant: the coordinator drives branches, the operator lists them. */
+      "operator-alice", Set.of(Role.OPERATOR),
+      "shop-api", Set.of(Role.PARTICIPANT)));
+  /**
+   * What the participants grant: the coordinator drives branches, the operator lists them, the
+   * client calls their own services.
+   */
   private static final RoleMap PARTICIPANT_ROLES = RoleMap.of(Map.of(
       "coordinator", Set.of(Role.COORDINATOR),
-      "operator-alice", Set.of(Role.OPERATOR)));
+      "operator-alice", Set.of(Role.OPERATOR),
+      "client-shop", Set.of(Role.CLIENT)));
 
   @TempDir Path dir;
   private DevCertificates ca;
@@ -267,6 +273,55 @@ class AuthorizationTest {
     TxResult r = client().execute(List.of(new Branch("inventory", "after".getBytes(UTF_8)),
         new Branch("payments", "after".getBytes(UTF_8))));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+  }
+
+  @Test
+  void aParticipantsOwnServicesTakeCallsFromClientsOnly() throws Exception {
+    HealthStatusManager health = new HealthStatusManager(); // stands in for a business API
+    Participant api = Participant.builder("shop-api").coordinator(coordinator.target())
+        .dataDirectory(dir.resolve("shop-api")).handler(new TestHandler())
+        .tls(cert("shop-api")).roles(PARTICIPANT_ROLES).addService(health.getHealthService())
+        .build();
+    toClose.add(api);
+    api.start();
+    String target = "localhost:" + api.port();
+    HealthGrpc.newBlockingStub(channel(target, "client-shop"))
+        .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+    for (String who : List.of("inventory", "operator-alice")) {
+      assertDenied(assertThrows(StatusRuntimeException.class,
+          () -> HealthGrpc.newBlockingStub(channel(target, who))
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .check(HealthCheckRequest.getDefaultInstance())),
+          who + " may not call Health/Check: it needs the client role");
+    }
+  }
+
+  @Test
+  void aServerWhoseCertificateIsNotTheParticipantsIsNeverPrepared() throws Exception {
+    // A server at some address with a valid certificate of the CA, but not payments': a client's
+    // (every development certificate is valid for localhost).
+    List<String> prepared = new CopyOnWriteArrayList<>();
+    TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
+    toClose.add(rogueTls);
+    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
+        .addService(new ParticipantGrpc.ParticipantImplBase() {
+          @Override
+          public void prepare(PrepareRequest req,
+              io.grpc.stub.StreamObserver<dev.twopc.proto.v1.PrepareResponse> out) {
+            prepared.add(req.getTxId() + " " + req.getPayload().toStringUtf8());
+            out.onError(Status.UNAVAILABLE.asRuntimeException());
+          }
+        }).build().start();
+    toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    // payments' entry now points there (as if its address had been taken over)
+    coordinatorStub("payments").registerParticipant(RegisterParticipantRequest.newBuilder()
+        .setName("payments").setAddress("localhost:" + rogue.getPort()).build());
+    TxResult r = client().execute(List.of(new Branch("inventory", "i-9".getBytes(UTF_8)),
+        new Branch("payments", "card-4111".getBytes(UTF_8))));
+    assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
+    assertTrue(r.reason().contains("prepare failed at payments"), r.reason());
+    assertEquals(List.of(), prepared);
   }
 
   @Test

@@ -80,11 +80,12 @@ public final class AccessControl {
         String method = call.getMethodDescriptor().getFullMethodName();
         PeerIdentity id = PeerIdentity.current().orElseGet(() ->
             PeerIdentity.of(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
-        if (id == null || id.names().isEmpty()) {
+        if (id == null || ownNames(id).isEmpty()) {
           StatusRuntimeException e = refuse(null, method, Status.Code.UNAUTHENTICATED,
               id == null ? "no client certificate: this server takes calls over mutual TLS only"
                   : "the client certificate (" + id.subject() + ") carries no DNS or URI"
-                      + " subject alternative name to identify it by");
+                      + " subject alternative name to identify it by (localhost and loopback"
+                      + " addresses identify no one)");
           call.close(e.getStatus(), new Metadata());
           return new ServerCall.Listener<>() {};
         }
@@ -108,8 +109,19 @@ public final class AccessControl {
     };
   }
 
+  /** The certificate's names less those every local certificate carries. */
+  private static Set<String> ownNames(PeerIdentity id) {
+    Set<String> own = new LinkedHashSet<>();
+    for (String n : id.names()) {
+      if (!RoleMap.isSharedName(n)) {
+        own.add(n);
+      }
+    }
+    return own;
+  }
+
   private Caller callerOf(PeerIdentity id) {
-    Set<String> names = id.names();
+    Set<String> names = ownNames(id);
     String name = null;
     for (String n : names) {
       if (!roles.rolesOf(Set.of(n)).isEmpty()) {
@@ -183,6 +195,14 @@ public final class AccessControl {
     public Builder allow(MethodDescriptor<?, ?> method, Role... allowed) {
       rules.put(method.getFullMethodName(), Set.of(allowed));
       guardedServices.add(method.getServiceName());
+      return this;
+    }
+
+    /** Every method of {@code service} may be called by callers with any of {@code roles}. */
+    public Builder allowAll(ServiceDescriptor service, Role... allowed) {
+      for (MethodDescriptor<?, ?> m : service.getMethods()) {
+        allow(m, allowed);
+      }
       return this;
     }
 

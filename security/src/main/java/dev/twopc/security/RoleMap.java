@@ -105,9 +105,15 @@ public final class RoleMap {
     return name;
   }
 
-  /** True for names every local certificate carries: localhost and the loopback addresses. */
+  /**
+   * True for names every local certificate carries, or could: localhost in its spellings
+   * ({@code localhost.}, {@code localhost.localdomain}, {@code *.localhost}) and loopback
+   * addresses.
+   */
   public static boolean isSharedName(String name) {
-    return SHARED_NAMES.contains(name.toLowerCase(java.util.Locale.ROOT));
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return SHARED_NAMES.contains(n) || n.startsWith("localhost.") || n.endsWith(".localhost")
+        || n.endsWith(".localhost.") || n.startsWith("127.") || n.equals("[::1]");
   }
 
   /** This map with {@code name}'s roles set to {@code r} (a command-line flag over the file). */

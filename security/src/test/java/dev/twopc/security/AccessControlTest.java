@@ -117,6 +117,17 @@ class AccessControlTest {
     assertTrue(e.getStatus().getDescription().contains("carries no DNS or URI subject"
         + " alternative name"), e.getStatus().getDescription());
     assertEquals(List.of(), served);
+    // nor does one that names only what every local certificate carries
+    StatusRuntimeException local = assertThrows(StatusRuntimeException.class,
+        () -> check(channel("localhost")));
+    assertEquals(Status.Code.UNAUTHENTICATED, local.getStatus().getCode());
+    assertTrue(local.getStatus().getDescription().contains("localhost and loopback addresses"
+        + " identify no one"), local.getStatus().getDescription());
+    for (String shared : List.of("localhost", "LOCALHOST.", "localhost.localdomain",
+        "db.localhost", "127.0.0.2", "::1")) {
+      assertTrue(RoleMap.isSharedName(shared), shared);
+    }
+    assertEquals(false, RoleMap.isSharedName("inventory"));
   }
 
   @Test

@@ -70,7 +70,11 @@ final class CertsCommand implements Callable<Integer> {
       try {
         Map.Entry<String, Set<Role>> e = n.contains("=") ? RoleMap.parseEntry(n)
             : RoleMap.parseEntry(n + "=" + impliedRole(n));
-        all.put(e.getKey(), e.getValue());
+        if (all.put(e.getKey(), e.getValue()) != null) {
+          throw new IllegalArgumentException(e.getKey().equals("coordinator")
+              ? "coordinator's certificate is always made, with the coordinator role"
+              : "given twice");
+        }
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "--name " + n + ": " + e.getMessage());
       }

@@ -53,6 +53,14 @@ class TlsCliTest {
         "--name", "orders=admin");
     assertEquals(2, badRole.exitCode(), badRole.toString());
     assertTrue(badRole.err().contains("--name orders=admin: "), badRole.err());
+    Cli.Result again2 = Cli.runAsMain("certs", "--out", dir.resolve("other").toString(),
+        "--name", "coordinator=participant");
+    assertEquals(2, again2.exitCode(), again2.toString());
+    assertTrue(again2.err().contains("coordinator's certificate is always made"), again2.err());
+    Cli.Result twice = Cli.runAsMain("certs", "--out", dir.resolve("other").toString(),
+        "--name", "inventory", "--name", "inventory=client");
+    assertEquals(2, twice.exitCode(), twice.toString());
+    assertTrue(twice.err().contains("given twice"), twice.err());
     Cli.Result again = Cli.runAsMain("certs", "--out", certs.toString());
     assertEquals(2, again.exitCode(), again.toString());
     assertTrue(again.err().contains("ca.pem exists"), again.err());

@@ -130,8 +130,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   public void retryTransaction(RetryTransactionRequest req, StreamObserver<TransactionView> out) {
     CoordinatorService.unary(out, () -> {
       String txId = validation.txId(req.getTxId());
-      String operator = authenticatedOperator().orElse(req.getOperator().isEmpty() ? "unknown"
-          : validation.text("operator", req.getOperator(), true, Limits.OPERATOR));
+      String operator = authenticatedOperator().orElseGet(() -> req.getOperator().isEmpty()
+          ? "unknown" : validation.text("operator", req.getOperator(), true, Limits.OPERATOR));
       String what = engine.live(txId).isEmpty() ? resumeFromLog(txId) : engine.retryNow(txId);
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
           Limits.text(what, Limits.REASON), true, null));
@@ -199,7 +199,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private Optional<String> authenticatedOperator() {
     return Caller.current().map(c -> {
       String name = roles == null ? null : roles.nameWith(c.names(), Role.OPERATOR);
-      return name != null ? name : c.name();
+      return Limits.text(name != null ? name : c.name(), Limits.OPERATOR);
     });
   }
 

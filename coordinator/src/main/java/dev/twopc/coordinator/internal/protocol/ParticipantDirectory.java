@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -36,7 +37,8 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final int maxInboundMessageBytes;
   private final List<ClientInterceptor> interceptors;
   private final ChannelCredentials credentials;
-  private final Function<String, ManagedChannel> opener;
+  /** (name, address) to a channel: with TLS the channel checks that the server is the name. */
+  private final BiFunction<String, String, ManagedChannel> opener;
 
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes) {
     this(log, clock, maxInboundMessageBytes, List.of());
@@ -66,7 +68,7 @@ public final class ParticipantDirectory implements AutoCloseable {
     this.maxInboundMessageBytes = 0;
     this.interceptors = List.of();
     this.credentials = null;
-    this.opener = opener;
+    this.opener = (name, address) -> opener.apply(address);
   }
 
   public void load(List<StoredParticipant> stored) {
@@ -85,7 +87,7 @@ public final class ParticipantDirectory implements AutoCloseable {
     return log.append(new Registered(name, address, now)).thenApply(updated -> {
       byName.compute(name, (n, old) -> new Entry(name, address,
           old == null ? now : old.registeredAt(), now, null));
-      ManagedChannel cached = channels.get(address);
+      ManagedChannel cached = channels.get(key(name, address));
       if (cached != null) {
         cached.resetConnectBackoff();
       }
@@ -109,7 +111,8 @@ public final class ParticipantDirectory implements AutoCloseable {
     if (e == null) {
       return Optional.empty();
     }
-    return Optional.of(channels.computeIfAbsent(e.address(), opener));
+    return Optional.of(channels.computeIfAbsent(key(name, e.address()),
+        k -> opener.apply(name, e.address())));
   }
 
   /**
@@ -137,15 +140,28 @@ public final class ParticipantDirectory implements AutoCloseable {
         new Entry(n, e.address(), e.registeredAt(), e.lastSeen(), error));
   }
 
-  private ManagedChannel open(String address) {
+  private static String key(String name, String address) {
+    return name + ' ' + address;
+  }
+
+  /**
+   * With TLS the server must present a certificate carrying the participant's name (checked as
+   * its host name, through the authority): a certificate that is valid only for the address, as
+   * every development one is for localhost, cannot receive another participant's Prepare.
+   */
+  private ManagedChannel open(String name, String address) {
     // Callbacks only update state and queue work, so they run on the transport thread:
     // no hand-off per message (waking another thread costs ~75 us on small VMs).
     if (address.startsWith("inprocess:")) {
       return InProcessChannelBuilder.forName(address.substring("inprocess:".length()))
           .directExecutor().intercept(interceptors).build();
     }
-    return NettyChannelBuilder.forTarget(address, credentials).directExecutor()
-        .maxInboundMessageSize(maxInboundMessageBytes).intercept(interceptors).build();
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address, credentials).directExecutor()
+        .maxInboundMessageSize(maxInboundMessageBytes).intercept(interceptors);
+    if (!(credentials instanceof InsecureChannelCredentials)) {
+      b.overrideAuthority(name);
+    }
+    return b.build();
   }
 
   @Override
