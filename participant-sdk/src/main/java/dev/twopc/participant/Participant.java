@@ -182,8 +182,15 @@ public final class Participant implements AutoCloseable {
       tls = TlsCredentials.load(c.tls, c.tlsReloadInterval);
       owned.add(tls);
     }
+    RoleMap roles = c.roles != null ? c.roles
+        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR)));
+    // With TLS the coordinator's certificate must carry the coordinator identity this
+    // participant obeys (when there is one), not only the host name it dials.
+    List<String> coordinators = roles.entries().entrySet().stream()
+        .filter(e -> e.getValue().contains(Role.COORDINATOR)).map(Map.Entry::getKey).toList();
     link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors,
-        tls == null ? InsecureChannelCredentials.create() : tls.channel());
+        tls == null ? InsecureChannelCredentials.create() : tls.channel(),
+        tls != null && coordinators.size() == 1 ? coordinators.get(0) : null);
     owned.add(link);
     engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
         c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
@@ -197,8 +204,7 @@ public final class Participant implements AutoCloseable {
     ServerCredentials serverCredentials = tls == null ? InsecureServerCredentials.create()
         : tls.server();
     // With TLS, only the coordinator's identity drives branches (and an operator lists them).
-    access = tls == null ? null : ParticipantAccess.rules(c.name, c.roles != null ? c.roles
-        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR))), c.services);
+    access = tls == null ? null : ParticipantAccess.rules(c.name, roles, c.services);
     ServerBuilder<?> sb = (listenHost == null
         ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
         : NettyServerBuilder.forAddress(new InetSocketAddress(listenHost, c.listenPort),

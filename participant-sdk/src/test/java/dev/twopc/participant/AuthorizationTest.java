@@ -325,6 +325,45 @@ class AuthorizationTest {
   }
 
   @Test
+  void aParticipantTalksOnlyToAServerCertifiedAsItsCoordinator() throws Exception {
+    // A server at the coordinator's address (say) with a client's valid certificate.
+    List<String> registrations = new CopyOnWriteArrayList<>();
+    TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
+    toClose.add(rogueTls);
+    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
+        .addService(new CoordinatorGrpc.CoordinatorImplBase() {
+          @Override
+          public void registerParticipant(RegisterParticipantRequest req,
+              io.grpc.stub.StreamObserver<dev.twopc.proto.v1.RegisterParticipantResponse> out) {
+            registrations.add(req.getName());
+            out.onNext(dev.twopc.proto.v1.RegisterParticipantResponse.getDefaultInstance());
+            out.onCompleted();
+          }
+        }).build().start();
+    toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    TlsCredentials own = TlsCredentials.load(cert("inventory"), Duration.ofMinutes(1));
+    toClose.add(own);
+    String target = "localhost:" + rogue.getPort();
+    // as the SDK dials with the coordinator identity of its roles: refused at the handshake
+    try (dev.twopc.participant.internal.CoordinatorLink link =
+        new dev.twopc.participant.internal.CoordinatorLink(target, Duration.ofSeconds(10),
+            List.of(), own.channel(), "coordinator")) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> link.register("inventory", "localhost:1"));
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    }
+    assertEquals(List.of(), registrations);
+    // by host name alone the rogue would have been believed
+    try (dev.twopc.participant.internal.CoordinatorLink link =
+        new dev.twopc.participant.internal.CoordinatorLink(target, Duration.ofSeconds(10),
+            List.of(), own.channel(), null)) {
+      link.register("inventory", "localhost:1");
+    }
+    assertEquals(List.of("inventory"), registrations);
+  }
+
+  @Test
   void connectionsToTheCoordinatorAndToParticipantsAreTls13() throws Exception {
     assertEquals("TLSv1.3", serverSession(coordinator.target()).getProtocol());
     assertEquals("TLSv1.3", serverSession("localhost:" + payments.port()).getProtocol());

@@ -10,6 +10,7 @@ import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ public final class CoordinatorLink implements AutoCloseable {
   private final Duration rpcTimeout;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final List<ClientInterceptor> interceptors;
+  private final String coordinatorIdentity; // null: the host name dialled
   private final ChannelCredentials credentials;
 
   /**
@@ -34,6 +36,17 @@ public final class CoordinatorLink implements AutoCloseable {
    */
   public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
       List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
+    this(defaultTarget, rpcTimeout, interceptors, credentials, null);
+  }
+
+  /**
+   * As above; with {@code coordinatorIdentity} (TLS), the server's certificate must carry that
+   * name, not only the host name dialled.
+   */
+  public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
+      List<ClientInterceptor> interceptors, ChannelCredentials credentials,
+      String coordinatorIdentity) {
+    this.coordinatorIdentity = coordinatorIdentity;
     this.defaultTarget = defaultTarget;
     this.rpcTimeout = rpcTimeout;
     this.interceptors = List.copyOf(interceptors);
@@ -46,9 +59,13 @@ public final class CoordinatorLink implements AutoCloseable {
 
   private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
     String t = target == null || target.isEmpty() ? defaultTarget : target;
-    ManagedChannel ch = channels.computeIfAbsent(t,
-        a -> Grpc.newChannelBuilder(a, credentials)
-            .intercept(interceptors).build());
+    ManagedChannel ch = channels.computeIfAbsent(t, a -> {
+      ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(a, credentials).intercept(interceptors);
+      if (coordinatorIdentity != null) {
+        b.overrideAuthority(coordinatorIdentity);
+      }
+      return b.build();
+    });
     // Every call here is the SDK's own spaced retry (registration, in-doubt queries) or a
     // business call: after a coordinator restart, connect now instead of failing fast for the
     // rest of gRPC's reconnect backoff (up to two minutes).
