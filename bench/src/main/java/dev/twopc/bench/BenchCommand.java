@@ -16,6 +16,7 @@ import dev.twopc.security.DevIdentities;
 import dev.twopc.security.Role;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.security.TlsFlags;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -41,6 +42,7 @@ import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -221,19 +223,12 @@ public final class BenchCommand implements Callable<Integer> {
           + " client, operator and coordinator roles) [TWOPC_BENCH_TLS].")
   boolean tls;
 
-  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_CERT}",
-      description = "With --coordinator: the bench's certificate; the cluster must grant it the"
-          + " client and operator roles, and the participants the coordinator role for the"
-          + " baseline [TWOPC_TLS_CERT].")
-  Path tlsCert;
-
-  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_KEY}",
-      description = "Its private key, PKCS#8 [TWOPC_TLS_KEY].")
-  Path tlsKey;
-
-  @Option(names = "--tls-trust", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_TRUST}",
-      description = "CA certificates the cluster's certificates chain to [TWOPC_TLS_TRUST].")
-  Path tlsTrust;
+  /**
+   * With --coordinator: the bench's certificate; the cluster must grant it the client and
+   * operator roles, and the participants the coordinator role for the baseline.
+   */
+  @Mixin
+  TlsFlags tlsFlags = new TlsFlags();
 
   private final PrintStream out;
   private final PrintStream err;
@@ -317,7 +312,7 @@ public final class BenchCommand implements Callable<Integer> {
   private int run(boolean external) throws Exception {
     long t0 = System.nanoTime();
     DevIdentities identities = null;
-    TlsFiles files = tlsFiles();
+    TlsFiles files = tlsFlags.files(spec, true);
     if (tls) {
       Map<String, Set<Role>> grants = new LinkedHashMap<>();
       grants.put("coordinator", Set.of(Role.COORDINATOR));
@@ -465,11 +460,11 @@ public final class BenchCommand implements Callable<Integer> {
       throw usage("--tls is for the processes the bench starts; against --coordinator give"
           + " --tls-cert, --tls-key and --tls-trust");
     }
-    if (!hasCoordinator && (tlsCert != null || tlsKey != null || tlsTrust != null)) {
+    if (!hasCoordinator && tlsFlags.given()) {
       throw usage("--tls-cert, --tls-key and --tls-trust go with --coordinator; for the"
           + " processes the bench starts use --tls");
     }
-    tlsFiles();
+    tlsFlags.files(spec, true);
   }
 
   private Map<String, String> parseParticipants() {
@@ -567,18 +562,9 @@ public final class BenchCommand implements Callable<Integer> {
     return String.join(", ", p);
   }
 
-  /** The bench's own certificate against an external cluster; null for plaintext. */
-  private TlsFiles tlsFiles() {
-    try {
-      return TlsFiles.fromFlags(tlsCert, tlsKey, tlsTrust, true);
-    } catch (IllegalArgumentException e) {
-      throw usage(e.getMessage());
-    }
-  }
-
   private Map<String, Object> config(Cluster cluster, List<String> order) {
     Map<String, Object> c = new LinkedHashMap<>();
-    c.put("transport", tls ? "mutual TLS on every hop" : tlsCert != null
+    c.put("transport", tls ? "mutual TLS on every hop" : tlsFlags.given()
         ? "mutual TLS from the bench" : "plaintext");
     c.put("branches", cluster.participants().size());
     c.put("payload_bytes", payloadBytes);

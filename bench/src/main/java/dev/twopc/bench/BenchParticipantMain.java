@@ -6,15 +6,17 @@ import dev.twopc.participant.ParticipantHandler;
 import dev.twopc.participant.PrepareContext;
 import dev.twopc.participant.Vote;
 import dev.twopc.security.RoleMap;
+import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.security.TlsFlags;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -64,23 +66,11 @@ public final class BenchParticipantMain implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_CERT}",
-      description = "This participant's certificate chain; with --tls-key and --tls-trust it"
-          + " serves and calls the coordinator over mutual TLS [TWOPC_TLS_CERT].")
-  Path tlsCert;
+  @Mixin
+  TlsFlags tls = new TlsFlags();
 
-  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_KEY}",
-      description = "Its private key, PKCS#8 [TWOPC_TLS_KEY].")
-  Path tlsKey;
-
-  @Option(names = "--tls-trust", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_TRUST}",
-      description = "CA certificates the peers' chain to [TWOPC_TLS_TRUST].")
-  Path tlsTrust;
-
-  @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
-      description = "With TLS: who is the coordinator and who an operator, as twopc"
-          + " coordinator --roles reads it [TWOPC_ROLES].")
-  Path roles;
+  @Mixin
+  RolesFlag roles = new RolesFlag();
 
   @Spec
   CommandSpec spec;
@@ -97,16 +87,13 @@ public final class BenchParticipantMain implements Callable<Integer> {
         .dataDirectory(data)
         .threads(threads)
         .handler(new LockAndVoteYes(lockKeys));
-    try {
-      TlsFiles tls = TlsFiles.fromFlags(tlsCert, tlsKey, tlsTrust, true);
-      if (tls != null) {
-        b.tls(tls);
-      }
-      if (roles != null) {
-        b.roles(RoleMap.load(roles));
-      }
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+    TlsFiles files = tls.files(spec, true);
+    if (files != null) {
+      b.tls(files);
+    }
+    RoleMap roleMap = roles.load(spec, files);
+    if (roleMap != null) {
+      b.roles(roleMap);
     }
     Participant participant = b.build();
     CountDownLatch stopped = new CountDownLatch(1);

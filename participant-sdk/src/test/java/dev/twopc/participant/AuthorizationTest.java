@@ -301,22 +301,17 @@ class AuthorizationTest {
     // A server at some address with a valid certificate of the CA, but not payments': a client's
     // (every development certificate is valid for localhost).
     List<String> prepared = new CopyOnWriteArrayList<>();
-    TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
-    toClose.add(rogueTls);
-    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
-        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
-        .addService(new ParticipantGrpc.ParticipantImplBase() {
+    int roguePort = rogueServer(new ParticipantGrpc.ParticipantImplBase() {
           @Override
           public void prepare(PrepareRequest req,
               io.grpc.stub.StreamObserver<dev.twopc.proto.v1.PrepareResponse> out) {
             prepared.add(req.getTxId() + " " + req.getPayload().toStringUtf8());
             out.onError(Status.UNAVAILABLE.asRuntimeException());
           }
-        }).build().start();
-    toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        });
     // payments' entry now points there (as if its address had been taken over)
     coordinatorStub("payments").registerParticipant(RegisterParticipantRequest.newBuilder()
-        .setName("payments").setAddress("localhost:" + rogue.getPort()).build());
+        .setName("payments").setAddress("localhost:" + roguePort).build());
     TxResult r = client().execute(List.of(new Branch("inventory", "i-9".getBytes(UTF_8)),
         new Branch("payments", "card-4111".getBytes(UTF_8))));
     assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
@@ -328,11 +323,7 @@ class AuthorizationTest {
   void aParticipantTalksOnlyToAServerCertifiedAsItsCoordinator() throws Exception {
     // A server at the coordinator's address (say) with a client's valid certificate.
     List<String> registrations = new CopyOnWriteArrayList<>();
-    TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
-    toClose.add(rogueTls);
-    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
-        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
-        .addService(new CoordinatorGrpc.CoordinatorImplBase() {
+    int roguePort = rogueServer(new CoordinatorGrpc.CoordinatorImplBase() {
           @Override
           public void registerParticipant(RegisterParticipantRequest req,
               io.grpc.stub.StreamObserver<dev.twopc.proto.v1.RegisterParticipantResponse> out) {
@@ -340,11 +331,10 @@ class AuthorizationTest {
             out.onNext(dev.twopc.proto.v1.RegisterParticipantResponse.getDefaultInstance());
             out.onCompleted();
           }
-        }).build().start();
-    toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        });
     TlsCredentials own = TlsCredentials.load(cert("inventory"), Duration.ofMinutes(1));
     toClose.add(own);
-    String target = "localhost:" + rogue.getPort();
+    String target = "localhost:" + roguePort;
     // as the SDK dials with the coordinator identity of its roles: refused at the handshake
     try (dev.twopc.participant.internal.CoordinatorLink link =
         new dev.twopc.participant.internal.CoordinatorLink(target, Duration.ofSeconds(10),
@@ -370,6 +360,21 @@ class AuthorizationTest {
   }
 
   // --- helpers
+
+  /**
+   * Serves {@code service} on 127.0.0.1 with a valid certificate of the CA that is a client's,
+   * not the coordinator's or a participant's (every development certificate is valid for
+   * localhost); returns the port.
+   */
+  private int rogueServer(io.grpc.BindableService service) throws IOException {
+    TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
+    toClose.add(rogueTls);
+    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
+        .addService(service).build().start();
+    toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    return rogue.getPort();
+  }
 
   private TlsFiles cert(String name) throws IOException {
     TlsFiles f = certs.get(name);

@@ -1,8 +1,9 @@
 package dev.twopc.samples;
 
 import dev.twopc.security.RoleMap;
+import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
-import java.io.IOException;
+import dev.twopc.security.TlsFlags;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -11,7 +12,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code twopc-sample inventory|payments|orders}: runs one service until stopped (SIGTERM). */
@@ -70,11 +70,8 @@ final class ServiceCommand implements Callable<Integer> {
   @Mixin
   TlsFlags tls = new TlsFlags();
 
-  @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
-      description = "With TLS: which certificate names are the coordinator (may prepare, commit,"
-          + " roll back) and operators (may list prepared branches), as twopc coordinator"
-          + " --roles reads it [TWOPC_ROLES]; default: the name coordinator is the coordinator.")
-  Path roles;
+  @Mixin
+  RolesFlag roles = new RolesFlag();
 
   @Spec
   CommandSpec spec;
@@ -88,19 +85,7 @@ final class ServiceCommand implements Callable<Integer> {
     int p = port == null ? service.defaultPort() : port;
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
     TlsFiles files = tls.files(spec, true);
-    RoleMap roleMap = null;
-    if (roles != null) {
-      if (files == null) {
-        throw new ParameterException(spec.commandLine(), "--roles needs TLS (--tls-cert,"
-            + " --tls-key, --tls-trust): without it no caller is identified");
-      }
-      try {
-        roleMap = RoleMap.load(roles);
-      } catch (IOException | IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--roles " + roles + ": "
-            + e.getMessage());
-      }
-    }
+    RoleMap roleMap = roles.load(spec, files);
     SampleServer server = SampleServer.start(service,
         new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl,
             catalogScale, maxInboundMessageBytes, files, roleMap));

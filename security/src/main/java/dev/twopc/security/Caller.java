@@ -13,7 +13,8 @@ import java.util.Set;
  *
  * @param name the name shown in logs and recorded as who acted: the first of the certificate's
  *     names that has a role, else its first name
- * @param names every name the certificate carries
+ * @param names the names the certificate carries as its own: not localhost or loopback
+ *     addresses, which every local certificate carries ({@link RoleMap#isSharedName})
  * @param roles the roles granted to any of them
  */
 public record Caller(String name, Set<String> names, Set<Role> roles) {
@@ -33,11 +34,8 @@ public record Caller(String name, Set<String> names, Set<Role> roles) {
     return roles.contains(role);
   }
 
-  /**
-   * True when the caller's certificate carries {@code n} as its own: never for the names every
-   * local certificate carries (localhost, loopback addresses).
-   */
+  /** True when the caller's certificate carries {@code n} (one of {@link #names()}). */
   public boolean carries(String n) {
-    return names.contains(n) && !RoleMap.isSharedName(n);
+    return names.contains(n);
   }
 }

@@ -9,6 +9,7 @@ import dev.twopc.security.Addresses;
 import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.security.TlsFlags;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -56,7 +57,7 @@ final class CoordinatorCommand implements Callable<Integer> {
   String host;
 
   @Mixin
-  TlsOptions tls = new TlsOptions();
+  TlsFlags tls = new TlsFlags();
 
   @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
       description = "Who may do what, checked from the caller's certificate: lines 'identity ="
@@ -326,7 +327,7 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   /** Every effective setting in one line (never the password). */
   String describe() {
-    return "host=" + (host == null ? (tls.cert == null ? "127.0.0.1" : "0.0.0.0") : host)
+    return "host=" + (host == null ? (tls.cert() == null ? "127.0.0.1" : "0.0.0.0") : host)
         + " port=" + port
         + (usesJdbc() ? " jdbc-url=" + maskPassword(jdbcUrl) + " jdbc-user=" + jdbcUser
             : " data=" + data.toAbsolutePath())
@@ -343,7 +344,7 @@ final class CoordinatorCommand implements Callable<Integer> {
         + " max-inbound-message-bytes=" + maxInboundMessageBytes
         + " max-id-length=" + maxIdLength
         + (advertisedAddress == null ? "" : " advertised-address=" + advertisedAddress)
-        + (tls.cert == null ? " tls=off" : " tls-cert=" + tls.cert + " tls-trust=" + tls.trust)
+        + (tls.cert() == null ? " tls=off" : " tls-cert=" + tls.cert() + " tls-trust=" + tls.trust())
         + (rolesFile == null ? "" : " roles=" + rolesFile)
         + (roleGrants.isEmpty() ? "" : " role=" + String.join(",", roleGrants))
         + (insecureListen ? " insecure-listen" : "");

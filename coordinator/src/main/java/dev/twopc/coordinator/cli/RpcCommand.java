@@ -2,6 +2,7 @@ package dev.twopc.coordinator.cli;
 
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.security.TlsFlags;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -32,7 +33,7 @@ abstract class RpcCommand implements Callable<Integer> {
   Duration timeout;
 
   @Mixin
-  TlsOptions tls = new TlsOptions();
+  TlsFlags tls = new TlsFlags();
 
   /** HOST:PORT to call. */
   abstract String target();

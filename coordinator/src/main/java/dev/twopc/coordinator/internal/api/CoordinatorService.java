@@ -33,7 +33,6 @@ import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.security.AccessControl;
 import dev.twopc.security.Caller;
 import dev.twopc.security.Role;
-import dev.twopc.security.RoleMap;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
@@ -48,7 +47,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 
 /** The Coordinator gRPC service: validates, delegates to the engine, maps errors. */
 public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBase {
@@ -268,8 +266,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   private void requireOwnName(Caller caller, String method, String participant, String action) {
     if (!caller.carries(participant)) {
       throw access.refuse(caller, method, caller.name() + " may not " + action + " "
-          + participant + ": its certificate names " + caller.names().stream()
-              .filter(n -> !RoleMap.isSharedName(n)).collect(Collectors.joining(", ")));
+          + participant + ": its certificate names " + String.join(", ", caller.names()));
     }
   }
 
