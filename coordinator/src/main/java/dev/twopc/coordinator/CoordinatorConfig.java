@@ -4,6 +4,7 @@ import dev.twopc.security.Addresses;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
 import io.grpc.ClientInterceptor;
+import dev.twopc.telemetry.Tracing;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -58,6 +59,9 @@ public final class CoordinatorConfig {
   private final RoleMap roles;
   private final Duration tlsReloadInterval;
   private final boolean insecureListen;
+  private final Integer metricsPort;
+  private final String metricsHost;
+  private final Tracing tracing;
 
   private CoordinatorConfig(Builder b) {
     this.host = b.host;
@@ -93,6 +97,9 @@ public final class CoordinatorConfig {
     this.roles = b.roles;
     this.tlsReloadInterval = b.tlsReloadInterval;
     this.insecureListen = b.insecureListen;
+    this.metricsPort = b.metricsPort;
+    this.metricsHost = b.metricsHost == null ? b.host : b.metricsHost;
+    this.tracing = b.tracing;
   }
 
   public static Builder builder() {
@@ -154,6 +161,15 @@ public final class CoordinatorConfig {
   public CrashPoints crashPoints() { return crashPoints; }
   /** Test and diagnostic hook: interceptors on every call to participants; empty normally. */
   public List<ClientInterceptor> participantInterceptors() { return participantInterceptors; }
+
+  /** Where {@code /metrics} is served; null: no metrics are kept or served. */
+  public Integer metricsPort() { return metricsPort; }
+
+  /** The address {@code /metrics} binds; the gRPC host unless set. */
+  public String metricsHost() { return metricsHost; }
+
+  /** Off unless set: then spans for each call, prepare, decision write and phase-2 call. */
+  public Tracing tracing() { return tracing; }
   /**
    * The coordinator's TLS files: with them every connection, to it and from it to participants,
    * is mutual TLS, and nothing is plaintext; null for plaintext (loopback only, unless
@@ -201,6 +217,9 @@ public final class CoordinatorConfig {
     private Clock clock = Clock.systemUTC();
     private CrashPoints crashPoints = CrashPoints.none();
     private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
+    private Integer metricsPort;
+    private String metricsHost;
+    private Tracing tracing = Tracing.off();
     private TlsFiles tls;
     private RoleMap roles;
     private Duration tlsReloadInterval = Duration.ofMinutes(1);
@@ -240,6 +259,10 @@ public final class CoordinatorConfig {
     public Builder roles(RoleMap map) { this.roles = map; return this; }
     public Builder tlsReloadInterval(Duration d) { this.tlsReloadInterval = d; return this; }
     public Builder insecureListen(boolean allowed) { this.insecureListen = allowed; return this; }
+    /** Keeps metrics and serves them on this port (0: an ephemeral one); null: none. */
+    public Builder metricsPort(Integer port) { this.metricsPort = port; return this; }
+    public Builder metricsHost(String host) { this.metricsHost = host; return this; }
+    public Builder tracing(Tracing t) { this.tracing = Objects.requireNonNull(t, "tracing"); return this; }
 
     /**
      * Test and diagnostic hook, not for production: adds an interceptor to the channels the
@@ -258,6 +281,9 @@ public final class CoordinatorConfig {
       Objects.requireNonNull(crashPoints, "crashPoints");
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("port must be 0..65535, was " + port);
+      }
+      if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+        throw new IllegalArgumentException("metricsPort must be 0..65535, was " + metricsPort);
       }
       if (jdbcUrl == null && dataDir == null) {
         throw new IllegalArgumentException("dataDir or jdbcUrl is required");

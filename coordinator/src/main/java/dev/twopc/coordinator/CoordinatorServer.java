@@ -1,5 +1,10 @@
 package dev.twopc.coordinator;
 
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
+import dev.twopc.telemetry.MetricsEndpoint;
+import io.grpc.ClientInterceptor;
+import io.grpc.ServerInterceptor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.twopc.coordinator.internal.api.AccessRules;
 import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
@@ -73,13 +78,15 @@ public final class CoordinatorServer implements AutoCloseable {
   private final LivenessCheck liveness;
   private final ScheduledExecutorService livenessThread;
   private final TlsCredentials tls; // null: plaintext
+  private final MetricsEndpoint metrics; // null: no metrics
   private boolean closed;
 
   private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
       ParticipantDirectory directory, TransactionEngine engine,
       ScheduledExecutorService scheduler, ExecutorService rpc, HealthStatusManager health,
       List<Server> servers, RecoverySummary recovery, int port, LivenessCheck liveness,
-      ScheduledExecutorService livenessThread, TlsCredentials tls) {
+      ScheduledExecutorService livenessThread, TlsCredentials tls, MetricsEndpoint metrics) {
+    this.metrics = metrics;
     this.tls = tls;
     this.config = config;
     this.store = store;
@@ -115,12 +122,15 @@ public final class CoordinatorServer implements AutoCloseable {
       throws IOException {
     LogStore store = LogStore.open(config);
     HealthStatusManager health = new HealthStatusManager();
+    PrometheusRegistry registry = config.metricsPort() == null ? null : new PrometheusRegistry();
+    CoordinatorMetrics metrics = registry == null ? CoordinatorMetrics.disabled()
+        : CoordinatorMetrics.create(registry);
     DecisionLog decisionLog = new DecisionLog(store, config.durability(), config.maxBatchSize(),
         healthy -> {
           for (String s : SERVICES) {
             health.setStatus(s, healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
           }
-        });
+        }, metrics);
     LogReader reader = store;
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1,
         daemon("twopc-timer"));
@@ -128,14 +138,22 @@ public final class CoordinatorServer implements AutoCloseable {
     ExecutorService rpc = Executors.newCachedThreadPool(daemon("twopc-rpc"));
     ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
         config.maxInboundMessageBytes(), config.participantInterceptors(),
-        tls == null ? InsecureChannelCredentials.create() : tls.channel());
+        tls == null ? InsecureChannelCredentials.create() : tls.channel(),
+        name -> {
+          List<ClientInterceptor> list = new ArrayList<>(metrics.participantInterceptors(name));
+          list.addAll(config.tracing().clientInterceptors());
+          return list;
+        });
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
-        scheduler, () -> advertised[0]);
+        scheduler, () -> advertised[0], metrics);
     RecoverySummary summary;
+    double recoverySeconds;
     try {
       directory.load(reader.participants());
+      long recoveryStart = System.nanoTime();
       summary = Recovery.run(reader, decisionLog, engine, config.clock());
+      recoverySeconds = (System.nanoTime() - recoveryStart) / 1e9;
     } catch (IOException | LogStoreException e) {
       scheduler.shutdownNow();
       rpc.shutdownNow();
@@ -153,15 +171,21 @@ public final class CoordinatorServer implements AutoCloseable {
     AccessControl access = config.roles() == null ? null : AccessRules.coordinator(config.roles());
     List<BindableService> bindable = List.of(
         new CoordinatorService(engine, directory, queries, reader, config, rpc, access),
-        new AdminService(engine, queries, reader, decisionLog, config),
+        new AdminService(engine, queries, reader, decisionLog, config, metrics),
         health.getHealthService(),
         ProtoReflectionServiceV1.newInstance());
+    // grpc-java calls the last interceptor first: tracing, then metrics (refusals included),
+    // then who the caller is, then whether it may call.
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    if (access != null) {
+      interceptors.add(access.interceptor());
+    }
+    interceptors.add(PeerIdentity.interceptor());
+    interceptors.addAll(metrics.serverInterceptors());
+    interceptors.addAll(config.tracing().serverInterceptors());
     List<ServerServiceDefinition> services = bindable.stream()
-        .map(s -> access == null
-            ? ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
-                PeerIdentity.interceptor())
-            : ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
-                access.interceptor(), PeerIdentity.interceptor())).toList();
+        .map(s -> ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
+            interceptors)).toList();
     NettyServerBuilder netty = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.host(), config.port()),
             tls == null ? InsecureServerCredentials.create() : tls.server())
@@ -194,6 +218,25 @@ public final class CoordinatorServer implements AutoCloseable {
       throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
           + e.getMessage(), e);
     }
+    MetricsEndpoint endpoint = null;
+    if (registry != null) {
+      metrics.watch(engine::liveFigures, decisionLog::healthy,
+          new CoordinatorMetrics.Recovered(summary.resumedCommits(), summary.resumedAborts(),
+              summary.abortedUndecided(), recoverySeconds),
+          access == null ? () -> 0 : access::refusals);
+      try {
+        endpoint = MetricsEndpoint.start(registry, config.metricsHost(), config.metricsPort());
+      } catch (java.io.UncheckedIOException e) {
+        servers.forEach(Server::shutdownNow);
+        engine.close();
+        scheduler.shutdownNow();
+        rpc.shutdownNow();
+        decisionLog.close();
+        directory.close();
+        store.close();
+        throw e.getCause();
+      }
+    }
     int port = servers.get(0).getPort();
     if (advertised[0] == null) {
       advertised[0] = "localhost:" + port;
@@ -223,14 +266,16 @@ public final class CoordinatorServer implements AutoCloseable {
         log.warn("event=liveness_check_failed error={}", e.toString());
       }
     }, every, every, TimeUnit.MILLISECONDS);
-    log.info("event=started port={} store={} durability={} {}", port, store.description(),
-        config.durability(), summary.describe());
+    log.info("event=started port={} store={} durability={} metrics={} tracing={} {}", port,
+        store.description(), config.durability(),
+        endpoint == null ? "off" : "http://" + config.metricsHost() + ":" + endpoint.port()
+            + "/metrics", config.tracing().enabled() ? "on" : "off", summary.describe());
     if (tls == null && !Addresses.isLoopback(config.host())) {
       log.warn("event=insecure_listen host={} port={}: plaintext beyond this machine; anyone who"
           + " can reach it can run and resolve transactions", config.host(), port);
     }
     return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
-        rpc, health, servers, summary, port, liveness, livenessThread, tls);
+        rpc, health, servers, summary, port, liveness, livenessThread, tls, endpoint);
   }
 
   private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
@@ -264,6 +309,12 @@ public final class CoordinatorServer implements AutoCloseable {
   /** The bound TCP port. */
   public int port() {
     return port;
+  }
+
+  /** The port {@code /metrics} is served on; empty when metrics are off. */
+  public java.util.OptionalInt metricsPort() {
+    return metrics == null ? java.util.OptionalInt.empty()
+        : java.util.OptionalInt.of(metrics.port());
   }
 
   /** "localhost:port", for clients on this machine. */
@@ -323,6 +374,9 @@ public final class CoordinatorServer implements AutoCloseable {
     store.close();
     if (tls != null) {
       tls.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     log.info("event=stopped port={}", port);
   }

@@ -10,6 +10,8 @@ import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.TelemetryFlags;
+import dev.twopc.telemetry.Tracing;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -58,6 +60,9 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Mixin
   TlsFlags tls = new TlsFlags();
+
+  @Mixin
+  TelemetryFlags telemetry = new TelemetryFlags();
 
   @Option(names = "--roles", paramLabel = "FILE", defaultValue = "${TWOPC_ROLES}",
       description = "Who may do what, checked from the caller's certificate: lines 'identity ="
@@ -180,7 +185,13 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    CoordinatorConfig config = buildConfig();
+    try (Tracing tracing = telemetry.tracing("twopc-coordinator")) {
+      return run(tracing);
+    }
+  }
+
+  private Integer run(Tracing tracing) {
+    CoordinatorConfig config = buildConfig(tracing);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     out.println("twopc coordinator starting: " + describe());
@@ -213,6 +224,8 @@ final class CoordinatorCommand implements Callable<Integer> {
           + server.port() + "; anyone who can reach it can run and resolve transactions");
       err.flush();
     }
+    server.metricsPort().ifPresent(p -> out.println("twopc coordinator metrics on http://"
+        + config.metricsHost() + ":" + p + "/metrics"));
     RecoverySummary summary = server.recoverySummary();
     if (summary != null) {
       out.println(summary.describe());
@@ -232,6 +245,10 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   /** The configuration the flags describe; a bad combination is a usage error naming it. */
   CoordinatorConfig buildConfig() {
+    return buildConfig(Tracing.off());
+  }
+
+  private CoordinatorConfig buildConfig(Tracing tracing) {
     if (usesJdbc() && spec.commandLine().getParseResult() != null
         && spec.commandLine().getParseResult().hasMatchedOption("--data")
         && spec.commandLine().getParseResult().hasMatchedOption("--jdbc-url")) {
@@ -273,7 +290,10 @@ final class CoordinatorCommand implements Callable<Integer> {
         .maxPayloadBytes(maxPayloadBytes)
         .maxInboundMessageBytes(maxInboundMessageBytes)
         .maxIdLength(maxIdLength)
-        .crashPoints(crashPoints);
+        .crashPoints(crashPoints)
+        .metricsPort(telemetry.metricsPort())
+        .metricsHost(telemetry.metricsHost())
+        .tracing(tracing);
     if (usesJdbc()) {
       b.jdbcUrl(jdbcUrl).jdbcUser(jdbcUser).jdbcPassword(jdbcPassword);
     } else {
@@ -347,7 +367,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         + (tls.cert() == null ? " tls=off" : " tls-cert=" + tls.cert() + " tls-trust=" + tls.trust())
         + (rolesFile == null ? "" : " roles=" + rolesFile)
         + (roleGrants.isEmpty() ? "" : " role=" + String.join(",", roleGrants))
-        + (insecureListen ? " insecure-listen" : "");
+        + (insecureListen ? " insecure-listen" : "")
+        + telemetry.describe();
   }
 
   /** JDBC URLs may carry a password ({@code password=...}); keep it off the console. */

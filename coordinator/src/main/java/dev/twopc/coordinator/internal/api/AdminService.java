@@ -1,5 +1,6 @@
 package dev.twopc.coordinator.internal.api;
 
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 
@@ -56,9 +57,18 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   private final Clock clock;
 
   private final RoleMap roles;
+  private final CoordinatorMetrics metrics;
 
   public AdminService(TransactionEngine engine, TransactionQueries queries, LogReader reader,
       DecisionLog decisionLog, dev.twopc.coordinator.CoordinatorConfig config) {
+    this(engine, queries, reader, decisionLog, config, CoordinatorMetrics.disabled());
+  }
+
+  /** With each operator action, done or refused, counted in {@code metrics}. */
+  public AdminService(TransactionEngine engine, TransactionQueries queries, LogReader reader,
+      DecisionLog decisionLog, dev.twopc.coordinator.CoordinatorConfig config,
+      CoordinatorMetrics metrics) {
+    this.metrics = metrics;
     this.engine = engine;
     this.queries = queries;
     this.reader = reader;
@@ -132,7 +142,14 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       String txId = validation.txId(req.getTxId());
       String operator = authenticatedOperator().orElseGet(() -> req.getOperator().isEmpty()
           ? "unknown" : validation.text("operator", req.getOperator(), true, Limits.OPERATOR));
-      String what = engine.live(txId).isEmpty() ? resumeFromLog(txId) : engine.retryNow(txId);
+      String what;
+      try {
+        what = engine.live(txId).isEmpty() ? resumeFromLog(txId) : engine.retryNow(txId);
+      } catch (RuntimeException refused) {
+        metrics.operatorAction("retry", true);
+        throw refused;
+      }
+      metrics.operatorAction("retry", false);
       decisionLog.append(new OperatorActed(txId, clock.millis(), "RETRY", operator,
           Limits.text(what, Limits.REASON), true, null));
       log.info("event=operator_retry tx={} operator={}", txId, operator);
@@ -268,6 +285,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       String refusal) {
     log.info("event=operator_resolution tx={} action={} operator={} accepted={} reason={}",
         txId, action, operator, refusal == null, reason);
+    metrics.operatorAction(action.toLowerCase(java.util.Locale.ROOT), refusal != null);
     try {
       decisionLog.append(new OperatorActed(txId, clock.millis(), action, operator, reason,
           refusal == null, Limits.text(refusal, Limits.REFUSAL))).get();

@@ -1,5 +1,6 @@
 package dev.twopc.coordinator.internal.log;
 
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.coordinator.Durability;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,7 @@ public final class DecisionLog implements AutoCloseable {
   /** Completions handed to the completer and not yet run (only the writer adds). */
   private final AtomicInteger handedOff = new AtomicInteger();
   private volatile boolean closed;
+  private final CoordinatorMetrics metrics;
   private volatile boolean healthy = true;
 
   /**
@@ -57,6 +59,13 @@ public final class DecisionLog implements AutoCloseable {
    *     succeed again
    */
   public DecisionLog(LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health) {
+    this(store, durability, maxBatch, health, CoordinatorMetrics.disabled());
+  }
+
+  /** With each batch's size and write time, and each failed batch, kept in {@code metrics}. */
+  public DecisionLog(LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health,
+      CoordinatorMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.durability = durability;
     this.maxBatch = maxBatch;
@@ -118,9 +127,12 @@ public final class DecisionLog implements AutoCloseable {
       records.add(p.record());
     }
     List<Object> results;
+    long started = System.nanoTime();
     try {
       results = store.write(records, durability);
+      metrics.logBatch(records.size(), System.nanoTime() - started, false);
     } catch (RuntimeException e) {
+      metrics.logBatch(records.size(), 0, true);
       if (batch.size() == 1) {
         failed(batch, e);
         return;

@@ -37,6 +37,7 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final int maxInboundMessageBytes;
   private final List<ClientInterceptor> interceptors;
   private final ChannelCredentials credentials;
+  private final Function<String, List<ClientInterceptor>> perParticipant;
   /** (name, address) to a channel: with TLS the channel checks that the server is the name. */
   private final BiFunction<String, String, ManagedChannel> opener;
 
@@ -53,6 +54,17 @@ public final class ParticipantDirectory implements AutoCloseable {
   /** Dialling participants with {@code credentials} (TLS when the coordinator has it). */
   public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
       List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
+    this(log, clock, maxInboundMessageBytes, interceptors, credentials, name -> List.of());
+  }
+
+  /**
+   * And with {@code perParticipant}'s interceptors on the channel to each participant (its
+   * call metrics, tracing), outermost: they see what the engine sees.
+   */
+  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
+      List<ClientInterceptor> interceptors, ChannelCredentials credentials,
+      Function<String, List<ClientInterceptor>> perParticipant) {
+    this.perParticipant = perParticipant;
     this.log = log;
     this.clock = clock;
     this.maxInboundMessageBytes = maxInboundMessageBytes;
@@ -67,6 +79,7 @@ public final class ParticipantDirectory implements AutoCloseable {
     this.clock = clock;
     this.maxInboundMessageBytes = 0;
     this.interceptors = List.of();
+    this.perParticipant = name -> List.of();
     this.credentials = null;
     this.opener = (name, address) -> opener.apply(address);
   }
@@ -150,6 +163,9 @@ public final class ParticipantDirectory implements AutoCloseable {
    * every development one is for localhost, cannot receive another participant's Prepare.
    */
   private ManagedChannel open(String name, String address) {
+    // grpc-java calls the last interceptor given first: the participant's own go last.
+    List<ClientInterceptor> interceptors = new ArrayList<>(this.interceptors);
+    interceptors.addAll(perParticipant.apply(name));
     // Callbacks only update state and queue work, so they run on the transport thread:
     // no hand-off per message (waking another thread costs ~75 us on small VMs).
     if (address.startsWith("inprocess:")) {

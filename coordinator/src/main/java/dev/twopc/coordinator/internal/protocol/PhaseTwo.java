@@ -1,5 +1,7 @@
 package dev.twopc.coordinator.internal.protocol;
 
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
+import dev.twopc.telemetry.Tracing;
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
@@ -13,6 +15,7 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Span;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,10 +44,15 @@ final class PhaseTwo {
   private final Duration callTimeout;
   private final CrashPoints crashPoints;
   private final Consumer<Tx> onFinished;
+  private final CoordinatorMetrics metrics;
+  private final Tracing tracing;
 
   PhaseTwo(ParticipantDirectory directory, DecisionLog decisionLog,
       ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration callTimeout,
-      CrashPoints crashPoints, Consumer<Tx> onFinished) {
+      CrashPoints crashPoints, Consumer<Tx> onFinished, CoordinatorMetrics metrics,
+      Tracing tracing) {
+    this.metrics = metrics;
+    this.tracing = tracing;
     this.directory = directory;
     this.decisionLog = decisionLog;
     this.scheduler = scheduler;
@@ -113,29 +121,36 @@ final class PhaseTwo {
     }
     ParticipantGrpc.ParticipantStub stub = ParticipantGrpc.newStub(channel.get())
         .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    metrics.phase2Attempt(b.participant, commit);
+    Span span = tracing.start(commit ? "twopc.phase2_commit" : "twopc.phase2_rollback",
+        tx.trace, tx.id, b.participant);
+    span.setAttribute("twopc.attempt", attempt);
     // Phase 2 outlives the client call that triggered it: never inherit its cancellation.
-    Context.ROOT.run(() -> {
+    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> {
       if (commit) {
         stub.commit(CommitBranchRequest.newBuilder().setTxId(tx.id)
-            .setParticipant(b.participant).build(), new Ack<>(tx, b));
+            .setParticipant(b.participant).build(), new Ack<>(tx, b, span));
       } else {
         stub.rollback(RollbackBranchRequest.newBuilder().setTxId(tx.id)
-            .setParticipant(b.participant).build(), new Ack<>(tx, b));
+            .setParticipant(b.participant).build(), new Ack<>(tx, b, span));
       }
-    });
+    }));
   }
 
   private final class Ack<T> implements StreamObserver<T> {
     private final Tx tx;
     private final Branch b;
+    private final Span span;
 
-    Ack(Tx tx, Branch b) {
+    Ack(Tx tx, Branch b, Span span) {
       this.tx = tx;
       this.b = b;
+      this.span = span;
     }
 
     @Override
     public void onNext(T value) {
+      span.end();
       if (value instanceof CommitBranchResponse || value instanceof RollbackBranchResponse) {
         acknowledged(tx, b);
       }
@@ -144,8 +159,10 @@ final class PhaseTwo {
     @Override
     public void onError(Throwable t) {
       Status s = Status.fromThrowable(t);
-      failed(tx, b, Limits.text(s.getCode()
-          + (s.getDescription() == null ? "" : ": " + s.getDescription()), Limits.LAST_ERROR));
+      String error = Limits.text(s.getCode()
+          + (s.getDescription() == null ? "" : ": " + s.getDescription()), Limits.LAST_ERROR);
+      Tracing.end(span, error);
+      failed(tx, b, error);
     }
 
     @Override

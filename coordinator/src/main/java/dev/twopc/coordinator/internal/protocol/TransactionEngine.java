@@ -16,7 +16,12 @@ import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Path;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Result;
+import dev.twopc.telemetry.Tracing;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.Outcome;
@@ -30,9 +35,9 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Span;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,10 +81,22 @@ public final class TransactionEngine implements AutoCloseable {
   private final Map<String, Tx> live = new ConcurrentHashMap<>();
   private final Map<String, Tx> byKey = new ConcurrentHashMap<>();
   private volatile boolean closing;
+  private final CoordinatorMetrics metrics;
+  private final Tracing tracing;
 
   public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
       ParticipantDirectory directory, ScheduledExecutorService scheduler,
       java.util.function.Supplier<String> advertisedAddress) {
+    this(config, decisionLog, reader, directory, scheduler, advertisedAddress,
+        CoordinatorMetrics.disabled());
+  }
+
+  /** With {@code metrics} kept of every transaction and phase-2 attempt. */
+  public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
+      ParticipantDirectory directory, ScheduledExecutorService scheduler,
+      java.util.function.Supplier<String> advertisedAddress, CoordinatorMetrics metrics) {
+    this.metrics = metrics;
+    this.tracing = config.tracing();
     this.config = config;
     this.decisionLog = decisionLog;
     this.reader = reader;
@@ -90,7 +107,7 @@ public final class TransactionEngine implements AutoCloseable {
     this.advertisedAddress = advertisedAddress;
     this.backoff = new Backoff(config.phase2BackoffBase(), config.phase2BackoffCap());
     this.phaseTwo = new PhaseTwo(directory, decisionLog, scheduler, clock, backoff,
-        config.phase2CallTimeout(), crashPoints, this::finish);
+        config.phase2CallTimeout(), crashPoints, this::finish, metrics, tracing);
   }
 
   // ---------------------------------------------------------------- begin, enlist, execute
@@ -293,8 +310,62 @@ public final class TransactionEngine implements AutoCloseable {
       decisionLog.append(tx.begunRecord());
     }
     live.put(tx.id, tx);
+    observe(tx, interactive ? Path.INTERACTIVE
+        : branches.size() == 1 && key == null ? Path.ONE_PHASE : Path.EXECUTE);
     scheduleTimeout(tx);
     return tx;
+  }
+
+  /** Counts the transaction and, when it is decided and finished, its outcome and times. */
+  private void observe(Tx tx, Path path) {
+    tx.trace = tracing.current();
+    if (!metrics.enabled()) {
+      return;
+    }
+    metrics.begun(path);
+    tx.decided.whenComplete((r, e) -> {
+      long started = tx.commitNanos;
+      metrics.decided(path, r == null ? Result.UNKNOWN : switch (r.outcome()) {
+        case OUTCOME_COMMITTED -> Result.COMMITTED;
+        case OUTCOME_ABORTED -> Result.ABORTED;
+        default -> Result.UNKNOWN;
+      }, started == 0 ? -1 : System.nanoTime() - started);
+    });
+    tx.finished.whenComplete((r, e) -> {
+      if (r != null) {
+        metrics.finished(path, r.outcome() == Outcome.OUTCOME_COMMITTED,
+            clock.millis() - tx.createdAt);
+      }
+    });
+  }
+
+  /** The live transactions as the metrics' gauges show them. */
+  public CoordinatorMetrics.Live liveFigures() {
+    long now = clock.millis();
+    long park = config.parkAfter().toMillis();
+    Map<String, Integer> byState = new java.util.TreeMap<>();
+    int inDoubt = 0;
+    int parked = 0;
+    long oldest = Long.MAX_VALUE;
+    for (Tx tx : live.values()) {
+      synchronized (tx) {
+        byState.merge(tx.state, 1, Integer::sum);
+        boolean decided = tx.state.equals("COMMITTING") || tx.state.equals("ABORTING");
+        boolean late = (tx.state.equals("ACTIVE") || tx.state.equals("PREPARING")
+            || tx.state.equals("DECIDING")) && tx.deadlineAt < now;
+        if (decided || late) {
+          inDoubt++;
+          oldest = Math.min(oldest, tx.createdAt);
+        }
+        if (decided && tx.decidedAt != null && now - tx.decidedAt > park) {
+          for (Branch b : tx.branches.values()) {
+            parked += b.awaitingPhase2() ? 1 : 0;
+          }
+        }
+      }
+    }
+    return new CoordinatorMetrics.Live(byState, inDoubt,
+        inDoubt == 0 ? 0 : Math.max(0, now - oldest) / 1e3, parked);
   }
 
   private void scheduleTimeout(Tx tx) {
@@ -341,6 +412,7 @@ public final class TransactionEngine implements AutoCloseable {
         return wait ? tx.finished : tx.decided; // a duplicate Commit: the same answer
       }
       tx.state = "PREPARING";
+      tx.commitNanos = System.nanoTime();
       branches = new ArrayList<>(tx.branches.values());
     }
     if (branches.isEmpty()) {
@@ -379,11 +451,15 @@ public final class TransactionEngine implements AutoCloseable {
         .build();
     // The transaction outlives the client's call: a client that goes away gets UNKNOWN, but
     // prepares and the decision proceed, so they must not inherit the call's cancellation.
-    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
+    Span span = tracing.start("twopc.prepare", tx.trace, tx.id, b.participant);
+    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> ParticipantGrpc.newStub(
+        channel.get())
         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
         .prepare(req, new StreamObserver<>() {
           @Override
           public void onNext(PrepareResponse r) {
+            span.setAttribute("twopc.vote", r.getVote().name());
+            span.end();
             directory.seen(b.participant);
             voted(tx, b, r);
           }
@@ -394,13 +470,14 @@ public final class TransactionEngine implements AutoCloseable {
             String why = Limits.text("prepare failed at " + b.participant + ": " + s.getCode()
                 + (s.getDescription() == null ? "" : " " + s.getDescription()),
                 Limits.LAST_ERROR);
+            Tracing.end(span, why);
             directory.failed(b.participant, why);
             abort(tx, why, "protocol");
           }
 
           @Override
           public void onCompleted() {}
-        }));
+        })));
   }
 
   private void voted(Tx tx, Branch b, PrepareResponse r) {
@@ -482,7 +559,10 @@ public final class TransactionEngine implements AutoCloseable {
     Decided record = decisionRecord(tx, decision, abortReason, decidedBy, now);
     // Completes on the log's completer thread, in log order, one hand-off per batch: the
     // follow-up only queues RPCs and appends, so it never holds up the next batch.
+    Span span = tracing.start("twopc.decision_write", tx.trace, tx.id, null);
+    span.setAttribute("twopc.decision", decision);
     decisionLog.append(record).whenComplete((result, error) -> {
+      Tracing.end(span, error == null ? null : error.toString());
       if (error != null) {
         decisionWriteFailed(tx, error);
       } else {
@@ -646,11 +726,15 @@ public final class TransactionEngine implements AutoCloseable {
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }
-    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
+    Span span = tracing.start("twopc.one_phase_commit", tx.trace, tx.id, b.participant);
+    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> ParticipantGrpc.newStub(
+        channel.get())
         .withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
         .commit(req, new StreamObserver<>() {
           @Override
           public void onNext(CommitBranchResponse r) {
+            span.setAttribute("twopc.outcome", r.getOutcome().name());
+            span.end();
             directory.seen(b.participant);
             onePhaseAnswered(tx, b, r);
           }
@@ -660,13 +744,14 @@ public final class TransactionEngine implements AutoCloseable {
             Status s = Status.fromThrowable(t);
             String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
                 + s.getDescription()), Limits.LAST_ERROR);
+            Tracing.end(span, why);
             directory.failed(b.participant, why);
             onePhaseFailed(tx, b, why);
           }
 
           @Override
           public void onCompleted() {}
-        }));
+        })));
   }
 
   private void onePhaseAnswered(Tx tx, Branch b, CommitBranchResponse r) {

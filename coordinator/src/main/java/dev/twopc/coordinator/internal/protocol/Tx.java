@@ -41,6 +41,10 @@ final class Tx {
   /** Its begin record was appended: Begin and keyed Execute; an unkeyed Execute skips it. */
   boolean begunAppended;
   ScheduledFuture<?> timeout;
+  /** System.nanoTime() when Commit or Execute began preparing; 0 before (decision latency). */
+  long commitNanos;
+  /** The trace this transaction's spans belong to (the root context when tracing is off). */
+  io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.root();
   /** When the last decision write was issued (the liveness check's clock for DECIDING). */
   long decisionAttemptAt;
 

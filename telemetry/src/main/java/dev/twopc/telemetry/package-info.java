@@ -1,0 +1,2 @@
+/** Metrics and tracing shared by the coordinator and the participant SDK. */
+package dev.twopc.telemetry;
