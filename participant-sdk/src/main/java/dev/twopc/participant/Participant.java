@@ -1,5 +1,10 @@
 package dev.twopc.participant;
 
+import dev.twopc.participant.internal.ParticipantMetrics;
+import dev.twopc.telemetry.MetricsEndpoint;
+import dev.twopc.telemetry.Tracing;
+import io.grpc.ServerInterceptor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
@@ -116,6 +121,8 @@ public final class Participant implements AutoCloseable {
   private ScheduledExecutorService scheduler;
   private ScheduledFuture<?> pruner;
   private String advertised;
+  private List<ServerInterceptor> serverInterceptors = List.of();
+  private volatile int metricsPort = -1;
 
   private Participant(Builder b) {
     this.config = b;
@@ -188,12 +195,21 @@ public final class Participant implements AutoCloseable {
     // participant obeys (when there is one), not only the host name it dials.
     List<String> coordinators = roles.entries().entrySet().stream()
         .filter(e -> e.getValue().contains(Role.COORDINATOR)).map(Map.Entry::getKey).toList();
-    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, c.coordinatorInterceptors,
+    List<ClientInterceptor> toCoordinator = new ArrayList<>(c.coordinatorInterceptors);
+    toCoordinator.addAll(c.tracing.clientInterceptors());
+    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, toCoordinator,
         tls == null ? InsecureChannelCredentials.create() : tls.channel(),
         tls != null && coordinators.size() == 1 ? coordinators.get(0) : null);
     owned.add(link);
-    engine = new BranchEngine(c.name, c.handler, store, new LockManager(), staging, c.clock,
+    LockManager locks = new LockManager();
+    engine = new BranchEngine(c.name, c.handler, store, locks, staging, c.clock,
         c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
+    PrometheusRegistry registry = c.metricsPort == null ? null : new PrometheusRegistry();
+    ParticipantMetrics metrics = registry == null ? ParticipantMetrics.disabled()
+        : ParticipantMetrics.create(registry);
+    metrics.watch(engine, locks, c.clock, c.inDoubtAfter);
+    serverInterceptors = new ArrayList<>(metrics.serverInterceptors());
+    serverInterceptors.addAll(c.tracing.serverInterceptors());
 
     // Locks of recovered branches are held before the first call can be served.
     engine.recover();
@@ -212,7 +228,8 @@ public final class Participant implements AutoCloseable {
         .maxInboundMessageSize(c.maxInboundMessageBytes)
         // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
         .addService(guarded(
-            StrictMarshalling.wrap(new ParticipantService(engine).bindService())));
+            StrictMarshalling.wrap(new ParticipantService(engine, metrics, c.tracing)
+                .bindService())));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);
@@ -220,6 +237,13 @@ public final class Participant implements AutoCloseable {
       sb.addService(guarded(ServerInterceptors.intercept(svc, interceptor)));
     }
     server = sb.build().start();
+    if (registry != null) {
+      MetricsEndpoint endpoint = MetricsEndpoint.start(registry,
+          c.metricsHost != null ? c.metricsHost : listenHost != null ? listenHost : "127.0.0.1",
+          c.metricsPort);
+      owned.add(endpoint);
+      metricsPort = endpoint.port();
+    }
     advertised = c.advertisedAddress != null ? c.advertisedAddress
         : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
             : hostForAddress(c.listenHost)) + ":" + server.getPort();
@@ -234,16 +258,27 @@ public final class Participant implements AutoCloseable {
         c.lockWait, c.inDoubtAfter);
     registrar.start(advertised);
     resolver = new InDoubtResolver(engine, link, registrar, scheduler, c.clock, backoff,
-        c.inDoubtAfter, c.inDoubtCheckInterval);
+        c.inDoubtAfter, c.inDoubtCheckInterval, metrics);
     resolver.start();
     pruner = scheduler.scheduleWithFixedDelay(this::prune, c.pruneInterval.toMillis(),
         c.pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** The port {@code /metrics} is served on; -1 when metrics are off or not started. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
   /** The service behind the peer's identity and, with TLS, this participant's access rules. */
   private ServerServiceDefinition guarded(ServerServiceDefinition svc) {
-    return access == null ? ServerInterceptors.intercept(svc, PeerIdentity.interceptor())
-        : ServerInterceptors.intercept(svc, access.interceptor(), PeerIdentity.interceptor());
+    // grpc-java calls the last interceptor first: tracing, metrics, identity, access.
+    List<ServerInterceptor> list = new ArrayList<>();
+    if (access != null) {
+      list.add(access.interceptor());
+    }
+    list.add(PeerIdentity.interceptor());
+    list.addAll(serverInterceptors);
+    return ServerInterceptors.intercept(svc, list);
   }
 
   private void initialize(DataSource ds, StoreInitializer init) {
@@ -489,6 +524,9 @@ public final class Participant implements AutoCloseable {
     private ParticipantListener listener = new ParticipantListener() {};
     private List<ServerServiceDefinition> services = new ArrayList<>();
     private List<ClientInterceptor> coordinatorInterceptors = new ArrayList<>();
+    private Integer metricsPort;
+    private String metricsHost;
+    private Tracing tracing = Tracing.off();
 
     private Builder(String name) {
       this.name = name;
@@ -735,6 +773,35 @@ public final class Participant implements AutoCloseable {
     }
 
     /** An observer of branches (metrics, tests). */
+    /**
+     * Keeps this participant's metrics and serves them at {@code http://HOST:PORT/metrics} in
+     * the Prometheus format (0: an ephemeral port, see {@link Participant#metricsPort()}); off
+     * unless set. HOST is {@link #metricsHost}, else the listen host, else 127.0.0.1.
+     */
+    public Builder metricsPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("metricsPort must be 0..65535, was " + port);
+      }
+      this.metricsPort = port;
+      return this;
+    }
+
+    /** The address {@code /metrics} binds. */
+    public Builder metricsHost(String host) {
+      this.metricsHost = java.util.Objects.requireNonNull(host, "metricsHost");
+      return this;
+    }
+
+    /**
+     * Traces each prepare, commit and rollback as a span of the coordinator's trace (which
+     * arrives in the call's metadata), with the handler's work in it. Off unless set:
+     * {@code Tracing.of(yourOpenTelemetry)}, or {@code Tracing.otlp(name)}.
+     */
+    public Builder tracing(Tracing tracing) {
+      this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+      return this;
+    }
+
     public Builder listener(ParticipantListener listener) {
       this.listener = listener;
       return this;

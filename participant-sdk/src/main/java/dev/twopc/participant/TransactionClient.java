@@ -1,5 +1,6 @@
 package dev.twopc.participant;
 
+import dev.twopc.telemetry.Tracing;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import dev.twopc.proto.v1.BeginRequest;
@@ -82,14 +83,17 @@ public final class TransactionClient implements AutoCloseable {
 
   private TransactionClient(Builder b, TlsCredentials tls) {
     this.tls = tls;
+    Channel base;
     if (b.channel != null) {
-      this.channel = b.channel;
+      base = b.channel;
       this.owned = null;
     } else {
       this.owned = Grpc.newChannelBuilder(b.target, tls == null
           ? InsecureChannelCredentials.create() : tls.channel()).build();
-      this.channel = owned;
+      base = owned;
     }
+    this.channel = b.tracing.enabled()
+        ? io.grpc.ClientInterceptors.intercept(base, b.tracing.clientInterceptors()) : base;
     this.callTimeout = b.callTimeout;
     this.commitTimeout = b.commitTimeout;
   }
@@ -294,6 +298,7 @@ public final class TransactionClient implements AutoCloseable {
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration commitTimeout = Duration.ofSeconds(30);
     private TlsFiles tls;
+    private Tracing tracing = Tracing.off();
 
     private Builder() {}
 
@@ -328,6 +333,15 @@ public final class TransactionClient implements AutoCloseable {
     /** Deadline of commit and execute; past it the outcome is UNKNOWN. Default 30 s. */
     public Builder commitTimeout(Duration d) {
       this.commitTimeout = d;
+      return this;
+    }
+
+    /**
+     * Each call a client span whose context travels to the coordinator (and from there to
+     * the participants), so that a transaction is one trace. Off unless set.
+     */
+    public Builder tracing(Tracing tracing) {
+      this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
       return this;
     }
 

@@ -85,9 +85,14 @@ public final class Tracing implements AutoCloseable {
     return enabled ? List.of(grpc.createClientInterceptor()) : List.of();
   }
 
-  /** The current context when on (a server call's span, a caller's), else the root. */
+  /**
+   * The current span (a server call's, a caller's) in a context of its own when on, else the
+   * root. Only the span: opentelemetry-grpc keeps gRPC's own Context inside OpenTelemetry's,
+   * and work that outlives a call (prepares, phase 2) must not take on that call's
+   * cancellation when it makes this context current.
+   */
   public Context current() {
-    return enabled ? Context.current() : Context.root();
+    return enabled ? Context.root().with(Span.current()) : Context.root();
   }
 
   /**

@@ -29,9 +29,20 @@ public final class InDoubtResolver {
   private final Duration checkInterval;
   private ScheduledFuture<?> task;
 
+  private final ParticipantMetrics metrics;
+
   public InDoubtResolver(BranchEngine engine, CoordinatorLink link, Registrar registrar,
       ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration inDoubtAfter,
       Duration checkInterval) {
+    this(engine, link, registrar, scheduler, clock, backoff, inDoubtAfter, checkInterval,
+        ParticipantMetrics.disabled());
+  }
+
+  /** With each outcome question and its answer counted in {@code metrics}. */
+  public InDoubtResolver(BranchEngine engine, CoordinatorLink link, Registrar registrar,
+      ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration inDoubtAfter,
+      Duration checkInterval, ParticipantMetrics metrics) {
+    this.metrics = metrics;
     this.engine = engine;
     this.link = link;
     this.registrar = registrar;
@@ -76,6 +87,7 @@ public final class InDoubtResolver {
     try {
       outcome = ask(b.record.coordinator(), txId);
     } catch (StatusRuntimeException e) {
+      metrics.outcomeQuery("failed");
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         // The coordinator may have lost our registration (fresh store): register again.
         registrar.registerSoon();
@@ -84,6 +96,11 @@ public final class InDoubtResolver {
           + describe(e.getStatus()), e);
       return;
     }
+    metrics.outcomeQuery(switch (outcome) {
+      case OUTCOME_COMMITTED -> "committed";
+      case OUTCOME_ABORTED -> "aborted";
+      default -> "in_progress";
+    });
     try {
       switch (outcome) {
         case OUTCOME_COMMITTED -> {

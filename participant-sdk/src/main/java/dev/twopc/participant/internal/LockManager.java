@@ -61,6 +61,8 @@ public final class LockManager {
   }
 
   private final Object monitor = new Object();
+  private final java.util.concurrent.atomic.LongAdder waits = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder timeouts = new java.util.concurrent.atomic.LongAdder();
   private final Map<String, Holders> byKey = new HashMap<>();
   private final Map<String, Map<String, Mode>> byTx = new HashMap<>();
 
@@ -72,6 +74,7 @@ public final class LockManager {
    */
   public void acquire(String tx, String key, Mode mode, long maxWaitNanos) {
     long deadline = System.nanoTime() + Math.max(0, maxWaitNanos);
+    boolean waited = false;
     synchronized (monitor) {
       while (true) {
         Holders h = byKey.computeIfAbsent(key, k -> new Holders());
@@ -79,8 +82,13 @@ public final class LockManager {
           grant(h, tx, key, mode);
           return;
         }
+        if (!waited) {
+          waited = true;
+          waits.increment();
+        }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
+          timeouts.increment();
           throw new LockUnavailableException(
               key, "lock wait timed out: key=" + key + " held by tx=" + h.describe());
         }
@@ -125,6 +133,16 @@ public final class LockManager {
   }
 
   /** Releases every lock of {@code tx}; a no-op if it holds none. */
+  /** Lock requests that had to wait, since start. */
+  public long waits() {
+    return waits.sum();
+  }
+
+  /** Lock waits that ran out, since start. */
+  public long timeouts() {
+    return timeouts.sum();
+  }
+
   public void releaseAll(String tx) {
     synchronized (monitor) {
       Map<String, Mode> held = byTx.remove(tx);

@@ -1,5 +1,7 @@
 package dev.twopc.participant.internal;
 
+import dev.twopc.telemetry.Tracing;
+import io.opentelemetry.api.trace.Span;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import dev.twopc.participant.PreparedBranchInfo;
@@ -28,8 +30,41 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
 
   private final BranchEngine engine;
 
+  private final ParticipantMetrics metrics;
+  private final Tracing tracing;
+
   public ParticipantService(BranchEngine engine) {
+    this(engine, ParticipantMetrics.disabled(), Tracing.off());
+  }
+
+  /** With each operation timed in {@code metrics} and spanned in {@code tracing}. */
+  public ParticipantService(BranchEngine engine, ParticipantMetrics metrics, Tracing tracing) {
     this.engine = engine;
+    this.metrics = metrics;
+    this.tracing = tracing;
+  }
+
+  /**
+   * Runs the engine's part of {@code operation} as a span of the call's trace (the
+   * coordinator's, carried in the metadata) and times it; {@code result} names the outcome.
+   */
+  private <T> T observed(String operation, String txId, Supplier<T> call,
+      java.util.function.Function<T, String> result) {
+    Span span = tracing.start("twopc.branch." + operation, tracing.current(), txId,
+        engine.name());
+    long start = System.nanoTime();
+    try {
+      T r = call.get();
+      String res = result.apply(r);
+      span.setAttribute("twopc.result", res);
+      Tracing.end(span, null);
+      metrics.operation(operation, res, System.nanoTime() - start);
+      return r;
+    } catch (RuntimeException e) {
+      Tracing.end(span, e.toString());
+      metrics.operation(operation, "error", System.nanoTime() - start);
+      throw e;
+    }
   }
 
   @Override
@@ -42,9 +77,10 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
             "coordinator must be a gRPC target (host:port), 1-255 characters of"
                 + " [A-Za-z0-9._:/[]%-]");
       }
-      Vote v = engine.prepare(req.getTxId(), req.getPayload().toByteArray(),
-          req.hasTimeout() ? toJava(req.getTimeout()) : null, req.getCoordinator(),
-          req.getEnlisted(), req.getStaged());
+      java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
+      Vote v = observed("prepare", req.getTxId(), () -> engine.prepare(req.getTxId(),
+          req.getPayload().toByteArray(), timeout, req.getCoordinator(), req.getEnlisted(),
+          req.getStaged()), vote -> vote.kind().name().toLowerCase(java.util.Locale.ROOT));
       return PrepareResponse.newBuilder().setVote(toProto(v)).setReason(v.reason()).build();
     });
   }
@@ -54,13 +90,18 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
     respond(out, () -> {
       check(req.getTxId(), req.getParticipant());
       if (req.getOnePhase()) {
-        BranchEngine.OnePhaseResult r = engine.commitOnePhase(req.getTxId(),
-            req.getPayload().toByteArray(), req.hasTimeout() ? toJava(req.getTimeout()) : null);
+        java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
+        BranchEngine.OnePhaseResult r = observed("one_phase", req.getTxId(),
+            () -> engine.commitOnePhase(req.getTxId(), req.getPayload().toByteArray(), timeout),
+            o -> o.committed() ? "committed" : "aborted");
         return CommitBranchResponse.newBuilder()
             .setOutcome(r.committed() ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
             .setReason(r.reason()).build();
       }
-      engine.commit(req.getTxId());
+      observed("commit", req.getTxId(), () -> {
+        engine.commit(req.getTxId());
+        return "done";
+      }, done -> done);
       return CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build();
     });
   }
@@ -74,7 +115,10 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
             engine.committedElseRollback(req.getTxId()) ? Outcome.OUTCOME_COMMITTED
                 : Outcome.OUTCOME_ABORTED).build();
       }
-      engine.rollback(req.getTxId());
+      observed("rollback", req.getTxId(), () -> {
+        engine.rollback(req.getTxId());
+        return "done";
+      }, done -> done);
       return RollbackBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED).build();
     });
   }
@@ -121,9 +165,13 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
     try {
       result = call.get();
     } catch (BranchException e) {
+      if (e.kind() == BranchException.Kind.UNAVAILABLE) {
+        metrics.storeError();
+      }
       out.onError(toStatus(e).asRuntimeException());
       return;
     } catch (StoreException e) {
+      metrics.storeError();
       log.warn("participant store failed participant={}", engine.name(), e);
       out.onError(Status.UNAVAILABLE.withDescription("participant store unavailable")
           .asRuntimeException());
