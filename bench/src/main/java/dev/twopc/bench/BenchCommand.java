@@ -217,6 +217,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep the data and logs also after a successful run.")
   boolean keep;
 
+  @Option(names = "--metrics", defaultValue = "${TWOPC_BENCH_METRICS:-false}",
+      description = "The processes it starts keep and serve their Prometheus metrics"
+          + " (--metrics-port 0), to measure what metrics cost [TWOPC_BENCH_METRICS].")
+  boolean metrics;
+
   @Option(names = "--tls", defaultValue = "${TWOPC_BENCH_TLS:-false}",
       description = "Mutual TLS on every hop of the processes it starts, with development"
           + " certificates made in the work directory (the bench calls as 'bench', with the"
@@ -335,7 +340,8 @@ public final class BenchCommand implements Callable<Integer> {
             durability, branches, work, tls ? ", mutual TLS on every hop" : "");
         cluster = Cluster.spawn(new Cluster.Spawn(List.of(javaBinary()),
             splitOpts(childJvmOpts), jfr, work, coordinatorLauncher(), participantLauncher(),
-            durability, lockKeys, childLogLevel, identities), branches, started, channels);
+            durability, lockKeys, childLogLevel, identities, metrics), branches, started,
+            channels);
       }
       return measure(cluster, t0);
     }
@@ -566,6 +572,7 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("transport", tls ? "mutual TLS on every hop" : tlsFlags.given()
         ? "mutual TLS from the bench" : "plaintext");
+    c.put("metrics", metrics ? "kept and served by every process" : "off");
     c.put("branches", cluster.participants().size());
     c.put("payload_bytes", payloadBytes);
     c.put("mode", mode);

@@ -1,5 +1,6 @@
 package dev.twopc.bench;
 
+import dev.twopc.telemetry.TelemetryFlags;
 import dev.twopc.participant.BranchContext;
 import dev.twopc.participant.Participant;
 import dev.twopc.participant.ParticipantHandler;
@@ -72,6 +73,9 @@ public final class BenchParticipantMain implements Callable<Integer> {
   @Mixin
   RolesFlag roles = new RolesFlag();
 
+  @Mixin
+  TelemetryFlags telemetry = new TelemetryFlags();
+
   @Spec
   CommandSpec spec;
 
@@ -90,6 +94,9 @@ public final class BenchParticipantMain implements Callable<Integer> {
     TlsFiles files = tls.files(spec, true);
     if (files != null) {
       b.tls(files);
+    }
+    if (telemetry.metricsPort() != null) {
+      b.metricsPort(telemetry.metricsPort()).metricsHost(telemetry.metricsHost());
     }
     RoleMap roleMap = roles.load(spec, files);
     if (roleMap != null) {

@@ -26,8 +26,10 @@ class BenchCommandTest {
 
   @Test
   void closedLoopReportsBothWorkloadsAndTheirRatios() {
-    JsonObject report = run("--mode", "closed", "--concurrency", "8");
+    // With --metrics: every process it starts keeps and serves its metrics meanwhile.
+    JsonObject report = run("--mode", "closed", "--concurrency", "8", "--metrics");
     JsonObject config = report.getAsJsonObject("config");
+    assertEquals("kept and served by every process", config.get("metrics").getAsString());
     assertEquals("closed", config.get("mode").getAsString());
     assertEquals(8, config.get("concurrency").getAsInt());
   }

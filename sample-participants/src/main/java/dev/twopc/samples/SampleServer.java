@@ -1,5 +1,6 @@
 package dev.twopc.samples;
 
+import dev.twopc.telemetry.Tracing;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -66,7 +67,15 @@ public final class SampleServer implements AutoCloseable {
    */
   public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
       Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes,
-      TlsFiles tls, RoleMap roles) {
+      TlsFiles tls, RoleMap roles, Integer metricsPort, String metricsHost, Tracing tracing) {
+    /** Without metrics or tracing. */
+    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+        Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes,
+        TlsFiles tls, RoleMap roles) {
+      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
+          maxInboundMessageBytes, tls, roles, null, null, Tracing.off());
+    }
+
     /** gRPC's default, as the SDK's. */
     public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -74,6 +83,7 @@ public final class SampleServer implements AutoCloseable {
       Objects.requireNonNull(coordinator, "coordinator");
       Objects.requireNonNull(dataDir, "dataDir");
       Objects.requireNonNull(inDoubtAfter, "inDoubtAfter");
+      Objects.requireNonNull(tracing, "tracing");
       if (catalogScale < 1) {
         throw new IllegalArgumentException("catalogScale must be at least 1");
       }
@@ -157,7 +167,14 @@ public final class SampleServer implements AutoCloseable {
           })
           .handler(service.handler())
           .inDoubtAfter(config.inDoubtAfter())
-          .maxInboundMessageBytes(config.maxInboundMessageBytes());
+          .maxInboundMessageBytes(config.maxInboundMessageBytes())
+          .tracing(config.tracing());
+      if (config.metricsPort() != null) {
+        builder.metricsPort(config.metricsPort());
+        if (config.metricsHost() != null) {
+          builder.metricsHost(config.metricsHost());
+        }
+      }
       if (config.tls() != null) {
         builder.tls(config.tls());
         if (config.roles() != null) {
@@ -252,6 +269,11 @@ public final class SampleServer implements AutoCloseable {
   /** The Participant service's port. */
   public int port() {
     return participant.port();
+  }
+
+  /** Where this service's /metrics is served; -1 when it is not. */
+  public int metricsPort() {
+    return participant.metricsPort();
   }
 
   /** The read API's port. */

@@ -4,6 +4,8 @@ import dev.twopc.security.RoleMap;
 import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.TelemetryFlags;
+import dev.twopc.telemetry.Tracing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -73,6 +75,9 @@ final class ServiceCommand implements Callable<Integer> {
   @Mixin
   RolesFlag roles = new RolesFlag();
 
+  @Mixin
+  TelemetryFlags telemetry = new TelemetryFlags();
+
   @Spec
   CommandSpec spec;
 
@@ -86,16 +91,22 @@ final class ServiceCommand implements Callable<Integer> {
     int a = apiPort == null ? (p == 0 ? 0 : p + 1000) : apiPort;
     TlsFiles files = tls.files(spec, true);
     RoleMap roleMap = roles.load(spec, files);
+    Tracing tracing = telemetry.tracing("twopc-" + service.name());
     SampleServer server = SampleServer.start(service,
         new SampleServer.Config(p, a, coordinator, data, seed, inDoubtAfter, jdbcUrl,
-            catalogScale, maxInboundMessageBytes, files, roleMap));
+            catalogScale, maxInboundMessageBytes, files, roleMap, telemetry.metricsPort(),
+            telemetry.metricsHost(), tracing));
+    Runtime.getRuntime().addShutdownHook(new Thread(tracing::close, service.name() + "-trace"));
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, service.name() + "-stop"));
     System.out.println(service.name() + " ready: participant localhost:" + server.port()
         + ", read API " + server.apiUrl() + " (GET " + String.join(" ", service.readPaths())
         + "), coordinator " + coordinator
         + ", data " + (jdbcUrl != null ? jdbcUrl : data.toAbsolutePath())
         + (files != null ? ", mutual TLS" : ", plaintext, loopback only")
-        + (seed ? ", seeded" : ""));
+        + (seed ? ", seeded" : "")
+        + (server.metricsPort() > 0 ? ", metrics http://" + telemetry.metricsHost() + ":"
+            + server.metricsPort()
+            + "/metrics" : ""));
     System.out.flush();
     new CountDownLatch(1).await(); // serve until the JVM is stopped; the hook closes cleanly
     return 0;

@@ -35,7 +35,7 @@ public final class Cluster implements AutoCloseable {
   /** How to start the children. */
   public record Spawn(List<String> java, List<String> jvmOpts, Path jfrDir, Path work,
       List<String> coordinatorLauncher, List<String> participantLauncher, String durability,
-      int lockKeys, String logLevel, DevIdentities tls) {}
+      int lockKeys, String logLevel, DevIdentities tls, boolean metrics) {}
 
   private final String coordinator;
   private final Map<String, String> participants;
@@ -79,6 +79,9 @@ public final class Cluster implements AutoCloseable {
       if (s.tls() != null) {
         cmd.addAll(s.tls().serverFlags("coordinator"));
       }
+      if (s.metrics()) {
+        cmd.addAll(List.of("--metrics-port", "0"));
+      }
       Child coord = Child.start("coordinator", cmd, s.work().resolve("coordinator.log"));
       mine.add(coord);
       started.add(coord);
@@ -100,6 +103,9 @@ public final class Cluster implements AutoCloseable {
             "--lock-keys", Integer.toString(s.lockKeys())));
         if (s.tls() != null) {
           pc.addAll(s.tls().serverFlags(name));
+        }
+        if (s.metrics()) {
+          pc.addAll(List.of("--metrics-port", "0"));
         }
         Child p = Child.start(name, pc, s.work().resolve(name + ".log"));
         mine.add(p);

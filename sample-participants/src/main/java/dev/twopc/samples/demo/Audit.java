@@ -184,6 +184,48 @@ public final class Audit {
         + cli.output().trim().lines().findFirst().orElse(""));
   }
 
+  /**
+   * The metrics agree: the coordinator's {@code twopc_in_doubt_transactions} and each
+   * service's {@code twopc_branch_in_doubt} and {@code twopc_branch_prepared} are 0, read from
+   * their /metrics (waiting up to {@code wait} for a gauge that is still coming down).
+   */
+  static Check metricsInDoubtZero(Map<String, java.net.URI> urls, Duration wait) {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long until = System.nanoTime() + wait.toNanos();
+    String detail = "";
+    while (true) {
+      List<String> seen = new ArrayList<>();
+      boolean zero = true;
+      for (var e : urls.entrySet()) {
+        try {
+          dev.twopc.telemetry.MetricsText m = dev.twopc.telemetry.MetricsText.fetch(http,
+              e.getValue(), Duration.ofSeconds(5));
+          double n = e.getKey().equals(Cluster.COORDINATOR)
+              ? m.sum("twopc_in_doubt_transactions")
+              : m.sum("twopc_branch_in_doubt") + m.sum("twopc_branch_prepared");
+          zero &= n == 0;
+          seen.add(e.getKey() + " " + (long) n);
+        } catch (java.io.IOException ex) {
+          zero = false;
+          seen.add(e.getKey() + " unreadable (" + ex.getMessage() + ")");
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+          return new Check("in-doubt gauges 0", false, "interrupted");
+        }
+      }
+      detail = String.join(", ", seen);
+      if (zero || System.nanoTime() > until) {
+        return new Check("in-doubt gauges 0 (/metrics)", zero, detail);
+      }
+      try {
+        Thread.sleep(200); // polling a remote gauge, not a test's wait
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return new Check("in-doubt gauges 0", false, "interrupted");
+      }
+    }
+  }
+
   /** The coordinator's own liveness check found nothing stuck in any of its runs. */
   static Check livenessHeld(List<String> violations) {
     return new Check("liveness invariant held", violations.isEmpty(), violations.isEmpty()

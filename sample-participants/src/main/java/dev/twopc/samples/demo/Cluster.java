@@ -63,6 +63,7 @@ final class Cluster {
   private final DemoTls tls; // null: plaintext on loopback
   private volatile int catalogScale = 1;
   private final int coordinatorPort;
+  private final Map<String, Integer> metricsPorts = new LinkedHashMap<>();
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
   private final Map<String, Proc> current = new ConcurrentHashMap<>();
   private final Map<String, Integer> starts = new ConcurrentHashMap<>();
@@ -75,8 +76,10 @@ final class Cluster {
     this.stores = stores;
     this.tls = tls ? DemoTls.create(work.resolve("certs"), SERVICES) : null;
     this.coordinatorPort = freePort();
+    metricsPorts.put(COORDINATOR, freePort());
     for (String s : SERVICES) {
       servicePorts.put(s, new Ports(freePort(), freePort()));
+      metricsPorts.put(s, freePort());
     }
   }
 
@@ -224,6 +227,18 @@ final class Cluster {
     return name.equals(COORDINATOR) ? "recovery:" : name + " ready: ";
   }
 
+  /** Where process {@code name} (the coordinator or a service) serves its /metrics. */
+  java.net.URI metricsUrl(String name) {
+    return java.net.URI.create("http://127.0.0.1:" + metricsPorts.get(name) + "/metrics");
+  }
+
+  /** Every process's /metrics, coordinator first. */
+  Map<String, java.net.URI> metricsUrls() {
+    Map<String, java.net.URI> out = new LinkedHashMap<>();
+    metricsPorts.keySet().forEach(n -> out.put(n, metricsUrl(n)));
+    return out;
+  }
+
   /** The running (or last) process of {@code name}. */
   Proc current(String name) {
     return current.get(name);
@@ -235,7 +250,8 @@ final class Cluster {
       cmd = coordinatorCommand();
       cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
           "--port", Integer.toString(coordinatorPort),
-          "--backoff-base", "50ms", "--backoff-cap", "1s", "--liveness-check-interval", "2s"));
+          "--backoff-base", "50ms", "--backoff-cap", "1s", "--liveness-check-interval", "2s",
+          "--metrics-port", Integer.toString(metricsPorts.get(COORDINATOR))));
       if (tls != null) {
         cmd.addAll(tls.serverFlags(COORDINATOR));
       }
@@ -253,7 +269,8 @@ final class Cluster {
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
           SampleMain.class.getName(), name, "--port", Integer.toString(p.port()),
           "--api-port", Integer.toString(p.apiPort()), "--coordinator", coordinator(),
-          "--data", work.resolve(name).toString(), "--in-doubt-after", "2s"));
+          "--data", work.resolve(name).toString(), "--in-doubt-after", "2s",
+          "--metrics-port", Integer.toString(metricsPorts.get(name))));
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(name)));
       }

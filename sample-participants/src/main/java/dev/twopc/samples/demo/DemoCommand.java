@@ -110,6 +110,10 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         + " orders pid %d%n", (System.nanoTime() - t0) / 1e9, coord.pid(), coordinator,
         cluster.current("inventory").pid(), cluster.current("payments").pid(),
         cluster.current("orders").pid());
+    out.println("metrics: " + cluster.metricsUrls().entrySet().stream()
+        .map(e -> e.getKey() + " " + e.getValue()).collect(java.util.stream.Collectors
+            .joining(", ")) + "   (twopc top --metrics " + cluster.metricsUrl(
+                Cluster.COORDINATOR) + ")");
     Catalog catalog = Catalog.demo();
     Map<String, String> stock0 = new ReadClient(services.get(0).apiUrl()).one("/totals");
     Map<String, String> money0 = new ReadClient(services.get(1).apiUrl()).one("/totals");
@@ -198,6 +202,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
       checks.add(Audit.clientRefusedAdmin(refused));
     }
     checks.add(Audit.livenessHeld(cluster.livenessViolations()));
+    checks.add(Audit.metricsInDoubtZero(cluster.metricsUrls(), Duration.ofSeconds(30)));
     Map<String, String> orderTotals = new ReadClient(services.get(2).apiUrl()).one("/totals");
     out.println("audit (read APIs: inventory /stock /reservations, payments /accounts /holds,"
         + " orders /orders; " + Fields.format(orderTotals) + "):");
