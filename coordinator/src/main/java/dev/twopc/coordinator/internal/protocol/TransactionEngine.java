@@ -413,6 +413,13 @@ public final class TransactionEngine implements AutoCloseable {
       }
       tx.state = "PREPARING";
       tx.commitNanos = System.nanoTime();
+      if (tracing.enabled() && tx.interactive) {
+        // The prepares and the decision belong under the Commit call, not under Begin.
+        io.opentelemetry.context.Context now = tracing.current();
+        if (Span.fromContext(now).getSpanContext().isValid()) {
+          tx.trace = now;
+        }
+      }
       branches = new ArrayList<>(tx.branches.values());
     }
     if (branches.isEmpty()) {
