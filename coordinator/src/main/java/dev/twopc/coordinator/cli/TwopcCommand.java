@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
  * twopc tx abort TXID --reason "payments lost"     resolve (refused where unsafe)
  * twopc participants                               who is registered, who fails
  * twopc participant in-doubt --address HOST:PORT   a participant's prepared branches
+ * twopc top --metrics http://HOST:9464/metrics      live view: rates, latency, in doubt
  * twopc log dump --data /var/lib/twopc            the embedded log, read-only, as JSON
  * twopc certs --out certs --name inventory         a development CA and certificates
  * </pre>
@@ -26,7 +27,7 @@ import picocli.CommandLine.Command;
 @Command(name = "twopc", mixinStandardHelpOptions = true, version = "twopc 0.1.0-SNAPSHOT",
     description = "Two-phase-commit coordinator and its operator tool.",
     subcommands = {CoordinatorCommand.class, TxCommand.class, ParticipantsCommand.class,
-        ParticipantCommand.class, LogCommand.class, CertsCommand.class},
+        ParticipantCommand.class, TopCommand.class, LogCommand.class, CertsCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found,"
         + " 5 refused."})
 public final class TwopcCommand {

@@ -29,13 +29,26 @@ final class TestCoordinator implements AutoCloseable {
   }
 
   static TestCoordinator start(Path dataDir) throws IOException {
-    return new TestCoordinator(CoordinatorServer.start(CoordinatorConfig.builder()
+    return new TestCoordinator(CoordinatorServer.start(config(dataDir).build()));
+  }
+
+  /** As {@link #start}, serving /metrics on an ephemeral port ({@link #metricsUrl}). */
+  static TestCoordinator startWithMetrics(Path dataDir) throws IOException {
+    return new TestCoordinator(CoordinatorServer.start(config(dataDir).metricsPort(0)
+        .parkAfter(Duration.ofMillis(300)).build()));
+  }
+
+  private static CoordinatorConfig.Builder config(Path dataDir) {
+    return CoordinatorConfig.builder()
         .port(0)
         .dataDir(dataDir)
         .durability(Durability.PROCESS)
         .phase2BackoffBase(Duration.ofMillis(20))
-        .phase2BackoffCap(Duration.ofMillis(200))
-        .build()));
+        .phase2BackoffCap(Duration.ofMillis(200));
+  }
+
+  String metricsUrl() {
+    return "http://127.0.0.1:" + server.metricsPort().getAsInt() + "/metrics";
   }
 
   String target() {
@@ -47,6 +60,11 @@ final class TestCoordinator implements AutoCloseable {
     FakeParticipant p = FakeParticipant.start(name);
     p.register(target());
     return p;
+  }
+
+  dev.twopc.proto.v1.AdminGrpc.AdminBlockingStub admin() {
+    return dev.twopc.proto.v1.AdminGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   CoordinatorGrpc.CoordinatorBlockingStub stub() {
