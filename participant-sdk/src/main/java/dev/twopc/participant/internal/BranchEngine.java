@@ -112,12 +112,13 @@ public final class BranchEngine {
         return Vote.yes();
       }
       boolean keepLocks = false;
-      try (Connection c = store.begin()) {
-        Optional<Finished> done = store.finished(c, txId);
+      // The handler's lock waits must not hold a connection: see LazyConnection.
+      try (LazyConnection lazy = new LazyConnection(store::begin)) {
+        Optional<Finished> done = store.finished(txId);
         if (done.isPresent()) {
-          c.commit();
           return recordedVote(done.get());
         }
+        Connection c = lazy.connection();
         // A branch a client enlisted (or Execute began) carries its work as the payload; one
         // this participant enlisted itself also has work its business calls staged here.
         Optional<List<byte[]>> sealed = staging.seal(txId);
@@ -347,7 +348,8 @@ public final class BranchEngine {
         };
       }
       List<byte[]> staged = staging.seal(txId).orElse(List.of());
-      try (Connection c = store.begin()) {
+      try (LazyConnection lazy = new LazyConnection(store::begin)) {
+        Connection c = lazy.connection();
         Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks,
             deadline, lockWait, clock, false);
         Vote vote = callPrepare(ctx);
