@@ -247,11 +247,11 @@ public final class Participant implements AutoCloseable {
     advertised = c.advertisedAddress != null ? c.advertisedAddress
         : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
             : hostForAddress(c.listenHost)) + ":" + server.getPort();
-    log.info("participant started participant={} listen={}:{} advertised={} coordinator={} "
-        + "transport={} store={} lockWait={} inDoubtAfter={}", c.name,
+    log.info("event=participant_started participant={} listen={}:{} advertised={} coordinator={}"
+        + " transport={} store=\"{}\" lock_wait={} in_doubt_after={}", c.name,
         listenHost == null ? "*" : listenHost, server.getPort(), advertised, c.coordinator,
-        tls != null ? "mutual TLS" : listenHost != null && Addresses.isLoopback(listenHost)
-            ? "plaintext, loopback only" : "PLAINTEXT (insecureListen)",
+        tls != null ? "mutual_tls" : listenHost != null && Addresses.isLoopback(listenHost)
+            ? "plaintext_loopback" : "PLAINTEXT_insecure_listen",
         c.dataSource == null
             ? "embedded SQLite " + c.dataDirectory + " sync=" + c.embeddedSync
             : "given DataSource",
@@ -306,10 +306,11 @@ public final class Participant implements AutoCloseable {
       int n = store.pruneFinished(now.minus(config.finishedRetention), 10_000);
       int s = staging.pruneOlderThan(now.minus(config.stagedRetention));
       if (n > 0 || s > 0) {
-        log.info("pruned participant={} finished={} staged={}", config.name, n, s);
+        log.info("event=participant_pruned participant={} finished={} staged={}", config.name, n,
+            s);
       }
     } catch (RuntimeException e) {
-      log.warn("pruning failed participant={}", config.name, e);
+      log.warn("event=participant_prune_failed participant={}", config.name, e);
     }
   }
 
@@ -457,11 +458,11 @@ public final class Participant implements AutoCloseable {
       try {
         owned.get(i).close();
       } catch (Exception e) {
-        log.warn("closing failed participant={}", config.name, e);
+        log.warn("event=participant_close_failed participant={}", config.name, e);
       }
     }
     owned.clear();
-    log.info("participant stopped participant={}", config.name);
+    log.info("event=participant_stopped participant={}", config.name);
   }
 
   /** For tests in this package: the protocol engine. */
