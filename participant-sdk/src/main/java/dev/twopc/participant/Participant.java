@@ -97,8 +97,10 @@ import org.slf4j.LoggerFactory;
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in
  * the background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.
  *
- * <p>Logging: through the SLF4J 2 API. The SDK ships no binding; add one (slf4j-simple,
- * logback-classic, ...) or its log lines, warnings about in-doubt branches included, are dropped.
+ * <p>Logging: through the SLF4J 2 API, one {@code event=name participant=... tx=...} line per
+ * event. The SDK ships no binding; add one (logback-classic, as twopc's own programs do, with
+ * {@code dev.twopc.telemetry.logging.TwopcLayout} for their text or JSON lines; slf4j-simple;
+ * ...) or its log lines, warnings about in-doubt branches included, are dropped.
  */
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
