@@ -83,6 +83,9 @@ class LogFormatTest {
     Map<String, String> aborted = lines.stream().filter(l -> "aborted".equals(l.get("event")))
         .findFirst().orElseThrow();
     assertEquals(txId, aborted.get("tx"));
+    // the participant's reason, quotes and all, exactly; UTF-8 whatever the platform's charset
+    assertTrue(aborted.get("reason").endsWith("out of \"stock\" for sku-1 (ü)"),
+        aborted.toString());
     assertTrue(aborted.get("message").contains("tx=" + txId), aborted.toString());
     assertTrue(lines.stream().anyMatch(l -> "stopped".equals(l.get("event"))), c.err.toString());
   }

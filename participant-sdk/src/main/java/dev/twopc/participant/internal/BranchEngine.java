@@ -389,8 +389,8 @@ public final class BranchEngine {
         store.insertFinished(c, txId, fate, reason, clock.instant());
         c.commit();
         boolean committed = fate != Fate.VOTED_NO;
-        log.debug("event=one_phase_done participant={} tx={} outcome={}{}", name, txId,
-            committed ? "COMMITTED" : "ABORTED", committed ? "" : " reason=\"" + reason + "\"");
+        log.debug("event=one_phase_done participant={} tx={} outcome={} reason=\"{}\"", name,
+            txId, committed ? "COMMITTED" : "ABORTED", committed ? "" : reason);
         safely(() -> {
           if (committed) {
             listener.onCommitted(txId);

@@ -7,67 +7,147 @@ import java.util.Map;
  * The {@code key=value} pairs of an event line such as
  * {@code event=in_doubt_resolved participant=orders tx=7f3 outcome=COMMITTED}. A key is
  * {@code [a-z_][a-z0-9_.]*}; a value runs to the next whitespace, or is {@code "quoted"} with
- * {@code \"} and {@code \\} inside (a quote closes it only before whitespace or the end, so a
- * stray quote in an interpolated error message does not cut the value short). Words that are not
- * pairs are skipped; of a key given twice the first is kept.
+ * {@code \"} and {@code \\} inside (a quote closes it only before whitespace or the end). Words
+ * that are not pairs are skipped; of a key given twice the first is kept.
+ *
+ * <p>Read from the SLF4J template and its arguments, a {@code {}} in a value is the argument
+ * itself, whatever it holds: {@code error="{}"} with an exception message full of quotes and
+ * spaces is that message, exactly, not what a reader of the formatted line could make of it. A
+ * bare {@code {}} word is an argument that holds pairs itself ({@code event=started ... {}}).
  */
 public final class KeyValues {
   private KeyValues() {}
 
-  /** The pairs in order of appearance. */
+  /** The pairs of a formatted message (or of a template without arguments), in order. */
   public static Map<String, String> parse(String message) {
+    return parse(message, null);
+  }
+
+  /**
+   * The pairs of {@code template} with its placeholders taken from {@code args}; when their
+   * counts differ (a template that does not fit its arguments), those of the message formatted
+   * as SLF4J would.
+   */
+  public static Map<String, String> parse(String template, Object[] args) {
     Map<String, String> out = new LinkedHashMap<>();
-    if (message == null) {
+    if (template == null) {
       return out;
     }
-    int n = message.length();
-    int i = 0;
-    while (i < n) {
-      while (i < n && Character.isWhitespace(message.charAt(i))) {
-        i++;
+    if (args == null || placeholders(template) == args.length) {
+      new Reader(template, args, out).run();
+      return out;
+    }
+    StringBuilder formatted = new StringBuilder();
+    int from = 0;
+    int k = 0;
+    for (int at = template.indexOf("{}"); at >= 0 && k < args.length;
+        at = template.indexOf("{}", from)) {
+      formatted.append(template, from, at).append(args[k++]);
+      from = at + 2;
+    }
+    return parse(formatted.append(template.substring(from)).toString());
+  }
+
+  private static int placeholders(String s) {
+    int n = 0;
+    for (int i = s.indexOf("{}"); i >= 0; i = s.indexOf("{}", i + 2)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static final class Reader {
+    private final String s;
+    private final Object[] args;
+    private final Map<String, String> out;
+    private final int n;
+    private int i;
+    private int next;
+
+    Reader(String s, Object[] args, Map<String, String> out) {
+      this.s = s;
+      this.args = args;
+      this.out = out;
+      this.n = s.length();
+    }
+
+    /** At {@code i}: a placeholder to substitute? Then it is consumed and appended. */
+    private boolean substitute(StringBuilder v) {
+      if (args != null && s.startsWith("{}", i)) {
+        v.append(args[next++]);
+        i += 2;
+        return true;
       }
-      int keyStart = i;
-      if (i < n && isKeyStart(message.charAt(i))) {
-        i++;
-        while (i < n && isKeyPart(message.charAt(i))) {
+      return false;
+    }
+
+    void run() {
+      while (i < n) {
+        while (i < n && Character.isWhitespace(s.charAt(i))) {
           i++;
         }
-      }
-      if (i == keyStart || i >= n || message.charAt(i) != '=') {
-        while (i < n && !Character.isWhitespace(message.charAt(i))) {
-          i++; // not a pair: skip the word
-        }
-        continue;
-      }
-      String key = message.substring(keyStart, i);
-      i++;
-      String value;
-      if (i < n && message.charAt(i) == '"') {
-        StringBuilder v = new StringBuilder();
-        i++;
-        for (; i < n; i++) {
-          char c = message.charAt(i);
-          if (c == '\\' && i + 1 < n
-              && (message.charAt(i + 1) == '"' || message.charAt(i + 1) == '\\')) {
-            v.append(message.charAt(++i));
-          } else if (c == '"' && (i + 1 == n || Character.isWhitespace(message.charAt(i + 1)))) {
-            break;
-          } else {
-            v.append(c);
+        int keyStart = i;
+        if (i < n && isKeyStart(s.charAt(i))) {
+          i++;
+          while (i < n && isKeyPart(s.charAt(i))) {
+            i++;
           }
         }
+        if (i == keyStart || i >= n || s.charAt(i) != '=') {
+          skipWord(keyStart);
+          continue;
+        }
+        String key = s.substring(keyStart, i);
         i++;
-        value = v.toString();
-      } else {
-        int start = i;
-        while (i < n && !Character.isWhitespace(message.charAt(i))) {
+        StringBuilder v = new StringBuilder();
+        if (i < n && s.charAt(i) == '"') {
+          i++;
+          while (i < n) {
+            char c = s.charAt(i);
+            if (substitute(v)) {
+              continue;
+            }
+            if (c == '\\' && i + 1 < n && (s.charAt(i + 1) == '"' || s.charAt(i + 1) == '\\')) {
+              v.append(s.charAt(i + 1));
+              i += 2;
+            } else if (c == '"' && (i + 1 == n || Character.isWhitespace(s.charAt(i + 1)))) {
+              i++;
+              break;
+            } else {
+              v.append(c);
+              i++;
+            }
+          }
+        } else {
+          while (i < n && !Character.isWhitespace(s.charAt(i))) {
+            if (!substitute(v)) {
+              v.append(s.charAt(i++));
+            }
+          }
+        }
+        out.putIfAbsent(key, v.toString());
+      }
+    }
+
+    /** Not a pair: skip the word, counting its placeholders; a bare one holds pairs. */
+    private void skipWord(int start) {
+      i = start;
+      boolean bare = args != null && s.startsWith("{}", i)
+          && (i + 2 == n || Character.isWhitespace(s.charAt(i + 2)));
+      if (bare) {
+        parse(String.valueOf(args[next++]), null).forEach(out::putIfAbsent);
+        i += 2;
+        return;
+      }
+      while (i < n && !Character.isWhitespace(s.charAt(i))) {
+        if (args != null && s.startsWith("{}", i)) {
+          next++;
+          i += 2;
+        } else {
           i++;
         }
-        value = message.substring(start, i);
       }
-      out.putIfAbsent(key, value);
     }
-    return out;
   }
 
   private static boolean isKeyStart(char c) {

@@ -25,7 +25,8 @@ import java.util.Set;
  * "tx":"7f3...","outcome":"COMMITTED","message":"event=in_doubt_resolved participant=orders ..."}
  * }</pre>
  *
- * <p>Every {@code key=value} pair of the message (see {@link KeyValues}) is a string field;
+ * <p>Every {@code key=value} pair of the message (see {@link KeyValues}: read from the template
+ * and its arguments, so that a quoted argument is its exact text) is a string field;
  * {@code message} is the whole formatted message. With an exception attached, {@code error}
  * is its class and message and {@code stack} its stack trace. A pair never overwrites a field
  * of the line itself: one named {@code ts}, {@code level}, {@code logger}, {@code thread} or
@@ -124,7 +125,9 @@ public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
     field(out, "thread", event.getThreadName());
     String message = event.getFormattedMessage();
     IThrowableProxy error = event.getThrowableProxy();
-    for (Map.Entry<String, String> kv : KeyValues.parse(message).entrySet()) {
+    Map<String, String> pairs = event.getArgumentArray() == null ? KeyValues.parse(message)
+        : KeyValues.parse(event.getMessage(), event.getArgumentArray());
+    for (Map.Entry<String, String> kv : pairs.entrySet()) {
       String key = kv.getKey();
       boolean taken = FIELDS.contains(key)
           || (error != null && (key.equals("error") || key.equals("stack")));

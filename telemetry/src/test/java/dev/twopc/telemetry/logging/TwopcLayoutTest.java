@@ -54,7 +54,7 @@ class TwopcLayoutTest {
     assertTrue(layout.json());
     String line = layout.doLayout(event(Level.INFO,
         "event=in_doubt_resolved participant={} tx={} outcome=COMMITTED detail=\"{}\"", null,
-        "orders", "7f3e", "asked the coordinator, it said \\\"committed\\\""));
+        "orders", "7f3e", "asked the coordinator, it said \"committed\""));
     assertTrue(line.endsWith(System.lineSeparator()), line);
     String json = line.strip();
     assertFalse(json.contains("\n"), json);
@@ -72,7 +72,7 @@ class TwopcLayoutTest {
     assertEquals("COMMITTED", f.get("outcome"));
     assertEquals("asked the coordinator, it said \"committed\"", f.get("detail"));
     assertEquals("event=in_doubt_resolved participant=orders tx=7f3e outcome=COMMITTED"
-        + " detail=\"asked the coordinator, it said \\\"committed\\\"\"", f.get("message"));
+        + " detail=\"asked the coordinator, it said \"committed\"\"", f.get("message"));
   }
 
   @Test
@@ -105,6 +105,26 @@ class TwopcLayoutTest {
     assertEquals("UNAVAILABLE", f.get("msg.error"));
     assertEquals("PT1S", f.get("retry_in"));
     assertEquals("WARN", f.get("level"));
+  }
+
+  @Test
+  void aQuotedArgumentIsItsExactText() {
+    String error = "UNAVAILABLE: \"db\" said \" next=y\nand more";
+    Map<String, String> f = JsonObjects.parse(layout("json").doLayout(event(Level.WARN,
+        "event=decision_write_failed tx={} error=\"{}\" listen={}:{}", null, "t-1", error,
+        "*", 7000)).strip());
+    assertEquals(error, f.get("error"));
+    assertEquals("*:7000", f.get("listen"));
+    assertFalse(f.containsKey("next"), f.toString());
+    assertEquals("event=decision_write_failed tx=t-1 error=\"" + error + "\" listen=*:7000",
+        f.get("message"));
+    // a bare {} holds pairs; a template that does not fit its arguments is read as formatted
+    assertEquals(Map.of("event", "started", "port", "1", "resumed", "2", "kept", "3"),
+        KeyValues.parse("event=started port={} {}", new Object[] {1, "resumed=2 kept=3"}));
+    assertEquals(Map.of("event", "x", "a", "1"),
+        KeyValues.parse("event=x a={}", new Object[] {1, 2}));
+    assertEquals(Map.of("event", "x", "a", "1", "b", "{}"),
+        KeyValues.parse("event=x a={} b={}", new Object[] {1}));
   }
 
   @Test
