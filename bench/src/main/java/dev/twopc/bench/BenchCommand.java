@@ -176,8 +176,8 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--child-log-level", paramLabel = "LEVEL",
       defaultValue = "${TWOPC_BENCH_CHILD_LOG_LEVEL:-warn}",
-      description = "slf4j-simple level of the child processes; info logs a line per branch"
-          + " [TWOPC_BENCH_CHILD_LOG_LEVEL] (default ${DEFAULT-VALUE}).")
+      description = "Log level of the child processes (-Dtwopc.log.level); debug logs lines"
+          + " per branch [TWOPC_BENCH_CHILD_LOG_LEVEL] (default ${DEFAULT-VALUE}).")
   String childLogLevel;
 
   @Option(names = "--jfr", paramLabel = "DIR", defaultValue = "${TWOPC_BENCH_JFR}",

@@ -263,16 +263,16 @@ public final class CoordinatorServer implements AutoCloseable {
       try {
         liveness.run();
       } catch (RuntimeException e) {
-        log.warn("event=liveness_check_failed error={}", e.toString());
+        log.warn("event=liveness_check_failed error=\"{}\"", e.toString());
       }
     }, every, every, TimeUnit.MILLISECONDS);
-    log.info("event=started port={} store={} durability={} metrics={} tracing={} {}", port,
+    log.info("event=started port={} store=\"{}\" durability={} metrics={} tracing={} {}", port,
         store.description(), config.durability(),
         endpoint == null ? "off" : "http://" + config.metricsHost() + ":" + endpoint.port()
-            + "/metrics", config.tracing().enabled() ? "on" : "off", summary.describe());
+            + "/metrics", config.tracing().enabled() ? "on" : "off", summary.keyValues());
     if (tls == null && !Addresses.isLoopback(config.host())) {
-      log.warn("event=insecure_listen host={} port={}: plaintext beyond this machine; anyone who"
-          + " can reach it can run and resolve transactions", config.host(), port);
+      log.warn("event=insecure_listen host={} port={} detail=\"plaintext beyond this machine;"
+          + " anyone who can reach it can run and resolve transactions\"", config.host(), port);
     }
     return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
         rpc, health, servers, summary, port, liveness, livenessThread, tls, endpoint);
@@ -293,7 +293,7 @@ public final class CoordinatorServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
-      log.warn("event=prune_failed error={}", e.toString());
+      log.warn("event=prune_failed error=\"{}\"", e.toString());
     }
   }
 

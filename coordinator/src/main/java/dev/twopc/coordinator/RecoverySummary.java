@@ -17,4 +17,10 @@ public record RecoverySummary(int resumedCommits, int resumedAborts, int aborted
         + " abort(s), aborted " + abortedUndecided + " undecided, " + finished
         + " finished kept";
   }
+
+  /** The same as {@code key=value} pairs, for the log's {@code event=} lines. */
+  public String keyValues() {
+    return "resumed_commits=" + resumedCommits + " resumed_aborts=" + resumedAborts
+        + " aborted_undecided=" + abortedUndecided + " finished_kept=" + finished;
+  }
 }

@@ -97,8 +97,10 @@ import org.slf4j.LoggerFactory;
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in
  * the background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.
  *
- * <p>Logging: through the SLF4J 2 API. The SDK ships no binding; add one (slf4j-simple,
- * logback-classic, ...) or its log lines, warnings about in-doubt branches included, are dropped.
+ * <p>Logging: through the SLF4J 2 API, one {@code event=name participant=... tx=...} line per
+ * event. The SDK ships no binding; add one (logback-classic, as twopc's own programs do, with
+ * {@code dev.twopc.telemetry.logging.TwopcLayout} for their text or JSON lines; slf4j-simple;
+ * ...) or its log lines, warnings about in-doubt branches included, are dropped.
  */
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
@@ -247,11 +249,11 @@ public final class Participant implements AutoCloseable {
     advertised = c.advertisedAddress != null ? c.advertisedAddress
         : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
             : hostForAddress(c.listenHost)) + ":" + server.getPort();
-    log.info("participant started participant={} listen={}:{} advertised={} coordinator={} "
-        + "transport={} store={} lockWait={} inDoubtAfter={}", c.name,
+    log.info("event=participant_started participant={} listen={}:{} advertised={} coordinator={}"
+        + " transport={} store=\"{}\" lock_wait={} in_doubt_after={}", c.name,
         listenHost == null ? "*" : listenHost, server.getPort(), advertised, c.coordinator,
-        tls != null ? "mutual TLS" : listenHost != null && Addresses.isLoopback(listenHost)
-            ? "plaintext, loopback only" : "PLAINTEXT (insecureListen)",
+        tls != null ? "mutual_tls" : listenHost != null && Addresses.isLoopback(listenHost)
+            ? "plaintext_loopback" : "PLAINTEXT_insecure_listen",
         c.dataSource == null
             ? "embedded SQLite " + c.dataDirectory + " sync=" + c.embeddedSync
             : "given DataSource",
@@ -306,10 +308,11 @@ public final class Participant implements AutoCloseable {
       int n = store.pruneFinished(now.minus(config.finishedRetention), 10_000);
       int s = staging.pruneOlderThan(now.minus(config.stagedRetention));
       if (n > 0 || s > 0) {
-        log.info("pruned participant={} finished={} staged={}", config.name, n, s);
+        log.info("event=participant_pruned participant={} finished={} staged={}", config.name, n,
+            s);
       }
     } catch (RuntimeException e) {
-      log.warn("pruning failed participant={}", config.name, e);
+      log.warn("event=participant_prune_failed participant={}", config.name, e);
     }
   }
 
@@ -457,11 +460,11 @@ public final class Participant implements AutoCloseable {
       try {
         owned.get(i).close();
       } catch (Exception e) {
-        log.warn("closing failed participant={}", config.name, e);
+        log.warn("event=participant_close_failed participant={}", config.name, e);
       }
     }
     owned.clear();
-    log.info("participant stopped participant={}", config.name);
+    log.info("event=participant_stopped participant={}", config.name);
   }
 
   /** For tests in this package: the protocol engine. */

@@ -193,7 +193,7 @@ public final class SampleServer implements AutoCloseable {
           httpThreads, pool);
       http.createContext("/", server::serve);
       http.start();
-      log.info("sample started participant={} port={} api=http://localhost:{} seeded={}",
+      log.info("event=sample_started participant={} port={} api=http://localhost:{} seeded={}",
           service.name(), participant.port(), http.getAddress().getPort(), config.seed());
       return server;
     } catch (IOException | RuntimeException e) {
@@ -234,7 +234,7 @@ public final class SampleServer implements AutoCloseable {
       }
       respond(ex, 200, body.toString());
     } catch (SQLException | RuntimeException e) {
-      log.warn("read failed participant={} uri={}", service.name(), ex.getRequestURI(), e);
+      log.warn("event=read_failed participant={} uri={}", service.name(), ex.getRequestURI(), e);
       respond(ex, 500, "error: " + e.getMessage() + "\n");
     }
   }

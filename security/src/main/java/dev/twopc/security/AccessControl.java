@@ -144,7 +144,7 @@ public final class AccessControl {
   private StatusRuntimeException refuse(Caller caller, String method, Status.Code code,
       String reason) {
     refused.increment();
-    String who = caller == null ? "(no identity)" : caller.name();
+    String who = caller == null ? "(none)" : caller.name();
     long n = byKind.computeIfAbsent(who + ' ' + method + ' ' + code, k -> new AtomicLong())
         .incrementAndGet();
     if (isPowerOfTen(n)) {

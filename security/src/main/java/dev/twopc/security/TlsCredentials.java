@@ -122,13 +122,13 @@ public final class TlsCredentials implements AutoCloseable {
       if (!stamp().equals(seen)) {
         load();
         log.info("event=tls_reloaded certificate={} trust={}{}", files.certificateChain(),
-            files.trustBundle(), current == null ? "" : " subject="
-                + current.getSubjectX500Principal().getName() + " not_after="
+            files.trustBundle(), current == null ? "" : " subject=\""
+                + current.getSubjectX500Principal().getName() + "\" not_after="
                 + current.getNotAfter().toInstant());
       }
     } catch (IOException | RuntimeException e) {
       // Half-written files during a rotation look like this too; the next check sees them whole.
-      log.warn("event=tls_reload_failed error=\"{}\"; keeping the previous credentials",
+      log.warn("event=tls_reload_failed error=\"{}\" next=keep_previous_credentials",
           e.getMessage());
     }
   }

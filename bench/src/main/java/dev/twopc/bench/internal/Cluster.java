@@ -128,7 +128,7 @@ public final class Cluster implements AutoCloseable {
   private static List<String> jvm(Spawn s, String proc) {
     List<String> cmd = new ArrayList<>(s.java());
     cmd.addAll(s.jvmOpts());
-    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=" + s.logLevel());
+    cmd.add("-Dtwopc.log.level=" + s.logLevel());
     if (s.jfrDir() != null) {
       cmd.add("-XX:StartFlightRecording=filename=" + s.jfrDir().resolve(proc + ".jfr")
           + ",settings=profile,dumponexit=true");

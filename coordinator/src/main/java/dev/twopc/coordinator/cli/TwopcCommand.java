@@ -29,7 +29,9 @@ import picocli.CommandLine.Command;
     subcommands = {CoordinatorCommand.class, TxCommand.class, ParticipantsCommand.class,
         ParticipantCommand.class, TopCommand.class, LogCommand.class, CertsCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found,"
-        + " 5 refused."})
+        + " 5 refused.", "Logs go to stderr, one event a line: TWOPC_LOG_FORMAT=json"
+        + " (-Dtwopc.log.format) for JSON lines, TWOPC_LOG_LEVEL (-Dtwopc.log.level) for the"
+        + " level (info)."})
 public final class TwopcCommand {
   private final ShutdownHooks shutdownHooks;
 

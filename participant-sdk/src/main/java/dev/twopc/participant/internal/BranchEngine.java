@@ -77,13 +77,13 @@ public final class BranchEngine {
     for (PreparedRecord r : store.loadPrepared()) {
       r.locks().forEach((key, mode) -> {
         if (!locks.restore(r.txId(), key, mode)) {
-          log.error("recovered conflicting lock participant={} tx={} key={} holders={}",
+          log.error("event=recovered_lock_conflict participant={} tx={} key={} holders=\"{}\"",
               name, r.txId(), key, locks.holders(key));
         }
       });
       // Recovered branches are in doubt now: the outcome may have been decided while we were down.
       prepared.put(r.txId(), new PendingBranch(r, now, false));
-      log.info("recovered prepared branch participant={} tx={} locks={} preparedAt={}",
+      log.info("event=branch_recovered participant={} tx={} locks=\"{}\" prepared_at={}",
           name, r.txId(), r.locks().keySet(), r.preparedAt());
     }
     List<PreparedBranchInfo> out = listPrepared();
@@ -146,7 +146,7 @@ public final class BranchEngine {
           // rolls back whatever might have been recorded.
           prepared.put(txId, new PendingBranch(rec, clock.instant(), true));
           keepLocks = true;
-          log.warn("prepare not recorded participant={} tx={}", name, txId, e);
+          log.warn("event=prepare_not_recorded participant={} tx={}", name, txId, e);
           throw new BranchException(BranchException.Kind.UNAVAILABLE,
               "prepare could not be recorded: " + message(e), e);
         }
@@ -155,12 +155,12 @@ public final class BranchEngine {
         // WAL at commit, and start() refuses stores known to lose returned commits).
         prepared.put(txId, new PendingBranch(rec, rec.preparedAt().plus(inDoubtAfter), false));
         keepLocks = true;
-        log.debug("prepared participant={} tx={} vote=YES locks={}", name, txId,
+        log.debug("event=branch_prepared participant={} tx={} vote=YES locks=\"{}\"", name, txId,
             rec.locks().keySet());
         safely(() -> listener.onPrepared(txId));
         return Vote.yes();
       } catch (SQLException e) {
-        log.warn("prepare failed on the store participant={} tx={}", name, txId, e);
+        log.warn("event=prepare_failed participant={} tx={} cause=store", name, txId, e);
         throw new BranchException(BranchException.Kind.UNAVAILABLE, storeFailure(e), e);
       } finally {
         if (!keepLocks) {
@@ -181,7 +181,8 @@ public final class BranchEngine {
       Thread.currentThread().interrupt();
       return Vote.no("prepare interrupted");
     } catch (Exception e) {
-      log.warn("prepare handler failed participant={} tx={}", name, ctx.txId(), e);
+      log.warn("event=prepare_failed participant={} tx={} cause=handler vote=NO", name,
+          ctx.txId(), e);
       return Vote.no("prepare failed: " + message(e));
     } finally {
       ctx.close();
@@ -193,7 +194,7 @@ public final class BranchEngine {
     Fate fate = vote.kind() == Vote.Kind.READ_ONLY ? Fate.READ_ONLY : Fate.VOTED_NO;
     store.insertFinished(c, txId, fate, vote.reason(), clock.instant());
     c.commit();
-    log.debug("prepared participant={} tx={} vote={}", name, txId, vote);
+    log.debug("event=branch_prepared participant={} tx={} vote={}", name, txId, vote);
     return vote;
   }
 
@@ -222,8 +223,9 @@ public final class BranchEngine {
         // Acknowledging would tell the coordinator the work is applied when it may not be: a
         // silent atomicity violation. Refuse; the coordinator keeps the branch COMMITTING and
         // shows it in doubt, for an operator who knows which case it is.
-        log.error("event=commit_unknown_branch participant={} tx={}: no prepared or finished"
-            + " record here; refused, the branch stays in doubt at the coordinator", name, txId);
+        log.error("event=commit_unknown_branch participant={} tx={} detail=\"no prepared or"
+            + " finished record here; refused, the branch stays in doubt at the coordinator\"",
+            name, txId);
         throw new BranchException(BranchException.Kind.FAILED_PRECONDITION,
             "no record of this branch at " + name + " (never prepared here, its prepared record"
                 + " was lost, or its finished record was pruned): commit refused, resolve it by"
@@ -273,7 +275,7 @@ public final class BranchEngine {
       // Remember the id so that a Prepare arriving late (after this Rollback) votes NO.
       staging.forget(txId);
       store.recordFinished(txId, Fate.ROLLED_BACK, "rolled back before prepare", clock.instant());
-      log.debug("rolled back unprepared branch participant={} tx={}", name, txId);
+      log.debug("event=branch_rolled_back participant={} tx={} prepared=false", name, txId);
       safely(() -> listener.onRolledBack(txId));
       return false;
     });
@@ -305,20 +307,34 @@ public final class BranchEngine {
           Thread.currentThread().interrupt();
         }
         b.lastError = (commit ? "commit failed: " : "rollback failed: ") + message(e);
-        log.warn("{} failed, branch stays prepared participant={} tx={}",
-            commit ? "commit" : "rollback", name, txId, e);
+        if (commit) {
+          log.warn("event=commit_failed participant={} tx={} phase=commit cause=handler"
+              + " branch=stays_prepared", name, txId, e);
+        } else {
+          log.warn("event=rollback_failed participant={} tx={} phase=rollback cause=handler"
+              + " branch=stays_prepared", name, txId, e);
+        }
         throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
       }
     } catch (SQLException e) {
       b.lastError = storeFailure(e);
-      log.warn("{} failed on the store, branch stays prepared participant={} tx={}",
-          commit ? "commit" : "rollback", name, txId, e);
+      if (commit) {
+        log.warn("event=commit_failed participant={} tx={} phase=commit cause=store"
+            + " branch=stays_prepared", name, txId, e);
+      } else {
+        log.warn("event=rollback_failed participant={} tx={} phase=rollback cause=store"
+            + " branch=stays_prepared", name, txId, e);
+      }
       throw new BranchException(BranchException.Kind.UNAVAILABLE, b.lastError, e);
     }
     prepared.remove(txId);
     locks.releaseAll(txId);
     staging.forget(txId);
-    log.debug("{} participant={} tx={}", commit ? "committed" : "rolled back", name, txId);
+    if (commit) {
+      log.debug("event=branch_committed participant={} tx={}", name, txId);
+    } else {
+      log.debug("event=branch_rolled_back participant={} tx={} prepared=true", name, txId);
+    }
     safely(() -> {
       if (commit) {
         listener.onCommitted(txId);
@@ -363,7 +379,7 @@ public final class BranchEngine {
             if (e instanceof InterruptedException) {
               Thread.currentThread().interrupt();
             }
-            log.warn("one-phase commit handler failed participant={} tx={}", name, txId, e);
+            log.warn("event=one_phase_failed participant={} tx={} cause=handler", name, txId, e);
             reason = "commit failed: " + message(e);
           }
         } else if (vote.kind() == Vote.Kind.READ_ONLY) {
@@ -375,8 +391,8 @@ public final class BranchEngine {
         store.insertFinished(c, txId, fate, reason, clock.instant());
         c.commit();
         boolean committed = fate != Fate.VOTED_NO;
-        log.debug("one-phase participant={} tx={} outcome={}{}", name, txId,
-            committed ? "COMMITTED" : "ABORTED", committed ? "" : " reason=\"" + reason + "\"");
+        log.debug("event=one_phase_done participant={} tx={} outcome={} reason=\"{}\"", name,
+            txId, committed ? "COMMITTED" : "ABORTED", committed ? "" : reason);
         safely(() -> {
           if (committed) {
             listener.onCommitted(txId);
@@ -386,7 +402,7 @@ public final class BranchEngine {
         });
         return new OnePhaseResult(committed, committed ? "" : reason);
       } catch (SQLException e) {
-        log.warn("one-phase commit failed on the store participant={} tx={}", name, txId, e);
+        log.warn("event=one_phase_failed participant={} tx={} cause=store", name, txId, e);
         throw new BranchException(BranchException.Kind.UNAVAILABLE, storeFailure(e), e);
       } finally {
         locks.releaseAll(txId);
@@ -423,7 +439,7 @@ public final class BranchEngine {
     try {
       c.rollback();
     } catch (SQLException e) {
-      log.warn("local rollback failed participant={} tx={}", name, txId, e);
+      log.warn("event=local_rollback_failed participant={} tx={}", name, txId, e);
     }
   }
 
@@ -431,7 +447,7 @@ public final class BranchEngine {
     try {
       r.run();
     } catch (RuntimeException e) {
-      log.warn("participant listener failed participant={}", name, e);
+      log.warn("event=listener_failed participant={}", name, e);
     }
   }
 

@@ -104,15 +104,15 @@ public final class EmbeddedStore implements AutoCloseable {
       try (Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
         if (rs.next() && rs.getInt(1) != 0) {
-          log.debug("checkpoint busy file={} walPages={} checkpointed={}", file, rs.getInt(2),
-              rs.getInt(3));
+          log.debug("event=checkpoint_busy file={} wal_pages={} checkpointed={}", file,
+              rs.getInt(2), rs.getInt(3));
         }
       } finally {
         c.setAutoCommit(false);
       }
     } catch (SQLException | RuntimeException e) {
       if (!pool.isClosed()) {
-        log.warn("checkpoint failed file={}", file, e);
+        log.warn("event=checkpoint_failed file={}", file, e);
       }
     }
   }

@@ -73,7 +73,7 @@ public final class InDoubtResolver {
         }
       }
     } catch (RuntimeException e) {
-      log.error("in-doubt pass failed participant={}", engine.name(), e);
+      log.error("event=in_doubt_pass_failed participant={}", engine.name(), e);
     }
   }
 
@@ -104,12 +104,12 @@ public final class InDoubtResolver {
     try {
       switch (outcome) {
         case OUTCOME_COMMITTED -> {
-          log.info("in-doubt branch resolved participant={} tx={} outcome=COMMITTED",
+          log.info("event=in_doubt_resolved participant={} tx={} outcome=COMMITTED",
               engine.name(), txId);
           engine.commit(txId);
         }
         case OUTCOME_ABORTED -> {
-          log.info("in-doubt branch resolved participant={} tx={} outcome=ABORTED",
+          log.info("event=in_doubt_resolved participant={} tx={} outcome=ABORTED",
               engine.name(), txId);
           engine.rollback(txId);
         }
@@ -118,7 +118,7 @@ public final class InDoubtResolver {
           b.failures = 0;
           b.lastError = "";
           b.nextQueryAt = clock.instant().plus(inDoubtAfter);
-          log.debug("in-doubt branch still undecided participant={} tx={} outcome={}",
+          log.debug("event=in_doubt_undecided participant={} tx={} outcome={}",
               engine.name(), txId, outcome);
         }
       }
@@ -149,10 +149,10 @@ public final class InDoubtResolver {
     Duration d = backoff.delay(n);
     b.nextQueryAt = clock.instant().plus(d);
     if (n == 1 && cause != null) {
-      log.warn("in-doubt branch unresolved participant={} tx={} error=\"{}\" retryIn={}",
+      log.warn("event=in_doubt_unresolved participant={} tx={} error=\"{}\" retry_in={}",
           engine.name(), b.record.txId(), error, d, cause);
     } else {
-      log.debug("in-doubt branch unresolved participant={} tx={} error=\"{}\" attempt={}",
+      log.debug("event=in_doubt_unresolved participant={} tx={} error=\"{}\" attempt={}",
           engine.name(), b.record.txId(), error, n);
     }
   }

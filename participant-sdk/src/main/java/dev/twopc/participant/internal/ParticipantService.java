@@ -172,7 +172,7 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
       return;
     } catch (StoreException e) {
       metrics.storeError();
-      log.warn("participant store failed participant={}", engine.name(), e);
+      log.warn("event=store_failed participant={}", engine.name(), e);
       out.onError(Status.UNAVAILABLE.withDescription("participant store unavailable")
           .asRuntimeException());
       return;
@@ -180,7 +180,7 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
       out.onError(e);
       return;
     } catch (RuntimeException e) {
-      log.error("participant call failed participant={}", engine.name(), e);
+      log.error("event=call_failed participant={}", engine.name(), e);
       out.onError(Status.INTERNAL.withDescription("participant failed; see its log")
           .asRuntimeException());
       return;

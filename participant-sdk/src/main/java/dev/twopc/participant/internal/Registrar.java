@@ -91,7 +91,7 @@ public final class Registrar {
     try {
       boolean updated = link.register(name, address);
       if (!registered) {
-        log.info("registered participant={} address={} coordinator={} updated={}",
+        log.info("event=registered participant={} address={} coordinator={} updated={}",
             name, address, link.defaultTarget(), updated);
       }
       registered = true;
@@ -102,7 +102,7 @@ public final class Registrar {
       try {
         listener.onRegistered(link.defaultTarget());
       } catch (RuntimeException e) {
-        log.warn("participant listener failed participant={}", name, e);
+        log.warn("event=listener_failed participant={}", name, e);
       }
       schedule(reregisterInterval);
     } catch (StatusRuntimeException e) {
@@ -112,15 +112,15 @@ public final class Registrar {
       }
       Duration d = backoff.delay(n);
       if (n == 1) {
-        log.warn("registration failed, retrying with backoff participant={} coordinator={}",
+        log.warn("event=register_failed participant={} coordinator={} next=retry_with_backoff",
             name, link.defaultTarget(), e);
       } else {
-        log.debug("registration failed participant={} attempt={} retryIn={} status={}",
+        log.debug("event=register_failed participant={} attempt={} retry_in={} status=\"{}\"",
             name, n, d, e.getStatus());
       }
       schedule(d);
     } catch (RuntimeException e) {
-      log.error("registration failed unexpectedly participant={}", name, e);
+      log.error("event=register_failed participant={} unexpected=true", name, e);
       schedule(backoff.delay(5));
     }
   }

@@ -63,12 +63,13 @@ public final class TxServerInterceptor implements ServerInterceptor {
     staging.ensureEnlisted(txId, clock.instant(), () -> {
       try {
         link.enlist(txId, name);
-        log.debug("enlisted participant={} tx={}", name, txId);
+        log.debug("event=enlisted participant={} tx={}", name, txId);
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
           registrar.registerSoon();
         }
-        log.warn("enlist failed participant={} tx={} status={}", name, txId, e.getStatus());
+        log.warn("event=enlist_failed participant={} tx={} status=\"{}\"", name, txId,
+            e.getStatus());
         throw e;
       }
     });

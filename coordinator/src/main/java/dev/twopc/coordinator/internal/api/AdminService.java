@@ -263,7 +263,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           Thread.currentThread().interrupt();
           throw CoordinatorException.unavailable("interrupted", e);
         } catch (ExecutionException e) {
-          log.warn("event=operator_commit_not_logged tx={} error={}", txId,
+          log.warn("event=operator_commit_not_logged tx={} error=\"{}\"", txId,
               e.getCause().getMessage());
           throw CoordinatorException.unavailable("could not log the decision; see the"
               + " coordinator's log", e.getCause());
@@ -283,7 +283,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   private void record(String txId, String action, String operator, String reason,
       String refusal) {
-    log.info("event=operator_resolution tx={} action={} operator={} accepted={} reason={}",
+    log.info("event=operator_resolution tx={} action={} operator={} accepted={} reason=\"{}\"",
         txId, action, operator, refusal == null, reason);
     metrics.operatorAction(action.toLowerCase(java.util.Locale.ROOT), refusal != null);
     try {
@@ -293,7 +293,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       Thread.currentThread().interrupt();
       throw CoordinatorException.unavailable("interrupted", e);
     } catch (ExecutionException e) {
-      log.warn("event=operator_action_not_recorded tx={} error={}", txId,
+      log.warn("event=operator_action_not_recorded tx={} error=\"{}\"", txId,
           e.getCause().getMessage());
       throw CoordinatorException.unavailable("could not record the operator action; see the"
           + " coordinator's log", e.getCause());

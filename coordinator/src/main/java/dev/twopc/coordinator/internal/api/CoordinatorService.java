@@ -228,7 +228,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       }
       return directory.register(name, address).exceptionally(e -> {
         // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
-        log.warn("event=register_failed name={} error={}", name, e.getMessage());
+        log.warn("event=register_failed participant={} error=\"{}\"", name, e.getMessage());
         throw CoordinatorException.unavailable("the registry could not be written; see the"
             + " coordinator's log", e);
       });

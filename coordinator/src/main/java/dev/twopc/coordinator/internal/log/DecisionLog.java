@@ -141,7 +141,7 @@ public final class DecisionLog implements AutoCloseable {
       // the bad one fails. Safe to repeat: nothing of a failed batch was written, and a batch
       // that was committed anyway ("maybe written") holds only idempotent records or decisions
       // that are insert-if-absent.
-      log.warn("event=log_batch_failed records={} store={} error={}; retrying one by one",
+      log.warn("event=log_batch_failed records={} store=\"{}\" error=\"{}\" next=retry_one_by_one",
           batch.size(), store.description(), e.toString());
       int ok = 0;
       RuntimeException last = e;
@@ -152,7 +152,7 @@ public final class DecisionLog implements AutoCloseable {
           complete(() -> p.done().complete(r));
         } catch (RuntimeException one) {
           last = one;
-          log.error("event=log_record_refused record={} store={} error={}",
+          log.error("event=log_record_refused record={} store=\"{}\" error=\"{}\"",
               p.record().getClass().getSimpleName(), store.description(), one.toString());
           RuntimeException refused = one;
           complete(() -> p.done().completeExceptionally(refused));
@@ -202,7 +202,7 @@ public final class DecisionLog implements AutoCloseable {
 
   private void unhealthy(int records, RuntimeException e) {
     if (healthy) {
-      log.error("event=log_write_failed records={} store={}", records, store.description(), e);
+      log.error("event=log_write_failed records={} store=\"{}\"", records, store.description(), e);
     }
     setHealthy(false);
   }
@@ -211,7 +211,7 @@ public final class DecisionLog implements AutoCloseable {
     if (healthy != now) {
       healthy = now;
       if (now) {
-        log.info("event=log_write_recovered store={}", store.description());
+        log.info("event=log_write_recovered store=\"{}\"", store.description());
       }
       health.accept(now);
     }

@@ -216,7 +216,7 @@ final class PhaseTwo {
       updates.add(b.updateRecord(tx.id));
       updates.addAll(tx.takeUnloggedAcks()); // the tx lingers: show who acknowledged
       if (b.attempts == 1 || b.attempts % 10 == 0) {
-        log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error={}",
+        log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error=\"{}\"",
             tx.id, b.participant, b.attempts, delay, error);
       }
     }

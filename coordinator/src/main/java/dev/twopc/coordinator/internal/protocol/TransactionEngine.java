@@ -585,7 +585,7 @@ public final class TransactionEngine implements AutoCloseable {
    * the transaction commits; it never becomes a COMMIT that is not in the log.
    */
   private void decisionWriteFailed(Tx tx, Throwable error) {
-    log.warn("event=decision_write_failed tx={} error={}", tx.id, error.toString());
+    log.warn("event=decision_write_failed tx={} error=\"{}\"", tx.id, error.toString());
     tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
         "the decision log is unavailable; ask again later"));
     try {
@@ -676,7 +676,7 @@ public final class TransactionEngine implements AutoCloseable {
       record = new Decided(tx.id, "ABORT", "ABORTING", now, decidedBy, reason, tx.branchRows(),
           tx.begunRecord(), tx.begunAppended);
     }
-    log.info("event=aborted tx={} by={} reason={}", tx.id, decidedBy, reason);
+    log.info("event=aborted tx={} by={} reason=\"{}\"", tx.id, decidedBy, reason);
     // Appended before phase 2 starts, so the log never sees the end before the decision.
     decisionLog.append(record);
     announce(tx);

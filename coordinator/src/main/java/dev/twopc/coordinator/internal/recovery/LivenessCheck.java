@@ -84,7 +84,7 @@ public final class LivenessCheck {
           }
         }
       } catch (LogStoreException | IOException e) {
-        log.warn("event=liveness_check_failed error={}", e.toString());
+        log.warn("event=liveness_check_failed error=\"{}\"", e.toString());
       }
     }
     suspects = seen;

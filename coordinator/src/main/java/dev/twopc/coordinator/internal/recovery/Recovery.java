@@ -53,7 +53,7 @@ public final class Recovery {
     RecoverySummary summary = new RecoverySummary(commits, aborts, undecided, finished);
     // Not the ready line: the port is not open yet. CoordinatorServer logs event=started with
     // this summary once it is.
-    log.debug("event=recovery_scanned {}", summary.describe());
+    log.debug("event=recovery_scanned {}", summary.keyValues());
     return summary;
   }
 
