@@ -217,6 +217,15 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep the data and logs also after a successful run.")
   boolean keep;
 
+  @Option(names = "--participant", paramLabel = "sdk|memory",
+      defaultValue = "${TWOPC_BENCH_PARTICIPANT_KIND:-sdk}",
+      description = "The participants it starts. sdk: the participant SDK, durable on its"
+          + " embedded SQLite store (what a service embedding twopc runs); memory: vote YES from"
+          + " memory with no durable work, like the peers' empty transactions, so the coordinator"
+          + " alone is measured (plaintext only) [TWOPC_BENCH_PARTICIPANT_KIND] (default"
+          + " ${DEFAULT-VALUE}).")
+  String participantKind;
+
   @Option(names = "--metrics", defaultValue = "${TWOPC_BENCH_METRICS:-false}",
       description = "The processes it starts keep and serve their Prometheus metrics"
           + " (--metrics-port 0), to measure what metrics cost [TWOPC_BENCH_METRICS].")
@@ -340,7 +349,8 @@ public final class BenchCommand implements Callable<Integer> {
             durability, branches, work, tls ? ", mutual TLS on every hop" : "");
         cluster = Cluster.spawn(new Cluster.Spawn(List.of(javaBinary()),
             splitOpts(childJvmOpts), jfr, work, coordinatorLauncher(), participantLauncher(),
-            durability, lockKeys, childLogLevel, identities, metrics), branches, started,
+            durability, lockKeys, childLogLevel, identities, metrics, participantKind),
+            branches, started,
             channels);
       }
       return measure(cluster, t0);
@@ -462,6 +472,13 @@ public final class BenchCommand implements Callable<Integer> {
     if (hasParticipants) {
       parseParticipants();
     }
+    if (!participantKind.equals("sdk") && !participantKind.equals("memory")) {
+      throw usage("--participant must be sdk or memory, was " + participantKind);
+    }
+    if (participantKind.equals("memory") && (tls || hasCoordinator)) {
+      throw usage("--participant memory is for the plaintext processes the bench starts: drop"
+          + (tls ? " --tls" : " --coordinator and --participants"));
+    }
     if (tls && hasCoordinator) {
       throw usage("--tls is for the processes the bench starts; against --coordinator give"
           + " --tls-cert, --tls-key and --tls-trust");
@@ -572,7 +589,11 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("transport", tls ? "mutual TLS on every hop" : tlsFlags.given()
         ? "mutual TLS from the bench" : "plaintext");
-    c.put("metrics", metrics ? "kept and served by every process" : "off");
+    c.put("participant", cluster.isExternal() ? "external" : participantKind.equals("memory")
+        ? "memory (votes YES from memory, no durable work: the coordinator alone)"
+        : "sdk (the participant SDK, durable on its embedded SQLite store)");
+    c.put("metrics", metrics ? participantKind.equals("memory")
+        ? "kept and served by the coordinator" : "kept and served by every process" : "off");
     c.put("branches", cluster.participants().size());
     c.put("payload_bytes", payloadBytes);
     c.put("mode", mode);

@@ -1,5 +1,6 @@
 package dev.twopc.bench;
 
+import dev.twopc.bench.internal.MemoryParticipant;
 import dev.twopc.telemetry.TelemetryFlags;
 import dev.twopc.participant.BranchContext;
 import dev.twopc.participant.Participant;
@@ -11,6 +12,7 @@ import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -67,6 +69,12 @@ public final class BenchParticipantMain implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--store", paramLabel = "sdk|memory", defaultValue = "${TWOPC_BENCH_STORE:-sdk}",
+      description = "sdk: the participant SDK on its embedded SQLite store, durable; memory: votes"
+          + " YES from memory with no durable work and no SDK, to measure the coordinator alone"
+          + " (plaintext, no metrics) [TWOPC_BENCH_STORE] (default ${DEFAULT-VALUE}).")
+  String store;
+
   @Mixin
   TlsFlags tls = new TlsFlags();
 
@@ -85,6 +93,13 @@ public final class BenchParticipantMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (store.equals("memory")) {
+      return runInMemory();
+    }
+    if (!store.equals("sdk")) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--store must be sdk or memory, not '" + store + "'");
+    }
     Participant.Builder b = Participant.builder(name)
         .coordinator(coordinator)
         .listenPort(port)
@@ -110,6 +125,25 @@ public final class BenchParticipantMain implements Callable<Integer> {
     }, "bench-participant-stop"));
     participant.start();
     System.out.println("bench participant " + name + " ready on " + participant.advertisedAddress());
+    System.out.flush();
+    stopped.await(); // until SIGTERM
+    return 0;
+  }
+
+  private int runInMemory() throws Exception {
+    if (tls.files(spec, true) != null || telemetry.metricsPort() != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--store memory serves plaintext without metrics: drop the --tls-* and --metrics-*"
+              + " options");
+    }
+    MemoryParticipant participant = MemoryParticipant.start(name, port);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      participant.close();
+      stopped.countDown();
+    }, "bench-participant-stop"));
+    participant.register(coordinator, Duration.ofSeconds(60));
+    System.out.println("bench participant " + name + " ready on " + participant.address());
     System.out.flush();
     stopped.await(); // until SIGTERM
     return 0;

@@ -32,6 +32,7 @@ class BenchCommandTest {
     assertEquals("kept and served by every process", config.get("metrics").getAsString());
     assertEquals("closed", config.get("mode").getAsString());
     assertEquals(8, config.get("concurrency").getAsInt());
+    assertTrue(config.get("participant").getAsString().startsWith("sdk"), config.toString());
   }
 
   @Test
@@ -48,6 +49,30 @@ class BenchCommandTest {
     JsonObject report = run("--mode", "closed", "--concurrency", "4", "--tls");
     assertEquals("mutual TLS on every hop", report.getAsJsonObject("config").get("transport")
         .getAsString());
+  }
+
+  @Test
+  void memoryParticipantsMeasureTheCoordinatorAloneWaitingForPhaseTwo() {
+    JsonObject report = run("--mode", "closed", "--concurrency", "8", "--participant", "memory",
+        "--wait-for-completion");
+    JsonObject config = report.getAsJsonObject("config");
+    assertTrue(config.get("participant").getAsString().startsWith("memory (votes YES from"
+        + " memory"), config.toString());
+    assertTrue(config.get("wait_for_completion").getAsBoolean());
+    assertEquals(0, report.getAsJsonObject("twopc").get("errors").getAsLong());
+  }
+
+  @Test
+  void memoryParticipantsWithTlsAreAUsageError() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit;
+    try (PrintStream e = new PrintStream(err, true, UTF_8)) {
+      exit = BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
+          .setErr(new PrintWriter(e, true)).execute("--participant", "memory", "--tls");
+    }
+    assertEquals(2, exit, err.toString(UTF_8));
+    assertTrue(err.toString(UTF_8).contains("--participant memory is for the plaintext"),
+        err.toString(UTF_8));
   }
 
   @Test

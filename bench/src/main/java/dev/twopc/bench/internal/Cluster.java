@@ -35,7 +35,8 @@ public final class Cluster implements AutoCloseable {
   /** How to start the children. */
   public record Spawn(List<String> java, List<String> jvmOpts, Path jfrDir, Path work,
       List<String> coordinatorLauncher, List<String> participantLauncher, String durability,
-      int lockKeys, String logLevel, DevIdentities tls, boolean metrics) {}
+      int lockKeys, String logLevel, DevIdentities tls, boolean metrics,
+      String participantKind) {}
 
   private final String coordinator;
   private final Map<String, String> participants;
@@ -100,11 +101,13 @@ public final class Cluster implements AutoCloseable {
         pc.addAll(s.participantLauncher());
         pc.addAll(List.of("--name", name, "--port", "0", "--coordinator", coordinator,
             "--data", s.work().resolve(name).toString(),
-            "--lock-keys", Integer.toString(s.lockKeys())));
-        if (s.tls() != null) {
+            "--lock-keys", Integer.toString(s.lockKeys()), "--store",
+            s.participantKind().equals("memory") ? "memory" : "sdk"));
+        boolean memory = s.participantKind().equals("memory");
+        if (s.tls() != null && !memory) {
           pc.addAll(s.tls().serverFlags(name));
         }
-        if (s.metrics()) {
+        if (s.metrics() && !memory) {
           pc.addAll(List.of("--metrics-port", "0"));
         }
         Child p = Child.start(name, pc, s.work().resolve(name + ".log"));

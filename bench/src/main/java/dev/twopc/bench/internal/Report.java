@@ -39,8 +39,12 @@ public final class Report {
         c.get("durability"), Boolean.TRUE.equals(c.get("wait_for_completion"))
             ? "Execute waits for phase 2 (wait_for_completion)"
             : "Execute answers once the decision is durable (phase 2 after)"));
-    b.append(String.format(Locale.ROOT, "  participants: SDK with embedded SQLite pending map, one"
-        + " lock per branch (%s), vote YES, no-op commit%n", lockLine(c)));
+    if (String.valueOf(c.get("participant")).startsWith("memory")) {
+      b.append("  participants: memory, vote YES with no durable work (the coordinator alone)\n");
+    } else {
+      b.append(String.format(Locale.ROOT, "  participants: SDK with embedded SQLite pending map,"
+          + " one lock per branch (%s), vote YES, no-op commit%n", lockLine(c)));
+    }
     b.append(String.format(Locale.ROOT, "  transport: %s%n", c.get("transport")));
     b.append(String.format(Locale.ROOT, "  JDK %s, %s core(s), %s; child JVMs: %s, log level %s%n",
         c.get("jdk"), c.get("cores"), c.get("os"), c.get("child_jvm_opts"),
