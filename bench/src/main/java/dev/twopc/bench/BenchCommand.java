@@ -115,9 +115,11 @@ public final class BenchCommand implements Callable<Integer> {
   Duration duration;
 
   @Option(names = "--warmup", paramLabel = "DURATION", converter = Durations.class,
-      defaultValue = "${TWOPC_BENCH_WARMUP:-5s}",
-      description = "Load before each measured window, not counted [TWOPC_BENCH_WARMUP] (default"
-          + " ${DEFAULT-VALUE}).")
+      defaultValue = "${TWOPC_BENCH_WARMUP:-60s}",
+      description = "Load before each measured window, not counted; the report says STILL"
+          + " RISING when the window's second half committed over 10 % more than its first"
+          + " [TWOPC_BENCH_WARMUP] (default ${DEFAULT-VALUE}: here the rate still rose after"
+          + " 30 s).")
   Duration warmup;
 
   @Option(names = "--branches", paramLabel = "1|2|4|8", defaultValue = "${TWOPC_BENCH_BRANCHES:-2}",
@@ -428,6 +430,10 @@ public final class BenchCommand implements Callable<Integer> {
     r.settled(idle);
     err.printf(Locale.ROOT, "twopc bench: %s: %.1f tx/s, p50 %.2f ms, p99 %.2f ms%n", w.name(),
         r.throughput(), r.percentileMs(50), r.percentileMs(99));
+    if (r.stillRising()) {
+      err.printf(Locale.ROOT, "twopc bench: %s: still rising (second half %.2fx the first):"
+          + " raise --warmup%n", w.name(), r.secondHalfRatio());
+    }
     return r;
   }
 

@@ -37,6 +37,7 @@ public final class Driver {
   private final Recorder recorder = new Recorder(1, HIGHEST_MICROS, 3);
   private final LongAdder[] counts = new LongAdder[Outcome.COUNT];
   private final LongAdder committedInWindow = new LongAdder();
+  private final LongAdder committedSecondHalf = new LongAdder();
   private final LongAdder notSent = new LongAdder();
   // Failed calls start the next transaction from here, not from the failing callback: a call
   // can fail synchronously, and restarting inline would recurse.
@@ -106,6 +107,7 @@ public final class Driver {
       result.counts[i] = counts[i].sum();
     }
     result.committedInWindow = committedInWindow.sum();
+    result.committedSecondHalf = committedSecondHalf.sum();
     result.notSent = notSent.sum();
     result.windowNanos = measureEnd - measureStart;
     cpuAtEnd.forEach((k, v) -> result.cpuNanos.put(k, v - cpuAtStart.getOrDefault(k, v)));
@@ -166,6 +168,9 @@ public final class Driver {
     }
     if (outcome == Outcome.COMMITTED && now >= measureStart && now < measureEnd) {
       committedInWindow.increment();
+      if (now - measureStart >= (measureEnd - measureStart) / 2) {
+        committedSecondHalf.increment();
+      }
     }
     if (load.open()) {
       push(s);

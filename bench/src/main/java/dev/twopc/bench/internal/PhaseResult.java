@@ -19,6 +19,8 @@ public final class PhaseResult {
   final Histogram latencyMicros;
   final long[] counts = new long[Outcome.COUNT];
   long committedInWindow;
+  /** Of {@link #committedInWindow}, those that finished in the window's second half. */
+  long committedSecondHalf;
   long notSent;
   long windowNanos;
   /** CPU nanoseconds used by each process during the measured windows. */
@@ -38,6 +40,7 @@ public final class PhaseResult {
       counts[i] += r.counts[i];
     }
     committedInWindow += r.committedInWindow;
+    committedSecondHalf += r.committedSecondHalf;
     notSent += r.notSent;
     windowNanos += r.windowNanos;
     r.cpuNanos.forEach((k, v) -> cpuNanos.merge(k, v, Long::sum));
@@ -51,6 +54,23 @@ public final class PhaseResult {
   public double throughput() {
     return windowNanos == 0 ? 0 : committedInWindow * 1e9 / windowNanos;
   }
+
+  /**
+   * Commits that finished in the second half of the measured window over those of the first
+   * (1 for a steady rate; NaN when the first half committed nothing). Well above 1 means the
+   * rate was still rising: the warm-up was too short for the JIT (or caches) to settle.
+   */
+  public double secondHalfRatio() {
+    long first = committedInWindow - committedSecondHalf;
+    return first <= 0 ? Double.NaN : (double) committedSecondHalf / first;
+  }
+
+  /** True when the second half committed over 10 % more than the first. */
+  public boolean stillRising() {
+    return secondHalfRatio() > STILL_RISING;
+  }
+
+  static final double STILL_RISING = 1.10;
 
   public long count(int outcome) {
     return counts[outcome];

@@ -77,6 +77,11 @@ public final class Report {
         b.append(String.format(Locale.ROOT, "%-9s errors by status: %s%n", r.name(),
             r.errorsByCode()));
       }
+      if (r.stillRising()) {
+        b.append(String.format(Locale.ROOT, "%-9s STILL RISING: the window's second half"
+            + " committed %.2fx its first; the warm-up (%s) was too short here, raise --warmup%n",
+            r.name(), r.secondHalfRatio(), c.get("warmup")));
+      }
       if (r.notSent() > 0) {
         b.append(String.format(Locale.ROOT, "%-9s NOT SENT: %d transactions due while"
             + " --max-in-flight were in flight (the system did not keep up with --rate)%n",
@@ -117,6 +122,8 @@ public final class Report {
     m.put("errors", r.errors());
     m.put("errors_by_code", r.errorsByCode());
     m.put("not_sent", r.notSent());
+    m.put("second_half_ratio", Double.isNaN(r.secondHalfRatio()) ? null : r.secondHalfRatio());
+    m.put("still_rising", r.stillRising());
     Map<String, Object> lat = new LinkedHashMap<>();
     lat.put("p50", r.percentileMs(50));
     lat.put("p90", r.percentileMs(90));

@@ -31,6 +31,21 @@ class ReportTest {
   }
 
   @Test
+  void aRateStillRisingInTheWindowIsSaid() {
+    PhaseResult steady = result("baseline", 1000, 2000, 10_000_000_000L);
+    steady.committedSecondHalf = 510; // 1.04x the first half's 490
+    PhaseResult rising = result("2pc", 1000, 3000, 10_000_000_000L);
+    rising.committedSecondHalf = 600; // 1.5x the first half's 400
+    Report r = new Report(config(), steady, rising);
+    String table = r.human();
+    assertTrue(table.contains("2pc       STILL RISING: the window's second half committed 1.50x"
+        + " its first; the warm-up (5s) was too short here, raise --warmup"), table);
+    assertTrue(!table.contains("baseline  STILL RISING"), table);
+    assertTrue(r.json().contains("\"second_half_ratio\":1.500,\"still_rising\":true"), r.json());
+    assertTrue(r.json().contains("\"still_rising\":false"), r.json());
+  }
+
+  @Test
   void withoutBaselineThereAreNoRatios() {
     Report r = new Report(config(), null, result("2pc", 5, 1000, 1_000_000_000L));
     assertTrue(!r.human().contains("2pc/baseline"), r.human());
