@@ -130,6 +130,7 @@ public final class BranchEngine {
         Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, work, c, locks,
             deadline, lockWait, clock, enlisted);
         Vote vote = callPrepare(ctx);
+        lazy.throwIfOpenFailed();
         if (!vote.isYes()) {
           rollbackQuietly(c, txId);
           return refuse(c, txId, vote);
@@ -140,6 +141,8 @@ public final class BranchEngine {
           store.insertPrepared(c, rec);
           c.commit();
         } catch (SQLException | RuntimeException e) {
+          // No connection could be had: nothing was written, so nothing can be in doubt.
+          lazy.throwIfOpenFailed();
           rollbackQuietly(c, txId);
           // The commit may or may not have happened. Keep the locks and treat the branch as in
           // doubt: no YES is sent, so the coordinator aborts, and the resolver learns that and
@@ -369,6 +372,7 @@ public final class BranchEngine {
         Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, staged, c, locks,
             deadline, lockWait, clock, false);
         Vote vote = callPrepare(ctx);
+        lazy.throwIfOpenFailed();
         String reason = vote.reason();
         Fate fate = Fate.VOTED_NO;
         if (vote.isYes()) {
@@ -385,6 +389,7 @@ public final class BranchEngine {
         } else if (vote.kind() == Vote.Kind.READ_ONLY) {
           fate = Fate.READ_ONLY;
         }
+        lazy.throwIfOpenFailed();
         if (fate != Fate.COMMITTED) {
           rollbackQuietly(c, txId);
         }

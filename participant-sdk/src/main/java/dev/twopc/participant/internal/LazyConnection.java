@@ -18,6 +18,8 @@ final class LazyConnection implements AutoCloseable {
   private final Supplier<Connection> open;
   private final Connection proxy;
   private Connection real;
+  private StoreException openFailure;
+  private boolean closed;
 
   LazyConnection(Supplier<Connection> open) {
     this.open = open;
@@ -30,15 +32,36 @@ final class LazyConnection implements AutoCloseable {
     return proxy;
   }
 
-  private synchronized Connection real() {
+  private synchronized Connection real() throws SQLException {
+    if (closed) {
+      throw new SQLException("the prepare's connection is closed: it was used after prepare"
+          + " returned", "08003");
+    }
     if (real == null) {
-      real = open.get();
+      try {
+        real = open.get();
+      } catch (StoreException e) {
+        openFailure = e;
+        throw e.getCause() instanceof SQLException sql ? sql
+            : new SQLException(e.getMessage(), "08001", e);
+      }
     }
     return real;
   }
 
-  private synchronized boolean opened() {
+  synchronized boolean opened() {
     return real != null;
+  }
+
+  /**
+   * Rethrows the store's failure to open the connection, if there was one: the store failed,
+   * not the handler, so the caller records no vote (a NO would outlive the outage) and the call
+   * fails as a store failure.
+   */
+  synchronized void throwIfOpenFailed() {
+    if (openFailure != null) {
+      throw openFailure;
+    }
   }
 
   private Object invoke(Object self, Method m, Object[] args) throws Throwable {
@@ -50,14 +73,17 @@ final class LazyConnection implements AutoCloseable {
       case "toString":
         return "LazyConnection[" + (opened() ? real() : "not opened") + "]";
       case "rollback":
+      case "commit":
       case "close":
         if (!opened() && (args == null || args.length == 0)) {
-          return null; // nothing was done, so there is nothing to undo or give back
+          return null; // nothing was done, so there is nothing to undo, apply or give back
         }
         break;
       case "isClosed":
-        if (!opened()) {
-          return false;
+        synchronized (this) {
+          if (closed || real == null) {
+            return closed;
+          }
         }
         break;
       default:
@@ -75,6 +101,7 @@ final class LazyConnection implements AutoCloseable {
     Connection c;
     synchronized (this) {
       c = real;
+      closed = true;
     }
     if (c != null) {
       c.close();
