@@ -47,30 +47,51 @@ public final class MetricsText {
     return parse(r.body());
   }
 
+  /**
+   * Parses a page; a line that is not a sample ({@code name[{labels}] value}) is skipped, and a
+   * page with text but no sample at all is refused, so that another page answering 200 is not
+   * read as a coordinator with nothing to report.
+   */
   public static MetricsText parse(String text) {
     List<Sample> out = new ArrayList<>();
+    boolean anyText = false;
     for (String line : text.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
-      int brace = line.indexOf('{');
-      int space;
-      String name;
-      Map<String, String> labels = new LinkedHashMap<>();
-      if (brace >= 0 && brace < line.indexOf(' ')) {
-        name = line.substring(0, brace);
-        int end = labels(line, brace + 1, labels);
-        space = end;
-      } else {
-        space = line.indexOf(' ');
-        name = line.substring(0, space);
+      anyText = true;
+      try {
+        out.add(sample(line));
+      } catch (RuntimeException e) {
+        // not a sample line: skipped
       }
-      String rest = line.substring(space).trim();
-      int sp = rest.indexOf(' ');
-      String value = sp < 0 ? rest : rest.substring(0, sp); // a timestamp may follow
-      out.add(new Sample(name, Map.copyOf(labels), parseValue(value)));
+    }
+    if (anyText && out.isEmpty()) {
+      throw new IllegalArgumentException("not a Prometheus text page");
     }
     return new MetricsText(List.copyOf(out));
+  }
+
+  private static Sample sample(String line) {
+    int brace = line.indexOf('{');
+    int space;
+    String name;
+    Map<String, String> labels = new LinkedHashMap<>();
+    if (brace >= 0 && brace < line.indexOf(' ')) {
+      name = line.substring(0, brace);
+      int end = labels(line, brace + 1, labels);
+      space = end;
+    } else {
+      space = line.indexOf(' ');
+      name = line.substring(0, space);
+    }
+    String rest = line.substring(space).trim();
+    int sp = rest.indexOf(' ');
+    String value = sp < 0 ? rest : rest.substring(0, sp); // a timestamp may follow
+    if (name.isEmpty() || value.isEmpty()) {
+      throw new IllegalArgumentException("not a sample: " + line);
+    }
+    return new Sample(name, Map.copyOf(labels), parseValue(value));
   }
 
   /** Parses {@code k="v",...}} from {@code from}; returns the index after the closing brace. */
@@ -165,7 +186,10 @@ public final class MetricsText {
   private static Map<Double, Double> buckets(MetricsText m, String name, String... keyValues) {
     Map<Double, Double> out = new LinkedHashMap<>();
     for (Sample s : m.all(name + "_bucket", keyValues)) {
-      out.merge(parseValue(s.labels().get("le")), s.value(), Double::sum);
+      String le = s.labels().get("le");
+      if (le != null) {
+        out.merge(parseValue(le), s.value(), Double::sum);
+      }
     }
     return out;
   }

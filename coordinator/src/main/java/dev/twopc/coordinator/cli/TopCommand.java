@@ -65,7 +65,7 @@ final class TopCommand implements Callable<Integer> {
     MetricsText before;
     try {
       before = MetricsText.fetch(http, url, timeout());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       err.println("twopc: cannot read " + url + ": " + RpcErrors.oneLine(String.valueOf(
           e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()))
           + " (is the coordinator running with --metrics-port?)");
@@ -79,7 +79,7 @@ final class TopCommand implements Callable<Integer> {
       MetricsText now;
       try {
         now = MetricsText.fetch(http, url, timeout());
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         String why = RpcErrors.oneLine(String.valueOf(
             e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
         if (screen) {

@@ -43,10 +43,19 @@ final class TopView {
   private final double batchFailures;
   private final double refusedOperatorActions;
   private final List<ParticipantRow> participants = new ArrayList<>();
+  private final boolean restarted;
+  private final boolean storeKnown;
 
-  TopView(MetricsText before, MetricsText now, Duration elapsed, Instant at) {
+  TopView(MetricsText previous, MetricsText now, Duration elapsed, Instant at) {
     this.at = at;
     this.elapsed = elapsed;
+    // A coordinator that restarted between the scrapes counts from zero again: its figures
+    // since the restart are the increase (as Prometheus' rate() takes a counter reset).
+    double startedBefore = previous == null ? 0 : previous.sum("process_start_time_seconds");
+    double startedNow = now.sum("process_start_time_seconds");
+    restarted = previous != null && startedBefore > 0 && startedNow > 0
+        && startedNow != startedBefore;
+    MetricsText before = restarted ? null : previous;
     double secs = Math.max(elapsed.toNanos() / 1e9, 1e-9);
     begunPerSecond = delta(before, now, "twopc_transactions_begun_total") / secs;
     for (String o : OUTCOMES) {
@@ -72,11 +81,15 @@ final class TopView {
       }
     }
     storeUp = now.sum("twopc_store_up") >= 1;
+    storeKnown = !now.all("twopc_store_up").isEmpty();
     batchFailures = now.sum("twopc_log_batch_failures_total");
     refusedOperatorActions = now.sum("twopc_operator_actions_total", "result", "refused");
     TreeSet<String> names = new TreeSet<>();
     for (MetricsText.Sample s : now.all("twopc_participant_calls_total")) {
-      names.add(s.labels().get("participant"));
+      String p = s.labels().get("participant");
+      if (p != null) {
+        names.add(p);
+      }
     }
     for (String p : names) {
       double calls = delta(before, now, "twopc_participant_calls_total", "participant", p);
@@ -100,12 +113,13 @@ final class TopView {
     for (MetricsText.Sample s : now.all("twopc_participant_calls_total",
         "participant", participant)) {
       String code = s.labels().get("code");
-      if ("OK".equals(code)) {
+      String method = s.labels().get("method");
+      if (code == null || method == null || "OK".equals(code)) {
         continue;
       }
       double d = s.value() - (before == null ? 0
           : before.sum("twopc_participant_calls_total", "participant", participant,
-              "code", code, "method", s.labels().get("method")));
+              "code", code, "method", method));
       if (d > most) {
         most = d;
         worst = code;
@@ -131,7 +145,8 @@ final class TopView {
   List<String> screen(String source, int width) {
     List<String> out = new ArrayList<>();
     out.add(clip("twopc top  " + source + "  " + at.truncatedTo(ChronoUnit.SECONDS)
-        + "  (rates over " + Durations.age(elapsed) + ")", width));
+        + "  (rates over " + Durations.age(elapsed) + (restarted ? "; RESTARTED meanwhile" : "")
+        + ")", width));
     out.add("");
     out.add(String.format(Locale.ROOT, "Transactions  %s begun/s  %s committed/s  %s aborted/s"
             + "  %s unknown/s", rate(begunPerSecond), rate(outcomesPerSecond.get("committed")),
@@ -147,7 +162,7 @@ final class TopView {
             Math.round(oldestInDoubtSeconds * 1000))) : "", parked));
     out.add(String.format(Locale.ROOT, "Store         %s   %s batches/s of %s records"
             + "   batch failures %.0f   refused operator actions %.0f",
-        storeUp ? "up" : "DOWN", rate(batchesPerSecond),
+        storeKnown ? storeUp ? "up" : "DOWN" : "?", rate(batchesPerSecond),
         Double.isNaN(recordsPerBatch) ? "-" : String.format(Locale.ROOT, "%.1f", recordsPerBatch),
         batchFailures, refusedOperatorActions));
     out.add("");
@@ -189,7 +204,10 @@ final class TopView {
     kv(b, "parked", String.format(Locale.ROOT, "%.0f", parked));
     kv(b, "live", String.format(Locale.ROOT, "%.0f",
         live.values().stream().mapToDouble(Double::doubleValue).sum()));
-    kv(b, "store", storeUp ? "up" : "down");
+    kv(b, "store", storeKnown ? storeUp ? "up" : "down" : "unknown");
+    if (restarted) {
+      kv(b, "restarted", "true");
+    }
     for (ParticipantRow p : participants) {
       kv(b, "participant." + p.name() + ".calls_per_s", rate(p.callsPerSecond()));
       kv(b, "participant." + p.name() + ".errors_per_s", rate(p.errorsPerSecond()));
@@ -216,7 +234,7 @@ final class TopView {
   }
 
   private static String rate(double perSecond) {
-    return String.format(Locale.ROOT, "%.1f", perSecond);
+    return Double.isNaN(perSecond) ? "-" : String.format(Locale.ROOT, "%.1f", perSecond);
   }
 
   private static String ms(double seconds) {
@@ -232,6 +250,6 @@ final class TopView {
   }
 
   private static String clip(String line, int width) {
-    return line.length() <= width ? line : line.substring(0, Math.max(0, width - 1)) + "…";
+    return line.length() <= width ? line : line.substring(0, Math.max(0, width - 3)) + "...";
   }
 }

@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.telemetry.MetricsText;
@@ -83,6 +84,32 @@ class TopViewTest {
     assertTrue(screen.stream().anyMatch(l -> l.matches("orders\\s+103\\.0\\s+3\\.0\\s+6\\s+"
         + "UNAVAILABLE.*")), text);
     assertTrue(screen.stream().allMatch(l -> l.length() <= 100), text);
+  }
+
+  @Test
+  void aRestartBetweenScrapesCountsFromZeroAndIsSaid() {
+    MetricsText before = MetricsText.parse(scrape(100, 90, 10, 100, 0, 100, 0, 0, 0)
+        + "process_start_time_seconds 1000\n");
+    // Restarted: its counters start again; 20 begun and 18 committed since, in 2 s.
+    MetricsText now = MetricsText.parse(scrape(20, 18, 2, 20, 0, 20, 0, 0, 0)
+        + "process_start_time_seconds 2000\n");
+    TopView view = new TopView(before, now, Duration.ofSeconds(2), AT);
+    assertTrue(view.plain().contains(" begun_per_s=10.0 committed_per_s=9.0 "), view.plain());
+    assertTrue(view.plain().contains(" store=up restarted=true "), view.plain());
+    assertTrue(view.screen("u", 120).get(0).contains("RESTARTED meanwhile"));
+    assertTrue(view.plain().contains(" participant.orders.errors_per_s=0.0 "), view.plain());
+  }
+
+  @Test
+  void linesThatAreNotSamplesAreSkippedAndAPageWithoutAnyIsRefused() {
+    MetricsText odd = MetricsText.parse("twopc_store_up 1\nnonsense\n"
+        + "twopc_participant_calls_total{method=\"Prepare\"} 3\n"
+        + "twopc_decision_duration_seconds_bucket{path=\"execute\"} 4\n");
+    TopView view = new TopView(odd, odd, Duration.ofSeconds(1), AT);
+    assertTrue(view.plain().endsWith(" store=up"), view.plain());
+    assertTrue(view.participants().isEmpty());
+    assertThrows(IllegalArgumentException.class,
+        () -> MetricsText.parse("<html><body>Not metrics</body></html>\n"));
   }
 
   @Test
