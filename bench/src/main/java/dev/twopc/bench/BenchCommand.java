@@ -595,9 +595,7 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("transport", tls ? "mutual TLS on every hop" : tlsFlags.given()
         ? "mutual TLS from the bench" : "plaintext");
-    c.put("participant", cluster.isExternal() ? "external" : participantKind.equals("memory")
-        ? "memory (votes YES from memory, no durable work: the coordinator alone)"
-        : "sdk (the participant SDK, durable on its embedded SQLite store)");
+    c.put("participant", cluster.isExternal() ? "external" : participantKind);
     c.put("metrics", metrics ? participantKind.equals("memory")
         ? "kept and served by the coordinator" : "kept and served by every process" : "off");
     c.put("branches", cluster.participants().size());

@@ -118,16 +118,9 @@ public final class BenchParticipantMain implements Callable<Integer> {
       b.roles(roleMap);
     }
     Participant participant = b.build();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      participant.close();
-      stopped.countDown();
-    }, "bench-participant-stop"));
+    CountDownLatch stopped = closeOnExit(participant);
     participant.start();
-    System.out.println("bench participant " + name + " ready on " + participant.advertisedAddress());
-    System.out.flush();
-    stopped.await(); // until SIGTERM
-    return 0;
+    return serveUntilStopped(participant.advertisedAddress(), stopped);
   }
 
   private int runInMemory() throws Exception {
@@ -137,15 +130,32 @@ public final class BenchParticipantMain implements Callable<Integer> {
               + " options");
     }
     MemoryParticipant participant = MemoryParticipant.start(name, port);
+    CountDownLatch stopped = closeOnExit(participant);
+    participant.register(coordinator, Duration.ofSeconds(60));
+    return serveUntilStopped(participant.address(), stopped);
+  }
+
+  /** Closes {@code c} on SIGTERM; the latch opens once it is closed. */
+  private static CountDownLatch closeOnExit(AutoCloseable c) {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      participant.close();
-      stopped.countDown();
+      try {
+        c.close();
+      } catch (Exception e) {
+        e.printStackTrace();
+      } finally {
+        stopped.countDown();
+      }
     }, "bench-participant-stop"));
-    participant.register(coordinator, Duration.ofSeconds(60));
-    System.out.println("bench participant " + name + " ready on " + participant.address());
+    return stopped;
+  }
+
+  /** Says it is ready (the bench waits for this line) and waits for SIGTERM. */
+  private int serveUntilStopped(String address, CountDownLatch stopped)
+      throws InterruptedException {
+    System.out.println("bench participant " + name + " ready on " + address);
     System.out.flush();
-    stopped.await(); // until SIGTERM
+    stopped.await();
     return 0;
   }
 

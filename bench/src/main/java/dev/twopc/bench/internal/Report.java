@@ -39,7 +39,7 @@ public final class Report {
         c.get("durability"), Boolean.TRUE.equals(c.get("wait_for_completion"))
             ? "Execute waits for phase 2 (wait_for_completion)"
             : "Execute answers once the decision is durable (phase 2 after)"));
-    if (String.valueOf(c.get("participant")).startsWith("memory")) {
+    if ("memory".equals(c.get("participant"))) {
       b.append("  participants: memory, vote YES with no durable work (the coordinator alone)\n");
     } else {
       b.append(String.format(Locale.ROOT, "  participants: SDK with embedded SQLite pending map,"

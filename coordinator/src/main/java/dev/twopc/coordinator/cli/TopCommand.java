@@ -66,8 +66,7 @@ final class TopCommand implements Callable<Integer> {
     try {
       before = MetricsText.fetch(http, url, timeout());
     } catch (IOException | RuntimeException e) {
-      err.println("twopc: cannot read " + url + ": " + RpcErrors.oneLine(String.valueOf(
-          e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()))
+      err.println("twopc: cannot read " + url + ": " + why(e)
           + " (is the coordinator running with --metrics-port?)");
       err.flush();
       return ExitCodes.UNREACHABLE;
@@ -80,8 +79,7 @@ final class TopCommand implements Callable<Integer> {
       try {
         now = MetricsText.fetch(http, url, timeout());
       } catch (IOException | RuntimeException e) {
-        String why = RpcErrors.oneLine(String.valueOf(
-            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        String why = why(e);
         if (screen) {
           out.print("\033[H\033[2J");
           out.println("twopc top  " + url + "  " + Instant.now() + "  UNREACHABLE: " + why);
@@ -108,6 +106,12 @@ final class TopCommand implements Callable<Integer> {
       exit = ExitCodes.OK;
     }
     return exit;
+  }
+
+  /** A failed scrape in one line: its message, or its type when it has none. */
+  private static String why(Exception e) {
+    return RpcErrors.oneLine(e.getMessage() == null ? e.getClass().getSimpleName()
+        : e.getMessage());
   }
 
   private URI url() {

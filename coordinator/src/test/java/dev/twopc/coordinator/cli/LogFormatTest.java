@@ -70,7 +70,7 @@ class LogFormatTest {
     assertFalse(c.err.isEmpty());
     List<Map<String, String>> lines = new ArrayList<>();
     for (String line : c.err) {
-      lines.add(JsonObjects.parse(line)); // throws on a line that is not one JSON object
+      lines.add(jsonLine(line)); // throws on a line that is not one JSON object
     }
     Map<String, String> started = lines.stream().filter(l -> "started".equals(l.get("event")))
         .findFirst().orElseThrow(() -> new AssertionError(String.join("\n", c.err)));
@@ -92,25 +92,21 @@ class LogFormatTest {
 
   @Test
   void textByDefaultAndThePropertyWinsOverTheEnvironment() throws Exception {
-    Forked plain = Forked.start(dir.resolve("text"), Map.of(), List.of());
+    assertTextLines(untilStarted(Forked.start(dir.resolve("text"), Map.of(), List.of())));
+    assertTextLines(untilStarted(Forked.start(dir.resolve("both"),
+        Map.of("TWOPC_LOG_FORMAT", "json"), List.of("-Dtwopc.log.format=text"))));
+  }
+
+  /** Its stderr once it has logged event=started and been stopped. */
+  private static List<String> untilStarted(Forked c) throws Exception {
     try {
-      plain.awaitListening();
+      c.awaitListening();
       await().atMost(Duration.ofSeconds(30))
-          .until(() -> plain.err.stream().anyMatch(l -> l.contains("event=started")));
+          .until(() -> c.err.stream().anyMatch(l -> l.contains("event=started")));
     } finally {
-      plain.stop();
+      c.stop();
     }
-    assertTextLines(plain.err);
-    Forked overridden = Forked.start(dir.resolve("both"), Map.of("TWOPC_LOG_FORMAT", "json"),
-        List.of("-Dtwopc.log.format=text"));
-    try {
-      overridden.awaitListening();
-      await().atMost(Duration.ofSeconds(30))
-          .until(() -> overridden.err.stream().anyMatch(l -> l.contains("event=started")));
-    } finally {
-      overridden.stop();
-    }
-    assertTextLines(overridden.err);
+    return c.err;
   }
 
   private static void assertTextLines(List<String> err) {
@@ -184,5 +180,18 @@ class LogFormatTest {
       t.start();
       return t;
     }
+  }
+
+  /** One strict JSON object of string fields (what TwopcLayout writes), or an exception. */
+  private static Map<String, String> jsonLine(String line) {
+    com.google.gson.JsonObject o = new com.google.gson.GsonBuilder()
+        .setStrictness(com.google.gson.Strictness.STRICT).create()
+        .fromJson(line, com.google.gson.JsonObject.class);
+    if (o == null) {
+      throw new AssertionError("not a JSON object: " + line);
+    }
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    o.entrySet().forEach(e -> m.put(e.getKey(), e.getValue().getAsString()));
+    return m;
   }
 }
