@@ -178,9 +178,13 @@ public final class Participant implements AutoCloseable {
           c.embeddedSync == EmbeddedSync.FULL, c.embeddedCheckpointInterval, scheduler);
       owned.add(embedded);
       ds = embedded.dataSource();
+      StoreSafety.check(ds);
+      // One connection: the branches that arrive together share its commits (one sync each).
+      store = BranchStore.grouped(ds, c.name, EmbeddedStore.CONNECTION_WAIT);
+    } else {
+      StoreSafety.check(ds);
+      store = new BranchStore(ds, c.name);
     }
-    StoreSafety.check(ds);
-    store = new BranchStore(ds, c.name);
     store.createSchema();
     if (c.storeInitializer != null) {
       initialize(ds, c.storeInitializer);
@@ -209,7 +213,7 @@ public final class Participant implements AutoCloseable {
     PrometheusRegistry registry = c.metricsPort == null ? null : new PrometheusRegistry();
     ParticipantMetrics metrics = registry == null ? ParticipantMetrics.disabled()
         : ParticipantMetrics.create(registry);
-    metrics.watch(engine, locks, c.clock, c.inDoubtAfter);
+    metrics.watch(engine, locks, store, c.clock, c.inDoubtAfter);
     serverInterceptors = new ArrayList<>(metrics.serverInterceptors());
     serverInterceptors.addAll(c.tracing.serverInterceptors());
 

@@ -28,6 +28,8 @@ public final class EmbeddedStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
   /** How long a connection waits for SQLite's write lock held by another process. */
   static final int BUSY_TIMEOUT_MS = 10_000;
+  /** How long a local transaction waits for the single connection (the pool's timeout). */
+  public static final Duration CONNECTION_WAIT = Duration.ofSeconds(30);
   /** What a checkpoint truncates the WAL file back to, at most. */
   static final long JOURNAL_SIZE_LIMIT = 16L * 1024 * 1024;
 
@@ -71,6 +73,7 @@ public final class EmbeddedStore implements AutoCloseable {
     hc.setMaximumPoolSize(1);
     hc.setMinimumIdle(1);
     hc.setAutoCommit(false);
+    hc.setConnectionTimeout(CONNECTION_WAIT.toMillis());
     HikariDataSource pool = new HikariDataSource(hc);
     EmbeddedStore store = new EmbeddedStore(file, pool);
     try {

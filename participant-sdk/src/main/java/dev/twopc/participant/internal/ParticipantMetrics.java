@@ -92,11 +92,25 @@ public final class ParticipantMetrics {
     return registry == null ? List.of() : List.of(serverCalls);
   }
 
-  /** The gauges read at scrape time: prepared and in-doubt branches, lock waits. */
-  public void watch(BranchEngine engine, LockManager locks, Clock clock, Duration inDoubtAfter) {
+  /**
+   * The gauges read at scrape time: prepared and in-doubt branches, lock waits, and the group
+   * commits of a single-connection store.
+   */
+  public void watch(BranchEngine engine, LockManager locks, BranchStore store, Clock clock,
+      Duration inDoubtAfter) {
     if (registry == null) {
       return;
     }
+    store.group().ifPresent(group -> {
+      CounterWithCallback.builder().name("twopc_branch_store_commits")
+          .help("COMMITs of the embedded store's connection, one sync each; each makes the"
+              + " local transactions that arrived together durable")
+          .callback(cb -> cb.call(group.commits())).register(registry);
+      CounterWithCallback.builder().name("twopc_branch_store_committed_transactions")
+          .help("Local transactions (prepares, commits, rollbacks) those COMMITs made durable;"
+              + " divided by twopc_branch_store_commits, the group commit's batch")
+          .callback(cb -> cb.call(group.committed())).register(registry);
+    });
     GaugeWithCallback.builder().name("twopc_branch_prepared")
         .help("Branches prepared here and waiting for the decision, locks held")
         .callback(cb -> cb.call(engine.pending().size())).register(registry);
