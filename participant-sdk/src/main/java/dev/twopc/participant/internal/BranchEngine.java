@@ -114,34 +114,25 @@ public final class BranchEngine {
       boolean keepLocks = false;
       // The handler's lock waits must not hold a connection: see LazyConnection.
       try (LazyConnection lazy = new LazyConnection(store::begin)) {
+        Optional<Finished> done = store.finished(txId);
+        if (done.isPresent()) {
+          return recordedVote(done.get());
+        }
         Connection c = lazy.connection();
         // A branch a client enlisted (or Execute began) carries its work as the payload; one
         // this participant enlisted itself also has work its business calls staged here.
         Optional<List<byte[]>> sealed = staging.seal(txId);
-        List<byte[]> work = sealed.orElse(List.of());
-        Vote vote;
         if (staged && sealed.isEmpty()) {
-          vote = Vote.no("the work business calls staged here for this transaction is gone"
-              + " (participant restarted before prepare?)");
-        } else {
-          Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, work, c, locks,
-              deadline, lockWait, clock, enlisted);
-          vote = callPrepare(ctx);
-          lazy.throwIfOpenFailed();
+          return refuse(c, txId, Vote.no("the work business calls staged here for this"
+              + " transaction is gone (participant restarted before prepare?)"));
         }
-        // Whether this transaction already ended here (a prepare arriving after its rollback, or
-        // a duplicate after its end) is read in the local transaction that records the vote,
-        // after the handler: a prepare costs one store session, not two. In that rare case the
-        // handler ran for nothing, its writes are undone and the recorded vote is the answer.
+        List<byte[]> work = sealed.orElse(List.of());
+        Contexts.Prepare ctx = new Contexts.Prepare(txId, name, payload, work, c, locks,
+            deadline, lockWait, clock, enlisted);
+        Vote vote = callPrepare(ctx);
+        lazy.throwIfOpenFailed();
         if (!vote.isYes()) {
-          rollbackQuietly(c, txId); // first: a failed statement may have spoiled the transaction
-        }
-        Optional<Finished> done = store.finished(c, txId);
-        if (done.isPresent()) {
           rollbackQuietly(c, txId);
-          return recordedVote(done.get());
-        }
-        if (!vote.isYes()) {
           return refuse(c, txId, vote);
         }
         PreparedRecord rec = new PreparedRecord(txId, payload, work, locks.heldBy(txId), coord,
