@@ -30,14 +30,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Members take the connection in turn. The one that gives it back with nobody waiting for it
  * commits the batch, and those that gave it back before wait for that commit: a batch grows while
- * the previous one is syncing, and a lone transaction commits at once, without a delay. The
+ * the previous one is syncing, and a lone transaction commits at once, without a delay. A batch
+ * stops growing after {@link #MAX_BATCH} sessions or {@link #MAX_BATCH_WAIT_NANOS}. The
  * connection goes back to its pool after each batch, so the store's other users (checkpoints, the
  * application's own queries) get their turn.
  */
 final class GroupCommit {
   private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
-  /** At most this many members per batch, so a steady stream cannot defer a commit forever. */
+  /**
+   * A batch takes the connection at most this many times (members, readers, discarded work):
+   * a steady stream cannot defer a commit, or the pool's other users, for long.
+   */
   static final int MAX_BATCH = 128;
+  /**
+   * Nor is the connection handed on once the batch's first member has waited this long for its
+   * commit: a member's answer waits for the sessions queued behind it at most about this long.
+   */
+  static final long MAX_BATCH_WAIT_NANOS = 10_000_000L;
 
   private final DataSource pool;
   private final long waitNanos;
@@ -85,6 +94,7 @@ final class GroupCommit {
         batch = new Batch();
       }
       Savepoint sp;
+      batch.sessions++;
       try {
         sp = connection.setSavepoint();
       } catch (SQLException | RuntimeException e) {
@@ -121,7 +131,9 @@ final class GroupCommit {
   private void acquire() throws SQLException {
     lock.lock();
     try {
+      long deadline = System.nanoTime() + waitNanos;
       long nanos = waitNanos;
+      boolean interrupted = Thread.interrupted();
       waiting++;
       try {
         while (inUse) {
@@ -130,16 +142,20 @@ final class GroupCommit {
                 + " not available within " + Duration.ofNanos(waitNanos).toMillis() + " ms",
                 "08001");
           }
+          // Not interruptible: a waiter that left on an interrupt could take a hand-over's
+          // signal with it, and the batch would stay open with nobody to end it.
           try {
-            nanos = released.awaitNanos(nanos);
+            released.awaitNanos(nanos);
           } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SQLTransientConnectionException("interrupted waiting for the participant"
-                + " store's connection", "08001", e);
+            interrupted = true;
           }
+          nanos = deadline - System.nanoTime();
         }
       } finally {
         waiting--;
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
       inUse = true;
     } finally {
@@ -155,7 +171,8 @@ final class GroupCommit {
     lock.lock();
     try {
       Batch b = batch;
-      boolean grow = b == null || (b.failure == null && b.size < MAX_BATCH);
+      boolean grow = b == null || (b.failure == null && b.sessions < MAX_BATCH
+          && (b.size == 0 || System.nanoTime() - b.firstJoined < MAX_BATCH_WAIT_NANOS));
       if (waiting > 0 && grow) {
         inUse = false;
         released.signal();
@@ -186,27 +203,42 @@ final class GroupCommit {
       return;
     }
     SQLException failure = b.failure;
+    boolean commit = failure == null && b.size > 0;
+    Error fatal = null;
+    if (commit) {
+      // Until the COMMIT returns, the batch has failed: whatever else it throws (an Error, a
+      // driver's RuntimeException) no member may be told its work is durable.
+      failure = new SQLException("the store's COMMIT did not complete", "58000");
+    }
     try {
-      if (failure == null && b.size > 0) {
+      if (commit) {
         c.commit();
+        failure = null;
         commits.incrementAndGet();
         committed.addAndGet(b.size);
       } else {
         c.rollback();
       }
-    } catch (SQLException e) {
-      if (failure == null) {
-        failure = e;
+    } catch (SQLException | RuntimeException | Error e) {
+      if (failure == null || commit) {
+        failure = e instanceof SQLException sql ? sql
+            : new SQLException("the store's COMMIT did not complete: " + e, "58000", e);
       }
       log.warn("event=store_batch_failed members={}", b.size, e);
       try {
         c.rollback();
-      } catch (SQLException again) {
+      } catch (SQLException | RuntimeException again) {
         e.addSuppressed(again);
+      }
+      if (e instanceof Error err) {
+        fatal = err;
       }
     } finally {
       giveBack(c, failure != null);
       b.end(failure);
+    }
+    if (fatal != null) {
+      throw fatal;
     }
   }
 
@@ -232,6 +264,16 @@ final class GroupCommit {
     private final CountDownLatch ended = new CountDownLatch(1);
     /** Members that released their savepoint into the batch (the holder's thread only). */
     private int size;
+    /** Times the connection was taken in this batch (the holder's thread only). */
+    private int sessions;
+    /** When the first member joined (the holder's thread only). */
+    private long firstJoined;
+
+    void join() {
+      if (size++ == 0) {
+        firstJoined = System.nanoTime();
+      }
+    }
     /** Set by the holder before {@link #ended}; read by the members after it. */
     private volatile SQLException failure;
 
@@ -340,7 +382,7 @@ final class GroupCommit {
       active = false;
       try {
         shared.releaseSavepoint(savepoint);
-        batch.size++;
+        batch.join();
       } catch (SQLException | RuntimeException e) {
         batch.fail(e);
         release();

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +66,9 @@ class GroupCommitTest {
     scheduler.shutdownNow();
   }
 
+  /** When set, the real connection's COMMIT throws this instead of committing. */
+  private volatile RuntimeException commitFailure;
+
   /** The store's pool, counting the COMMITs its connection receives. */
   private DataSource counting() {
     DataSource pool = store.dataSource();
@@ -79,6 +83,10 @@ class GroupCommitTest {
               new Class<?>[] {Connection.class}, (s2, m2, a2) -> {
                 if (m2.getName().equals("commit")) {
                   commits.incrementAndGet();
+                  RuntimeException f = commitFailure;
+                  if (f != null) {
+                    throw f;
+                  }
                 }
                 try {
                   return m2.invoke(real, a2);
@@ -262,5 +270,81 @@ class GroupCommitTest {
       holder.commit();
     }
     assertEquals(Set.of("k"), committed());
+  }
+
+  @Test
+  void aCommitFailingWithAnUncheckedExceptionTellsNoMemberItsWorkIsDurable() throws Exception {
+    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    Connection holder = group.begin();
+    insert(holder, "h");
+    List<Future<?>> members = queue(group, 2, (id, c) -> {
+      insert(c, "m" + id);
+      c.commit();
+    });
+    commitFailure = new IllegalStateException("driver bug");
+    Future<?> holderCommit = threads.submit(() -> {
+      holder.commit();
+      return null;
+    });
+    for (Future<?> f : List.of(holderCommit, members.get(0), members.get(1))) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> f.get(30, TimeUnit.SECONDS));
+      assertInstanceOf(SQLException.class, e.getCause());
+    }
+    commitFailure = null;
+    assertEquals(Set.of(), committed());
+    try (Connection c = group.begin()) {
+      insert(c, "after");
+      c.commit();
+    }
+    assertEquals(Set.of("after"), committed());
+  }
+
+  @Test
+  void anInterruptedWaiterStillTakesItsTurnAndKeepsTheInterrupt() throws Exception {
+    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    Connection holder = group.begin();
+    insert(holder, "h");
+    CompletableFuture<Thread> waiterThread = new CompletableFuture<>();
+    Future<Boolean> waiter = threads.submit(() -> {
+      waiterThread.complete(Thread.currentThread());
+      try (Connection c = group.begin()) {
+        boolean interrupted = Thread.interrupted(); // kept for the caller; cleared to go on
+        insert(c, "m");
+        c.commit();
+        return interrupted;
+      }
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> group.waiting() == 1);
+    waiterThread.get().interrupt();
+    holder.commit();
+    assertTrue(waiter.get(30, TimeUnit.SECONDS), "the interrupt is kept for the caller");
+    assertEquals(Set.of("h", "m"), committed());
+    assertEquals(1, commits.get(), "the interrupted waiter still joined the holder's batch");
+  }
+
+  @Test
+  void theBatchStopsGrowingOnceItsFirstMemberHasWaitedItsBound() throws Exception {
+    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    Connection holder = group.begin();
+    insert(holder, "h");
+    long bound = TimeUnit.NANOSECONDS.toMillis(GroupCommit.MAX_BATCH_WAIT_NANOS);
+    List<Future<?>> members = queue(group, 2, (id, c) -> {
+      // Each keeps the connection past the bound: the holder, who committed first, has
+      // waited that long when the first of them gives it back.
+      await().pollDelay(Duration.ofMillis(2 * bound)).atMost(Duration.ofSeconds(30))
+          .until(() -> true);
+      insert(c, "m" + id);
+      c.commit();
+    });
+    threads.submit(() -> {
+      holder.commit();
+      return null;
+    }).get(30, TimeUnit.SECONDS);
+    for (Future<?> f : members) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    assertEquals(Set.of("h", "m0", "m1"), committed());
+    assertEquals(2, commits.get(), "the second member's work went into a batch of its own");
   }
 }
