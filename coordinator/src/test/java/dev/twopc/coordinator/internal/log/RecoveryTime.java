@@ -62,7 +62,7 @@ public final class RecoveryTime {
         long at = now - 60_000 + (i % 60_000);
         List<BranchRow> branches = List.of(branch("p1", 0, "COMMITTING", at),
             branch("p2", 1, "COMMITTING", at));
-        Begun begun = new Begun(tx, at, at + 30_000, "", Map.of(), branches, "PREPARING");
+        Begun begun = new Begun(tx, at, at + 30_000, null, Map.of(), branches, "PREPARING");
         batch.add(new Decided(tx, "COMMIT", "COMMITTING", at, "coordinator", null, branches,
             begun, false));
         if (done) {
