@@ -41,12 +41,12 @@ final class GroupCommit {
    * A batch takes the connection at most this many times (members, readers, discarded work):
    * a steady stream cannot defer a commit, or the pool's other users, for long.
    */
-  static final int MAX_BATCH = 128;
+  static final int MAX_BATCH = 512;
   /**
    * Nor is the connection handed on once the batch's first member has waited this long for its
    * commit: a member's answer waits for the sessions queued behind it at most about this long.
    */
-  static final long MAX_BATCH_WAIT_NANOS = 10_000_000L;
+  static final long MAX_BATCH_WAIT_NANOS = 25_000_000L;
 
   private final DataSource pool;
   private final long waitNanos;
