@@ -206,7 +206,7 @@ class InputFuzzTest {
             + ": " + problem + "; got " + reply.code() + " '"
             + WireFuzz.show(String.valueOf(reply.status().getDescription())) + "'; request "
             + (parsed == null ? "bytes " + WireFuzz.hex(bytes)
-                : WireFuzz.show(com.google.protobuf.TextFormat.shortDebugString(parsed))));
+                : WireFuzz.show(com.google.protobuf.TextFormat.printer().emittingSingleLine(true).printToString(parsed))));
       }
       if (reply.code() == Code.OK && parsed != null) {
         rpc.learn().accept(parsed, reply.response());

@@ -180,7 +180,7 @@ class ParticipantInputFuzzTest {
             + "; got " + reply.code() + " '"
             + WireFuzz.show(String.valueOf(reply.status().getDescription())) + "'; request "
             + (parsed == null ? "bytes " + WireFuzz.hex(bytes)
-                : WireFuzz.show(com.google.protobuf.TextFormat.shortDebugString(parsed))));
+                : WireFuzz.show(com.google.protobuf.TextFormat.printer().emittingSingleLine(true).printToString(parsed))));
       }
       if (i % SERVING_EVERY == 0) {
         assertServing("after case " + i);

@@ -115,6 +115,7 @@ public final class Tracing implements AutoCloseable {
    * Runs {@code call} (a stub's call) with {@code span} under {@code parent} as the current
    * context, so that the call's client span and its metadata carry this trace.
    */
+  @SuppressWarnings("try") // the scope is only closed, never read
   public void runIn(Context parent, Span span, Runnable call) {
     if (!enabled) {
       call.run();

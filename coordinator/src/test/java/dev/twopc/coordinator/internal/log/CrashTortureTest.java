@@ -58,6 +58,8 @@ import org.junit.jupiter.api.TestFactory;
  * {@code -Dtwopc.torture.parallel=N} (2 stores at a time), {@code -Dtwopc.torture.writers=N}
  * (16). PostgreSQL and MariaDB are skipped when not reachable, unless env CI is set.
  */
+// "try": the stores' close() may throw InterruptedException (javac warns of it in try blocks)
+@SuppressWarnings("try")
 class CrashTortureTest {
   /** Kills each child at its random moment; the test thread waits for that kill, not a sleep. */
   private static final ScheduledExecutorService KILLER =

@@ -42,6 +42,8 @@ import java.util.zip.CRC32C;
  * dev.twopc.coordinator.internal.log.DecisionLogRate rocksdb,sqlite,postgresql,raw 1,8,64 3};
  * see docs/benchmarks.md.
  */
+// "try": the appenders' close() may throw InterruptedException (javac warns of it in try blocks)
+@SuppressWarnings("try")
 public final class DecisionLogRate {
   private DecisionLogRate() {}
 
