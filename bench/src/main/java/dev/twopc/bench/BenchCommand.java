@@ -2,8 +2,8 @@ package dev.twopc.bench;
 
 import com.google.protobuf.ByteString;
 import dev.twopc.bench.internal.BaselineWorkload;
-import dev.twopc.bench.internal.Child;
 import dev.twopc.bench.internal.Channels;
+import dev.twopc.bench.internal.Child;
 import dev.twopc.bench.internal.Cluster;
 import dev.twopc.bench.internal.Driver;
 import dev.twopc.bench.internal.Durations;
@@ -49,12 +49,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code twopc bench}: how much two-phase commit costs. Runs, one after the other against the
- * same participant processes, the <b>baseline</b> (the bench itself calls Prepare on every
- * branch in parallel, then Commit on every branch in parallel: no coordinator, no log) and
- * <b>2PC</b> (one {@code Coordinator.Execute} per transaction, the coordinator doing both phases
- * and forcing its decision log), with the same load, and prints throughput, outcomes and latency
- * percentiles of both, and the ratios 2PC/baseline.
+ * {@code twopc bench}: how much two-phase commit costs. Runs, one after the other against the same
+ * participant processes, the <b>baseline</b> (the bench itself calls Prepare on every branch in
+ * parallel, then Commit on every branch in parallel: no coordinator, no log) and <b>2PC</b> (one
+ * {@code Coordinator.Execute} per transaction, the coordinator doing both phases and forcing its
+ * decision log), with the same load, and prints throughput, outcomes and latency percentiles of
+ * both, and the ratios 2PC/baseline.
  *
  * <pre>
  * twopc bench --branches 2 --concurrency 64 --duration 20s             closed loop, own processes
@@ -62,189 +62,280 @@ import picocli.CommandLine.Spec;
  * twopc bench --coordinator host:7000 --participants p1=h1:7101,p2=h2:7101   running ones
  * </pre>
  *
- * By default it starts the coordinator and one bench participant per branch as separate JVMs
- * (fresh data directories) and stops them on exit, also on Ctrl-C.
+ * By default it starts the coordinator and one bench participant per branch as separate JVMs (fresh
+ * data directories) and stops them on exit, also on Ctrl-C.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     version = "twopc bench 0.1.0-SNAPSHOT",
     subcommands = {BenchParticipantMain.class},
-    description = {"Measure 2PC against a baseline: the same participant calls made directly,"
-        + " without coordinator or log. Both run in one invocation, one after the other, against"
-        + " the same participant processes, with the same load.",
-        "Every flag has an environment twin, shown in brackets."},
-    footer = {"", "Output: a table with, for baseline and 2pc, tx/s (commits finished in the"
-        + " measured window / window), committed, aborted, unknown, errors, latency p50 p90 p99"
-        + " p99.9 max in ms (transactions started in the window; open loop: from the intended"
-        + " start); then 2pc/baseline ratios of throughput, p50 and p99.",
-        "--json prints one object: {config:{...}, baseline:PHASE|null, twopc:PHASE,"
-            + " ratios:{throughput,p50,p99}|null} where PHASE = {throughput_tps,"
-            + " measured_seconds, transactions, committed, aborted, unknown, errors,"
-            + " errors_by_code:{CODE:n}, not_sent, latency_ms:{p50,p90,p99,p99_9,max,mean},"
-            + " cpu_cores:{process:cores}, idle_after_seconds}. See docs/benchmarks.md.",
-        "Exit codes: 0 ok, 1 failure (a process died, nothing committed), 2 bad arguments."})
+    description = {
+      "Measure 2PC against a baseline: the same participant calls made directly,"
+          + " without coordinator or log. Both run in one invocation, one after the other, against"
+          + " the same participant processes, with the same load.",
+      "Every flag has an environment twin, shown in brackets."
+    },
+    footer = {
+      "",
+      "Output: a table with, for baseline and 2pc, tx/s (commits finished in the"
+          + " measured window / window), committed, aborted, unknown, errors, latency p50 p90 p99"
+          + " p99.9 max in ms (transactions started in the window; open loop: from the intended"
+          + " start); then 2pc/baseline ratios of throughput, p50 and p99.",
+      "--json prints one object: {config:{...}, baseline:PHASE|null, twopc:PHASE,"
+          + " ratios:{throughput,p50,p99}|null} where PHASE = {throughput_tps,"
+          + " measured_seconds, transactions, committed, aborted, unknown, errors,"
+          + " errors_by_code:{CODE:n}, not_sent, latency_ms:{p50,p90,p99,p99_9,max,mean},"
+          + " cpu_cores:{process:cores}, idle_after_seconds}. See docs/benchmarks.md.",
+      "Exit codes: 0 ok, 1 failure (a process died, nothing committed), 2 bad arguments."
+    })
 public final class BenchCommand implements Callable<Integer> {
   private static final String COORDINATOR_MAIN = "dev.twopc.coordinator.cli.TwopcCommand";
   private static final String COORDINATOR_JAR = "twopc-coordinator-0.1.0-SNAPSHOT-all.jar";
+
   /** The bench's own identity with --tls. */
   private static final String BENCH_IDENTITY = "bench";
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--mode", paramLabel = "closed|open", defaultValue = "${TWOPC_BENCH_MODE:-closed}",
-      description = "closed: --concurrency transactions always in flight; open: --rate"
-          + " transactions per second at fixed intervals, latency from the intended start"
-          + " [TWOPC_BENCH_MODE] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--mode",
+      paramLabel = "closed|open",
+      defaultValue = "${TWOPC_BENCH_MODE:-closed}",
+      description =
+          "closed: --concurrency transactions always in flight; open: --rate"
+              + " transactions per second at fixed intervals, latency from the intended start"
+              + " [TWOPC_BENCH_MODE] (default ${DEFAULT-VALUE}).")
   String mode;
 
-  @Option(names = "--concurrency", paramLabel = "C",
+  @Option(
+      names = "--concurrency",
+      paramLabel = "C",
       defaultValue = "${TWOPC_BENCH_CONCURRENCY:-64}",
-      description = "Closed loop: transactions in flight [TWOPC_BENCH_CONCURRENCY] (default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "Closed loop: transactions in flight [TWOPC_BENCH_CONCURRENCY] (default"
+              + " ${DEFAULT-VALUE}).")
   int concurrency;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "${TWOPC_BENCH_RATE:-500}",
-      description = "Open loop: transactions started per second [TWOPC_BENCH_RATE] (default"
-          + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "${TWOPC_BENCH_RATE:-500}",
+      description =
+          "Open loop: transactions started per second [TWOPC_BENCH_RATE] (default"
+              + " ${DEFAULT-VALUE}).")
   double rate;
 
-  @Option(names = "--duration", paramLabel = "DURATION", converter = Durations.class,
+  @Option(
+      names = "--duration",
+      paramLabel = "DURATION",
+      converter = Durations.class,
       defaultValue = "${TWOPC_BENCH_DURATION:-10s}",
-      description = "Measured window of each phase [TWOPC_BENCH_DURATION] (default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "Measured window of each phase [TWOPC_BENCH_DURATION] (default" + " ${DEFAULT-VALUE}).")
   Duration duration;
 
-  @Option(names = "--warmup", paramLabel = "DURATION", converter = Durations.class,
+  @Option(
+      names = "--warmup",
+      paramLabel = "DURATION",
+      converter = Durations.class,
       defaultValue = "${TWOPC_BENCH_WARMUP:-60s}",
-      description = "Load before each measured window, not counted; the report says STILL"
-          + " RISING when the window's second half committed over 10 % more than its first"
-          + " [TWOPC_BENCH_WARMUP] (default ${DEFAULT-VALUE}: here the rate still rose after"
-          + " 30 s).")
+      description =
+          "Load before each measured window, not counted; the report says STILL"
+              + " RISING when the window's second half committed over 10 % more than its first"
+              + " [TWOPC_BENCH_WARMUP] (default ${DEFAULT-VALUE}: here the rate still rose after"
+              + " 30 s).")
   Duration warmup;
 
-  @Option(names = "--branches", paramLabel = "1|2|4|8", defaultValue = "${TWOPC_BENCH_BRANCHES:-2}",
-      description = "Participants started, each enlisted once in every transaction"
-          + " [TWOPC_BENCH_BRANCHES] (default ${DEFAULT-VALUE}). 1 branch: the coordinator uses"
-          + " one-phase commit.")
+  @Option(
+      names = "--branches",
+      paramLabel = "1|2|4|8",
+      defaultValue = "${TWOPC_BENCH_BRANCHES:-2}",
+      description =
+          "Participants started, each enlisted once in every transaction"
+              + " [TWOPC_BENCH_BRANCHES] (default ${DEFAULT-VALUE}). 1 branch: the coordinator uses"
+              + " one-phase commit.")
   int branches;
 
-  @Option(names = "--payload", paramLabel = "BYTES", defaultValue = "${TWOPC_BENCH_PAYLOAD:-128}",
+  @Option(
+      names = "--payload",
+      paramLabel = "BYTES",
+      defaultValue = "${TWOPC_BENCH_PAYLOAD:-128}",
       description = "Payload of each branch [TWOPC_BENCH_PAYLOAD] (default ${DEFAULT-VALUE}).")
   int payloadBytes;
 
-  @Option(names = "--durability", paramLabel = "fsync|process",
+  @Option(
+      names = "--durability",
+      paramLabel = "fsync|process",
       defaultValue = "${TWOPC_BENCH_DURABILITY:-fsync}",
-      description = "The coordinator's decision-log durability [TWOPC_BENCH_DURABILITY] (default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "The coordinator's decision-log durability [TWOPC_BENCH_DURABILITY] (default"
+              + " ${DEFAULT-VALUE}).")
   String durability;
 
-  @Option(names = "--baseline", negatable = true, defaultValue = "${TWOPC_BENCH_BASELINE:-true}",
+  @Option(
+      names = "--baseline",
+      negatable = true,
+      defaultValue = "${TWOPC_BENCH_BASELINE:-true}",
       fallbackValue = "true",
-      description = "Run the baseline too (--no-baseline: 2PC only) [TWOPC_BENCH_BASELINE]"
-          + " (default ${DEFAULT-VALUE}).")
+      description =
+          "Run the baseline too (--no-baseline: 2PC only) [TWOPC_BENCH_BASELINE]"
+              + " (default ${DEFAULT-VALUE}).")
   boolean baseline;
 
-  @Option(names = "--rounds", paramLabel = "N", defaultValue = "${TWOPC_BENCH_ROUNDS:-1}",
-      description = "Alternate baseline and 2PC N times (baseline first), merging the rounds;"
-          + " evens out drift on a noisy machine [TWOPC_BENCH_ROUNDS] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      defaultValue = "${TWOPC_BENCH_ROUNDS:-1}",
+      description =
+          "Alternate baseline and 2PC N times (baseline first), merging the rounds;"
+              + " evens out drift on a noisy machine [TWOPC_BENCH_ROUNDS] (default ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--json", description = "Print one JSON object instead of the table.")
   boolean json;
 
-  @Option(names = "--wait-for-completion", defaultValue = "${TWOPC_BENCH_WAIT:-false}",
-      description = "Execute answers only after phase 2 is acknowledged, like the baseline"
-          + " (default: once the decision is durable, the coordinator's default)"
-          + " [TWOPC_BENCH_WAIT].")
+  @Option(
+      names = "--wait-for-completion",
+      defaultValue = "${TWOPC_BENCH_WAIT:-false}",
+      description =
+          "Execute answers only after phase 2 is acknowledged, like the baseline"
+              + " (default: once the decision is durable, the coordinator's default)"
+              + " [TWOPC_BENCH_WAIT].")
   boolean waitForCompletion;
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--coordinator",
+      paramLabel = "HOST:PORT",
       defaultValue = "${TWOPC_BENCH_COORDINATOR}",
-      description = "Use this running coordinator instead of starting one; needs --participants"
-          + " [TWOPC_BENCH_COORDINATOR].")
+      description =
+          "Use this running coordinator instead of starting one; needs --participants"
+              + " [TWOPC_BENCH_COORDINATOR].")
   String coordinator;
 
-  @Option(names = "--participants", paramLabel = "NAME=HOST:PORT,...", split = ",",
+  @Option(
+      names = "--participants",
+      paramLabel = "NAME=HOST:PORT,...",
+      split = ",",
       defaultValue = "${TWOPC_BENCH_PARTICIPANTS}",
-      description = "Running participants, registered with --coordinator under these names"
-          + " (e.g. started with 'twopc bench participant') [TWOPC_BENCH_PARTICIPANTS].")
+      description =
+          "Running participants, registered with --coordinator under these names"
+              + " (e.g. started with 'twopc bench participant') [TWOPC_BENCH_PARTICIPANTS].")
   List<String> participants;
 
-  @Option(names = "--child-jvm-opts", paramLabel = "OPTS",
+  @Option(
+      names = "--child-jvm-opts",
+      paramLabel = "OPTS",
       defaultValue = "${TWOPC_BENCH_CHILD_JVM_OPTS:--Xmx512m -XX:+UseParallelGC}",
-      description = "JVM options of the coordinator and participant processes"
-          + " [TWOPC_BENCH_CHILD_JVM_OPTS] (default '${DEFAULT-VALUE}').")
+      description =
+          "JVM options of the coordinator and participant processes"
+              + " [TWOPC_BENCH_CHILD_JVM_OPTS] (default '${DEFAULT-VALUE}').")
   String childJvmOpts;
 
-  @Option(names = "--child-log-level", paramLabel = "LEVEL",
+  @Option(
+      names = "--child-log-level",
+      paramLabel = "LEVEL",
       defaultValue = "${TWOPC_BENCH_CHILD_LOG_LEVEL:-warn}",
-      description = "Log level of the child processes (-Dtwopc.log.level); debug logs lines"
-          + " per branch [TWOPC_BENCH_CHILD_LOG_LEVEL] (default ${DEFAULT-VALUE}).")
+      description =
+          "Log level of the child processes (-Dtwopc.log.level); debug logs lines"
+              + " per branch [TWOPC_BENCH_CHILD_LOG_LEVEL] (default ${DEFAULT-VALUE}).")
   String childLogLevel;
 
-  @Option(names = "--jfr", paramLabel = "DIR", defaultValue = "${TWOPC_BENCH_JFR}",
-      description = "Record a JFR profile of every process (coordinator.jfr, p1.jfr, ...,"
-          + " bench.jfr) into DIR [TWOPC_BENCH_JFR].")
+  @Option(
+      names = "--jfr",
+      paramLabel = "DIR",
+      defaultValue = "${TWOPC_BENCH_JFR}",
+      description =
+          "Record a JFR profile of every process (coordinator.jfr, p1.jfr, ...,"
+              + " bench.jfr) into DIR [TWOPC_BENCH_JFR].")
   Path jfr;
 
-  @Option(names = "--coordinator-jar", paramLabel = "JAR",
+  @Option(
+      names = "--coordinator-jar",
+      paramLabel = "JAR",
       defaultValue = "${TWOPC_BENCH_COORDINATOR_JAR}",
-      description = "The twopc shaded jar that runs the coordinator [TWOPC_BENCH_COORDINATOR_JAR]"
-          + " (default: the coordinator on this classpath, else coordinator/target/"
-          + COORDINATOR_JAR + " of this checkout).")
+      description =
+          "The twopc shaded jar that runs the coordinator [TWOPC_BENCH_COORDINATOR_JAR]"
+              + " (default: the coordinator on this classpath, else coordinator/target/"
+              + COORDINATOR_JAR
+              + " of this checkout).")
   Path coordinatorJar;
 
-  @Option(names = "--lock-keys", paramLabel = "N", defaultValue = "${TWOPC_BENCH_LOCK_KEYS:-0}",
-      description = "Participants lock one of N keys per branch; 0 = a key of its own per"
-          + " transaction, no contention [TWOPC_BENCH_LOCK_KEYS] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lock-keys",
+      paramLabel = "N",
+      defaultValue = "${TWOPC_BENCH_LOCK_KEYS:-0}",
+      description =
+          "Participants lock one of N keys per branch; 0 = a key of its own per"
+              + " transaction, no contention [TWOPC_BENCH_LOCK_KEYS] (default ${DEFAULT-VALUE}).")
   int lockKeys;
 
-  @Option(names = "--max-in-flight", paramLabel = "N",
+  @Option(
+      names = "--max-in-flight",
+      paramLabel = "N",
       defaultValue = "${TWOPC_BENCH_MAX_IN_FLIGHT:-10000}",
-      description = "Open loop: transactions due while this many are in flight are not sent and"
-          + " reported as not sent [TWOPC_BENCH_MAX_IN_FLIGHT] (default ${DEFAULT-VALUE}).")
+      description =
+          "Open loop: transactions due while this many are in flight are not sent and"
+              + " reported as not sent [TWOPC_BENCH_MAX_IN_FLIGHT] (default ${DEFAULT-VALUE}).")
   int maxInFlight;
 
-  @Option(names = "--rpc-timeout", paramLabel = "DURATION", converter = Durations.class,
+  @Option(
+      names = "--rpc-timeout",
+      paramLabel = "DURATION",
+      converter = Durations.class,
       defaultValue = "${TWOPC_BENCH_RPC_TIMEOUT:-30s}",
-      description = "Deadline of every call the bench makes [TWOPC_BENCH_RPC_TIMEOUT] (default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "Deadline of every call the bench makes [TWOPC_BENCH_RPC_TIMEOUT] (default"
+              + " ${DEFAULT-VALUE}).")
   Duration rpcTimeout;
 
-  @Option(names = "--work", paramLabel = "DIR", defaultValue = "${TWOPC_BENCH_WORK}",
-      description = "Data and logs of the processes started [TWOPC_BENCH_WORK] (default a fresh"
-          + " temporary directory, deleted after a successful run).")
+  @Option(
+      names = "--work",
+      paramLabel = "DIR",
+      defaultValue = "${TWOPC_BENCH_WORK}",
+      description =
+          "Data and logs of the processes started [TWOPC_BENCH_WORK] (default a fresh"
+              + " temporary directory, deleted after a successful run).")
   Path work;
 
   @Option(names = "--keep", description = "Keep the data and logs also after a successful run.")
   boolean keep;
 
-  @Option(names = "--participant", paramLabel = "sdk|memory",
+  @Option(
+      names = "--participant",
+      paramLabel = "sdk|memory",
       defaultValue = "${TWOPC_BENCH_PARTICIPANT_KIND:-sdk}",
-      description = "The participants it starts. sdk: the participant SDK, durable on its"
-          + " embedded SQLite store (what a service embedding twopc runs); memory: vote YES from"
-          + " memory with no durable work, like the peers' empty transactions, so the coordinator"
-          + " alone is measured (plaintext only) [TWOPC_BENCH_PARTICIPANT_KIND] (default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "The participants it starts. sdk: the participant SDK, durable on its"
+              + " embedded SQLite store (what a service embedding twopc runs); memory: vote YES from"
+              + " memory with no durable work, like the peers' empty transactions, so the coordinator"
+              + " alone is measured (plaintext only) [TWOPC_BENCH_PARTICIPANT_KIND] (default"
+              + " ${DEFAULT-VALUE}).")
   String participantKind;
 
-  @Option(names = "--metrics", defaultValue = "${TWOPC_BENCH_METRICS:-false}",
-      description = "The processes it starts keep and serve their Prometheus metrics"
-          + " (--metrics-port 0), to measure what metrics cost [TWOPC_BENCH_METRICS].")
+  @Option(
+      names = "--metrics",
+      defaultValue = "${TWOPC_BENCH_METRICS:-false}",
+      description =
+          "The processes it starts keep and serve their Prometheus metrics"
+              + " (--metrics-port 0), to measure what metrics cost [TWOPC_BENCH_METRICS].")
   boolean metrics;
 
-  @Option(names = "--tls", defaultValue = "${TWOPC_BENCH_TLS:-false}",
-      description = "Mutual TLS on every hop of the processes it starts, with development"
-          + " certificates made in the work directory (the bench calls as 'bench', with the"
-          + " client, operator and coordinator roles) [TWOPC_BENCH_TLS].")
+  @Option(
+      names = "--tls",
+      defaultValue = "${TWOPC_BENCH_TLS:-false}",
+      description =
+          "Mutual TLS on every hop of the processes it starts, with development"
+              + " certificates made in the work directory (the bench calls as 'bench', with the"
+              + " client, operator and coordinator roles) [TWOPC_BENCH_TLS].")
   boolean tls;
 
   /**
-   * With --coordinator: the bench's certificate; the cluster must grant it the client and
-   * operator roles, and the participants the coordinator role for the baseline.
+   * With --coordinator: the bench's certificate; the cluster must grant it the client and operator
+   * roles, and the participants the coordinator role for the baseline.
    */
-  @Mixin
-  TlsFlags tlsFlags = new TlsFlags();
+  @Mixin TlsFlags tlsFlags = new TlsFlags();
 
   private final PrintStream out;
   private final PrintStream err;
@@ -271,18 +362,26 @@ public final class BenchCommand implements Callable<Integer> {
   /** The command line as {@link #main} runs it: a failure is one message, not a stack trace. */
   public static CommandLine commandLine(BenchCommand command) {
     CommandLine cl = new CommandLine(command).setCommandName("twopc bench");
-    cl.setParameterExceptionHandler((ex, args) -> {
-      CommandLine failed = ex.getCommandLine();
-      failed.getErr().println("twopc bench: " + ex.getMessage() + " (see '"
-          + failed.getCommandSpec().qualifiedName() + " --help')");
-      failed.getErr().flush();
-      return CommandLine.ExitCode.USAGE;
-    });
-    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
-      failed.getErr().println("twopc bench: " + ex.getMessage());
-      failed.getErr().flush();
-      return 1;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine failed = ex.getCommandLine();
+          failed
+              .getErr()
+              .println(
+                  "twopc bench: "
+                      + ex.getMessage()
+                      + " (see '"
+                      + failed.getCommandSpec().qualifiedName()
+                      + " --help')");
+          failed.getErr().flush();
+          return CommandLine.ExitCode.USAGE;
+        });
+    cl.setExecutionExceptionHandler(
+        (ex, failed, parseResult) -> {
+          failed.getErr().println("twopc bench: " + ex.getMessage());
+          failed.getErr().flush();
+          return 1;
+        });
     return cl;
   }
 
@@ -292,14 +391,18 @@ public final class BenchCommand implements Callable<Integer> {
     boolean external = coordinator != null && !coordinator.isBlank();
     boolean ok = false;
     if (!external) {
-      work = work == null ? Files.createTempDirectory("twopc-bench-")
-          : Files.createDirectories(work);
+      work =
+          work == null ? Files.createTempDirectory("twopc-bench-") : Files.createDirectories(work);
     }
-    Thread cleanup = new Thread(() -> {
-      Cluster.stopAll(started);
-      err.println("twopc bench: interrupted; stopped every process it started"
-          + (work == null ? "" : "; data and logs in " + work));
-    }, "bench-cleanup");
+    Thread cleanup =
+        new Thread(
+            () -> {
+              Cluster.stopAll(started);
+              err.println(
+                  "twopc bench: interrupted; stopped every process it started"
+                      + (work == null ? "" : "; data and logs in " + work));
+            },
+            "bench-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or SIGTERM: stop what we started
     try (Recording recording = jfr == null ? null : startRecording()) {
       int exit = run(external);
@@ -340,20 +443,34 @@ public final class BenchCommand implements Callable<Integer> {
       files = identities.of(BENCH_IDENTITY);
     }
     Cluster cluster;
-    try (TlsCredentials credentials = files == null ? null
-        : TlsCredentials.load(files, Duration.ofMinutes(10))) {
-      ChannelCredentials channels = credentials == null ? InsecureChannelCredentials.create()
-          : credentials.channel();
+    try (TlsCredentials credentials =
+        files == null ? null : TlsCredentials.load(files, Duration.ofMinutes(10))) {
+      ChannelCredentials channels =
+          credentials == null ? InsecureChannelCredentials.create() : credentials.channel();
       if (external) {
         cluster = Cluster.external(coordinator, parseParticipants(), channels);
       } else {
-        err.printf("twopc bench: starting the coordinator (%s) and %d participant(s) in %s%s%n",
+        err.printf(
+            "twopc bench: starting the coordinator (%s) and %d participant(s) in %s%s%n",
             durability, branches, work, tls ? ", mutual TLS on every hop" : "");
-        cluster = Cluster.spawn(new Cluster.Spawn(List.of(javaBinary()),
-            splitOpts(childJvmOpts), jfr, work, coordinatorLauncher(), participantLauncher(),
-            durability, lockKeys, childLogLevel, identities, metrics, participantKind),
-            branches, started,
-            channels);
+        cluster =
+            Cluster.spawn(
+                new Cluster.Spawn(
+                    List.of(javaBinary()),
+                    splitOpts(childJvmOpts),
+                    jfr,
+                    work,
+                    coordinatorLauncher(),
+                    participantLauncher(),
+                    durability,
+                    lockKeys,
+                    childLogLevel,
+                    identities,
+                    metrics,
+                    participantKind),
+                branches,
+                started,
+                channels);
       }
       return measure(cluster, t0);
     }
@@ -365,8 +482,9 @@ public final class BenchCommand implements Callable<Integer> {
       if (external) {
         cluster.awaitRegistered();
       }
-      err.printf("twopc bench: ready after %.1f s: %s%n", (System.nanoTime() - t0) / 1e9,
-          processes(cluster));
+      err.printf(
+          "twopc bench: ready after %.1f s: %s%n",
+          (System.nanoTime() - t0) / 1e9, processes(cluster));
       List<String> names = new ArrayList<>(cluster.participants().keySet());
       ManagedChannel coord = Channels.open(cluster.coordinator(), cluster.credentials());
       List<ManagedChannel> parts = new ArrayList<>();
@@ -375,11 +493,12 @@ public final class BenchCommand implements Callable<Integer> {
           parts.add(Channels.open(target, cluster.credentials()));
         }
         ByteString payload = payload(payloadBytes);
-        Load load = new Load(mode.equals("open"), concurrency, rate, warmup, duration,
-            maxInFlight, rpcTimeout);
+        Load load =
+            new Load(
+                mode.equals("open"), concurrency, rate, warmup, duration, maxInFlight, rpcTimeout);
         Workload twoPc = new TwoPcWorkload(coord, names, payload, waitForCompletion, rpcTimeout);
-        Workload base = new BaselineWorkload(names, parts, payload, cluster.coordinator(),
-            rpcTimeout);
+        Workload base =
+            new BaselineWorkload(names, parts, payload, cluster.coordinator(), rpcTimeout);
         List<String> order = new ArrayList<>();
         PhaseResult baseResult = null;
         PhaseResult twoPcResult = null;
@@ -397,8 +516,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (twoPcResult.count(dev.twopc.bench.internal.Outcome.COMMITTED) == 0
             || (baseResult != null
                 && baseResult.count(dev.twopc.bench.internal.Outcome.COMMITTED) == 0)) {
-          err.println("twopc bench: nothing committed in a measured window; see the errors"
-              + (work == null ? "" : " and the logs in " + work));
+          err.println(
+              "twopc bench: nothing committed in a measured window; see the errors"
+                  + (work == null ? "" : " and the logs in " + work));
           return 1;
         }
         return 0;
@@ -411,8 +531,8 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (RuntimeException | InterruptedException e) {
       // Whatever went wrong, the children's last words are usually the explanation.
       for (Child c : started) {
-        err.println("--- last output of " + c.name() + " (pid " + c.pid() + ", log " + c.log()
-            + ")");
+        err.println(
+            "--- last output of " + c.name() + " (pid " + c.pid() + ", log " + c.log() + ")");
         err.print(c.tail());
       }
       throw e;
@@ -421,18 +541,29 @@ public final class BenchCommand implements Callable<Integer> {
 
   private PhaseResult phase(Workload w, Load load, Cluster cluster, int round)
       throws InterruptedException {
-    err.printf("twopc bench: %s%s: warm-up %s, then measuring %s...%n", w.name(),
-        rounds > 1 ? " (round " + round + ")" : "", Durations.format(warmup),
+    err.printf(
+        "twopc bench: %s%s: warm-up %s, then measuring %s...%n",
+        w.name(),
+        rounds > 1 ? " (round " + round + ")" : "",
+        Durations.format(warmup),
         Durations.format(duration));
     PhaseResult r = Driver.run(w, load, cluster);
     // The next phase starts on idle participants: 2PC's phase 2 runs after Execute answered.
     Duration idle = cluster.awaitIdle(Duration.ofSeconds(60));
     r.settled(idle);
-    err.printf(Locale.ROOT, "twopc bench: %s: %.1f tx/s, p50 %.2f ms, p99 %.2f ms%n", w.name(),
-        r.throughput(), r.percentileMs(50), r.percentileMs(99));
+    err.printf(
+        Locale.ROOT,
+        "twopc bench: %s: %.1f tx/s, p50 %.2f ms, p99 %.2f ms%n",
+        w.name(),
+        r.throughput(),
+        r.percentileMs(50),
+        r.percentileMs(99));
     if (r.stillRising()) {
-      err.printf(Locale.ROOT, "twopc bench: %s: still rising (second half %.2fx the first):"
-          + " raise --warmup%n", w.name(), r.secondHalfRatio());
+      err.printf(
+          Locale.ROOT,
+          "twopc bench: %s: still rising (second half %.2fx the first):" + " raise --warmup%n",
+          w.name(),
+          r.secondHalfRatio());
     }
     return r;
   }
@@ -482,16 +613,19 @@ public final class BenchCommand implements Callable<Integer> {
       throw usage("--participant must be sdk or memory, was " + participantKind);
     }
     if (participantKind.equals("memory") && (tls || hasCoordinator)) {
-      throw usage("--participant memory is for the plaintext processes the bench starts: drop"
-          + (tls ? " --tls" : " --coordinator and --participants"));
+      throw usage(
+          "--participant memory is for the plaintext processes the bench starts: drop"
+              + (tls ? " --tls" : " --coordinator and --participants"));
     }
     if (tls && hasCoordinator) {
-      throw usage("--tls is for the processes the bench starts; against --coordinator give"
-          + " --tls-cert, --tls-key and --tls-trust");
+      throw usage(
+          "--tls is for the processes the bench starts; against --coordinator give"
+              + " --tls-cert, --tls-key and --tls-trust");
     }
     if (!hasCoordinator && tlsFlags.given()) {
-      throw usage("--tls-cert, --tls-key and --tls-trust go with --coordinator; for the"
-          + " processes the bench starts use --tls");
+      throw usage(
+          "--tls-cert, --tls-key and --tls-trust go with --coordinator; for the"
+              + " processes the bench starts use --tls");
     }
     tlsFlags.files(spec, true);
   }
@@ -500,8 +634,9 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, String> m = new LinkedHashMap<>();
     for (String p : participants) {
       int eq = p.indexOf('=');
-      if (eq <= 0 || eq == p.length() - 1 || m.put(p.substring(0, eq).trim(),
-          p.substring(eq + 1).trim()) != null) {
+      if (eq <= 0
+          || eq == p.length() - 1
+          || m.put(p.substring(0, eq).trim(), p.substring(eq + 1).trim()) != null) {
         throw usage("--participants takes distinct NAME=HOST:PORT entries, got '" + p + "'");
       }
     }
@@ -525,23 +660,28 @@ public final class BenchCommand implements Callable<Integer> {
     }
     try {
       // bench/target/<jar or classes> -> the checkout's coordinator/target/
-      Path self = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation()
-          .toURI());
-      Path jar = self.getParent().getParent().getParent().resolve("coordinator/target")
-          .resolve(COORDINATOR_JAR);
+      Path self =
+          Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar =
+          self.getParent()
+              .getParent()
+              .getParent()
+              .resolve("coordinator/target")
+              .resolve(COORDINATOR_JAR);
       if (Files.isRegularFile(jar)) {
         return List.of("-jar", jar.toString());
       }
     } catch (URISyntaxException | RuntimeException e) {
       // falls through to the message below
     }
-    throw new IllegalStateException("cannot find the coordinator: give --coordinator-jar, or"
-        + " build it with 'mvn -B -DskipTests -pl coordinator -am package'");
+    throw new IllegalStateException(
+        "cannot find the coordinator: give --coordinator-jar, or"
+            + " build it with 'mvn -B -DskipTests -pl coordinator -am package'");
   }
 
   private static List<String> participantLauncher() {
-    return List.of("-cp", System.getProperty("java.class.path"),
-        BenchParticipantMain.class.getName());
+    return List.of(
+        "-cp", System.getProperty("java.class.path"), BenchParticipantMain.class.getName());
   }
 
   private static String javaBinary() {
@@ -549,7 +689,8 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   private static List<String> splitOpts(String opts) {
-    return opts == null || opts.isBlank() ? List.of()
+    return opts == null || opts.isBlank()
+        ? List.of()
         : Arrays.stream(opts.trim().split("\\s+")).toList();
   }
 
@@ -577,15 +718,22 @@ public final class BenchCommand implements Callable<Integer> {
 
   private static String processes(Cluster cluster) {
     if (cluster.isExternal()) {
-      return "external: coordinator " + cluster.coordinator() + ", participants "
-          + cluster.participants().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
-              .collect(Collectors.joining(", ")) + "; bench pid " + ProcessHandle.current().pid();
+      return "external: coordinator "
+          + cluster.coordinator()
+          + ", participants "
+          + cluster.participants().entrySet().stream()
+              .map(e -> e.getKey() + " " + e.getValue())
+              .collect(Collectors.joining(", "))
+          + "; bench pid "
+          + ProcessHandle.current().pid();
     }
     List<String> p = new ArrayList<>();
     p.add("bench pid " + ProcessHandle.current().pid());
     for (Child c : cluster.children()) {
-      String addr = c.name().equals("coordinator") ? cluster.coordinator()
-          : cluster.participants().get(c.name());
+      String addr =
+          c.name().equals("coordinator")
+              ? cluster.coordinator()
+              : cluster.participants().get(c.name());
       p.add(c.name() + " pid " + c.pid() + " (" + addr + ")");
     }
     return String.join(", ", p);
@@ -593,11 +741,19 @@ public final class BenchCommand implements Callable<Integer> {
 
   private Map<String, Object> config(Cluster cluster, List<String> order) {
     Map<String, Object> c = new LinkedHashMap<>();
-    c.put("transport", tls ? "mutual TLS on every hop" : tlsFlags.given()
-        ? "mutual TLS from the bench" : "plaintext");
+    c.put(
+        "transport",
+        tls
+            ? "mutual TLS on every hop"
+            : tlsFlags.given() ? "mutual TLS from the bench" : "plaintext");
     c.put("participant", cluster.isExternal() ? "external" : participantKind);
-    c.put("metrics", metrics ? participantKind.equals("memory")
-        ? "kept and served by the coordinator" : "kept and served by every process" : "off");
+    c.put(
+        "metrics",
+        metrics
+            ? participantKind.equals("memory")
+                ? "kept and served by the coordinator"
+                : "kept and served by every process"
+            : "off");
     c.put("branches", cluster.participants().size());
     c.put("payload_bytes", payloadBytes);
     c.put("mode", mode);
@@ -608,15 +764,21 @@ public final class BenchCommand implements Callable<Integer> {
     c.put("duration", Durations.format(duration));
     c.put("rounds", rounds);
     c.put("order", order);
-    c.put("durability", cluster.isExternal() ? "external (" + durability + " not applied)"
-        : durability);
+    c.put(
+        "durability",
+        cluster.isExternal() ? "external (" + durability + " not applied)" : durability);
     c.put("wait_for_completion", waitForCompletion);
     c.put("lock_keys", lockKeys);
     c.put("external", cluster.isExternal());
     c.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
     c.put("cores", Runtime.getRuntime().availableProcessors());
-    c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-        + System.getProperty("os.arch"));
+    c.put(
+        "os",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
     c.put("child_jvm_opts", cluster.isExternal() ? null : childJvmOpts);
     c.put("child_log_level", cluster.isExternal() ? null : childLogLevel);
     c.put("processes", processes(cluster));

@@ -1,7 +1,6 @@
 package dev.twopc.bench;
 
 import dev.twopc.bench.internal.MemoryParticipant;
-import dev.twopc.telemetry.TelemetryFlags;
 import dev.twopc.participant.BranchContext;
 import dev.twopc.participant.Participant;
 import dev.twopc.participant.ParticipantHandler;
@@ -11,6 +10,7 @@ import dev.twopc.security.RoleMap;
 import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.TelemetryFlags;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -35,57 +35,81 @@ import picocli.CommandLine.Spec;
  * Prints {@code bench participant NAME ready on localhost:PORT} once it serves; stops cleanly on
  * SIGTERM.
  */
-@Command(name = "participant", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Run a bench participant: the participant SDK with a handler that locks one"
-        + " key and votes YES; commit and rollback are no-ops.",
-        "Every flag has an environment twin, shown in brackets."})
+@Command(
+    name = "participant",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Run a bench participant: the participant SDK with a handler that locks one"
+          + " key and votes YES; commit and rollback are no-ops.",
+      "Every flag has an environment twin, shown in brackets."
+    })
 public final class BenchParticipantMain implements Callable<Integer> {
-  @Option(names = "--name", defaultValue = "${TWOPC_BENCH_PARTICIPANT:-p1}",
+  @Option(
+      names = "--name",
+      defaultValue = "${TWOPC_BENCH_PARTICIPANT:-p1}",
       description = "Participant name [TWOPC_BENCH_PARTICIPANT] (default ${DEFAULT-VALUE}).")
   String name;
 
-  @Option(names = "--port", defaultValue = "${TWOPC_BENCH_PARTICIPANT_PORT:-0}",
-      description = "Port of the Participant service; 0 picks a free one"
-          + " [TWOPC_BENCH_PARTICIPANT_PORT] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "${TWOPC_BENCH_PARTICIPANT_PORT:-0}",
+      description =
+          "Port of the Participant service; 0 picks a free one"
+              + " [TWOPC_BENCH_PARTICIPANT_PORT] (default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--coordinator",
+      paramLabel = "HOST:PORT",
       defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}",
       description = "Where to register [TWOPC_COORDINATOR] (default ${DEFAULT-VALUE}).")
   String coordinator;
 
-  @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-bench-data}",
-      description = "Directory of the embedded SQLite pending map [TWOPC_DATA] (default"
-          + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      defaultValue = "${TWOPC_DATA:-bench-data}",
+      description =
+          "Directory of the embedded SQLite pending map [TWOPC_DATA] (default"
+              + " ${DEFAULT-VALUE}).")
   Path data;
 
-  @Option(names = "--lock-keys", paramLabel = "N", defaultValue = "${TWOPC_BENCH_LOCK_KEYS:-0}",
-      description = "Lock one of N keys chosen by the transaction id's hash; 0 = a key of its own"
-          + " per transaction, no contention [TWOPC_BENCH_LOCK_KEYS] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lock-keys",
+      paramLabel = "N",
+      defaultValue = "${TWOPC_BENCH_LOCK_KEYS:-0}",
+      description =
+          "Lock one of N keys chosen by the transaction id's hash; 0 = a key of its own"
+              + " per transaction, no contention [TWOPC_BENCH_LOCK_KEYS] (default ${DEFAULT-VALUE}).")
   int lockKeys;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "${TWOPC_BENCH_THREADS:-32}",
-      description = "Threads serving calls (the SDK's executor) [TWOPC_BENCH_THREADS] (default"
-          + " ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      defaultValue = "${TWOPC_BENCH_THREADS:-32}",
+      description =
+          "Threads serving calls (the SDK's executor) [TWOPC_BENCH_THREADS] (default"
+              + " ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--store", paramLabel = "sdk|memory", defaultValue = "${TWOPC_BENCH_STORE:-sdk}",
-      description = "sdk: the participant SDK on its embedded SQLite store, durable; memory: votes"
-          + " YES from memory with no durable work and no SDK, to measure the coordinator alone"
-          + " (plaintext, no metrics) [TWOPC_BENCH_STORE] (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--store",
+      paramLabel = "sdk|memory",
+      defaultValue = "${TWOPC_BENCH_STORE:-sdk}",
+      description =
+          "sdk: the participant SDK on its embedded SQLite store, durable; memory: votes"
+              + " YES from memory with no durable work and no SDK, to measure the coordinator alone"
+              + " (plaintext, no metrics) [TWOPC_BENCH_STORE] (default ${DEFAULT-VALUE}).")
   String store;
 
-  @Mixin
-  TlsFlags tls = new TlsFlags();
+  @Mixin TlsFlags tls = new TlsFlags();
 
-  @Mixin
-  RolesFlag roles = new RolesFlag();
+  @Mixin RolesFlag roles = new RolesFlag();
 
-  @Mixin
-  TelemetryFlags telemetry = new TelemetryFlags();
+  @Mixin TelemetryFlags telemetry = new TelemetryFlags();
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchParticipantMain()).execute(args));
@@ -97,15 +121,16 @@ public final class BenchParticipantMain implements Callable<Integer> {
       return runInMemory();
     }
     if (!store.equals("sdk")) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--store must be sdk or memory, not '" + store + "'");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--store must be sdk or memory, not '" + store + "'");
     }
-    Participant.Builder b = Participant.builder(name)
-        .coordinator(coordinator)
-        .listenPort(port)
-        .dataDirectory(data)
-        .threads(threads)
-        .handler(new LockAndVoteYes(lockKeys));
+    Participant.Builder b =
+        Participant.builder(name)
+            .coordinator(coordinator)
+            .listenPort(port)
+            .dataDirectory(data)
+            .threads(threads)
+            .handler(new LockAndVoteYes(lockKeys));
     TlsFiles files = tls.files(spec, true);
     if (files != null) {
       b.tls(files);
@@ -125,7 +150,8 @@ public final class BenchParticipantMain implements Callable<Integer> {
 
   private int runInMemory() throws Exception {
     if (tls.files(spec, true) != null || telemetry.metricsPort() != null) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
           "--store memory serves plaintext without metrics: drop the --tls-* and --metrics-*"
               + " options");
     }
@@ -138,15 +164,19 @@ public final class BenchParticipantMain implements Callable<Integer> {
   /** Closes {@code c} on SIGTERM; the latch opens once it is closed. */
   private static CountDownLatch closeOnExit(AutoCloseable c) {
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        c.close();
-      } catch (Exception e) {
-        e.printStackTrace();
-      } finally {
-        stopped.countDown();
-      }
-    }, "bench-participant-stop"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    c.close();
+                  } catch (Exception e) {
+                    e.printStackTrace();
+                  } finally {
+                    stopped.countDown();
+                  }
+                },
+                "bench-participant-stop"));
     return stopped;
   }
 

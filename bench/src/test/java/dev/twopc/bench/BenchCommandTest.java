@@ -17,12 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bench as users run it: a coordinator and two participants as child JVMs (from this test's
- * classpath instead of the shaded jars), a short baseline phase and a short 2PC phase, and the
- * JSON report. Asserts that the report is complete and both workloads committed; never speed.
+ * classpath instead of the shaded jars), a short baseline phase and a short 2PC phase, and the JSON
+ * report. Asserts that the report is complete and both workloads committed; never speed.
  */
 class BenchCommandTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void closedLoopReportsBothWorkloadsAndTheirRatios() {
@@ -47,14 +46,21 @@ class BenchCommandTest {
   @Test
   void withTlsEveryHopIsMutualTlsAndBothWorkloadsCommit() {
     JsonObject report = run("--mode", "closed", "--concurrency", "4", "--tls");
-    assertEquals("mutual TLS on every hop", report.getAsJsonObject("config").get("transport")
-        .getAsString());
+    assertEquals(
+        "mutual TLS on every hop", report.getAsJsonObject("config").get("transport").getAsString());
   }
 
   @Test
   void memoryParticipantsMeasureTheCoordinatorAloneWaitingForPhaseTwo() {
-    JsonObject report = run("--mode", "closed", "--concurrency", "8", "--participant", "memory",
-        "--wait-for-completion");
+    JsonObject report =
+        run(
+            "--mode",
+            "closed",
+            "--concurrency",
+            "8",
+            "--participant",
+            "memory",
+            "--wait-for-completion");
     JsonObject config = report.getAsJsonObject("config");
     assertEquals("memory", config.get("participant").getAsString());
     assertTrue(config.get("wait_for_completion").getAsBoolean());
@@ -66,11 +72,14 @@ class BenchCommandTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream e = new PrintStream(err, true, UTF_8)) {
-      exit = BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
-          .setErr(new PrintWriter(e, true)).execute("--participant", "memory", "--tls");
+      exit =
+          BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
+              .setErr(new PrintWriter(e, true))
+              .execute("--participant", "memory", "--tls");
     }
     assertEquals(2, exit, err.toString(UTF_8));
-    assertTrue(err.toString(UTF_8).contains("--participant memory is for the plaintext"),
+    assertTrue(
+        err.toString(UTF_8).contains("--participant memory is for the plaintext"),
         err.toString(UTF_8));
   }
 
@@ -79,28 +88,45 @@ class BenchCommandTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream e = new PrintStream(err, true, UTF_8)) {
-      exit = BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
-          .setErr(new PrintWriter(e, true))
-          .execute("--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-trust", "t.pem");
+      exit =
+          BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
+              .setErr(new PrintWriter(e, true))
+              .execute("--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-trust", "t.pem");
     }
     assertEquals(2, exit, err.toString(UTF_8));
-    assertTrue(err.toString(UTF_8).contains("go with --coordinator; for the processes the bench"
-        + " starts use --tls"), err.toString(UTF_8));
+    assertTrue(
+        err.toString(UTF_8)
+            .contains("go with --coordinator; for the processes the bench" + " starts use --tls"),
+        err.toString(UTF_8));
   }
 
   private JsonObject run(String... load) {
     List<String> args = new ArrayList<>(List.of(load));
-    args.addAll(List.of("--branches", "2", "--warmup", "1s", "--duration", "2s",
-        "--durability", "process", "--payload", "64", "--json",
-        "--child-jvm-opts", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
-        "--work", dir.resolve("work").toString()));
+    args.addAll(
+        List.of(
+            "--branches",
+            "2",
+            "--warmup",
+            "1s",
+            "--duration",
+            "2s",
+            "--durability",
+            "process",
+            "--payload",
+            "64",
+            "--json",
+            "--child-jvm-opts",
+            "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+            "--work",
+            dir.resolve("work").toString()));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream o = new PrintStream(out, true, UTF_8);
         PrintStream e = new PrintStream(err, true, UTF_8)) {
-      exit = BenchCommand.commandLine(BenchCommand.printingTo(o, e))
-          .execute(args.toArray(String[]::new));
+      exit =
+          BenchCommand.commandLine(BenchCommand.printingTo(o, e))
+              .execute(args.toArray(String[]::new));
     }
     String json = out.toString(UTF_8);
     String progress = err.toString(UTF_8);
@@ -113,8 +139,9 @@ class BenchCommandTest {
     assertEquals(2, config.get("branches").getAsInt());
     assertEquals(64, config.get("payload_bytes").getAsInt());
     assertEquals("process", config.get("durability").getAsString());
-    assertEquals(List.of("baseline", "2pc"), config.getAsJsonArray("order").asList().stream()
-        .map(e -> e.getAsString()).toList());
+    assertEquals(
+        List.of("baseline", "2pc"),
+        config.getAsJsonArray("order").asList().stream().map(e -> e.getAsString()).toList());
     assertTrue(config.get("cores").getAsInt() > 0, json);
     for (String phase : List.of("baseline", "twopc")) {
       JsonObject p = report.getAsJsonObject(phase);

@@ -3,8 +3,8 @@ package dev.twopc.coordinator;
 import dev.twopc.security.Addresses;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
-import io.grpc.ClientInterceptor;
 import dev.twopc.telemetry.Tracing;
+import io.grpc.ClientInterceptor;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -107,84 +107,188 @@ public final class CoordinatorConfig {
   }
 
   /**
-   * The interface the gRPC server binds to: 127.0.0.1 by default; another ("0.0.0.0" for all)
-   * needs {@link #tls()} or {@link #insecureListen()}.
+   * The interface the gRPC server binds to: 127.0.0.1 by default; another ("0.0.0.0" for all) needs
+   * {@link #tls()} or {@link #insecureListen()}.
    */
-  public String host() { return host; }
+  public String host() {
+    return host;
+  }
+
   /** The TCP port; 0 picks a free one (see {@link CoordinatorServer#port()}). */
-  public int port() { return port; }
+  public int port() {
+    return port;
+  }
+
   /** host:port participants are told to call back on; null means localhost and the bound port. */
-  public String advertisedAddress() { return advertisedAddress; }
+  public String advertisedAddress() {
+    return advertisedAddress;
+  }
+
   /** If set, the service is also served in-process under this name (tests, embedding). */
-  public String inProcessName() { return inProcessName; }
+  public String inProcessName() {
+    return inProcessName;
+  }
+
   /** Where the embedded RocksDB decision log lives ({@code DIR/log}); ignored with a JDBC URL. */
-  public Path dataDir() { return dataDir; }
+  public Path dataDir() {
+    return dataDir;
+  }
+
   /**
    * A JDBC URL for the decision log (PostgreSQL, MariaDB; SQLite and H2 for tests and small
    * setups); null means the embedded RocksDB log under {@link #dataDir()}.
    */
-  public String jdbcUrl() { return jdbcUrl; }
-  public String jdbcUser() { return jdbcUser; }
-  public String jdbcPassword() { return jdbcPassword; }
-  public Durability durability() { return durability; }
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  public String jdbcUser() {
+    return jdbcUser;
+  }
+
+  public String jdbcPassword() {
+    return jdbcPassword;
+  }
+
+  public Durability durability() {
+    return durability;
+  }
+
   /** Deadline of each Prepare call. */
-  public Duration prepareTimeout() { return prepareTimeout; }
+  public Duration prepareTimeout() {
+    return prepareTimeout;
+  }
+
   /** Transaction timeout when the client gives none. */
-  public Duration defaultTransactionTimeout() { return defaultTransactionTimeout; }
+  public Duration defaultTransactionTimeout() {
+    return defaultTransactionTimeout;
+  }
+
   /** The longest timeout a client may ask for. */
-  public Duration maxTransactionTimeout() { return maxTransactionTimeout; }
+  public Duration maxTransactionTimeout() {
+    return maxTransactionTimeout;
+  }
+
   /** First delay between phase-2 attempts; doubles each attempt up to the cap. */
-  public Duration phase2BackoffBase() { return phase2BackoffBase; }
-  public Duration phase2BackoffCap() { return phase2BackoffCap; }
+  public Duration phase2BackoffBase() {
+    return phase2BackoffBase;
+  }
+
+  public Duration phase2BackoffCap() {
+    return phase2BackoffCap;
+  }
+
   /** Deadline of each phase-2 call. */
-  public Duration phase2CallTimeout() { return phase2CallTimeout; }
+  public Duration phase2CallTimeout() {
+    return phase2CallTimeout;
+  }
+
   /** A branch unacknowledged for longer than this is shown as parked (and still retried). */
-  public Duration parkAfter() { return parkAfter; }
+  public Duration parkAfter() {
+    return parkAfter;
+  }
+
   /** Finished transactions are pruned from the log after this long. */
-  public Duration retention() { return retention; }
-  public Duration pruneInterval() { return pruneInterval; }
+  public Duration retention() {
+    return retention;
+  }
+
+  public Duration pruneInterval() {
+    return pruneInterval;
+  }
+
   /**
-   * How often the liveness invariant is checked (every unfinished transaction has a call in
-   * flight or a next attempt scheduled); a violation is one seen on two checks in a row.
+   * How often the liveness invariant is checked (every unfinished transaction has a call in flight
+   * or a next attempt scheduled); a violation is one seen on two checks in a row.
    */
-  public Duration livenessCheckInterval() { return livenessCheckInterval; }
-  public int pruneBatchSize() { return pruneBatchSize; }
-  public int maxIdLength() { return maxIdLength; }
-  public int maxBranches() { return maxBranches; }
-  public int maxPayloadBytes() { return maxPayloadBytes; }
-  public int maxInboundMessageBytes() { return maxInboundMessageBytes; }
+  public Duration livenessCheckInterval() {
+    return livenessCheckInterval;
+  }
+
+  public int pruneBatchSize() {
+    return pruneBatchSize;
+  }
+
+  public int maxIdLength() {
+    return maxIdLength;
+  }
+
+  public int maxBranches() {
+    return maxBranches;
+  }
+
+  public int maxPayloadBytes() {
+    return maxPayloadBytes;
+  }
+
+  public int maxInboundMessageBytes() {
+    return maxInboundMessageBytes;
+  }
+
   /** The most log records written in one group-commit batch. */
-  public int maxBatchSize() { return maxBatchSize; }
+  public int maxBatchSize() {
+    return maxBatchSize;
+  }
+
   /** How long a graceful stop waits for in-flight decisions. */
-  public Duration shutdownGrace() { return shutdownGrace; }
-  public Clock clock() { return clock; }
-  public CrashPoints crashPoints() { return crashPoints; }
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  public CrashPoints crashPoints() {
+    return crashPoints;
+  }
+
   /** Test and diagnostic hook: interceptors on every call to participants; empty normally. */
-  public List<ClientInterceptor> participantInterceptors() { return participantInterceptors; }
+  public List<ClientInterceptor> participantInterceptors() {
+    return participantInterceptors;
+  }
 
   /** Where {@code /metrics} is served; null: no metrics are kept or served. */
-  public Integer metricsPort() { return metricsPort; }
+  public Integer metricsPort() {
+    return metricsPort;
+  }
 
   /** The address {@code /metrics} binds; the gRPC host unless set. */
-  public String metricsHost() { return metricsHost; }
+  public String metricsHost() {
+    return metricsHost;
+  }
 
   /** Off unless set: then spans for each call, prepare, decision write and phase-2 call. */
-  public Tracing tracing() { return tracing; }
+  public Tracing tracing() {
+    return tracing;
+  }
+
   /**
-   * The coordinator's TLS files: with them every connection, to it and from it to participants,
-   * is mutual TLS, and nothing is plaintext; null for plaintext (loopback only, unless
-   * {@link #insecureListen()}).
+   * The coordinator's TLS files: with them every connection, to it and from it to participants, is
+   * mutual TLS, and nothing is plaintext; null for plaintext (loopback only, unless {@link
+   * #insecureListen()}).
    */
-  public TlsFiles tls() { return tls; }
+  public TlsFiles tls() {
+    return tls;
+  }
+
   /**
-   * Who may do what (checked with TLS, from the caller's certificate): required with
-   * {@link #tls()}; null without TLS, where every caller is on this machine and may call anything.
+   * Who may do what (checked with TLS, from the caller's certificate): required with {@link
+   * #tls()}; null without TLS, where every caller is on this machine and may call anything.
    */
-  public RoleMap roles() { return roles; }
+  public RoleMap roles() {
+    return roles;
+  }
+
   /** How often the TLS files are checked for a change (rotation without a restart). */
-  public Duration tlsReloadInterval() { return tlsReloadInterval; }
+  public Duration tlsReloadInterval() {
+    return tlsReloadInterval;
+  }
+
   /** Plaintext on an address other than loopback, allowed explicitly (warned about at start). */
-  public boolean insecureListen() { return insecureListen; }
+  public boolean insecureListen() {
+    return insecureListen;
+  }
 
   /** Builds a {@link CoordinatorConfig}; {@link #build()} rejects bad values naming the field. */
   public static final class Builder {
@@ -227,47 +331,186 @@ public final class CoordinatorConfig {
 
     private Builder() {}
 
-    public Builder host(String host) { this.host = host; return this; }
-    public Builder port(int port) { this.port = port; return this; }
-    public Builder advertisedAddress(String address) { this.advertisedAddress = address; return this; }
-    public Builder inProcessName(String name) { this.inProcessName = name; return this; }
-    public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
-    public Builder jdbcUrl(String jdbcUrl) { this.jdbcUrl = jdbcUrl; return this; }
-    public Builder jdbcUser(String user) { this.jdbcUser = user; return this; }
-    public Builder jdbcPassword(String password) { this.jdbcPassword = password; return this; }
-    public Builder durability(Durability durability) { this.durability = durability; return this; }
-    public Builder prepareTimeout(Duration d) { this.prepareTimeout = d; return this; }
-    public Builder defaultTransactionTimeout(Duration d) { this.defaultTransactionTimeout = d; return this; }
-    public Builder maxTransactionTimeout(Duration d) { this.maxTransactionTimeout = d; return this; }
-    public Builder phase2BackoffBase(Duration d) { this.phase2BackoffBase = d; return this; }
-    public Builder phase2BackoffCap(Duration d) { this.phase2BackoffCap = d; return this; }
-    public Builder phase2CallTimeout(Duration d) { this.phase2CallTimeout = d; return this; }
-    public Builder parkAfter(Duration d) { this.parkAfter = d; return this; }
-    public Builder retention(Duration d) { this.retention = d; return this; }
-    public Builder pruneInterval(Duration d) { this.pruneInterval = d; return this; }
-    public Builder livenessCheckInterval(Duration d) { this.livenessCheckInterval = d; return this; }
-    public Builder pruneBatchSize(int n) { this.pruneBatchSize = n; return this; }
-    public Builder maxIdLength(int n) { this.maxIdLength = n; return this; }
-    public Builder maxBranches(int n) { this.maxBranches = n; return this; }
-    public Builder maxPayloadBytes(int n) { this.maxPayloadBytes = n; return this; }
-    public Builder maxInboundMessageBytes(int n) { this.maxInboundMessageBytes = n; return this; }
-    public Builder maxBatchSize(int n) { this.maxBatchSize = n; return this; }
-    public Builder shutdownGrace(Duration d) { this.shutdownGrace = d; return this; }
-    public Builder clock(Clock clock) { this.clock = clock; return this; }
-    public Builder crashPoints(CrashPoints crashPoints) { this.crashPoints = crashPoints; return this; }
-    public Builder tls(TlsFiles files) { this.tls = files; return this; }
-    public Builder roles(RoleMap map) { this.roles = map; return this; }
-    public Builder tlsReloadInterval(Duration d) { this.tlsReloadInterval = d; return this; }
-    public Builder insecureListen(boolean allowed) { this.insecureListen = allowed; return this; }
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    public Builder advertisedAddress(String address) {
+      this.advertisedAddress = address;
+      return this;
+    }
+
+    public Builder inProcessName(String name) {
+      this.inProcessName = name;
+      return this;
+    }
+
+    public Builder dataDir(Path dataDir) {
+      this.dataDir = dataDir;
+      return this;
+    }
+
+    public Builder jdbcUrl(String jdbcUrl) {
+      this.jdbcUrl = jdbcUrl;
+      return this;
+    }
+
+    public Builder jdbcUser(String user) {
+      this.jdbcUser = user;
+      return this;
+    }
+
+    public Builder jdbcPassword(String password) {
+      this.jdbcPassword = password;
+      return this;
+    }
+
+    public Builder durability(Durability durability) {
+      this.durability = durability;
+      return this;
+    }
+
+    public Builder prepareTimeout(Duration d) {
+      this.prepareTimeout = d;
+      return this;
+    }
+
+    public Builder defaultTransactionTimeout(Duration d) {
+      this.defaultTransactionTimeout = d;
+      return this;
+    }
+
+    public Builder maxTransactionTimeout(Duration d) {
+      this.maxTransactionTimeout = d;
+      return this;
+    }
+
+    public Builder phase2BackoffBase(Duration d) {
+      this.phase2BackoffBase = d;
+      return this;
+    }
+
+    public Builder phase2BackoffCap(Duration d) {
+      this.phase2BackoffCap = d;
+      return this;
+    }
+
+    public Builder phase2CallTimeout(Duration d) {
+      this.phase2CallTimeout = d;
+      return this;
+    }
+
+    public Builder parkAfter(Duration d) {
+      this.parkAfter = d;
+      return this;
+    }
+
+    public Builder retention(Duration d) {
+      this.retention = d;
+      return this;
+    }
+
+    public Builder pruneInterval(Duration d) {
+      this.pruneInterval = d;
+      return this;
+    }
+
+    public Builder livenessCheckInterval(Duration d) {
+      this.livenessCheckInterval = d;
+      return this;
+    }
+
+    public Builder pruneBatchSize(int n) {
+      this.pruneBatchSize = n;
+      return this;
+    }
+
+    public Builder maxIdLength(int n) {
+      this.maxIdLength = n;
+      return this;
+    }
+
+    public Builder maxBranches(int n) {
+      this.maxBranches = n;
+      return this;
+    }
+
+    public Builder maxPayloadBytes(int n) {
+      this.maxPayloadBytes = n;
+      return this;
+    }
+
+    public Builder maxInboundMessageBytes(int n) {
+      this.maxInboundMessageBytes = n;
+      return this;
+    }
+
+    public Builder maxBatchSize(int n) {
+      this.maxBatchSize = n;
+      return this;
+    }
+
+    public Builder shutdownGrace(Duration d) {
+      this.shutdownGrace = d;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    public Builder crashPoints(CrashPoints crashPoints) {
+      this.crashPoints = crashPoints;
+      return this;
+    }
+
+    public Builder tls(TlsFiles files) {
+      this.tls = files;
+      return this;
+    }
+
+    public Builder roles(RoleMap map) {
+      this.roles = map;
+      return this;
+    }
+
+    public Builder tlsReloadInterval(Duration d) {
+      this.tlsReloadInterval = d;
+      return this;
+    }
+
+    public Builder insecureListen(boolean allowed) {
+      this.insecureListen = allowed;
+      return this;
+    }
+
     /** Keeps metrics and serves them on this port (0: an ephemeral one); null: none. */
-    public Builder metricsPort(Integer port) { this.metricsPort = port; return this; }
-    public Builder metricsHost(String host) { this.metricsHost = host; return this; }
-    public Builder tracing(Tracing t) { this.tracing = Objects.requireNonNull(t, "tracing"); return this; }
+    public Builder metricsPort(Integer port) {
+      this.metricsPort = port;
+      return this;
+    }
+
+    public Builder metricsHost(String host) {
+      this.metricsHost = host;
+      return this;
+    }
+
+    public Builder tracing(Tracing t) {
+      this.tracing = Objects.requireNonNull(t, "tracing");
+      return this;
+    }
 
     /**
      * Test and diagnostic hook, not for production: adds an interceptor to the channels the
-     * coordinator opens to participants (Prepare, Commit, Rollback), e.g. to inject faults or
-     * trace calls. Interceptors run in the order added, the first added outermost.
+     * coordinator opens to participants (Prepare, Commit, Rollback), e.g. to inject faults or trace
+     * calls. Interceptors run in the order added, the first added outermost.
      */
     public Builder participantInterceptor(ClientInterceptor interceptor) {
       participantInterceptors.add(Objects.requireNonNull(interceptor, "participantInterceptor"));
@@ -304,19 +547,24 @@ public final class CoordinatorConfig {
         throw new IllegalArgumentException("tls needs the coordinator's certificate and key");
       }
       if (tls != null && roles == null) {
-        throw new IllegalArgumentException("tls needs roles: who may run transactions, register"
-            + " participants and act as an operator (a roles file; twopc certs writes one)");
+        throw new IllegalArgumentException(
+            "tls needs roles: who may run transactions, register"
+                + " participants and act as an operator (a roles file; twopc certs writes one)");
       }
       if (tls != null && inProcessName != null) {
-        throw new IllegalArgumentException("inProcessName cannot go with tls: in-process calls"
-            + " carry no certificate, so every one would be refused");
+        throw new IllegalArgumentException(
+            "inProcessName cannot go with tls: in-process calls"
+                + " carry no certificate, so every one would be refused");
       }
       if (tls == null && roles != null) {
         throw new IllegalArgumentException("roles need tls: without it no caller is identified");
       }
       if (tls == null && !insecureListen && !Addresses.isLoopback(host)) {
-        throw new IllegalArgumentException("host " + host + " without TLS would serve plaintext"
-            + " beyond this machine: configure TLS, or allow it with insecureListen");
+        throw new IllegalArgumentException(
+            "host "
+                + host
+                + " without TLS would serve plaintext"
+                + " beyond this machine: configure TLS, or allow it with insecureListen");
       }
       if (phase2BackoffCap.compareTo(phase2BackoffBase) < 0) {
         throw new IllegalArgumentException("phase2BackoffCap must be >= phase2BackoffBase");
@@ -328,9 +576,11 @@ public final class CoordinatorConfig {
       atLeast("pruneBatchSize", pruneBatchSize, 1);
       atLeast("maxIdLength", maxIdLength, 16);
       if (maxIdLength > dev.twopc.coordinator.internal.Limits.TX_ID) {
-        throw new IllegalArgumentException("maxIdLength must be <= "
-            + dev.twopc.coordinator.internal.Limits.TX_ID + " (the decision log's tx_id), was "
-            + maxIdLength);
+        throw new IllegalArgumentException(
+            "maxIdLength must be <= "
+                + dev.twopc.coordinator.internal.Limits.TX_ID
+                + " (the decision log's tx_id), was "
+                + maxIdLength);
       }
       atLeast("maxBranches", maxBranches, 1);
       atLeast("maxPayloadBytes", maxPayloadBytes, 0);

@@ -1,10 +1,5 @@
 package dev.twopc.coordinator;
 
-import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
-import dev.twopc.telemetry.MetricsEndpoint;
-import io.grpc.ClientInterceptor;
-import io.grpc.ServerInterceptor;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.twopc.coordinator.internal.api.AccessRules;
 import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
@@ -14,19 +9,24 @@ import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogStore;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.proto.StrictMarshalling;
 import dev.twopc.security.AccessControl;
 import dev.twopc.security.Addresses;
 import dev.twopc.security.PeerIdentity;
 import dev.twopc.security.TlsCredentials;
+import dev.twopc.telemetry.MetricsEndpoint;
 import io.grpc.BindableService;
+import io.grpc.ClientInterceptor;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -34,9 +34,9 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -81,11 +81,22 @@ public final class CoordinatorServer implements AutoCloseable {
   private final MetricsEndpoint metrics; // null: no metrics
   private boolean closed;
 
-  private CoordinatorServer(CoordinatorConfig config, LogStore store, DecisionLog decisionLog,
-      ParticipantDirectory directory, TransactionEngine engine,
-      ScheduledExecutorService scheduler, ExecutorService rpc, HealthStatusManager health,
-      List<Server> servers, RecoverySummary recovery, int port, LivenessCheck liveness,
-      ScheduledExecutorService livenessThread, TlsCredentials tls, MetricsEndpoint metrics) {
+  private CoordinatorServer(
+      CoordinatorConfig config,
+      LogStore store,
+      DecisionLog decisionLog,
+      ParticipantDirectory directory,
+      TransactionEngine engine,
+      ScheduledExecutorService scheduler,
+      ExecutorService rpc,
+      HealthStatusManager health,
+      List<Server> servers,
+      RecoverySummary recovery,
+      int port,
+      LivenessCheck liveness,
+      ScheduledExecutorService livenessThread,
+      TlsCredentials tls,
+      MetricsEndpoint metrics) {
     this.metrics = metrics;
     this.tls = tls;
     this.config = config;
@@ -106,8 +117,8 @@ public final class CoordinatorServer implements AutoCloseable {
   /** Opens the decision log, runs recovery, then starts serving. */
   public static CoordinatorServer start(CoordinatorConfig config) throws IOException {
     // Before anything else: a coordinator with broken credentials does not start at all.
-    TlsCredentials tls = config.tls() == null ? null
-        : TlsCredentials.load(config.tls(), config.tlsReloadInterval());
+    TlsCredentials tls =
+        config.tls() == null ? null : TlsCredentials.load(config.tls(), config.tlsReloadInterval());
     try {
       return start(config, tls);
     } catch (IOException | RuntimeException e) {
@@ -123,30 +134,39 @@ public final class CoordinatorServer implements AutoCloseable {
     LogStore store = LogStore.open(config);
     HealthStatusManager health = new HealthStatusManager();
     PrometheusRegistry registry = config.metricsPort() == null ? null : new PrometheusRegistry();
-    CoordinatorMetrics metrics = registry == null ? CoordinatorMetrics.disabled()
-        : CoordinatorMetrics.create(registry);
-    DecisionLog decisionLog = new DecisionLog(store, config.durability(), config.maxBatchSize(),
-        healthy -> {
-          for (String s : SERVICES) {
-            health.setStatus(s, healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-          }
-        }, metrics);
+    CoordinatorMetrics metrics =
+        registry == null ? CoordinatorMetrics.disabled() : CoordinatorMetrics.create(registry);
+    DecisionLog decisionLog =
+        new DecisionLog(
+            store,
+            config.durability(),
+            config.maxBatchSize(),
+            healthy -> {
+              for (String s : SERVICES) {
+                health.setStatus(s, healthy ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+              }
+            },
+            metrics);
     LogReader reader = store;
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1,
-        daemon("twopc-timer"));
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, daemon("twopc-timer"));
     // Calls that may block on the log's database run here; Execute runs on the transport thread.
     ExecutorService rpc = Executors.newCachedThreadPool(daemon("twopc-rpc"));
-    ParticipantDirectory directory = new ParticipantDirectory(decisionLog, config.clock(),
-        config.maxInboundMessageBytes(), config.participantInterceptors(),
-        tls == null ? InsecureChannelCredentials.create() : tls.channel(),
-        name -> {
-          List<ClientInterceptor> list = new ArrayList<>(metrics.participantInterceptors(name));
-          list.addAll(config.tracing().clientInterceptors());
-          return list;
-        });
+    ParticipantDirectory directory =
+        new ParticipantDirectory(
+            decisionLog,
+            config.clock(),
+            config.maxInboundMessageBytes(),
+            config.participantInterceptors(),
+            tls == null ? InsecureChannelCredentials.create() : tls.channel(),
+            name -> {
+              List<ClientInterceptor> list = new ArrayList<>(metrics.participantInterceptors(name));
+              list.addAll(config.tracing().clientInterceptors());
+              return list;
+            });
     String[] advertised = {config.advertisedAddress()};
-    TransactionEngine engine = new TransactionEngine(config, decisionLog, reader, directory,
-        scheduler, () -> advertised[0], metrics);
+    TransactionEngine engine =
+        new TransactionEngine(
+            config, decisionLog, reader, directory, scheduler, () -> advertised[0], metrics);
     RecoverySummary summary;
     double recoverySeconds;
     try {
@@ -163,17 +183,22 @@ public final class CoordinatorServer implements AutoCloseable {
       throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
     }
 
-    TransactionQueries queries = new TransactionQueries(reader, engine,
-        new Views(config.parkAfter(), directory::addressOf), config.clock(),
-        config.retention());
+    TransactionQueries queries =
+        new TransactionQueries(
+            reader,
+            engine,
+            new Views(config.parkAfter(), directory::addressOf),
+            config.clock(),
+            config.retention());
     // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
     // With TLS, who may call what (the caller's certificate and the roles file); without, none.
     AccessControl access = config.roles() == null ? null : AccessRules.coordinator(config.roles());
-    List<BindableService> bindable = List.of(
-        new CoordinatorService(engine, directory, queries, reader, config, rpc, access),
-        new AdminService(engine, queries, reader, decisionLog, config, metrics),
-        health.getHealthService(),
-        ProtoReflectionServiceV1.newInstance());
+    List<BindableService> bindable =
+        List.of(
+            new CoordinatorService(engine, directory, queries, reader, config, rpc, access),
+            new AdminService(engine, queries, reader, decisionLog, config, metrics),
+            health.getHealthService(),
+            ProtoReflectionServiceV1.newInstance());
     // grpc-java calls the last interceptor first: tracing, then metrics (refusals included),
     // then who the caller is, then whether it may call.
     List<ServerInterceptor> interceptors = new ArrayList<>();
@@ -183,23 +208,29 @@ public final class CoordinatorServer implements AutoCloseable {
     interceptors.add(PeerIdentity.interceptor());
     interceptors.addAll(metrics.serverInterceptors());
     interceptors.addAll(config.tracing().serverInterceptors());
-    List<ServerServiceDefinition> services = bindable.stream()
-        .map(s -> ServerInterceptors.intercept(StrictMarshalling.wrap(s.bindService()),
-            interceptors)).toList();
-    NettyServerBuilder netty = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.host(), config.port()),
-            tls == null ? InsecureServerCredentials.create() : tls.server())
-        .maxInboundMessageSize(config.maxInboundMessageBytes())
-        .executor(rpc)
-        .callExecutor(CoordinatorService.EXECUTORS);
+    List<ServerServiceDefinition> services =
+        bindable.stream()
+            .map(
+                s ->
+                    ServerInterceptors.intercept(
+                        StrictMarshalling.wrap(s.bindService()), interceptors))
+            .toList();
+    NettyServerBuilder netty =
+        NettyServerBuilder.forAddress(
+                new InetSocketAddress(config.host(), config.port()),
+                tls == null ? InsecureServerCredentials.create() : tls.server())
+            .maxInboundMessageSize(config.maxInboundMessageBytes())
+            .executor(rpc)
+            .callExecutor(CoordinatorService.EXECUTORS);
     services.forEach(netty::addService);
     List<Server> servers = new ArrayList<>();
     servers.add(netty.build());
     if (config.inProcessName() != null) {
-      InProcessServerBuilder inProcess = InProcessServerBuilder.forName(config.inProcessName())
-          .maxInboundMessageSize(config.maxInboundMessageBytes())
-          .executor(rpc)
-          .callExecutor(CoordinatorService.EXECUTORS);
+      InProcessServerBuilder inProcess =
+          InProcessServerBuilder.forName(config.inProcessName())
+              .maxInboundMessageSize(config.maxInboundMessageBytes())
+              .executor(rpc)
+              .callExecutor(CoordinatorService.EXECUTORS);
       services.forEach(inProcess::addService);
       servers.add(inProcess.build());
     }
@@ -215,14 +246,19 @@ public final class CoordinatorServer implements AutoCloseable {
       decisionLog.close();
       directory.close();
       store.close();
-      throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
-          + e.getMessage(), e);
+      throw new IOException(
+          "cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), e);
     }
     MetricsEndpoint endpoint = null;
     if (registry != null) {
-      metrics.watch(engine::liveFigures, decisionLog::healthy,
-          new CoordinatorMetrics.Recovered(summary.resumedCommits(), summary.resumedAborts(),
-              summary.abortedUndecided(), recoverySeconds),
+      metrics.watch(
+          engine::liveFigures,
+          decisionLog::healthy,
+          new CoordinatorMetrics.Recovered(
+              summary.resumedCommits(),
+              summary.resumedAborts(),
+              summary.abortedUndecided(),
+              recoverySeconds),
           access == null ? () -> 0 : access::refusals);
       try {
         endpoint = MetricsEndpoint.start(registry, config.metricsHost(), config.metricsPort());
@@ -244,38 +280,72 @@ public final class CoordinatorServer implements AutoCloseable {
     for (String s : SERVICES) {
       health.setStatus(s, ServingStatus.SERVING);
     }
-    scheduler.scheduleWithFixedDelay(() -> prune(decisionLog, config),
-        config.pruneInterval().toMillis(), config.pruneInterval().toMillis(),
+    scheduler.scheduleWithFixedDelay(
+        () -> prune(decisionLog, config),
+        config.pruneInterval().toMillis(),
+        config.pruneInterval().toMillis(),
         TimeUnit.MILLISECONDS);
     // While the store is failing, probe it so health returns to SERVING without traffic.
-    scheduler.scheduleWithFixedDelay(() -> {
-      if (!decisionLog.healthy()) {
-        decisionLog.append(new Prune(0, 1));
-      }
-    }, 1, 1, TimeUnit.SECONDS);
+    scheduler.scheduleWithFixedDelay(
+        () -> {
+          if (!decisionLog.healthy()) {
+            decisionLog.append(new Prune(0, 1));
+          }
+        },
+        1,
+        1,
+        TimeUnit.SECONDS);
     // Its own thread: a repair may wait for a log write, which must not hold up the timers.
-    LivenessCheck liveness = new LivenessCheck(reader, decisionLog, engine, config.clock(),
-        config.livenessCheckInterval().toMillis());
-    ScheduledExecutorService livenessThread = Executors.newSingleThreadScheduledExecutor(
-        daemon("twopc-liveness"));
+    LivenessCheck liveness =
+        new LivenessCheck(
+            reader, decisionLog, engine, config.clock(), config.livenessCheckInterval().toMillis());
+    ScheduledExecutorService livenessThread =
+        Executors.newSingleThreadScheduledExecutor(daemon("twopc-liveness"));
     long every = config.livenessCheckInterval().toMillis();
-    livenessThread.scheduleWithFixedDelay(() -> {
-      try {
-        liveness.run();
-      } catch (RuntimeException e) {
-        log.warn("event=liveness_check_failed error=\"{}\"", e.toString());
-      }
-    }, every, every, TimeUnit.MILLISECONDS);
-    log.info("event=started port={} store=\"{}\" durability={} metrics={} tracing={} {}", port,
-        store.description(), config.durability(),
-        endpoint == null ? "off" : "http://" + config.metricsHost() + ":" + endpoint.port()
-            + "/metrics", config.tracing().enabled() ? "on" : "off", summary.keyValues());
+    livenessThread.scheduleWithFixedDelay(
+        () -> {
+          try {
+            liveness.run();
+          } catch (RuntimeException e) {
+            log.warn("event=liveness_check_failed error=\"{}\"", e.toString());
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
+    log.info(
+        "event=started port={} store=\"{}\" durability={} metrics={} tracing={} {}",
+        port,
+        store.description(),
+        config.durability(),
+        endpoint == null
+            ? "off"
+            : "http://" + config.metricsHost() + ":" + endpoint.port() + "/metrics",
+        config.tracing().enabled() ? "on" : "off",
+        summary.keyValues());
     if (tls == null && !Addresses.isLoopback(config.host())) {
-      log.warn("event=insecure_listen host={} port={} detail=\"plaintext beyond this machine;"
-          + " anyone who can reach it can run and resolve transactions\"", config.host(), port);
+      log.warn(
+          "event=insecure_listen host={} port={} detail=\"plaintext beyond this machine;"
+              + " anyone who can reach it can run and resolve transactions\"",
+          config.host(),
+          port);
     }
-    return new CoordinatorServer(config, store, decisionLog, directory, engine, scheduler,
-        rpc, health, servers, summary, port, liveness, livenessThread, tls, endpoint);
+    return new CoordinatorServer(
+        config,
+        store,
+        decisionLog,
+        directory,
+        engine,
+        scheduler,
+        rpc,
+        health,
+        servers,
+        summary,
+        port,
+        liveness,
+        livenessThread,
+        tls,
+        endpoint);
   }
 
   private static void prune(DecisionLog decisionLog, CoordinatorConfig config) {
@@ -313,7 +383,8 @@ public final class CoordinatorServer implements AutoCloseable {
 
   /** The port {@code /metrics} is served on; empty when metrics are off. */
   public java.util.OptionalInt metricsPort() {
-    return metrics == null ? java.util.OptionalInt.empty()
+    return metrics == null
+        ? java.util.OptionalInt.empty()
         : java.util.OptionalInt.of(metrics.port());
   }
 
@@ -327,9 +398,9 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
-   * Violations of the liveness invariant found (and repaired) since start: transactions that
-   * were not final with no call in flight and nothing scheduled. 0 is the only right value;
-   * each is also logged as {@code event=liveness_violation}.
+   * Violations of the liveness invariant found (and repaired) since start: transactions that were
+   * not final with no call in flight and nothing scheduled. 0 is the only right value; each is also
+   * logged as {@code event=liveness_violation}.
    */
   public long livenessViolations() {
     return liveness.violations();
@@ -341,8 +412,8 @@ public final class CoordinatorServer implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: no new calls or transactions, transactions being decided get their decision
-   * (up to the shutdown grace), queued log records are written, the log is closed. Phase 2 left
+   * Graceful stop: no new calls or transactions, transactions being decided get their decision (up
+   * to the shutdown grace), queued log records are written, the log is closed. Phase 2 left
    * unfinished resumes at the next start.
    */
   @Override

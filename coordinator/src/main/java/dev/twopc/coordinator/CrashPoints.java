@@ -5,9 +5,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Named places where a test can make the coordinator halt the JVM at once (no shutdown hooks,
- * no flush), the way a {@code kill -9} or a power cut would. Used by the crash tests, which run
- * the coordinator in a forked JVM; {@link #none()} in production.
+ * Named places where a test can make the coordinator halt the JVM at once (no shutdown hooks, no
+ * flush), the way a {@code kill -9} or a power cut would. Used by the crash tests, which run the
+ * coordinator in a forked JVM; {@link #none()} in production.
  */
 public final class CrashPoints {
   /** The places. */

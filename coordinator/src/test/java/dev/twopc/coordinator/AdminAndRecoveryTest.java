@@ -61,27 +61,48 @@ class AdminAndRecoveryTest {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(StoreKind.class)
-  void inDoubtIsListedUnsafeAbortIsRefusedAndTheTransactionCompletes(StoreKind kind) throws Exception {
+  void inDoubtIsListedUnsafeAbortIsRefusedAndTheTransactionCompletes(StoreKind kind)
+      throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);
       ExecuteResponse r = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
-      await().until(() -> {
-        ListTransactionsResponse l = h.admin().listTransactions(
-            ListTransactionsRequest.newBuilder().setInDoubt(true).build());
-        return l.getTransactionsCount() == 1
-            && l.getTransactions(0).getBranches(1).getLastError().contains("b is down");
-      });
-      assertEquals(1, h.coordinator().listParticipants(ListParticipantsRequest
-          .getDefaultInstance()).getParticipantsList().stream()
-          .filter(p -> p.getName().equals("b")).findFirst().orElseThrow().getInDoubtBranches());
+      await()
+          .until(
+              () -> {
+                ListTransactionsResponse l =
+                    h.admin()
+                        .listTransactions(
+                            ListTransactionsRequest.newBuilder().setInDoubt(true).build());
+                return l.getTransactionsCount() == 1
+                    && l.getTransactions(0).getBranches(1).getLastError().contains("b is down");
+              });
+      assertEquals(
+          1,
+          h
+              .coordinator()
+              .listParticipants(ListParticipantsRequest.getDefaultInstance())
+              .getParticipantsList()
+              .stream()
+              .filter(p -> p.getName().equals("b"))
+              .findFirst()
+              .orElseThrow()
+              .getInDoubtBranches());
 
-      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-          () -> h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder()
-              .setTxId(r.getTxId()).setResolution(Resolution.RESOLUTION_ABORT)
-              .setReason("b looks dead").setOperator("alice").build()));
+      StatusRuntimeException refused =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.admin()
+                      .resolveTransaction(
+                          ResolveTransactionRequest.newBuilder()
+                              .setTxId(r.getTxId())
+                              .setResolution(Resolution.RESOLUTION_ABORT)
+                              .setReason("b looks dead")
+                              .setOperator("alice")
+                              .build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
       assertTrue(refused.getStatus().getDescription().contains("decided COMMIT"));
       TransactionView after = show(h, r.getTxId());
@@ -90,18 +111,29 @@ class AdminAndRecoveryTest {
       assertFalse(after.getOperatorActions(0).getAccepted());
       assertEquals("alice", after.getOperatorActions(0).getOperator());
 
-      h.admin().retryTransaction(RetryTransactionRequest.newBuilder().setTxId(r.getTxId())
-          .setOperator("alice").build());
+      h.admin()
+          .retryTransaction(
+              RetryTransactionRequest.newBuilder()
+                  .setTxId(r.getTxId())
+                  .setOperator("alice")
+                  .build());
       b.phase2Down(false);
       await().until(() -> b.committed().contains(r.getTxId()));
-      await().until(() -> h.admin().listTransactions(ListTransactionsRequest.newBuilder()
-          .setInDoubt(true).build()).getTransactionsCount() == 0);
+      await()
+          .until(
+              () ->
+                  h.admin()
+                          .listTransactions(
+                              ListTransactionsRequest.newBuilder().setInDoubt(true).build())
+                          .getTransactionsCount()
+                      == 0);
       assertTrue(a.rolledBack().isEmpty() && b.rolledBack().isEmpty());
       TransactionView done = show(h, r.getTxId());
       assertEquals(TransactionState.TRANSACTION_STATE_COMMITTED, done.getState());
       assertTrue(done.getTimelineList().stream().anyMatch(e -> e.getKind().equals("DECIDED")));
-      assertEquals(2, done.getTimelineList().stream()
-          .filter(e -> e.getKind().equals("ACKNOWLEDGED")).count());
+      assertEquals(
+          2,
+          done.getTimelineList().stream().filter(e -> e.getKind().equals("ACKNOWLEDGED")).count());
     }
   }
 
@@ -113,23 +145,40 @@ class AdminAndRecoveryTest {
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
       // tx retry works on an undecided transaction too: nothing to hurry, said and recorded.
-      TransactionView retried = h.admin().retryTransaction(RetryTransactionRequest.newBuilder()
-          .setTxId(tx).setOperator("bob").build());
+      TransactionView retried =
+          h.admin()
+              .retryTransaction(
+                  RetryTransactionRequest.newBuilder().setTxId(tx).setOperator("bob").build());
       assertEquals(TransactionState.TRANSACTION_STATE_ACTIVE, retried.getState());
-      StatusRuntimeException noVotes = assertThrows(StatusRuntimeException.class,
-          () -> h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder().setTxId(tx)
-              .setResolution(Resolution.RESOLUTION_COMMIT).setReason("push it")
-              .setOperator("bob").build()));
+      StatusRuntimeException noVotes =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.admin()
+                      .resolveTransaction(
+                          ResolveTransactionRequest.newBuilder()
+                              .setTxId(tx)
+                              .setResolution(Resolution.RESOLUTION_COMMIT)
+                              .setReason("push it")
+                              .setOperator("bob")
+                              .build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, noVotes.getStatus().getCode());
       assertTrue(noVotes.getStatus().getDescription().contains("has not voted YES"));
-      TransactionView v = h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder()
-          .setTxId(tx).setResolution(Resolution.RESOLUTION_ABORT).setReason("client vanished")
-          .setOperator("bob").build());
+      TransactionView v =
+          h.admin()
+              .resolveTransaction(
+                  ResolveTransactionRequest.newBuilder()
+                      .setTxId(tx)
+                      .setResolution(Resolution.RESOLUTION_ABORT)
+                      .setReason("client vanished")
+                      .setOperator("bob")
+                      .build());
       assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
       await().until(() -> a.rolledBack().contains(tx));
       TransactionView shown = show(h, tx);
       assertEquals(3, shown.getOperatorActionsCount());
-      assertTrue(shown.getOperatorActions(0).getReason().contains("nothing to retry"),
+      assertTrue(
+          shown.getOperatorActions(0).getReason().contains("nothing to retry"),
           shown.getOperatorActions(0).getReason());
       assertTrue(shown.getOperatorActions(2).getAccepted());
       assertTrue(shown.getAbortReason().contains("client vanished"));
@@ -147,22 +196,44 @@ class AdminAndRecoveryTest {
       Set<String> seen = new HashSet<>();
       String token = "";
       int pages = 0;
-      await().until(() -> h.admin().listTransactions(ListTransactionsRequest.newBuilder()
-          .setPageSize(1000).build()).getTransactionsCount() == 250);
+      await()
+          .until(
+              () ->
+                  h.admin()
+                          .listTransactions(
+                              ListTransactionsRequest.newBuilder().setPageSize(1000).build())
+                          .getTransactionsCount()
+                      == 250);
       do {
-        ListTransactionsResponse page = h.admin().listTransactions(ListTransactionsRequest
-            .newBuilder().setPageSize(100).setPageToken(token).build());
+        ListTransactionsResponse page =
+            h.admin()
+                .listTransactions(
+                    ListTransactionsRequest.newBuilder()
+                        .setPageSize(100)
+                        .setPageToken(token)
+                        .build());
         page.getTransactionsList().forEach(t -> seen.add(t.getTxId()));
         token = page.getNextPageToken();
         pages++;
       } while (!token.isEmpty());
       assertEquals(250, seen.size());
       assertEquals(3, pages);
-      assertEquals(0, h.admin().listTransactions(ListTransactionsRequest.newBuilder()
-          .addStates(TransactionState.TRANSACTION_STATE_ABORTED).build()).getTransactionsCount());
-      assertEquals(0, h.admin().listTransactions(ListTransactionsRequest.newBuilder()
-          .setOlderThan(com.google.protobuf.Duration.newBuilder().setSeconds(3600)).build())
-          .getTransactionsCount());
+      assertEquals(
+          0,
+          h.admin()
+              .listTransactions(
+                  ListTransactionsRequest.newBuilder()
+                      .addStates(TransactionState.TRANSACTION_STATE_ABORTED)
+                      .build())
+              .getTransactionsCount());
+      assertEquals(
+          0,
+          h.admin()
+              .listTransactions(
+                  ListTransactionsRequest.newBuilder()
+                      .setOlderThan(com.google.protobuf.Duration.newBuilder().setSeconds(3600))
+                      .build())
+              .getTransactionsCount());
     }
   }
 
@@ -179,8 +250,8 @@ class AdminAndRecoveryTest {
       b.phase2Down(true);
       committing = h.coordinator().execute(execute(a, b)).getTxId();
       active = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
-      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(active).setParticipant("a")
-          .build());
+      h.coordinator()
+          .enlist(EnlistRequest.newBuilder().setTxId(active).setParticipant("a").build());
       h.participants.clear(); // keep the participants running across the restart
     }
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
@@ -190,10 +261,19 @@ class AdminAndRecoveryTest {
       await().until(() -> a.rolledBack().contains(active));
       b.phase2Down(false);
       await().until(() -> b.committed().contains(committing) && a.committed().contains(committing));
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(committing).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
-      assertEquals(Outcome.OUTCOME_ABORTED, h.coordinator().getTransaction(
-          GetTransactionRequest.newBuilder().setTxId(active).build()).getOutcome());
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(committing).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
+      assertEquals(
+          Outcome.OUTCOME_ABORTED,
+          h.coordinator()
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(active).build())
+              .getOutcome());
     }
   }
 
@@ -211,8 +291,9 @@ class AdminAndRecoveryTest {
       b = h.participant("b");
       a.behave(FakeParticipant.Behaviour.READ_ONLY);
       b.behave(FakeParticipant.Behaviour.READ_ONLY);
-      ExecuteResponse k = h.coordinator().execute(execute(a, b).toBuilder()
-          .setIdempotencyKey("read-only-1").build());
+      ExecuteResponse k =
+          h.coordinator()
+              .execute(execute(a, b).toBuilder().setIdempotencyKey("read-only-1").build());
       ExecuteResponse u = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_COMMITTED, k.getOutcome());
       assertEquals(Outcome.OUTCOME_COMMITTED, u.getOutcome());
@@ -224,8 +305,12 @@ class AdminAndRecoveryTest {
       h.participants.add(a);
       h.participants.add(b);
       for (String id : List.of(keyed, unkeyed)) {
-        assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().getTransaction(
-            GetTransactionRequest.newBuilder().setTxId(id).build()).getOutcome(), id);
+        assertEquals(
+            Outcome.OUTCOME_COMMITTED,
+            h.coordinator()
+                .getTransaction(GetTransactionRequest.newBuilder().setTxId(id).build())
+                .getOutcome(),
+            id);
       }
     }
   }
@@ -233,21 +318,36 @@ class AdminAndRecoveryTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(StoreKind.class)
   void finishedTransactionsArePrunedAfterRetention(StoreKind kind) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(store(kind), c -> c.retention(Duration.ofMillis(1))
-        .pruneInterval(Duration.ofMillis(100)).pruneBatchSize(7))) {
+    try (CoordinatorHarness h =
+        new CoordinatorHarness(
+            store(kind),
+            c ->
+                c.retention(Duration.ofMillis(1))
+                    .pruneInterval(Duration.ofMillis(100))
+                    .pruneBatchSize(7))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       String tx = null;
       for (int i = 0; i < 20; i++) {
-        tx = h.coordinator().execute(execute(a, b).toBuilder().setWaitForCompletion(true)
-            .build()).getTxId();
+        tx =
+            h.coordinator()
+                .execute(execute(a, b).toBuilder().setWaitForCompletion(true).build())
+                .getTxId();
       }
       String last = tx;
-      await().until(() -> h.admin().listTransactions(ListTransactionsRequest.getDefaultInstance())
-          .getTransactionsCount() == 0);
-      StatusRuntimeException gone = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder().setTxId(last)
-              .build()));
+      await()
+          .until(
+              () ->
+                  h.admin()
+                          .listTransactions(ListTransactionsRequest.getDefaultInstance())
+                          .getTransactionsCount()
+                      == 0);
+      StatusRuntimeException gone =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .getTransaction(GetTransactionRequest.newBuilder().setTxId(last).build()));
       assertEquals(Status.Code.NOT_FOUND, gone.getStatus().getCode());
     }
   }
@@ -255,32 +355,41 @@ class AdminAndRecoveryTest {
   @Test
   void healthAndReflectionAreServed() throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
-      HealthCheckResponse health = HealthGrpc.newBlockingStub(h.channel).check(
-          HealthCheckRequest.newBuilder().setService("twopc.v1.Coordinator").build());
+      HealthCheckResponse health =
+          HealthGrpc.newBlockingStub(h.channel)
+              .check(HealthCheckRequest.newBuilder().setService("twopc.v1.Coordinator").build());
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
       var reflection = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(h.channel);
       java.util.concurrent.CompletableFuture<java.util.List<String>> names =
           new java.util.concurrent.CompletableFuture<>();
-      var requests = reflection.serverReflectionInfo(new io.grpc.stub.StreamObserver<
-          io.grpc.reflection.v1.ServerReflectionResponse>() {
-        @Override
-        public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
-          names.complete(r.getListServicesResponse().getServiceList().stream()
-              .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
-        }
+      var requests =
+          reflection.serverReflectionInfo(
+              new io.grpc.stub.StreamObserver<io.grpc.reflection.v1.ServerReflectionResponse>() {
+                @Override
+                public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                  names.complete(
+                      r.getListServicesResponse().getServiceList().stream()
+                          .map(io.grpc.reflection.v1.ServiceResponse::getName)
+                          .toList());
+                }
 
-        @Override
-        public void onError(Throwable t) {
-          names.completeExceptionally(t);
-        }
+                @Override
+                public void onError(Throwable t) {
+                  names.completeExceptionally(t);
+                }
 
-        @Override
-        public void onCompleted() {}
-      });
-      requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
-          .setListServices("").build());
-      assertTrue(names.get().containsAll(java.util.List.of("twopc.v1.Coordinator",
-          "twopc.v1.Admin", "grpc.health.v1.Health")), names.get().toString());
+                @Override
+                public void onCompleted() {}
+              });
+      requests.onNext(
+          io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+      assertTrue(
+          names
+              .get()
+              .containsAll(
+                  java.util.List.of(
+                      "twopc.v1.Coordinator", "twopc.v1.Admin", "grpc.health.v1.Health")),
+          names.get().toString());
       requests.onCompleted();
     }
   }

@@ -50,13 +50,13 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * No write fails because of a value: over-long and awkward text (surrogate pairs at the cut,
- * CJK, NUL) pushed through every RPC that stores text is stored bounded and valid, the
- * transaction completes, the coordinator stays SERVING, and innocent transactions sent at the
- * same moment all commit. Runs on the default embedded store.
+ * No write fails because of a value: over-long and awkward text (surrogate pairs at the cut, CJK,
+ * NUL) pushed through every RPC that stores text is stored bounded and valid, the transaction
+ * completes, the coordinator stays SERVING, and innocent transactions sent at the same moment all
+ * commit. Runs on the default embedded store.
  *
- * <p>Addresses, idempotency keys and labels are identifier-like: too long (or, for a key,
- * holding control characters) is INVALID_ARGUMENT with a one-line description.
+ * <p>Addresses, idempotency keys and labels are identifier-like: too long (or, for a key, holding
+ * control characters) is INVALID_ARGUMENT with a one-line description.
  */
 class BoundedValuesTest {
   private static final int INNOCENTS = 20;
@@ -107,7 +107,8 @@ class BoundedValuesTest {
     for (int i = 0; i < s.length(); i++) {
       char ch = s.charAt(i);
       if (Character.isHighSurrogate(ch)) {
-        assertTrue(i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1)),
+        assertTrue(
+            i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1)),
             what + ": unpaired high surrogate at " + i);
         i++;
       } else {
@@ -128,43 +129,59 @@ class BoundedValuesTest {
     String desc = e.getStatus().getDescription();
     assertTrue(desc != null && desc.contains(inMessage), "description: " + desc);
     assertTrue(desc.length() < 200, "short: " + desc);
-    assertFalse(desc.contains("\n") || desc.contains("Exception") || desc.contains("SQL")
-        || desc.contains("\u0000"), "one line, no class names or SQL: " + desc);
+    assertFalse(
+        desc.contains("\n")
+            || desc.contains("Exception")
+            || desc.contains("SQL")
+            || desc.contains("\u0000"),
+        "one line, no class names or SQL: " + desc);
   }
 
   private TransactionView view(String txId) {
-    return h.admin().getTransaction(AdminGetTransactionRequest.newBuilder().setTxId(txId)
-        .build());
+    return h.admin().getTransaction(AdminGetTransactionRequest.newBuilder().setTxId(txId).build());
   }
 
   private TransactionView listed(String txId) {
-    return h.admin().listTransactions(ListTransactionsRequest.newBuilder().setPageSize(1000)
-        .build()).getTransactionsList().stream().filter(t -> t.getTxId().equals(txId))
-        .findFirst().orElseThrow(() -> new AssertionError(txId + " is not listed"));
+    return h
+        .admin()
+        .listTransactions(ListTransactionsRequest.newBuilder().setPageSize(1000).build())
+        .getTransactionsList()
+        .stream()
+        .filter(t -> t.getTxId().equals(txId))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(txId + " is not listed"));
   }
 
   private static Branch branch(TransactionView v, String participant) {
-    return v.getBranchesList().stream().filter(b -> b.getParticipant().equals(participant))
-        .findFirst().orElseThrow();
+    return v.getBranchesList().stream()
+        .filter(b -> b.getParticipant().equals(participant))
+        .findFirst()
+        .orElseThrow();
   }
 
   /**
-   * Runs {@code hostileCall} and {@value #INNOCENTS} ordinary two-branch transactions released
-   * at the same moment; every innocent commits, and the coordinator is still SERVING.
+   * Runs {@code hostileCall} and {@value #INNOCENTS} ordinary two-branch transactions released at
+   * the same moment; every innocent commits, and the coordinator is still SERVING.
    */
   private <T> T alongsideInnocents(Supplier<T> hostileCall) throws Exception {
     CountDownLatch go = new CountDownLatch(1);
     List<CompletableFuture<ExecuteResponse>> innocents = new ArrayList<>();
     for (int i = 0; i < INNOCENTS; i++) {
-      innocents.add(CompletableFuture.supplyAsync(() -> {
-        released(go);
-        return h.coordinator().execute(execute(c, d));
-      }, pool));
+      innocents.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                released(go);
+                return h.coordinator().execute(execute(c, d));
+              },
+              pool));
     }
-    CompletableFuture<T> result = CompletableFuture.supplyAsync(() -> {
-      released(go);
-      return hostileCall.get();
-    }, pool);
+    CompletableFuture<T> result =
+        CompletableFuture.supplyAsync(
+            () -> {
+              released(go);
+              return hostileCall.get();
+            },
+            pool);
     go.countDown();
     for (CompletableFuture<ExecuteResponse> f : innocents) {
       ExecuteResponse r = f.get(30, TimeUnit.SECONDS);
@@ -193,8 +210,10 @@ class BoundedValuesTest {
   private void assertServing() {
     var health = HealthGrpc.newBlockingStub(h.channel).withDeadlineAfter(5, TimeUnit.SECONDS);
     for (String service : new String[] {"", "twopc.v1.Coordinator", "twopc.v1.Admin"}) {
-      assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.newBuilder()
-          .setService(service).build()).getStatus(), service);
+      assertEquals(
+          ServingStatus.SERVING,
+          health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus(),
+          service);
     }
   }
 
@@ -205,7 +224,8 @@ class BoundedValuesTest {
     ExecuteResponse r = alongsideInnocents(() -> h.coordinator().execute(execute(hostile, other)));
     assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
     assertCut("the reason answered", r.getReason(), Limits.REASON);
-    assertTrue(r.getReason().startsWith("participant hostile voted NO: a漢😀\uFFFDb"),
+    assertTrue(
+        r.getReason().startsWith("participant hostile voted NO: a漢😀\uFFFDb"),
         r.getReason().substring(0, 40));
     await().until(() -> other.rolledBack().contains(r.getTxId()));
     await().until(() -> view(r.getTxId()).getState() == TransactionState.TRANSACTION_STATE_ABORTED);
@@ -238,27 +258,39 @@ class BoundedValuesTest {
     ExecuteResponse r = alongsideInnocents(() -> h.coordinator().execute(execute(hostile, other)));
     assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome(), r.getReason());
     await().until(() -> !branch(view(r.getTxId()), "hostile").getLastError().isEmpty());
-    assertCut("last_error", branch(view(r.getTxId()), "hostile").getLastError(),
+    assertCut("last_error", branch(view(r.getTxId()), "hostile").getLastError(), Limits.LAST_ERROR);
+    assertCut(
+        "last_error listed",
+        branch(listed(r.getTxId()), "hostile").getLastError(),
         Limits.LAST_ERROR);
-    assertCut("last_error listed", branch(listed(r.getTxId()), "hostile").getLastError(),
-        Limits.LAST_ERROR);
-    ParticipantInfo p = h.coordinator().listParticipants(ListParticipantsRequest
-        .getDefaultInstance()).getParticipantsList().stream()
-        .filter(i -> i.getName().equals("hostile")).findFirst().orElseThrow();
+    ParticipantInfo p =
+        h
+            .coordinator()
+            .listParticipants(ListParticipantsRequest.getDefaultInstance())
+            .getParticipantsList()
+            .stream()
+            .filter(i -> i.getName().equals("hostile"))
+            .findFirst()
+            .orElseThrow();
     assertCut("participant last_error", p.getLastError(), Limits.LAST_ERROR);
 
     // An operator with a huge name asks for a retry: recorded, bounded.
-    alongsideInnocents(() -> h.admin().retryTransaction(RetryTransactionRequest.newBuilder()
-        .setTxId(r.getTxId()).setOperator(awkward(5_000)).build()));
+    alongsideInnocents(
+        () ->
+            h.admin()
+                .retryTransaction(
+                    RetryTransactionRequest.newBuilder()
+                        .setTxId(r.getTxId())
+                        .setOperator(awkward(5_000))
+                        .build()));
     // The retry's record is appended, not awaited, before RetryTransaction answers.
     await().until(() -> view(r.getTxId()).getOperatorActionsCount() == 1);
-    assertCut("operator", view(r.getTxId()).getOperatorActions(0).getOperator(),
-        Limits.OPERATOR);
+    assertCut("operator", view(r.getTxId()).getOperatorActions(0).getOperator(), Limits.OPERATOR);
 
     hostile.phase2Down(false);
     await().until(() -> hostile.committed().contains(r.getTxId()));
-    await().until(() -> view(r.getTxId()).getState()
-        == TransactionState.TRANSACTION_STATE_COMMITTED);
+    await()
+        .until(() -> view(r.getTxId()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
     TransactionView done = listed(r.getTxId());
     assertCut("operator listed", done.getOperatorActions(0).getOperator(), Limits.OPERATOR);
     assertServing();
@@ -267,10 +299,17 @@ class BoundedValuesTest {
   @Test
   void operatorResolutionWithHugeReasonAndName() throws Exception {
     String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
-    TransactionView v = alongsideInnocents(() -> h.admin().resolveTransaction(
-        ResolveTransactionRequest.newBuilder().setTxId(tx)
-            .setResolution(Resolution.RESOLUTION_ABORT)
-            .setReason(awkward(70_000)).setOperator("運用者😀".repeat(2_000)).build()));
+    TransactionView v =
+        alongsideInnocents(
+            () ->
+                h.admin()
+                    .resolveTransaction(
+                        ResolveTransactionRequest.newBuilder()
+                            .setTxId(tx)
+                            .setResolution(Resolution.RESOLUTION_ABORT)
+                            .setReason(awkward(70_000))
+                            .setOperator("運用者😀".repeat(2_000))
+                            .build()));
     assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
     await().until(() -> view(tx).getState() == TransactionState.TRANSACTION_STATE_ABORTED);
     for (TransactionView shown : List.of(view(tx), listed(tx))) {
@@ -283,10 +322,18 @@ class BoundedValuesTest {
     }
 
     // Refused (COMMIT after ABORT): the refusal is recorded with the same bounded values.
-    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder().setTxId(tx)
-            .setResolution(Resolution.RESOLUTION_COMMIT)
-            .setReason("\u0000".repeat(10_000)).setOperator("x".repeat(10_000)).build()));
+    StatusRuntimeException refused =
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                h.admin()
+                    .resolveTransaction(
+                        ResolveTransactionRequest.newBuilder()
+                            .setTxId(tx)
+                            .setResolution(Resolution.RESOLUTION_COMMIT)
+                            .setReason("\u0000".repeat(10_000))
+                            .setOperator("x".repeat(10_000))
+                            .build()));
     assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
     OperatorAction a = view(tx).getOperatorActions(1);
     assertFalse(a.getAccepted());
@@ -299,8 +346,15 @@ class BoundedValuesTest {
   @Test
   void clientRollbackWithAHugeReason() throws Exception {
     String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
-    var r = alongsideInnocents(() -> h.coordinator().rollback(RollbackRequest.newBuilder()
-        .setTxId(tx).setReason(awkward(70_000)).build()));
+    var r =
+        alongsideInnocents(
+            () ->
+                h.coordinator()
+                    .rollback(
+                        RollbackRequest.newBuilder()
+                            .setTxId(tx)
+                            .setReason(awkward(70_000))
+                            .build()));
     assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
     await().until(() -> view(tx).getState() == TransactionState.TRANSACTION_STATE_ABORTED);
     assertCut("abort_reason", view(tx).getAbortReason(), Limits.REASON);
@@ -309,50 +363,102 @@ class BoundedValuesTest {
 
   @Test
   void hugeAddressIsRefusedInOneLine() throws Exception {
-    expectInvalid("address is longer than 256", () -> alongsideInnocents(() ->
-        h.coordinator().registerParticipant(RegisterParticipantRequest.newBuilder()
-            .setName("huge").setAddress("h".repeat(5_000) + ":7000").build())));
-    expectInvalid("address must be host:port", () -> h.coordinator().registerParticipant(
-        RegisterParticipantRequest.newBuilder().setName("odd")
-            .setAddress(awkward(200) + ":7000").build()));
-    expectInvalid("name must be 1-64", () -> h.coordinator().registerParticipant(
-        RegisterParticipantRequest.newBuilder().setName("n".repeat(5_000))
-            .setAddress("127.0.0.1:7000").build()));
+    expectInvalid(
+        "address is longer than 256",
+        () ->
+            alongsideInnocents(
+                () ->
+                    h.coordinator()
+                        .registerParticipant(
+                            RegisterParticipantRequest.newBuilder()
+                                .setName("huge")
+                                .setAddress("h".repeat(5_000) + ":7000")
+                                .build())));
+    expectInvalid(
+        "address must be host:port",
+        () ->
+            h.coordinator()
+                .registerParticipant(
+                    RegisterParticipantRequest.newBuilder()
+                        .setName("odd")
+                        .setAddress(awkward(200) + ":7000")
+                        .build()));
+    expectInvalid(
+        "name must be 1-64",
+        () ->
+            h.coordinator()
+                .registerParticipant(
+                    RegisterParticipantRequest.newBuilder()
+                        .setName("n".repeat(5_000))
+                        .setAddress("127.0.0.1:7000")
+                        .build()));
     // At the limit it is stored as given.
     String longest = "h".repeat(Limits.ADDRESS - 5) + ":7000";
-    h.coordinator().registerParticipant(RegisterParticipantRequest.newBuilder()
-        .setName("longest").setAddress(longest).build());
-    assertEquals(longest, h.coordinator().listParticipants(ListParticipantsRequest
-        .getDefaultInstance()).getParticipantsList().stream()
-        .filter(i -> i.getName().equals("longest")).findFirst().orElseThrow().getAddress());
+    h.coordinator()
+        .registerParticipant(
+            RegisterParticipantRequest.newBuilder().setName("longest").setAddress(longest).build());
+    assertEquals(
+        longest,
+        h
+            .coordinator()
+            .listParticipants(ListParticipantsRequest.getDefaultInstance())
+            .getParticipantsList()
+            .stream()
+            .filter(i -> i.getName().equals("longest"))
+            .findFirst()
+            .orElseThrow()
+            .getAddress());
     assertServing();
   }
 
   @Test
   void labelsAreBoundedSoTheirEncodedFormFits() throws Exception {
-    expectInvalid("label keys must be 1-64", () -> alongsideInnocents(() ->
-        h.coordinator().execute(ExecuteRequest.newBuilder(execute(c))
-            .putLabels("k".repeat(5_000), "v").build())));
-    expectInvalid("label keys must be 1-64", () -> h.coordinator().execute(
-        ExecuteRequest.newBuilder(execute(c)).putLabels("k", awkward(70_000)).build()));
+    expectInvalid(
+        "label keys must be 1-64",
+        () ->
+            alongsideInnocents(
+                () ->
+                    h.coordinator()
+                        .execute(
+                            ExecuteRequest.newBuilder(execute(c))
+                                .putLabels("k".repeat(5_000), "v")
+                                .build())));
+    expectInvalid(
+        "label keys must be 1-64",
+        () ->
+            h.coordinator()
+                .execute(
+                    ExecuteRequest.newBuilder(execute(c)).putLabels("k", awkward(70_000)).build()));
     Map<String, String> wide = new HashMap<>();
     for (int i = 0; i < Limits.LABELS; i++) {
       wide.put(i + "漢".repeat(Limits.LABEL_KEY - 2), "😀".repeat(Limits.LABEL_VALUE / 2));
     }
-    expectInvalid("URL-encoded, over the limit of 8192", () -> h.coordinator().begin(
-        BeginRequest.newBuilder().putAllLabels(wide).build()));
-    expectInvalid("idempotency_key must not hold control characters", () -> h.coordinator()
-        .execute(ExecuteRequest.newBuilder(execute(c)).setIdempotencyKey("k\u0000").build()));
+    expectInvalid(
+        "URL-encoded, over the limit of 8192",
+        () -> h.coordinator().begin(BeginRequest.newBuilder().putAllLabels(wide).build()));
+    expectInvalid(
+        "idempotency_key must not hold control characters",
+        () ->
+            h.coordinator()
+                .execute(
+                    ExecuteRequest.newBuilder(execute(c)).setIdempotencyKey("k\u0000").build()));
 
     // Within the limits, awkward labels are stored exactly and the transaction commits.
-    Map<String, String> labels = Map.of("漢字", "😀\u0000値", "emoji😀", awkward(200),
-        "a b&c=d%", "x".repeat(Limits.LABEL_VALUE));
-    ExecuteResponse r = alongsideInnocents(() -> h.coordinator().execute(
-        ExecuteRequest.newBuilder(execute(c, d)).putAllLabels(labels)
-            .setIdempotencyKey("key-漢😀").build()));
+    Map<String, String> labels =
+        Map.of(
+            "漢字", "😀\u0000値", "emoji😀", awkward(200), "a b&c=d%", "x".repeat(Limits.LABEL_VALUE));
+    ExecuteResponse r =
+        alongsideInnocents(
+            () ->
+                h.coordinator()
+                    .execute(
+                        ExecuteRequest.newBuilder(execute(c, d))
+                            .putAllLabels(labels)
+                            .setIdempotencyKey("key-漢😀")
+                            .build()));
     assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome(), r.getReason());
-    await().until(() -> view(r.getTxId()).getState()
-        == TransactionState.TRANSACTION_STATE_COMMITTED);
+    await()
+        .until(() -> view(r.getTxId()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
     assertEquals(labels, view(r.getTxId()).getLabelsMap());
     assertEquals(labels, listed(r.getTxId()).getLabelsMap());
     assertEquals("key-漢😀", view(r.getTxId()).getIdempotencyKey());

@@ -39,15 +39,20 @@ final class CoordinatorHarness implements AutoCloseable {
     this(dir, b -> b);
   }
 
-  private CoordinatorHarness(CoordinatorConfig.Builder b,
-      UnaryOperator<CoordinatorConfig.Builder> tweak) throws IOException {
+  private CoordinatorHarness(
+      CoordinatorConfig.Builder b, UnaryOperator<CoordinatorConfig.Builder> tweak)
+      throws IOException {
     server = CoordinatorServer.start(tweak.apply(b).build());
     channel = Clients.channel(server.target());
   }
 
   private static CoordinatorConfig.Builder defaults() {
-    return CoordinatorConfig.builder().host("127.0.0.1").port(0).durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(10)).phase2BackoffCap(Duration.ofMillis(100))
+    return CoordinatorConfig.builder()
+        .host("127.0.0.1")
+        .port(0)
+        .durability(Durability.PROCESS)
+        .phase2BackoffBase(Duration.ofMillis(10))
+        .phase2BackoffCap(Duration.ofMillis(100))
         .prepareTimeout(Duration.ofSeconds(2));
   }
 

@@ -42,10 +42,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The coordinator runs in its own JVM and is halted at a named crash point (as a kill -9 or a
- * power cut would stop it), then restarted on the same files. Afterwards no transaction may be
- * committed at one branch and rolled back at another, every COMMITTED the client heard must
- * survive, and every branch must converge.
+ * The coordinator runs in its own JVM and is halted at a named crash point (as a kill -9 or a power
+ * cut would stop it), then restarted on the same files. Afterwards no transaction may be committed
+ * at one branch and rolled back at another, every COMMITTED the client heard must survive, and
+ * every branch must converge.
  */
 class CrashRecoveryTest {
   @RegisterExtension final TestStores stores = new TestStores();
@@ -60,11 +60,12 @@ class CrashRecoveryTest {
   }
 
   /**
-   * Every case here forks two JVMs, so the JDBC stores run only for the decisive ones: a
-   * decision that was written survives, and no acknowledged commit is lost to kill -9.
+   * Every case here forks two JVMs, so the JDBC stores run only for the decisive ones: a decision
+   * that was written survives, and no acknowledged commit is lost to kill -9.
    */
   static Stream<Arguments> killDashNineCases() {
-    return Stream.concat(Stream.of(Arguments.of(StoreKind.ROCKSDB, "process")),
+    return Stream.concat(
+        Stream.of(Arguments.of(StoreKind.ROCKSDB, "process")),
         Arrays.stream(StoreKind.values()).map(k -> Arguments.of(k, "fsync")));
   }
 
@@ -107,11 +108,14 @@ class CrashRecoveryTest {
     String tx = a.prepared().iterator().next();
 
     ForkedCoordinator second = fork(kind, null, "fsync", first.port());
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      a.resolveInDoubt(second.target());
-      b.resolveInDoubt(second.target());
-      return a.prepared().isEmpty() && b.prepared().isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              a.resolveInDoubt(second.target());
+              b.resolveInDoubt(second.target());
+              return a.prepared().isEmpty() && b.prepared().isEmpty();
+            });
     assertTrue(a.rolledBack().contains(tx) && b.rolledBack().contains(tx));
     assertTrue(a.committed().isEmpty() && b.committed().isEmpty());
   }
@@ -129,11 +133,17 @@ class CrashRecoveryTest {
 
     ForkedCoordinator second = fork(kind, null, "fsync", first.port());
     // recovery resumes phase 2 by itself: no participant has to ask
-    await().atMost(Duration.ofSeconds(30)).until(() -> a.committed().contains(tx)
-        && b.committed().contains(tx));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> a.committed().contains(tx) && b.committed().contains(tx));
     ManagedChannel ch = channel(second);
-    await().until(() -> stub(ch).getTransaction(GetTransactionRequest.newBuilder().setTxId(tx)
-        .build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+    await()
+        .until(
+            () ->
+                stub(ch)
+                        .getTransaction(GetTransactionRequest.newBuilder().setTxId(tx).build())
+                        .getState()
+                    == TransactionState.TRANSACTION_STATE_COMMITTED);
     assertTrue(second.process().isAlive());
   }
 
@@ -160,28 +170,34 @@ class CrashRecoveryTest {
     all.addAll(a.committed());
     assertEquals(1, all.size());
     String tx = all.iterator().next();
-    int committedBefore = (a.committed().contains(tx) ? 1 : 0) + (b.committed().contains(tx)
-        ? 1 : 0) + (c.committed().contains(tx) ? 1 : 0);
+    int committedBefore =
+        (a.committed().contains(tx) ? 1 : 0)
+            + (b.committed().contains(tx) ? 1 : 0)
+            + (c.committed().contains(tx) ? 1 : 0);
     assertEquals(1, committedBefore, "crashed after 1 of 3 commits");
 
     b.phase2Down(false);
     c.phase2Down(false);
     fork(kind, null, "fsync", first.port());
-    await().atMost(Duration.ofSeconds(30)).until(() -> a.committed().contains(tx)
-        && b.committed().contains(tx) && c.committed().contains(tx));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                a.committed().contains(tx)
+                    && b.committed().contains(tx)
+                    && c.committed().contains(tx));
     assertTrue(a.rolledBack().isEmpty() && b.rolledBack().isEmpty() && c.rolledBack().isEmpty());
   }
 
   /**
-   * The durability test: clients run transactions; the coordinator is killed with SIGKILL right
-   * in the stream. Every transaction a client was told COMMITTED must be COMMITTED after the
-   * restart and committed at both branches. H2 with its default write delay fails this (the
-   * acknowledged decisions are still in memory when the process dies).
+   * The durability test: clients run transactions; the coordinator is killed with SIGKILL right in
+   * the stream. Every transaction a client was told COMMITTED must be COMMITTED after the restart
+   * and committed at both branches. H2 with its default write delay fails this (the acknowledged
+   * decisions are still in memory when the process dies).
    */
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("killDashNineCases")
-  void killDashNineLosesNoAcknowledgedCommit(StoreKind kind, String durability)
-      throws Exception {
+  void killDashNineLosesNoAcknowledgedCommit(StoreKind kind, String durability) throws Exception {
     ForkedCoordinator first = fork(kind, null, durability, 0);
     FakeParticipant a = participant("a", first);
     FakeParticipant b = participant("b", first);
@@ -190,18 +206,19 @@ class CrashRecoveryTest {
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService clients = Executors.newFixedThreadPool(8);
     for (int i = 0; i < 8; i++) {
-      clients.submit(() -> {
-        while (!stop.get()) {
-          try {
-            ExecuteResponse r = stub(ch).execute(execute(a, b));
-            if (r.getOutcome() == Outcome.OUTCOME_COMMITTED) {
-              acknowledged.add(r.getTxId());
+      clients.submit(
+          () -> {
+            while (!stop.get()) {
+              try {
+                ExecuteResponse r = stub(ch).execute(execute(a, b));
+                if (r.getOutcome() == Outcome.OUTCOME_COMMITTED) {
+                  acknowledged.add(r.getTxId());
+                }
+              } catch (StatusRuntimeException e) {
+                return; // UNKNOWN: the coordinator is gone
+              }
             }
-          } catch (StatusRuntimeException e) {
-            return; // UNKNOWN: the coordinator is gone
-          }
-        }
-      });
+          });
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 300);
     first.kill();
@@ -213,14 +230,19 @@ class CrashRecoveryTest {
     ForkedCoordinator second = fork(kind, null, durability, first.port());
     ManagedChannel ch2 = channel(second);
     for (String tx : heard) {
-      assertEquals(Outcome.OUTCOME_COMMITTED, stub(ch2).getOutcome(GetOutcomeRequest
-          .newBuilder().setTxId(tx).build()).getOutcome(), "acknowledged commit lost: " + tx);
+      assertEquals(
+          Outcome.OUTCOME_COMMITTED,
+          stub(ch2).getOutcome(GetOutcomeRequest.newBuilder().setTxId(tx).build()).getOutcome(),
+          "acknowledged commit lost: " + tx);
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      a.resolveInDoubt(second.target());
-      b.resolveInDoubt(second.target());
-      return a.prepared().isEmpty() && b.prepared().isEmpty();
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              a.resolveInDoubt(second.target());
+              b.resolveInDoubt(second.target());
+              return a.prepared().isEmpty() && b.prepared().isEmpty();
+            });
     assertTrue(a.committed().containsAll(heard) && b.committed().containsAll(heard));
     // atomicity: no transaction committed at one branch and rolled back at the other
     for (String tx : a.committed()) {

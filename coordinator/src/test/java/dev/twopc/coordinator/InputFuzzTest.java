@@ -86,15 +86,15 @@ class InputFuzzTest {
 
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-  private static final Pattern ADDRESS = Pattern.compile(
-      "(inprocess:[A-Za-z0-9._-]+)|([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
+  private static final Pattern ADDRESS =
+      Pattern.compile(
+          "(inprocess:[A-Za-z0-9._-]+)|([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
   private static final long DURATION_MAX_SECONDS = 315_576_000_000L;
 
-  private static final Set<Code> ANY_DOCUMENTED = EnumSet.of(Code.OK, Code.INVALID_ARGUMENT,
-      Code.NOT_FOUND, Code.FAILED_PRECONDITION);
+  private static final Set<Code> ANY_DOCUMENTED =
+      EnumSet.of(Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND, Code.FAILED_PRECONDITION);
   private static final Set<Code> NO_STATE = EnumSet.of(Code.OK, Code.INVALID_ARGUMENT);
-  private static final Set<Code> READ = EnumSet.of(Code.OK, Code.INVALID_ARGUMENT,
-      Code.NOT_FOUND);
+  private static final Set<Code> READ = EnumSet.of(Code.OK, Code.INVALID_ARGUMENT, Code.NOT_FOUND);
   private static final Set<Code> INVALID = EnumSet.of(Code.INVALID_ARGUMENT);
 
   /**
@@ -112,10 +112,13 @@ class InputFuzzTest {
   private long seed;
   private WireFuzz fuzz;
   private Random r;
+
   /** Transaction ids worth asking about: committed before the fuzzing, begun or executed. */
   private final List<String> txIds = new ArrayList<>();
+
   /** Begun (interactively), so possibly still ACTIVE. */
   private final List<String> begun = new ArrayList<>();
+
   private final List<String> keys = new ArrayList<>();
   private final Set<String> fuzzRegistered = new java.util.HashSet<>();
   private String lastPageToken = "";
@@ -123,9 +126,15 @@ class InputFuzzTest {
   @BeforeEach
   void start() throws Exception {
     PROTOBUF_ENCODER.setLevel(java.util.logging.Level.SEVERE);
-    h = new CoordinatorHarness(dir, c -> c.maxBranches(MAX_BRANCHES).maxPayloadBytes(MAX_PAYLOAD)
-        .maxInboundMessageBytes(MAX_INBOUND).maxTransactionTimeout(MAX_TIMEOUT)
-        .defaultTransactionTimeout(Duration.ofSeconds(30)));
+    h =
+        new CoordinatorHarness(
+            dir,
+            c ->
+                c.maxBranches(MAX_BRANCHES)
+                    .maxPayloadBytes(MAX_PAYLOAD)
+                    .maxInboundMessageBytes(MAX_INBOUND)
+                    .maxTransactionTimeout(MAX_TIMEOUT)
+                    .defaultTransactionTimeout(Duration.ofSeconds(30)));
     for (String n : List.of("a", "b", "c")) {
       real.add(h.participant(n));
     }
@@ -141,18 +150,30 @@ class InputFuzzTest {
     h.close();
   }
 
-  private record Rpc(String method, Message prototype, Supplier<Message> generate,
-      Function<Message, Set<Code>> expected, BiConsumer<Message, byte[]> learn) {}
+  private record Rpc(
+      String method,
+      Message prototype,
+      Supplier<Message> generate,
+      Function<Message, Set<Code>> expected,
+      BiConsumer<Message, byte[]> learn) {}
 
-  private record Committed(String txId, List<String> branches, Map<String, String> labels,
-      String key) {}
+  private record Committed(
+      String txId, List<String> branches, Map<String, String> labels, String key) {}
 
   @Test
   void everyRpcAnswersBadInputWithItsDocumentedStatus() throws Exception {
     seed = Long.getLong("twopc.fuzz.seed", new Random().nextLong());
     int cases = Integer.getInteger("twopc.fuzz.cases", 5000);
-    System.out.println("InputFuzzTest seed=" + seed + " cases=" + cases
-        + " (replay: -Dtwopc.fuzz.seed=" + seed + " -Dtwopc.fuzz.cases=" + cases + ")");
+    System.out.println(
+        "InputFuzzTest seed="
+            + seed
+            + " cases="
+            + cases
+            + " (replay: -Dtwopc.fuzz.seed="
+            + seed
+            + " -Dtwopc.fuzz.cases="
+            + cases
+            + ")");
     r = new Random(seed);
     fuzz = new WireFuzz(r);
 
@@ -195,18 +216,38 @@ class InputFuzzTest {
         problem = "status " + reply.code() + ", expected one of " + expected;
       } else if (reply.code() != Code.OK) {
         problem = fuzz.descriptionProblem(reply.status());
-        if (problem == null && parsed == null && reply.code() == Code.INVALID_ARGUMENT
-            && !reply.status().getDescription().startsWith("request is not a valid "
-                + rpc.prototype().getDescriptorForType().getFullName())) {
+        if (problem == null
+            && parsed == null
+            && reply.code() == Code.INVALID_ARGUMENT
+            && !reply
+                .status()
+                .getDescription()
+                .startsWith(
+                    "request is not a valid "
+                        + rpc.prototype().getDescriptorForType().getFullName())) {
           problem = "a malformed request's description does not name its message type";
         }
       }
       if (problem != null) {
-        failures.add("case " + i + " " + shortName(rpc.method()) + (raw ? " (raw)" : "")
-            + ": " + problem + "; got " + reply.code() + " '"
-            + WireFuzz.show(String.valueOf(reply.status().getDescription())) + "'; request "
-            + (parsed == null ? "bytes " + WireFuzz.hex(bytes)
-                : WireFuzz.show(com.google.protobuf.TextFormat.printer().emittingSingleLine(true).printToString(parsed))));
+        failures.add(
+            "case "
+                + i
+                + " "
+                + shortName(rpc.method())
+                + (raw ? " (raw)" : "")
+                + ": "
+                + problem
+                + "; got "
+                + reply.code()
+                + " '"
+                + WireFuzz.show(String.valueOf(reply.status().getDescription()))
+                + "'; request "
+                + (parsed == null
+                    ? "bytes " + WireFuzz.hex(bytes)
+                    : WireFuzz.show(
+                        com.google.protobuf.TextFormat.printer()
+                            .emittingSingleLine(true)
+                            .printToString(parsed))));
       }
       if (reply.code() == Code.OK && parsed != null) {
         rpc.learn().accept(parsed, reply.response());
@@ -216,29 +257,56 @@ class InputFuzzTest {
       }
     }
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    System.out.println("InputFuzzTest seed=" + seed + " cases=" + cases + " raw=" + rawCases
-        + " in " + millis + " ms; statuses per RPC: " + seen);
+    System.out.println(
+        "InputFuzzTest seed="
+            + seed
+            + " cases="
+            + cases
+            + " raw="
+            + rawCases
+            + " in "
+            + millis
+            + " ms; statuses per RPC: "
+            + seen);
     if (!failures.isEmpty()) {
-      fail("seed " + seed + ": " + failures.size() + " bad answers (replay with -Dtwopc.fuzz.seed="
-          + seed + " -Dtwopc.fuzz.cases=" + cases + "):\n  " + String.join("\n  ", failures));
+      fail(
+          "seed "
+              + seed
+              + ": "
+              + failures.size()
+              + " bad answers (replay with -Dtwopc.fuzz.seed="
+              + seed
+              + " -Dtwopc.fuzz.cases="
+              + cases
+              + "):\n  "
+              + String.join("\n  ", failures));
     }
 
     assertServing("at the end");
     for (Committed c : before) {
-      TransactionView v = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(c.txId()).build());
-      assertEquals(TransactionState.TRANSACTION_STATE_COMMITTED, v.getState(),
+      TransactionView v =
+          h.coordinator()
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(c.txId()).build());
+      assertEquals(
+          TransactionState.TRANSACTION_STATE_COMMITTED,
+          v.getState(),
           "seed " + seed + ": " + c.txId());
       assertEquals(c.branches(), branches(v), "seed " + seed + ": branches of " + c.txId());
       assertEquals(c.labels(), v.getLabelsMap(), "seed " + seed + ": labels of " + c.txId());
       assertEquals(c.key(), v.getIdempotencyKey(), "seed " + seed);
     }
-    ExecuteResponse fresh = h.coordinator().execute(ExecuteRequest.newBuilder()
-        .addBranches(BranchRequest.newBuilder().setParticipant("a")
-            .setPayload(ByteString.copyFromUtf8("after the fuzzing")))
-        .addBranches(BranchRequest.newBuilder().setParticipant("b")).build());
-    assertEquals(Outcome.OUTCOME_COMMITTED, fresh.getOutcome(), "seed " + seed + ": "
-        + fresh.getReason());
+    ExecuteResponse fresh =
+        h.coordinator()
+            .execute(
+                ExecuteRequest.newBuilder()
+                    .addBranches(
+                        BranchRequest.newBuilder()
+                            .setParticipant("a")
+                            .setPayload(ByteString.copyFromUtf8("after the fuzzing")))
+                    .addBranches(BranchRequest.newBuilder().setParticipant("b"))
+                    .build());
+    assertEquals(
+        Outcome.OUTCOME_COMMITTED, fresh.getOutcome(), "seed " + seed + ": " + fresh.getReason());
   }
 
   // ------------------------------------------------------------------------------ set-up
@@ -246,19 +314,26 @@ class InputFuzzTest {
   private List<Committed> commitSome() {
     List<Committed> out = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      ExecuteRequest.Builder req = ExecuteRequest.newBuilder().setWaitForCompletion(true)
-          .putLabels("order", "o-" + i).setIdempotencyKey("committed-" + i + "-" + seed);
+      ExecuteRequest.Builder req =
+          ExecuteRequest.newBuilder()
+              .setWaitForCompletion(true)
+              .putLabels("order", "o-" + i)
+              .setIdempotencyKey("committed-" + i + "-" + seed);
       for (FakeParticipant p : real.subList(0, 1 + i)) {
-        req.addBranches(BranchRequest.newBuilder().setParticipant(p.name())
-            .setPayload(ByteString.copyFromUtf8("work " + i + " for " + p.name())));
+        req.addBranches(
+            BranchRequest.newBuilder()
+                .setParticipant(p.name())
+                .setPayload(ByteString.copyFromUtf8("work " + i + " for " + p.name())));
       }
       ExecuteResponse res = h.coordinator().execute(req.build());
       assertEquals(Outcome.OUTCOME_COMMITTED, res.getOutcome(), res.getReason());
-      TransactionView v = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(res.getTxId()).build());
+      TransactionView v =
+          h.coordinator()
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(res.getTxId()).build());
       assertEquals(TransactionState.TRANSACTION_STATE_COMMITTED, v.getState());
-      out.add(new Committed(res.getTxId(), branches(v), Map.copyOf(v.getLabelsMap()),
-          v.getIdempotencyKey()));
+      out.add(
+          new Committed(
+              res.getTxId(), branches(v), Map.copyOf(v.getLabelsMap()), v.getIdempotencyKey()));
       txIds.add(res.getTxId());
       keys.add(req.getIdempotencyKey());
     }
@@ -268,28 +343,37 @@ class InputFuzzTest {
   private static List<String> branches(TransactionView v) {
     List<String> out = new ArrayList<>();
     for (Branch b : v.getBranchesList()) {
-      out.add(b.getParticipant() + " " + b.getVote() + " " + b.getState() + " "
-          + b.getPayloadDigest() + " acked " + b.getAcknowledgedAt().getSeconds());
+      out.add(
+          b.getParticipant()
+              + " "
+              + b.getVote()
+              + " "
+              + b.getState()
+              + " "
+              + b.getPayloadDigest()
+              + " acked "
+              + b.getAcknowledgedAt().getSeconds());
     }
     return out;
   }
 
   private void assertServing(String when) {
-    HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(h.channel)
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    HealthGrpc.HealthBlockingStub health =
+        HealthGrpc.newBlockingStub(h.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     for (String service : List.of("", "twopc.v1.Coordinator", "twopc.v1.Admin")) {
-      assertEquals(ServingStatus.SERVING, health.check(HealthCheckRequest.newBuilder()
-          .setService(service).build()).getStatus(), "seed " + seed + ": health of '"
-          + service + "' " + when);
+      assertEquals(
+          ServingStatus.SERVING,
+          health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus(),
+          "seed " + seed + ": health of '" + service + "' " + when);
     }
   }
 
   private static void requireEveryMethodCovered(Map<String, Rpc> rpcs) {
-    for (ServiceDescriptor s : List.of(CoordinatorGrpc.getServiceDescriptor(),
-        AdminGrpc.getServiceDescriptor())) {
+    for (ServiceDescriptor s :
+        List.of(CoordinatorGrpc.getServiceDescriptor(), AdminGrpc.getServiceDescriptor())) {
       for (MethodDescriptor<?, ?> m : s.getMethods()) {
-        assertTrue(rpcs.containsKey(m.getFullMethodName()), "no generator for "
-            + m.getFullMethodName());
+        assertTrue(
+            rpcs.containsKey(m.getFullMethodName()), "no generator for " + m.getFullMethodName());
       }
     }
   }
@@ -303,7 +387,6 @@ class InputFuzzTest {
     return true;
   }
 
-
   private static String shortName(String method) {
     return method.substring("twopc.v1.".length());
   }
@@ -312,101 +395,207 @@ class InputFuzzTest {
 
   private Map<String, Rpc> rpcs() {
     Map<String, Rpc> m = new LinkedHashMap<>();
-    add(m, CoordinatorGrpc.getBeginMethod(), this::begin, q -> {
-      BeginRequest b = (BeginRequest) q;
-      boolean bad = badTimeout(b.hasTimeout(), b.getTimeout()) || badKey(b.getIdempotencyKey())
-          || badLabels(b.getLabelsMap());
-      return bad ? INVALID : EnumSet.of(Code.OK, Code.INVALID_ARGUMENT,
-          Code.FAILED_PRECONDITION);
-    }, (q, res) -> {
-      learnKey(((BeginRequest) q).getIdempotencyKey());
-      String txId = parse(res, BeginResponse.parser()).getTxId();
-      learnTx(txId);
-      if (begun.size() < 100) {
-        begun.add(txId);
-      }
-    });
-    add(m, CoordinatorGrpc.getEnlistMethod(), this::enlist, q -> {
-      EnlistRequest e = (EnlistRequest) q;
-      return badTxId(e.getTxId()) || badName(e.getParticipant())
-          || e.getPayload().size() > MAX_PAYLOAD ? INVALID : ANY_DOCUMENTED;
-    }, null);
-    add(m, CoordinatorGrpc.getCommitMethod(), () -> CommitRequest.newBuilder().setTxId(txId())
-        .setWaitForCompletion(fuzz.chance(0.3)).build(),
-        q -> badTxId(((CommitRequest) q).getTxId()) ? INVALID : ANY_DOCUMENTED, null);
-    add(m, CoordinatorGrpc.getRollbackMethod(), () -> RollbackRequest.newBuilder()
-        .setTxId(txId()).setReason(fuzz.chance(0.7) ? fuzz.odd(1024) : "").build(),
-        q -> badTxId(((RollbackRequest) q).getTxId()) ? INVALID : ANY_DOCUMENTED, null);
-    add(m, CoordinatorGrpc.getExecuteMethod(), this::execute, q -> {
-      ExecuteRequest e = (ExecuteRequest) q;
-      boolean bad = e.getBranchesCount() == 0 || e.getBranchesCount() > MAX_BRANCHES
-          || badTimeout(e.hasTimeout(), e.getTimeout()) || badKey(e.getIdempotencyKey())
-          || badLabels(e.getLabelsMap());
-      Set<String> names = new java.util.HashSet<>();
-      for (BranchRequest b : e.getBranchesList()) {
-        bad |= badName(b.getParticipant()) || !names.add(b.getParticipant())
-            || b.getPayload().size() > MAX_PAYLOAD;
-      }
-      return bad ? INVALID : ANY_DOCUMENTED;
-    }, (q, res) -> {
-      learnKey(((ExecuteRequest) q).getIdempotencyKey());
-      learnTx(parse(res, ExecuteResponse.parser()).getTxId());
-    });
-    add(m, CoordinatorGrpc.getGetTransactionMethod(), this::getTransaction, q -> {
-      GetTransactionRequest g = (GetTransactionRequest) q;
-      boolean bad = g.getIdempotencyKey().isEmpty() ? badTxId(g.getTxId())
-          : !g.getTxId().isEmpty() || badKey(g.getIdempotencyKey());
-      return bad ? INVALID : READ;
-    }, null);
-    add(m, CoordinatorGrpc.getGetOutcomeMethod(), () -> GetOutcomeRequest.newBuilder()
-        .setTxId(txId()).setParticipant(fuzz.chance(0.5) ? "" : participant()).build(), q -> {
+    add(
+        m,
+        CoordinatorGrpc.getBeginMethod(),
+        this::begin,
+        q -> {
+          BeginRequest b = (BeginRequest) q;
+          boolean bad =
+              badTimeout(b.hasTimeout(), b.getTimeout())
+                  || badKey(b.getIdempotencyKey())
+                  || badLabels(b.getLabelsMap());
+          return bad
+              ? INVALID
+              : EnumSet.of(Code.OK, Code.INVALID_ARGUMENT, Code.FAILED_PRECONDITION);
+        },
+        (q, res) -> {
+          learnKey(((BeginRequest) q).getIdempotencyKey());
+          String txId = parse(res, BeginResponse.parser()).getTxId();
+          learnTx(txId);
+          if (begun.size() < 100) {
+            begun.add(txId);
+          }
+        });
+    add(
+        m,
+        CoordinatorGrpc.getEnlistMethod(),
+        this::enlist,
+        q -> {
+          EnlistRequest e = (EnlistRequest) q;
+          return badTxId(e.getTxId())
+                  || badName(e.getParticipant())
+                  || e.getPayload().size() > MAX_PAYLOAD
+              ? INVALID
+              : ANY_DOCUMENTED;
+        },
+        null);
+    add(
+        m,
+        CoordinatorGrpc.getCommitMethod(),
+        () ->
+            CommitRequest.newBuilder()
+                .setTxId(txId())
+                .setWaitForCompletion(fuzz.chance(0.3))
+                .build(),
+        q -> badTxId(((CommitRequest) q).getTxId()) ? INVALID : ANY_DOCUMENTED,
+        null);
+    add(
+        m,
+        CoordinatorGrpc.getRollbackMethod(),
+        () ->
+            RollbackRequest.newBuilder()
+                .setTxId(txId())
+                .setReason(fuzz.chance(0.7) ? fuzz.odd(1024) : "")
+                .build(),
+        q -> badTxId(((RollbackRequest) q).getTxId()) ? INVALID : ANY_DOCUMENTED,
+        null);
+    add(
+        m,
+        CoordinatorGrpc.getExecuteMethod(),
+        this::execute,
+        q -> {
+          ExecuteRequest e = (ExecuteRequest) q;
+          boolean bad =
+              e.getBranchesCount() == 0
+                  || e.getBranchesCount() > MAX_BRANCHES
+                  || badTimeout(e.hasTimeout(), e.getTimeout())
+                  || badKey(e.getIdempotencyKey())
+                  || badLabels(e.getLabelsMap());
+          Set<String> names = new java.util.HashSet<>();
+          for (BranchRequest b : e.getBranchesList()) {
+            bad |=
+                badName(b.getParticipant())
+                    || !names.add(b.getParticipant())
+                    || b.getPayload().size() > MAX_PAYLOAD;
+          }
+          return bad ? INVALID : ANY_DOCUMENTED;
+        },
+        (q, res) -> {
+          learnKey(((ExecuteRequest) q).getIdempotencyKey());
+          learnTx(parse(res, ExecuteResponse.parser()).getTxId());
+        });
+    add(
+        m,
+        CoordinatorGrpc.getGetTransactionMethod(),
+        this::getTransaction,
+        q -> {
+          GetTransactionRequest g = (GetTransactionRequest) q;
+          boolean bad =
+              g.getIdempotencyKey().isEmpty()
+                  ? badTxId(g.getTxId())
+                  : !g.getTxId().isEmpty() || badKey(g.getIdempotencyKey());
+          return bad ? INVALID : READ;
+        },
+        null);
+    add(
+        m,
+        CoordinatorGrpc.getGetOutcomeMethod(),
+        () ->
+            GetOutcomeRequest.newBuilder()
+                .setTxId(txId())
+                .setParticipant(fuzz.chance(0.5) ? "" : participant())
+                .build(),
+        q -> {
           GetOutcomeRequest g = (GetOutcomeRequest) q;
-          return badTxId(g.getTxId()) || !g.getParticipant().isEmpty()
-              && badName(g.getParticipant()) ? INVALID : NO_STATE;
-        }, null);
-    add(m, CoordinatorGrpc.getRegisterParticipantMethod(), this::register, q -> {
-      RegisterParticipantRequest g = (RegisterParticipantRequest) q;
-      return badName(g.getName()) || badAddress(g.getAddress()) ? INVALID : NO_STATE;
-    }, (q, res) -> fuzzRegistered.add(((RegisterParticipantRequest) q).getName()));
-    add(m, CoordinatorGrpc.getListParticipantsMethod(),
-        ListParticipantsRequest::getDefaultInstance, q -> EnumSet.of(Code.OK), null);
-    add(m, AdminGrpc.getListTransactionsMethod(), this::listTransactions, q -> {
-      ListTransactionsRequest l = (ListTransactionsRequest) q;
-      boolean bad = l.getPageSize() < 0 || l.getPageSize() > 1000
-          || l.hasOlderThan() && badDuration(l.getOlderThan())
-          || l.getStatesValueList().stream().anyMatch(s -> s < 1 || s > 6)
-          || badPageToken(l.getPageToken());
-      return bad ? INVALID : NO_STATE;
-    }, (q, res) -> {
-      String next = parse(res, ListTransactionsResponse.parser()).getNextPageToken();
-      if (!next.isEmpty()) {
-        lastPageToken = next;
-      }
-    });
-    add(m, AdminGrpc.getGetTransactionMethod(), () -> AdminGetTransactionRequest.newBuilder()
-        .setTxId(txId()).build(),
-        q -> badTxId(((AdminGetTransactionRequest) q).getTxId()) ? INVALID : READ, null);
-    add(m, AdminGrpc.getRetryTransactionMethod(), () -> RetryTransactionRequest.newBuilder()
-        .setTxId(txId()).setOperator(fuzz.chance(0.5) ? "" : operatorText()).build(), q -> {
+          return badTxId(g.getTxId())
+                  || !g.getParticipant().isEmpty() && badName(g.getParticipant())
+              ? INVALID
+              : NO_STATE;
+        },
+        null);
+    add(
+        m,
+        CoordinatorGrpc.getRegisterParticipantMethod(),
+        this::register,
+        q -> {
+          RegisterParticipantRequest g = (RegisterParticipantRequest) q;
+          return badName(g.getName()) || badAddress(g.getAddress()) ? INVALID : NO_STATE;
+        },
+        (q, res) -> fuzzRegistered.add(((RegisterParticipantRequest) q).getName()));
+    add(
+        m,
+        CoordinatorGrpc.getListParticipantsMethod(),
+        ListParticipantsRequest::getDefaultInstance,
+        q -> EnumSet.of(Code.OK),
+        null);
+    add(
+        m,
+        AdminGrpc.getListTransactionsMethod(),
+        this::listTransactions,
+        q -> {
+          ListTransactionsRequest l = (ListTransactionsRequest) q;
+          boolean bad =
+              l.getPageSize() < 0
+                  || l.getPageSize() > 1000
+                  || l.hasOlderThan() && badDuration(l.getOlderThan())
+                  || l.getStatesValueList().stream().anyMatch(s -> s < 1 || s > 6)
+                  || badPageToken(l.getPageToken());
+          return bad ? INVALID : NO_STATE;
+        },
+        (q, res) -> {
+          String next = parse(res, ListTransactionsResponse.parser()).getNextPageToken();
+          if (!next.isEmpty()) {
+            lastPageToken = next;
+          }
+        });
+    add(
+        m,
+        AdminGrpc.getGetTransactionMethod(),
+        () -> AdminGetTransactionRequest.newBuilder().setTxId(txId()).build(),
+        q -> badTxId(((AdminGetTransactionRequest) q).getTxId()) ? INVALID : READ,
+        null);
+    add(
+        m,
+        AdminGrpc.getRetryTransactionMethod(),
+        () ->
+            RetryTransactionRequest.newBuilder()
+                .setTxId(txId())
+                .setOperator(fuzz.chance(0.5) ? "" : operatorText())
+                .build(),
+        q -> {
           RetryTransactionRequest t = (RetryTransactionRequest) q;
           return badTxId(t.getTxId()) || !t.getOperator().isEmpty() && t.getOperator().isBlank()
-              ? INVALID : ANY_DOCUMENTED;
-        }, null);
-    add(m, AdminGrpc.getResolveTransactionMethod(), this::resolve, q -> {
-      ResolveTransactionRequest t = (ResolveTransactionRequest) q;
-      return badTxId(t.getTxId()) || t.getResolutionValue() < 1 || t.getResolutionValue() > 2
-          || t.getReason().isBlank() || t.getOperator().isBlank() ? INVALID : ANY_DOCUMENTED;
-    }, null);
+              ? INVALID
+              : ANY_DOCUMENTED;
+        },
+        null);
+    add(
+        m,
+        AdminGrpc.getResolveTransactionMethod(),
+        this::resolve,
+        q -> {
+          ResolveTransactionRequest t = (ResolveTransactionRequest) q;
+          return badTxId(t.getTxId())
+                  || t.getResolutionValue() < 1
+                  || t.getResolutionValue() > 2
+                  || t.getReason().isBlank()
+                  || t.getOperator().isBlank()
+              ? INVALID
+              : ANY_DOCUMENTED;
+        },
+        null);
     return m;
   }
 
-  private static void add(Map<String, Rpc> m, MethodDescriptor<?, ?> method,
-      Supplier<Message> generate, Function<Message, Set<Code>> expected,
+  private static void add(
+      Map<String, Rpc> m,
+      MethodDescriptor<?, ?> method,
+      Supplier<Message> generate,
+      Function<Message, Set<Code>> expected,
       BiConsumer<Message, byte[]> learn) {
-    Message prototype = (Message) ((MethodDescriptor.PrototypeMarshaller<?>)
-        method.getRequestMarshaller()).getMessagePrototype();
-    m.put(method.getFullMethodName(), new Rpc(method.getFullMethodName(), prototype, generate,
-        expected, learn == null ? (q, res) -> { } : learn));
+    Message prototype =
+        (Message)
+            ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller())
+                .getMessagePrototype();
+    m.put(
+        method.getFullMethodName(),
+        new Rpc(
+            method.getFullMethodName(),
+            prototype,
+            generate,
+            expected,
+            learn == null ? (q, res) -> {} : learn));
   }
 
   private static <T> T parse(byte[] bytes, com.google.protobuf.Parser<T> parser) {
@@ -447,22 +636,28 @@ class InputFuzzTest {
 
   private Message enlist() {
     if (!begun.isEmpty() && fuzz.chance(0.4)) { // a well-formed one, to move transactions on
-      return EnlistRequest.newBuilder().setTxId(fuzz.pick(begun))
+      return EnlistRequest.newBuilder()
+          .setTxId(fuzz.pick(begun))
           .setParticipant(fuzz.pick(List.copyOf(realAddress.keySet())))
-          .setPayload(ByteString.copyFromUtf8("enlisted")).build();
+          .setPayload(ByteString.copyFromUtf8("enlisted"))
+          .build();
     }
-    return EnlistRequest.newBuilder().setTxId(txId()).setParticipant(participant())
-        .setPayload(payload()).build();
+    return EnlistRequest.newBuilder()
+        .setTxId(txId())
+        .setParticipant(participant())
+        .setPayload(payload())
+        .build();
   }
 
   private Message execute() {
     ExecuteRequest.Builder e = ExecuteRequest.newBuilder();
-    int n = switch (r.nextInt(10)) {
-      case 0 -> 0;
-      case 1 -> MAX_BRANCHES + 1 + r.nextInt(3);
-      case 2 -> 70;
-      default -> 1 + r.nextInt(MAX_BRANCHES);
-    };
+    int n =
+        switch (r.nextInt(10)) {
+          case 0 -> 0;
+          case 1 -> MAX_BRANCHES + 1 + r.nextInt(3);
+          case 2 -> 70;
+          default -> 1 + r.nextInt(MAX_BRANCHES);
+        };
     boolean wellFormed = fuzz.chance(0.3); // real participants, small payloads
     if (wellFormed) {
       n = 1 + r.nextInt(realAddress.size());
@@ -472,8 +667,10 @@ class InputFuzzTest {
       if (wellFormed) {
         String p = List.copyOf(realAddress.keySet()).get(i);
         names.add(p);
-        e.addBranches(BranchRequest.newBuilder().setParticipant(p)
-            .setPayload(ByteString.copyFromUtf8("work " + i)));
+        e.addBranches(
+            BranchRequest.newBuilder()
+                .setParticipant(p)
+                .setPayload(ByteString.copyFromUtf8("work " + i)));
         continue;
       }
       String p = !names.isEmpty() && fuzz.chance(0.1) ? fuzz.pick(names) : participant();
@@ -497,60 +694,101 @@ class InputFuzzTest {
     switch (r.nextInt(10)) {
       case 0, 1 -> g.setIdempotencyKey(key());
       case 2 -> g.setIdempotencyKey(key()).setTxId(txId());
-      case 3 -> { }
+      case 3 -> {}
       default -> g.setTxId(txId());
     }
     return g.build();
   }
 
   private Message register() {
-    String name = switch (r.nextInt(6)) {
-      case 0 -> fuzz.pick(List.copyOf(realAddress.keySet())); // to its own address: updated
-      case 1, 2 -> "fz-" + fuzz.alnum(1 + r.nextInt(8));
-      default -> fuzz.odd(64);
-    };
-    String address = realAddress.containsKey(name) && fuzz.chance(0.8) ? realAddress.get(name)
-        : switch (r.nextInt(8)) {
-          case 0 -> fuzz.pick(List.of("127.0.0.1:1", "localhost:65535", "[::1]:7000",
-              "inprocess:nowhere", "host-name.invalid:80", "x:1"));
-          case 1 -> fuzz.pick(List.of("localhost", ":80", "localhost:", "localhost:0",
-              "localhost:65536", "localhost:99999", "a b:1", "[zz]:1", "h:1:2", "[::1]",
-              "inprocess:", "http://localhost:80", "localhost:-1", "localhost:+80"));
-          case 2 -> "h" + fuzz.alnum(252 + r.nextInt(4)) + ":1"; // about the 256 limit
-          default -> fuzz.odd(256) + (fuzz.chance(0.5) ? ":" + r.nextInt(70_000) : "");
+    String name =
+        switch (r.nextInt(6)) {
+          case 0 -> fuzz.pick(List.copyOf(realAddress.keySet())); // to its own address: updated
+          case 1, 2 -> "fz-" + fuzz.alnum(1 + r.nextInt(8));
+          default -> fuzz.odd(64);
         };
+    String address =
+        realAddress.containsKey(name) && fuzz.chance(0.8)
+            ? realAddress.get(name)
+            : switch (r.nextInt(8)) {
+              case 0 ->
+                  fuzz.pick(
+                      List.of(
+                          "127.0.0.1:1",
+                          "localhost:65535",
+                          "[::1]:7000",
+                          "inprocess:nowhere",
+                          "host-name.invalid:80",
+                          "x:1"));
+              case 1 ->
+                  fuzz.pick(
+                      List.of(
+                          "localhost",
+                          ":80",
+                          "localhost:",
+                          "localhost:0",
+                          "localhost:65536",
+                          "localhost:99999",
+                          "a b:1",
+                          "[zz]:1",
+                          "h:1:2",
+                          "[::1]",
+                          "inprocess:",
+                          "http://localhost:80",
+                          "localhost:-1",
+                          "localhost:+80"));
+              case 2 -> "h" + fuzz.alnum(252 + r.nextInt(4)) + ":1"; // about the 256 limit
+              default -> fuzz.odd(256) + (fuzz.chance(0.5) ? ":" + r.nextInt(70_000) : "");
+            };
     return RegisterParticipantRequest.newBuilder().setName(name).setAddress(address).build();
   }
 
   private Message listTransactions() {
-    ListTransactionsRequest.Builder l = ListTransactionsRequest.newBuilder()
-        .setInDoubt(fuzz.chance(0.3));
+    ListTransactionsRequest.Builder l =
+        ListTransactionsRequest.newBuilder().setInDoubt(fuzz.chance(0.3));
     for (int i = r.nextInt(4); i > 0; i--) {
-      l.addStatesValue(fuzz.chance(0.8) ? 1 + r.nextInt(6)
-          : fuzz.pick(List.of(0, 7, 99, -1, Integer.MAX_VALUE)));
+      l.addStatesValue(
+          fuzz.chance(0.8)
+              ? 1 + r.nextInt(6)
+              : fuzz.pick(List.of(0, 7, 99, -1, Integer.MAX_VALUE)));
     }
     if (fuzz.chance(0.3)) {
-      l.setOlderThan(fuzz.chance(0.5) ? com.google.protobuf.Duration.newBuilder()
-          .setSeconds(r.nextInt(100)).build() : duration());
+      l.setOlderThan(
+          fuzz.chance(0.5)
+              ? com.google.protobuf.Duration.newBuilder().setSeconds(r.nextInt(100)).build()
+              : duration());
     }
-    l.setPageSize(switch (r.nextInt(8)) {
-      case 0 -> 0;
-      case 1 -> 1;
-      case 2 -> 1000;
-      case 3 -> 1001;
-      case 4 -> -1;
-      case 5 -> fuzz.pick(List.of(Integer.MIN_VALUE, Integer.MAX_VALUE));
-      default -> r.nextInt(50);
-    });
+    l.setPageSize(
+        switch (r.nextInt(8)) {
+          case 0 -> 0;
+          case 1 -> 1;
+          case 2 -> 1000;
+          case 3 -> 1001;
+          case 4 -> -1;
+          case 5 -> fuzz.pick(List.of(Integer.MIN_VALUE, Integer.MAX_VALUE));
+          default -> r.nextInt(50);
+        });
     if (fuzz.chance(0.4)) {
-      l.setPageToken(switch (r.nextInt(6)) {
-        case 0 -> lastPageToken;
-        case 1 -> token(r.nextLong() + ":" + txId());
-        case 2 -> token(fuzz.pick(List.of("", ":", "abc", "123", "-5:x",
-            "99999999999999999999:x", "1:", ":x", "0:" + fuzz.odd(128))));
-        case 3 -> fuzz.pick(List.of("garbage", "====", "a", "%%%", "ab+/"));
-        default -> fuzz.odd();
-      });
+      l.setPageToken(
+          switch (r.nextInt(6)) {
+            case 0 -> lastPageToken;
+            case 1 -> token(r.nextLong() + ":" + txId());
+            case 2 ->
+                token(
+                    fuzz.pick(
+                        List.of(
+                            "",
+                            ":",
+                            "abc",
+                            "123",
+                            "-5:x",
+                            "99999999999999999999:x",
+                            "1:",
+                            ":x",
+                            "0:" + fuzz.odd(128))));
+            case 3 -> fuzz.pick(List.of("garbage", "====", "a", "%%%", "ab+/"));
+            default -> fuzz.odd();
+          });
     }
     if (l.getPageSize() < 0 && fuzz.chance(0.5)) {
       l.setPageSize(1);
@@ -559,17 +797,21 @@ class InputFuzzTest {
   }
 
   private Message resolve() {
-    return ResolveTransactionRequest.newBuilder().setTxId(txId())
-        .setResolutionValue(fuzz.chance(0.8) ? 1 + r.nextInt(2)
-            : fuzz.pick(List.of(0, 3, -1, 99, Integer.MIN_VALUE)))
+    return ResolveTransactionRequest.newBuilder()
+        .setTxId(txId())
+        .setResolutionValue(
+            fuzz.chance(0.8)
+                ? 1 + r.nextInt(2)
+                : fuzz.pick(List.of(0, 3, -1, 99, Integer.MIN_VALUE)))
         .setReason(fuzz.chance(0.8) ? operatorText() : fuzz.pick(List.of("", " ", "\t\n")))
         .setOperator(fuzz.chance(0.8) ? operatorText() : fuzz.pick(List.of("", "  ")))
         .build();
   }
 
   private static String token(String s) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(
-        s.getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
   private String operatorText() {
@@ -600,12 +842,13 @@ class InputFuzzTest {
 
   /** A participant for Enlist and Execute: one that answers, or one that is not registered. */
   private String participant() {
-    String p = switch (r.nextInt(10)) {
-      case 0, 1, 2, 3, 4, 5 -> fuzz.pick(List.copyOf(realAddress.keySet()));
-      case 6 -> "ghost";
-      case 7 -> fuzz.idChars(63 + r.nextInt(3)); // about the limit of 64
-      default -> fuzz.odd(64);
-    };
+    String p =
+        switch (r.nextInt(10)) {
+          case 0, 1, 2, 3, 4, 5 -> fuzz.pick(List.copyOf(realAddress.keySet()));
+          case 6 -> "ghost";
+          case 7 -> fuzz.idChars(63 + r.nextInt(3)); // about the limit of 64
+          default -> fuzz.odd(64);
+        };
     return fuzzRegistered.contains(p) && !realAddress.containsKey(p) ? "ghost" : p;
   }
 
@@ -637,8 +880,15 @@ class InputFuzzTest {
       case 1 -> d.setSeconds(-1 - r.nextInt(1000)).build();
       case 2 -> d.setSeconds(1).setNanos(-1).build();
       case 3 -> d.setNanos(1_000_000_000).build();
-      case 4 -> d.setSeconds(fuzz.pick(List.of(Long.MAX_VALUE, Long.MIN_VALUE,
-          DURATION_MAX_SECONDS, DURATION_MAX_SECONDS + 1))).build();
+      case 4 ->
+          d.setSeconds(
+                  fuzz.pick(
+                      List.of(
+                          Long.MAX_VALUE,
+                          Long.MIN_VALUE,
+                          DURATION_MAX_SECONDS,
+                          DURATION_MAX_SECONDS + 1)))
+              .build();
       case 5 -> d.setSeconds(MAX_TIMEOUT.getSeconds()).setNanos(r.nextInt(2)).build();
       case 6 -> d.setSeconds(3600).build();
       case 7 -> d.setNanos(fuzz.pick(List.of(Integer.MAX_VALUE, Integer.MIN_VALUE))).build();
@@ -652,11 +902,12 @@ class InputFuzzTest {
     int n = fuzz.chance(0.1) ? 33 + r.nextInt(5) : r.nextInt(5);
     for (int i = 0; i < n; i++) {
       String k = fuzz.chance(0.6) ? "k" + i : fuzz.odd(64);
-      String v = switch (r.nextInt(5)) {
-        case 0 -> fuzz.odd(256);
-        case 1 -> "事".repeat(250); // 2250 characters URL-encoded
-        default -> "v" + fuzz.alnum(r.nextInt(10));
-      };
+      String v =
+          switch (r.nextInt(5)) {
+            case 0 -> fuzz.odd(256);
+            case 1 -> "事".repeat(250); // 2250 characters URL-encoded
+            default -> "v" + fuzz.alnum(r.nextInt(10));
+          };
       m.put(k, v);
     }
     return m;
@@ -675,13 +926,14 @@ class InputFuzzTest {
   }
 
   private static boolean badKey(String key) {
-    return !key.isEmpty() && (key.length() > 256
-        || key.chars().anyMatch(Character::isISOControl));
+    return !key.isEmpty() && (key.length() > 256 || key.chars().anyMatch(Character::isISOControl));
   }
 
   /** google.protobuf.Duration's own rules: nanos 0..999999999, at most 10,000 years. */
   private static boolean badDuration(com.google.protobuf.Duration d) {
-    return d.getSeconds() < 0 || d.getSeconds() > DURATION_MAX_SECONDS || d.getNanos() < 0
+    return d.getSeconds() < 0
+        || d.getSeconds() > DURATION_MAX_SECONDS
+        || d.getNanos() < 0
         || d.getNanos() > 999_999_999;
   }
 
@@ -704,8 +956,10 @@ class InputFuzzTest {
       if (e.getKey().isEmpty() || e.getKey().length() > 64 || e.getValue().length() > 256) {
         return true;
       }
-      encoded += URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8).length() + 1
-          + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8).length();
+      encoded +=
+          URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8).length()
+              + 1
+              + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8).length();
     }
     return encoded > 8192;
   }

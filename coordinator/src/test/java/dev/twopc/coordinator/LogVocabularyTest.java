@@ -14,27 +14,31 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every log line of every module's main code is an event: its message starts
- * {@code event=snake_case} and goes on in {@code key=value} pairs (a value with spaces quoted),
- * so that one grep, or the JSON format's fields, follows a transaction across the coordinator and
- * its participants. Reads the sources of the whole reactor (the parent of this module).
+ * Every log line of every module's main code is an event: its message starts {@code
+ * event=snake_case} and goes on in {@code key=value} pairs (a value with spaces quoted), so that
+ * one grep, or the JSON format's fields, follows a transaction across the coordinator and its
+ * participants. Reads the sources of the whole reactor (the parent of this module).
  */
 class LogVocabularyTest {
   /** A call on an SLF4J logger field, up to the start of its first argument. */
-  static final Pattern CALL = Pattern.compile(
-      "\\b(?:log|LOG|logger|LOGGER)\\s*\\.\\s*(?:trace|debug|info|warn|error)\\s*\\(\\s*");
+  static final Pattern CALL =
+      Pattern.compile(
+          "\\b(?:log|LOG|logger|LOGGER)\\s*\\.\\s*(?:trace|debug|info|warn|error)\\s*\\(\\s*");
+
   static final Pattern EVENT = Pattern.compile("event=[a-z0-9_]+");
+
   /** One pair: a key, then a quoted value (\" inside) or one without spaces; or a bare {}. */
-  static final Pattern PAIR = Pattern.compile(
-      "(?:[a-z_][a-z0-9_.]*=(?:\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s\"]*)|\\{\\})(?:\\s+|$)");
+  static final Pattern PAIR =
+      Pattern.compile(
+          "(?:[a-z_][a-z0-9_.]*=(?:\"(?:[^\"\\\\]|\\\\.)*\"|[^\\s\"]*)|\\{\\})(?:\\s+|$)");
 
   @Test
   void everyLogCallInMainCodeIsAnEvent() throws IOException {
     Path root = Path.of("..").toAbsolutePath().normalize();
     List<Path> sources = new ArrayList<>();
     try (Stream<Path> modules = Files.list(root)) {
-      for (Path main : modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory)
-          .toList()) {
+      for (Path main :
+          modules.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).toList()) {
         try (Stream<Path> files = Files.walk(main)) {
           files.filter(f -> f.toString().endsWith(".java")).forEach(sources::add);
         }
@@ -50,8 +54,7 @@ class LogVocabularyTest {
         calls++;
         String where = root.relativize(f) + ":" + line(src, m.start());
         String message = leadingLiteral(src, m.end());
-        String problem = message == null ? "the message is not a string literal"
-            : problem(message);
+        String problem = message == null ? "the message is not a string literal" : problem(message);
         if (problem != null) {
           bad.add(where + ": " + problem + ": " + message);
         }
@@ -71,12 +74,12 @@ class LogVocabularyTest {
     assertTrue(problem("event=log_batch_failed error={}; retrying one by one") != null);
     assertTrue(problem("event={}_failed tx={}") != null);
     assertTrue(problem("event=x detail=\"unclosed") != null);
-    String src = "log.warn(\"event=commit_failed participant={}\"\n"
-        + "    + \" tx={} phase=commit\", a);";
+    String src =
+        "log.warn(\"event=commit_failed participant={}\"\n" + "    + \" tx={} phase=commit\", a);";
     Matcher m = CALL.matcher(src);
     assertTrue(m.find());
-    assertEquals("event=commit_failed participant={} tx={} phase=commit",
-        leadingLiteral(src, m.end()));
+    assertEquals(
+        "event=commit_failed participant={} tx={} phase=commit", leadingLiteral(src, m.end()));
   }
 
   /** Why this message is not an event line, or null if it is one. */
@@ -97,8 +100,8 @@ class LogVocabularyTest {
   }
 
   /**
-   * The string literals at {@code at}, concatenated while {@code +} joins literal to literal;
-   * null if the argument does not start with one.
+   * The string literals at {@code at}, concatenated while {@code +} joins literal to literal; null
+   * if the argument does not start with one.
    */
   static String leadingLiteral(String src, int at) {
     StringBuilder out = new StringBuilder();
@@ -111,11 +114,12 @@ class LogVocabularyTest {
         char c = src.charAt(i);
         if (c == '\\') {
           char n = src.charAt(++i);
-          out.append(switch (n) {
-            case 'n' -> '\n';
-            case 't' -> '\t';
-            default -> n;
-          });
+          out.append(
+              switch (n) {
+                case 'n' -> '\n';
+                case 't' -> '\t';
+                default -> n;
+              });
         } else {
           out.append(c);
         }

@@ -32,9 +32,14 @@ class MetricsTest {
 
   @Test
   void metricsFollowCommitAbortAndAnInDoubtEpisode(@TempDir Path dir) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir, b -> b.metricsPort(0)
-        .parkAfter(Duration.ofMillis(300)).phase2BackoffBase(Duration.ofMillis(50))
-        .phase2BackoffCap(Duration.ofMillis(200)))) {
+    try (CoordinatorHarness h =
+        new CoordinatorHarness(
+            dir,
+            b ->
+                b.metricsPort(0)
+                    .parkAfter(Duration.ofMillis(300))
+                    .phase2BackoffBase(Duration.ofMillis(50))
+                    .phase2BackoffCap(Duration.ofMillis(200)))) {
       URI url = URI.create("http://127.0.0.1:" + h.server.metricsPort().getAsInt() + "/metrics");
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
@@ -48,27 +53,70 @@ class MetricsTest {
       // A commit.
       ExecuteResponse committed = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_COMMITTED, committed.getOutcome());
-      await().until(() -> scrape(url).sum("twopc_transactions_finished_total",
-          "path", "execute", "outcome", "committed") == 1);
+      await()
+          .until(
+              () ->
+                  scrape(url)
+                          .sum(
+                              "twopc_transactions_finished_total",
+                              "path",
+                              "execute",
+                              "outcome",
+                              "committed")
+                      == 1);
       MetricsText m = scrape(url);
       assertEquals(1, m.sum("twopc_transactions_begun_total", "path", "execute"));
-      assertEquals(1, m.sum("twopc_transactions_decided_total", "path", "execute",
-          "outcome", "committed"));
+      assertEquals(
+          1, m.sum("twopc_transactions_decided_total", "path", "execute", "outcome", "committed"));
       assertEquals(1, m.sum("twopc_decision_duration_seconds_count", "path", "execute"));
-      assertEquals(1, m.sum("twopc_transaction_duration_seconds_count", "path", "execute",
-          "outcome", "committed"));
+      assertEquals(
+          1,
+          m.sum(
+              "twopc_transaction_duration_seconds_count",
+              "path",
+              "execute",
+              "outcome",
+              "committed"));
       for (String p : new String[] {"a", "b"}) {
-        assertEquals(1, m.sum("twopc_participant_calls_total", "participant", p,
-            "method", "Prepare", "code", "OK"));
-        assertEquals(1, m.sum("twopc_participant_calls_total", "participant", p,
-            "method", "Commit", "code", "OK"));
-        assertEquals(1, m.sum("twopc_participant_call_duration_seconds_count",
-            "participant", p, "method", "Prepare"));
-        assertEquals(1, m.sum("twopc_phase2_attempts_total", "participant", p,
-            "decision", "commit"));
+        assertEquals(
+            1,
+            m.sum(
+                "twopc_participant_calls_total",
+                "participant",
+                p,
+                "method",
+                "Prepare",
+                "code",
+                "OK"));
+        assertEquals(
+            1,
+            m.sum(
+                "twopc_participant_calls_total",
+                "participant",
+                p,
+                "method",
+                "Commit",
+                "code",
+                "OK"));
+        assertEquals(
+            1,
+            m.sum(
+                "twopc_participant_call_duration_seconds_count",
+                "participant",
+                p,
+                "method",
+                "Prepare"));
+        assertEquals(
+            1, m.sum("twopc_phase2_attempts_total", "participant", p, "decision", "commit"));
       }
-      assertEquals(1, m.sum("twopc_grpc_server_calls_total",
-          "method", "twopc.v1.Coordinator/Execute", "code", "OK"));
+      assertEquals(
+          1,
+          m.sum(
+              "twopc_grpc_server_calls_total",
+              "method",
+              "twopc.v1.Coordinator/Execute",
+              "code",
+              "OK"));
       assertTrue(m.sum("twopc_log_batch_records_count") >= 1);
       assertTrue(m.sum("twopc_log_write_duration_seconds_count") >= 1);
       assertEquals(0, m.sum("twopc_in_doubt_transactions"));
@@ -77,11 +125,20 @@ class MetricsTest {
       b.behave(Behaviour.NO);
       ExecuteResponse aborted = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_ABORTED, aborted.getOutcome());
-      await().until(() -> scrape(url).sum("twopc_transactions_finished_total",
-          "path", "execute", "outcome", "aborted") == 1);
+      await()
+          .until(
+              () ->
+                  scrape(url)
+                          .sum(
+                              "twopc_transactions_finished_total",
+                              "path",
+                              "execute",
+                              "outcome",
+                              "aborted")
+                      == 1);
       m = scrape(url);
-      assertEquals(1, m.sum("twopc_transactions_decided_total", "path", "execute",
-          "outcome", "aborted"));
+      assertEquals(
+          1, m.sum("twopc_transactions_decided_total", "path", "execute", "outcome", "aborted"));
       assertEquals(2, m.sum("twopc_transactions_begun_total"));
       assertEquals(0, m.sum("twopc_in_doubt_transactions"));
 
@@ -90,38 +147,63 @@ class MetricsTest {
       b.phase2Down(true);
       ExecuteResponse stuck = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_COMMITTED, stuck.getOutcome());
-      await().until(() -> {
-        MetricsText s = scrape(url);
-        return s.sum("twopc_in_doubt_transactions") == 1
-            && s.sum("twopc_parked_branches") == 1
-            && s.sum("twopc_in_doubt_oldest_age_seconds") >= 0.3;
-      });
+      await()
+          .until(
+              () -> {
+                MetricsText s = scrape(url);
+                return s.sum("twopc_in_doubt_transactions") == 1
+                    && s.sum("twopc_parked_branches") == 1
+                    && s.sum("twopc_in_doubt_oldest_age_seconds") >= 0.3;
+              });
       m = scrape(url);
-      assertTrue(m.sum("twopc_participant_calls_total", "participant", "b", "method", "Commit",
-          "code", "UNAVAILABLE") >= 1);
-      assertTrue(m.sum("twopc_phase2_attempts_total", "participant", "b",
-          "decision", "commit") >= 2, "retried");
+      assertTrue(
+          m.sum(
+                  "twopc_participant_calls_total",
+                  "participant",
+                  "b",
+                  "method",
+                  "Commit",
+                  "code",
+                  "UNAVAILABLE")
+              >= 1);
+      assertTrue(
+          m.sum("twopc_phase2_attempts_total", "participant", "b", "decision", "commit") >= 2,
+          "retried");
       assertEquals(1, m.sum("twopc_live_transactions", "state", "COMMITTING"));
 
       // An operator's refused resolution, then b is back and the operator retries.
-      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-          () -> h.admin().resolveTransaction(ResolveTransactionRequest.newBuilder()
-              .setTxId(stuck.getTxId()).setResolution(Resolution.RESOLUTION_ABORT)
-              .setReason("b looks dead").setOperator("alice").build()));
+      StatusRuntimeException refused =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.admin()
+                      .resolveTransaction(
+                          ResolveTransactionRequest.newBuilder()
+                              .setTxId(stuck.getTxId())
+                              .setResolution(Resolution.RESOLUTION_ABORT)
+                              .setReason("b looks dead")
+                              .setOperator("alice")
+                              .build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
       b.phase2Down(false);
-      h.admin().retryTransaction(RetryTransactionRequest.newBuilder().setTxId(stuck.getTxId())
-          .setOperator("alice").build());
+      h.admin()
+          .retryTransaction(
+              RetryTransactionRequest.newBuilder()
+                  .setTxId(stuck.getTxId())
+                  .setOperator("alice")
+                  .build());
       await().until(() -> scrape(url).sum("twopc_in_doubt_transactions") == 0);
-      await().until(() -> scrape(url).sum("twopc_transactions_finished_total",
-          "outcome", "committed") == 2);
+      await()
+          .until(
+              () ->
+                  scrape(url).sum("twopc_transactions_finished_total", "outcome", "committed")
+                      == 2);
       m = scrape(url);
       assertEquals(0, m.sum("twopc_parked_branches"));
       assertEquals(0, m.sum("twopc_in_doubt_oldest_age_seconds"));
-      assertEquals(1, m.sum("twopc_operator_actions_total", "action", "abort",
-          "result", "refused"));
-      assertEquals(1, m.sum("twopc_operator_actions_total", "action", "retry",
-          "result", "done"));
+      assertEquals(
+          1, m.sum("twopc_operator_actions_total", "action", "abort", "result", "refused"));
+      assertEquals(1, m.sum("twopc_operator_actions_total", "action", "retry", "result", "done"));
       assertEquals(0, m.sum("twopc_live_transactions"));
       assertTrue(m.sum("twopc_transactions_decided_total", "outcome", "unknown") == 0);
     }

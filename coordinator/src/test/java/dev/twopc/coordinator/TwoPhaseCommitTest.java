@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
 import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.coordinator.testing.TestStores;
@@ -60,10 +60,20 @@ class TwoPhaseCommitTest {
       FakeParticipant c = h.participant("c");
       ExecuteResponse r = h.coordinator().execute(execute(a, b, c));
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
-      await().until(() -> a.committed().contains(r.getTxId()) && b.committed().contains(r.getTxId())
-          && c.committed().contains(r.getTxId()));
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+      await()
+          .until(
+              () ->
+                  a.committed().contains(r.getTxId())
+                      && b.committed().contains(r.getTxId())
+                      && c.committed().contains(r.getTxId()));
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(r.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
       assertEquals(Outcome.OUTCOME_COMMITTED, outcome(h, r.getTxId()));
     }
   }
@@ -79,8 +89,9 @@ class TwoPhaseCommitTest {
       ExecuteResponse r = h.coordinator().execute(execute(a, b, c));
       assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
       assertTrue(r.getReason().contains("b voted NO"), r.getReason());
-      await().until(() -> a.rolledBack().contains(r.getTxId())
-          && c.rolledBack().contains(r.getTxId()));
+      await()
+          .until(
+              () -> a.rolledBack().contains(r.getTxId()) && c.rolledBack().contains(r.getTxId()));
       assertTrue(a.committed().isEmpty() && b.committed().isEmpty() && c.committed().isEmpty());
       assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, r.getTxId()));
     }
@@ -89,16 +100,18 @@ class TwoPhaseCommitTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(StoreKind.class)
   void prepareTimeoutAbortsAndRollsBack(StoreKind kind) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(store(kind),
-        b -> b.prepareTimeout(Duration.ofMillis(300)))) {
+    try (CoordinatorHarness h =
+        new CoordinatorHarness(store(kind), b -> b.prepareTimeout(Duration.ofMillis(300)))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant slow = h.participant("slow");
       slow.behave(Behaviour.HANG);
       ExecuteResponse r = h.coordinator().execute(execute(a, slow));
       assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
       assertTrue(r.getReason().contains("DEADLINE_EXCEEDED"), r.getReason());
-      await().until(() -> a.rolledBack().contains(r.getTxId())
-          && slow.rolledBack().contains(r.getTxId()));
+      await()
+          .until(
+              () ->
+                  a.rolledBack().contains(r.getTxId()) && slow.rolledBack().contains(r.getTxId()));
     }
   }
 
@@ -125,8 +138,14 @@ class TwoPhaseCommitTest {
       ExecuteResponse r = h.coordinator().execute(execute(a, ro));
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
       await().until(() -> a.committed().contains(r.getTxId()));
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(r.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
       assertFalse(ro.messages().contains("commit " + r.getTxId()));
       assertFalse(ro.messages().contains("rollback " + r.getTxId()));
 
@@ -148,9 +167,14 @@ class TwoPhaseCommitTest {
       a.behave(Behaviour.NO);
       ExecuteResponse refused = h.coordinator().execute(execute(a));
       assertEquals(Outcome.OUTCOME_ABORTED, refused.getOutcome());
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(refused.getTxId()).build()).getState()
-          == TransactionState.TRANSACTION_STATE_ABORTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(refused.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_ABORTED);
     }
   }
 
@@ -163,32 +187,51 @@ class TwoPhaseCommitTest {
       ExecuteResponse r = h.coordinator().execute(execute(a));
       assertEquals(Outcome.OUTCOME_UNKNOWN, r.getOutcome());
       await().until(() -> a.committed().contains(r.getTxId()));
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(r.getTxId()).build()).getOutcome() == Outcome.OUTCOME_COMMITTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(r.getTxId()).build())
+                          .getOutcome()
+                      == Outcome.OUTCOME_COMMITTED);
     }
   }
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(StoreKind.class)
   void phaseTwoIsRetriedUntilAcknowledgedAndParked(StoreKind kind) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(store(kind),
-        b -> b.parkAfter(Duration.ofMillis(50)))) {
+    try (CoordinatorHarness h =
+        new CoordinatorHarness(store(kind), b -> b.parkAfter(Duration.ofMillis(50)))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);
       ExecuteResponse r = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
-      await().until(() -> {
-        TransactionView v = h.admin().getTransaction(
-            dev.twopc.proto.v1.AdminGetTransactionRequest.newBuilder().setTxId(r.getTxId())
-                .build());
-        return v.getParked() && v.getInDoubt() && v.getBranches(1).getAttempts() >= 3
-            && v.getBranches(1).getLastError().contains("UNAVAILABLE");
-      });
+      await()
+          .until(
+              () -> {
+                TransactionView v =
+                    h.admin()
+                        .getTransaction(
+                            dev.twopc.proto.v1.AdminGetTransactionRequest.newBuilder()
+                                .setTxId(r.getTxId())
+                                .build());
+                return v.getParked()
+                    && v.getInDoubt()
+                    && v.getBranches(1).getAttempts() >= 3
+                    && v.getBranches(1).getLastError().contains("UNAVAILABLE");
+              });
       b.phase2Down(false);
       await().until(() -> b.committed().contains(r.getTxId()));
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(r.getTxId()).build()).getState() == TransactionState.TRANSACTION_STATE_COMMITTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(r.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
     }
   }
 
@@ -209,13 +252,17 @@ class TwoPhaseCommitTest {
       await().until(() -> a.committed().contains(tx) && b.committed().contains(tx));
       assertEquals(1, a.messages().stream().filter(m -> m.equals("prepare " + tx)).count());
       // enlist after the decision, rollback after commit: refused, nothing changes
-      StatusRuntimeException late = org.junit.jupiter.api.Assertions.assertThrows(
-          StatusRuntimeException.class, () -> h.coordinator().enlist(EnlistRequest.newBuilder()
-              .setTxId(tx).setParticipant("a").build()));
+      StatusRuntimeException late =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, late.getStatus().getCode());
-      StatusRuntimeException rb = org.junit.jupiter.api.Assertions.assertThrows(
-          StatusRuntimeException.class, () -> h.coordinator().rollback(
-              RollbackRequest.newBuilder().setTxId(tx).build()));
+      StatusRuntimeException rb =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () -> h.coordinator().rollback(RollbackRequest.newBuilder().setTxId(tx).build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, rb.getStatus().getCode());
       assertEquals(Outcome.OUTCOME_COMMITTED, outcome(h, tx));
     }
@@ -223,8 +270,8 @@ class TwoPhaseCommitTest {
 
   /**
    * Who may Enlist: a client with the branch's work as payload, or the participant itself
-   * (staged=true), or both; Prepare tells the participant which. A repeat naming another payload
-   * is refused instead of silently dropping that work.
+   * (staged=true), or both; Prepare tells the participant which. A repeat naming another payload is
+   * refused instead of silently dropping that work.
    */
   @ParameterizedTest(name = "{0}")
   @EnumSource(StoreKind.class)
@@ -234,44 +281,85 @@ class TwoPhaseCommitTest {
       FakeParticipant b = h.participant("b");
       FakeParticipant c = h.participant("c");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
-      EnlistRequest byClient = EnlistRequest.newBuilder().setTxId(tx).setParticipant("a")
-          .setPayload(ByteString.copyFromUtf8("work-a")).build();
+      EnlistRequest byClient =
+          EnlistRequest.newBuilder()
+              .setTxId(tx)
+              .setParticipant("a")
+              .setPayload(ByteString.copyFromUtf8("work-a"))
+              .build();
       h.coordinator().enlist(byClient);
       h.coordinator().enlist(byClient); // the same again: a no-op
       h.coordinator().enlist(byClient.toBuilder().clearPayload().build()); // none: a no-op
-      StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().enlist(byClient.toBuilder()
-              .setPayload(ByteString.copyFromUtf8("other")).build()));
+      StatusRuntimeException other =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .enlist(
+                          byClient.toBuilder()
+                              .setPayload(ByteString.copyFromUtf8("other"))
+                              .build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, other.getStatus().getCode());
-      assertTrue(other.getStatus().getDescription().contains("participant a is already enlisted"
-          + " in transaction " + tx + " with another payload"), other.getStatus().toString());
-      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b")
-          .setStaged(true).build());
-      StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("b")
-              .setPayload(ByteString.copyFromUtf8("late")).build()));
-      assertTrue(none.getStatus().getDescription().contains("without a payload"),
+      assertTrue(
+          other
+              .getStatus()
+              .getDescription()
+              .contains(
+                  "participant a is already enlisted"
+                      + " in transaction "
+                      + tx
+                      + " with another payload"),
+          other.getStatus().toString());
+      h.coordinator()
+          .enlist(
+              EnlistRequest.newBuilder().setTxId(tx).setParticipant("b").setStaged(true).build());
+      StatusRuntimeException none =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .enlist(
+                          EnlistRequest.newBuilder()
+                              .setTxId(tx)
+                              .setParticipant("b")
+                              .setPayload(ByteString.copyFromUtf8("late"))
+                              .build()));
+      assertTrue(
+          none.getStatus().getDescription().contains("without a payload"),
           none.getStatus().toString());
       // c: a client hands it work, then c's own business call enlists it too
-      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("c")
-          .setPayload(ByteString.copyFromUtf8("work-c")).build());
-      h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("c")
-          .setStaged(true).build());
-      assertEquals(Outcome.OUTCOME_COMMITTED, h.coordinator().commit(CommitRequest.newBuilder()
-          .setTxId(tx).build()).getOutcome());
+      h.coordinator()
+          .enlist(
+              EnlistRequest.newBuilder()
+                  .setTxId(tx)
+                  .setParticipant("c")
+                  .setPayload(ByteString.copyFromUtf8("work-c"))
+                  .build());
+      h.coordinator()
+          .enlist(
+              EnlistRequest.newBuilder().setTxId(tx).setParticipant("c").setStaged(true).build());
+      assertEquals(
+          Outcome.OUTCOME_COMMITTED,
+          h.coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()).getOutcome());
       PrepareRequest pa = a.prepareRequests().get(0);
       PrepareRequest pb = b.prepareRequests().get(0);
       PrepareRequest pc = c.prepareRequests().get(0);
-      assertEquals(List.of(true, false, "work-a"), List.of(pa.getEnlisted(), pa.getStaged(),
-          pa.getPayload().toStringUtf8()));
-      assertEquals(List.of(true, true, ""), List.of(pb.getEnlisted(), pb.getStaged(),
-          pb.getPayload().toStringUtf8()));
-      assertEquals(List.of(true, true, "work-c"), List.of(pc.getEnlisted(), pc.getStaged(),
-          pc.getPayload().toStringUtf8()));
+      assertEquals(
+          List.of(true, false, "work-a"),
+          List.of(pa.getEnlisted(), pa.getStaged(), pa.getPayload().toStringUtf8()));
+      assertEquals(
+          List.of(true, true, ""),
+          List.of(pb.getEnlisted(), pb.getStaged(), pb.getPayload().toStringUtf8()));
+      assertEquals(
+          List.of(true, true, "work-c"),
+          List.of(pc.getEnlisted(), pc.getStaged(), pc.getPayload().toStringUtf8()));
       // Execute's branches joined by no Enlist
       String ex = h.coordinator().execute(execute(a, b)).getTxId();
-      PrepareRequest pe = a.prepareRequests().stream().filter(r -> r.getTxId().equals(ex))
-          .findFirst().orElseThrow();
+      PrepareRequest pe =
+          a.prepareRequests().stream()
+              .filter(r -> r.getTxId().equals(ex))
+              .findFirst()
+              .orElseThrow();
       assertEquals(List.of(false, false), List.of(pe.getEnlisted(), pe.getStaged()));
     }
   }
@@ -283,13 +371,17 @@ class TwoPhaseCommitTest {
       FakeParticipant a = h.participant("a");
       String tx = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
-      assertEquals(Outcome.OUTCOME_ABORTED, h.coordinator().rollback(
-          RollbackRequest.newBuilder().setTxId(tx).setReason("changed my mind").build())
-          .getOutcome());
+      assertEquals(
+          Outcome.OUTCOME_ABORTED,
+          h.coordinator()
+              .rollback(
+                  RollbackRequest.newBuilder().setTxId(tx).setReason("changed my mind").build())
+              .getOutcome());
       await().until(() -> a.rolledBack().contains(tx));
-      StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(
-          StatusRuntimeException.class,
-          () -> h.coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()));
+      StatusRuntimeException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              StatusRuntimeException.class,
+              () -> h.coordinator().commit(CommitRequest.newBuilder().setTxId(tx).build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
       // a late prepare (after the rollback) is refused by the participant
       assertEquals(Outcome.OUTCOME_ABORTED, outcome(h, tx));
@@ -301,13 +393,17 @@ class TwoPhaseCommitTest {
   void activeTransactionPastItsDeadlineIsAborted(StoreKind kind) throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
-      String tx = h.coordinator().begin(BeginRequest.newBuilder()
-          .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)).build())
-          .getTxId();
+      String tx =
+          h.coordinator()
+              .begin(
+                  BeginRequest.newBuilder()
+                      .setTimeout(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000))
+                      .build())
+              .getTxId();
       h.coordinator().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant("a").build());
       await().until(() -> a.rolledBack().contains(tx));
-      TransactionView v = h.coordinator().getTransaction(
-          GetTransactionRequest.newBuilder().setTxId(tx).build());
+      TransactionView v =
+          h.coordinator().getTransaction(GetTransactionRequest.newBuilder().setTxId(tx).build());
       assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
       assertTrue(v.getAbortReason().contains("timed out"), v.getAbortReason());
     }
@@ -324,9 +420,14 @@ class TwoPhaseCommitTest {
       ExecuteResponse again = h.coordinator().execute(req);
       assertEquals(first.getTxId(), again.getTxId());
       assertEquals(Outcome.OUTCOME_COMMITTED, again.getOutcome());
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(first.getTxId()).build()).getState()
-          == TransactionState.TRANSACTION_STATE_COMMITTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(first.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
       ExecuteResponse later = h.coordinator().execute(req);
       assertEquals(first.getTxId(), later.getTxId());
       assertEquals(Outcome.OUTCOME_COMMITTED, later.getOutcome());
@@ -338,10 +439,13 @@ class TwoPhaseCommitTest {
       assertEquals(s1.getTxId(), h.coordinator().execute(single).getTxId());
       assertTrue(a.messages().contains("prepare " + s1.getTxId()));
 
-      String begun = h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("k")
-          .build()).getTxId();
-      assertEquals(begun, h.coordinator().begin(BeginRequest.newBuilder()
-          .setIdempotencyKey("k").build()).getTxId());
+      String begun =
+          h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("k").build()).getTxId();
+      assertEquals(
+          begun,
+          h.coordinator()
+              .begin(BeginRequest.newBuilder().setIdempotencyKey("k").build())
+              .getTxId());
     }
   }
 
@@ -357,41 +461,67 @@ class TwoPhaseCommitTest {
       assertEquals(Outcome.OUTCOME_COMMITTED, first.getOutcome());
 
       // Other branches, another payload: refused, naming the key; nothing new is prepared.
-      for (ExecuteRequest other : List.of(execute(a).toBuilder().setIdempotencyKey("order-7")
-          .build(), req.toBuilder().setBranches(1, req.getBranches(1).toBuilder()
-              .setPayload(ByteString.copyFromUtf8("other work"))).build())) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-            () -> h.coordinator().execute(other));
+      for (ExecuteRequest other :
+          List.of(
+              execute(a).toBuilder().setIdempotencyKey("order-7").build(),
+              req.toBuilder()
+                  .setBranches(
+                      1,
+                      req.getBranches(1).toBuilder()
+                          .setPayload(ByteString.copyFromUtf8("other work")))
+                  .build())) {
+        StatusRuntimeException e =
+            assertThrows(StatusRuntimeException.class, () -> h.coordinator().execute(other));
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
-        assertTrue(e.getStatus().getDescription().contains("order-7"),
-            e.getStatus().getDescription());
+        assertTrue(
+            e.getStatus().getDescription().contains("order-7"), e.getStatus().getDescription());
       }
-      await().until(() -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(first.getTxId()).build()).getState()
-          == TransactionState.TRANSACTION_STATE_COMMITTED);
+      await()
+          .until(
+              () ->
+                  h.coordinator()
+                          .getTransaction(
+                              GetTransactionRequest.newBuilder().setTxId(first.getTxId()).build())
+                          .getState()
+                      == TransactionState.TRANSACTION_STATE_COMMITTED);
       // Also once it finished (answered from the log), and the same request still gets its answer.
-      StatusRuntimeException late = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().execute(execute(b, a).toBuilder().setIdempotencyKey("order-7")
-              .build()));
+      StatusRuntimeException late =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .execute(execute(b, a).toBuilder().setIdempotencyKey("order-7").build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, late.getStatus().getCode());
       assertEquals(first.getTxId(), h.coordinator().execute(req).getTxId());
       assertEquals(1, a.messages().stream().filter(m -> m.startsWith("prepare")).count());
 
       // A key held by an open interactive transaction: an Execute with it answers at once,
       // (before this, it waited until that transaction timed out).
-      String begun = h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("cart-1")
-          .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build())
-          .getTxId();
-      StatusRuntimeException open = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
-              .execute(execute(a).toBuilder().setIdempotencyKey("cart-1").build()));
+      String begun =
+          h.coordinator()
+              .begin(
+                  BeginRequest.newBuilder()
+                      .setIdempotencyKey("cart-1")
+                      .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600))
+                      .build())
+              .getTxId();
+      StatusRuntimeException open =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+                      .execute(execute(a).toBuilder().setIdempotencyKey("cart-1").build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, open.getStatus().getCode());
-      assertTrue(open.getStatus().getDescription().contains(begun),
-          open.getStatus().getDescription());
+      assertTrue(
+          open.getStatus().getDescription().contains(begun), open.getStatus().getDescription());
       // and a Begin with an Execute's key is refused too
-      StatusRuntimeException begin = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().begin(BeginRequest.newBuilder().setIdempotencyKey("order-7")
-              .build()));
+      StatusRuntimeException begin =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .begin(BeginRequest.newBuilder().setIdempotencyKey("order-7").build()));
       assertEquals(Status.Code.FAILED_PRECONDITION, begin.getStatus().getCode());
     }
   }
@@ -402,39 +532,62 @@ class TwoPhaseCommitTest {
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
-      ExecuteResponse r = h.coordinator().execute(execute(a, b).toBuilder()
-          .setIdempotencyKey("pay-9").build());
-      TransactionView byKey = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setIdempotencyKey("pay-9").build());
+      ExecuteResponse r =
+          h.coordinator().execute(execute(a, b).toBuilder().setIdempotencyKey("pay-9").build());
+      TransactionView byKey =
+          h.coordinator()
+              .getTransaction(
+                  GetTransactionRequest.newBuilder().setIdempotencyKey("pay-9").build());
       assertEquals(r.getTxId(), byKey.getTxId());
       assertEquals(Outcome.OUTCOME_COMMITTED, byKey.getOutcome());
 
-      StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-              .setIdempotencyKey("never-used").build()));
+      StatusRuntimeException none =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .getTransaction(
+                          GetTransactionRequest.newBuilder()
+                              .setIdempotencyKey("never-used")
+                              .build()));
       assertEquals(Status.Code.NOT_FOUND, none.getStatus().getCode());
       assertTrue(none.getStatus().getDescription().contains("never-used"));
 
       // An id of this coordinator's form, issued now, that the log has no record of: presumed
       // abort answers ABORTED instead of NOT_FOUND.
-      String recent = new java.util.UUID((System.currentTimeMillis() << 16) | 0x7123L,
-          0x8000000000000042L).toString();
-      TransactionView presumed = h.coordinator().getTransaction(GetTransactionRequest
-          .newBuilder().setTxId(recent).build());
+      String recent =
+          new java.util.UUID((System.currentTimeMillis() << 16) | 0x7123L, 0x8000000000000042L)
+              .toString();
+      TransactionView presumed =
+          h.coordinator()
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(recent).build());
       assertEquals(Outcome.OUTCOME_ABORTED, presumed.getOutcome());
       assertTrue(presumed.getAbortReason().contains("presumed aborted"));
       // Older than the retention (7 days by default), or not an id it issues: NOT_FOUND.
-      String old = new java.util.UUID(((System.currentTimeMillis() - Duration.ofDays(8)
-          .toMillis()) << 16) | 0x7123L, 0x8000000000000042L).toString();
+      String old =
+          new java.util.UUID(
+                  ((System.currentTimeMillis() - Duration.ofDays(8).toMillis()) << 16) | 0x7123L,
+                  0x8000000000000042L)
+              .toString();
       for (String id : List.of(old, "not-a-uuid")) {
-        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-            () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-                .setTxId(id).build()));
+        StatusRuntimeException e =
+            assertThrows(
+                StatusRuntimeException.class,
+                () ->
+                    h.coordinator()
+                        .getTransaction(GetTransactionRequest.newBuilder().setTxId(id).build()));
         assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode(), id);
       }
-      StatusRuntimeException both = assertThrows(StatusRuntimeException.class,
-          () -> h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-              .setTxId(r.getTxId()).setIdempotencyKey("pay-9").build()));
+      StatusRuntimeException both =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  h.coordinator()
+                      .getTransaction(
+                          GetTransactionRequest.newBuilder()
+                              .setTxId(r.getTxId())
+                              .setIdempotencyKey("pay-9")
+                              .build()));
       assertEquals(Status.Code.INVALID_ARGUMENT, both.getStatus().getCode());
     }
   }
@@ -458,11 +611,18 @@ class TwoPhaseCommitTest {
         }
         for (int i = 0; i < futures.size(); i++) {
           ExecuteResponse r = futures.get(i).get();
-          assertEquals(i % 4 == 0 ? Outcome.OUTCOME_ABORTED : Outcome.OUTCOME_COMMITTED,
-              r.getOutcome(), r.getReason());
+          assertEquals(
+              i % 4 == 0 ? Outcome.OUTCOME_ABORTED : Outcome.OUTCOME_COMMITTED,
+              r.getOutcome(),
+              r.getReason());
         }
-        await().until(() -> a.committed().size() == 300 && b.committed().size() == 300
-            && a.rolledBack().size() == 100 && b.rolledBack().size() == 100);
+        await()
+            .until(
+                () ->
+                    a.committed().size() == 300
+                        && b.committed().size() == 300
+                        && a.rolledBack().size() == 100
+                        && b.rolledBack().size() == 100);
       } finally {
         pool.shutdownNow();
       }
@@ -476,12 +636,13 @@ class TwoPhaseCommitTest {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.failCommits(3);
-      ExecuteResponse r = h.coordinator().execute(execute(a, b).toBuilder()
-          .setWaitForCompletion(true).build());
+      ExecuteResponse r =
+          h.coordinator().execute(execute(a, b).toBuilder().setWaitForCompletion(true).build());
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
       assertTrue(b.committed().contains(r.getTxId()));
-      TransactionView v = h.coordinator().getTransaction(GetTransactionRequest.newBuilder()
-          .setTxId(r.getTxId()).build());
+      TransactionView v =
+          h.coordinator()
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(r.getTxId()).build());
       assertEquals(BranchState.BRANCH_STATE_COMMITTED, v.getBranches(1).getState());
       assertEquals(4, v.getBranches(1).getAttempts());
     }
@@ -502,11 +663,14 @@ class TwoPhaseCommitTest {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);
-      ExecuteRequest req = ExecuteRequest.newBuilder()
-          .addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder().setParticipant("a")
-              .setPayload(ByteString.copyFromUtf8("sku=1")))
-          .addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder().setParticipant("b"))
-          .build();
+      ExecuteRequest req =
+          ExecuteRequest.newBuilder()
+              .addBranches(
+                  dev.twopc.proto.v1.BranchRequest.newBuilder()
+                      .setParticipant("a")
+                      .setPayload(ByteString.copyFromUtf8("sku=1")))
+              .addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder().setParticipant("b"))
+              .build();
       ExecuteResponse r = h.coordinator().execute(req);
       assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
       assertTrue(b.prepared().contains(r.getTxId()));
@@ -514,7 +678,8 @@ class TwoPhaseCommitTest {
   }
 
   private static Outcome outcome(CoordinatorHarness h, String tx) {
-    return h.coordinator().getOutcome(GetOutcomeRequest.newBuilder().setTxId(tx)
-        .setParticipant("a").build()).getOutcome();
+    return h.coordinator()
+        .getOutcome(GetOutcomeRequest.newBuilder().setTxId(tx).setParticipant("a").build())
+        .getOutcome();
   }
 }

@@ -16,7 +16,8 @@ public record Branch(String participant, byte[] payload) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Branch b && b.participant.equals(participant)
+    return o instanceof Branch b
+        && b.participant.equals(participant)
         && java.util.Arrays.equals(b.payload, payload);
   }
 

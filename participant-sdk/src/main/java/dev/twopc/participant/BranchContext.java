@@ -30,17 +30,17 @@ public interface BranchContext {
 
   /**
    * The JDBC connection of the local transaction that also records the branch's state change
-   * (prepared, committed or rolled back). Write through it and the SDK commits your writes and
-   * its own record together, or neither. Do not commit, roll back, close it or change its
-   * auto-commit mode, and send no transaction-control SQL through it ({@code COMMIT},
-   * {@code ROLLBACK}, {@code END}). Do not keep it, or statements made on it, past the call.
+   * (prepared, committed or rolled back). Write through it and the SDK commits your writes and its
+   * own record together, or neither. Do not commit, roll back, close it or change its auto-commit
+   * mode, and send no transaction-control SQL through it ({@code COMMIT}, {@code ROLLBACK}, {@code
+   * END}). Do not keep it, or statements made on it, past the call.
    *
-   * <p>On the embedded store this connection's transaction is shared: the branches that reach
-   * the store together commit in one SQLite transaction, each in a savepoint of its own, so
-   * your NO vote or exception undoes your writes only. A statement that makes SQLite end the
-   * whole transaction ({@code INSERT OR ROLLBACK}, a trigger's {@code RAISE(ROLLBACK)}, a full
-   * disk) fails every branch sharing that commit: none of them is acknowledged, and each is
-   * retried or resolved as after any failed commit.
+   * <p>On the embedded store this connection's transaction is shared: the branches that reach the
+   * store together commit in one SQLite transaction, each in a savepoint of its own, so your NO
+   * vote or exception undoes your writes only. A statement that makes SQLite end the whole
+   * transaction ({@code INSERT OR ROLLBACK}, a trigger's {@code RAISE(ROLLBACK)}, a full disk)
+   * fails every branch sharing that commit: none of them is acknowledged, and each is retried or
+   * resolved as after any failed commit.
    */
   Connection connection();
 }

@@ -7,8 +7,8 @@ public enum Outcome {
   /** The transaction aborted. */
   ABORTED,
   /**
-   * No definite answer (deadline exceeded, coordinator unreachable): it may have committed or
-   * not. Ask again with {@link TransactionClient#status(String)}; never guess.
+   * No definite answer (deadline exceeded, coordinator unreachable): it may have committed or not.
+   * Ask again with {@link TransactionClient#status(String)}; never guess.
    */
   UNKNOWN,
   /** Not decided yet. */

@@ -1,10 +1,5 @@
 package dev.twopc.participant;
 
-import dev.twopc.participant.internal.ParticipantMetrics;
-import dev.twopc.telemetry.MetricsEndpoint;
-import dev.twopc.telemetry.Tracing;
-import io.grpc.ServerInterceptor;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
@@ -14,6 +9,7 @@ import dev.twopc.participant.internal.Ids;
 import dev.twopc.participant.internal.InDoubtResolver;
 import dev.twopc.participant.internal.LockManager;
 import dev.twopc.participant.internal.ParticipantAccess;
+import dev.twopc.participant.internal.ParticipantMetrics;
 import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
@@ -27,6 +23,8 @@ import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.telemetry.MetricsEndpoint;
+import dev.twopc.telemetry.Tracing;
 import io.grpc.BindableService;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
@@ -39,6 +37,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -52,8 +51,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -66,8 +65,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A twopc participant: serves the Participant gRPC service for one named resource, keeps its
- * prepared branches in a durable pending map next to the business data, locks keys for the
- * branches that hold them, recovers after a crash, and registers with the coordinator.
+ * prepared branches in a durable pending map next to the business data, locks keys for the branches
+ * that hold them, recovers after a crash, and registers with the coordinator.
  *
  * <pre>{@code
  * Participant inventory = Participant.builder("inventory")
@@ -84,23 +83,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Interactive flow ({@link TransactionClient#begin()}, then commit): a participant joins a
  * transaction in one of two ways, or both.
+ *
  * <ul>
  *   <li>A client enlists it with its work ({@link TransactionClient#enlist}): the handler finds
  *       that work in {@link BranchContext#payload()} at prepare, exactly as for Execute.
  *   <li>A business call carrying the transaction id (see {@link TxPropagation}) enlists this
- *       participant itself; the business code stages its work with {@link #stage(byte[])} and
- *       the handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in
- *       memory until prepare records it: if this process restarts in between, the branch votes
- *       NO and the transaction aborts.
+ *       participant itself; the business code stages its work with {@link #stage(byte[])} and the
+ *       handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in memory
+ *       until prepare records it: if this process restarts in between, the branch votes NO and the
+ *       transaction aborts.
  * </ul>
  *
- * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in
- * the background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in the
+ * background from {@code start()} on; {@link #awaitRegistered(Duration)} waits for it.
  *
  * <p>Logging: through the SLF4J 2 API, one {@code event=name participant=... tx=...} line per
  * event. The SDK ships no binding; add one (logback-classic, as twopc's own programs do, with
- * {@code dev.twopc.telemetry.logging.TwopcLayout} for their text or JSON lines; slf4j-simple;
- * ...) or its log lines, warnings about in-doubt branches included, are dropped.
+ * {@code dev.twopc.telemetry.logging.TwopcLayout} for their text or JSON lines; slf4j-simple; ...)
+ * or its log lines, warnings about in-doubt branches included, are dropped.
  */
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
@@ -137,8 +137,8 @@ public final class Participant implements AutoCloseable {
 
   /**
    * Opens the store, recovers prepared branches and re-takes their locks, and only then starts
-   * serving; then registers with the coordinator (retrying in the background until it answers)
-   * and asks it about recovered branches.
+   * serving; then registers with the coordinator (retrying in the background until it answers) and
+   * asks it about recovered branches.
    *
    * @throws IOException if the port cannot be bound
    */
@@ -161,8 +161,8 @@ public final class Participant implements AutoCloseable {
     Builder c = config;
     scheduler = c.scheduler;
     if (scheduler == null) {
-      ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(
-          threads("twopc-" + c.name + "-timer"));
+      ScheduledExecutorService s =
+          Executors.newSingleThreadScheduledExecutor(threads("twopc-" + c.name + "-timer"));
       scheduler = s;
       owned.add(s::shutdownNow);
     }
@@ -174,8 +174,13 @@ public final class Participant implements AutoCloseable {
     }
     DataSource ds = c.dataSource;
     if (ds == null) {
-      EmbeddedStore embedded = EmbeddedStore.open(c.dataDirectory, c.name,
-          c.embeddedSync == EmbeddedSync.FULL, c.embeddedCheckpointInterval, scheduler);
+      EmbeddedStore embedded =
+          EmbeddedStore.open(
+              c.dataDirectory,
+              c.name,
+              c.embeddedSync == EmbeddedSync.FULL,
+              c.embeddedCheckpointInterval,
+              scheduler);
       owned.add(embedded);
       ds = embedded.dataSource();
       StoreSafety.check(ds);
@@ -195,24 +200,42 @@ public final class Participant implements AutoCloseable {
       tls = TlsCredentials.load(c.tls, c.tlsReloadInterval);
       owned.add(tls);
     }
-    RoleMap roles = c.roles != null ? c.roles
-        : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR)));
+    RoleMap roles =
+        c.roles != null ? c.roles : RoleMap.of(Map.of("coordinator", Set.of(Role.COORDINATOR)));
     // With TLS the coordinator's certificate must carry the coordinator identity this
     // participant obeys (when there is one), not only the host name it dials.
-    List<String> coordinators = roles.entries().entrySet().stream()
-        .filter(e -> e.getValue().contains(Role.COORDINATOR)).map(Map.Entry::getKey).toList();
+    List<String> coordinators =
+        roles.entries().entrySet().stream()
+            .filter(e -> e.getValue().contains(Role.COORDINATOR))
+            .map(Map.Entry::getKey)
+            .toList();
     List<ClientInterceptor> toCoordinator = new ArrayList<>(c.coordinatorInterceptors);
     toCoordinator.addAll(c.tracing.clientInterceptors());
-    link = new CoordinatorLink(c.coordinator, c.rpcTimeout, toCoordinator,
-        tls == null ? InsecureChannelCredentials.create() : tls.channel(),
-        tls != null && coordinators.size() == 1 ? coordinators.get(0) : null);
+    link =
+        new CoordinatorLink(
+            c.coordinator,
+            c.rpcTimeout,
+            toCoordinator,
+            tls == null ? InsecureChannelCredentials.create() : tls.channel(),
+            tls != null && coordinators.size() == 1 ? coordinators.get(0) : null);
     owned.add(link);
     LockManager locks = new LockManager();
-    engine = new BranchEngine(c.name, c.handler, store, locks, staging, c.clock,
-        c.lockWait, c.prepareTimeout, c.inDoubtAfter, c.listener, c.coordinator);
+    engine =
+        new BranchEngine(
+            c.name,
+            c.handler,
+            store,
+            locks,
+            staging,
+            c.clock,
+            c.lockWait,
+            c.prepareTimeout,
+            c.inDoubtAfter,
+            c.listener,
+            c.coordinator);
     PrometheusRegistry registry = c.metricsPort == null ? null : new PrometheusRegistry();
-    ParticipantMetrics metrics = registry == null ? ParticipantMetrics.disabled()
-        : ParticipantMetrics.create(registry);
+    ParticipantMetrics metrics =
+        registry == null ? ParticipantMetrics.disabled() : ParticipantMetrics.create(registry);
     metrics.watch(engine, locks, store, c.clock, c.inDoubtAfter);
     serverInterceptors = new ArrayList<>(metrics.serverInterceptors());
     serverInterceptors.addAll(c.tracing.serverInterceptors());
@@ -223,19 +246,22 @@ public final class Participant implements AutoCloseable {
     // Without TLS, loopback only unless told otherwise: plaintext Prepare and Commit from
     // anyone on the network would let them drive this participant's branches.
     String listenHost = c.listenHost != null ? c.listenHost : tls == null ? "127.0.0.1" : null;
-    ServerCredentials serverCredentials = tls == null ? InsecureServerCredentials.create()
-        : tls.server();
+    ServerCredentials serverCredentials =
+        tls == null ? InsecureServerCredentials.create() : tls.server();
     // With TLS, only the coordinator's identity drives branches (and an operator lists them).
     access = tls == null ? null : ParticipantAccess.rules(c.name, roles, c.services);
-    ServerBuilder<?> sb = (listenHost == null
-        ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
-        : NettyServerBuilder.forAddress(new InetSocketAddress(listenHost, c.listenPort),
-            serverCredentials)).executor(executor)
-        .maxInboundMessageSize(c.maxInboundMessageBytes)
-        // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
-        .addService(guarded(
-            StrictMarshalling.wrap(new ParticipantService(engine, metrics, c.tracing)
-                .bindService())));
+    ServerBuilder<?> sb =
+        (listenHost == null
+                ? Grpc.newServerBuilderForPort(c.listenPort, serverCredentials)
+                : NettyServerBuilder.forAddress(
+                    new InetSocketAddress(listenHost, c.listenPort), serverCredentials))
+            .executor(executor)
+            .maxInboundMessageSize(c.maxInboundMessageBytes)
+            // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
+            .addService(
+                guarded(
+                    StrictMarshalling.wrap(
+                        new ParticipantService(engine, metrics, c.tracing).bindService())));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);
@@ -244,30 +270,59 @@ public final class Participant implements AutoCloseable {
     }
     server = sb.build().start();
     if (registry != null) {
-      MetricsEndpoint endpoint = MetricsEndpoint.start(registry,
-          c.metricsHost != null ? c.metricsHost : listenHost != null ? listenHost : "127.0.0.1",
-          c.metricsPort);
+      MetricsEndpoint endpoint =
+          MetricsEndpoint.start(
+              registry,
+              c.metricsHost != null ? c.metricsHost : listenHost != null ? listenHost : "127.0.0.1",
+              c.metricsPort);
       owned.add(endpoint);
       metricsPort = endpoint.port();
     }
-    advertised = c.advertisedAddress != null ? c.advertisedAddress
-        : (c.listenHost == null || isWildcard(c.listenHost) ? "localhost"
-            : hostForAddress(c.listenHost)) + ":" + server.getPort();
-    log.info("event=participant_started participant={} listen={}:{} advertised={} coordinator={}"
-        + " transport={} store=\"{}\" lock_wait={} in_doubt_after={}", c.name,
-        listenHost == null ? "*" : listenHost, server.getPort(), advertised, c.coordinator,
-        tls != null ? "mutual_tls" : listenHost != null && Addresses.isLoopback(listenHost)
-            ? "plaintext_loopback" : "PLAINTEXT_insecure_listen",
+    advertised =
+        c.advertisedAddress != null
+            ? c.advertisedAddress
+            : (c.listenHost == null || isWildcard(c.listenHost)
+                    ? "localhost"
+                    : hostForAddress(c.listenHost))
+                + ":"
+                + server.getPort();
+    log.info(
+        "event=participant_started participant={} listen={}:{} advertised={} coordinator={}"
+            + " transport={} store=\"{}\" lock_wait={} in_doubt_after={}",
+        c.name,
+        listenHost == null ? "*" : listenHost,
+        server.getPort(),
+        advertised,
+        c.coordinator,
+        tls != null
+            ? "mutual_tls"
+            : listenHost != null && Addresses.isLoopback(listenHost)
+                ? "plaintext_loopback"
+                : "PLAINTEXT_insecure_listen",
         c.dataSource == null
             ? "embedded SQLite " + c.dataDirectory + " sync=" + c.embeddedSync
             : "given DataSource",
-        c.lockWait, c.inDoubtAfter);
+        c.lockWait,
+        c.inDoubtAfter);
     registrar.start(advertised);
-    resolver = new InDoubtResolver(engine, link, registrar, scheduler, c.clock, backoff,
-        c.inDoubtAfter, c.inDoubtCheckInterval, metrics);
+    resolver =
+        new InDoubtResolver(
+            engine,
+            link,
+            registrar,
+            scheduler,
+            c.clock,
+            backoff,
+            c.inDoubtAfter,
+            c.inDoubtCheckInterval,
+            metrics);
     resolver.start();
-    pruner = scheduler.scheduleWithFixedDelay(this::prune, c.pruneInterval.toMillis(),
-        c.pruneInterval.toMillis(), TimeUnit.MILLISECONDS);
+    pruner =
+        scheduler.scheduleWithFixedDelay(
+            this::prune,
+            c.pruneInterval.toMillis(),
+            c.pruneInterval.toMillis(),
+            TimeUnit.MILLISECONDS);
   }
 
   /** The port {@code /metrics} is served on; -1 when metrics are off or not started. */
@@ -301,8 +356,15 @@ public final class Participant implements AutoCloseable {
         conn.setAutoCommit(auto);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("store initializer of participant " + config.name
-          + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
+      throw new IllegalStateException(
+          "store initializer of participant "
+              + config.name
+              + " failed: "
+              + e.getMessage()
+              + " (SQLState "
+              + e.getSQLState()
+              + ")",
+          e);
     }
   }
 
@@ -312,8 +374,8 @@ public final class Participant implements AutoCloseable {
       int n = store.pruneFinished(now.minus(config.finishedRetention), 10_000);
       int s = staging.pruneOlderThan(now.minus(config.stagedRetention));
       if (n > 0 || s > 0) {
-        log.info("event=participant_pruned participant={} finished={} staged={}", config.name, n,
-            s);
+        log.info(
+            "event=participant_pruned participant={} finished={} staged={}", config.name, n, s);
       }
     } catch (RuntimeException e) {
       log.warn("event=participant_prune_failed participant={}", config.name, e);
@@ -352,20 +414,20 @@ public final class Participant implements AutoCloseable {
   }
 
   /**
-   * True once the coordinator accepted a registration from this process. Registration runs in
-   * the background from {@link #start()} on, retried with backoff; until it succeeds the
-   * coordinator answers a transaction naming this participant with NOT_FOUND ("participant ...
-   * is not registered"), before anything is prepared, so such a call is safe to repeat.
+   * True once the coordinator accepted a registration from this process. Registration runs in the
+   * background from {@link #start()} on, retried with backoff; until it succeeds the coordinator
+   * answers a transaction naming this participant with NOT_FOUND ("participant ... is not
+   * registered"), before anything is prepared, so such a call is safe to repeat.
    */
   public boolean isRegistered() {
     return registrar != null && registrar.isRegistered();
   }
 
   /**
-   * Waits until the coordinator has accepted this participant's first registration, at most
-   * {@code timeout}; true if it has. Call it after {@link #start()} before sending transactions
-   * that name this participant (a service that takes business calls at once need not wait: a
-   * transaction before registration is refused with NOT_FOUND, see {@link #isRegistered()}).
+   * Waits until the coordinator has accepted this participant's first registration, at most {@code
+   * timeout}; true if it has. Call it after {@link #start()} before sending transactions that name
+   * this participant (a service that takes business calls at once need not wait: a transaction
+   * before registration is refused with NOT_FOUND, see {@link #isRegistered()}).
    */
   public boolean awaitRegistered(Duration timeout) throws InterruptedException {
     requireStarted();
@@ -389,8 +451,8 @@ public final class Participant implements AutoCloseable {
 
   /**
    * The interceptor that enlists this participant in the transaction a business call carries, for
-   * business services served by your own gRPC server. Services given to
-   * {@link Builder#addService} already have it.
+   * business services served by your own gRPC server. Services given to {@link Builder#addService}
+   * already have it.
    */
   public ServerInterceptor serverInterceptor() {
     requireStarted();
@@ -421,8 +483,9 @@ public final class Participant implements AutoCloseable {
 
   /** Stages work for the transaction of the current business call (see {@link TxPropagation}). */
   public void stage(byte[] work) {
-    String txId = TxPropagation.currentTxId().orElseThrow(() ->
-        new IllegalStateException("no transaction in the current call"));
+    String txId =
+        TxPropagation.currentTxId()
+            .orElseThrow(() -> new IllegalStateException("no transaction in the current call"));
     stage(txId, work);
   }
 
@@ -492,8 +555,8 @@ public final class Participant implements AutoCloseable {
   }
 
   /**
-   * Configures a {@link Participant}. {@link #build()} validates and names the bad field; the
-   * built participant takes a snapshot, so later builder changes do not affect it.
+   * Configures a {@link Participant}. {@link #build()} validates and names the bad field; the built
+   * participant takes a snapshot, so later builder changes do not affect it.
    */
   public static final class Builder implements Cloneable {
     private final String name;
@@ -553,8 +616,8 @@ public final class Participant implements AutoCloseable {
 
     /**
      * The address to serve on, e.g. {@code 127.0.0.1} to accept only local calls; default every
-     * interface. A specific address is also what is advertised to the coordinator unless
-     * {@link #advertisedAddress} says otherwise.
+     * interface. A specific address is also what is advertised to the coordinator unless {@link
+     * #advertisedAddress} says otherwise.
      */
     public Builder listenHost(String host) {
       this.listenHost = host;
@@ -568,15 +631,14 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * The database holding the business data and the SDK's tables (created if absent). Without
-     * one, an embedded SQLite file database under {@link #dataDirectory(Path)} is used.
+     * The database holding the business data and the SDK's tables (created if absent). Without one,
+     * an embedded SQLite file database under {@link #dataDirectory(Path)} is used.
      *
      * <p>It must make a commit durable before {@code commit()} returns (a YES vote rests on it),
-     * and have at least as many connections as prepares run at once (each holds one for its
-     * local transaction, lock waits included). {@link #start()} refuses a database known not to
-     * be durable: H2 without {@code WRITE_DELAY=0}, H2 2.5.x without {@code REUSE_SPACE=FALSE},
-     * SQLite not in WAL mode. PostgreSQL and MariaDB are the production choices; see the SDK's
-     * README.
+     * and have at least as many connections as prepares run at once (each holds one for its local
+     * transaction, lock waits included). {@link #start()} refuses a database known not to be
+     * durable: H2 without {@code WRITE_DELAY=0}, H2 2.5.x without {@code REUSE_SPACE=FALSE}, SQLite
+     * not in WAL mode. PostgreSQL and MariaDB are the production choices; see the SDK's README.
      */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = dataSource;
@@ -621,8 +683,8 @@ public final class Participant implements AutoCloseable {
 
     /**
      * When the embedded store forces commits to disk; default {@link EmbeddedSync#FULL} (every
-     * commit fsynced). {@link EmbeddedSync#NORMAL} survives a killed process but not a power
-     * loss. Ignored with {@link #dataSource(DataSource)}.
+     * commit fsynced). {@link EmbeddedSync#NORMAL} survives a killed process but not a power loss.
+     * Ignored with {@link #dataSource(DataSource)}.
      */
     public Builder embeddedSync(EmbeddedSync sync) {
       this.embeddedSync = sync;
@@ -630,9 +692,9 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * How often the embedded store checkpoints its write-ahead log and truncates it to zero
-     * bytes (between checkpoints it stays under SQLite's auto-checkpoint and a 16 MiB
-     * {@code journal_size_limit}); default 1 min. Ignored with {@link #dataSource(DataSource)}.
+     * How often the embedded store checkpoints its write-ahead log and truncates it to zero bytes
+     * (between checkpoints it stays under SQLite's auto-checkpoint and a 16 MiB {@code
+     * journal_size_limit}); default 1 min. Ignored with {@link #dataSource(DataSource)}.
      */
     public Builder embeddedCheckpointInterval(Duration d) {
       this.embeddedCheckpointInterval = d;
@@ -656,10 +718,10 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * The largest request this participant reads; default 4 MiB, as gRPC's. A Prepare or
-     * one-phase Commit carries its branch's payload, so keep this above the coordinator's
-     * {@code --max-payload-bytes} (1 MiB by default) plus a few KiB; a larger request is refused
-     * with RESOURCE_EXHAUSTED and the branch aborts. At least 64 KiB.
+     * The largest request this participant reads; default 4 MiB, as gRPC's. A Prepare or one-phase
+     * Commit carries its branch's payload, so keep this above the coordinator's {@code
+     * --max-payload-bytes} (1 MiB by default) plus a few KiB; a larger request is refused with
+     * RESOURCE_EXHAUSTED and the branch aborts. At least 64 KiB.
      */
     public Builder maxInboundMessageBytes(int bytes) {
       this.maxInboundMessageBytes = bytes;
@@ -668,10 +730,10 @@ public final class Participant implements AutoCloseable {
 
     /**
      * Mutual TLS on both of this participant's hops: it serves Prepare, Commit and its business
-     * calls over TLS (callers must present a certificate {@code files}' trust bundle verifies),
-     * and calls the coordinator over TLS with its own certificate. The files are read again when
-     * they change ({@link #tlsReloadInterval}). Without it the participant serves plaintext on
-     * 127.0.0.1 only (see {@link #insecureListen}).
+     * calls over TLS (callers must present a certificate {@code files}' trust bundle verifies), and
+     * calls the coordinator over TLS with its own certificate. The files are read again when they
+     * change ({@link #tlsReloadInterval}). Without it the participant serves plaintext on 127.0.0.1
+     * only (see {@link #insecureListen}).
      */
     public Builder tls(TlsFiles files) {
       this.tls = files;
@@ -685,14 +747,14 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * With {@link #tls}, which identities (certificate names) have which roles: Prepare, Commit
-     * and Rollback are taken only from a {@code coordinator}, ListPrepared also from an
-     * {@code operator}, and the calls of the application's own services ({@link
-     * #addService(BindableService)}) only from a
-     * {@code client} (they can stage work in a transaction); anyone else is refused
-     * PERMISSION_DENIED. Default: the identity {@code coordinator} (as {@code twopc certs} names
-     * it) has the coordinator role and no one is a client, so a participant with services needs
-     * a roles file naming its clients. Read a file with {@link RoleMap#load}.
+     * With {@link #tls}, which identities (certificate names) have which roles: Prepare, Commit and
+     * Rollback are taken only from a {@code coordinator}, ListPrepared also from an {@code
+     * operator}, and the calls of the application's own services ({@link
+     * #addService(BindableService)}) only from a {@code client} (they can stage work in a
+     * transaction); anyone else is refused PERMISSION_DENIED. Default: the identity {@code
+     * coordinator} (as {@code twopc certs} names it) has the coordinator role and no one is a
+     * client, so a participant with services needs a roles file naming its clients. Read a file
+     * with {@link RoleMap#load}.
      */
     public Builder roles(RoleMap roles) {
       this.roles = Objects.requireNonNull(roles, "roles");
@@ -781,9 +843,9 @@ public final class Participant implements AutoCloseable {
 
     /** An observer of branches (metrics, tests). */
     /**
-     * Keeps this participant's metrics and serves them at {@code http://HOST:PORT/metrics} in
-     * the Prometheus format (0: an ephemeral port, see {@link Participant#metricsPort()}); off
-     * unless set. HOST is {@link #metricsHost}, else the listen host, else 127.0.0.1.
+     * Keeps this participant's metrics and serves them at {@code http://HOST:PORT/metrics} in the
+     * Prometheus format (0: an ephemeral port, see {@link Participant#metricsPort()}); off unless
+     * set. HOST is {@link #metricsHost}, else the listen host, else 127.0.0.1.
      */
     public Builder metricsPort(int port) {
       if (port < 0 || port > 65535) {
@@ -800,9 +862,9 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * Traces each prepare, commit and rollback as a span of the coordinator's trace (which
-     * arrives in the call's metadata), with the handler's work in it. Off unless set:
-     * {@code Tracing.of(yourOpenTelemetry)}, or {@code Tracing.otlp(name)}.
+     * Traces each prepare, commit and rollback as a span of the coordinator's trace (which arrives
+     * in the call's metadata), with the handler's work in it. Off unless set: {@code
+     * Tracing.of(yourOpenTelemetry)}, or {@code Tracing.otlp(name)}.
      */
     public Builder tracing(Tracing tracing) {
       this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
@@ -826,9 +888,9 @@ public final class Participant implements AutoCloseable {
     }
 
     /**
-     * Test and diagnostic hook, not for production: adds an interceptor to the participant's
-     * calls to coordinators (RegisterParticipant, Enlist, GetOutcome), e.g. to inject faults or
-     * trace calls. Interceptors run in the order added, the first added outermost.
+     * Test and diagnostic hook, not for production: adds an interceptor to the participant's calls
+     * to coordinators (RegisterParticipant, Enlist, GetOutcome), e.g. to inject faults or trace
+     * calls. Interceptors run in the order added, the first added outermost.
      */
     public Builder coordinatorInterceptor(ClientInterceptor interceptor) {
       coordinatorInterceptors.add(Objects.requireNonNull(interceptor, "coordinatorInterceptor"));
@@ -859,11 +921,16 @@ public final class Participant implements AutoCloseable {
       if (tls != null && !tls.hasIdentity()) {
         throw new IllegalArgumentException("tls needs the participant's certificate and key");
       }
-      if (tls == null && !insecureListen && listenHost != null
+      if (tls == null
+          && !insecureListen
+          && listenHost != null
           && !Addresses.isLoopback(listenHost)) {
-        throw new IllegalArgumentException("listenHost " + listenHost + " without TLS would"
-            + " serve plaintext beyond this machine: configure tls, or allow it with"
-            + " insecureListen");
+        throw new IllegalArgumentException(
+            "listenHost "
+                + listenHost
+                + " without TLS would"
+                + " serve plaintext beyond this machine: configure tls, or allow it with"
+                + " insecureListen");
       }
       if (roles != null && tls == null) {
         throw new IllegalArgumentException("roles need tls: without it no caller has an identity");

@@ -3,8 +3,8 @@ package dev.twopc.participant;
 import java.util.List;
 
 /**
- * Optional observer of a participant's branches, for metrics and tests. Called synchronously on
- * the thread doing the work; keep it fast. Exceptions it throws are logged and ignored.
+ * Optional observer of a participant's branches, for metrics and tests. Called synchronously on the
+ * thread doing the work; keep it fast. Exceptions it throws are logged and ignored.
  */
 public interface ParticipantListener {
   /** Recovery reloaded these prepared branches and re-took their locks; nothing is served yet. */

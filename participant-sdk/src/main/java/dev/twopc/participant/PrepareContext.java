@@ -10,12 +10,11 @@ public interface PrepareContext extends BranchContext {
    * holds is granted at once, and a shared lock it holds alone is upgraded. The lock is released
    * when the branch commits or rolls back, or when prepare does not vote YES.
    *
-   * <p>Take the locks before the first call on {@link #connection()} (a statement, but also
-   * {@code getMetaData()} or {@code setAutoCommit}, which a SQL library may make when built on
-   * it): prepare's connection is taken from the store when first used, so a lock wait before it
-   * holds none. A wait after
-   * it holds one, and on a store with a single connection (the embedded default) the holder's
-   * commit, which releases the lock, cannot run until the wait ends.
+   * <p>Take the locks before the first call on {@link #connection()} (a statement, but also {@code
+   * getMetaData()} or {@code setAutoCommit}, which a SQL library may make when built on it):
+   * prepare's connection is taken from the store when first used, so a lock wait before it holds
+   * none. A wait after it holds one, and on a store with a single connection (the embedded default)
+   * the holder's commit, which releases the lock, cannot run until the wait ends.
    *
    * @throws LockUnavailableException if another transaction holds the key past the wait; let it
    *     propagate and the SDK votes NO with its message as the reason

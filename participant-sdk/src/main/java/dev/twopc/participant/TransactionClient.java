@@ -1,6 +1,5 @@
 package dev.twopc.participant;
 
-import dev.twopc.telemetry.Tracing;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
 import dev.twopc.proto.v1.BeginRequest;
@@ -18,6 +17,7 @@ import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.telemetry.Tracing;
 import io.grpc.Channel;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -50,29 +50,29 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>After UNKNOWN.</b> The call's answer was lost (deadline, coordinator restarting or
  * unreachable); the transaction may have committed, aborted, or still be running.
+ *
  * <ul>
- *   <li>{@link #execute}: the transaction id never reached you ({@link TxResult#txId()} is
- *       empty), so give every Execute whose outcome matters an idempotency key
- *       ({@link TxOptions#idempotencyKey}). Then either repeat the same Execute with the same
- *       key (it answers the same transaction's outcome, never runs it twice), or ask
- *       {@link #statusByKey(String)}. Without a key the transaction cannot be looked up; it still
- *       ends all-or-nothing at the participants.
+ *   <li>{@link #execute}: the transaction id never reached you ({@link TxResult#txId()} is empty),
+ *       so give every Execute whose outcome matters an idempotency key ({@link
+ *       TxOptions#idempotencyKey}). Then either repeat the same Execute with the same key (it
+ *       answers the same transaction's outcome, never runs it twice), or ask {@link
+ *       #statusByKey(String)}. Without a key the transaction cannot be looked up; it still ends
+ *       all-or-nothing at the participants.
  *   <li>{@link #commit}: you hold the id; ask {@link #status(String)} (or repeat the commit, which
  *       answers the same decision) until it is COMMITTED or ABORTED.
  * </ul>
  *
- * <p><b>When NOT_FOUND is final.</b> {@link #status(String)} of an id the coordinator issued
- * within its retention (7 days by default) always answers: with no record it is ABORTED
- * (presumed abort: a COMMIT is logged before anyone is told). It throws NOT_FOUND only for an id
- * older than the retention or never issued, and that is final. {@link #statusByKey(String)}
- * throws NOT_FOUND when no transaction used the key within the retention: nothing committed under
- * it, and repeating the Execute with the key starts it. A key used for one request and sent with
- * another (other branches or payloads) is refused with FAILED_PRECONDITION naming the key.
+ * <p><b>When NOT_FOUND is final.</b> {@link #status(String)} of an id the coordinator issued within
+ * its retention (7 days by default) always answers: with no record it is ABORTED (presumed abort: a
+ * COMMIT is logged before anyone is told). It throws NOT_FOUND only for an id older than the
+ * retention or never issued, and that is final. {@link #statusByKey(String)} throws NOT_FOUND when
+ * no transaction used the key within the retention: nothing committed under it, and repeating the
+ * Execute with the key starts it. A key used for one request and sent with another (other branches
+ * or payloads) is refused with FAILED_PRECONDITION naming the key.
  *
- * <p>Outcomes are honest: a Commit or Execute whose answer is lost (deadline exceeded,
- * coordinator unavailable) is {@link Outcome#UNKNOWN}, never a guess. Calls the coordinator
- * refused for good (bad input, unknown transaction, wrong state) throw {@link TwopcException}.
- * Thread-safe.
+ * <p>Outcomes are honest: a Commit or Execute whose answer is lost (deadline exceeded, coordinator
+ * unavailable) is {@link Outcome#UNKNOWN}, never a guess. Calls the coordinator refused for good
+ * (bad input, unknown transaction, wrong state) throw {@link TwopcException}. Thread-safe.
  */
 public final class TransactionClient implements AutoCloseable {
   private final Channel channel;
@@ -88,12 +88,16 @@ public final class TransactionClient implements AutoCloseable {
       base = b.channel;
       this.owned = null;
     } else {
-      this.owned = Grpc.newChannelBuilder(b.target, tls == null
-          ? InsecureChannelCredentials.create() : tls.channel()).build();
+      this.owned =
+          Grpc.newChannelBuilder(
+                  b.target, tls == null ? InsecureChannelCredentials.create() : tls.channel())
+              .build();
       base = owned;
     }
-    this.channel = b.tracing.enabled()
-        ? io.grpc.ClientInterceptors.intercept(base, b.tracing.clientInterceptors()) : base;
+    this.channel =
+        b.tracing.enabled()
+            ? io.grpc.ClientInterceptors.intercept(base, b.tracing.clientInterceptors())
+            : base;
     this.callTimeout = b.callTimeout;
     this.commitTimeout = b.commitTimeout;
   }
@@ -113,9 +117,10 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   public Transaction begin(TxOptions options) {
-    BeginRequest.Builder req = BeginRequest.newBuilder()
-        .setIdempotencyKey(options.idempotencyKey())
-        .putAllLabels(options.labels());
+    BeginRequest.Builder req =
+        BeginRequest.newBuilder()
+            .setIdempotencyKey(options.idempotencyKey())
+            .putAllLabels(options.labels());
     if (options.timeout() != null) {
       req.setTimeout(toProto(options.timeout()));
     }
@@ -136,10 +141,15 @@ public final class TransactionClient implements AutoCloseable {
    */
   public Instant enlist(String txId, String participant, byte[] payload) {
     try {
-      return toInstant(stub(callTimeout).enlist(EnlistRequest.newBuilder()
-          .setTxId(txId).setParticipant(participant)
-          .setPayload(ByteString.copyFrom(payload == null ? new byte[0] : payload))
-          .build()).getDeadline());
+      return toInstant(
+          stub(callTimeout)
+              .enlist(
+                  EnlistRequest.newBuilder()
+                      .setTxId(txId)
+                      .setParticipant(participant)
+                      .setPayload(ByteString.copyFrom(payload == null ? new byte[0] : payload))
+                      .build())
+              .getDeadline());
     } catch (StatusRuntimeException e) {
       throw refused("enlist", e);
     }
@@ -153,8 +163,13 @@ public final class TransactionClient implements AutoCloseable {
   /** Commits; with {@code waitForCompletion}, answers after every branch acknowledged. */
   public TxResult commit(String txId, boolean waitForCompletion) {
     try {
-      CommitResponse r = stub(commitTimeout).commit(CommitRequest.newBuilder()
-          .setTxId(txId).setWaitForCompletion(waitForCompletion).build());
+      CommitResponse r =
+          stub(commitTimeout)
+              .commit(
+                  CommitRequest.newBuilder()
+                      .setTxId(txId)
+                      .setWaitForCompletion(waitForCompletion)
+                      .build());
       return new TxResult(txId, fromProto(r.getOutcome()), r.getReason());
     } catch (StatusRuntimeException e) {
       return unknownOrThrow("commit", txId, e);
@@ -164,8 +179,13 @@ public final class TransactionClient implements AutoCloseable {
   /** Aborts an undecided transaction. Rolling back an aborted transaction is a no-op. */
   public TxResult rollback(String txId, String reason) {
     try {
-      RollbackResponse r = stub(callTimeout).rollback(RollbackRequest.newBuilder()
-          .setTxId(txId).setReason(reason == null ? "" : reason).build());
+      RollbackResponse r =
+          stub(callTimeout)
+              .rollback(
+                  RollbackRequest.newBuilder()
+                      .setTxId(txId)
+                      .setReason(reason == null ? "" : reason)
+                      .build());
       return new TxResult(txId, fromProto(r.getOutcome()), reason);
     } catch (StatusRuntimeException e) {
       throw refused("rollback", e);
@@ -179,13 +199,16 @@ public final class TransactionClient implements AutoCloseable {
 
   public TxResult execute(List<Branch> branches, TxOptions options) {
     Objects.requireNonNull(branches, "branches");
-    ExecuteRequest.Builder req = ExecuteRequest.newBuilder()
-        .setIdempotencyKey(options.idempotencyKey())
-        .setWaitForCompletion(options.waitForCompletion())
-        .putAllLabels(options.labels());
+    ExecuteRequest.Builder req =
+        ExecuteRequest.newBuilder()
+            .setIdempotencyKey(options.idempotencyKey())
+            .setWaitForCompletion(options.waitForCompletion())
+            .putAllLabels(options.labels());
     for (Branch b : branches) {
-      req.addBranches(BranchRequest.newBuilder().setParticipant(b.participant())
-          .setPayload(ByteString.copyFrom(b.payload())));
+      req.addBranches(
+          BranchRequest.newBuilder()
+              .setParticipant(b.participant())
+              .setPayload(ByteString.copyFrom(b.payload())));
     }
     if (options.timeout() != null) {
       req.setTimeout(toProto(options.timeout()));
@@ -199,16 +222,17 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   /**
-   * The transaction begun or executed with idempotency key {@code key}, as
-   * {@link #status(String)} reports it; the way to clear up an Execute that answered UNKNOWN.
-   * Throws {@link TwopcException} NOT_FOUND when no transaction used the key within the
-   * coordinator's retention (final: nothing committed under it).
+   * The transaction begun or executed with idempotency key {@code key}, as {@link #status(String)}
+   * reports it; the way to clear up an Execute that answered UNKNOWN. Throws {@link TwopcException}
+   * NOT_FOUND when no transaction used the key within the coordinator's retention (final: nothing
+   * committed under it).
    */
   public TxResult statusByKey(String key) {
     Objects.requireNonNull(key, "key");
     try {
-      TransactionView v = stub(callTimeout).getTransaction(
-          GetTransactionRequest.newBuilder().setIdempotencyKey(key).build());
+      TransactionView v =
+          stub(callTimeout)
+              .getTransaction(GetTransactionRequest.newBuilder().setIdempotencyKey(key).build());
       return new TxResult(v.getTxId(), fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
@@ -216,14 +240,15 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   /**
-   * What the coordinator tells a client about {@code txId} now: COMMITTED, ABORTED (also for an
-   * id it issued within its retention and has no record of: presumed abort), or IN_PROGRESS.
-   * NOT_FOUND (thrown) means older than the retention or never issued, and is final.
+   * What the coordinator tells a client about {@code txId} now: COMMITTED, ABORTED (also for an id
+   * it issued within its retention and has no record of: presumed abort), or IN_PROGRESS. NOT_FOUND
+   * (thrown) means older than the retention or never issued, and is final.
    */
   public TxResult status(String txId) {
     try {
-      TransactionView v = stub(callTimeout).getTransaction(
-          GetTransactionRequest.newBuilder().setTxId(txId).build());
+      TransactionView v =
+          stub(callTimeout)
+              .getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
       return new TxResult(txId, fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
@@ -232,29 +257,36 @@ public final class TransactionClient implements AutoCloseable {
 
   private static TxResult unknownOrThrow(String what, String txId, StatusRuntimeException e) {
     Status.Code code = e.getStatus().getCode();
-    if (code == Status.Code.INVALID_ARGUMENT || code == Status.Code.NOT_FOUND
+    if (code == Status.Code.INVALID_ARGUMENT
+        || code == Status.Code.NOT_FOUND
         || code == Status.Code.FAILED_PRECONDITION) {
       throw refused(what, e);
     }
     // Any other failure may have happened after the decision was made durable: the honest
     // answer is UNKNOWN, to be cleared up with status() (or a retry with the idempotency key).
     String d = e.getStatus().getDescription();
-    return new TxResult(txId, Outcome.UNKNOWN,
-        "no answer to " + what + ": " + code + (d == null ? "" : " " + d));
+    return new TxResult(
+        txId, Outcome.UNKNOWN, "no answer to " + what + ": " + code + (d == null ? "" : " " + d));
   }
 
   private static TwopcException refused(String what, StatusRuntimeException e) {
     Status s = e.getStatus();
-    TwopcException.Code code = switch (s.getCode()) {
-      case INVALID_ARGUMENT -> TwopcException.Code.INVALID_ARGUMENT;
-      case NOT_FOUND -> TwopcException.Code.NOT_FOUND;
-      case FAILED_PRECONDITION -> TwopcException.Code.FAILED_PRECONDITION;
-      case UNAVAILABLE -> TwopcException.Code.UNAVAILABLE;
-      case DEADLINE_EXCEEDED -> TwopcException.Code.DEADLINE_EXCEEDED;
-      default -> TwopcException.Code.OTHER;
-    };
-    return new TwopcException(code, what + " failed: " + s.getCode()
-        + (s.getDescription() == null ? "" : " " + s.getDescription()), e);
+    TwopcException.Code code =
+        switch (s.getCode()) {
+          case INVALID_ARGUMENT -> TwopcException.Code.INVALID_ARGUMENT;
+          case NOT_FOUND -> TwopcException.Code.NOT_FOUND;
+          case FAILED_PRECONDITION -> TwopcException.Code.FAILED_PRECONDITION;
+          case UNAVAILABLE -> TwopcException.Code.UNAVAILABLE;
+          case DEADLINE_EXCEEDED -> TwopcException.Code.DEADLINE_EXCEEDED;
+          default -> TwopcException.Code.OTHER;
+        };
+    return new TwopcException(
+        code,
+        what
+            + " failed: "
+            + s.getCode()
+            + (s.getDescription() == null ? "" : " " + s.getDescription()),
+        e);
   }
 
   private static Outcome fromProto(dev.twopc.proto.v1.Outcome o) {
@@ -267,8 +299,10 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   private static com.google.protobuf.Duration toProto(Duration d) {
-    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds())
-        .setNanos(d.getNano()).build();
+    return com.google.protobuf.Duration.newBuilder()
+        .setSeconds(d.getSeconds())
+        .setNanos(d.getNano())
+        .build();
   }
 
   private static Instant toInstant(Timestamp t) {
@@ -303,9 +337,9 @@ public final class TransactionClient implements AutoCloseable {
     private Builder() {}
 
     /**
-     * Calls the coordinator over TLS: {@code files}' trust bundle verifies it, and its
-     * certificate (if given) identifies this client (mutual TLS, as a coordinator with TLS
-     * requires). The files are read again when they change. With {@link #target} only.
+     * Calls the coordinator over TLS: {@code files}' trust bundle verifies it, and its certificate
+     * (if given) identifies this client (mutual TLS, as a coordinator with TLS requires). The files
+     * are read again when they change. With {@link #target} only.
      */
     public Builder tls(TlsFiles files) {
       this.tls = files;
@@ -337,8 +371,8 @@ public final class TransactionClient implements AutoCloseable {
     }
 
     /**
-     * Each call a client span whose context travels to the coordinator (and from there to
-     * the participants), so that a transaction is one trace. Off unless set.
+     * Each call a client span whose context travels to the coordinator (and from there to the
+     * participants), so that a transaction is one trace. Off unless set.
      */
     public Builder tracing(Tracing tracing) {
       this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
@@ -355,8 +389,8 @@ public final class TransactionClient implements AutoCloseable {
       positive("callTimeout", callTimeout);
       positive("commitTimeout", commitTimeout);
       if (tls != null && channel != null) {
-        throw new IllegalArgumentException("tls goes with target; a channel of yours carries"
-            + " its own credentials");
+        throw new IllegalArgumentException(
+            "tls goes with target; a channel of yours carries" + " its own credentials");
       }
       TlsCredentials credentials;
       try {

@@ -1,9 +1,9 @@
 package dev.twopc.participant;
 
 /**
- * The coordinator refused a call, or could not be reached for one whose failure has no outcome
- * to report (Begin, Enlist, status). Commit and Execute never throw this for lost answers: they
- * return {@link Outcome#UNKNOWN}.
+ * The coordinator refused a call, or could not be reached for one whose failure has no outcome to
+ * report (Begin, Enlist, status). Commit and Execute never throw this for lost answers: they return
+ * {@link Outcome#UNKNOWN}.
  */
 public final class TwopcException extends RuntimeException {
   private static final long serialVersionUID = 1L;

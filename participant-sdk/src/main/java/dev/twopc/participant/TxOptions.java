@@ -12,7 +12,10 @@ import java.util.Objects;
  * @param idempotencyKey a retry with the same key returns the same transaction; empty for none
  * @param waitForCompletion answer only after every branch acknowledged phase 2
  */
-public record TxOptions(Duration timeout, String idempotencyKey, boolean waitForCompletion,
+public record TxOptions(
+    Duration timeout,
+    String idempotencyKey,
+    boolean waitForCompletion,
     Map<String, String> labels) {
   private static final TxOptions DEFAULTS = new TxOptions(null, "", false, Map.of());
 

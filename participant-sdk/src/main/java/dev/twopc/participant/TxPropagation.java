@@ -14,8 +14,8 @@ import java.util.Optional;
 
 /**
  * Carries a transaction id on business calls to participants: the client side attaches it as the
- * {@value #HEADER} metadata header; the participant side (its server interceptor, see
- * {@link Participant#serverInterceptor()}) enlists and exposes it through {@link #currentTxId()}.
+ * {@value #HEADER} metadata header; the participant side (its server interceptor, see {@link
+ * Participant#serverInterceptor()}) enlists and exposes it through {@link #currentTxId()}.
  *
  * <pre>{@code
  * Transaction tx = client.begin();

@@ -3,8 +3,8 @@ package dev.twopc.participant;
 import java.util.Objects;
 
 /**
- * A branch's answer to prepare: {@link #yes()}, {@link #no(String)} with a reason, or
- * {@link #readOnly()}. Immutable.
+ * A branch's answer to prepare: {@link #yes()}, {@link #no(String)} with a reason, or {@link
+ * #readOnly()}. Immutable.
  */
 public final class Vote {
   /** The kinds of vote. */

@@ -31,9 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * docs/prometheus-alerts.yml is a valid rule file whose every twopc metric exists: each name in
- * an expression is among those a live coordinator and a live participant serve on /metrics.
- * With promtool on the PATH (or TWOPC_PROMTOOL), {@code promtool check rules} must pass too.
+ * docs/prometheus-alerts.yml is a valid rule file whose every twopc metric exists: each name in an
+ * expression is among those a live coordinator and a live participant serve on /metrics. With
+ * promtool on the PATH (or TWOPC_PROMTOOL), {@code promtool check rules} must pass too.
  */
 class AlertRulesTest {
   private static final Path RULES = Path.of("..", "docs", "prometheus-alerts.yml");
@@ -54,8 +54,8 @@ class AlertRulesTest {
       assertNotNull(labels == null ? null : labels.get("severity"), alert + " has a severity");
       @SuppressWarnings("unchecked")
       Map<String, Object> annotations = (Map<String, Object>) r.get("annotations");
-      assertNotNull(annotations == null ? null : annotations.get("summary"),
-          alert + " has a summary");
+      assertNotNull(
+          annotations == null ? null : annotations.get("summary"), alert + " has a summary");
       Matcher m = METRIC.matcher(String.valueOf(r.get("expr")));
       boolean any = false;
       while (m.find()) {
@@ -81,8 +81,10 @@ class AlertRulesTest {
     String promtool = System.getenv().getOrDefault("TWOPC_PROMTOOL", "promtool");
     Process p;
     try {
-      p = new ProcessBuilder(promtool, "check", "rules", RULES.toString())
-          .redirectErrorStream(true).start();
+      p =
+          new ProcessBuilder(promtool, "check", "rules", RULES.toString())
+              .redirectErrorStream(true)
+              .start();
     } catch (IOException notInstalled) {
       org.junit.jupiter.api.Assumptions.abort("promtool not installed (" + promtool + ")");
       return;
@@ -109,32 +111,51 @@ class AlertRulesTest {
   /** The /metrics pages of a live coordinator and a live participant. */
   private static String served(Path dir) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    try (CoordinatorServer c = CoordinatorServer.start(CoordinatorConfig.builder().port(0)
-        .dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS).metricsPort(0)
-        .build())) {
-      Participant p = Participant.builder("inventory").coordinator(c.target())
-          .dataDirectory(dir.resolve("inventory")).handler(new TestHandler()).metricsPort(0)
-          .build();
-      try (p; TransactionClient client = TransactionClient.builder().target(c.target())
-          .build()) {
+    try (CoordinatorServer c =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .metricsPort(0)
+                .build())) {
+      Participant p =
+          Participant.builder("inventory")
+              .coordinator(c.target())
+              .dataDirectory(dir.resolve("inventory"))
+              .handler(new TestHandler())
+              .metricsPort(0)
+              .build();
+      try (p;
+          TransactionClient client = TransactionClient.builder().target(c.target()).build()) {
         p.start();
         // Series with labels appear once observed: one transaction through both.
-        org.awaitility.Awaitility.await().until(() -> {
-          try {
-            return client.execute(List.of(new Branch("inventory",
-                "sku-1".getBytes(StandardCharsets.UTF_8)))).outcome() == Outcome.COMMITTED;
-          } catch (RuntimeException notRegisteredYet) {
-            return false;
-          }
-        });
+        org.awaitility.Awaitility.await()
+            .until(
+                () -> {
+                  try {
+                    return client
+                            .execute(
+                                List.of(
+                                    new Branch(
+                                        "inventory", "sku-1".getBytes(StandardCharsets.UTF_8))))
+                            .outcome()
+                        == Outcome.COMMITTED;
+                  } catch (RuntimeException notRegisteredYet) {
+                    return false;
+                  }
+                });
         return get(http, c.metricsPort().getAsInt()) + get(http, p.metricsPort());
       }
     }
   }
 
   private static String get(HttpClient http, int port) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-        + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

@@ -67,27 +67,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Who may do what, over real Netty with mutual TLS and the real coordinator and SDK
- * participants: each refusal is PERMISSION_DENIED with a one-line reason and changes nothing;
- * an operator's resolution records its certificate's name; certificates rotated on disk while
- * transactions run fail none of them.
+ * Who may do what, over real Netty with mutual TLS and the real coordinator and SDK participants:
+ * each refusal is PERMISSION_DENIED with a one-line reason and changes nothing; an operator's
+ * resolution records its certificate's name; certificates rotated on disk while transactions run
+ * fail none of them.
  */
 class AuthorizationTest {
-  private static final RoleMap ROLES = RoleMap.of(Map.of(
-      "coordinator", Set.of(Role.COORDINATOR),
-      "inventory", Set.of(Role.PARTICIPANT),
-      "payments", Set.of(Role.PARTICIPANT),
-      "client-shop", Set.of(Role.CLIENT),
-      "operator-alice", Set.of(Role.OPERATOR),
-      "shop-api", Set.of(Role.PARTICIPANT)));
+  private static final RoleMap ROLES =
+      RoleMap.of(
+          Map.of(
+              "coordinator", Set.of(Role.COORDINATOR),
+              "inventory", Set.of(Role.PARTICIPANT),
+              "payments", Set.of(Role.PARTICIPANT),
+              "client-shop", Set.of(Role.CLIENT),
+              "operator-alice", Set.of(Role.OPERATOR),
+              "shop-api", Set.of(Role.PARTICIPANT)));
+
   /**
    * What the participants grant: the coordinator drives branches, the operator lists them, the
    * client calls their own services.
    */
-  private static final RoleMap PARTICIPANT_ROLES = RoleMap.of(Map.of(
-      "coordinator", Set.of(Role.COORDINATOR),
-      "operator-alice", Set.of(Role.OPERATOR),
-      "client-shop", Set.of(Role.CLIENT)));
+  private static final RoleMap PARTICIPANT_ROLES =
+      RoleMap.of(
+          Map.of(
+              "coordinator", Set.of(Role.COORDINATOR),
+              "operator-alice", Set.of(Role.OPERATOR),
+              "client-shop", Set.of(Role.CLIENT)));
 
   @TempDir Path dir;
   private DevCertificates ca;
@@ -100,11 +105,18 @@ class AuthorizationTest {
   @BeforeEach
   void start() throws Exception {
     ca = DevCertificates.createAuthority(dir.resolve("certs"), Duration.ofDays(1));
-    coordinator = CoordinatorServer.start(CoordinatorConfig.builder()
-        .port(0).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .tls(cert("coordinator")).roles(ROLES).tlsReloadInterval(Duration.ofMillis(100))
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
-        .build());
+    coordinator =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .tls(cert("coordinator"))
+                .roles(ROLES)
+                .tlsReloadInterval(Duration.ofMillis(100))
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(500))
+                .build());
     inventory = participant("inventory");
     payments = participant("payments");
     assertTrue(inventory.awaitRegistered(Duration.ofSeconds(30)));
@@ -122,115 +134,190 @@ class AuthorizationTest {
   @Test
   void aParticipantRegistersOnlyUnderANameItsCertificateCarries() throws Exception {
     String realAddress = address("payments");
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("inventory").registerParticipant(RegisterParticipantRequest
-            .newBuilder().setName("payments").setAddress("localhost:1").build()));
+    StatusRuntimeException e =
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("inventory")
+                    .registerParticipant(
+                        RegisterParticipantRequest.newBuilder()
+                            .setName("payments")
+                            .setAddress("localhost:1")
+                            .build()));
     assertDenied(e, "inventory may not register as payments: its certificate names inventory");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("client-shop").registerParticipant(RegisterParticipantRequest
-            .newBuilder().setName("payments").setAddress("localhost:1").build())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("client-shop")
+                    .registerParticipant(
+                        RegisterParticipantRequest.newBuilder()
+                            .setName("payments")
+                            .setAddress("localhost:1")
+                            .build())),
         "client-shop may not call Coordinator/RegisterParticipant: it needs the participant"
             + " role (it has roles: client)");
     // nothing changed: payments is still where it registered, and still commits
     assertEquals(realAddress, address("payments"));
-    TxResult r = client().execute(List.of(new Branch("payments", "p-1".getBytes(UTF_8))),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client()
+            .execute(
+                List.of(new Branch("payments", "p-1".getBytes(UTF_8))),
+                TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
     // under its own name it may (re-)register
     String own = address("inventory");
-    coordinatorStub("inventory").registerParticipant(RegisterParticipantRequest.newBuilder()
-        .setName("inventory").setAddress(own).build());
+    coordinatorStub("inventory")
+        .registerParticipant(
+            RegisterParticipantRequest.newBuilder().setName("inventory").setAddress(own).build());
     assertEquals(own, address("inventory"));
   }
 
   @Test
   void aClientCannotCallAdminAndAnOperatorCannotRunTransactions() throws Exception {
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> adminStub("client-shop").listTransactions(ListTransactionsRequest.newBuilder()
-            .setPageSize(10).build())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                adminStub("client-shop")
+                    .listTransactions(
+                        ListTransactionsRequest.newBuilder().setPageSize(10).build())),
         "client-shop may not call Admin/ListTransactions: it needs the operator role (it has"
             + " roles: client)");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("client-shop").listParticipants(
-            ListParticipantsRequest.getDefaultInstance())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("client-shop")
+                    .listParticipants(ListParticipantsRequest.getDefaultInstance())),
         "client-shop may not call Coordinator/ListParticipants: it needs the operator role");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("inventory").execute(dev.twopc.proto.v1.ExecuteRequest
-            .newBuilder().addBranches(dev.twopc.proto.v1.BranchRequest.newBuilder()
-                .setParticipant("inventory").setPayload(ByteString.copyFromUtf8("x")))
-            .build())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("inventory")
+                    .execute(
+                        dev.twopc.proto.v1.ExecuteRequest.newBuilder()
+                            .addBranches(
+                                dev.twopc.proto.v1.BranchRequest.newBuilder()
+                                    .setParticipant("inventory")
+                                    .setPayload(ByteString.copyFromUtf8("x")))
+                            .build())),
         "inventory may not call Coordinator/Execute: it needs the client role (it has roles:"
             + " participant)");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("operator-alice").begin(
-            dev.twopc.proto.v1.BeginRequest.getDefaultInstance())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("operator-alice")
+                    .begin(dev.twopc.proto.v1.BeginRequest.getDefaultInstance())),
         "operator-alice may not call Coordinator/Begin: it needs the client role");
-    assertEquals(0, adminStub("operator-alice").listTransactions(ListTransactionsRequest
-        .newBuilder().setPageSize(10).build()).getTransactionsCount());
+    assertEquals(
+        0,
+        adminStub("operator-alice")
+            .listTransactions(ListTransactionsRequest.newBuilder().setPageSize(10).build())
+            .getTransactionsCount());
   }
 
   @Test
   void anOperatorsResolutionRecordsItsCertificatesNameNotTheRequestsField() throws Exception {
     Transaction tx = client().begin();
     AdminGrpc.AdminBlockingStub admin = adminStub("operator-alice");
-    admin.retryTransaction(RetryTransactionRequest.newBuilder().setTxId(tx.txId())
-        .setOperator("mallory").build());
-    admin.resolveTransaction(ResolveTransactionRequest.newBuilder().setTxId(tx.txId())
-        .setResolution(Resolution.RESOLUTION_ABORT).setReason("stuck").setOperator("mallory")
-        .build());
-    List<OperatorAction> actions = admin.getTransaction(AdminGetTransactionRequest.newBuilder()
-        .setTxId(tx.txId()).build()).getOperatorActionsList();
-    assertEquals(List.of("RETRY operator-alice", "ABORT operator-alice"), actions.stream()
-        .map(a -> a.getAction() + " " + a.getOperator()).toList());
+    admin.retryTransaction(
+        RetryTransactionRequest.newBuilder().setTxId(tx.txId()).setOperator("mallory").build());
+    admin.resolveTransaction(
+        ResolveTransactionRequest.newBuilder()
+            .setTxId(tx.txId())
+            .setResolution(Resolution.RESOLUTION_ABORT)
+            .setReason("stuck")
+            .setOperator("mallory")
+            .build());
+    List<OperatorAction> actions =
+        admin
+            .getTransaction(AdminGetTransactionRequest.newBuilder().setTxId(tx.txId()).build())
+            .getOperatorActionsList();
+    assertEquals(
+        List.of("RETRY operator-alice", "ABORT operator-alice"),
+        actions.stream().map(a -> a.getAction() + " " + a.getOperator()).toList());
     assertEquals(Outcome.ABORTED, client().status(tx.txId()).outcome());
   }
 
   @Test
   void aParticipantAsksOutcomesOnlyAboutItsOwnBranches() throws Exception {
-    TxResult r = client().execute(List.of(new Branch("inventory", "i-1".getBytes(UTF_8))),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client()
+            .execute(
+                List.of(new Branch("inventory", "i-1".getBytes(UTF_8))),
+                TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED, coordinatorStub("inventory")
-        .getOutcome(outcome(r.txId(), "inventory")).getOutcome());
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("payments").getOutcome(outcome(r.txId(), "payments"))),
+    assertEquals(
+        dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED,
+        coordinatorStub("inventory").getOutcome(outcome(r.txId(), "inventory")).getOutcome());
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> coordinatorStub("payments").getOutcome(outcome(r.txId(), "payments"))),
         "payments has no branch in transaction " + r.txId());
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("payments").getOutcome(outcome(r.txId(), "inventory"))),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> coordinatorStub("payments").getOutcome(outcome(r.txId(), "inventory"))),
         "payments may not ask outcomes as inventory: its certificate names payments");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("payments").getOutcome(GetOutcomeRequest.newBuilder()
-            .setTxId(r.txId()).build())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                coordinatorStub("payments")
+                    .getOutcome(GetOutcomeRequest.newBuilder().setTxId(r.txId()).build())),
         "payments must name itself as the participant asking");
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> coordinatorStub("client-shop").getOutcome(outcome(r.txId(), "inventory"))),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> coordinatorStub("client-shop").getOutcome(outcome(r.txId(), "inventory"))),
         "client-shop may not call Coordinator/GetOutcome: it needs the participant or operator"
             + " role");
-    assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED, coordinatorStub("operator-alice")
-        .getOutcome(GetOutcomeRequest.newBuilder().setTxId(r.txId()).build()).getOutcome());
+    assertEquals(
+        dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED,
+        coordinatorStub("operator-alice")
+            .getOutcome(GetOutcomeRequest.newBuilder().setTxId(r.txId()).build())
+            .getOutcome());
   }
 
   @Test
   void onlyTheCoordinatorDrivesAParticipantsBranchesAndAnOperatorListsThem() throws Exception {
-    PrepareRequest prepare = PrepareRequest.newBuilder().setTxId("forged-1")
-        .setParticipant("payments").setPayload(ByteString.copyFromUtf8("steal"))
-        .setCoordinator(coordinator.target()).build();
+    PrepareRequest prepare =
+        PrepareRequest.newBuilder()
+            .setTxId("forged-1")
+            .setParticipant("payments")
+            .setPayload(ByteString.copyFromUtf8("steal"))
+            .setCoordinator(coordinator.target())
+            .build();
     for (String who : List.of("client-shop", "inventory", "operator-alice")) {
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> participantStub(payments, who).prepare(prepare));
+      StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class, () -> participantStub(payments, who).prepare(prepare));
       assertDenied(e, who + " may not call Participant/Prepare: it needs the coordinator role");
     }
-    assertDenied(assertThrows(StatusRuntimeException.class,
-        () -> participantStub(payments, "client-shop").listPrepared(
-            ListPreparedRequest.getDefaultInstance())),
+    assertDenied(
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                participantStub(payments, "client-shop")
+                    .listPrepared(ListPreparedRequest.getDefaultInstance())),
         "client-shop may not call Participant/ListPrepared: it needs the operator or"
             + " coordinator role");
-    assertEquals(0, participantStub(payments, "operator-alice").listPrepared(
-        ListPreparedRequest.getDefaultInstance()).getBranchesCount());
+    assertEquals(
+        0,
+        participantStub(payments, "operator-alice")
+            .listPrepared(ListPreparedRequest.getDefaultInstance())
+            .getBranchesCount());
     assertEquals(List.of(), BusinessDb.applied(dir.resolve("payments"), "payments", "forged-1"));
     // the coordinator's certificate is the one that may
-    TxResult r = client().execute(List.of(new Branch("payments", "p-2".getBytes(UTF_8))),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client()
+            .execute(
+                List.of(new Branch("payments", "p-2".getBytes(UTF_8))),
+                TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
   }
 
@@ -241,19 +328,24 @@ class AuthorizationTest {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger committed = new AtomicInteger();
     List<String> failures = new CopyOnWriteArrayList<>();
-    Thread load = new Thread(() -> {
-      int i = 0;
-      while (!stop.get()) {
-        i++;
-        TxResult r = client.execute(List.of(new Branch("inventory", ("r-" + i).getBytes(UTF_8)),
-            new Branch("payments", ("r-" + i).getBytes(UTF_8))));
-        if (r.outcome() == Outcome.COMMITTED) {
-          committed.incrementAndGet();
-        } else {
-          failures.add(r.txId() + " " + r.outcome() + " " + r.reason());
-        }
-      }
-    });
+    Thread load =
+        new Thread(
+            () -> {
+              int i = 0;
+              while (!stop.get()) {
+                i++;
+                TxResult r =
+                    client.execute(
+                        List.of(
+                            new Branch("inventory", ("r-" + i).getBytes(UTF_8)),
+                            new Branch("payments", ("r-" + i).getBytes(UTF_8))));
+                if (r.outcome() == Outcome.COMMITTED) {
+                  committed.incrementAndGet();
+                } else {
+                  failures.add(r.txId() + " " + r.outcome() + " " + r.reason());
+                }
+              }
+            });
     load.start();
     try {
       await().atMost(Duration.ofSeconds(60)).until(() -> committed.get() >= 5);
@@ -270,28 +362,41 @@ class AuthorizationTest {
     }
     assertEquals(List.of(), failures);
     // and a client that connects now, with its new certificate, runs transactions too
-    TxResult r = client().execute(List.of(new Branch("inventory", "after".getBytes(UTF_8)),
-        new Branch("payments", "after".getBytes(UTF_8))));
+    TxResult r =
+        client()
+            .execute(
+                List.of(
+                    new Branch("inventory", "after".getBytes(UTF_8)),
+                    new Branch("payments", "after".getBytes(UTF_8))));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
   }
 
   @Test
   void aParticipantsOwnServicesTakeCallsFromClientsOnly() throws Exception {
     HealthStatusManager health = new HealthStatusManager(); // stands in for a business API
-    Participant api = Participant.builder("shop-api").coordinator(coordinator.target())
-        .dataDirectory(dir.resolve("shop-api")).handler(new TestHandler())
-        .tls(cert("shop-api")).roles(PARTICIPANT_ROLES).addService(health.getHealthService())
-        .build();
+    Participant api =
+        Participant.builder("shop-api")
+            .coordinator(coordinator.target())
+            .dataDirectory(dir.resolve("shop-api"))
+            .handler(new TestHandler())
+            .tls(cert("shop-api"))
+            .roles(PARTICIPANT_ROLES)
+            .addService(health.getHealthService())
+            .build();
     toClose.add(api);
     api.start();
     String target = "localhost:" + api.port();
     HealthGrpc.newBlockingStub(channel(target, "client-shop"))
-        .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance());
     for (String who : List.of("inventory", "operator-alice")) {
-      assertDenied(assertThrows(StatusRuntimeException.class,
-          () -> HealthGrpc.newBlockingStub(channel(target, who))
-              .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .check(HealthCheckRequest.getDefaultInstance())),
+      assertDenied(
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  HealthGrpc.newBlockingStub(channel(target, who))
+                      .withDeadlineAfter(10, TimeUnit.SECONDS)
+                      .check(HealthCheckRequest.getDefaultInstance())),
           who + " may not call Health/Check: it needs the client role");
     }
   }
@@ -301,19 +406,30 @@ class AuthorizationTest {
     // A server at some address with a valid certificate of the CA, but not payments': a client's
     // (every development certificate is valid for localhost).
     List<String> prepared = new CopyOnWriteArrayList<>();
-    int roguePort = rogueServer(new ParticipantGrpc.ParticipantImplBase() {
-          @Override
-          public void prepare(PrepareRequest req,
-              io.grpc.stub.StreamObserver<dev.twopc.proto.v1.PrepareResponse> out) {
-            prepared.add(req.getTxId() + " " + req.getPayload().toStringUtf8());
-            out.onError(Status.UNAVAILABLE.asRuntimeException());
-          }
-        });
+    int roguePort =
+        rogueServer(
+            new ParticipantGrpc.ParticipantImplBase() {
+              @Override
+              public void prepare(
+                  PrepareRequest req,
+                  io.grpc.stub.StreamObserver<dev.twopc.proto.v1.PrepareResponse> out) {
+                prepared.add(req.getTxId() + " " + req.getPayload().toStringUtf8());
+                out.onError(Status.UNAVAILABLE.asRuntimeException());
+              }
+            });
     // payments' entry now points there (as if its address had been taken over)
-    coordinatorStub("payments").registerParticipant(RegisterParticipantRequest.newBuilder()
-        .setName("payments").setAddress("localhost:" + roguePort).build());
-    TxResult r = client().execute(List.of(new Branch("inventory", "i-9".getBytes(UTF_8)),
-        new Branch("payments", "card-4111".getBytes(UTF_8))));
+    coordinatorStub("payments")
+        .registerParticipant(
+            RegisterParticipantRequest.newBuilder()
+                .setName("payments")
+                .setAddress("localhost:" + roguePort)
+                .build());
+    TxResult r =
+        client()
+            .execute(
+                List.of(
+                    new Branch("inventory", "i-9".getBytes(UTF_8)),
+                    new Branch("payments", "card-4111".getBytes(UTF_8))));
     assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
     assertTrue(r.reason().contains("prepare failed at payments"), r.reason());
     assertEquals(List.of(), prepared);
@@ -323,31 +439,35 @@ class AuthorizationTest {
   void aParticipantTalksOnlyToAServerCertifiedAsItsCoordinator() throws Exception {
     // A server at the coordinator's address (say) with a client's valid certificate.
     List<String> registrations = new CopyOnWriteArrayList<>();
-    int roguePort = rogueServer(new CoordinatorGrpc.CoordinatorImplBase() {
-          @Override
-          public void registerParticipant(RegisterParticipantRequest req,
-              io.grpc.stub.StreamObserver<dev.twopc.proto.v1.RegisterParticipantResponse> out) {
-            registrations.add(req.getName());
-            out.onNext(dev.twopc.proto.v1.RegisterParticipantResponse.getDefaultInstance());
-            out.onCompleted();
-          }
-        });
+    int roguePort =
+        rogueServer(
+            new CoordinatorGrpc.CoordinatorImplBase() {
+              @Override
+              public void registerParticipant(
+                  RegisterParticipantRequest req,
+                  io.grpc.stub.StreamObserver<dev.twopc.proto.v1.RegisterParticipantResponse> out) {
+                registrations.add(req.getName());
+                out.onNext(dev.twopc.proto.v1.RegisterParticipantResponse.getDefaultInstance());
+                out.onCompleted();
+              }
+            });
     TlsCredentials own = TlsCredentials.load(cert("inventory"), Duration.ofMinutes(1));
     toClose.add(own);
     String target = "localhost:" + roguePort;
     // as the SDK dials with the coordinator identity of its roles: refused at the handshake
     try (dev.twopc.participant.internal.CoordinatorLink link =
-        new dev.twopc.participant.internal.CoordinatorLink(target, Duration.ofSeconds(10),
-            List.of(), own.channel(), "coordinator")) {
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> link.register("inventory", "localhost:1"));
+        new dev.twopc.participant.internal.CoordinatorLink(
+            target, Duration.ofSeconds(10), List.of(), own.channel(), "coordinator")) {
+      StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class, () -> link.register("inventory", "localhost:1"));
       assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
     }
     assertEquals(List.of(), registrations);
     // by host name alone the rogue would have been believed
     try (dev.twopc.participant.internal.CoordinatorLink link =
-        new dev.twopc.participant.internal.CoordinatorLink(target, Duration.ofSeconds(10),
-            List.of(), own.channel(), null)) {
+        new dev.twopc.participant.internal.CoordinatorLink(
+            target, Duration.ofSeconds(10), List.of(), own.channel(), null)) {
       link.register("inventory", "localhost:1");
     }
     assertEquals(List.of("inventory"), registrations);
@@ -362,16 +482,19 @@ class AuthorizationTest {
   // --- helpers
 
   /**
-   * Serves {@code service} on 127.0.0.1 with a valid certificate of the CA that is a client's,
-   * not the coordinator's or a participant's (every development certificate is valid for
-   * localhost); returns the port.
+   * Serves {@code service} on 127.0.0.1 with a valid certificate of the CA that is a client's, not
+   * the coordinator's or a participant's (every development certificate is valid for localhost);
+   * returns the port.
    */
   private int rogueServer(io.grpc.BindableService service) throws IOException {
     TlsCredentials rogueTls = TlsCredentials.load(cert("client-shop"), Duration.ofMinutes(1));
     toClose.add(rogueTls);
-    io.grpc.Server rogue = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
-        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
-        .addService(service).build().start();
+    io.grpc.Server rogue =
+        io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(
+                new java.net.InetSocketAddress("127.0.0.1", 0), rogueTls.server())
+            .addService(service)
+            .build()
+            .start();
     toClose.add(() -> rogue.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     return rogue.getPort();
   }
@@ -386,19 +509,28 @@ class AuthorizationTest {
   }
 
   private Participant participant(String name) throws Exception {
-    Participant p = Participant.builder(name).coordinator(coordinator.target())
-        .dataDirectory(dir.resolve(name)).handler(new TestHandler())
-        .tls(cert(name)).roles(PARTICIPANT_ROLES).tlsReloadInterval(Duration.ofMillis(100))
-        .build();
+    Participant p =
+        Participant.builder(name)
+            .coordinator(coordinator.target())
+            .dataDirectory(dir.resolve(name))
+            .handler(new TestHandler())
+            .tls(cert(name))
+            .roles(PARTICIPANT_ROLES)
+            .tlsReloadInterval(Duration.ofMillis(100))
+            .build();
     toClose.add(p);
     p.start();
     return p;
   }
 
   private TransactionClient client() throws IOException {
-    TransactionClient c = TransactionClient.builder().target(coordinator.target())
-        .tls(cert("client-shop")).callTimeout(Duration.ofSeconds(10))
-        .commitTimeout(Duration.ofSeconds(30)).build();
+    TransactionClient c =
+        TransactionClient.builder()
+            .target(coordinator.target())
+            .tls(cert("client-shop"))
+            .callTimeout(Duration.ofSeconds(10))
+            .commitTimeout(Duration.ofSeconds(30))
+            .build();
     toClose.add(c);
     return c;
   }
@@ -411,8 +543,7 @@ class AuthorizationTest {
     return ch;
   }
 
-  private CoordinatorGrpc.CoordinatorBlockingStub coordinatorStub(String name)
-      throws IOException {
+  private CoordinatorGrpc.CoordinatorBlockingStub coordinatorStub(String name) throws IOException {
     return CoordinatorGrpc.newBlockingStub(channel(coordinator.target(), name))
         .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
@@ -429,9 +560,14 @@ class AuthorizationTest {
   }
 
   private String address(String participant) throws IOException {
-    return coordinatorStub("operator-alice").listParticipants(
-        ListParticipantsRequest.getDefaultInstance()).getParticipantsList().stream()
-        .filter(p -> p.getName().equals(participant)).findFirst().orElseThrow().getAddress();
+    return coordinatorStub("operator-alice")
+        .listParticipants(ListParticipantsRequest.getDefaultInstance())
+        .getParticipantsList()
+        .stream()
+        .filter(p -> p.getName().equals(participant))
+        .findFirst()
+        .orElseThrow()
+        .getAddress();
   }
 
   private static GetOutcomeRequest outcome(String txId, String participant) {
@@ -456,30 +592,34 @@ class AuthorizationTest {
   /** The TLS session of a new connection to {@code target}, as the operator. */
   private SSLSession serverSession(String target) throws IOException {
     AtomicReference<SSLSession> session = new AtomicReference<>();
-    ClientInterceptor capture = new ClientInterceptor() {
-      @Override
-      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method,
-          CallOptions options, Channel next) {
-        ClientCall<Q, R> call = next.newCall(method, options);
-        return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
+    ClientInterceptor capture =
+        new ClientInterceptor() {
           @Override
-          public void start(Listener<R> listener, Metadata headers) {
-            super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
-                listener) {
+          public <Q, R> ClientCall<Q, R> interceptCall(
+              MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            ClientCall<Q, R> call = next.newCall(method, options);
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(call) {
               @Override
-              public void onClose(Status status, Metadata trailers) {
-                session.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-                super.onClose(status, trailers);
+              public void start(Listener<R> listener, Metadata headers) {
+                super.start(
+                    new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                        listener) {
+                      @Override
+                      public void onClose(Status status, Metadata trailers) {
+                        session.set(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+                        super.onClose(status, trailers);
+                      }
+                    },
+                    headers);
               }
-            }, headers);
+            };
           }
         };
-      }
-    };
     ManagedChannel ch = channel(target, "operator-alice");
     try {
       HealthGrpc.newBlockingStub(ClientInterceptors.intercept(ch, capture))
-          .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance());
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance());
     } catch (StatusRuntimeException e) {
       // a participant serves no health service: the answer came over TLS all the same
       assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode(), e.toString());

@@ -12,8 +12,8 @@ import javax.sql.DataSource;
 
 /**
  * Reads a participant's business tables ({@link TestHandler}'s STAGED and APPLIED) from the test:
- * through a DataSource, or, for the embedded store, through a connection of its own to the
- * SQLite file (WAL mode lets it read while the participant writes, also from another process).
+ * through a DataSource, or, for the embedded store, through a connection of its own to the SQLite
+ * file (WAL mode lets it read while the participant writes, also from another process).
  */
 final class BusinessDb {
   private interface Connector {
@@ -36,16 +36,15 @@ final class BusinessDb {
 
   /** The embedded store's file of participant {@code name} under {@code dataDir}. */
   static String url(Path dataDir, String name) {
-    return "jdbc:sqlite:" + dataDir.resolve(name + ".db").toAbsolutePath()
-        + "?busy_timeout=10000";
+    return "jdbc:sqlite:" + dataDir.resolve(name + ".db").toAbsolutePath() + "?busy_timeout=10000";
   }
 
   List<String> rows(String table, String txId) {
     try (Connection c = connector.connect()) {
       try {
         TestHandler.createTables(c);
-        try (PreparedStatement ps = c.prepareStatement(
-            "SELECT K FROM " + table + " WHERE TX = ? ORDER BY K")) {
+        try (PreparedStatement ps =
+            c.prepareStatement("SELECT K FROM " + table + " WHERE TX = ? ORDER BY K")) {
           ps.setString(1, txId);
           List<String> out = new ArrayList<>();
           try (ResultSet rs = ps.executeQuery()) {

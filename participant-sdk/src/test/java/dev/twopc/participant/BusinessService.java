@@ -16,25 +16,26 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A tiny business service for the interactive flow: {@code Reserve(key)} stages the key as work
- * of the caller's transaction and answers "staged KEY in TX".
+ * A tiny business service for the interactive flow: {@code Reserve(key)} stages the key as work of
+ * the caller's transaction and answers "staged KEY in TX".
  */
 final class BusinessService {
-  static final MethodDescriptor.Marshaller<String> STRING = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(String value) {
-      return new ByteArrayInputStream(value.getBytes(UTF_8));
-    }
+  static final MethodDescriptor.Marshaller<String> STRING =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(String value) {
+          return new ByteArrayInputStream(value.getBytes(UTF_8));
+        }
 
-    @Override
-    public String parse(InputStream stream) {
-      try {
-        return new String(stream.readAllBytes(), UTF_8);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
+        @Override
+        public String parse(InputStream stream) {
+          try {
+            return new String(stream.readAllBytes(), UTF_8);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      };
 
   static final MethodDescriptor<String, String> RESERVE =
       MethodDescriptor.<String, String>newBuilder()
@@ -48,19 +49,22 @@ final class BusinessService {
 
   static ServerServiceDefinition definition(Supplier<Participant> participant) {
     return ServerServiceDefinition.builder("twopc.test.Business")
-        .addMethod(RESERVE, ServerCalls.asyncUnaryCall((key, out) -> {
-          String txId = TxPropagation.currentTxId().orElse("none");
-          if (!txId.equals("none")) {
-            participant.get().stage(key.getBytes(UTF_8));
-          }
-          out.onNext("staged " + key + " in " + txId);
-          out.onCompleted();
-        }))
+        .addMethod(
+            RESERVE,
+            ServerCalls.asyncUnaryCall(
+                (key, out) -> {
+                  String txId = TxPropagation.currentTxId().orElse("none");
+                  if (!txId.equals("none")) {
+                    participant.get().stage(key.getBytes(UTF_8));
+                  }
+                  out.onNext("staged " + key + " in " + txId);
+                  out.onCompleted();
+                }))
         .build();
   }
 
   static String reserve(Channel channel, String key) {
-    return ClientCalls.blockingUnaryCall(channel, RESERVE,
-        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), key);
+    return ClientCalls.blockingUnaryCall(
+        channel, RESERVE, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), key);
   }
 }

@@ -38,9 +38,14 @@ class CrashTest {
   }
 
   private Participant inProcess(String name, String coordinator) throws Exception {
-    Participant p = closing(Participant.builder(name).coordinator(coordinator)
-        .dataDirectory(dir.resolve(name)).handler(new TestHandler())
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build());
+    Participant p =
+        closing(
+            Participant.builder(name)
+                .coordinator(coordinator)
+                .dataDirectory(dir.resolve(name))
+                .handler(new TestHandler())
+                .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .build());
     p.start();
     return p;
   }
@@ -60,41 +65,55 @@ class CrashTest {
     String target = coord.target();
     inProcess("payments", target);
 
-    ForkedParticipant crashing = closing(new ForkedParticipant("inventory", invDir, target,
-        "prepared", dir.resolve("inventory-1.log")));
+    ForkedParticipant crashing =
+        closing(
+            new ForkedParticipant(
+                "inventory", invDir, target, "prepared", dir.resolve("inventory-1.log")));
     readyPort(crashing);
-    await().atMost(Duration.ofSeconds(20)).until(() -> coord.isRegistered("inventory")
-        && coord.isRegistered("payments"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> coord.isRegistered("inventory") && coord.isRegistered("payments"));
 
     TxResult r;
     try (TransactionClient client = TransactionClient.builder().target(target).build()) {
-      r = client.execute(List.of(new Branch("inventory", "sku-1".getBytes(UTF_8)),
-          new Branch("payments", "acct-1".getBytes(UTF_8))));
+      r =
+          client.execute(
+              List.of(
+                  new Branch("inventory", "sku-1".getBytes(UTF_8)),
+                  new Branch("payments", "acct-1".getBytes(UTF_8))));
     }
     assertEquals(ParticipantProcessMain.HALT_CODE, crashing.awaitExit());
     assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
     coord.close();
 
     // Restart with the coordinator down: the branch is back, locked, before anything is served.
-    ForkedParticipant restarted = closing(new ForkedParticipant("inventory", invDir, target, "",
-        dir.resolve("inventory-2.log")));
-    assertEquals("RECOVERED tx=" + r.txId() + " locks=[sku-1] holders=[" + r.txId()
-        + "] serving=false", restarted.nextLine());
+    ForkedParticipant restarted =
+        closing(
+            new ForkedParticipant("inventory", invDir, target, "", dir.resolve("inventory-2.log")));
+    assertEquals(
+        "RECOVERED tx=" + r.txId() + " locks=[sku-1] holders=[" + r.txId() + "] serving=false",
+        restarted.nextLine());
     int port = Integer.parseInt(readyPort(restarted));
     try (ParticipantClient rpc = new ParticipantClient(port, "inventory", target)) {
       assertEquals(Vote.VOTE_NO, rpc.prepare("tx-probe", "sku-1").getVote());
-      await().atMost(Duration.ofSeconds(20)).until(() -> {
-        List<PreparedBranch> b = rpc.listPrepared().getBranchesList();
-        return b.size() == 1 && b.get(0).getTxId().equals(r.txId())
-            && b.get(0).getOutcomeQueries() >= 3 && b.get(0).getLastError().contains("UNAVAILABLE");
-      });
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                List<PreparedBranch> b = rpc.listPrepared().getBranchesList();
+                return b.size() == 1
+                    && b.get(0).getTxId().equals(r.txId())
+                    && b.get(0).getOutcomeQueries() >= 3
+                    && b.get(0).getLastError().contains("UNAVAILABLE");
+              });
 
       // The coordinator comes back where the branch recorded it; the participant converges.
       RealCoordinator back = closing(RealCoordinator.startOn(coordPort, coordDir));
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
-      assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED,
-          back.transaction(r.txId()).getOutcome());
+      assertEquals(
+          dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED, back.transaction(r.txId()).getOutcome());
       assertEquals(Vote.VOTE_YES, rpc.prepare("tx-probe-2", "sku-1").getVote());
       rpc.rollback("tx-probe-2");
     }
@@ -108,27 +127,41 @@ class CrashTest {
     Path invDir = dir.resolve("inventory");
     RealCoordinator coord = closing(RealCoordinator.start(dir.resolve("coordinator")));
     inProcess("payments", coord.target());
-    ForkedParticipant crashing = closing(new ForkedParticipant("inventory", invDir,
-        coord.target(), "commit", dir.resolve("inventory-1.log")));
+    ForkedParticipant crashing =
+        closing(
+            new ForkedParticipant(
+                "inventory", invDir, coord.target(), "commit", dir.resolve("inventory-1.log")));
     readyPort(crashing);
-    await().atMost(Duration.ofSeconds(20)).until(() -> coord.isRegistered("inventory")
-        && coord.isRegistered("payments"));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> coord.isRegistered("inventory") && coord.isRegistered("payments"));
 
     TxResult r;
     try (TransactionClient client = TransactionClient.builder().target(coord.target()).build()) {
-      r = client.execute(List.of(new Branch("inventory", "sku-2,sku-3".getBytes(UTF_8)),
-          new Branch("payments", "acct-2".getBytes(UTF_8))));
+      r =
+          client.execute(
+              List.of(
+                  new Branch("inventory", "sku-2,sku-3".getBytes(UTF_8)),
+                  new Branch("payments", "acct-2".getBytes(UTF_8))));
     }
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(ParticipantProcessMain.HALT_CODE, crashing.awaitExit());
 
-    ForkedParticipant restarted = closing(new ForkedParticipant("inventory", invDir,
-        coord.target(), "", dir.resolve("inventory-2.log")));
-    assertEquals("RECOVERED tx=" + r.txId() + " locks=[sku-2, sku-3] holders=[" + r.txId()
-        + "] serving=false", restarted.nextLine());
+    ForkedParticipant restarted =
+        closing(
+            new ForkedParticipant(
+                "inventory", invDir, coord.target(), "", dir.resolve("inventory-2.log")));
+    assertEquals(
+        "RECOVERED tx="
+            + r.txId()
+            + " locks=[sku-2, sku-3] holders=["
+            + r.txId()
+            + "] serving=false",
+        restarted.nextLine());
     int port = Integer.parseInt(readyPort(restarted));
     try (ParticipantClient rpc = new ParticipantClient(port, "inventory", coord.target())) {
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
     }
     assertEquals(0, restarted.quit());

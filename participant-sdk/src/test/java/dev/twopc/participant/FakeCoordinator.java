@@ -36,14 +36,19 @@ final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase implemen
   final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
   final AtomicInteger outcomeQueries = new AtomicInteger();
   final AtomicInteger registrationsToRefuse = new AtomicInteger();
+
   /** If set, Commit answers with this status instead of a response; null = never answer. */
   final AtomicReference<Status> commitStatus = new AtomicReference<>(Status.UNAVAILABLE);
+
   final AtomicReference<CommitResponse> commitResponse = new AtomicReference<>();
   private final Server server;
 
   private FakeCoordinator(int port) throws IOException {
-    server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-        .addService(this).build().start();
+    server =
+        Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
+            .addService(this)
+            .build()
+            .start();
   }
 
   static FakeCoordinator start() throws IOException {
@@ -64,8 +69,8 @@ final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase implemen
   }
 
   @Override
-  public void registerParticipant(RegisterParticipantRequest req,
-      StreamObserver<RegisterParticipantResponse> out) {
+  public void registerParticipant(
+      RegisterParticipantRequest req, StreamObserver<RegisterParticipantResponse> out) {
     if (registrationsToRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       out.onError(Status.UNAVAILABLE.withDescription("scripted refusal").asRuntimeException());
       return;
@@ -86,8 +91,11 @@ final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase implemen
   @Override
   public void getOutcome(GetOutcomeRequest req, StreamObserver<GetOutcomeResponse> out) {
     outcomeQueries.incrementAndGet();
-    out.onNext(GetOutcomeResponse.newBuilder().setTxId(req.getTxId())
-        .setOutcome(outcomes.getOrDefault(req.getTxId(), Outcome.OUTCOME_IN_PROGRESS)).build());
+    out.onNext(
+        GetOutcomeResponse.newBuilder()
+            .setTxId(req.getTxId())
+            .setOutcome(outcomes.getOrDefault(req.getTxId(), Outcome.OUTCOME_IN_PROGRESS))
+            .build());
     out.onCompleted();
   }
 

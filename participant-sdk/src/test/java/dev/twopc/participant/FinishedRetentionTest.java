@@ -23,10 +23,15 @@ class FinishedRetentionTest {
   void finishedIdsArePrunedAfterTheRetention() throws Exception {
     MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     try (FakeCoordinator coord = FakeCoordinator.start();
-        Participant p = Participant.builder("pruned").coordinator(coord.target())
-            .dataDirectory(dir).handler(new TestHandler()).clock(clock)
-            .finishedRetention(Duration.ofHours(1)).pruneInterval(Duration.ofMillis(50))
-            .build()) {
+        Participant p =
+            Participant.builder("pruned")
+                .coordinator(coord.target())
+                .dataDirectory(dir)
+                .handler(new TestHandler())
+                .clock(clock)
+                .finishedRetention(Duration.ofHours(1))
+                .pruneInterval(Duration.ofMillis(50))
+                .build()) {
       p.start();
       try (ParticipantClient rpc = new ParticipantClient(p.port(), "pruned", coord.target())) {
         rpc.rollback("tx-old");

@@ -31,17 +31,21 @@ final class ForkedParticipant implements AutoCloseable {
     cmd.add(dataDir.toString());
     cmd.add(coordinator);
     process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(
-          process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        lines.add("EOF " + e.getMessage());
-      }
-    }, "forked-participant-stdout");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                lines.add("EOF " + e.getMessage());
+              }
+            },
+            "forked-participant-stdout");
     reader.setDaemon(true);
     reader.start();
   }

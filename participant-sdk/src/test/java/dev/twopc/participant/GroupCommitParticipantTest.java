@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The embedded store's group commit seen from the outside, over real gRPC with the real
  * coordinator: many transactions at once, some of whose branches vote NO or fail after writing
- * through the shared connection. Each branch's writes end as its own transaction's outcome says
- * (a NO or a failure undoes only its own), every committed transaction's writes are there after
- * the participants restart, and the store's metrics count the syncs and what they made durable.
+ * through the shared connection. Each branch's writes end as its own transaction's outcome says (a
+ * NO or a failure undoes only its own), every committed transaction's writes are there after the
+ * participants restart, and the store's metrics count the syncs and what they made durable.
  */
 class GroupCommitParticipantTest {
   private static final int TRANSACTIONS = 90;
@@ -49,17 +49,19 @@ class GroupCommitParticipantTest {
   }
 
   /**
-   * Writes a row for its key, then votes as the payload says: {@code yes:K}, {@code no:K}
-   * (refuses after writing) or {@code boom:K} (fails after writing). Commit marks the row DONE,
-   * rollback deletes it.
+   * Writes a row for its key, then votes as the payload says: {@code yes:K}, {@code no:K} (refuses
+   * after writing) or {@code boom:K} (fails after writing). Commit marks the row DONE, rollback
+   * deletes it.
    */
   private static final class WritingHandler implements ParticipantHandler {
     @Override
     public Vote prepare(PrepareContext ctx) throws Exception {
       String[] p = new String(ctx.payload(), UTF_8).split(":", 2);
       ctx.lock(p[1]);
-      try (PreparedStatement ps = ctx.connection().prepareStatement(
-          "INSERT INTO ROWS_HERE (K, TX, STATUS) VALUES (?, ?, 'PREPARED')")) {
+      try (PreparedStatement ps =
+          ctx.connection()
+              .prepareStatement(
+                  "INSERT INTO ROWS_HERE (K, TX, STATUS) VALUES (?, ?, 'PREPARED')")) {
         ps.setString(1, p[1]);
         ps.setString(2, ctx.txId());
         ps.executeUpdate();
@@ -73,8 +75,8 @@ class GroupCommitParticipantTest {
 
     @Override
     public void commit(BranchContext ctx) throws Exception {
-      try (PreparedStatement ps = ctx.connection().prepareStatement(
-          "UPDATE ROWS_HERE SET STATUS = 'DONE' WHERE TX = ?")) {
+      try (PreparedStatement ps =
+          ctx.connection().prepareStatement("UPDATE ROWS_HERE SET STATUS = 'DONE' WHERE TX = ?")) {
         ps.setString(1, ctx.txId());
         assertEquals(1, ps.executeUpdate());
       }
@@ -82,8 +84,8 @@ class GroupCommitParticipantTest {
 
     @Override
     public void rollback(BranchContext ctx) throws Exception {
-      try (PreparedStatement ps = ctx.connection().prepareStatement(
-          "DELETE FROM ROWS_HERE WHERE TX = ?")) {
+      try (PreparedStatement ps =
+          ctx.connection().prepareStatement("DELETE FROM ROWS_HERE WHERE TX = ?")) {
         ps.setString(1, ctx.txId());
         ps.executeUpdate();
       }
@@ -92,21 +94,29 @@ class GroupCommitParticipantTest {
 
   private Participant participant(String target, String name) throws Exception {
     CountDownLatch registered = new CountDownLatch(1);
-    Participant p = Participant.builder(name).coordinator(target)
-        .dataDirectory(dir.resolve(name)).handler(new WritingHandler()).metricsPort(0)
-        .storeInitializer(c -> {
-          try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS ROWS_HERE (K VARCHAR(64) PRIMARY KEY,"
-                + " TX VARCHAR(128) NOT NULL, STATUS VARCHAR(16) NOT NULL)");
-          }
-        })
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .listener(new ParticipantListener() {
-          @Override
-          public void onRegistered(String coordinator) {
-            registered.countDown();
-          }
-        }).build();
+    Participant p =
+        Participant.builder(name)
+            .coordinator(target)
+            .dataDirectory(dir.resolve(name))
+            .handler(new WritingHandler())
+            .metricsPort(0)
+            .storeInitializer(
+                c -> {
+                  try (Statement s = c.createStatement()) {
+                    s.execute(
+                        "CREATE TABLE IF NOT EXISTS ROWS_HERE (K VARCHAR(64) PRIMARY KEY,"
+                            + " TX VARCHAR(128) NOT NULL, STATUS VARCHAR(16) NOT NULL)");
+                  }
+                })
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .listener(
+                new ParticipantListener() {
+                  @Override
+                  public void onRegistered(String coordinator) {
+                    registered.countDown();
+                  }
+                })
+            .build();
     toClose.add(p);
     p.start();
     assertTrue(registered.await(20, TimeUnit.SECONDS), name + " registered");
@@ -116,7 +126,8 @@ class GroupCommitParticipantTest {
   /** Key to status, as the participant's store holds them. */
   private static Map<String, String> rows(Participant p) throws Exception {
     Map<String, String> out = new TreeMap<>();
-    try (Connection c = p.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = p.dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT K, STATUS FROM ROWS_HERE")) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getString(2));
@@ -128,16 +139,24 @@ class GroupCommitParticipantTest {
 
   @Test
   void branchesSharingCommitsEndAsTheirOwnTransactionsDo() throws Exception {
-    CoordinatorServer c = CoordinatorServer.start(CoordinatorConfig.builder().port(0)
-        .dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .prepareTimeout(Duration.ofSeconds(60))
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(200))
-        .build());
+    CoordinatorServer c =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .prepareTimeout(Duration.ofSeconds(60))
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(200))
+                .build());
     toClose.add(c);
     Participant inventory = participant(c.target(), "inventory");
     Participant payments = participant(c.target(), "payments");
-    TransactionClient client = TransactionClient.builder().target(c.target())
-        .commitTimeout(Duration.ofSeconds(90)).build();
+    TransactionClient client =
+        TransactionClient.builder()
+            .target(c.target())
+            .commitTimeout(Duration.ofSeconds(90))
+            .build();
     TxOptions waiting = TxOptions.defaults().withWaitForCompletion(true);
     toClose.add(client);
 
@@ -149,9 +168,14 @@ class GroupCommitParticipantTest {
     for (int i = 0; i < TRANSACTIONS; i++) {
       String vote = i % 3 == 1 ? "no" : i % 3 == 2 && i % 2 == 0 ? "boom" : "yes";
       String key = "k" + i;
-      results.add(pool.submit(() -> client.execute(List.of(
-          new Branch("inventory", (vote + ":" + key).getBytes(UTF_8)),
-          new Branch("payments", ("yes:" + key).getBytes(UTF_8))), waiting)));
+      results.add(
+          pool.submit(
+              () ->
+                  client.execute(
+                      List.of(
+                          new Branch("inventory", (vote + ":" + key).getBytes(UTF_8)),
+                          new Branch("payments", ("yes:" + key).getBytes(UTF_8))),
+                      waiting)));
       if (vote.equals("yes")) {
         expectedInventory.put(key, "DONE");
         expectedPayments.put(key, "DONE");
@@ -169,8 +193,11 @@ class GroupCommitParticipantTest {
 
     HttpClient http = HttpClient.newHttpClient();
     for (Participant p : List.of(inventory, payments)) {
-      MetricsText m = MetricsText.fetch(http,
-          URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"), Duration.ofSeconds(5));
+      MetricsText m =
+          MetricsText.fetch(
+              http,
+              URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"),
+              Duration.ofSeconds(5));
       double syncs = m.sum("twopc_branch_store_commits_total");
       double durable = m.sum("twopc_branch_store_committed_transactions_total");
       // At least each committed transaction's prepare and commit; never fewer than one each.
@@ -187,8 +214,12 @@ class GroupCommitParticipantTest {
   }
 
   private Participant reopened(String target, String name) throws Exception {
-    Participant p = Participant.builder(name).coordinator(target).dataDirectory(dir.resolve(name))
-        .handler(new WritingHandler()).build();
+    Participant p =
+        Participant.builder(name)
+            .coordinator(target)
+            .dataDirectory(dir.resolve(name))
+            .handler(new WritingHandler())
+            .build();
     toClose.add(p);
     p.start();
     assertTrue(p.listPrepared().isEmpty(), name + " has nothing left prepared");

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The participant's inbound message limit (Builder.maxInboundMessageBytes): by default a Prepare
- * with the coordinator's largest payload (1 MiB) is read; a smaller limit refuses a larger
- * request with RESOURCE_EXHAUSTED and keeps serving.
+ * with the coordinator's largest payload (1 MiB) is read; a smaller limit refuses a larger request
+ * with RESOURCE_EXHAUSTED and keeps serving.
  */
 class InboundLimitTest {
   @TempDir Path dir;
@@ -32,28 +32,40 @@ class InboundLimitTest {
   void theDefaultReadsAOneMebibytePayloadAndASmallerLimitRefusesMoreAndKeepsServing()
       throws Exception {
     try (FakeCoordinator coordinator = FakeCoordinator.start()) {
-      assertEquals(Vote.VOTE_READ_ONLY, prepare(coordinator, dir.resolve("default"), null,
-          1024 * 1024).getVote());
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> prepare(coordinator, dir.resolve("small"), 64 * 1024, 100 * 1024));
+      assertEquals(
+          Vote.VOTE_READ_ONLY,
+          prepare(coordinator, dir.resolve("default"), null, 1024 * 1024).getVote());
+      StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () -> prepare(coordinator, dir.resolve("small"), 64 * 1024, 100 * 1024));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.toString());
     }
   }
 
   @Test
   void aLimitBelowSixtyFourKibibytesIsRefusedByTheBuilder() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Participant.builder("tiny").coordinator("localhost:1").dataDirectory(dir)
-            .handler(new TestHandler()).maxInboundMessageBytes(1000).build());
-    assertTrue(e.getMessage().contains("maxInboundMessageBytes must be >= 65536"),
-        e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Participant.builder("tiny")
+                    .coordinator("localhost:1")
+                    .dataDirectory(dir)
+                    .handler(new TestHandler())
+                    .maxInboundMessageBytes(1000)
+                    .build());
+    assertTrue(e.getMessage().contains("maxInboundMessageBytes must be >= 65536"), e.getMessage());
   }
 
   /** One Prepare of {@code payloadBytes} (a key list) to a fresh participant; then it serves. */
-  private static dev.twopc.proto.v1.PrepareResponse prepare(FakeCoordinator coordinator,
-      Path data, Integer limit, int payloadBytes) throws Exception {
-    Participant.Builder b = Participant.builder("big").coordinator(coordinator.target())
-        .dataDirectory(data).handler(new TestHandler());
+  private static dev.twopc.proto.v1.PrepareResponse prepare(
+      FakeCoordinator coordinator, Path data, Integer limit, int payloadBytes) throws Exception {
+    Participant.Builder b =
+        Participant.builder("big")
+            .coordinator(coordinator.target())
+            .dataDirectory(data)
+            .handler(new TestHandler());
     if (limit != null) {
       b.maxInboundMessageBytes(limit);
     }
@@ -61,18 +73,24 @@ class InboundLimitTest {
     Arrays.fill(key, 'k'); // read only first: the handler stops before the long key
     try (Participant p = b.build()) {
       p.start();
-      ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + p.port(),
-          InsecureChannelCredentials.create()).build();
+      ManagedChannel ch =
+          Grpc.newChannelBuilder("localhost:" + p.port(), InsecureChannelCredentials.create())
+              .build();
       try {
-        ParticipantGrpc.ParticipantBlockingStub stub = ParticipantGrpc.newBlockingStub(ch)
-            .withDeadlineAfter(20, TimeUnit.SECONDS);
+        ParticipantGrpc.ParticipantBlockingStub stub =
+            ParticipantGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
         try {
-          return stub.prepare(PrepareRequest.newBuilder().setTxId("tx-big").setParticipant("big")
-              .setPayload(ByteString.copyFromUtf8("!readonly," + new String(key)))
-              .setCoordinator(coordinator.target()).build());
+          return stub.prepare(
+              PrepareRequest.newBuilder()
+                  .setTxId("tx-big")
+                  .setParticipant("big")
+                  .setPayload(ByteString.copyFromUtf8("!readonly," + new String(key)))
+                  .setCoordinator(coordinator.target())
+                  .build());
         } finally {
           // still serving, whatever the answer
-          ParticipantGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
+          ParticipantGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(20, TimeUnit.SECONDS)
               .listPrepared(ListPreparedRequest.getDefaultInstance());
         }
       } finally {

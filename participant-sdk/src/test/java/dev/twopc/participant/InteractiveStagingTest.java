@@ -34,13 +34,19 @@ class InteractiveStagingTest {
   void start() throws Exception {
     coordinator = FakeCoordinator.start();
     AtomicReference<Participant> self = new AtomicReference<>();
-    participant = Participant.builder(NAME).coordinator(coordinator.target())
-        .dataDirectory(dir).handler(new TestHandler())
-        .addService(BusinessService.definition(self::get)).build();
+    participant =
+        Participant.builder(NAME)
+            .coordinator(coordinator.target())
+            .dataDirectory(dir)
+            .handler(new TestHandler())
+            .addService(BusinessService.definition(self::get))
+            .build();
     self.set(participant);
     participant.start();
-    channel = Grpc.newChannelBuilder("localhost:" + participant.port(),
-        InsecureChannelCredentials.create()).build();
+    channel =
+        Grpc.newChannelBuilder(
+                "localhost:" + participant.port(), InsecureChannelCredentials.create())
+            .build();
     rpc = new ParticipantClient(participant.port(), NAME, coordinator.target());
   }
 
@@ -55,10 +61,11 @@ class InteractiveStagingTest {
   @Test
   void concurrentFirstCallsEnlistOnceAndStagedWorkReachesPrepare() throws Exception {
     Channel tx = ClientInterceptors.intercept(channel, TxPropagation.clientInterceptor("tx-i"));
-    List<CompletableFuture<String>> calls = List.of(
-        CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o1")),
-        CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o2")),
-        CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o3")));
+    List<CompletableFuture<String>> calls =
+        List.of(
+            CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o1")),
+            CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o2")),
+            CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o3")));
     for (CompletableFuture<String> c : calls) {
       c.get(10, TimeUnit.SECONDS);
     }
@@ -66,16 +73,16 @@ class InteractiveStagingTest {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-i", "", true).getVote());
     assertEquals(List.of("o1", "o2", "o3"), BusinessDb.staged(dir, NAME, "tx-i"));
     // Staging after prepare began is refused.
-    assertThrows(IllegalStateException.class,
-        () -> participant.stage("tx-i", "late".getBytes(UTF_8)));
+    assertThrows(
+        IllegalStateException.class, () -> participant.stage("tx-i", "late".getBytes(UTF_8)));
     rpc.commit("tx-i");
     assertEquals(List.of("o1", "o2", "o3"), BusinessDb.applied(dir, NAME, "tx-i"));
   }
 
   @Test
   void stagingWithoutEnlistingIsRefused() {
-    assertThrows(IllegalStateException.class,
-        () -> participant.stage("tx-unknown", new byte[] {1}));
+    assertThrows(
+        IllegalStateException.class, () -> participant.stage("tx-unknown", new byte[] {1}));
     participant.enlist("tx-manual");
     participant.stage("tx-manual", "m".getBytes(UTF_8));
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-manual", "", true).getVote());
@@ -84,21 +91,25 @@ class InteractiveStagingTest {
 
   @Test
   void aBadTransactionHeaderIsInvalidArgument() {
-    Channel bad = ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
-      @Override
-      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> m,
-          io.grpc.CallOptions o, Channel next) {
-        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(m, o)) {
-          @Override
-          public void start(Listener<R> l, io.grpc.Metadata h) {
-            h.put(TxPropagation.METADATA_KEY, "not valid!");
-            super.start(l, h);
-          }
-        };
-      }
-    });
-    io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class,
-        () -> BusinessService.reserve(bad, "x"));
+    Channel bad =
+        ClientInterceptors.intercept(
+            channel,
+            new io.grpc.ClientInterceptor() {
+              @Override
+              public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(
+                  io.grpc.MethodDescriptor<Q, R> m, io.grpc.CallOptions o, Channel next) {
+                return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(
+                    next.newCall(m, o)) {
+                  @Override
+                  public void start(Listener<R> l, io.grpc.Metadata h) {
+                    h.put(TxPropagation.METADATA_KEY, "not valid!");
+                    super.start(l, h);
+                  }
+                };
+              }
+            });
+    io.grpc.StatusRuntimeException e =
+        assertThrows(io.grpc.StatusRuntimeException.class, () -> BusinessService.reserve(bad, "x"));
     assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
   }
 }

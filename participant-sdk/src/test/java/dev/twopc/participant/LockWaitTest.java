@@ -25,11 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A prepare waiting for a lock on the embedded store (one connection) gets it as soon as the
- * holder commits. The waiting prepare used to hold the store's only connection, so the holder's
- * commit could not run to release the lock: every contended wait ended in a timeout and a NO
- * (this test then failed: the second transaction aborted after the 20 s lock wait). Over real
- * gRPC, with the real coordinator and SDK participants.
+ * A prepare waiting for a lock on the embedded store (one connection) gets it as soon as the holder
+ * commits. The waiting prepare used to hold the store's only connection, so the holder's commit
+ * could not run to release the lock: every contended wait ended in a timeout and a NO (this test
+ * then failed: the second transaction aborted after the 20 s lock wait). Over real gRPC, with the
+ * real coordinator and SDK participants.
  */
 class LockWaitTest {
   @TempDir Path dir;
@@ -51,8 +51,8 @@ class LockWaitTest {
       try (Statement st = ctx.connection().createStatement()) {
         st.execute("CREATE TABLE IF NOT EXISTS HELD (TX VARCHAR(64) PRIMARY KEY, K VARCHAR(64))");
       }
-      try (PreparedStatement ps = ctx.connection().prepareStatement(
-          "INSERT INTO HELD (TX, K) VALUES (?, ?)")) {
+      try (PreparedStatement ps =
+          ctx.connection().prepareStatement("INSERT INTO HELD (TX, K) VALUES (?, ?)")) {
         ps.setString(1, ctx.txId());
         ps.setString(2, key);
         ps.executeUpdate();
@@ -62,8 +62,8 @@ class LockWaitTest {
 
     @Override
     public void commit(BranchContext ctx) throws Exception {
-      try (PreparedStatement ps = ctx.connection().prepareStatement(
-          "DELETE FROM HELD WHERE TX = ?")) {
+      try (PreparedStatement ps =
+          ctx.connection().prepareStatement("DELETE FROM HELD WHERE TX = ?")) {
         ps.setString(1, ctx.txId());
         ps.executeUpdate();
       }
@@ -75,24 +75,31 @@ class LockWaitTest {
     }
   }
 
-  private Participant participant(CoordinatorServer c, String name, ParticipantHandler handler,
-      CountDownLatch prepared) throws Exception {
+  private Participant participant(
+      CoordinatorServer c, String name, ParticipantHandler handler, CountDownLatch prepared)
+      throws Exception {
     CountDownLatch registered = new CountDownLatch(1);
-    Participant p = Participant.builder(name).coordinator(c.target())
-        .dataDirectory(dir.resolve(name)).handler(handler).metricsPort(0)
-        .lockWait(Duration.ofSeconds(20))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .listener(new ParticipantListener() {
-          @Override
-          public void onPrepared(String txId) {
-            prepared.countDown();
-          }
+    Participant p =
+        Participant.builder(name)
+            .coordinator(c.target())
+            .dataDirectory(dir.resolve(name))
+            .handler(handler)
+            .metricsPort(0)
+            .lockWait(Duration.ofSeconds(20))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .listener(
+                new ParticipantListener() {
+                  @Override
+                  public void onPrepared(String txId) {
+                    prepared.countDown();
+                  }
 
-          @Override
-          public void onRegistered(String coordinator) {
-            registered.countDown();
-          }
-        }).build();
+                  @Override
+                  public void onRegistered(String coordinator) {
+                    registered.countDown();
+                  }
+                })
+            .build();
     toClose.add(p);
     p.start();
     assertTrue(registered.await(20, TimeUnit.SECONDS), name + " registered");
@@ -101,31 +108,50 @@ class LockWaitTest {
 
   @Test
   void aWaitingPrepareGetsTheLockWhenTheHolderCommits() throws Exception {
-    CoordinatorServer c = CoordinatorServer.start(CoordinatorConfig.builder().port(0)
-        .dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .prepareTimeout(Duration.ofSeconds(60))
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(200))
-        .build());
+    CoordinatorServer c =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .prepareTimeout(Duration.ofSeconds(60))
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(200))
+                .build());
     toClose.add(c);
     CountDownLatch inventoryPrepared = new CountDownLatch(1);
     Participant inventory = participant(c, "inventory", new LockFirst(), inventoryPrepared);
     TestHandler gated = new TestHandler();
     participant(c, "payments", gated, new CountDownLatch(1));
-    TransactionClient client = TransactionClient.builder().target(c.target())
-        .commitTimeout(Duration.ofSeconds(90)).build();
+    TransactionClient client =
+        TransactionClient.builder()
+            .target(c.target())
+            .commitTimeout(Duration.ofSeconds(90))
+            .build();
     toClose.add(client);
 
     // The first holds sku-1 at inventory while payments waits at its gate.
-    CompletableFuture<TxResult> first = CompletableFuture.supplyAsync(() -> client.execute(
-        List.of(branch("inventory", "sku-1"), branch("payments", "!gate,acct-1"))));
+    CompletableFuture<TxResult> first =
+        CompletableFuture.supplyAsync(
+            () ->
+                client.execute(
+                    List.of(branch("inventory", "sku-1"), branch("payments", "!gate,acct-1"))));
     assertTrue(inventoryPrepared.await(20, TimeUnit.SECONDS));
     // The second waits for sku-1.
-    CompletableFuture<TxResult> second = CompletableFuture.supplyAsync(() -> client.execute(
-        List.of(branch("inventory", "sku-1"), branch("payments", "acct-2"))));
+    CompletableFuture<TxResult> second =
+        CompletableFuture.supplyAsync(
+            () ->
+                client.execute(
+                    List.of(branch("inventory", "sku-1"), branch("payments", "acct-2"))));
     HttpClient http = HttpClient.newHttpClient();
     URI metrics = URI.create("http://127.0.0.1:" + inventory.metricsPort() + "/metrics");
-    await().atMost(Duration.ofSeconds(15)).until(() -> MetricsText.fetch(http, metrics,
-        Duration.ofSeconds(5)).sum("twopc_branch_lock_waits_total") == 1);
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .until(
+            () ->
+                MetricsText.fetch(http, metrics, Duration.ofSeconds(5))
+                        .sum("twopc_branch_lock_waits_total")
+                    == 1);
 
     gated.gate.countDown();
     assertEquals(Outcome.COMMITTED, first.get(60, TimeUnit.SECONDS).outcome());

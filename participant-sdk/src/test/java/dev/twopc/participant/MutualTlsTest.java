@@ -32,16 +32,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Mutual TLS on every hop, over real Netty and the real coordinator: client to coordinator,
- * coordinator to participants, participants to coordinator. A plaintext client gets no answer;
- * a coordinator with TLS never falls back to plaintext towards a participant.
+ * coordinator to participants, participants to coordinator. A plaintext client gets no answer; a
+ * coordinator with TLS never falls back to plaintext towards a participant.
  */
 class MutualTlsTest {
-  static final RoleMap ROLES = RoleMap.of(Map.of(
-      "coordinator", Set.of(Role.COORDINATOR),
-      "inventory", Set.of(Role.PARTICIPANT),
-      "payments", Set.of(Role.PARTICIPANT),
-      "plain", Set.of(Role.PARTICIPANT),
-      "client-shop", Set.of(Role.CLIENT)));
+  static final RoleMap ROLES =
+      RoleMap.of(
+          Map.of(
+              "coordinator", Set.of(Role.COORDINATOR),
+              "inventory", Set.of(Role.PARTICIPANT),
+              "payments", Set.of(Role.PARTICIPANT),
+              "plain", Set.of(Role.PARTICIPANT),
+              "client-shop", Set.of(Role.CLIENT)));
   @TempDir Path dir;
   private DevCertificates ca;
   private CoordinatorServer coordinator;
@@ -50,11 +52,17 @@ class MutualTlsTest {
   @BeforeEach
   void start() throws Exception {
     ca = DevCertificates.createAuthority(dir.resolve("certs"), Duration.ofDays(1));
-    coordinator = CoordinatorServer.start(CoordinatorConfig.builder()
-        .port(0).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .tls(ca.issue("coordinator", Duration.ofDays(1))).roles(ROLES)
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
-        .build());
+    coordinator =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .tls(ca.issue("coordinator", Duration.ofDays(1)))
+                .roles(ROLES)
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(500))
+                .build());
   }
 
   @AfterEach
@@ -66,8 +74,11 @@ class MutualTlsTest {
   }
 
   private Participant participant(String name, TlsFiles tls) throws Exception {
-    Participant.Builder b = Participant.builder(name).coordinator(coordinator.target())
-        .dataDirectory(dir.resolve(name)).handler(new TestHandler());
+    Participant.Builder b =
+        Participant.builder(name)
+            .coordinator(coordinator.target())
+            .dataDirectory(dir.resolve(name))
+            .handler(new TestHandler());
     if (tls != null) {
       b.tls(tls);
     }
@@ -78,8 +89,11 @@ class MutualTlsTest {
   }
 
   private TransactionClient client(TlsFiles tls) {
-    TransactionClient.Builder b = TransactionClient.builder().target(coordinator.target())
-        .callTimeout(Duration.ofSeconds(5)).commitTimeout(Duration.ofSeconds(20));
+    TransactionClient.Builder b =
+        TransactionClient.builder()
+            .target(coordinator.target())
+            .callTimeout(Duration.ofSeconds(5))
+            .commitTimeout(Duration.ofSeconds(20));
     if (tls != null) {
       b.tls(tls);
     }
@@ -90,13 +104,14 @@ class MutualTlsTest {
 
   /** RegisterParticipant over mutual TLS with {@code name}'s certificate. */
   private void registerOverTls(String name, String address) throws Exception {
-    try (TlsCredentials creds = TlsCredentials.load(ca.issue(name, Duration.ofDays(1)),
-        Duration.ofMinutes(1))) {
+    try (TlsCredentials creds =
+        TlsCredentials.load(ca.issue(name, Duration.ofDays(1)), Duration.ofMinutes(1))) {
       ManagedChannel ch = Grpc.newChannelBuilder(coordinator.target(), creds.channel()).build();
       try {
-        CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-            .registerParticipant(RegisterParticipantRequest.newBuilder().setName(name)
-                .setAddress(address).build());
+        CoordinatorGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .registerParticipant(
+                RegisterParticipantRequest.newBuilder().setName(name).setAddress(address).build());
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -111,31 +126,51 @@ class MutualTlsTest {
     assertTrue(payments.awaitRegistered(Duration.ofSeconds(30)));
     TransactionClient client = client(ca.issue("client-shop", Duration.ofDays(1)));
 
-    TxResult r = client.execute(List.of(new Branch("inventory", "sku-1".getBytes(UTF_8)),
-        new Branch("payments", "acct-1".getBytes(UTF_8))),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client.execute(
+            List.of(
+                new Branch("inventory", "sku-1".getBytes(UTF_8)),
+                new Branch("payments", "acct-1".getBytes(UTF_8))),
+            TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    assertEquals(List.of("sku-1"), BusinessDb.applied(dir.resolve("inventory"), "inventory",
-        r.txId()));
-    assertEquals(List.of("acct-1"), BusinessDb.applied(dir.resolve("payments"), "payments",
-        r.txId()));
+    assertEquals(
+        List.of("sku-1"), BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
+    assertEquals(
+        List.of("acct-1"), BusinessDb.applied(dir.resolve("payments"), "payments", r.txId()));
     assertEquals(Outcome.COMMITTED, client.status(r.txId()).outcome());
   }
 
   @Test
   void withoutTlsAParticipantServesLoopbackOnlyUnlessToldOtherwise() throws Exception {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Participant.builder("open").coordinator(coordinator.target())
-            .dataDirectory(dir.resolve("open")).handler(new TestHandler())
-            .listenHost("0.0.0.0").build());
-    assertTrue(e.getMessage().contains("listenHost 0.0.0.0 without TLS would serve plaintext"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Participant.builder("open")
+                    .coordinator(coordinator.target())
+                    .dataDirectory(dir.resolve("open"))
+                    .handler(new TestHandler())
+                    .listenHost("0.0.0.0")
+                    .build());
+    assertTrue(
+        e.getMessage().contains("listenHost 0.0.0.0 without TLS would serve plaintext"),
         e.getMessage());
-    Participant.builder("open").coordinator(coordinator.target())
-        .dataDirectory(dir.resolve("open")).handler(new TestHandler())
-        .listenHost("0.0.0.0").insecureListen(true).build().close();
-    Participant.builder("tls-open").coordinator(coordinator.target())
-        .dataDirectory(dir.resolve("tls-open")).handler(new TestHandler())
-        .listenHost("0.0.0.0").tls(ca.issue("tls-open", Duration.ofDays(1))).build().close();
+    Participant.builder("open")
+        .coordinator(coordinator.target())
+        .dataDirectory(dir.resolve("open"))
+        .handler(new TestHandler())
+        .listenHost("0.0.0.0")
+        .insecureListen(true)
+        .build()
+        .close();
+    Participant.builder("tls-open")
+        .coordinator(coordinator.target())
+        .dataDirectory(dir.resolve("tls-open"))
+        .handler(new TestHandler())
+        .listenHost("0.0.0.0")
+        .tls(ca.issue("tls-open", Duration.ofDays(1)))
+        .build()
+        .close();
   }
 
   @Test
@@ -157,8 +192,11 @@ class MutualTlsTest {
     assertTrue(inventory.awaitRegistered(Duration.ofSeconds(30)));
     TransactionClient client = client(ca.issue("client-shop", Duration.ofDays(1)));
     registerOverTls("plain", "localhost:" + plain.port());
-    TxResult r = client.execute(List.of(new Branch("inventory", "sku-2".getBytes(UTF_8)),
-        new Branch("plain", "k".getBytes(UTF_8))));
+    TxResult r =
+        client.execute(
+            List.of(
+                new Branch("inventory", "sku-2".getBytes(UTF_8)),
+                new Branch("plain", "k".getBytes(UTF_8))));
     assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
     assertTrue(r.reason().contains("prepare failed at plain"), r.reason());
     assertEquals(List.of(), BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));

@@ -35,9 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Over real gRPC, the real coordinator and SDK participants on their embedded stores: the
- * participant's opt-in {@code /metrics} across a commit, a lock timeout, a branch in doubt and
- * its resolution; and one trace from the client through the coordinator to each participant's
- * handler, each process exporting to its own in-memory exporter as separate processes would.
+ * participant's opt-in {@code /metrics} across a commit, a lock timeout, a branch in doubt and its
+ * resolution; and one trace from the client through the coordinator to each participant's handler,
+ * each process exporting to its own in-memory exporter as separate processes would.
  */
 class ObservabilityTest {
   @TempDir Path dir;
@@ -52,30 +52,48 @@ class ObservabilityTest {
   }
 
   private CoordinatorServer coordinator(Tracing tracing) throws Exception {
-    CoordinatorServer c = CoordinatorServer.start(CoordinatorConfig.builder().port(0)
-        .dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(200))
-        .tracing(tracing).build());
+    CoordinatorServer c =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(0)
+                .dataDir(dir.resolve("coordinator"))
+                .durability(Durability.PROCESS)
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(200))
+                .tracing(tracing)
+                .build());
     toClose.add(c);
     return c;
   }
 
-  private Participant participant(CoordinatorServer c, String name, TestHandler handler,
-      ParticipantListener listener, Participant.Builder extra) throws Exception {
+  private Participant participant(
+      CoordinatorServer c,
+      String name,
+      TestHandler handler,
+      ParticipantListener listener,
+      Participant.Builder extra)
+      throws Exception {
     CountDownLatch registered = new CountDownLatch(1);
-    Participant p = extra.coordinator(c.target()).dataDirectory(dir.resolve(name))
-        .handler(handler).listener(new ParticipantListener() {
-          @Override
-          public void onPrepared(String txId) {
-            listener.onPrepared(txId);
-          }
+    Participant p =
+        extra
+            .coordinator(c.target())
+            .dataDirectory(dir.resolve(name))
+            .handler(handler)
+            .listener(
+                new ParticipantListener() {
+                  @Override
+                  public void onPrepared(String txId) {
+                    listener.onPrepared(txId);
+                  }
 
-          @Override
-          public void onRegistered(String coordinator) {
-            registered.countDown();
-          }
-        }).lockWait(Duration.ofMillis(300))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build();
+                  @Override
+                  public void onRegistered(String coordinator) {
+                    registered.countDown();
+                  }
+                })
+            .lockWait(Duration.ofMillis(300))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .build();
     toClose.add(p);
     p.start();
     assertTrue(registered.await(20, TimeUnit.SECONDS), name + " registered");
@@ -83,8 +101,12 @@ class ObservabilityTest {
   }
 
   private TransactionClient client(CoordinatorServer c, Tracing tracing) {
-    TransactionClient client = TransactionClient.builder().target(c.target())
-        .commitTimeout(Duration.ofSeconds(20)).tracing(tracing).build();
+    TransactionClient client =
+        TransactionClient.builder()
+            .target(c.target())
+            .commitTimeout(Duration.ofSeconds(20))
+            .tracing(tracing)
+            .build();
     toClose.add(client);
     return client;
   }
@@ -98,25 +120,33 @@ class ObservabilityTest {
   }
 
   private MetricsText scrape(Participant p) throws Exception {
-    return MetricsText.fetch(http, URI.create("http://127.0.0.1:" + p.metricsPort()
-        + "/metrics"), Duration.ofSeconds(10));
+    return MetricsText.fetch(
+        http,
+        URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"),
+        Duration.ofSeconds(10));
   }
 
   @Test
   void participantMetricsFollowPrepareLockTimeoutInDoubtAndCommit() throws Exception {
     CoordinatorServer c = coordinator(Tracing.off());
     CountDownLatch inventoryPrepared = new CountDownLatch(1);
-    Participant inventory = participant(c, "inventory", new TestHandler(),
-        new ParticipantListener() {
-          @Override
-          public void onPrepared(String txId) {
-            inventoryPrepared.countDown();
-          }
-        }, Participant.builder("inventory").metricsPort(0).inDoubtAfter(Duration.ofMillis(200))
-            .inDoubtCheckInterval(Duration.ofMillis(50)));
+    Participant inventory =
+        participant(
+            c,
+            "inventory",
+            new TestHandler(),
+            new ParticipantListener() {
+              @Override
+              public void onPrepared(String txId) {
+                inventoryPrepared.countDown();
+              }
+            },
+            Participant.builder("inventory")
+                .metricsPort(0)
+                .inDoubtAfter(Duration.ofMillis(200))
+                .inDoubtCheckInterval(Duration.ofMillis(50)));
     TestHandler slow = new TestHandler();
-    participant(c, "payments", slow, new ParticipantListener() {}, Participant.builder(
-        "payments"));
+    participant(c, "payments", slow, new ParticipantListener() {}, Participant.builder("payments"));
     TransactionClient client = client(c, Tracing.off());
     assertTrue(inventory.metricsPort() > 0);
     MetricsText m = scrape(inventory);
@@ -124,16 +154,20 @@ class ObservabilityTest {
     assertEquals(0, m.sum("twopc_branch_lock_waits_total"));
 
     // The first transaction holds sku-1 at inventory while payments waits at its gate.
-    CompletableFuture<TxResult> first = CompletableFuture.supplyAsync(() ->
-        client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
+    CompletableFuture<TxResult> first =
+        CompletableFuture.supplyAsync(
+            () -> client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
     assertTrue(inventoryPrepared.await(10, TimeUnit.SECONDS));
     // Prepared past the in-doubt bound: inventory asks, and is told it is still in progress.
-    await().until(() -> {
-      MetricsText s = scrape(inventory);
-      return s.sum("twopc_branch_prepared") == 1 && s.sum("twopc_branch_in_doubt") == 1
-          && s.sum("twopc_branch_prepared_oldest_age_seconds") >= 0.2
-          && s.sum("twopc_branch_outcome_queries_total", "result", "in_progress") >= 1;
-    });
+    await()
+        .until(
+            () -> {
+              MetricsText s = scrape(inventory);
+              return s.sum("twopc_branch_prepared") == 1
+                  && s.sum("twopc_branch_in_doubt") == 1
+                  && s.sum("twopc_branch_prepared_oldest_age_seconds") >= 0.2
+                  && s.sum("twopc_branch_outcome_queries_total", "result", "in_progress") >= 1;
+            });
 
     // The second waits for sku-1, times out and votes NO.
     TxResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
@@ -141,35 +175,52 @@ class ObservabilityTest {
     m = scrape(inventory);
     assertEquals(1, m.sum("twopc_branch_lock_waits_total"));
     assertEquals(1, m.sum("twopc_branch_lock_timeouts_total"));
-    assertEquals(1, m.sum("twopc_branch_operations_total", "operation", "prepare",
-        "result", "no"));
+    assertEquals(1, m.sum("twopc_branch_operations_total", "operation", "prepare", "result", "no"));
 
     slow.gate.countDown();
     assertEquals(Outcome.COMMITTED, first.get(20, TimeUnit.SECONDS).outcome());
-    await().until(() -> scrape(inventory).sum("twopc_branch_operations_total",
-        "operation", "commit", "result", "done") == 1);
+    await()
+        .until(
+            () ->
+                scrape(inventory)
+                        .sum(
+                            "twopc_branch_operations_total",
+                            "operation",
+                            "commit",
+                            "result",
+                            "done")
+                    == 1);
     m = scrape(inventory);
-    assertEquals(1, m.sum("twopc_branch_operations_total", "operation", "prepare",
-        "result", "yes"));
-    assertEquals(2, m.sum("twopc_branch_operation_duration_seconds_count", "operation",
-        "prepare"));
+    assertEquals(
+        1, m.sum("twopc_branch_operations_total", "operation", "prepare", "result", "yes"));
+    assertEquals(2, m.sum("twopc_branch_operation_duration_seconds_count", "operation", "prepare"));
     assertEquals(0, m.sum("twopc_branch_prepared"));
     assertEquals(0, m.sum("twopc_branch_in_doubt"));
     assertEquals(0, m.sum("twopc_branch_prepared_oldest_age_seconds"));
     assertEquals(0, m.sum("twopc_branch_store_errors_total"));
-    assertTrue(m.sum("twopc_grpc_server_calls_total", "method", "twopc.v1.Participant/Prepare",
-        "code", "OK") == 2);
+    assertTrue(
+        m.sum(
+                "twopc_grpc_server_calls_total",
+                "method",
+                "twopc.v1.Participant/Prepare",
+                "code",
+                "OK")
+            == 2);
   }
 
   /** An SDK of its own per process, exporting to memory. */
-  private record Process(OpenTelemetrySdk sdk, InMemorySpanExporter spans) implements
-      AutoCloseable {
+  private record Process(OpenTelemetrySdk sdk, InMemorySpanExporter spans)
+      implements AutoCloseable {
     static Process start() {
       InMemorySpanExporter exporter = InMemorySpanExporter.create();
-      OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider
-          .builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build())
-          .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
-          .build();
+      OpenTelemetrySdk sdk =
+          OpenTelemetrySdk.builder()
+              .setTracerProvider(
+                  SdkTracerProvider.builder()
+                      .addSpanProcessor(SimpleSpanProcessor.create(exporter))
+                      .build())
+              .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+              .build();
       return new Process(sdk, exporter);
     }
 
@@ -201,69 +252,105 @@ class ObservabilityTest {
     Process paymentsSide = Process.start();
     toClose.addAll(List.of(clientSide, coordinatorSide, ordersSide, paymentsSide));
     CoordinatorServer c = coordinator(Tracing.of(coordinatorSide.sdk()));
-    participant(c, "orders", new TestHandler(), new ParticipantListener() {},
+    participant(
+        c,
+        "orders",
+        new TestHandler(),
+        new ParticipantListener() {},
         Participant.builder("orders").tracing(Tracing.of(ordersSide.sdk())));
-    participant(c, "payments", new TestHandler(), new ParticipantListener() {},
+    participant(
+        c,
+        "payments",
+        new TestHandler(),
+        new ParticipantListener() {},
         Participant.builder("payments").tracing(Tracing.of(paymentsSide.sdk())));
     TransactionClient client = client(c, Tracing.of(clientSide.sdk()));
-    await().until(() -> {
-      try {
-        return client.execute(branches("orders", "warmup-o", "payments", "warmup-p"))
-            .outcome() == Outcome.COMMITTED;
-      } catch (RuntimeException notRegisteredYet) {
-        return false;
-      }
-    });
+    await()
+        .until(
+            () -> {
+              try {
+                return client
+                        .execute(branches("orders", "warmup-o", "payments", "warmup-p"))
+                        .outcome()
+                    == Outcome.COMMITTED;
+              } catch (RuntimeException notRegisteredYet) {
+                return false;
+              }
+            });
     // Only the transaction under test from here on.
-    await().until(() -> ordersSide.finished().stream()
-        .anyMatch(s -> s.getName().equals("twopc.branch.commit")));
+    await()
+        .until(
+            () ->
+                ordersSide.finished().stream()
+                    .anyMatch(s -> s.getName().equals("twopc.branch.commit")));
     for (Process p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
       p.spans().reset();
     }
 
     TxResult r = client.execute(branches("orders", "o-1", "payments", "p-1"));
     assertEquals(Outcome.COMMITTED, r.outcome());
-    await().until(() -> ordersSide.finished().stream().anyMatch(s -> s.getName().equals(
-        "twopc.branch.commit")) && paymentsSide.finished().stream().anyMatch(s -> s.getName()
-        .equals("twopc.branch.commit")) && coordinatorSide.finished().stream().filter(s ->
-        s.getName().startsWith("twopc.phase2_commit")).count() == 2);
+    await()
+        .until(
+            () ->
+                ordersSide.finished().stream()
+                        .anyMatch(s -> s.getName().equals("twopc.branch.commit"))
+                    && paymentsSide.finished().stream()
+                        .anyMatch(s -> s.getName().equals("twopc.branch.commit"))
+                    && coordinatorSide.finished().stream()
+                            .filter(s -> s.getName().startsWith("twopc.phase2_commit"))
+                            .count()
+                        == 2);
 
-    SpanData execute = clientSide.one(named("twopc.v1.Coordinator/Execute", SpanKind.CLIENT),
-        "the client's Execute");
+    SpanData execute =
+        clientSide.one(
+            named("twopc.v1.Coordinator/Execute", SpanKind.CLIENT), "the client's Execute");
     String trace = execute.getTraceId();
-    SpanData served = coordinatorSide.one(named("twopc.v1.Coordinator/Execute",
-        SpanKind.SERVER), "the coordinator's Execute");
+    SpanData served =
+        coordinatorSide.one(
+            named("twopc.v1.Coordinator/Execute", SpanKind.SERVER), "the coordinator's Execute");
     assertEquals(execute.getSpanId(), served.getParentSpanId(), "client -> coordinator");
-    SpanData decision = coordinatorSide.one(named("twopc.decision_write", SpanKind.INTERNAL),
-        "the decision write");
+    SpanData decision =
+        coordinatorSide.one(named("twopc.decision_write", SpanKind.INTERNAL), "the decision write");
     assertEquals(r.txId(), decision.getAttributes().get(Tracing.TX_ID));
-    assertEquals("COMMIT", decision.getAttributes().get(
-        io.opentelemetry.api.common.AttributeKey.stringKey("twopc.decision")));
+    assertEquals(
+        "COMMIT",
+        decision
+            .getAttributes()
+            .get(io.opentelemetry.api.common.AttributeKey.stringKey("twopc.decision")));
     for (Process side : List.of(ordersSide, paymentsSide)) {
       String name = side == ordersSide ? "orders" : "payments";
       for (String op : List.of("prepare", "commit")) {
         String method = op.equals("prepare") ? "Prepare" : "Commit";
-        SpanData ours = coordinatorSide.one(s -> s.getName().equals(op.equals("prepare")
-            ? "twopc.prepare" : "twopc.phase2_commit")
-            && name.equals(s.getAttributes().get(Tracing.PARTICIPANT)), op + " of " + name);
+        SpanData ours =
+            coordinatorSide.one(
+                s ->
+                    s.getName()
+                            .equals(op.equals("prepare") ? "twopc.prepare" : "twopc.phase2_commit")
+                        && name.equals(s.getAttributes().get(Tracing.PARTICIPANT)),
+                op + " of " + name);
         assertEquals(r.txId(), ours.getAttributes().get(Tracing.TX_ID));
         assertEquals(served.getSpanId(), ours.getParentSpanId(), "under the Execute");
-        SpanData call = coordinatorSide.one(s -> s.getKind() == SpanKind.CLIENT
-            && s.getName().equals("twopc.v1.Participant/" + method)
-            && s.getParentSpanId().equals(ours.getSpanId()), "the " + method + " call to "
-            + name);
-        SpanData server = side.one(named("twopc.v1.Participant/" + method, SpanKind.SERVER),
-            name + "'s " + method);
+        SpanData call =
+            coordinatorSide.one(
+                s ->
+                    s.getKind() == SpanKind.CLIENT
+                        && s.getName().equals("twopc.v1.Participant/" + method)
+                        && s.getParentSpanId().equals(ours.getSpanId()),
+                "the " + method + " call to " + name);
+        SpanData server =
+            side.one(
+                named("twopc.v1.Participant/" + method, SpanKind.SERVER), name + "'s " + method);
         assertEquals(call.getSpanId(), server.getParentSpanId(), "coordinator -> " + name);
-        SpanData handler = side.one(named("twopc.branch." + op, SpanKind.INTERNAL),
-            name + "'s handler for " + op);
+        SpanData handler =
+            side.one(named("twopc.branch." + op, SpanKind.INTERNAL), name + "'s handler for " + op);
         assertEquals(server.getSpanId(), handler.getParentSpanId());
         assertEquals(r.txId(), handler.getAttributes().get(Tracing.TX_ID));
       }
     }
     for (Process p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
       for (SpanData s : p.finished()) {
-        if (s.getName().contains("Participant/") || s.getName().contains("Coordinator/Execute")
+        if (s.getName().contains("Participant/")
+            || s.getName().contains("Coordinator/Execute")
             || s.getName().startsWith("twopc.")) {
           assertEquals(trace, s.getTraceId(), "one trace: " + s);
         }

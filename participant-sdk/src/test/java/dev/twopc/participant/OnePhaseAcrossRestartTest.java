@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A one-phase commit whose answer is lost, then a coordinator restart before the call is
- * repeated: the participant committed, so the coordinator must not presume abort.
+ * A one-phase commit whose answer is lost, then a coordinator restart before the call is repeated:
+ * the participant committed, so the coordinator must not presume abort.
  */
 class OnePhaseAcrossRestartTest {
   @TempDir Path dir;
@@ -27,21 +27,33 @@ class OnePhaseAcrossRestartTest {
   @Test
   void aOnePhaseCommitWhoseAnswerWasLostIsNotAbortedByRecovery() throws Exception {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    FaultInjector dropAnswers = new FaultInjector("coordinator->participants", 1,
-        new Profile(0, 1, 0, 0, 0, 0, 1, 1), timer);
+    FaultInjector dropAnswers =
+        new FaultInjector(
+            "coordinator->participants", 1, new Profile(0, 1, 0, 0, 0, 0, 1, 1), timer);
     Path log = dir.resolve("coordinator");
-    CoordinatorServer first = CoordinatorServer.start(CoordinatorConfig.builder()
-        .host("127.0.0.1").port(0).dataDir(log).durability(Durability.PROCESS)
-        // The one-phase call is not repeated before the restart.
-        .phase2BackoffBase(Duration.ofMinutes(1)).phase2BackoffCap(Duration.ofMinutes(1))
-        .participantInterceptor(dropAnswers).build());
+    CoordinatorServer first =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .dataDir(log)
+                .durability(Durability.PROCESS)
+                // The one-phase call is not repeated before the restart.
+                .phase2BackoffBase(Duration.ofMinutes(1))
+                .phase2BackoffCap(Duration.ofMinutes(1))
+                .participantInterceptor(dropAnswers)
+                .build());
     int port = first.port();
     CoordinatorServer second = null;
-    try (Participant p = Participant.builder("solo").coordinator("127.0.0.1:" + port)
-            .dataDirectory(dir.resolve("solo")).handler(new TestHandler())
-            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200)).build();
-        TransactionClient client = TransactionClient.builder().target("127.0.0.1:" + port)
-            .build()) {
+    try (Participant p =
+            Participant.builder("solo")
+                .coordinator("127.0.0.1:" + port)
+                .dataDirectory(dir.resolve("solo"))
+                .handler(new TestHandler())
+                .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .build();
+        TransactionClient client =
+            TransactionClient.builder().target("127.0.0.1:" + port).build()) {
       p.start();
       await().atMost(Duration.ofSeconds(10)).until(p::isRegistered);
 
@@ -51,13 +63,24 @@ class OnePhaseAcrossRestartTest {
       assertEquals(List.of("k1"), BusinessDb.applied(dir.resolve("solo"), "solo", r.txId()));
 
       first.close();
-      second = CoordinatorServer.start(CoordinatorConfig.builder()
-          .host("127.0.0.1").port(port).dataDir(log).durability(Durability.PROCESS)
-          .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(200))
-          .build());
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-          assertEquals(Outcome.COMMITTED, client.status(r.txId()).outcome(),
-              "the coordinator's answer about a transaction its participant committed"));
+      second =
+          CoordinatorServer.start(
+              CoordinatorConfig.builder()
+                  .host("127.0.0.1")
+                  .port(port)
+                  .dataDir(log)
+                  .durability(Durability.PROCESS)
+                  .phase2BackoffBase(Duration.ofMillis(20))
+                  .phase2BackoffCap(Duration.ofMillis(200))
+                  .build());
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertEquals(
+                      Outcome.COMMITTED,
+                      client.status(r.txId()).outcome(),
+                      "the coordinator's answer about a transaction its participant committed"));
     } finally {
       first.close();
       if (second != null) {

@@ -45,13 +45,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A seeded fuzzer over every RPC of the Participant service the SDK serves, as
- * {@code InputFuzzTest} is for the coordinator: mutated requests (odd and huge tx ids and
- * names, out-of-range durations, payloads that vote NO or fail) and raw bytes that are not valid
- * protobuf or hold invalid UTF-8. Each answer has the documented status for its input (never
- * UNKNOWN, INTERNAL or, with the store working, UNAVAILABLE) and a one-line description without
- * class names, SQL or traces; the participant keeps answering; the branches committed before
- * are still committed (and their rows applied) after, and a fresh branch still commits.
+ * A seeded fuzzer over every RPC of the Participant service the SDK serves, as {@code
+ * InputFuzzTest} is for the coordinator: mutated requests (odd and huge tx ids and names,
+ * out-of-range durations, payloads that vote NO or fail) and raw bytes that are not valid protobuf
+ * or hold invalid UTF-8. Each answer has the documented status for its input (never UNKNOWN,
+ * INTERNAL or, with the store working, UNAVAILABLE) and a one-line description without class names,
+ * SQL or traces; the participant keeps answering; the branches committed before are still committed
+ * (and their rows applied) after, and a fresh branch still commits.
  *
  * <p>Replay or lengthen a run: {@code -Dtwopc.fuzz.seed=N -Dtwopc.fuzz.cases=N}. Embedded store.
  */
@@ -62,8 +62,10 @@ class ParticipantInputFuzzTest {
   private static final long DURATION_MAX_SECONDS = 315_576_000_000L;
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern NAME_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
   /** Prepare's coordinator field, when set: a gRPC target. */
   private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:/\\[\\]%-]{1,255}");
+
   private static final Set<Code> INVALID = EnumSet.of(Code.INVALID_ARGUMENT);
   private static final java.util.logging.Logger PROTOBUF_ENCODER =
       java.util.logging.Logger.getLogger(com.google.protobuf.CodedOutputStream.class.getName());
@@ -81,7 +83,10 @@ class ParticipantInputFuzzTest {
   private final List<String> txIds = new ArrayList<>();
   private int unique;
 
-  private record Rpc(String method, Message prototype, Supplier<Message> generate,
+  private record Rpc(
+      String method,
+      Message prototype,
+      Supplier<Message> generate,
       Function<Message, Set<Code>> expected) {}
 
   @BeforeEach
@@ -90,15 +95,19 @@ class ParticipantInputFuzzTest {
     store = TestStore.open(TestStore.Kind.SQLITE, dir);
     db = store.business(NAME);
     coordinator = FakeCoordinator.start();
-    participant = store.configure(Participant.builder(NAME))
-        .coordinator(coordinator.target())
-        .handler(new TestHandler())
-        .lockWait(Duration.ofMillis(50))
-        .inDoubtAfter(Duration.ofHours(1))
-        .build();
+    participant =
+        store
+            .configure(Participant.builder(NAME))
+            .coordinator(coordinator.target())
+            .handler(new TestHandler())
+            .lockWait(Duration.ofMillis(50))
+            .inDoubtAfter(Duration.ofHours(1))
+            .build();
     participant.start();
-    channel = Grpc.newChannelBuilder("localhost:" + participant.port(),
-        InsecureChannelCredentials.create()).build();
+    channel =
+        Grpc.newChannelBuilder(
+                "localhost:" + participant.port(), InsecureChannelCredentials.create())
+            .build();
   }
 
   @AfterEach
@@ -121,8 +130,16 @@ class ParticipantInputFuzzTest {
   void everyRpcAnswersBadInputWithItsDocumentedStatus() {
     seed = Long.getLong("twopc.fuzz.seed", new Random().nextLong());
     int cases = Integer.getInteger("twopc.fuzz.cases", 3000);
-    System.out.println("ParticipantInputFuzzTest seed=" + seed + " cases=" + cases
-        + " (replay: -Dtwopc.fuzz.seed=" + seed + " -Dtwopc.fuzz.cases=" + cases + ")");
+    System.out.println(
+        "ParticipantInputFuzzTest seed="
+            + seed
+            + " cases="
+            + cases
+            + " (replay: -Dtwopc.fuzz.seed="
+            + seed
+            + " -Dtwopc.fuzz.cases="
+            + cases
+            + ")");
     r = new Random(seed);
     fuzz = new WireFuzz(r);
 
@@ -131,8 +148,11 @@ class ParticipantInputFuzzTest {
       String tx = "committed-" + i;
       List<String> keys = List.of("c" + i + "a", "c" + i + "b");
       assertEquals(Vote.VOTE_YES, stub().prepare(prepare(tx, String.join(",", keys))).getVote());
-      assertEquals(Outcome.OUTCOME_COMMITTED, stub().commit(CommitBranchRequest.newBuilder()
-          .setTxId(tx).setParticipant(NAME).build()).getOutcome());
+      assertEquals(
+          Outcome.OUTCOME_COMMITTED,
+          stub()
+              .commit(CommitBranchRequest.newBuilder().setTxId(tx).setParticipant(NAME).build())
+              .getOutcome());
       committed.put(tx, db.applied(tx));
       assertEquals(keys, committed.get(tx));
       txIds.add(tx);
@@ -170,38 +190,89 @@ class ParticipantInputFuzzTest {
         problem = "status " + reply.code() + ", expected one of " + expected;
       } else if (reply.code() != Code.OK) {
         problem = fuzz.descriptionProblem(reply.status());
-        if (problem == null && parsed == null && !reply.status().getDescription().startsWith(
-            "request is not a valid " + rpc.prototype().getDescriptorForType().getFullName())) {
+        if (problem == null
+            && parsed == null
+            && !reply
+                .status()
+                .getDescription()
+                .startsWith(
+                    "request is not a valid "
+                        + rpc.prototype().getDescriptorForType().getFullName())) {
           problem = "a malformed request's description does not name its message type";
         }
       }
       if (problem != null) {
-        failures.add("case " + i + " " + rpc.method() + (raw ? " (raw)" : "") + ": " + problem
-            + "; got " + reply.code() + " '"
-            + WireFuzz.show(String.valueOf(reply.status().getDescription())) + "'; request "
-            + (parsed == null ? "bytes " + WireFuzz.hex(bytes)
-                : WireFuzz.show(com.google.protobuf.TextFormat.printer().emittingSingleLine(true).printToString(parsed))));
+        failures.add(
+            "case "
+                + i
+                + " "
+                + rpc.method()
+                + (raw ? " (raw)" : "")
+                + ": "
+                + problem
+                + "; got "
+                + reply.code()
+                + " '"
+                + WireFuzz.show(String.valueOf(reply.status().getDescription()))
+                + "'; request "
+                + (parsed == null
+                    ? "bytes " + WireFuzz.hex(bytes)
+                    : WireFuzz.show(
+                        com.google.protobuf.TextFormat.printer()
+                            .emittingSingleLine(true)
+                            .printToString(parsed))));
       }
       if (i % SERVING_EVERY == 0) {
         assertServing("after case " + i);
       }
     }
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    System.out.println("ParticipantInputFuzzTest seed=" + seed + " cases=" + cases + " raw="
-        + rawCases + " in " + millis + " ms; statuses per RPC: " + seen);
+    System.out.println(
+        "ParticipantInputFuzzTest seed="
+            + seed
+            + " cases="
+            + cases
+            + " raw="
+            + rawCases
+            + " in "
+            + millis
+            + " ms; statuses per RPC: "
+            + seen);
     if (!failures.isEmpty()) {
-      fail("seed " + seed + ": " + failures.size() + " bad answers (replay with -Dtwopc.fuzz.seed="
-          + seed + " -Dtwopc.fuzz.cases=" + cases + "):\n  " + String.join("\n  ", failures));
+      fail(
+          "seed "
+              + seed
+              + ": "
+              + failures.size()
+              + " bad answers (replay with -Dtwopc.fuzz.seed="
+              + seed
+              + " -Dtwopc.fuzz.cases="
+              + cases
+              + "):\n  "
+              + String.join("\n  ", failures));
     }
 
     assertServing("at the end");
     for (Map.Entry<String, List<String>> c : committed.entrySet()) {
       assertEquals(c.getValue(), db.applied(c.getKey()), "seed " + seed + ": " + c.getKey());
-      assertEquals(Outcome.OUTCOME_COMMITTED, stub().commit(CommitBranchRequest.newBuilder()
-          .setTxId(c.getKey()).setParticipant(NAME).build()).getOutcome(), "seed " + seed);
-      assertEquals(Outcome.OUTCOME_COMMITTED, stub().rollback(RollbackBranchRequest.newBuilder()
-          .setTxId(c.getKey()).setParticipant(NAME).setOnePhaseOutcome(true).build())
-          .getOutcome(), "seed " + seed + ": " + c.getKey() + " is still committed");
+      assertEquals(
+          Outcome.OUTCOME_COMMITTED,
+          stub()
+              .commit(
+                  CommitBranchRequest.newBuilder().setTxId(c.getKey()).setParticipant(NAME).build())
+              .getOutcome(),
+          "seed " + seed);
+      assertEquals(
+          Outcome.OUTCOME_COMMITTED,
+          stub()
+              .rollback(
+                  RollbackBranchRequest.newBuilder()
+                      .setTxId(c.getKey())
+                      .setParticipant(NAME)
+                      .setOnePhaseOutcome(true)
+                      .build())
+              .getOutcome(),
+          "seed " + seed + ": " + c.getKey() + " is still committed");
     }
     String fresh = "fresh-" + seed;
     assertEquals(Vote.VOTE_YES, stub().prepare(prepare(fresh, "fresh1,fresh2")).getVote());
@@ -214,77 +285,119 @@ class ParticipantInputFuzzTest {
   void knownBadInputsGetInvalidArgument() {
     // a name that is not one is not quoted back: it may be huge (23k characters overflowed the
     // client's header limit: INTERNAL "http2 exception") or hold line breaks
-    StatusRuntimeException name = assertThrows(StatusRuntimeException.class, () -> stub()
-        .rollback(RollbackBranchRequest.newBuilder().setTxId("tx-x")
-            .setParticipant("a\nb".repeat(10_000)).build()));
+    StatusRuntimeException name =
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                stub()
+                    .rollback(
+                        RollbackBranchRequest.newBuilder()
+                            .setTxId("tx-x")
+                            .setParticipant("a\nb".repeat(10_000))
+                            .build()));
     assertEquals(Status.Code.INVALID_ARGUMENT, name.getStatus().getCode());
-    assertEquals("participant must be 1-64 characters of [A-Za-z0-9._-]",
-        name.getStatus().getDescription());
+    assertEquals(
+        "participant must be 1-64 characters of [A-Za-z0-9._-]", name.getStatus().getDescription());
     // a timeout outside google.protobuf.Duration's range was INTERNAL (the deadline overflowed)
     // or, for nanos out of range or of the other sign, accepted
-    for (com.google.protobuf.Duration d : List.of(
-        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).build(),
-        com.google.protobuf.Duration.newBuilder().setSeconds(Long.MIN_VALUE).setNanos(-1).build(),
-        com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(-1).build(),
-        com.google.protobuf.Duration.newBuilder().setNanos(1_000_000_000).build())) {
-      StatusRuntimeException t = assertThrows(StatusRuntimeException.class, () -> stub()
-          .prepare(PrepareRequest.newBuilder().setTxId("tx-t").setTimeout(d).build()));
-      assertEquals(Status.Code.INVALID_ARGUMENT, t.getStatus().getCode(), t.getStatus()
-          .toString());
+    for (com.google.protobuf.Duration d :
+        List.of(
+            com.google.protobuf.Duration.newBuilder().setSeconds(Long.MAX_VALUE).build(),
+            com.google.protobuf.Duration.newBuilder()
+                .setSeconds(Long.MIN_VALUE)
+                .setNanos(-1)
+                .build(),
+            com.google.protobuf.Duration.newBuilder().setSeconds(1).setNanos(-1).build(),
+            com.google.protobuf.Duration.newBuilder().setNanos(1_000_000_000).build())) {
+      StatusRuntimeException t =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  stub()
+                      .prepare(PrepareRequest.newBuilder().setTxId("tx-t").setTimeout(d).build()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, t.getStatus().getCode(), t.getStatus().toString());
     }
     // bytes that are not a PrepareRequest: a length past the end, then invalid UTF-8
-    for (byte[] bytes : List.of(new byte[] {0x0A, 0x7F, 'x'}, new byte[] {0x0A, 0x01,
-        (byte) 0xFF})) {
-      Reply r = WireFuzz.call(channel, ParticipantGrpc.getPrepareMethod().getFullMethodName(),
-          bytes, 10_000);
+    for (byte[] bytes :
+        List.of(new byte[] {0x0A, 0x7F, 'x'}, new byte[] {0x0A, 0x01, (byte) 0xFF})) {
+      Reply r =
+          WireFuzz.call(
+              channel, ParticipantGrpc.getPrepareMethod().getFullMethodName(), bytes, 10_000);
       assertEquals(Status.Code.INVALID_ARGUMENT, r.code(), r.status().toString());
-      assertTrue(r.status().getDescription().startsWith(
-          "request is not a valid twopc.v1.PrepareRequest: "), r.status().getDescription());
+      assertTrue(
+          r.status()
+              .getDescription()
+              .startsWith("request is not a valid twopc.v1.PrepareRequest: "),
+          r.status().getDescription());
     }
     assertEquals(Vote.VOTE_YES, stub().prepare(prepare("tx-ok", "ok1")).getVote());
   }
 
   /**
-   * Prepare records the coordinator address it is given for the in-doubt resolver. One gRPC
-   * cannot dial ("a b:1" once; now refused as INVALID_ARGUMENT, but "%zz:1" still passes the
-   * character check) made every resolver pass throw before it reached the branches after it; the
-   * branch itself was never resolved. Now the configured coordinator is asked instead.
+   * Prepare records the coordinator address it is given for the in-doubt resolver. One gRPC cannot
+   * dial ("a b:1" once; now refused as INVALID_ARGUMENT, but "%zz:1" still passes the character
+   * check) made every resolver pass throw before it reached the branches after it; the branch
+   * itself was never resolved. Now the configured coordinator is asked instead.
    */
   @Test
   void aPrepareNamingACoordinatorThatIsNoTargetIsInvalidArgument() {
     for (String bad : List.of("a b:1", "x".repeat(256), "host:1\nEVIL")) {
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> stub().prepare(prepare("tx-bad-coord", "k-bad").toBuilder().setCoordinator(bad)
-              .build()));
+      StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  stub()
+                      .prepare(
+                          prepare("tx-bad-coord", "k-bad").toBuilder()
+                              .setCoordinator(bad)
+                              .build()));
       assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), bad);
-      assertEquals("coordinator must be a gRPC target (host:port), 1-255 characters of"
-          + " [A-Za-z0-9._:/[]%-]", e.getStatus().getDescription());
+      assertEquals(
+          "coordinator must be a gRPC target (host:port), 1-255 characters of"
+              + " [A-Za-z0-9._:/[]%-]",
+          e.getStatus().getDescription());
     }
     assertEquals(Vote.VOTE_YES, stub().prepare(prepare("tx-bad-coord", "k-bad")).getVote());
   }
 
   @Test
   void aBranchRecordedWithAnAddressThatCannotBeDialledIsStillResolved() throws Exception {
-    try (Participant quick = store.configure(Participant.builder("quick"))
-        .coordinator(coordinator.target()).handler(new TestHandler())
-        .inDoubtAfter(Duration.ofMillis(100)).inDoubtCheckInterval(Duration.ofMillis(50))
-        .build()) {
+    try (Participant quick =
+        store
+            .configure(Participant.builder("quick"))
+            .coordinator(coordinator.target())
+            .handler(new TestHandler())
+            .inDoubtAfter(Duration.ofMillis(100))
+            .inDoubtCheckInterval(Duration.ofMillis(50))
+            .build()) {
       quick.start();
-      ManagedChannel ch = Grpc.newChannelBuilder("localhost:" + quick.port(),
-          InsecureChannelCredentials.create()).build();
+      ManagedChannel ch =
+          Grpc.newChannelBuilder("localhost:" + quick.port(), InsecureChannelCredentials.create())
+              .build();
       try {
         for (String tx : List.of("undialable-1", "undialable-2")) {
-          assertEquals(Vote.VOTE_YES, ParticipantGrpc.newBlockingStub(ch)
-              .withDeadlineAfter(20, TimeUnit.SECONDS).prepare(PrepareRequest.newBuilder()
-                  .setTxId(tx).setParticipant("quick").setCoordinator("%zz:1")
-                  .setPayload(ByteString.copyFromUtf8(tx + "-row")).build()).getVote());
+          assertEquals(
+              Vote.VOTE_YES,
+              ParticipantGrpc.newBlockingStub(ch)
+                  .withDeadlineAfter(20, TimeUnit.SECONDS)
+                  .prepare(
+                      PrepareRequest.newBuilder()
+                          .setTxId(tx)
+                          .setParticipant("quick")
+                          .setCoordinator("%zz:1")
+                          .setPayload(ByteString.copyFromUtf8(tx + "-row"))
+                          .build())
+                  .getVote());
           coordinator.outcomes.put(tx, Outcome.OUTCOME_COMMITTED);
         }
         BusinessDb quickDb = store.business("quick");
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-          assertEquals(List.of("undialable-1-row"), quickDb.applied("undialable-1"));
-          assertEquals(List.of("undialable-2-row"), quickDb.applied("undialable-2"));
-        });
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .untilAsserted(
+                () -> {
+                  assertEquals(List.of("undialable-1-row"), quickDb.applied("undialable-1"));
+                  assertEquals(List.of("undialable-2-row"), quickDb.applied("undialable-2"));
+                });
       } finally {
         ch.shutdownNow();
       }
@@ -296,87 +409,141 @@ class ParticipantInputFuzzTest {
   }
 
   private PrepareRequest prepare(String tx, String payload) {
-    return PrepareRequest.newBuilder().setTxId(tx).setParticipant(NAME)
-        .setPayload(ByteString.copyFromUtf8(payload)).setCoordinator(coordinator.target())
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build();
+    return PrepareRequest.newBuilder()
+        .setTxId(tx)
+        .setParticipant(NAME)
+        .setPayload(ByteString.copyFromUtf8(payload))
+        .setCoordinator(coordinator.target())
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10))
+        .build();
   }
 
   /** The participant answers (there is no health service): ListPrepared is OK. */
   private void assertServing(String when) {
-    Reply reply = WireFuzz.call(channel, ParticipantGrpc.getListPreparedMethod()
-        .getFullMethodName(), new byte[0], CALL_TIMEOUT_MILLIS);
-    assertEquals(Status.Code.OK, reply.code(), "seed " + seed + ": ListPrepared " + when + ": "
-        + reply.status());
+    Reply reply =
+        WireFuzz.call(
+            channel,
+            ParticipantGrpc.getListPreparedMethod().getFullMethodName(),
+            new byte[0],
+            CALL_TIMEOUT_MILLIS);
+    assertEquals(
+        Status.Code.OK,
+        reply.code(),
+        "seed " + seed + ": ListPrepared " + when + ": " + reply.status());
   }
 
   private static boolean gates(Message m) {
-    ByteString payload = m instanceof PrepareRequest p ? p.getPayload()
-        : m instanceof CommitBranchRequest c ? c.getPayload() : ByteString.EMPTY;
+    ByteString payload =
+        m instanceof PrepareRequest p
+            ? p.getPayload()
+            : m instanceof CommitBranchRequest c ? c.getPayload() : ByteString.EMPTY;
     return payload.toString(UTF_8).contains("!gate");
   }
-
 
   // ------------------------------------------------------------------------------ the RPCs
 
   private List<Rpc> rpcs() {
     List<Rpc> out = new ArrayList<>();
-    out.add(rpc(ParticipantGrpc.getPrepareMethod(), () -> {
-      PrepareRequest.Builder p = PrepareRequest.newBuilder().setTxId(txId())
-          .setParticipant(participant()).setPayload(payload())
-          .setCoordinator(fuzz.chance(0.7) ? coordinator.target() : fuzz.odd(256))
-          .setEnlisted(fuzz.chance(0.2)).setStaged(fuzz.chance(0.2));
-      if (fuzz.chance(0.7)) {
-        p.setTimeout(duration());
-      }
-      return p.build();
-    }, q -> {
-      PrepareRequest p = (PrepareRequest) q;
-      Set<Code> addressed = addressed(p.getTxId(), p.getParticipant(), null, EnumSet.of(Code.OK));
-      if (!addressed.equals(EnumSet.of(Code.OK))) {
-        return addressed;
-      }
-      if (!p.getCoordinator().isEmpty() && !TARGET.matcher(p.getCoordinator()).matches()) {
-        return INVALID;
-      }
-      return addressed(p.getTxId(), p.getParticipant(), p.hasTimeout() ? p.getTimeout() : null,
-          EnumSet.of(Code.OK));
-    }));
-    out.add(rpc(ParticipantGrpc.getCommitMethod(), () -> {
-      CommitBranchRequest.Builder c = CommitBranchRequest.newBuilder().setTxId(txId())
-          .setParticipant(participant()).setOnePhase(fuzz.chance(0.4));
-      if (c.getOnePhase() || fuzz.chance(0.2)) {
-        c.setPayload(payload());
-      }
-      if (fuzz.chance(0.5)) {
-        c.setTimeout(duration());
-      }
-      return c.build();
-    }, q -> {
-      CommitBranchRequest c = (CommitBranchRequest) q;
-      return addressed(c.getTxId(), c.getParticipant(),
-          c.getOnePhase() && c.hasTimeout() ? c.getTimeout() : null, c.getOnePhase()
-              ? EnumSet.of(Code.OK) : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
-    }));
-    out.add(rpc(ParticipantGrpc.getRollbackMethod(), () -> RollbackBranchRequest.newBuilder()
-        .setTxId(txId()).setParticipant(participant()).setOnePhaseOutcome(fuzz.chance(0.3))
-        .build(), q -> {
-          RollbackBranchRequest b = (RollbackBranchRequest) q;
-          return addressed(b.getTxId(), b.getParticipant(), null, b.getOnePhaseOutcome()
-              ? EnumSet.of(Code.OK) : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
-        }));
-    out.add(rpc(ParticipantGrpc.getListPreparedMethod(), ListPreparedRequest::getDefaultInstance,
-        q -> EnumSet.of(Code.OK)));
+    out.add(
+        rpc(
+            ParticipantGrpc.getPrepareMethod(),
+            () -> {
+              PrepareRequest.Builder p =
+                  PrepareRequest.newBuilder()
+                      .setTxId(txId())
+                      .setParticipant(participant())
+                      .setPayload(payload())
+                      .setCoordinator(fuzz.chance(0.7) ? coordinator.target() : fuzz.odd(256))
+                      .setEnlisted(fuzz.chance(0.2))
+                      .setStaged(fuzz.chance(0.2));
+              if (fuzz.chance(0.7)) {
+                p.setTimeout(duration());
+              }
+              return p.build();
+            },
+            q -> {
+              PrepareRequest p = (PrepareRequest) q;
+              Set<Code> addressed =
+                  addressed(p.getTxId(), p.getParticipant(), null, EnumSet.of(Code.OK));
+              if (!addressed.equals(EnumSet.of(Code.OK))) {
+                return addressed;
+              }
+              if (!p.getCoordinator().isEmpty() && !TARGET.matcher(p.getCoordinator()).matches()) {
+                return INVALID;
+              }
+              return addressed(
+                  p.getTxId(),
+                  p.getParticipant(),
+                  p.hasTimeout() ? p.getTimeout() : null,
+                  EnumSet.of(Code.OK));
+            }));
+    out.add(
+        rpc(
+            ParticipantGrpc.getCommitMethod(),
+            () -> {
+              CommitBranchRequest.Builder c =
+                  CommitBranchRequest.newBuilder()
+                      .setTxId(txId())
+                      .setParticipant(participant())
+                      .setOnePhase(fuzz.chance(0.4));
+              if (c.getOnePhase() || fuzz.chance(0.2)) {
+                c.setPayload(payload());
+              }
+              if (fuzz.chance(0.5)) {
+                c.setTimeout(duration());
+              }
+              return c.build();
+            },
+            q -> {
+              CommitBranchRequest c = (CommitBranchRequest) q;
+              return addressed(
+                  c.getTxId(),
+                  c.getParticipant(),
+                  c.getOnePhase() && c.hasTimeout() ? c.getTimeout() : null,
+                  c.getOnePhase()
+                      ? EnumSet.of(Code.OK)
+                      : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
+            }));
+    out.add(
+        rpc(
+            ParticipantGrpc.getRollbackMethod(),
+            () ->
+                RollbackBranchRequest.newBuilder()
+                    .setTxId(txId())
+                    .setParticipant(participant())
+                    .setOnePhaseOutcome(fuzz.chance(0.3))
+                    .build(),
+            q -> {
+              RollbackBranchRequest b = (RollbackBranchRequest) q;
+              return addressed(
+                  b.getTxId(),
+                  b.getParticipant(),
+                  null,
+                  b.getOnePhaseOutcome()
+                      ? EnumSet.of(Code.OK)
+                      : EnumSet.of(Code.OK, Code.FAILED_PRECONDITION));
+            }));
+    out.add(
+        rpc(
+            ParticipantGrpc.getListPreparedMethod(),
+            ListPreparedRequest::getDefaultInstance,
+            q -> EnumSet.of(Code.OK)));
     for (MethodDescriptor<?, ?> m : ParticipantGrpc.getServiceDescriptor().getMethods()) {
-      assertTrue(out.stream().anyMatch(x -> x.method().equals(m.getFullMethodName())),
+      assertTrue(
+          out.stream().anyMatch(x -> x.method().equals(m.getFullMethodName())),
           "no generator for " + m.getFullMethodName());
     }
     return out;
   }
 
-  private static Rpc rpc(MethodDescriptor<?, ?> method, Supplier<Message> generate,
+  private static Rpc rpc(
+      MethodDescriptor<?, ?> method,
+      Supplier<Message> generate,
       Function<Message, Set<Code>> expected) {
-    Message prototype = (Message) ((MethodDescriptor.PrototypeMarshaller<?>)
-        method.getRequestMarshaller()).getMessagePrototype();
+    Message prototype =
+        (Message)
+            ((MethodDescriptor.PrototypeMarshaller<?>) method.getRequestMarshaller())
+                .getMessagePrototype();
     return new Rpc(method.getFullMethodName(), prototype, generate, expected);
   }
 
@@ -385,8 +552,8 @@ class ParticipantInputFuzzTest {
    * INVALID_ARGUMENT, another participant's name NOT_FOUND, a timeout that is not a valid Duration
    * INVALID_ARGUMENT; then what the RPC may answer.
    */
-  private static Set<Code> addressed(String txId, String participant,
-      com.google.protobuf.Duration timeout, Set<Code> otherwise) {
+  private static Set<Code> addressed(
+      String txId, String participant, com.google.protobuf.Duration timeout, Set<Code> otherwise) {
     if (!TX_ID.matcher(txId).matches()) {
       return INVALID;
     }
@@ -406,8 +573,12 @@ class ParticipantInputFuzzTest {
   private static boolean validDuration(com.google.protobuf.Duration d) {
     long s = d.getSeconds();
     int n = d.getNanos();
-    return s >= -DURATION_MAX_SECONDS && s <= DURATION_MAX_SECONDS && n >= -999_999_999
-        && n <= 999_999_999 && !(s > 0 && n < 0) && !(s < 0 && n > 0);
+    return s >= -DURATION_MAX_SECONDS
+        && s <= DURATION_MAX_SECONDS
+        && n >= -999_999_999
+        && n <= 999_999_999
+        && !(s > 0 && n < 0)
+        && !(s < 0 && n > 0);
   }
 
   // ------------------------------------------------------------------------------ generators
@@ -416,11 +587,12 @@ class ParticipantInputFuzzTest {
     if (!txIds.isEmpty() && fuzz.chance(0.4)) {
       return fuzz.pick(txIds);
     }
-    String id = switch (r.nextInt(6)) {
-      case 0, 1 -> "fz-" + (++unique);
-      case 2 -> fuzz.idChars(127 + r.nextInt(3)); // about the limit of 128
-      default -> fuzz.odd(128);
-    };
+    String id =
+        switch (r.nextInt(6)) {
+          case 0, 1 -> "fz-" + (++unique);
+          case 2 -> fuzz.idChars(127 + r.nextInt(3)); // about the limit of 128
+          default -> fuzz.odd(128);
+        };
     if (TX_ID.matcher(id).matches() && txIds.size() < 200) {
       txIds.add(id);
     }
@@ -439,8 +611,9 @@ class ParticipantInputFuzzTest {
   private ByteString payload() {
     return switch (r.nextInt(8)) {
       case 0 -> ByteString.EMPTY;
-      case 1 -> ByteString.copyFromUtf8(fuzz.pick(List.of("!no", "!readonly", "!fail",
-          "shared1", "shared1,shared2")));
+      case 1 ->
+          ByteString.copyFromUtf8(
+              fuzz.pick(List.of("!no", "!readonly", "!fail", "shared1", "shared1,shared2")));
       case 2 -> ByteString.copyFromUtf8("u" + (++unique) + ",u" + (++unique));
       case 3 -> ByteString.copyFromUtf8(fuzz.odd(64, 1000));
       case 4 -> {
@@ -459,8 +632,16 @@ class ParticipantInputFuzzTest {
       case 1 -> d.setSeconds(-1 - r.nextInt(1000)).build();
       case 2 -> d.setSeconds(1).setNanos(-1).build();
       case 3 -> d.setNanos(1_000_000_000).build();
-      case 4 -> d.setSeconds(fuzz.pick(List.of(Long.MAX_VALUE, Long.MIN_VALUE,
-          DURATION_MAX_SECONDS, DURATION_MAX_SECONDS + 1, -DURATION_MAX_SECONDS))).build();
+      case 4 ->
+          d.setSeconds(
+                  fuzz.pick(
+                      List.of(
+                          Long.MAX_VALUE,
+                          Long.MIN_VALUE,
+                          DURATION_MAX_SECONDS,
+                          DURATION_MAX_SECONDS + 1,
+                          -DURATION_MAX_SECONDS)))
+              .build();
       case 5 -> d.setSeconds(Long.MIN_VALUE).setNanos(-1).build();
       case 6 -> d.setNanos(fuzz.pick(List.of(Integer.MAX_VALUE, Integer.MIN_VALUE))).build();
       case 7 -> d.setNanos(1).build();

@@ -48,13 +48,15 @@ class ParticipantProtocolTest {
     store = TestStore.open(kind, dir);
     db = store.business(NAME);
     coordinator = FakeCoordinator.start();
-    participant = store.configure(Participant.builder(NAME))
-        .coordinator(coordinator.target())
-        .handler(handler)
-        .clock(clock)
-        .lockWait(Duration.ofMillis(200))
-        .inDoubtAfter(Duration.ofHours(1))
-        .build();
+    participant =
+        store
+            .configure(Participant.builder(NAME))
+            .coordinator(coordinator.target())
+            .handler(handler)
+            .clock(clock)
+            .lockWait(Duration.ofMillis(200))
+            .inDoubtAfter(Duration.ofHours(1))
+            .build();
     participant.start();
     rpc = new ParticipantClient(participant.port(), NAME, coordinator.target());
   }
@@ -104,10 +106,11 @@ class ParticipantProtocolTest {
   void commitOfABranchWithNoTraceHereIsRefusedNotAcknowledged() {
     // Never prepared here (or its record lost): acknowledging would claim work that is not
     // applied. A branch that did commit and is remembered is still acknowledged.
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> rpc.commit("tx-ghost"));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> rpc.commit("tx-ghost"));
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
-    assertTrue(e.getStatus().getDescription().contains("no record of this branch"),
+    assertTrue(
+        e.getStatus().getDescription().contains("no record of this branch"),
         e.getStatus().getDescription());
     assertEquals(0, handler.commitCalls.get());
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-real", "a").getVote());
@@ -135,8 +138,8 @@ class ParticipantProtocolTest {
     assertEquals(List.of(), db.staged("tx-rb"));
     assertEquals(1, handler.rollbackCalls.get());
     assertTrue(participant.engine().locks().owners().isEmpty());
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> rpc.commit("tx-rb"));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> rpc.commit("tx-rb"));
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
   }
 
@@ -171,10 +174,14 @@ class ParticipantProtocolTest {
   void aHandlersSqlFailureIsReportedWithoutItsSql() {
     PrepareResponse r = rpc.prepare("tx-sql", "!badsql");
     assertEquals(Vote.VOTE_NO, r.getVote());
-    assertTrue(r.getReason().startsWith("prepare failed: participant store unavailable (SQLState "),
+    assertTrue(
+        r.getReason().startsWith("prepare failed: participant store unavailable (SQLState "),
         r.getReason());
-    assertTrue(!r.getReason().contains("NO_SUCH_TABLE") && !r.getReason().contains("SELECT")
-        && !r.getReason().contains("Exception"), r.getReason());
+    assertTrue(
+        !r.getReason().contains("NO_SUCH_TABLE")
+            && !r.getReason().contains("SELECT")
+            && !r.getReason().contains("Exception"),
+        r.getReason());
   }
 
   @Test
@@ -213,8 +220,8 @@ class ParticipantProtocolTest {
     assertEquals(Outcome.OUTCOME_ABORTED, rpc.commitOnePhase("tx-1p-never", "b").getOutcome());
     assertEquals(List.of(), db.applied("tx-1p-never"));
     // A plain rollback of a committed branch is still refused.
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> rpc.rollback("tx-1p-lost"));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> rpc.rollback("tx-1p-lost"));
     assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
   }
 
@@ -264,17 +271,23 @@ class ParticipantProtocolTest {
   void aSelfEnlistedPrepareWithoutStagedWorkVotesNo() {
     PrepareResponse r = rpc.prepare("tx-lost", "", true);
     assertEquals(Vote.VOTE_NO, r.getVote());
-    assertTrue(r.getReason().contains("staged here for this transaction is gone"),
-        r.getReason());
+    assertTrue(r.getReason().contains("staged here for this transaction is gone"), r.getReason());
   }
 
   /** A client enlisted this participant with its work: no staged work is needed (or kept). */
   @Test
   void aClientEnlistedPrepareTakesItsWorkFromThePayload() {
-    PrepareResponse r = rpc.stub().prepare(PrepareRequest.newBuilder().setTxId("tx-client")
-        .setParticipant(NAME).setPayload(ByteString.copyFromUtf8("k-client"))
-        .setCoordinator(coordinator.target()).setEnlisted(true)
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10)).build());
+    PrepareResponse r =
+        rpc.stub()
+            .prepare(
+                PrepareRequest.newBuilder()
+                    .setTxId("tx-client")
+                    .setParticipant(NAME)
+                    .setPayload(ByteString.copyFromUtf8("k-client"))
+                    .setCoordinator(coordinator.target())
+                    .setEnlisted(true)
+                    .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(10))
+                    .build());
     assertEquals(Vote.VOTE_YES, r.getVote(), r.getReason());
     rpc.commit("tx-client");
     assertEquals(List.of("k-client"), db.applied("tx-client"));
@@ -282,13 +295,13 @@ class ParticipantProtocolTest {
 
   @Test
   void badRequestsGetCanonicalCodes() {
-    StatusRuntimeException bad = assertThrows(StatusRuntimeException.class,
-        () -> rpc.prepare("bad id!", "a"));
+    StatusRuntimeException bad =
+        assertThrows(StatusRuntimeException.class, () -> rpc.prepare("bad id!", "a"));
     assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
-    try (ParticipantClient other = new ParticipantClient(participant.port(), "other",
-        coordinator.target())) {
-      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-          () -> other.prepare("tx-x", "a"));
+    try (ParticipantClient other =
+        new ParticipantClient(participant.port(), "other", coordinator.target())) {
+      StatusRuntimeException e =
+          assertThrows(StatusRuntimeException.class, () -> other.prepare("tx-x", "a"));
       assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
     }
   }

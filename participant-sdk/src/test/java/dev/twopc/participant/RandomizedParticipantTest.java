@@ -29,10 +29,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Many transactions on overlapping keys with random outcomes, duplicates, handler failures and
- * restarts, checked against a model after every step: no key is held by a finished transaction,
- * no prepared branch is lost, votes and outcomes are the ones the model predicts.
- * Reproduce a failure with {@code -Dtwopc.test.seed=N} (the seed is in the failure message).
- * On each store of the {@link TestStore} matrix.
+ * restarts, checked against a model after every step: no key is held by a finished transaction, no
+ * prepared branch is lost, votes and outcomes are the ones the model predicts. Reproduce a failure
+ * with {@code -Dtwopc.test.seed=N} (the seed is in the failure message). On each store of the
+ * {@link TestStore} matrix.
  */
 @ParameterizedClass(name = "{0}")
 @MethodSource("dev.twopc.participant.TestStore#kinds")
@@ -45,7 +45,12 @@ class RandomizedParticipantTest {
   private TestStore store;
   private BusinessDb db;
 
-  private enum Fate { PREPARED, COMMITTED, ROLLED_BACK, VOTED_NO }
+  private enum Fate {
+    PREPARED,
+    COMMITTED,
+    ROLLED_BACK,
+    VOTED_NO
+  }
 
   private final TreeMap<String, Set<String>> prepared = new TreeMap<>();
   private final Map<String, Fate> fates = new HashMap<>();
@@ -88,9 +93,14 @@ class RandomizedParticipantTest {
       }
     } catch (Throwable t) {
       int from = Math.max(0, history.size() - 15);
-      throw new AssertionError("randomized participant test failed with seed=" + seed
-          + " (rerun with -Dtwopc.test.seed=" + seed + "); last steps: "
-          + history.subList(from, history.size()), t);
+      throw new AssertionError(
+          "randomized participant test failed with seed="
+              + seed
+              + " (rerun with -Dtwopc.test.seed="
+              + seed
+              + "); last steps: "
+              + history.subList(from, history.size()),
+          t);
     } finally {
       if (rpc != null) {
         rpc.close();
@@ -103,12 +113,14 @@ class RandomizedParticipantTest {
   }
 
   private void startParticipant() throws Exception {
-    participant = store.configure(Participant.builder(NAME))
-        .coordinator(coordinator.target())
-        .handler(handler)
-        .lockWait(Duration.ZERO)
-        .inDoubtAfter(Duration.ofHours(1))
-        .build();
+    participant =
+        store
+            .configure(Participant.builder(NAME))
+            .coordinator(coordinator.target())
+            .handler(handler)
+            .lockWait(Duration.ZERO)
+            .inDoubtAfter(Duration.ofHours(1))
+            .build();
     participant.start();
     rpc = new ParticipantClient(participant.port(), NAME, coordinator.target());
   }
@@ -256,21 +268,29 @@ class RandomizedParticipantTest {
 
   private void check() {
     List<PreparedBranch> listed = rpc.listPrepared().getBranchesList();
-    assertEquals(prepared.keySet(), listed.stream().map(PreparedBranch::getTxId)
-        .collect(Collectors.toCollection(TreeSet::new)), "pending map");
+    assertEquals(
+        prepared.keySet(),
+        listed.stream().map(PreparedBranch::getTxId).collect(Collectors.toCollection(TreeSet::new)),
+        "pending map");
     for (PreparedBranch b : listed) {
-      assertEquals(prepared.get(b.getTxId()), new TreeSet<>(b.getLockKeysList()),
+      assertEquals(
+          prepared.get(b.getTxId()),
+          new TreeSet<>(b.getLockKeysList()),
           "recorded locks of " + b.getTxId());
     }
     var locks = participant.engine().locks();
-    assertTrue(prepared.keySet().containsAll(locks.owners()),
-        "locks held by finished transactions: owners=" + locks.owners() + " prepared="
+    assertTrue(
+        prepared.keySet().containsAll(locks.owners()),
+        "locks held by finished transactions: owners="
+            + locks.owners()
+            + " prepared="
             + prepared.keySet());
-    prepared.forEach((tx, keys) -> {
-      for (String k : keys) {
-        assertEquals(List.of(tx), locks.holders(k), "holder of " + k);
-      }
-    });
+    prepared.forEach(
+        (tx, keys) -> {
+          for (String k : keys) {
+            assertEquals(List.of(tx), locks.holders(k), "holder of " + k);
+          }
+        });
   }
 
   @Test
@@ -289,7 +309,9 @@ class RandomizedParticipantTest {
         committedKeys.put(tx, prepared.remove(tx));
       }
       for (Map.Entry<String, Set<String>> e : committedKeys.entrySet()) {
-        assertEquals(new ArrayList<>(e.getValue()), db.applied(e.getKey()),
+        assertEquals(
+            new ArrayList<>(e.getValue()),
+            db.applied(e.getKey()),
             "seed=" + seed + " tx=" + e.getKey());
         assertEquals(List.of(), db.staged(e.getKey()), "seed=" + seed);
       }

@@ -21,10 +21,15 @@ final class RealCoordinator implements AutoCloseable {
   private final ManagedChannel channel;
 
   private RealCoordinator(int port, Path dataDir) throws IOException {
-    server = CoordinatorServer.start(CoordinatorConfig.builder()
-        .port(port).dataDir(dataDir).durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
-        .build());
+    server =
+        CoordinatorServer.start(
+            CoordinatorConfig.builder()
+                .port(port)
+                .dataDir(dataDir)
+                .durability(Durability.PROCESS)
+                .phase2BackoffBase(Duration.ofMillis(20))
+                .phase2BackoffCap(Duration.ofMillis(500))
+                .build());
     channel = Grpc.newChannelBuilder(server.target(), InsecureChannelCredentials.create()).build();
   }
 
@@ -49,8 +54,11 @@ final class RealCoordinator implements AutoCloseable {
   }
 
   boolean isRegistered(String name) {
-    return stub().listParticipants(ListParticipantsRequest.getDefaultInstance())
-        .getParticipantsList().stream().anyMatch(p -> p.getName().equals(name));
+    return stub()
+        .listParticipants(ListParticipantsRequest.getDefaultInstance())
+        .getParticipantsList()
+        .stream()
+        .anyMatch(p -> p.getName().equals(name));
   }
 
   TransactionView transaction(String txId) {

@@ -35,8 +35,11 @@ class RealCoordinatorTest {
   @BeforeEach
   void startCoordinator() throws Exception {
     coordinator = RealCoordinator.start(dir.resolve("coordinator"));
-    client = TransactionClient.builder().target(coordinator.target())
-        .commitTimeout(Duration.ofSeconds(20)).build();
+    client =
+        TransactionClient.builder()
+            .target(coordinator.target())
+            .commitTimeout(Duration.ofSeconds(20))
+            .build();
   }
 
   @AfterEach
@@ -48,17 +51,22 @@ class RealCoordinatorTest {
     coordinator.close();
   }
 
-  private Participant participant(String name, ParticipantHandler handler,
-      ParticipantListener listener, AtomicReference<Participant> self) throws Exception {
-    Participant p = Participant.builder(name)
-        .coordinator(coordinator.target())
-        .dataDirectory(dir.resolve(name))
-        .handler(handler)
-        .listener(listener)
-        .lockWait(Duration.ofMillis(300))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .addService(BusinessService.definition(self::get))
-        .build();
+  private Participant participant(
+      String name,
+      ParticipantHandler handler,
+      ParticipantListener listener,
+      AtomicReference<Participant> self)
+      throws Exception {
+    Participant p =
+        Participant.builder(name)
+            .coordinator(coordinator.target())
+            .dataDirectory(dir.resolve(name))
+            .handler(handler)
+            .listener(listener)
+            .lockWait(Duration.ofMillis(300))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .addService(BusinessService.definition(self::get))
+            .build();
     self.set(p);
     toClose.add(p);
     p.start();
@@ -82,13 +90,16 @@ class RealCoordinatorTest {
   void executeCommitsTwoBranches() throws Exception {
     participant("inventory", new TestHandler());
     participant("payments", new TestHandler());
-    TxResult r = client.execute(branches("inventory", "sku-1,sku-2", "payments", "acct-9"),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client.execute(
+            branches("inventory", "sku-1,sku-2", "payments", "acct-9"),
+            TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    assertEquals(List.of("sku-1", "sku-2"), BusinessDb.applied(dir.resolve("inventory"),
-        "inventory", r.txId()));
-    assertEquals(List.of("acct-9"), BusinessDb.applied(dir.resolve("payments"), "payments",
-        r.txId()));
+    assertEquals(
+        List.of("sku-1", "sku-2"),
+        BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
+    assertEquals(
+        List.of("acct-9"), BusinessDb.applied(dir.resolve("payments"), "payments", r.txId()));
   }
 
   @Test
@@ -102,25 +113,34 @@ class RealCoordinatorTest {
     assertEquals(r.txId(), found.txId());
     assertEquals(Outcome.COMMITTED, found.outcome());
 
-    TwopcException none = assertThrows(TwopcException.class,
-        () -> client.statusByKey("order-never"));
+    TwopcException none =
+        assertThrows(TwopcException.class, () -> client.statusByKey("order-never"));
     assertEquals(TwopcException.Code.NOT_FOUND, none.code());
-    TwopcException other = assertThrows(TwopcException.class,
-        () -> client.execute(branches("inventory", "sku-2", "payments", "acct-1"), keyed));
+    TwopcException other =
+        assertThrows(
+            TwopcException.class,
+            () -> client.execute(branches("inventory", "sku-2", "payments", "acct-1"), keyed));
     assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code());
     assertTrue(other.getMessage().contains("order-1001"), other.getMessage());
     // Execute answered once the decision was durable: phase 2 may still be on its way (it was,
     // once, on a loaded machine), so wait for it rather than expect it.
-    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertEquals(List.of("sku-1"),
-        BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId())));
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertEquals(
+                    List.of("sku-1"),
+                    BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId())));
   }
 
   @Test
   void aNoVoteAbortsAndTheOtherBranchRollsBackAndUnlocks() throws Exception {
     Participant inv = participant("inventory", new TestHandler());
     participant("payments", new TestHandler());
-    TxResult r = client.execute(branches("inventory", "sku-1", "payments", "!no"),
-        TxOptions.defaults().withWaitForCompletion(true));
+    TxResult r =
+        client.execute(
+            branches("inventory", "sku-1", "payments", "!no"),
+            TxOptions.defaults().withWaitForCompletion(true));
     assertEquals(Outcome.ABORTED, r.outcome());
     assertTrue(r.reason().contains("scripted no"), r.reason());
     await().atMost(Duration.ofSeconds(10)).until(() -> inv.engine().locks().owners().isEmpty());
@@ -131,18 +151,23 @@ class RealCoordinatorTest {
   @Test
   void lockContentionTheSecondVotesNoAfterTheWaitAndTheFirstStillCommits() throws Exception {
     CountDownLatch inventoryPrepared = new CountDownLatch(1);
-    participant("inventory", new TestHandler(), new ParticipantListener() {
-      @Override
-      public void onPrepared(String txId) {
-        inventoryPrepared.countDown();
-      }
-    }, new AtomicReference<>());
+    participant(
+        "inventory",
+        new TestHandler(),
+        new ParticipantListener() {
+          @Override
+          public void onPrepared(String txId) {
+            inventoryPrepared.countDown();
+          }
+        },
+        new AtomicReference<>());
     TestHandler slow = new TestHandler();
     participant("payments", slow);
 
     // The first transaction holds "sku-1" at inventory while payments is still preparing.
-    CompletableFuture<TxResult> first = CompletableFuture.supplyAsync(() ->
-        client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
+    CompletableFuture<TxResult> first =
+        CompletableFuture.supplyAsync(
+            () -> client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
     assertTrue(inventoryPrepared.await(10, TimeUnit.SECONDS));
 
     TxResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
@@ -152,25 +177,33 @@ class RealCoordinatorTest {
     slow.gate.countDown();
     TxResult r = first.get(20, TimeUnit.SECONDS);
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    await().atMost(Duration.ofSeconds(10)).until(() ->
-        BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()).equals(
-            List.of("sku-1")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId())
+                    .equals(List.of("sku-1")));
   }
 
   @Test
   void singleBranchTransactionUsesOnePhaseCommit() throws Exception {
     TestHandler h = new TestHandler();
     CountDownLatch prepared = new CountDownLatch(1);
-    Participant p = participant("orders", h, new ParticipantListener() {
-      @Override
-      public void onPrepared(String txId) {
-        prepared.countDown();
-      }
-    }, new AtomicReference<>());
+    Participant p =
+        participant(
+            "orders",
+            h,
+            new ParticipantListener() {
+              @Override
+              public void onPrepared(String txId) {
+                prepared.countDown();
+              }
+            },
+            new AtomicReference<>());
     TxResult ok = client.execute(branches("orders", "order-1"));
     assertEquals(Outcome.COMMITTED, ok.outcome(), ok.reason());
-    assertEquals(List.of("order-1"), BusinessDb.applied(dir.resolve("orders"), "orders",
-        ok.txId()));
+    assertEquals(
+        List.of("order-1"), BusinessDb.applied(dir.resolve("orders"), "orders", ok.txId()));
     assertEquals(1, prepared.getCount(), "a one-phase branch is never recorded as prepared");
     TxResult no = client.execute(branches("orders", "!no"));
     assertEquals(Outcome.ABORTED, no.outcome());
@@ -187,30 +220,30 @@ class RealCoordinatorTest {
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
     await().atMost(Duration.ofSeconds(20)).until(() -> inv.listPrepared().isEmpty());
     assertEquals(4, flaky.commitCalls.get());
-    assertEquals(List.of("sku-7"), BusinessDb.applied(dir.resolve("inventory"), "inventory",
-        r.txId()));
+    assertEquals(
+        List.of("sku-7"), BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
   }
 
   @Test
   void interactiveFlowEnlistsParticipantsFromTheirBusinessCalls() throws Exception {
     AtomicReference<Participant> invRef = new AtomicReference<>();
     AtomicReference<Participant> payRef = new AtomicReference<>();
-    Participant inv = participant("inventory", new TestHandler(),
-        new ParticipantListener() {}, invRef);
-    Participant pay = participant("payments", new TestHandler(),
-        new ParticipantListener() {}, payRef);
+    Participant inv =
+        participant("inventory", new TestHandler(), new ParticipantListener() {}, invRef);
+    Participant pay =
+        participant("payments", new TestHandler(), new ParticipantListener() {}, payRef);
 
     Transaction tx = client.begin(TxOptions.defaults().withTimeout(Duration.ofSeconds(30)));
-    ManagedChannel invCh = Grpc.newChannelBuilder("localhost:" + inv.port(),
-        InsecureChannelCredentials.create()).build();
-    ManagedChannel payCh = Grpc.newChannelBuilder("localhost:" + pay.port(),
-        InsecureChannelCredentials.create()).build();
+    ManagedChannel invCh =
+        Grpc.newChannelBuilder("localhost:" + inv.port(), InsecureChannelCredentials.create())
+            .build();
+    ManagedChannel payCh =
+        Grpc.newChannelBuilder("localhost:" + pay.port(), InsecureChannelCredentials.create())
+            .build();
     toClose.add(() -> invCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     toClose.add(() -> payCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    Channel invTx = ClientInterceptors.intercept(invCh,
-        TxPropagation.clientInterceptor(tx.txId()));
-    Channel payTx = ClientInterceptors.intercept(payCh,
-        TxPropagation.clientInterceptor(tx.txId()));
+    Channel invTx = ClientInterceptors.intercept(invCh, TxPropagation.clientInterceptor(tx.txId()));
+    Channel payTx = ClientInterceptors.intercept(payCh, TxPropagation.clientInterceptor(tx.txId()));
 
     assertEquals("staged sku-3 in " + tx.txId(), BusinessService.reserve(invTx, "sku-3"));
     assertEquals("staged sku-4 in " + tx.txId(), BusinessService.reserve(invTx, "sku-4"));
@@ -223,44 +256,49 @@ class RealCoordinatorTest {
 
     TxResult r = client.commit(tx.txId(), true);
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    assertEquals(List.of("sku-3", "sku-4"), BusinessDb.applied(dir.resolve("inventory"),
-        "inventory", tx.txId()));
-    assertEquals(List.of("acct-3"), BusinessDb.applied(dir.resolve("payments"), "payments",
-        tx.txId()));
+    assertEquals(
+        List.of("sku-3", "sku-4"),
+        BusinessDb.applied(dir.resolve("inventory"), "inventory", tx.txId()));
+    assertEquals(
+        List.of("acct-3"), BusinessDb.applied(dir.resolve("payments"), "payments", tx.txId()));
   }
 
   /**
    * The interactive flow from a client that only talks to the coordinator: it enlists each
-   * participant with its work as the payload (before, the SDK voted NO: "no staged work"), and
-   * may mix that with a participant's own business calls in one branch.
+   * participant with its work as the payload (before, the SDK voted NO: "no staged work"), and may
+   * mix that with a participant's own business calls in one branch.
    */
   @Test
   void aClientEnlistsParticipantsWithTheirWorkAndMayMixThatWithBusinessCalls() throws Exception {
     AtomicReference<Participant> payRef = new AtomicReference<>();
     participant("inventory", new TestHandler());
-    Participant pay = participant("payments", new TestHandler(),
-        new ParticipantListener() {}, payRef);
+    Participant pay =
+        participant("payments", new TestHandler(), new ParticipantListener() {}, payRef);
 
     Transaction tx = client.begin(TxOptions.defaults().withTimeout(Duration.ofSeconds(30)));
     client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8));
     client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8)); // a retry: no-op
-    TwopcException other = assertThrows(TwopcException.class,
-        () -> client.enlist(tx.txId(), "inventory", "sku-9".getBytes(UTF_8)));
+    TwopcException other =
+        assertThrows(
+            TwopcException.class,
+            () -> client.enlist(tx.txId(), "inventory", "sku-9".getBytes(UTF_8)));
     assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code(), other.getMessage());
     client.enlist(tx.txId(), "payments", "acct-1".getBytes(UTF_8));
-    ManagedChannel payCh = Grpc.newChannelBuilder("localhost:" + pay.port(),
-        InsecureChannelCredentials.create()).build();
+    ManagedChannel payCh =
+        Grpc.newChannelBuilder("localhost:" + pay.port(), InsecureChannelCredentials.create())
+            .build();
     toClose.add(() -> payCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    Channel payTx = ClientInterceptors.intercept(payCh,
-        TxPropagation.clientInterceptor(tx.txId()));
+    Channel payTx = ClientInterceptors.intercept(payCh, TxPropagation.clientInterceptor(tx.txId()));
     assertEquals("staged acct-2 in " + tx.txId(), BusinessService.reserve(payTx, "acct-2"));
 
     TxResult r = client.commit(tx.txId(), true);
     assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    assertEquals(List.of("sku-1", "sku-2"), BusinessDb.applied(dir.resolve("inventory"),
-        "inventory", tx.txId()));
-    assertEquals(List.of("acct-1", "acct-2"), BusinessDb.applied(dir.resolve("payments"),
-        "payments", tx.txId()));
+    assertEquals(
+        List.of("sku-1", "sku-2"),
+        BusinessDb.applied(dir.resolve("inventory"), "inventory", tx.txId()));
+    assertEquals(
+        List.of("acct-1", "acct-2"),
+        BusinessDb.applied(dir.resolve("payments"), "payments", tx.txId()));
   }
 
   @Test

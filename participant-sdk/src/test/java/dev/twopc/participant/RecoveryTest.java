@@ -15,8 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -55,15 +55,17 @@ class RecoveryTest {
   }
 
   private Participant participant(String coordinator, ParticipantListener listener) {
-    Participant p = store.configure(Participant.builder(NAME))
-        .coordinator(coordinator)
-        .handler(new TestHandler())
-        .lockWait(Duration.ofMillis(100))
-        .inDoubtAfter(Duration.ofMillis(200))
-        .inDoubtCheckInterval(Duration.ofMillis(20))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
-        .listener(listener)
-        .build();
+    Participant p =
+        store
+            .configure(Participant.builder(NAME))
+            .coordinator(coordinator)
+            .handler(new TestHandler())
+            .lockWait(Duration.ofMillis(100))
+            .inDoubtAfter(Duration.ofMillis(200))
+            .inDoubtCheckInterval(Duration.ofMillis(20))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .listener(listener)
+            .build();
     toClose.add(p);
     return p;
   }
@@ -86,15 +88,18 @@ class RecoveryTest {
 
     List<String> seenAtRecovery = new CopyOnWriteArrayList<>();
     Participant[] second = new Participant[1];
-    second[0] = participant(coord.target(), new ParticipantListener() {
-      @Override
-      public void onRecovered(List<PreparedBranchInfo> branches) {
-        branches.forEach(b -> seenAtRecovery.add(b.txId() + ":" + b.lockKeys()));
-        // Not serving yet, and the locks are already held.
-        assertThrows(IllegalStateException.class, () -> second[0].port());
-        seenAtRecovery.add("holders(a)=" + second[0].engine().locks().holders("a"));
-      }
-    });
+    second[0] =
+        participant(
+            coord.target(),
+            new ParticipantListener() {
+              @Override
+              public void onRecovered(List<PreparedBranchInfo> branches) {
+                branches.forEach(b -> seenAtRecovery.add(b.txId() + ":" + b.lockKeys()));
+                // Not serving yet, and the locks are already held.
+                assertThrows(IllegalStateException.class, () -> second[0].port());
+                seenAtRecovery.add("holders(a)=" + second[0].engine().locks().holders("a"));
+              }
+            });
     second[0].start();
     assertEquals(List.of("tx-r:[a, b]", "holders(a)=[tx-r]"), seenAtRecovery);
     try (ParticipantClient rpc = new ParticipantClient(second[0].port(), NAME, coord.target())) {
@@ -104,7 +109,8 @@ class RecoveryTest {
       assertEquals(1, rpc.listPrepared().getBranchesCount());
 
       coord.outcomes.put("tx-r", Outcome.OUTCOME_COMMITTED);
-      await().atMost(Duration.ofSeconds(10))
+      await()
+          .atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
       assertEquals(List.of("a", "b"), db.applied("tx-r"));
       assertTrue(second[0].engine().locks().owners().isEmpty());
@@ -128,17 +134,22 @@ class RecoveryTest {
     Participant second = participant(target, new ParticipantListener() {});
     second.start();
     try (ParticipantClient rpc = new ParticipantClient(second.port(), NAME, target)) {
-      await().atMost(Duration.ofSeconds(10)).until(() -> {
-        List<PreparedBranch> b = rpc.listPrepared().getBranchesList();
-        return b.size() == 1 && b.get(0).getOutcomeQueries() >= 3
-            && b.get(0).getLastError().contains("UNAVAILABLE");
-      });
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                List<PreparedBranch> b = rpc.listPrepared().getBranchesList();
+                return b.size() == 1
+                    && b.get(0).getOutcomeQueries() >= 3
+                    && b.get(0).getLastError().contains("UNAVAILABLE");
+              });
       assertEquals(Vote.VOTE_NO, rpc.prepare("tx-blocked", "k").getVote());
       assertEquals(List.of("k"), db.staged("tx-down"));
 
       FakeCoordinator back = closing(FakeCoordinator.startOn(coordPort));
       back.outcomes.put("tx-down", Outcome.OUTCOME_ABORTED);
-      await().atMost(Duration.ofSeconds(10))
+      await()
+          .atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
       assertEquals(List.of(), db.staged("tx-down"));
       assertEquals(List.of(), db.applied("tx-down"));
@@ -158,7 +169,8 @@ class RecoveryTest {
       await().atMost(Duration.ofSeconds(10)).until(() -> coord.outcomeQueries.get() >= 2);
       assertEquals(1, rpc.listPrepared().getBranchesCount());
       coord.outcomes.put("tx-slow", Outcome.OUTCOME_ABORTED);
-      await().atMost(Duration.ofSeconds(10))
+      await()
+          .atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
       assertEquals(List.of(), db.staged("tx-slow"));
       // A late Prepare of the rolled-back transaction is refused.
@@ -171,16 +183,22 @@ class RecoveryTest {
     FakeCoordinator coord = closing(FakeCoordinator.start());
     TestHandler handler = new TestHandler();
     handler.commitFailuresLeft.set(3);
-    Participant p = store.configure(Participant.builder(NAME)).coordinator(coord.target())
-        .handler(handler).inDoubtAfter(Duration.ofMillis(50))
-        .inDoubtCheckInterval(Duration.ofMillis(20))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100)).build();
+    Participant p =
+        store
+            .configure(Participant.builder(NAME))
+            .coordinator(coord.target())
+            .handler(handler)
+            .inDoubtAfter(Duration.ofMillis(50))
+            .inDoubtCheckInterval(Duration.ofMillis(20))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+            .build();
     toClose.add(p);
     p.start();
     coord.outcomes.put("tx-hc", Outcome.OUTCOME_COMMITTED);
     try (ParticipantClient rpc = new ParticipantClient(p.port(), NAME, coord.target())) {
       assertEquals(Vote.VOTE_YES, rpc.prepare("tx-hc", "q").getVote());
-      await().atMost(Duration.ofSeconds(10))
+      await()
+          .atMost(Duration.ofSeconds(10))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
     }
     assertEquals(4, handler.commitCalls.get());

@@ -12,12 +12,11 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-
-import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,9 +27,13 @@ class RegistrationTest {
   void registrationIsRetriedUntilTheCoordinatorAnswers() throws Exception {
     try (FakeCoordinator coord = FakeCoordinator.start()) {
       coord.registrationsToRefuse.set(4);
-      try (Participant p = Participant.builder("payments").coordinator(coord.target())
-          .dataDirectory(dir).handler(new TestHandler())
-          .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).build()) {
+      try (Participant p =
+          Participant.builder("payments")
+              .coordinator(coord.target())
+              .dataDirectory(dir)
+              .handler(new TestHandler())
+              .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+              .build()) {
         p.start();
         await().atMost(Duration.ofSeconds(10)).until(p::isRegistered);
         assertEquals(0, coord.registrationsToRefuse.get());
@@ -45,18 +48,23 @@ class RegistrationTest {
   void registersAgainWithACoordinatorThatRestarted() throws Exception {
     FakeCoordinator coord = FakeCoordinator.start();
     int port = coord.port();
-    try (Participant p = Participant.builder("orders").coordinator(coord.target())
-        .advertisedAddress("orders.internal:7102")
-        .dataDirectory(dir).handler(new TestHandler())
-        .reregisterInterval(Duration.ofMillis(100))
-        .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).build()) {
+    try (Participant p =
+        Participant.builder("orders")
+            .coordinator(coord.target())
+            .advertisedAddress("orders.internal:7102")
+            .dataDirectory(dir)
+            .handler(new TestHandler())
+            .reregisterInterval(Duration.ofMillis(100))
+            .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+            .build()) {
       p.start();
       await().atMost(Duration.ofSeconds(10)).until(() -> !coord.registrations.isEmpty());
       coord.close();
       try (FakeCoordinator fresh = FakeCoordinator.startOn(port)) {
         assertFalse(fresh.registrations.stream().anyMatch(r -> false));
         await().atMost(Duration.ofSeconds(10)).until(() -> !fresh.registrations.isEmpty());
-        assertEquals(new FakeCoordinator.Registration("orders", "orders.internal:7102"),
+        assertEquals(
+            new FakeCoordinator.Registration("orders", "orders.internal:7102"),
             fresh.registrations.get(0));
       }
     }
@@ -66,9 +74,13 @@ class RegistrationTest {
   void awaitRegisteredWaitsForTheFirstAcceptedRegistration() throws Exception {
     try (FakeCoordinator coord = FakeCoordinator.start()) {
       coord.registrationsToRefuse.set(Integer.MAX_VALUE);
-      try (Participant p = Participant.builder("inventory").coordinator(coord.target())
-          .dataDirectory(dir).handler(new TestHandler())
-          .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).build()) {
+      try (Participant p =
+          Participant.builder("inventory")
+              .coordinator(coord.target())
+              .dataDirectory(dir)
+              .handler(new TestHandler())
+              .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+              .build()) {
         p.start();
         assertFalse(p.awaitRegistered(Duration.ofMillis(200)), "every attempt is refused");
         assertFalse(p.isRegistered());
@@ -82,10 +94,14 @@ class RegistrationTest {
   @Test
   void listenHostBindsThatAddressOnlyAndIsAdvertised() throws Exception {
     try (FakeCoordinator coord = FakeCoordinator.start();
-        Participant p = Participant.builder("payments").coordinator(coord.target())
-            .listenHost("127.0.0.1")
-            .dataDirectory(dir).handler(new TestHandler())
-            .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).build()) {
+        Participant p =
+            Participant.builder("payments")
+                .coordinator(coord.target())
+                .listenHost("127.0.0.1")
+                .dataDirectory(dir)
+                .handler(new TestHandler())
+                .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+                .build()) {
       p.start();
       assertTrue(p.awaitRegistered(Duration.ofSeconds(30)));
       assertEquals("127.0.0.1:" + p.port(), p.advertisedAddress());
@@ -95,7 +111,9 @@ class RegistrationTest {
       }
       // Any other address of this machine is not served.
       for (InetAddress other : otherLocalAddresses()) {
-        assertThrows(ConnectException.class, () -> new Socket(other, p.port()).close(),
+        assertThrows(
+            ConnectException.class,
+            () -> new Socket(other, p.port()).close(),
             "reachable on " + other);
       }
     }

@@ -24,22 +24,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Crash torture of the participant's store, as the SDK opens it for
- * {@link Participant.Builder#dataDirectory}: each cycle starts {@link SdkTortureChild} on the
- * same directory, SIGKILLs it at a random moment (about one cycle in three while it is still
- * opening and recovering the store), then starts a participant on the directory and checks that
- * every branch whose YES vote returned is still prepared or committed, and every branch whose
- * commit returned is committed. Flags as the coordinator's CrashTortureTest:
- * {@code -Dtwopc.torture.seed=N}, {@code -Dtwopc.torture.cycles=N} (20).
+ * Crash torture of the participant's store, as the SDK opens it for {@link
+ * Participant.Builder#dataDirectory}: each cycle starts {@link SdkTortureChild} on the same
+ * directory, SIGKILLs it at a random moment (about one cycle in three while it is still opening and
+ * recovering the store), then starts a participant on the directory and checks that every branch
+ * whose YES vote returned is still prepared or committed, and every branch whose commit returned is
+ * committed. Flags as the coordinator's CrashTortureTest: {@code -Dtwopc.torture.seed=N}, {@code
+ * -Dtwopc.torture.cycles=N} (20).
  */
 class SdkCrashTortureTest {
   /** Kills each child at its random moment; the test thread waits for that kill, not a sleep. */
   private static final ScheduledExecutorService KILLER =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "torture-killer");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "torture-killer");
+            t.setDaemon(true);
+            return t;
+          });
+
   static final long SEED = Long.getLong("twopc.torture.seed", new SecureRandom().nextLong());
   static final int CYCLES = Integer.getInteger("twopc.torture.cycles", 20);
   static final int WRITERS = Integer.getInteger("twopc.torture.writers", 16);
@@ -55,38 +57,52 @@ class SdkCrashTortureTest {
     final Thread pump;
 
     Child(Path data, Path log) throws IOException {
-      List<String> cmd = List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx96m",
-          "-cp", System.getProperty("java.class.path"), SdkTortureChild.class.getName(),
-          data.toString(), NAME, String.valueOf(WRITERS));
-      process = new ProcessBuilder(cmd)
-          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-      BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.US_ASCII));
-      pump = new Thread(() -> {
-        try {
-          String line;
-          while ((line = r.readLine()) != null) {
-            if (line.length() == 38 && line.startsWith("P ")) {
-              prepared.add(line.substring(2));
-            } else if (line.length() == 38 && line.startsWith("C ")) {
-              committed.add(line.substring(2));
-            } else if (line.equals("OPENING")) {
-              opening.complete(null);
-            } else if (line.startsWith("READY ")) {
-              ready.complete(Long.parseLong(line.split(" ")[1]));
-            } else if (line.startsWith("E ")) {
-              errors.add(line);
-            }
-          }
-        } catch (IOException ignored) {
-          // the child is gone
-        }
-        IllegalStateException gone = new IllegalStateException("the child exited");
-        opening.completeExceptionally(gone);
-        ready.completeExceptionally(gone);
-      }, "sdk-torture-output");
+      List<String> cmd =
+          List.of(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+              "-XX:TieredStopAtLevel=1",
+              "-Xshare:auto",
+              "-XX:+UseSerialGC",
+              "-Xmx96m",
+              "-cp",
+              System.getProperty("java.class.path"),
+              SdkTortureChild.class.getName(),
+              data.toString(),
+              NAME,
+              String.valueOf(WRITERS));
+      process =
+          new ProcessBuilder(cmd)
+              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+      BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+      pump =
+          new Thread(
+              () -> {
+                try {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    if (line.length() == 38 && line.startsWith("P ")) {
+                      prepared.add(line.substring(2));
+                    } else if (line.length() == 38 && line.startsWith("C ")) {
+                      committed.add(line.substring(2));
+                    } else if (line.equals("OPENING")) {
+                      opening.complete(null);
+                    } else if (line.startsWith("READY ")) {
+                      ready.complete(Long.parseLong(line.split(" ")[1]));
+                    } else if (line.startsWith("E ")) {
+                      errors.add(line);
+                    }
+                  }
+                } catch (IOException ignored) {
+                  // the child is gone
+                }
+                IllegalStateException gone = new IllegalStateException("the child exited");
+                opening.completeExceptionally(gone);
+                ready.completeExceptionally(gone);
+              },
+              "sdk-torture-output");
       pump.setDaemon(true);
       pump.start();
     }
@@ -121,8 +137,8 @@ class SdkCrashTortureTest {
     String first = null;
     try {
       for (int k = 0; k < CYCLES; k++) {
-        String where = "seed=" + SEED + " cycle=" + k + " (re-run: -Dtwopc.torture.seed=" + SEED
-            + ")";
+        String where =
+            "seed=" + SEED + " cycle=" + k + " (re-run: -Dtwopc.torture.seed=" + SEED + ")";
         long runMillis = 200 + rnd.nextInt(1301);
         double openFraction = rnd.nextDouble();
         Child child = new Child(data, log);
@@ -136,8 +152,10 @@ class SdkCrashTortureTest {
             lastOpen = Math.max(20, child.ready.get(60, TimeUnit.SECONDS));
             killAfter = runMillis;
           }
-          alive = KILLER.schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
-              .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
+          alive =
+              KILLER
+                  .schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
+                  .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
           child.kill();
           fail("the child did not open the store: " + e + "; " + where + "\n" + tail(log));
@@ -149,8 +167,14 @@ class SdkCrashTortureTest {
           fail("the child died before it was killed; " + where + "\n" + tail(log));
         }
         if (!child.errors.isEmpty()) {
-          fail(child.errors.size() + " branch operations failed, first: " + child.errors.get(0)
-              + "; " + where + "\n" + tail(log));
+          fail(
+              child.errors.size()
+                  + " branch operations failed, first: "
+                  + child.errors.get(0)
+                  + "; "
+                  + where
+                  + "\n"
+                  + tail(log));
         }
         if (!child.ready.isDone() || child.ready.isCompletedExceptionally()) {
           killedInOpen++;
@@ -164,24 +188,57 @@ class SdkCrashTortureTest {
         }
         List<String> missing = verify(dir, data, pendingPrepared, pendingCommitted, where, log);
         if (!missing.isEmpty() && first == null) {
-          first = "cycle " + k + ": " + missing.size() + " missing of " + pendingPrepared.size()
-              + " YES / " + pendingCommitted.size() + " commits, e.g. " + missing.get(0) + "; "
-              + where;
+          first =
+              "cycle "
+                  + k
+                  + ": "
+                  + missing.size()
+                  + " missing of "
+                  + pendingPrepared.size()
+                  + " YES / "
+                  + pendingCommitted.size()
+                  + " commits, e.g. "
+                  + missing.get(0)
+                  + "; "
+                  + where;
         }
         lost += missing.size();
         pendingPrepared.clear();
         pendingCommitted.clear();
       }
-      System.out.printf(Locale.ROOT, "sdk torture seed=%d cycles=%d ackedYes=%d ackedCommits=%d"
-              + " lost=%d killedDuringReopen=%d elapsed=%.1fs%n", SEED, CYCLES, ackedPrepared,
-          ackedCommitted, lost, killedInOpen, (System.nanoTime() - started) / 1e9);
+      System.out.printf(
+          Locale.ROOT,
+          "sdk torture seed=%d cycles=%d ackedYes=%d ackedCommits=%d"
+              + " lost=%d killedDuringReopen=%d elapsed=%.1fs%n",
+          SEED,
+          CYCLES,
+          ackedPrepared,
+          ackedCommitted,
+          lost,
+          killedInOpen,
+          (System.nanoTime() - started) / 1e9);
       if (lost > 0) {
-        fail("lost " + lost + " of " + ackedPrepared + " acknowledged YES votes and "
-            + ackedCommitted + " acknowledged commits; first: " + first
-            + " (re-run: -Dtwopc.torture.seed=" + SEED + ")");
+        fail(
+            "lost "
+                + lost
+                + " of "
+                + ackedPrepared
+                + " acknowledged YES votes and "
+                + ackedCommitted
+                + " acknowledged commits; first: "
+                + first
+                + " (re-run: -Dtwopc.torture.seed="
+                + SEED
+                + ")");
       }
-      assertTrue(ackedPrepared > 0, "no YES vote returned in any cycle; seed=" + SEED
-          + " (re-run: -Dtwopc.torture.seed=" + SEED + ")\n" + tail(log));
+      assertTrue(
+          ackedPrepared > 0,
+          "no YES vote returned in any cycle; seed="
+              + SEED
+              + " (re-run: -Dtwopc.torture.seed="
+              + SEED
+              + ")\n"
+              + tail(log));
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -190,24 +247,36 @@ class SdkCrashTortureTest {
   }
 
   /** Checks in a fresh JVM (see {@link SdkTortureChild}); returns the missing acknowledgements. */
-  private static List<String> verify(Path dir, Path data, List<String> prepared,
-      List<String> committed, String where, Path log) throws Exception {
+  private static List<String> verify(
+      Path dir, Path data, List<String> prepared, List<String> committed, String where, Path log)
+      throws Exception {
     Path acked = dir.resolve("acked.txt");
     List<String> lines = new ArrayList<>();
     prepared.forEach(id -> lines.add("P " + id));
     committed.forEach(id -> lines.add("C " + id));
     Files.write(acked, lines);
-    List<String> cmd = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx96m",
-        "-cp", System.getProperty("java.class.path"), SdkTortureChild.class.getName(),
-        "verify", data.toString(), NAME, acked.toString());
-    Process v = new ProcessBuilder(cmd)
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1",
+            "-Xshare:auto",
+            "-XX:+UseSerialGC",
+            "-Xmx96m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            SdkTortureChild.class.getName(),
+            "verify",
+            data.toString(),
+            NAME,
+            acked.toString());
+    Process v =
+        new ProcessBuilder(cmd)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     List<String> missing = new ArrayList<>();
     String verified = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(v.getInputStream(),
-        StandardCharsets.US_ASCII))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(v.getInputStream(), StandardCharsets.US_ASCII))) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.startsWith("MISSING ")) {
@@ -215,8 +284,14 @@ class SdkCrashTortureTest {
         } else if (line.startsWith("VERIFIED ")) {
           verified = line;
         } else if (line.startsWith("OPENFAIL ")) {
-          throw new AssertionError("the participant does not start on its store after the "
-              + "kill: " + line.substring(9) + "; " + where + "\n" + tail(log));
+          throw new AssertionError(
+              "the participant does not start on its store after the "
+                  + "kill: "
+                  + line.substring(9)
+                  + "; "
+                  + where
+                  + "\n"
+                  + tail(log));
         }
       }
     } finally {
@@ -224,8 +299,7 @@ class SdkCrashTortureTest {
       v.waitFor(30, TimeUnit.SECONDS);
     }
     if (verified == null) {
-      throw new AssertionError("the verifier ended without a verdict; " + where + "\n"
-          + tail(log));
+      throw new AssertionError("the verifier ended without a verdict; " + where + "\n" + tail(log));
     }
     return missing;
   }

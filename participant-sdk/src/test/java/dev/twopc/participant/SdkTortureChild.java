@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The child JVM of {@link SdkCrashTortureTest}: starts a participant on the store it opens for
  * {@link Participant.Builder#dataDirectory} (opening it and recovering prepared branches, as at
- * every start), prints {@code READY}, then has {@code writers} threads run prepare and (three
- * times in four) commit of fresh branches through the participant's engine, the code path the
+ * every start), prints {@code READY}, then has {@code writers} threads run prepare and (three times
+ * in four) commit of fresh branches through the participant's engine, the code path the
  * coordinator's Prepare and Commit calls take. {@code P <txId>} is printed once a YES vote has
  * returned (it would now be sent), {@code C <txId>} once a commit has returned (it would be
  * acknowledged): one write per line, flushed.
@@ -93,8 +93,7 @@ public final class SdkTortureChild {
       String id = UUID.randomUUID().toString();
       rnd.nextBytes(payload);
       try {
-        Vote v = p.engine().prepare(id, payload, Duration.ofSeconds(5), null, false,
-            false);
+        Vote v = p.engine().prepare(id, payload, Duration.ofSeconds(5), null, false, false);
         if (!v.isYes()) {
           say("E " + id + " vote " + v);
           continue;
@@ -111,9 +110,9 @@ public final class SdkTortureChild {
   }
 
   /**
-   * In a fresh JVM (so nothing of an earlier open lingers): starts a participant on the store
-   * and prints {@code MISSING <line>} for every {@code P id} that is neither prepared nor
-   * committed and every {@code C id} that is not committed, then {@code VERIFIED n}.
+   * In a fresh JVM (so nothing of an earlier open lingers): starts a participant on the store and
+   * prints {@code MISSING <line>} for every {@code P id} that is neither prepared nor committed and
+   * every {@code C id} that is not committed, then {@code VERIFIED n}.
    */
   private static void verify(Path dir, String name, Path acked) {
     Participant p = participant(dir, name);
@@ -156,23 +155,28 @@ public final class SdkTortureChild {
   }
 
   private static void watchParent() {
-    Thread t = new Thread(() -> {
-      try {
-        while (System.in.read() >= 0) {
-          // nothing is sent
-        }
-      } catch (IOException ignored) {
-        // gone
-      }
-      Runtime.getRuntime().halt(4);
-    }, "sdk-torture-parent-watch");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // nothing is sent
+                }
+              } catch (IOException ignored) {
+                // gone
+              }
+              Runtime.getRuntime().halt(4);
+            },
+            "sdk-torture-parent-watch");
     t.setDaemon(true);
     t.start();
-    ScheduledExecutorService cap = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread c = new Thread(r, "sdk-torture-cap");
-      c.setDaemon(true);
-      return c;
-    });
+    ScheduledExecutorService cap =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread c = new Thread(r, "sdk-torture-cap");
+              c.setDaemon(true);
+              return c;
+            });
     cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
   }
 }

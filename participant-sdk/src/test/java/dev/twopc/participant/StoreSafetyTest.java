@@ -26,8 +26,8 @@ import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
 /**
- * {@link Participant#start()} refuses stores known to lose commits that returned, accepts a safe
- * H2 configuration, and the embedded SQLite store is configured as documented.
+ * {@link Participant#start()} refuses stores known to lose commits that returned, accepts a safe H2
+ * configuration, and the embedded SQLite store is configured as documented.
  */
 class StoreSafetyTest {
   @TempDir Path dir;
@@ -110,8 +110,8 @@ class StoreSafetyTest {
 
   @Test
   void embeddedStoreIsWalWithFullSyncAndTheServiceReadsItsTablesThroughIt() throws Exception {
-    Participant p = builder("orders").dataDirectory(dir)
-        .storeInitializer(TestHandler::createTables).build();
+    Participant p =
+        builder("orders").dataDirectory(dir).storeInitializer(TestHandler::createTables).build();
     toClose.add(p);
     p.start();
     try (ParticipantClient rpc = new ParticipantClient(p.port(), "orders", coordinator.target())) {
@@ -135,8 +135,11 @@ class StoreSafetyTest {
 
   @Test
   void theWalIsTruncatedByThePeriodicCheckpoint() throws Exception {
-    Participant p = builder("ckpt").dataDirectory(dir)
-        .embeddedCheckpointInterval(Duration.ofMillis(50)).build();
+    Participant p =
+        builder("ckpt")
+            .dataDirectory(dir)
+            .embeddedCheckpointInterval(Duration.ofMillis(50))
+            .build();
     toClose.add(p);
     p.start();
     try (ParticipantClient rpc = new ParticipantClient(p.port(), "ckpt", coordinator.target())) {
@@ -151,16 +154,19 @@ class StoreSafetyTest {
 
   @Test
   void badEmbeddedSettingsNameTheField() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> builder("x").embeddedCheckpointInterval(Duration.ZERO).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> builder("x").embeddedCheckpointInterval(Duration.ZERO).build());
     assertTrue(e.getMessage().startsWith("embeddedCheckpointInterval"), e.getMessage());
-    NullPointerException n = assertThrows(NullPointerException.class,
-        () -> builder("x").embeddedSync(null).build());
+    NullPointerException n =
+        assertThrows(NullPointerException.class, () -> builder("x").embeddedSync(null).build());
     assertEquals("embeddedSync", n.getMessage());
   }
 
   private static String pragma(DataSource ds, String name) throws Exception {
-    try (Connection c = ds.getConnection(); Statement s = c.createStatement();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("PRAGMA " + name)) {
       rs.next();
       String v = rs.getString(1);

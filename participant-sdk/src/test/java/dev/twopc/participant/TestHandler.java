@@ -13,25 +13,27 @@ import javax.sql.DataSource;
 
 /**
  * A handler over two business tables: prepare locks the keys named in the payload ("k1,k2", or
- * "!no", "!fail", "!readonly",
- * "!gate" to refuse, throw, read only or wait for {@link #gate}; "!badsql" runs a query the
- * store refuses) and writes them to STAGED; commit
- * moves them to APPLIED (whose primary key catches a double apply); rollback deletes them.
- * Interactive work arrives as staged items, one key each.
+ * "!no", "!fail", "!readonly", "!gate" to refuse, throw, read only or wait for {@link #gate};
+ * "!badsql" runs a query the store refuses) and writes them to STAGED; commit moves them to APPLIED
+ * (whose primary key catches a double apply); rollback deletes them. Interactive work arrives as
+ * staged items, one key each.
  */
 final class TestHandler implements ParticipantHandler {
   final AtomicInteger commitFailuresLeft = new AtomicInteger();
   final AtomicInteger commitCalls = new AtomicInteger();
   final AtomicInteger rollbackCalls = new AtomicInteger();
+
   /** "!gate" in a payload makes prepare wait for this latch. */
   final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
 
   static void createTables(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS STAGED (TX VARCHAR(128), K VARCHAR(64), "
-          + "PRIMARY KEY (TX, K))");
-      s.execute("CREATE TABLE IF NOT EXISTS APPLIED (TX VARCHAR(128), K VARCHAR(64), "
-          + "PRIMARY KEY (TX, K))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS STAGED (TX VARCHAR(128), K VARCHAR(64), "
+              + "PRIMARY KEY (TX, K))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS APPLIED (TX VARCHAR(128), K VARCHAR(64), "
+              + "PRIMARY KEY (TX, K))");
     }
   }
 
@@ -83,8 +85,8 @@ final class TestHandler implements ParticipantHandler {
         }
         default -> {
           ctx.lock(k);
-          try (PreparedStatement ps = ctx.connection().prepareStatement(
-              "INSERT INTO STAGED (TX, K) VALUES (?, ?)")) {
+          try (PreparedStatement ps =
+              ctx.connection().prepareStatement("INSERT INTO STAGED (TX, K) VALUES (?, ?)")) {
             ps.setString(1, ctx.txId());
             ps.setString(2, k);
             ps.executeUpdate();
@@ -98,10 +100,12 @@ final class TestHandler implements ParticipantHandler {
   @Override
   public void commit(BranchContext ctx) throws Exception {
     commitCalls.incrementAndGet();
-    try (PreparedStatement ins = ctx.connection().prepareStatement(
-        "INSERT INTO APPLIED (TX, K) SELECT TX, K FROM STAGED WHERE TX = ?");
-        PreparedStatement del = ctx.connection().prepareStatement(
-            "DELETE FROM STAGED WHERE TX = ?")) {
+    try (PreparedStatement ins =
+            ctx.connection()
+                .prepareStatement(
+                    "INSERT INTO APPLIED (TX, K) SELECT TX, K FROM STAGED WHERE TX = ?");
+        PreparedStatement del =
+            ctx.connection().prepareStatement("DELETE FROM STAGED WHERE TX = ?")) {
       ins.setString(1, ctx.txId());
       ins.executeUpdate();
       del.setString(1, ctx.txId());
@@ -115,8 +119,8 @@ final class TestHandler implements ParticipantHandler {
   @Override
   public void rollback(BranchContext ctx) throws Exception {
     rollbackCalls.incrementAndGet();
-    try (PreparedStatement del = ctx.connection().prepareStatement(
-        "DELETE FROM STAGED WHERE TX = ?")) {
+    try (PreparedStatement del =
+        ctx.connection().prepareStatement("DELETE FROM STAGED WHERE TX = ?")) {
       del.setString(1, ctx.txId());
       del.executeUpdate();
     }

@@ -16,14 +16,18 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The store matrix of the SDK's store tests: the embedded SQLite store, and PostgreSQL and
- * MariaDB given as the participant's DataSource, each test in its own schema or database that
- * {@link #close()} drops. A server that cannot be reached skips the test with a one-line reason,
- * unless the environment variable {@code CI} is set, where it fails it.
+ * The store matrix of the SDK's store tests: the embedded SQLite store, and PostgreSQL and MariaDB
+ * given as the participant's DataSource, each test in its own schema or database that {@link
+ * #close()} drops. A server that cannot be reached skips the test with a one-line reason, unless
+ * the environment variable {@code CI} is set, where it fails it.
  */
 final class TestStore implements AutoCloseable {
   /** A database of the matrix. */
-  enum Kind { SQLITE, POSTGRESQL, MARIADB }
+  enum Kind {
+    SQLITE,
+    POSTGRESQL,
+    MARIADB
+  }
 
   static final String POSTGRES_URL = "jdbc:postgresql://127.0.0.1:5432/test";
   static final String MARIADB_SERVER = "jdbc:mariadb://127.0.0.1:3306/";
@@ -55,8 +59,8 @@ final class TestStore implements AutoCloseable {
             Statement s = c.createStatement()) {
           s.execute("CREATE SCHEMA " + schema);
         }
-        yield new TestStore(kind, dir, schema,
-            pool(POSTGRES_URL + "?currentSchema=" + schema, "postgres", schema));
+        yield new TestStore(
+            kind, dir, schema, pool(POSTGRES_URL + "?currentSchema=" + schema, "postgres", schema));
       }
       case MARIADB -> {
         try (Connection c = admin(MARIADB_SERVER + "test?connectTimeout=3000", "root", "MariaDB");
@@ -121,11 +125,12 @@ final class TestStore implements AutoCloseable {
       return;
     }
     pool.close();
-    String drop = kind == Kind.POSTGRESQL ? "DROP SCHEMA " + schema + " CASCADE"
-        : "DROP DATABASE " + schema;
+    String drop =
+        kind == Kind.POSTGRESQL ? "DROP SCHEMA " + schema + " CASCADE" : "DROP DATABASE " + schema;
     String url = kind == Kind.POSTGRESQL ? POSTGRES_URL : MARIADB_SERVER + "test";
-    try (Connection c = DriverManager.getConnection(url, kind == Kind.POSTGRESQL ? "postgres"
-        : "root", ""); Statement s = c.createStatement()) {
+    try (Connection c =
+            DriverManager.getConnection(url, kind == Kind.POSTGRESQL ? "postgres" : "root", "");
+        Statement s = c.createStatement()) {
       s.execute(drop);
     }
   }

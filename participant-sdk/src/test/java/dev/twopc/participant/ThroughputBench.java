@@ -27,25 +27,30 @@ class ThroughputBench {
   @TempDir Path dir;
 
   /** Locks one key and stages nothing else: the SDK's own cost. */
-  private static final ParticipantHandler LEAN = new ParticipantHandler() {
-    @Override
-    public dev.twopc.participant.Vote prepare(PrepareContext ctx) {
-      ctx.lock(new String(ctx.payload(), UTF_8));
-      return dev.twopc.participant.Vote.yes();
-    }
+  private static final ParticipantHandler LEAN =
+      new ParticipantHandler() {
+        @Override
+        public dev.twopc.participant.Vote prepare(PrepareContext ctx) {
+          ctx.lock(new String(ctx.payload(), UTF_8));
+          return dev.twopc.participant.Vote.yes();
+        }
 
-    @Override
-    public void commit(BranchContext ctx) {}
+        @Override
+        public void commit(BranchContext ctx) {}
 
-    @Override
-    public void rollback(BranchContext ctx) {}
-  };
+        @Override
+        public void rollback(BranchContext ctx) {}
+      };
 
   @Test
   void prepareCommitRate() throws Exception {
     try (FakeCoordinator coord = FakeCoordinator.start();
-        Participant p = Participant.builder("bench").coordinator(coord.target())
-            .dataDirectory(dir).handler(LEAN).build()) {
+        Participant p =
+            Participant.builder("bench")
+                .coordinator(coord.target())
+                .dataDirectory(dir)
+                .handler(LEAN)
+                .build()) {
       p.start();
       try (ParticipantClient rpc = new ParticipantClient(p.port(), "bench", coord.target())) {
         run(rpc, "warmup", 1, 500);
@@ -60,9 +65,14 @@ class ThroughputBench {
         Arrays.sort(seq);
         Arrays.sort(par);
         // Test output, not library logging: the figure is the point of this class.
-        System.out.printf("BENCH prepare+commit pairs/s, %d pairs, median of 3: sequential=%d "
-            + "8-concurrent=%d (runs seq=%s par=%s)%n", PAIRS, Math.round(seq[1]),
-            Math.round(par[1]), Arrays.toString(seq), Arrays.toString(par));
+        System.out.printf(
+            "BENCH prepare+commit pairs/s, %d pairs, median of 3: sequential=%d "
+                + "8-concurrent=%d (runs seq=%s par=%s)%n",
+            PAIRS,
+            Math.round(seq[1]),
+            Math.round(par[1]),
+            Arrays.toString(seq),
+            Arrays.toString(par));
       }
     }
   }
@@ -75,13 +85,16 @@ class ThroughputBench {
       List<CompletableFuture<Void>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int thread = t;
-        futures.add(CompletableFuture.runAsync(() -> {
-          for (int i = thread; i < pairs; i += threads) {
-            String tx = tag + "-" + i;
-            assertEquals(Vote.VOTE_YES, rpc.prepare(tx, "key-" + i).getVote());
-            assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit(tx).getOutcome());
-          }
-        }, pool));
+        futures.add(
+            CompletableFuture.runAsync(
+                () -> {
+                  for (int i = thread; i < pairs; i += threads) {
+                    String tx = tag + "-" + i;
+                    assertEquals(Vote.VOTE_YES, rpc.prepare(tx, "key-" + i).getVote());
+                    assertEquals(Outcome.OUTCOME_COMMITTED, rpc.commit(tx).getOutcome());
+                  }
+                },
+                pool));
       }
       for (CompletableFuture<Void> f : futures) {
         f.get();

@@ -19,8 +19,11 @@ class TransactionClientTest {
   @BeforeEach
   void start() throws Exception {
     coordinator = FakeCoordinator.start();
-    client = TransactionClient.builder().target(coordinator.target())
-        .commitTimeout(Duration.ofMillis(300)).build();
+    client =
+        TransactionClient.builder()
+            .target(coordinator.target())
+            .commitTimeout(Duration.ofMillis(300))
+            .build();
   }
 
   @AfterEach
@@ -55,21 +58,30 @@ class TransactionClientTest {
 
   @Test
   void commitAnswerIsPassedThrough() {
-    coordinator.commitResponse.set(CommitResponse.newBuilder().setTxId("tx-1")
-        .setOutcome(dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED).setReason("no at payments")
-        .build());
-    assertEquals(new TxResult("tx-1", Outcome.ABORTED, "no at payments"),
-        client.commit("tx-1"));
+    coordinator.commitResponse.set(
+        CommitResponse.newBuilder()
+            .setTxId("tx-1")
+            .setOutcome(dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED)
+            .setReason("no at payments")
+            .build());
+    assertEquals(new TxResult("tx-1", Outcome.ABORTED, "no at payments"), client.commit("tx-1"));
   }
 
   @Test
   void builderNamesTheBadField() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TransactionClient.builder().target("x:1").commitTimeout(Duration.ZERO).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TransactionClient.builder().target("x:1").commitTimeout(Duration.ZERO).build());
     assertTrue(e.getMessage().startsWith("commitTimeout"));
-    IllegalArgumentException p = assertThrows(IllegalArgumentException.class,
-        () -> Participant.builder("bad name").coordinator("x:1").handler(new TestHandler())
-            .build());
+    IllegalArgumentException p =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Participant.builder("bad name")
+                    .coordinator("x:1")
+                    .handler(new TestHandler())
+                    .build());
     assertTrue(p.getMessage().startsWith("name"));
   }
 }

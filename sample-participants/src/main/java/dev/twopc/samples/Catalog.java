@@ -14,6 +14,7 @@ import java.util.Map;
 public final class Catalog {
   /** An account seeded with almost nothing: every order charged to it lacks funds. */
   public static final String BROKE_ACCOUNT = "ACCT-BROKE";
+
   /** A SKU nobody stocks. */
   public static final String UNKNOWN_SKU = "SKU-404";
 
@@ -29,8 +30,8 @@ public final class Catalog {
   }
 
   /**
-   * The demo catalog with {@code scale} times the stock and the balances (not the broke
-   * account's), for runs long and fast enough to sell out the demo's (the chaos run).
+   * The demo catalog with {@code scale} times the stock and the balances (not the broke account's),
+   * for runs long and fast enough to sell out the demo's (the chaos run).
    */
   public static Catalog demo(int scale) {
     if (scale < 1) {

@@ -22,7 +22,7 @@ public final class DurationConverter implements ITypeConverter<Duration> {
     } catch (NumberFormatException e) {
       // falls through to the message below
     }
-    throw new TypeConversionException("expected a duration like 500ms, 10s or 2m, was '" + value
-        + "'");
+    throw new TypeConversionException(
+        "expected a duration like 500ms, 10s or 2m, was '" + value + "'");
   }
 }

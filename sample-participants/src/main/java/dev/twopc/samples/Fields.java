@@ -15,14 +15,15 @@ public final class Fields {
   /** {@code key=value key=value}, in the map's order. */
   public static String format(Map<String, ?> fields) {
     StringJoiner line = new StringJoiner(" ");
-    fields.forEach((k, v) -> {
-      String s = String.valueOf(v);
-      if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
-        throw new IllegalArgumentException("field " + k + " must be non-empty without spaces: '"
-            + s + "'");
-      }
-      line.add(k + "=" + s);
-    });
+    fields.forEach(
+        (k, v) -> {
+          String s = String.valueOf(v);
+          if (s.isEmpty() || s.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException(
+                "field " + k + " must be non-empty without spaces: '" + s + "'");
+          }
+          line.add(k + "=" + s);
+        });
     return line.toString();
   }
 
@@ -55,7 +56,8 @@ public final class Fields {
     try {
       return Long.parseLong(get(fields, key));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("field " + key + " is not a number: " + fields.get(key), e);
+      throw new IllegalArgumentException(
+          "field " + key + " is not a number: " + fields.get(key), e);
     }
   }
 }

@@ -10,9 +10,9 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * An order: what the shop sends to each of the three services as its branch payload, e.g.
- * {@code order=o-1a2b-0007 account=ACCT-03 amount=750 items=SKU-01:2,SKU-05:1}. Each service
- * reads the part it owns: inventory the items, payments the account and amount, orders all of it.
+ * An order: what the shop sends to each of the three services as its branch payload, e.g. {@code
+ * order=o-1a2b-0007 account=ACCT-03 amount=750 items=SKU-01:2,SKU-05:1}. Each service reads the
+ * part it owns: inventory the items, payments the account and amount, orders all of it.
  *
  * @param amount the price to charge, in cents
  * @param items the lines, at most one per SKU, sorted by SKU
@@ -85,7 +85,7 @@ public record Order(String id, String account, long amount, List<Line> items) {
       }
       lines.add(new Line(item.substring(0, colon), Integer.parseInt(item.substring(colon + 1))));
     }
-    return new Order(Fields.get(f, "order"), Fields.get(f, "account"),
-        Fields.getLong(f, "amount"), lines);
+    return new Order(
+        Fields.get(f, "order"), Fields.get(f, "account"), Fields.getLong(f, "amount"), lines);
   }
 }

@@ -12,8 +12,8 @@ import java.util.Map;
 
 /** Reads a sample's read API: each line of the answer is one record of {@link Fields}. */
 public final class ReadClient {
-  private final HttpClient http = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String baseUrl;
 
   /** {@code baseUrl} like {@code http://localhost:8101}. */
@@ -23,8 +23,11 @@ public final class ReadClient {
 
   /** The records at {@code path} (with its query, if any). */
   public List<Map<String, String>> get(String path) {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(baseUrl + path))
-        .timeout(Duration.ofSeconds(10)).GET().build();
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(baseUrl + path))
+            .timeout(Duration.ofSeconds(10))
+            .GET()
+            .build();
     HttpResponse<String> resp;
     try {
       resp = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -35,8 +38,8 @@ public final class ReadClient {
       throw new IllegalStateException("interrupted reading " + baseUrl + path, e);
     }
     if (resp.statusCode() != 200) {
-      throw new IllegalStateException("GET " + baseUrl + path + ": " + resp.statusCode() + " "
-          + resp.body().trim());
+      throw new IllegalStateException(
+          "GET " + baseUrl + path + ": " + resp.statusCode() + " " + resp.body().trim());
     }
     List<Map<String, String>> rows = new ArrayList<>();
     for (String line : resp.body().split("\n")) {
@@ -51,8 +54,8 @@ public final class ReadClient {
   public Map<String, String> one(String path) {
     List<Map<String, String>> rows = get(path);
     if (rows.size() != 1) {
-      throw new IllegalStateException("GET " + baseUrl + path + ": expected one record, got "
-          + rows.size());
+      throw new IllegalStateException(
+          "GET " + baseUrl + path + ": expected one record, got " + rows.size());
     }
     return rows.get(0);
   }

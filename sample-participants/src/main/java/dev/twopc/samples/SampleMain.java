@@ -22,7 +22,9 @@ import picocli.CommandLine.Command;
  * twopc-sample chaos --duration 60s
  * </pre>
  */
-@Command(name = "twopc-sample", mixinStandardHelpOptions = true,
+@Command(
+    name = "twopc-sample",
+    mixinStandardHelpOptions = true,
     version = "twopc-sample 0.1.0-SNAPSHOT",
     description = "The twopc sample shop: three participant services, a client and a demo.",
     subcommands = {ShopCommand.class, DemoCommand.class, ChaosCommand.class})
@@ -35,18 +37,25 @@ public final class SampleMain {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SampleMain());
     // A failure is one line on stderr and exit 1, not a stack trace (the logs have the detail).
-    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
-      failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + ex);
-      failed.getErr().flush();
-      return 1;
-    });
-    for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
-        new OrdersService())) {
+    cl.setExecutionExceptionHandler(
+        (ex, failed, parseResult) -> {
+          failed.getErr().println(failed.getCommandSpec().qualifiedName() + ": " + ex);
+          failed.getErr().flush();
+          return 1;
+        });
+    for (SampleService s :
+        List.of(new InventoryService(), new PaymentsService(), new OrdersService())) {
       CommandLine sub = new CommandLine(new ServiceCommand(s));
-      sub.getCommandSpec().usageMessage().description(
-          "Run the " + s.name() + " service: the Participant gRPC service on --port and its read"
-              + " API over HTTP on --api-port (" + String.join(" ", s.readPaths()) + ").",
-          "Every flag has an environment twin, shown in brackets.");
+      sub.getCommandSpec()
+          .usageMessage()
+          .description(
+              "Run the "
+                  + s.name()
+                  + " service: the Participant gRPC service on --port and its read"
+                  + " API over HTTP on --api-port ("
+                  + String.join(" ", s.readPaths())
+                  + ").",
+              "Every flag has an environment twin, shown in brackets.");
       cl.addSubcommand(s.name(), sub);
     }
     return cl;

@@ -1,6 +1,5 @@
 package dev.twopc.samples;
 
-import dev.twopc.telemetry.Tracing;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -10,6 +9,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.participant.Participant;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
+import dev.twopc.telemetry.Tracing;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -30,10 +30,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one {@link SampleService}: the SDK's embedded SQLite store ({@code <dataDir>/<name>.db}, WAL,
- * fsync at commit) holding both its business tables and the SDK's pending map (so staged writes
- * and the prepared record commit together), the participant serving the Participant gRPC service,
- * and the read API over plain HTTP, which reads through {@link Participant#dataSource()}.
+ * Runs one {@link SampleService}: the SDK's embedded SQLite store ({@code <dataDir>/<name>.db},
+ * WAL, fsync at commit) holding both its business tables and the SDK's pending map (so staged
+ * writes and the prepared record commit together), the participant serving the Participant gRPC
+ * service, and the read API over plain HTTP, which reads through {@link Participant#dataSource()}.
  *
  * <pre>{@code
  * try (SampleServer inventory = SampleServer.start(new InventoryService(),
@@ -65,15 +65,49 @@ public final class SampleServer implements AutoCloseable {
    * @param roles with {@code tls}: who is the coordinator and who an operator ({@link
    *     Participant.Builder#roles}); null for the SDK's default
    */
-  public record Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-      Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes,
-      TlsFiles tls, RoleMap roles, Integer metricsPort, String metricsHost, Tracing tracing) {
+  public record Config(
+      int port,
+      int apiPort,
+      String coordinator,
+      Path dataDir,
+      boolean seed,
+      Duration inDoubtAfter,
+      String jdbcUrl,
+      int catalogScale,
+      int maxInboundMessageBytes,
+      TlsFiles tls,
+      RoleMap roles,
+      Integer metricsPort,
+      String metricsHost,
+      Tracing tracing) {
     /** Without metrics or tracing. */
-    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-        Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes,
-        TlsFiles tls, RoleMap roles) {
-      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
-          maxInboundMessageBytes, tls, roles, null, null, Tracing.off());
+    public Config(
+        int port,
+        int apiPort,
+        String coordinator,
+        Path dataDir,
+        boolean seed,
+        Duration inDoubtAfter,
+        String jdbcUrl,
+        int catalogScale,
+        int maxInboundMessageBytes,
+        TlsFiles tls,
+        RoleMap roles) {
+      this(
+          port,
+          apiPort,
+          coordinator,
+          dataDir,
+          seed,
+          inDoubtAfter,
+          jdbcUrl,
+          catalogScale,
+          maxInboundMessageBytes,
+          tls,
+          roles,
+          null,
+          null,
+          Tracing.off());
     }
 
     /** gRPC's default, as the SDK's. */
@@ -90,21 +124,59 @@ public final class SampleServer implements AutoCloseable {
     }
 
     /** Plaintext, on loopback. */
-    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-        Duration inDoubtAfter, String jdbcUrl, int catalogScale, int maxInboundMessageBytes) {
-      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
-          maxInboundMessageBytes, null, null);
+    public Config(
+        int port,
+        int apiPort,
+        String coordinator,
+        Path dataDir,
+        boolean seed,
+        Duration inDoubtAfter,
+        String jdbcUrl,
+        int catalogScale,
+        int maxInboundMessageBytes) {
+      this(
+          port,
+          apiPort,
+          coordinator,
+          dataDir,
+          seed,
+          inDoubtAfter,
+          jdbcUrl,
+          catalogScale,
+          maxInboundMessageBytes,
+          null,
+          null);
     }
 
     /** With the default inbound message limit. */
-    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
-        Duration inDoubtAfter, String jdbcUrl, int catalogScale) {
-      this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, jdbcUrl, catalogScale,
+    public Config(
+        int port,
+        int apiPort,
+        String coordinator,
+        Path dataDir,
+        boolean seed,
+        Duration inDoubtAfter,
+        String jdbcUrl,
+        int catalogScale) {
+      this(
+          port,
+          apiPort,
+          coordinator,
+          dataDir,
+          seed,
+          inDoubtAfter,
+          jdbcUrl,
+          catalogScale,
           DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
     }
 
     /** On the embedded SQLite store, the demo's catalog. */
-    public Config(int port, int apiPort, String coordinator, Path dataDir, boolean seed,
+    public Config(
+        int port,
+        int apiPort,
+        String coordinator,
+        Path dataDir,
+        boolean seed,
         Duration inDoubtAfter) {
       this(port, apiPort, coordinator, dataDir, seed, inDoubtAfter, null, 1);
     }
@@ -117,8 +189,12 @@ public final class SampleServer implements AutoCloseable {
   private final ExecutorService httpThreads;
   private final HikariDataSource pool;
 
-  private SampleServer(SampleService service, DataSource dataSource,
-      Participant participant, HttpServer http, ExecutorService httpThreads,
+  private SampleServer(
+      SampleService service,
+      DataSource dataSource,
+      Participant participant,
+      HttpServer http,
+      ExecutorService httpThreads,
       HikariDataSource pool) {
     this.service = service;
     this.dataSource = dataSource;
@@ -129,8 +205,8 @@ public final class SampleServer implements AutoCloseable {
   }
 
   /**
-   * The pool for {@code --jdbc-url}: as many connections as prepares can run at once plus the
-   * read API's, auto-commit off (the SDK commits its local transactions itself).
+   * The pool for {@code --jdbc-url}: as many connections as prepares can run at once plus the read
+   * API's, auto-commit off (the SDK commits its local transactions itself).
    */
   private static HikariDataSource pool(String name, String jdbcUrl) {
     HikariConfig hc = new HikariConfig();
@@ -159,12 +235,13 @@ public final class SampleServer implements AutoCloseable {
           .coordinator(config.coordinator())
           .listenPort(config.port())
           // Before recovery and serving: the handler finds its tables from the first call on.
-          .storeInitializer(c -> {
-            service.createSchema(c);
-            if (config.seed()) {
-              service.seed(c, Catalog.demo(config.catalogScale()));
-            }
-          })
+          .storeInitializer(
+              c -> {
+                service.createSchema(c);
+                if (config.seed()) {
+                  service.seed(c, Catalog.demo(config.catalogScale()));
+                }
+              })
           .handler(service.handler())
           .inDoubtAfter(config.inDoubtAfter())
           .maxInboundMessageBytes(config.maxInboundMessageBytes())
@@ -185,16 +262,21 @@ public final class SampleServer implements AutoCloseable {
       participant.start();
 
       // The read API shows business data and has no authentication: this machine only.
-      http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(),
-          config.apiPort()), 0);
+      http =
+          HttpServer.create(
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), config.apiPort()), 0);
       httpThreads = Executors.newFixedThreadPool(4);
       http.setExecutor(httpThreads);
-      SampleServer server = new SampleServer(service, participant.dataSource(), participant, http,
-          httpThreads, pool);
+      SampleServer server =
+          new SampleServer(service, participant.dataSource(), participant, http, httpThreads, pool);
       http.createContext("/", server::serve);
       http.start();
-      log.info("event=sample_started participant={} port={} api=http://localhost:{} seeded={}",
-          service.name(), participant.port(), http.getAddress().getPort(), config.seed());
+      log.info(
+          "event=sample_started participant={} port={} api=http://localhost:{} seeded={}",
+          service.name(),
+          participant.port(),
+          http.getAddress().getPort(),
+          config.seed());
       return server;
     } catch (IOException | RuntimeException e) {
       close(participant, http, httpThreads, pool);
@@ -210,8 +292,8 @@ public final class SampleServer implements AutoCloseable {
         return;
       }
       if (path.equals("/")) {
-        respond(ex, 200, service.name() + " read API: " + String.join(" ", service.readPaths())
-            + "\n");
+        respond(
+            ex, 200, service.name() + " read API: " + String.join(" ", service.readPaths()) + "\n");
         return;
       }
       List<Map<String, Object>> rows;
@@ -296,7 +378,10 @@ public final class SampleServer implements AutoCloseable {
     close(participant, http, httpThreads, pool);
   }
 
-  private static void close(Participant participant, HttpServer http, ExecutorService httpThreads,
+  private static void close(
+      Participant participant,
+      HttpServer http,
+      ExecutorService httpThreads,
       HikariDataSource pool) {
     if (http != null) {
       http.stop(0);

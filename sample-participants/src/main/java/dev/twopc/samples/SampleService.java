@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One of the sample services: its participant handler, its tables and its read API.
- * {@link SampleServer} runs it: one DataSource for the business tables and the SDK's pending map,
- * the Participant service, and the read API over HTTP.
+ * One of the sample services: its participant handler, its tables and its read API. {@link
+ * SampleServer} runs it: one DataSource for the business tables and the SDK's pending map, the
+ * Participant service, and the read API over HTTP.
  */
 public interface SampleService {
   /** The participant name, also the database file's name: inventory, payments or orders. */
@@ -27,8 +27,8 @@ public interface SampleService {
   void seed(Connection c, Catalog catalog) throws SQLException;
 
   /**
-   * Answers {@code GET path?params} of the read API: the records (each shown as one
-   * {@link Fields} line), or null if there is no such resource (404).
+   * Answers {@code GET path?params} of the read API: the records (each shown as one {@link Fields}
+   * line), or null if there is no such resource (404).
    */
   List<Map<String, Object>> read(String path, Map<String, String> params, Connection c)
       throws SQLException;

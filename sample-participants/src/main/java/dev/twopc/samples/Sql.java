@@ -22,7 +22,8 @@ public final class Sql {
    */
   public static List<Map<String, Object>> rows(Connection c, String sql, Object... args)
       throws SQLException {
-    try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+    try (PreparedStatement ps = prepare(c, sql, args);
+        ResultSet rs = ps.executeQuery()) {
       ResultSetMetaData md = rs.getMetaData();
       List<Map<String, Object>> out = new ArrayList<>();
       while (rs.next()) {
@@ -53,7 +54,8 @@ public final class Sql {
   /** The first column of the only row, as a long; empty if there is no row. */
   public static Optional<Long> longValue(Connection c, String sql, Object... args)
       throws SQLException {
-    try (PreparedStatement ps = prepare(c, sql, args); ResultSet rs = ps.executeQuery()) {
+    try (PreparedStatement ps = prepare(c, sql, args);
+        ResultSet rs = ps.executeQuery()) {
       return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
     }
   }

@@ -16,31 +16,34 @@ import picocli.CommandLine;
 
 /**
  * The chaos run, short: real processes, repeated {@code kill -9} of the coordinator and of the
- * services under load, then convergence and the audit. The children run from this test's
- * classpath. CI runs 20 s of faults (the whole run takes about a minute on a busy 2-core
- * machine); {@code -Dtwopc.chaos.duration=10m} (and {@code -Dtwopc.chaos.seed=N} to repeat a
- * run) makes it the long version.
+ * services under load, then convergence and the audit. The children run from this test's classpath.
+ * CI runs 20 s of faults (the whole run takes about a minute on a busy 2-core machine); {@code
+ * -Dtwopc.chaos.duration=10m} (and {@code -Dtwopc.chaos.seed=N} to repeat a run) makes it the long
+ * version.
  */
 class ChaosRunTest {
-  private static final Pattern PASSED = Pattern.compile(
-      "CHAOS PASSED \\(seed -?\\d+\\): \\d+ orders, (\\d+) kills \\(coordinator (\\d+),"
-          + " inventory (\\d+), payments (\\d+), orders (\\d+)\\)");
+  private static final Pattern PASSED =
+      Pattern.compile(
+          "CHAOS PASSED \\(seed -?\\d+\\): \\d+ orders, (\\d+) kills \\(coordinator (\\d+),"
+              + " inventory (\\d+), payments (\\d+), orders (\\d+)\\)");
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void everyInvariantHoldsAcrossRepeatedKill9OfCoordinatorAndServices() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int exit;
     try (PrintStream out = new PrintStream(buf, true, UTF_8)) {
-      exit = new CommandLine(ChaosCommand.printingTo(out)).execute(
-          "--duration", System.getProperty("twopc.chaos.duration", "20s"),
-          // gaps of 1.5-4.5 s: at least 4 kills in 20 s, and every 4 kills hit all 4 processes
-          "--kill-every", "3s",
-          "--seed", System.getProperty("twopc.chaos.seed", "20261121"),
-          "--concurrency", "6",
-          "--work", dir.resolve("chaos").toString());
+      exit =
+          new CommandLine(ChaosCommand.printingTo(out))
+              .execute(
+                  "--duration", System.getProperty("twopc.chaos.duration", "20s"),
+                  // gaps of 1.5-4.5 s: at least 4 kills in 20 s, and every 4 kills hit all 4
+                  // processes
+                  "--kill-every", "3s",
+                  "--seed", System.getProperty("twopc.chaos.seed", "20261121"),
+                  "--concurrency", "6",
+                  "--work", dir.resolve("chaos").toString());
     }
     String output = buf.toString(UTF_8);
     System.out.print(output); // the run's history and audit, in the test's report
@@ -49,8 +52,8 @@ class ChaosRunTest {
     assertTrue(m.find(), output);
     int kills = Integer.parseInt(m.group(1));
     int coordinatorKills = Integer.parseInt(m.group(2));
-    int serviceKills = Integer.parseInt(m.group(3)) + Integer.parseInt(m.group(4))
-        + Integer.parseInt(m.group(5));
+    int serviceKills =
+        Integer.parseInt(m.group(3)) + Integer.parseInt(m.group(4)) + Integer.parseInt(m.group(5));
     assertTrue(kills >= 4, "at least 4 kills, was " + kills + "\n" + output);
     assertTrue(coordinatorKills >= 1, "the coordinator killed at least once\n" + output);
     assertTrue(serviceKills >= 1, "a service killed at least once\n" + output);

@@ -13,20 +13,26 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The demo as users run it, with real processes and a real {@code kill -9} of the coordinator;
- * the children run from this test's classpath instead of the shaded jars.
+ * The demo as users run it, with real processes and a real {@code kill -9} of the coordinator; the
+ * children run from this test's classpath instead of the shaded jars.
  */
 class DemoCommandTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void demoSurvivesKill9OfTheCoordinatorAndPassesItsAudit() {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     int exit;
     try (PrintStream out = new PrintStream(buf, true, UTF_8)) {
-      exit = new CommandLine(DemoCommand.printingTo(out)).execute(
-          "--orders", "120", "--concurrency", "6", "--work", dir.resolve("demo").toString());
+      exit =
+          new CommandLine(DemoCommand.printingTo(out))
+              .execute(
+                  "--orders",
+                  "120",
+                  "--concurrency",
+                  "6",
+                  "--work",
+                  dir.resolve("demo").toString());
     }
     String output = buf.toString(UTF_8);
     System.out.print(output); // the demo's summary, in the test's report

@@ -15,8 +15,9 @@ import java.util.Set;
 
 /**
  * Runs a sample's handler the way the SDK does, minus the network: each call in its own local
- * transaction on a real SQLite file database (WAL, as the SDK's embedded store), committed if prepare votes YES (or commit/rollback
- * return), rolled back otherwise. Locks are recorded, not enforced.
+ * transaction on a real SQLite file database (WAL, as the SDK's embedded store), committed if
+ * prepare votes YES (or commit/rollback return), rolled back otherwise. Locks are recorded, not
+ * enforced.
  */
 final class HandlerHarness implements AutoCloseable {
   private final SampleService service;
@@ -27,8 +28,10 @@ final class HandlerHarness implements AutoCloseable {
   HandlerHarness(SampleService service, Path dir) throws SQLException {
     this.service = service;
     this.handler = service.handler();
-    this.url = "jdbc:sqlite:" + dir.resolve(service.name() + ".db").toAbsolutePath()
-        + "?journal_mode=WAL&busy_timeout=10000";
+    this.url =
+        "jdbc:sqlite:"
+            + dir.resolve(service.name() + ".db").toAbsolutePath()
+            + "?journal_mode=WAL&busy_timeout=10000";
     this.reader = DriverManager.getConnection(url);
     try (Connection c = open()) {
       service.createSchema(c);

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each sample handler's votes and what its data looks like after commit or rollback. */
 class HandlersTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static Order order(String id, String account, long amount, Order.Line... lines) {
     return new Order(id, account, amount, List.of(lines));
@@ -36,11 +35,19 @@ class HandlersTest {
   @Test
   void inventoryVotesNoForAnUnknownSkuAndReservesNothing() throws Exception {
     try (HandlerHarness inv = new HandlerHarness(new InventoryService(), dir)) {
-      Vote v = inv.prepare("tx-1", order("o-1", "ACCT-01", 100,
-          new Order.Line("SKU-01", 2), new Order.Line(Catalog.UNKNOWN_SKU, 1)));
+      Vote v =
+          inv.prepare(
+              "tx-1",
+              order(
+                  "o-1",
+                  "ACCT-01",
+                  100,
+                  new Order.Line("SKU-01", 2),
+                  new Order.Line(Catalog.UNKNOWN_SKU, 1)));
       assertEquals(Vote.no("unknown SKU SKU-404"), v);
       // SKU-01 was reserved before the unknown one was met; the NO rolled it back.
-      assertEquals(row("sku", "SKU-01", "available", 500L, "reserved", 0L, "sold", 0L),
+      assertEquals(
+          row("sku", "SKU-01", "available", 500L, "reserved", 0L, "sold", 0L),
           inv.one("/stock/SKU-01"));
       assertEquals(List.of(), inv.read("/reservations"));
     }
@@ -59,35 +66,41 @@ class HandlersTest {
   @Test
   void inventoryLocksSortedSkusReservesThenSellsOrReleases() throws Exception {
     try (HandlerHarness inv = new HandlerHarness(new InventoryService(), dir)) {
-      Order sold = order("o-1", "ACCT-01", 100, new Order.Line("SKU-03", 2),
-          new Order.Line("SKU-01", 1));
+      Order sold =
+          order("o-1", "ACCT-01", 100, new Order.Line("SKU-03", 2), new Order.Line("SKU-01", 1));
       Set<String> locks = new LinkedHashSet<>();
       assertEquals(Vote.yes(), inv.prepare("tx-1", sold, locks));
       assertEquals(List.of("sku:SKU-01", "sku:SKU-03"), List.copyOf(locks));
-      assertEquals(row("sku", "SKU-03", "available", 498L, "reserved", 2L, "sold", 0L),
+      assertEquals(
+          row("sku", "SKU-03", "available", 498L, "reserved", 2L, "sold", 0L),
           inv.one("/stock/SKU-03"));
       inv.commit("tx-1", sold);
-      assertEquals(row("sku", "SKU-03", "available", 498L, "reserved", 0L, "sold", 2L),
+      assertEquals(
+          row("sku", "SKU-03", "available", 498L, "reserved", 0L, "sold", 2L),
           inv.one("/stock/SKU-03"));
 
       Order released = order("o-2", "ACCT-01", 100, new Order.Line("SKU-03", 5));
       assertEquals(Vote.yes(), inv.prepare("tx-2", released));
       inv.rollback("tx-2", released);
-      assertEquals(row("sku", "SKU-03", "available", 498L, "reserved", 0L, "sold", 2L),
+      assertEquals(
+          row("sku", "SKU-03", "available", 498L, "reserved", 0L, "sold", 2L),
           inv.one("/stock/SKU-03"));
-      assertEquals(List.of("SOLD", "SOLD", "RELEASED"), inv.read("/reservations").stream()
-          .map(r -> r.get("state")).toList());
+      assertEquals(
+          List.of("SOLD", "SOLD", "RELEASED"),
+          inv.read("/reservations").stream().map(r -> r.get("state")).toList());
     }
   }
 
   @Test
   void paymentsVotesNoForInsufficientFunds() throws Exception {
     try (HandlerHarness pay = new HandlerHarness(new PaymentsService(), dir)) {
-      Vote v = pay.prepare("tx-1", order("o-1", Catalog.BROKE_ACCOUNT, 101,
-          new Order.Line("SKU-01", 1)));
+      Vote v =
+          pay.prepare(
+              "tx-1", order("o-1", Catalog.BROKE_ACCOUNT, 101, new Order.Line("SKU-01", 1)));
       assertEquals(Vote.Kind.NO, v.kind());
       assertTrue(v.reason().startsWith("insufficient funds: ACCT-BROKE has 100"), v.reason());
-      assertEquals(row("account", "ACCT-BROKE", "balance", 100L, "held", 0L, "charged", 0L),
+      assertEquals(
+          row("account", "ACCT-BROKE", "balance", 100L, "held", 0L, "charged", 0L),
           pay.one("/accounts/ACCT-BROKE"));
     }
   }
@@ -95,8 +108,9 @@ class HandlersTest {
   @Test
   void paymentsVotesNoForAnUnknownAccount() throws Exception {
     try (HandlerHarness pay = new HandlerHarness(new PaymentsService(), dir)) {
-      assertEquals(Vote.no("unknown account ACCT-NONE"), pay.prepare("tx-1",
-          order("o-1", "ACCT-NONE", 1, new Order.Line("SKU-01", 1))));
+      assertEquals(
+          Vote.no("unknown account ACCT-NONE"),
+          pay.prepare("tx-1", order("o-1", "ACCT-NONE", 1, new Order.Line("SKU-01", 1))));
       assertEquals(List.of(), pay.read("/holds"));
     }
   }
@@ -108,13 +122,15 @@ class HandlersTest {
       Set<String> locks = new LinkedHashSet<>();
       assertEquals(Vote.yes(), pay.prepare("tx-1", charged, locks));
       assertEquals(Set.of("account:ACCT-01"), locks);
-      assertEquals(row("account", "ACCT-01", "balance", 999_700L, "held", 300L, "charged", 0L),
+      assertEquals(
+          row("account", "ACCT-01", "balance", 999_700L, "held", 300L, "charged", 0L),
           pay.one("/accounts/ACCT-01"));
       pay.commit("tx-1", charged);
       Order released = order("o-2", "ACCT-01", 50, new Order.Line("SKU-01", 1));
       assertEquals(Vote.yes(), pay.prepare("tx-2", released));
       pay.rollback("tx-2", released);
-      assertEquals(row("account", "ACCT-01", "balance", 999_700L, "held", 0L, "charged", 300L),
+      assertEquals(
+          row("account", "ACCT-01", "balance", 999_700L, "held", 0L, "charged", 300L),
           pay.one("/accounts/ACCT-01"));
     }
   }
@@ -145,7 +161,8 @@ class HandlersTest {
       orders.rollback("tx-b", b);
       assertEquals("CONFIRMED", orders.one("/orders/o-a").get("status"));
       assertEquals("CANCELLED", orders.one("/orders/o-b").get("status"));
-      assertEquals("orders=2 pending=0 confirmed=1 cancelled=1 confirmed_amount=300",
+      assertEquals(
+          "orders=2 pending=0 confirmed=1 cancelled=1 confirmed_amount=300",
           Fields.format(orders.one("/totals")));
       assertNull(orders.read("/orders/o-none"));
     }
@@ -153,8 +170,14 @@ class HandlersTest {
 
   @Test
   void orderPayloadRoundTripsAndMergesLinesBySku() {
-    Order o = order("o-1", "ACCT-01", 300, new Order.Line("SKU-02", 1),
-        new Order.Line("SKU-01", 2), new Order.Line("SKU-02", 3));
+    Order o =
+        order(
+            "o-1",
+            "ACCT-01",
+            300,
+            new Order.Line("SKU-02", 1),
+            new Order.Line("SKU-01", 2),
+            new Order.Line("SKU-02", 3));
     assertEquals("order=o-1 account=ACCT-01 amount=300 items=SKU-01:2,SKU-02:4", o.toLine());
     assertEquals(o, Order.decode(o.encode()));
   }

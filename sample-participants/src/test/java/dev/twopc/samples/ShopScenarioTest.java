@@ -12,6 +12,7 @@ import dev.twopc.coordinator.RecoverySummary;
 import dev.twopc.participant.Outcome;
 import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.demo.Audit;
+import dev.twopc.samples.demo.ServerStores;
 import dev.twopc.samples.inventory.InventoryService;
 import dev.twopc.samples.orders.OrdersService;
 import dev.twopc.samples.payments.PaymentsService;
@@ -27,22 +28,20 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import dev.twopc.samples.demo.ServerStores;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports,
- * on the embedded stores (RocksDB, SQLite files) or all on PostgreSQL or MariaDB (the samples'
- * {@code --jdbc-url}, a schema or database per process), a stream of orders (some doomed), the
- * coordinator stopped mid-stream and started again on the same data and port, then the audit.
- * A server that is not reachable skips its case, or fails it when {@code CI} is set.
+ * The demo's scenario in one JVM: a real coordinator and the three services on ephemeral ports, on
+ * the embedded stores (RocksDB, SQLite files) or all on PostgreSQL or MariaDB (the samples' {@code
+ * --jdbc-url}, a schema or database per process), a stream of orders (some doomed), the coordinator
+ * stopped mid-stream and started again on the same data and port, then the audit. A server that is
+ * not reachable skips its case, or fails it when {@code CI} is set.
  */
 class ShopScenarioTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final AtomicReference<CoordinatorServer> coordinator = new AtomicReference<>();
   private final List<SampleServer> services = new ArrayList<>();
@@ -61,17 +60,19 @@ class ShopScenarioTest {
 
   /** The server's stores, or null for the embedded ones; skips (fails under CI) if unreachable. */
   private static ServerStores serverStores(String store) {
-    String base = switch (store) {
-      case "postgresql" -> "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&connectTimeout=5";
-      case "mariadb" -> "jdbc:mariadb://127.0.0.1:3306/test?user=root&connectTimeout=5000";
-      default -> null;
-    };
+    String base =
+        switch (store) {
+          case "postgresql" ->
+              "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&connectTimeout=5";
+          case "mariadb" -> "jdbc:mariadb://127.0.0.1:3306/test?user=root&connectTimeout=5000";
+          default -> null;
+        };
     if (base == null) {
       return null;
     }
     try {
-      return ServerStores.create(base, "shoptest", List.of("coordinator", "inventory",
-          "payments", "orders"));
+      return ServerStores.create(
+          base, "shoptest", List.of("coordinator", "inventory", "payments", "orders"));
     } catch (Exception e) {
       String why = store + " is not reachable: " + e.getMessage().lines().findFirst().orElse("");
       if (System.getenv("CI") != null) {
@@ -87,11 +88,14 @@ class ShopScenarioTest {
     if (stores != null) {
       b.jdbcUrl(stores.url("coordinator"));
     }
-    return CoordinatorServer.start(b
-        .port(port).dataDir(dir.resolve("coordinator")).durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(500))
-        .shutdownGrace(Duration.ofSeconds(1))
-        .build());
+    return CoordinatorServer.start(
+        b.port(port)
+            .dataDir(dir.resolve("coordinator"))
+            .durability(Durability.PROCESS)
+            .phase2BackoffBase(Duration.ofMillis(20))
+            .phase2BackoffCap(Duration.ofMillis(500))
+            .shutdownGrace(Duration.ofSeconds(1))
+            .build());
   }
 
   /** The coordinator and the three services on {@code store}; returns the coordinator target. */
@@ -99,40 +103,58 @@ class ShopScenarioTest {
     stores = serverStores(store);
     coordinator.set(startCoordinator(0));
     String target = "localhost:" + coordinator.get().port();
-    for (SampleService s : List.of(new InventoryService(), new PaymentsService(),
-        new OrdersService())) {
-      services.add(SampleServer.start(s, new SampleServer.Config(0, 0, target,
-          dir.resolve(s.name()), true, Duration.ofSeconds(1),
-          stores == null ? null : stores.url(s.name()), 1)));
+    for (SampleService s :
+        List.of(new InventoryService(), new PaymentsService(), new OrdersService())) {
+      services.add(
+          SampleServer.start(
+              s,
+              new SampleServer.Config(
+                  0,
+                  0,
+                  target,
+                  dir.resolve(s.name()),
+                  true,
+                  Duration.ofSeconds(1),
+                  stores == null ? null : stores.url(s.name()),
+                  1)));
     }
-    await().atMost(Duration.ofSeconds(30))
+    await()
+        .atMost(Duration.ofSeconds(30))
         .until(() -> services.stream().allMatch(s -> s.participant().isRegistered()));
     return target;
   }
 
   private void assertAudited(String target, List<ShopClient.Placed> placed) {
-    Audit audit = new Audit(Catalog.demo(), target, services.stream()
-        .map(s -> new Audit.Service(s.name(), s.apiUrl(), "localhost:" + s.port())).toList(),
-        io.grpc.InsecureChannelCredentials.create());
+    Audit audit =
+        new Audit(
+            Catalog.demo(),
+            target,
+            services.stream()
+                .map(s -> new Audit.Service(s.name(), s.apiUrl(), "localhost:" + s.port()))
+                .toList(),
+            io.grpc.InsecureChannelCredentials.create());
     await().atMost(Duration.ofSeconds(30)).until(audit::quiet);
     List<Audit.Check> checks = audit.run(placed);
-    String failed = checks.stream().filter(c -> !c.ok()).map(Audit.Check::toString)
-        .collect(Collectors.joining("\n"));
+    String failed =
+        checks.stream()
+            .filter(c -> !c.ok())
+            .map(Audit.Check::toString)
+            .collect(Collectors.joining("\n"));
     assertTrue(failed.isEmpty(), Tally.of(placed).describe() + "\n" + failed);
   }
 
   /**
-   * The interactive flow from a client that knows only the coordinator: Begin, Enlist each
-   * service with the order as its work, Commit. (Before, every such order aborted: "no staged
-   * work for this transaction here".)
+   * The interactive flow from a client that knows only the coordinator: Begin, Enlist each service
+   * with the order as its work, Commit. (Before, every such order aborted: "no staged work for this
+   * transaction here".)
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"embedded", "postgresql", "mariadb"})
   void interactiveOrdersFromAClientAreAllOrNothing(String store) throws Exception {
     String target = startAll(store);
     List<ShopClient.Placed> placed = new ArrayList<>();
-    try (TransactionClient tx = TransactionClient.builder().target(target)
-        .commitTimeout(Duration.ofSeconds(30)).build()) {
+    try (TransactionClient tx =
+        TransactionClient.builder().target(target).commitTimeout(Duration.ofSeconds(30)).build()) {
       ShopClient shop = new ShopClient(tx, Catalog.demo(), "ti", 11, ShopClient.Flow.INTERACTIVE);
       // One order alone commits: nothing contends with it, so only the flow itself could stop it.
       ShopClient.Placed alone = shop.placeOne(shop.orders(1, 0).get(0));
@@ -141,10 +163,11 @@ class ShopScenarioTest {
       // Then many at once. How many commit depends on lock waits and the machine's speed (a
       // loaded machine times some prepares out); what must hold does not: no doomed order
       // commits, and the audit finds every order applied in all three services or in none.
-      placed.addAll(shop.place(shop.orders(40, 0.25), 4, (p, n) -> { }));
+      placed.addAll(shop.place(shop.orders(40, 0.25), 4, (p, n) -> {}));
     }
     for (ShopClient.Placed p : placed) {
-      assertTrue(p.doom() == Doom.NONE || p.outcome() != Outcome.COMMITTED,
+      assertTrue(
+          p.doom() == Doom.NONE || p.outcome() != Outcome.COMMITTED,
           p.order().id() + " (" + p.doom() + ") committed\n" + Tally.of(placed).describe());
     }
     assertAudited(target, placed);
@@ -158,27 +181,33 @@ class ShopScenarioTest {
 
     CountDownLatch restartNow = new CountDownLatch(1);
     AtomicReference<RecoverySummary> recovery = new AtomicReference<>();
-    Thread restarter = new Thread(() -> {
-      try {
-        restartNow.await();
-        coordinator.get().close();
-        coordinator.set(startCoordinator(port));
-        recovery.set(coordinator.get().recoverySummary());
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    Thread restarter =
+        new Thread(
+            () -> {
+              try {
+                restartNow.await();
+                coordinator.get().close();
+                coordinator.set(startCoordinator(port));
+                recovery.set(coordinator.get().recoverySummary());
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     restarter.start();
 
     List<ShopClient.Placed> placed;
-    try (TransactionClient tx = TransactionClient.builder().target(target)
-        .commitTimeout(Duration.ofSeconds(10)).build()) {
+    try (TransactionClient tx =
+        TransactionClient.builder().target(target).commitTimeout(Duration.ofSeconds(10)).build()) {
       ShopClient shop = new ShopClient(tx, Catalog.demo(), "t", 7);
-      placed = shop.place(shop.orders(150, 0.2), 6, (p, n) -> {
-        if (n == 50) {
-          restartNow.countDown();
-        }
-      });
+      placed =
+          shop.place(
+              shop.orders(150, 0.2),
+              6,
+              (p, n) -> {
+                if (n == 50) {
+                  restartNow.countDown();
+                }
+              });
     }
     restarter.join();
     assertNotNull(recovery.get(), "the coordinator was restarted");

@@ -8,9 +8,9 @@ public final class Addresses {
   private Addresses() {}
 
   /**
-   * True when every address {@code host} names is loopback (127.0.0.0/8, ::1, localhost): a
-   * server bound there is reachable from this machine only. A wildcard (0.0.0.0, ::) or a name
-   * that does not resolve is not.
+   * True when every address {@code host} names is loopback (127.0.0.0/8, ::1, localhost): a server
+   * bound there is reachable from this machine only. A wildcard (0.0.0.0, ::) or a name that does
+   * not resolve is not.
    */
   public static boolean isLoopback(String host) {
     try {

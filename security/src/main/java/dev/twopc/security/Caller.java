@@ -8,13 +8,13 @@ import java.util.Set;
 
 /**
  * The authenticated caller of the current call and the roles a {@link RoleMap} grants it, put in
- * the call's context by {@link AccessControl#interceptor()}. A server without access control
- * (no TLS, loopback only) has no caller: {@link #current()} is empty there.
+ * the call's context by {@link AccessControl#interceptor()}. A server without access control (no
+ * TLS, loopback only) has no caller: {@link #current()} is empty there.
  *
  * @param name the name shown in logs and recorded as who acted: the first of the certificate's
  *     names that has a role, else its first name
- * @param names the names the certificate carries as its own: not localhost or loopback
- *     addresses, which every local certificate carries ({@link RoleMap#isSharedName})
+ * @param names the names the certificate carries as its own: not localhost or loopback addresses,
+ *     which every local certificate carries ({@link RoleMap#isSharedName})
  * @param roles the roles granted to any of them
  */
 public record Caller(String name, Set<String> names, Set<Role> roles) {

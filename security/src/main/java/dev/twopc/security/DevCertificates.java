@@ -39,13 +39,13 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A local certificate authority for development, tests and the demo (never for production: its
- * key sits in a file next to the certificates). Issues ECDSA P-256 certificates whose subject
- * alternative names are the twopc name they are for ({@code coordinator}, {@code inventory},
- * {@code operator-alice}, ...) plus {@code localhost}, 127.0.0.1 and ::1, usable as servers and
- * as clients. Files are PEM, written whole or not at all (a watcher never sees half a file):
- * {@code ca.pem} (the trust bundle), {@code ca-key.pem}, {@code NAME.pem}, {@code NAME-key.pem}.
- * Needs BouncyCastle's bcpkix on the classpath (the {@code twopc} CLI has it).
+ * A local certificate authority for development, tests and the demo (never for production: its key
+ * sits in a file next to the certificates). Issues ECDSA P-256 certificates whose subject
+ * alternative names are the twopc name they are for ({@code coordinator}, {@code inventory}, {@code
+ * operator-alice}, ...) plus {@code localhost}, 127.0.0.1 and ::1, usable as servers and as
+ * clients. Files are PEM, written whole or not at all (a watcher never sees half a file): {@code
+ * ca.pem} (the trust bundle), {@code ca-key.pem}, {@code NAME.pem}, {@code NAME-key.pem}. Needs
+ * BouncyCastle's bcpkix on the classpath (the {@code twopc} CLI has it).
  */
 public final class DevCertificates {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9.-]{0,62}");
@@ -68,15 +68,20 @@ public final class DevCertificates {
       KeyPair keys = keyPair();
       X500Name name = new X500Name("CN=twopc development CA,O=twopc");
       Instant now = Instant.now();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, serial(),
-          Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(validity)), name,
-          keys.getPublic());
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              name,
+              serial(),
+              Date.from(now.minus(Duration.ofMinutes(5))),
+              Date.from(now.plus(validity)),
+              name,
+              keys.getPublic());
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
-      b.addExtension(Extension.keyUsage, true,
-          new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-      b.addExtension(Extension.subjectKeyIdentifier, false,
-          ext.createSubjectKeyIdentifier(keys.getPublic()));
+      b.addExtension(
+          Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      b.addExtension(
+          Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
       X509Certificate cert = sign(b, keys);
       DevCertificates authority = new DevCertificates(dir, keys, cert);
       write(dir.resolve("ca.pem"), pem(cert), false);
@@ -108,31 +113,44 @@ public final class DevCertificates {
     return issue(name, notBefore, notAfter, true);
   }
 
-  /** As {@link #issue(String, Instant, Instant)}; without alternative names when not {@code sans}. */
+  /**
+   * As {@link #issue(String, Instant, Instant)}; without alternative names when not {@code sans}.
+   */
   TlsFiles issue(String name, Instant notBefore, Instant notAfter, boolean sans)
       throws IOException {
     Objects.requireNonNull(name, "name");
     checkName(name);
     try {
       KeyPair keys = keyPair();
-      X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(),
-          Date.from(notBefore), Date.from(notAfter), new X500Name("CN=" + name + ",O=twopc"),
-          keys.getPublic());
+      X509v3CertificateBuilder b =
+          new JcaX509v3CertificateBuilder(
+              ca,
+              serial(),
+              Date.from(notBefore),
+              Date.from(notAfter),
+              new X500Name("CN=" + name + ",O=twopc"),
+              keys.getPublic());
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-      b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
-          new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+      b.addExtension(
+          Extension.extendedKeyUsage,
+          false,
+          new ExtendedKeyUsage(
+              new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
       if (sans) {
-        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
-            new GeneralName[] {
-                new GeneralName(GeneralName.dNSName, name),
-                new GeneralName(GeneralName.dNSName, "localhost"),
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                new GeneralName(GeneralName.iPAddress, "::1")}));
+        b.addExtension(
+            Extension.subjectAlternativeName,
+            false,
+            new GeneralNames(
+                new GeneralName[] {
+                  new GeneralName(GeneralName.dNSName, name),
+                  new GeneralName(GeneralName.dNSName, "localhost"),
+                  new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                  new GeneralName(GeneralName.iPAddress, "::1")
+                }));
       }
-      b.addExtension(Extension.authorityKeyIdentifier, false,
-          ext.createAuthorityKeyIdentifier(ca));
+      b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
       X509Certificate cert = sign(b, caKeys);
       Path certFile = dir.resolve(name + ".pem");
       Path keyFile = dir.resolve(name + "-key.pem");
@@ -148,8 +166,10 @@ public final class DevCertificates {
   /** Throws unless {@code name} is one a certificate of this authority can carry. */
   static void checkName(String name) {
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(name + ": a certificate name is 1-63 characters of"
-          + " [a-z0-9.-], starting with a letter or digit");
+      throw new IllegalArgumentException(
+          name
+              + ": a certificate name is 1-63 characters of"
+              + " [a-z0-9.-], starting with a letter or digit");
     }
   }
 
@@ -165,8 +185,9 @@ public final class DevCertificates {
 
   private static X509Certificate sign(X509v3CertificateBuilder b, KeyPair signer)
       throws OperatorCreationException, GeneralSecurityException {
-    return new JcaX509CertificateConverter().getCertificate(
-        b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
   }
 
   private static String pem(Object o) throws IOException {
@@ -192,8 +213,8 @@ public final class DevCertificates {
         w.write(text);
       }
       try {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What {@code twopc certs}, the demo and the bench make for a development setup: a new
- * {@link DevCertificates} authority in one directory, a certificate for each identity, and the
- * roles file ({@code roles.conf}) granting each its roles.
+ * What {@code twopc certs}, the demo and the bench make for a development setup: a new {@link
+ * DevCertificates} authority in one directory, a certificate for each identity, and the roles file
+ * ({@code roles.conf}) granting each its roles.
  *
  * @param files each identity's certificate, key and the trust bundle, in the grants' order
  * @param rolesFile the roles file, for {@code --roles}
@@ -30,8 +30,8 @@ public record DevIdentities(Map<String, TlsFiles> files, Path rolesFile) {
    *
    * @throws IllegalArgumentException for a name a certificate cannot carry
    */
-  public static DevIdentities create(Path dir, Map<String, Set<Role>> grants,
-      Duration validity) throws IOException {
+  public static DevIdentities create(Path dir, Map<String, Set<Role>> grants, Duration validity)
+      throws IOException {
     RoleMap roles = RoleMap.of(grants); // checks the names before anything is written
     grants.keySet().forEach(DevCertificates::checkName);
     DevCertificates ca = DevCertificates.createAuthority(dir, validity);
@@ -40,8 +40,11 @@ public record DevIdentities(Map<String, TlsFiles> files, Path rolesFile) {
       files.put(name, ca.issue(name, validity));
     }
     Path rolesFile = dir.resolve("roles.conf");
-    Files.writeString(rolesFile, "# identity = roles (client, participant, operator,"
-        + " coordinator); for --roles\n" + roles.format());
+    Files.writeString(
+        rolesFile,
+        "# identity = roles (client, participant, operator,"
+            + " coordinator); for --roles\n"
+            + roles.format());
     return new DevIdentities(files, rolesFile);
   }
 
@@ -57,8 +60,14 @@ public record DevIdentities(Map<String, TlsFiles> files, Path rolesFile) {
   /** {@code name}'s {@code --tls-cert}, {@code --tls-key} and {@code --tls-trust} flags. */
   public List<String> flags(String name) {
     TlsFiles f = of(name);
-    return new ArrayList<>(List.of("--tls-cert", f.certificateChain().toString(),
-        "--tls-key", f.privateKey().toString(), "--tls-trust", f.trustBundle().toString()));
+    return new ArrayList<>(
+        List.of(
+            "--tls-cert",
+            f.certificateChain().toString(),
+            "--tls-key",
+            f.privateKey().toString(),
+            "--tls-trust",
+            f.trustBundle().toString()));
   }
 
   /** A server's flags: {@link #flags} and {@code --roles}. */

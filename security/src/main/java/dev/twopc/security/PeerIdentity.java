@@ -19,10 +19,10 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
- * Who is calling, as its verified TLS certificate says: the DNS and URI subject alternative
- * names of the peer's certificate (for twopc's own certificates, its name such as
- * {@code inventory}, {@code coordinator} or {@code operator-alice}). Put in the call's context
- * by {@link #interceptor()}; read with {@link #current()}.
+ * Who is calling, as its verified TLS certificate says: the DNS and URI subject alternative names
+ * of the peer's certificate (for twopc's own certificates, its name such as {@code inventory},
+ * {@code coordinator} or {@code operator-alice}). Put in the call's context by {@link
+ * #interceptor()}; read with {@link #current()}.
  *
  * @param names the certificate's DNS and URI subject alternative names
  * @param subject the certificate's subject, for messages
@@ -50,10 +50,11 @@ public record PeerIdentity(Set<String> names, String subject) {
   public static ServerInterceptor interceptor() {
     return new ServerInterceptor() {
       @Override
-      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-          ServerCallHandler<Q, R> next) {
+      public <Q, R> ServerCall.Listener<Q> interceptCall(
+          ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         PeerIdentity id = of(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-        return id == null ? next.startCall(call, headers)
+        return id == null
+            ? next.startCall(call, headers)
             : Contexts.interceptCall(Context.current().withValue(KEY, id), call, headers, next);
       }
     };

@@ -28,8 +28,12 @@ public enum Role {
         return r;
       }
     }
-    throw new IllegalArgumentException("unknown role '" + name.trim() + "' (roles: "
-        + Arrays.stream(values()).map(Role::toString).collect(Collectors.joining(", ")) + ")");
+    throw new IllegalArgumentException(
+        "unknown role '"
+            + name.trim()
+            + "' (roles: "
+            + Arrays.stream(values()).map(Role::toString).collect(Collectors.joining(", "))
+            + ")");
   }
 
   /** Lower case, as in the roles file. */

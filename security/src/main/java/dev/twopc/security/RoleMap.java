@@ -95,25 +95,31 @@ public final class RoleMap {
 
   private static String checkName(String name) {
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("'" + name + "' is not an identity name (a DNS or URI"
-          + " subject alternative name: letters, digits and ._:/@-)");
+      throw new IllegalArgumentException(
+          "'"
+              + name
+              + "' is not an identity name (a DNS or URI"
+              + " subject alternative name: letters, digits and ._:/@-)");
     }
     if (isSharedName(name)) {
-      throw new IllegalArgumentException(name + " cannot be an identity: every local"
-          + " certificate carries it");
+      throw new IllegalArgumentException(
+          name + " cannot be an identity: every local" + " certificate carries it");
     }
     return name;
   }
 
   /**
-   * True for names every local certificate carries, or could: localhost in its spellings
-   * ({@code localhost.}, {@code localhost.localdomain}, {@code *.localhost}) and loopback
-   * addresses.
+   * True for names every local certificate carries, or could: localhost in its spellings ({@code
+   * localhost.}, {@code localhost.localdomain}, {@code *.localhost}) and loopback addresses.
    */
   public static boolean isSharedName(String name) {
     String n = name.toLowerCase(java.util.Locale.ROOT);
-    return SHARED_NAMES.contains(n) || n.startsWith("localhost.") || n.endsWith(".localhost")
-        || n.endsWith(".localhost.") || n.startsWith("127.") || n.equals("[::1]");
+    return SHARED_NAMES.contains(n)
+        || n.startsWith("localhost.")
+        || n.endsWith(".localhost")
+        || n.endsWith(".localhost.")
+        || n.startsWith("127.")
+        || n.equals("[::1]");
   }
 
   /** This map with {@code name}'s roles set to {@code r} (a command-line flag over the file). */
@@ -149,8 +155,15 @@ public final class RoleMap {
 
   /** The file's text for this map. */
   public String format() {
-    return roles.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue().stream()
-        .sorted().map(Role::toString).collect(Collectors.joining(", ")))
+    return roles.entrySet().stream()
+        .map(
+            e ->
+                e.getKey()
+                    + " = "
+                    + e.getValue().stream()
+                        .sorted()
+                        .map(Role::toString)
+                        .collect(Collectors.joining(", ")))
         .collect(Collectors.joining("\n", "", "\n"));
   }
 

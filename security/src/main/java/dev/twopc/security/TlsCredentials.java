@@ -33,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * One process's TLS credentials, read from {@link TlsFiles} and read again when the files change
  * (checked every {@code reloadEvery}), so certificates rotate without a restart: connections made
  * after a change use the new ones, connections already open keep theirs. A change that does not
- * parse, or a key that does not match its certificate, is logged and the previous credentials
- * stay. Gives gRPC server and channel credentials over the same material: TLS 1.3 or 1.2 (the
- * JDK's and Netty's defaults), a server that requires and verifies a client certificate (mutual
- * TLS), a channel that verifies the server's certificate and host name. Thread-safe; close it to
- * stop watching the files.
+ * parse, or a key that does not match its certificate, is logged and the previous credentials stay.
+ * Gives gRPC server and channel credentials over the same material: TLS 1.3 or 1.2 (the JDK's and
+ * Netty's defaults), a server that requires and verifies a client certificate (mutual TLS), a
+ * channel that verifies the server's certificate and host name. Thread-safe; close it to stop
+ * watching the files.
  */
 public final class TlsCredentials implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TlsCredentials.class);
@@ -54,19 +54,25 @@ public final class TlsCredentials implements AutoCloseable {
     this.files = files.requireReadable();
     try {
       keys = files.hasIdentity() ? new AdvancedTlsX509KeyManager() : null;
-      serverTrust = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(Verification.CERTIFICATE_ONLY_VERIFICATION).build();
-      channelTrust = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION).build();
+      serverTrust =
+          AdvancedTlsX509TrustManager.newBuilder()
+              .setVerification(Verification.CERTIFICATE_ONLY_VERIFICATION)
+              .build();
+      channelTrust =
+          AdvancedTlsX509TrustManager.newBuilder()
+              .setVerification(Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
+              .build();
     } catch (CertificateException e) {
       throw new IOException("cannot set up TLS: " + e.getMessage(), e);
     }
     load(); // the first read must succeed: a process does not start on broken credentials
-    watcher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "twopc-tls-reload");
-      t.setDaemon(true);
-      return t;
-    });
+    watcher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "twopc-tls-reload");
+              t.setDaemon(true);
+              return t;
+            });
     long every = reloadEvery.toMillis();
     watcher.scheduleWithFixedDelay(this::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
   }
@@ -89,14 +95,16 @@ public final class TlsCredentials implements AutoCloseable {
     if (keys == null) {
       throw new IllegalStateException("a TLS server needs a certificate and its private key");
     }
-    return TlsServerCredentials.newBuilder().keyManager(keys).trustManager(serverTrust)
-        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
+    return TlsServerCredentials.newBuilder()
+        .keyManager(keys)
+        .trustManager(serverTrust)
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
   }
 
   /** Channel credentials: verify the server; present this process's certificate if it has one. */
   public ChannelCredentials channel() {
-    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder()
-        .trustManager(channelTrust);
+    TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder().trustManager(channelTrust);
     if (keys != null) {
       b.keyManager(keys);
     }
@@ -121,15 +129,21 @@ public final class TlsCredentials implements AutoCloseable {
     try {
       if (!stamp().equals(seen)) {
         load();
-        log.info("event=tls_reloaded certificate={} trust={}{}", files.certificateChain(),
-            files.trustBundle(), current == null ? "" : " subject=\""
-                + current.getSubjectX500Principal().getName() + "\" not_after="
-                + current.getNotAfter().toInstant());
+        log.info(
+            "event=tls_reloaded certificate={} trust={}{}",
+            files.certificateChain(),
+            files.trustBundle(),
+            current == null
+                ? ""
+                : " subject=\""
+                    + current.getSubjectX500Principal().getName()
+                    + "\" not_after="
+                    + current.getNotAfter().toInstant());
       }
     } catch (IOException | RuntimeException e) {
       // Half-written files during a rotation look like this too; the next check sees them whole.
-      log.warn("event=tls_reload_failed error=\"{}\" next=keep_previous_credentials",
-          e.getMessage());
+      log.warn(
+          "event=tls_reload_failed error=\"{}\" next=keep_previous_credentials", e.getMessage());
     }
   }
 
@@ -146,15 +160,24 @@ public final class TlsCredentials implements AutoCloseable {
         try {
           chain[0].checkValidity();
         } catch (java.security.cert.CertificateExpiredException e) {
-          throw new GeneralSecurityException("the certificate " + files.certificateChain()
-              + " expired at " + chain[0].getNotAfter().toInstant());
+          throw new GeneralSecurityException(
+              "the certificate "
+                  + files.certificateChain()
+                  + " expired at "
+                  + chain[0].getNotAfter().toInstant());
         } catch (java.security.cert.CertificateNotYetValidException e) {
-          throw new GeneralSecurityException("the certificate " + files.certificateChain()
-              + " is not valid before " + chain[0].getNotBefore().toInstant());
+          throw new GeneralSecurityException(
+              "the certificate "
+                  + files.certificateChain()
+                  + " is not valid before "
+                  + chain[0].getNotBefore().toInstant());
         }
         if (!belongTogether(key, chain[0])) {
-          throw new GeneralSecurityException("the private key " + files.privateKey()
-              + " does not belong to the certificate " + files.certificateChain());
+          throw new GeneralSecurityException(
+              "the private key "
+                  + files.privateKey()
+                  + " does not belong to the certificate "
+                  + files.certificateChain());
         }
         keys.updateIdentityCredentials(chain, key);
         current = chain[0];
@@ -163,20 +186,30 @@ public final class TlsCredentials implements AutoCloseable {
       channelTrust.updateTrustCredentials(trusted);
       seen = before;
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new IOException("cannot load TLS credentials (" + files.certificateChain() + ", "
-          + files.privateKey() + ", " + files.trustBundle() + "): " + e.getMessage(), e);
+      throw new IOException(
+          "cannot load TLS credentials ("
+              + files.certificateChain()
+              + ", "
+              + files.privateKey()
+              + ", "
+              + files.trustBundle()
+              + "): "
+              + e.getMessage(),
+          e);
     }
   }
 
   /** True when {@code key} signs what {@code cert}'s public key verifies. */
   private static boolean belongTogether(PrivateKey key, X509Certificate cert)
       throws GeneralSecurityException {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "RSA" -> "SHA256withRSA";
-      case "Ed25519", "EdDSA" -> "Ed25519";
-      default -> throw new GeneralSecurityException("unsupported key type " + key.getAlgorithm());
-    };
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "EC" -> "SHA256withECDSA";
+          case "RSA" -> "SHA256withRSA";
+          case "Ed25519", "EdDSA" -> "Ed25519";
+          default ->
+              throw new GeneralSecurityException("unsupported key type " + key.getAlgorithm());
+        };
     byte[] probe = "twopc key check".getBytes(StandardCharsets.US_ASCII);
     Signature signer = Signature.getInstance(algorithm);
     signer.initSign(key);
@@ -187,8 +220,7 @@ public final class TlsCredentials implements AutoCloseable {
     return verifier.verify(signer.sign());
   }
 
-  private static X509Certificate[] certificates(Path pem) throws IOException,
-      CertificateException {
+  private static X509Certificate[] certificates(Path pem) throws IOException, CertificateException {
     try (InputStream in = Files.newInputStream(pem)) {
       X509Certificate[] certs = CertificateUtils.getX509Certificates(in);
       if (certs.length == 0) {

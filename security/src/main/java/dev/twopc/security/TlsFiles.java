@@ -11,23 +11,25 @@ import java.util.Objects;
  *
  * @param certificateChain this process's certificate, then its intermediates; null for a client
  *     that presents none
- * @param privateKey the key of {@code certificateChain}'s first certificate, PKCS#8
- *     ({@code BEGIN PRIVATE KEY}); null with {@code certificateChain}
+ * @param privateKey the key of {@code certificateChain}'s first certificate, PKCS#8 ({@code BEGIN
+ *     PRIVATE KEY}); null with {@code certificateChain}
  * @param trustBundle the CA certificates that sign the peers' certificates
  */
 public record TlsFiles(Path certificateChain, Path privateKey, Path trustBundle) {
   public TlsFiles {
     Objects.requireNonNull(trustBundle, "trustBundle");
     if ((certificateChain == null) != (privateKey == null)) {
-      throw new IllegalArgumentException("a TLS certificate and its private key go together:"
-          + " give both or neither");
+      throw new IllegalArgumentException(
+          "a TLS certificate and its private key go together:" + " give both or neither");
     }
   }
 
   /** An identity and a trust bundle: what a server, or a client using mutual TLS, gives. */
   public static TlsFiles of(Path certificateChain, Path privateKey, Path trustBundle) {
-    return new TlsFiles(Objects.requireNonNull(certificateChain, "certificateChain"),
-        Objects.requireNonNull(privateKey, "privateKey"), trustBundle);
+    return new TlsFiles(
+        Objects.requireNonNull(certificateChain, "certificateChain"),
+        Objects.requireNonNull(privateKey, "privateKey"),
+        trustBundle);
   }
 
   /** Only a trust bundle: a client that verifies its server and presents no certificate. */

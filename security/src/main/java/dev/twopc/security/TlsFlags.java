@@ -12,17 +12,27 @@ import picocli.CommandLine.ParameterException;
  * plaintext.
  */
 public final class TlsFlags {
-  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_CERT}",
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "PEM",
+      defaultValue = "${TWOPC_TLS_CERT}",
       description = "This process's certificate chain [TWOPC_TLS_CERT].")
   Path cert;
 
-  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_KEY}",
+  @Option(
+      names = "--tls-key",
+      paramLabel = "PEM",
+      defaultValue = "${TWOPC_TLS_KEY}",
       description = "Its private key, PKCS#8 [TWOPC_TLS_KEY].")
   Path key;
 
-  @Option(names = "--tls-trust", paramLabel = "PEM", defaultValue = "${TWOPC_TLS_TRUST}",
-      description = "CA certificates the peers' certificates must chain to; with it every"
-          + " connection is TLS and certificates are checked both ways [TWOPC_TLS_TRUST].")
+  @Option(
+      names = "--tls-trust",
+      paramLabel = "PEM",
+      defaultValue = "${TWOPC_TLS_TRUST}",
+      description =
+          "CA certificates the peers' certificates must chain to; with it every"
+              + " connection is TLS and certificates are checked both ways [TWOPC_TLS_TRUST].")
   Path trust;
 
   /** True when any of the three is given. */
@@ -41,8 +51,8 @@ public final class TlsFlags {
   }
 
   /**
-   * The files ({@link TlsFiles#fromFlags}), or null for plaintext; a partial or unreadable set is
-   * a usage error naming what is wrong.
+   * The files ({@link TlsFiles#fromFlags}), or null for plaintext; a partial or unreadable set is a
+   * usage error naming what is wrong.
    *
    * @param server a server: it needs its certificate and key
    */

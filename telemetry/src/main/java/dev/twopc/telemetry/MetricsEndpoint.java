@@ -21,18 +21,18 @@ public final class MetricsEndpoint implements AutoCloseable {
   }
 
   /**
-   * Serves {@code registry} on {@code host:port} (0: an ephemeral port). Fails with the reason
-   * when the port cannot be bound.
+   * Serves {@code registry} on {@code host:port} (0: an ephemeral port). Fails with the reason when
+   * the port cannot be bound.
    */
   public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port) {
     JvmMetrics.builder().register(registry);
     try {
-      HTTPServer server = HTTPServer.builder().hostname(host).port(port).registry(registry)
-          .buildAndStart();
+      HTTPServer server =
+          HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
       return new MetricsEndpoint(registry, server);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot serve metrics on " + host + ":" + port + ": "
-          + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
     }
   }
 

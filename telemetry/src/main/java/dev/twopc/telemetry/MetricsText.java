@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Samples read back from a {@code /metrics} page in the Prometheus text format (what
- * {@code twopc top} and the tests read). Only what twopc's own endpoints write: one sample per
- * line, label values without newlines.
+ * Samples read back from a {@code /metrics} page in the Prometheus text format (what {@code twopc
+ * top} and the tests read). Only what twopc's own endpoints write: one sample per line, label
+ * values without newlines.
  */
 public final class MetricsText {
   /** One sample line: {@code name{labels} value}. */
@@ -39,8 +39,14 @@ public final class MetricsText {
   /** Fetches {@code url} (a /metrics page) within {@code timeout}. */
   public static MetricsText fetch(HttpClient http, URI url, Duration timeout)
       throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(timeout)
-        .header("Accept", "text/plain").GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(url)
+                .timeout(timeout)
+                .header("Accept", "text/plain")
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IOException(url + " answered HTTP " + r.statusCode());
     }
@@ -49,8 +55,8 @@ public final class MetricsText {
 
   /**
    * Parses a page; a line that is not a sample ({@code name[{labels}] value}) is skipped, and a
-   * page with text but no sample at all is refused, so that another page answering 200 is not
-   * read as a coordinator with nothing to report.
+   * page with text but no sample at all is refused, so that another page answering 200 is not read
+   * as a coordinator with nothing to report.
    */
   public static MetricsText parse(String text) {
     List<Sample> out = new ArrayList<>();
@@ -145,9 +151,9 @@ public final class MetricsText {
   }
 
   /**
-   * The {@code q} quantile (0..1) of histogram {@code name}'s observations in {@code this}
-   * minus those in {@code before} (null: since start), interpolated within the bucket as
-   * Prometheus' histogram_quantile does; NaN when nothing was observed.
+   * The {@code q} quantile (0..1) of histogram {@code name}'s observations in {@code this} minus
+   * those in {@code before} (null: since start), interpolated within the bucket as Prometheus'
+   * histogram_quantile does; NaN when nothing was observed.
    */
   public double quantile(String name, double q, MetricsText before, String... keyValues) {
     Map<Double, Double> now = buckets(this, name, keyValues);
@@ -173,7 +179,8 @@ public final class MetricsText {
           return lowerBound; // beyond the last finite bucket: its bound, as Prometheus does
         }
         double inBucket = b[1] - lowerCount;
-        return inBucket <= 0 ? b[0]
+        return inBucket <= 0
+            ? b[0]
             : lowerBound + (b[0] - lowerBound) * (rank - lowerCount) / inBucket;
       }
       lowerBound = b[0];

@@ -8,22 +8,31 @@ import picocli.CommandLine.Option;
  * exported.
  */
 public final class TelemetryFlags {
-  @Option(names = "--metrics-port", paramLabel = "PORT",
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
       defaultValue = "${TWOPC_METRICS_PORT}",
-      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: any free port);"
-          + " none if not given [TWOPC_METRICS_PORT].")
+      description =
+          "Serve Prometheus metrics on http://HOST:PORT/metrics (0: any free port);"
+              + " none if not given [TWOPC_METRICS_PORT].")
   Integer metricsPort;
 
-  @Option(names = "--metrics-host", paramLabel = "HOST",
+  @Option(
+      names = "--metrics-host",
+      paramLabel = "HOST",
       defaultValue = "${TWOPC_METRICS_HOST:-127.0.0.1}",
       description = "Address /metrics binds [TWOPC_METRICS_HOST] (default ${DEFAULT-VALUE}).")
   String metricsHost;
 
-  @Option(names = "--tracing", negatable = true, defaultValue = "${TWOPC_TRACING:-false}",
+  @Option(
+      names = "--tracing",
+      negatable = true,
+      defaultValue = "${TWOPC_TRACING:-false}",
       fallbackValue = "true",
-      description = "Export OpenTelemetry traces over OTLP, configured by the standard OTEL_*"
-          + " variables (OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4317)"
-          + " [TWOPC_TRACING] (default ${DEFAULT-VALUE}).")
+      description =
+          "Export OpenTelemetry traces over OTLP, configured by the standard OTEL_*"
+              + " variables (OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4317)"
+              + " [TWOPC_TRACING] (default ${DEFAULT-VALUE}).")
   boolean tracing;
 
   /** The port given, or null: no metrics. */

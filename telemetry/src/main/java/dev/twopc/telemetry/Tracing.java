@@ -17,17 +17,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * OpenTelemetry tracing for one process, off unless asked for. When on, the trace context
- * travels in gRPC metadata (W3C {@code traceparent}) through the interceptors of
- * opentelemetry-grpc, so that a client's call, the coordinator's prepares and phase-2 calls and
- * each participant's handler are one trace; twopc's own spans carry the transaction id as
- * {@value #TX_ID_NAME}. Off, it adds no interceptor and every span is a no-op.
+ * OpenTelemetry tracing for one process, off unless asked for. When on, the trace context travels
+ * in gRPC metadata (W3C {@code traceparent}) through the interceptors of opentelemetry-grpc, so
+ * that a client's call, the coordinator's prepares and phase-2 calls and each participant's handler
+ * are one trace; twopc's own spans carry the transaction id as {@value #TX_ID_NAME}. Off, it adds
+ * no interceptor and every span is a no-op.
  */
 public final class Tracing implements AutoCloseable {
   public static final String TX_ID_NAME = "twopc.tx_id";
   public static final AttributeKey<String> TX_ID = AttributeKey.stringKey(TX_ID_NAME);
-  public static final AttributeKey<String> PARTICIPANT = AttributeKey.stringKey(
-      "twopc.participant");
+  public static final AttributeKey<String> PARTICIPANT =
+      AttributeKey.stringKey("twopc.participant");
   private static final String SCOPE = "dev.twopc";
   private static final Tracing OFF = new Tracing(OpenTelemetry.noop(), null, false);
 
@@ -57,17 +57,21 @@ public final class Tracing implements AutoCloseable {
 
   /**
    * Traces exported as the standard OpenTelemetry variables say ({@code OTEL_EXPORTER_OTLP_*},
-   * {@code OTEL_TRACES_SAMPLER}, ...; OTLP to localhost:4317 by default), as service
-   * {@code serviceName} unless {@code OTEL_SERVICE_NAME} names another. Metrics and logs are
-   * not exported through OpenTelemetry (Prometheus serves the metrics).
+   * {@code OTEL_TRACES_SAMPLER}, ...; OTLP to localhost:4317 by default), as service {@code
+   * serviceName} unless {@code OTEL_SERVICE_NAME} names another. Metrics and logs are not exported
+   * through OpenTelemetry (Prometheus serves the metrics).
    */
   public static Tracing otlp(String serviceName) {
-    OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> Map.of(
-            "otel.service.name", serviceName,
-            "otel.metrics.exporter", "none",
-            "otel.logs.exporter", "none"))
-        .build().getOpenTelemetrySdk();
+    OpenTelemetrySdk sdk =
+        AutoConfiguredOpenTelemetrySdk.builder()
+            .addPropertiesSupplier(
+                () ->
+                    Map.of(
+                        "otel.service.name", serviceName,
+                        "otel.metrics.exporter", "none",
+                        "otel.logs.exporter", "none"))
+            .build()
+            .getOpenTelemetrySdk();
     return new Tracing(sdk, sdk, true);
   }
 
@@ -86,25 +90,29 @@ public final class Tracing implements AutoCloseable {
   }
 
   /**
-   * The current span (a server call's, a caller's) in a context of its own when on, else the
-   * root. Only the span: opentelemetry-grpc keeps gRPC's own Context inside OpenTelemetry's,
-   * and work that outlives a call (prepares, phase 2) must not take on that call's
-   * cancellation when it makes this context current.
+   * The current span (a server call's, a caller's) in a context of its own when on, else the root.
+   * Only the span: opentelemetry-grpc keeps gRPC's own Context inside OpenTelemetry's, and work
+   * that outlives a call (prepares, phase 2) must not take on that call's cancellation when it
+   * makes this context current.
    */
   public Context current() {
     return enabled ? Context.root().with(Span.current()) : Context.root();
   }
 
   /**
-   * Starts an internal span under {@code parent} for transaction {@code txId} (and branch
-   * {@code participant}, if not null). End it with {@link #end}.
+   * Starts an internal span under {@code parent} for transaction {@code txId} (and branch {@code
+   * participant}, if not null). End it with {@link #end}.
    */
   public Span start(String name, Context parent, String txId, String participant) {
     if (!enabled) {
       return Span.getInvalid();
     }
-    var b = tracer.spanBuilder(name).setParent(parent).setSpanKind(SpanKind.INTERNAL)
-        .setAttribute(TX_ID, txId);
+    var b =
+        tracer
+            .spanBuilder(name)
+            .setParent(parent)
+            .setSpanKind(SpanKind.INTERNAL)
+            .setAttribute(TX_ID, txId);
     if (participant != null) {
       b.setAttribute(PARTICIPANT, participant);
     }

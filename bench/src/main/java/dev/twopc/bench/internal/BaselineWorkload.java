@@ -21,13 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The baseline: the participant calls of a two-phase commit made directly by the bench, with no
  * coordinator, no decision log and no transaction state beyond the call itself. Prepare goes to
- * every branch in parallel; once all voted YES, Commit goes to every branch in parallel (a NO or
- * a failure rolls back every branch instead, as the coordinator does). The participant does its
- * full prepare: lock, durable pending-map row, YES; then its full commit.
+ * every branch in parallel; once all voted YES, Commit goes to every branch in parallel (a NO or a
+ * failure rolls back every branch instead, as the coordinator does). The participant does its full
+ * prepare: lock, durable pending-map row, YES; then its full commit.
  *
  * <p>The PrepareRequest is filled as the coordinator fills it for {@code Execute}: a fresh
- * transaction id, the participant's name, the payload, the prepare timeout, the coordinator
- * address (asked only if a branch stays in doubt), and {@code enlisted = false} (no staged work is
+ * transaction id, the participant's name, the payload, the prepare timeout, the coordinator address
+ * (asked only if a branch stays in doubt), and {@code enlisted = false} (no staged work is
  * expected).
  */
 public final class BaselineWorkload implements Workload {
@@ -43,11 +43,15 @@ public final class BaselineWorkload implements Workload {
   private final AtomicLong ids = new AtomicLong();
 
   /**
-   * @param coordinator put in PrepareRequest.coordinator; a baseline transaction is unknown to
-   *     it, so a branch left in doubt learns ABORTED (presumed abort) and rolls back
+   * @param coordinator put in PrepareRequest.coordinator; a baseline transaction is unknown to it,
+   *     so a branch left in doubt learns ABORTED (presumed abort) and rolls back
    */
-  public BaselineWorkload(List<String> names, List<ManagedChannel> channels, ByteString payload,
-      String coordinator, Duration rpcTimeout) {
+  public BaselineWorkload(
+      List<String> names,
+      List<ManagedChannel> channels,
+      ByteString payload,
+      String coordinator,
+      Duration rpcTimeout) {
     this.names = List.copyOf(names);
     this.stubs = new ParticipantGrpc.ParticipantStub[channels.size()];
     for (int i = 0; i < stubs.length; i++) {
@@ -86,17 +90,26 @@ public final class BaselineWorkload implements Workload {
     private final Committed[] committed = new Committed[n];
     private final RolledBack[] rolledBack = new RolledBack[n];
     private final AtomicInteger remaining = new AtomicInteger();
+
     /** The first failed call's outcome, or -1. */
     private final AtomicInteger failure = new AtomicInteger(-1);
+
     private volatile boolean refused;
     private String txId;
 
     BranchesSlot() {
-      com.google.protobuf.Duration timeout = com.google.protobuf.Duration.newBuilder()
-          .setSeconds(PREPARE_TIMEOUT.getSeconds()).build();
+      com.google.protobuf.Duration timeout =
+          com.google.protobuf.Duration.newBuilder()
+              .setSeconds(PREPARE_TIMEOUT.getSeconds())
+              .build();
       for (int i = 0; i < n; i++) {
-        prepare[i] = PrepareRequest.newBuilder().setParticipant(names.get(i)).setPayload(payload)
-            .setTimeout(timeout).setCoordinator(coordinator).setEnlisted(false);
+        prepare[i] =
+            PrepareRequest.newBuilder()
+                .setParticipant(names.get(i))
+                .setPayload(payload)
+                .setTimeout(timeout)
+                .setCoordinator(coordinator)
+                .setEnlisted(false);
         commit[i] = CommitBranchRequest.newBuilder().setParticipant(names.get(i));
         rollback[i] = RollbackBranchRequest.newBuilder().setParticipant(names.get(i));
         voted[i] = new Voted();
@@ -112,7 +125,8 @@ public final class BaselineWorkload implements Workload {
       refused = false;
       remaining.set(n);
       for (int i = 0; i < n; i++) {
-        stubs[i].withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+        stubs[i]
+            .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
             .prepare(prepare[i].setTxId(txId).build(), voted[i]);
       }
     }
@@ -126,12 +140,14 @@ public final class BaselineWorkload implements Workload {
       remaining.set(n);
       if (failure.get() < 0 && !refused) {
         for (int i = 0; i < n; i++) {
-          stubs[i].withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+          stubs[i]
+              .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
               .commit(commit[i].setTxId(txId).build(), committed[i]);
         }
       } else {
         for (int i = 0; i < n; i++) {
-          stubs[i].withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+          stubs[i]
+              .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
               .rollback(rollback[i].setTxId(txId).build(), rolledBack[i]);
         }
       }

@@ -10,8 +10,8 @@ public final class Channels {
 
   /**
    * A channel whose callbacks run directly on the network threads: the bench never blocks in a
-   * callback, so no executor hop (and no thread per request) sits between a response and the
-   * next request.
+   * callback, so no executor hop (and no thread per request) sits between a response and the next
+   * request.
    */
   public static ManagedChannel open(String target, ChannelCredentials credentials) {
     return Grpc.newChannelBuilder(target, credentials)

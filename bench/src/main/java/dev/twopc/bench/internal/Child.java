@@ -16,9 +16,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A JVM the bench started: its output (stdout and stderr together) is copied to a log file, and
- * the last lines are kept so a failure can show them. Always drained, so a chatty child never
- * blocks on a full pipe.
+ * A JVM the bench started: its output (stdout and stderr together) is copied to a log file, and the
+ * last lines are kept so a failure can show them. Always drained, so a chatty child never blocks on
+ * a full pipe.
  */
 public final class Child {
   private static final int TAIL = 30;
@@ -46,8 +46,9 @@ public final class Child {
   }
 
   private void pump() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-        UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
+    try (BufferedReader in =
+            new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
+        PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
       out.println("# " + String.join(" ", process.info().commandLine().orElse(name)));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         out.println(line);
@@ -84,8 +85,15 @@ public final class Child {
       }
       long left = deadline - System.nanoTime();
       if (ended || left <= 0) {
-        throw new ChildFailedException(name + (ended ? " exited" : " timed out")
-            + " before printing '" + text + "'; its log is " + log + "\n" + tail());
+        throw new ChildFailedException(
+            name
+                + (ended ? " exited" : " timed out")
+                + " before printing '"
+                + text
+                + "'; its log is "
+                + log
+                + "\n"
+                + tail());
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }

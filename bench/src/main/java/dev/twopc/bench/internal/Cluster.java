@@ -33,9 +33,18 @@ public final class Cluster implements AutoCloseable {
   private static final Pattern LISTENING = Pattern.compile("listening on [^ ]*:(\\d+) ");
 
   /** How to start the children. */
-  public record Spawn(List<String> java, List<String> jvmOpts, Path jfrDir, Path work,
-      List<String> coordinatorLauncher, List<String> participantLauncher, String durability,
-      int lockKeys, String logLevel, DevIdentities tls, boolean metrics,
+  public record Spawn(
+      List<String> java,
+      List<String> jvmOpts,
+      Path jfrDir,
+      Path work,
+      List<String> coordinatorLauncher,
+      List<String> participantLauncher,
+      String durability,
+      int lockKeys,
+      String logLevel,
+      DevIdentities tls,
+      boolean metrics,
       String participantKind) {}
 
   private final String coordinator;
@@ -44,8 +53,12 @@ public final class Cluster implements AutoCloseable {
   private final boolean external;
   private final ChannelCredentials credentials;
 
-  private Cluster(String coordinator, Map<String, String> participants, List<Child> children,
-      boolean external, ChannelCredentials credentials) {
+  private Cluster(
+      String coordinator,
+      Map<String, String> participants,
+      List<Child> children,
+      boolean external,
+      ChannelCredentials credentials) {
     this.credentials = credentials;
     this.coordinator = coordinator;
     this.participants = participants;
@@ -54,29 +67,39 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Running elsewhere: nothing is started, and nothing is stopped on close. The bench reaches
-   * it with {@code credentials}.
+   * Running elsewhere: nothing is started, and nothing is stopped on close. The bench reaches it
+   * with {@code credentials}.
    */
-  public static Cluster external(String coordinator, Map<String, String> participants,
-      ChannelCredentials credentials) {
+  public static Cluster external(
+      String coordinator, Map<String, String> participants, ChannelCredentials credentials) {
     return new Cluster(coordinator, participants, List.of(), true, credentials);
   }
 
   /**
-   * Starts the coordinator, then {@code branches} participants {@code p1..pN} registering with
-   * it, and returns once every participant is registered. Children already started are stopped
-   * if anything fails; {@code started} sees each child as soon as it exists (for a shutdown
-   * hook). With {@code s.tls()}, every hop is mutual TLS and the bench calls with
-   * {@code credentials} (those of the identity {@code bench}).
+   * Starts the coordinator, then {@code branches} participants {@code p1..pN} registering with it,
+   * and returns once every participant is registered. Children already started are stopped if
+   * anything fails; {@code started} sees each child as soon as it exists (for a shutdown hook).
+   * With {@code s.tls()}, every hop is mutual TLS and the bench calls with {@code credentials}
+   * (those of the identity {@code bench}).
    */
-  public static Cluster spawn(Spawn s, int branches, List<Child> started,
-      ChannelCredentials credentials) throws IOException, InterruptedException {
+  public static Cluster spawn(
+      Spawn s, int branches, List<Child> started, ChannelCredentials credentials)
+      throws IOException, InterruptedException {
     List<Child> mine = new ArrayList<>();
     try {
       List<String> cmd = jvm(s, "coordinator");
       cmd.addAll(s.coordinatorLauncher());
-      cmd.addAll(List.of("coordinator", "--port", "0", "--host", "127.0.0.1",
-          "--data", s.work().resolve("coordinator").toString(), "--durability", s.durability()));
+      cmd.addAll(
+          List.of(
+              "coordinator",
+              "--port",
+              "0",
+              "--host",
+              "127.0.0.1",
+              "--data",
+              s.work().resolve("coordinator").toString(),
+              "--durability",
+              s.durability()));
       if (s.tls() != null) {
         cmd.addAll(s.tls().serverFlags("coordinator"));
       }
@@ -99,10 +122,20 @@ public final class Cluster implements AutoCloseable {
         String name = "p" + i;
         List<String> pc = jvm(s, name);
         pc.addAll(s.participantLauncher());
-        pc.addAll(List.of("--name", name, "--port", "0", "--coordinator", coordinator,
-            "--data", s.work().resolve(name).toString(),
-            "--lock-keys", Integer.toString(s.lockKeys()), "--store",
-            s.participantKind().equals("memory") ? "memory" : "sdk"));
+        pc.addAll(
+            List.of(
+                "--name",
+                name,
+                "--port",
+                "0",
+                "--coordinator",
+                coordinator,
+                "--data",
+                s.work().resolve(name).toString(),
+                "--lock-keys",
+                Integer.toString(s.lockKeys()),
+                "--store",
+                s.participantKind().equals("memory") ? "memory" : "sdk"));
         boolean memory = s.participantKind().equals("memory");
         if (s.tls() != null && !memory) {
           pc.addAll(s.tls().serverFlags(name));
@@ -133,8 +166,10 @@ public final class Cluster implements AutoCloseable {
     cmd.addAll(s.jvmOpts());
     cmd.add("-Dtwopc.log.level=" + s.logLevel());
     if (s.jfrDir() != null) {
-      cmd.add("-XX:StartFlightRecording=filename=" + s.jfrDir().resolve(proc + ".jfr")
-          + ",settings=profile,dumponexit=true");
+      cmd.add(
+          "-XX:StartFlightRecording=filename="
+              + s.jfrDir().resolve(proc + ".jfr")
+              + ",settings=profile,dumponexit=true");
     }
     return cmd;
   }
@@ -147,10 +182,14 @@ public final class Cluster implements AutoCloseable {
       Set<String> registered = Set.of();
       while (true) {
         try {
-          registered = CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-              .listParticipants(ListParticipantsRequest.getDefaultInstance())
-              .getParticipantsList().stream().map(ParticipantInfo::getName)
-              .collect(Collectors.toSet());
+          registered =
+              CoordinatorGrpc.newBlockingStub(ch)
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .listParticipants(ListParticipantsRequest.getDefaultInstance())
+                  .getParticipantsList()
+                  .stream()
+                  .map(ParticipantInfo::getName)
+                  .collect(Collectors.toSet());
           if (registered.containsAll(participants.keySet())) {
             return;
           }
@@ -159,8 +198,13 @@ public final class Cluster implements AutoCloseable {
         }
         checkAlive();
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("participants not registered with " + coordinator
-              + " after " + START_TIMEOUT.toSeconds() + " s: only " + registered);
+          throw new IllegalStateException(
+              "participants not registered with "
+                  + coordinator
+                  + " after "
+                  + START_TIMEOUT.toSeconds()
+                  + " s: only "
+                  + registered);
         }
         TimeUnit.MILLISECONDS.sleep(50);
       }
@@ -170,8 +214,8 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Waits until no participant has a prepared branch left, so that one phase does not run while
-   * the previous one's phase 2 is still being applied. Returns how long that took.
+   * Waits until no participant has a prepared branch left, so that one phase does not run while the
+   * previous one's phase 2 is still being applied. Returns how long that took.
    */
   public Duration awaitIdle(Duration timeout) throws InterruptedException {
     long t0 = System.nanoTime();
@@ -184,8 +228,11 @@ public final class Cluster implements AutoCloseable {
         int prepared = 0;
         for (ManagedChannel ch : chans) {
           try {
-            prepared += ParticipantGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .listPrepared(ListPreparedRequest.getDefaultInstance()).getBranchesCount();
+            prepared +=
+                ParticipantGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .listPrepared(ListPreparedRequest.getDefaultInstance())
+                    .getBranchesCount();
           } catch (StatusRuntimeException e) {
             prepared++; // cannot tell: keep waiting (bounded)
           }
@@ -195,8 +242,11 @@ public final class Cluster implements AutoCloseable {
         }
         checkAlive();
         if (System.nanoTime() - t0 > timeout.toNanos()) {
-          throw new IllegalStateException(prepared + " branch(es) still prepared "
-              + timeout.toSeconds() + " s after the load stopped");
+          throw new IllegalStateException(
+              prepared
+                  + " branch(es) still prepared "
+                  + timeout.toSeconds()
+                  + " s after the load stopped");
         }
         TimeUnit.MILLISECONDS.sleep(20);
       }
@@ -209,8 +259,15 @@ public final class Cluster implements AutoCloseable {
   public void checkAlive() {
     for (Child c : children) {
       if (!c.isAlive()) {
-        throw new Child.ChildFailedException(c.name() + " (pid " + c.pid() + ") exited; its log"
-            + " is " + c.log() + "\n" + c.tail());
+        throw new Child.ChildFailedException(
+            c.name()
+                + " (pid "
+                + c.pid()
+                + ") exited; its log"
+                + " is "
+                + c.log()
+                + "\n"
+                + c.tail());
       }
     }
   }

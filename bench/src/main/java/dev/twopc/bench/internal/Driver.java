@@ -18,14 +18,14 @@ import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Recorder;
 
 /**
- * Runs one phase of load: warm-up, then the measured window, then the drain. Closed loop: each
- * of C slots starts its next transaction from the callback that ended the previous one. Open
- * loop: one thread starts transactions at fixed intended times, and latency counts from the
- * intended time, so a stall of the system under test shows as latency of every transaction that
- * should have started during it (no coordinated omission).
+ * Runs one phase of load: warm-up, then the measured window, then the drain. Closed loop: each of C
+ * slots starts its next transaction from the callback that ended the previous one. Open loop: one
+ * thread starts transactions at fixed intended times, and latency counts from the intended time, so
+ * a stall of the system under test shows as latency of every transaction that should have started
+ * during it (no coordinated omission).
  *
- * <p>Hot path (the callbacks, on gRPC's network threads): a {@link Recorder} (wait-free
- * recording), {@link LongAdder}s, no locks.
+ * <p>Hot path (the callbacks, on gRPC's network threads): a {@link Recorder} (wait-free recording),
+ * {@link LongAdder}s, no locks.
  */
 public final class Driver {
   /** The longest latency recorded, in microseconds (one hour); longer ones are clamped. */
@@ -56,11 +56,13 @@ public final class Driver {
     for (int i = 0; i < counts.length; i++) {
       counts[i] = new LongAdder();
     }
-    retrier = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "bench-" + workload.name() + "-restart");
-      t.setDaemon(true);
-      return t;
-    });
+    retrier =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-" + workload.name() + "-restart");
+              t.setDaemon(true);
+              return t;
+            });
     finished = new CountDownLatch(load.open() ? 1 : load.concurrency());
     t0 = System.nanoTime();
     measureStart = t0 + load.warmup().toNanos();
@@ -75,17 +77,19 @@ public final class Driver {
 
   private PhaseResult run() throws InterruptedException {
     PhaseResult result = new PhaseResult(workload.name());
-    ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "bench-cpu-sampler");
-      t.setDaemon(true);
-      return t;
-    });
+    ScheduledExecutorService clock =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-cpu-sampler");
+              t.setDaemon(true);
+              return t;
+            });
     Map<String, Long> cpuAtStart = new LinkedHashMap<>();
     Map<String, Long> cpuAtEnd = new LinkedHashMap<>();
-    clock.schedule(() -> cpuAtStart.putAll(cpuNow()), measureStart - System.nanoTime(),
-        TimeUnit.NANOSECONDS);
-    clock.schedule(() -> cpuAtEnd.putAll(cpuNow()), measureEnd - System.nanoTime(),
-        TimeUnit.NANOSECONDS);
+    clock.schedule(
+        () -> cpuAtStart.putAll(cpuNow()), measureStart - System.nanoTime(), TimeUnit.NANOSECONDS);
+    clock.schedule(
+        () -> cpuAtEnd.putAll(cpuNow()), measureEnd - System.nanoTime(), TimeUnit.NANOSECONDS);
     try {
       if (load.open()) {
         generate();
@@ -151,9 +155,11 @@ public final class Driver {
     while (!finished.await(250, TimeUnit.MILLISECONDS)) {
       cluster.checkAlive();
       if (System.nanoTime() > limit) {
-        throw new IllegalStateException(workload.name() + ": transactions still in flight "
-            + Duration.ofNanos(System.nanoTime() - measureEnd).toSeconds()
-            + " s after the end of the measured window");
+        throw new IllegalStateException(
+            workload.name()
+                + ": transactions still in flight "
+                + Duration.ofNanos(System.nanoTime() - measureEnd).toSeconds()
+                + " s after the end of the measured window");
       }
     }
   }
@@ -181,10 +187,11 @@ public final class Driver {
       finished.countDown();
     } else if (Outcome.isError(outcome)) {
       try {
-        retrier.execute(() -> {
-          s.start = System.nanoTime();
-          s.fire();
-        });
+        retrier.execute(
+            () -> {
+              s.start = System.nanoTime();
+              s.fire();
+            });
       } catch (RejectedExecutionException e) {
         finished.countDown(); // the phase was abandoned (a process died): this slot stops
       }

@@ -22,8 +22,8 @@ public final class Durations implements ITypeConverter<Duration> {
     } catch (NumberFormatException e) {
       // falls through to the message below
     }
-    throw new TypeConversionException("expected a duration like 500ms, 10s or 2m, was '" + value
-        + "'");
+    throw new TypeConversionException(
+        "expected a duration like 500ms, 10s or 2m, was '" + value + "'");
   }
 
   /** {@code 1.5s}, {@code 250ms}: short and exact enough for a report. */

@@ -28,23 +28,28 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A participant with no durable work, for measuring the coordinator alone (what the peers'
- * "empty" transactions measure): Prepare votes YES from memory, Commit and Rollback forget the
- * branch, a one-phase Commit commits. It keeps the prepared ids only so that ListPrepared tells
- * the bench when phase 2 is done. Plaintext on loopback; handlers run on the transport thread,
- * as none of them blocks.
+ * A participant with no durable work, for measuring the coordinator alone (what the peers' "empty"
+ * transactions measure): Prepare votes YES from memory, Commit and Rollback forget the branch, a
+ * one-phase Commit commits. It keeps the prepared ids only so that ListPrepared tells the bench
+ * when phase 2 is done. Plaintext on loopback; handlers run on the transport thread, as none of
+ * them blocks.
  */
 public final class MemoryParticipant implements AutoCloseable {
   private final String name;
   private final Server server;
   private final Set<String> prepared = ConcurrentHashMap.newKeySet();
+
   /** One-phase commits, for a restarted coordinator's one_phase_outcome question. */
   private final Set<String> onePhaseCommitted = ConcurrentHashMap.newKeySet();
 
   private MemoryParticipant(String name, int port) throws IOException {
     this.name = name;
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .directExecutor().addService(new Service()).build().start();
+    this.server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+            .directExecutor()
+            .addService(new Service())
+            .build()
+            .start();
   }
 
   /** Serves on {@code port} (0: a free one) on 127.0.0.1. */
@@ -57,8 +62,8 @@ public final class MemoryParticipant implements AutoCloseable {
   }
 
   /**
-   * Registers with the coordinator at {@code coordinator}, retrying UNAVAILABLE until
-   * {@code timeout} has passed.
+   * Registers with the coordinator at {@code coordinator}, retrying UNAVAILABLE until {@code
+   * timeout} has passed.
    */
   public void register(String coordinator, Duration timeout) throws InterruptedException {
     ManagedChannel ch = Channels.open(coordinator, InsecureChannelCredentials.create());
@@ -66,9 +71,13 @@ public final class MemoryParticipant implements AutoCloseable {
       long until = System.nanoTime() + timeout.toNanos();
       while (true) {
         try {
-          CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-              .registerParticipant(RegisterParticipantRequest.newBuilder().setName(name)
-                  .setAddress(address()).build());
+          CoordinatorGrpc.newBlockingStub(ch)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .registerParticipant(
+                  RegisterParticipantRequest.newBuilder()
+                      .setName(name)
+                      .setAddress(address())
+                      .build());
           return;
         } catch (StatusRuntimeException e) {
           if (System.nanoTime() > until) {
@@ -110,8 +119,10 @@ public final class MemoryParticipant implements AutoCloseable {
     public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
       prepared.remove(req.getTxId());
       boolean committed = req.getOnePhaseOutcome() && onePhaseCommitted.contains(req.getTxId());
-      out.onNext(RollbackBranchResponse.newBuilder()
-          .setOutcome(committed ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED).build());
+      out.onNext(
+          RollbackBranchResponse.newBuilder()
+              .setOutcome(committed ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
+              .build());
       out.onCompleted();
     }
 

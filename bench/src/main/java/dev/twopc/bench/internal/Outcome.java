@@ -6,9 +6,12 @@ import io.grpc.Status;
 public final class Outcome {
   public static final int COMMITTED = 0;
   public static final int ABORTED = 1;
+
   /** The coordinator answered UNKNOWN (or an outcome the bench does not know). */
   public static final int UNKNOWN = 2;
+
   private static final int ERROR_BASE = 3;
+
   /** Number of distinct outcomes: the three above and one per gRPC status code. */
   public static final int COUNT = ERROR_BASE + Status.Code.values().length;
 

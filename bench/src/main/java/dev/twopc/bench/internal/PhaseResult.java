@@ -10,8 +10,8 @@ import org.HdrHistogram.Histogram;
  *
  * <p>{@code counts} and {@code latency} cover the transactions that <em>started</em> inside a
  * measured window (in the open loop: whose intended start was inside it), including those that
- * finished after it; {@code committedInWindow} counts the commits that <em>finished</em> inside
- * it, which is what throughput is made of (so an open loop the system cannot keep up with shows a
+ * finished after it; {@code committedInWindow} counts the commits that <em>finished</em> inside it,
+ * which is what throughput is made of (so an open loop the system cannot keep up with shows a
  * throughput below the offered rate).
  */
 public final class PhaseResult {
@@ -19,12 +19,16 @@ public final class PhaseResult {
   final Histogram latencyMicros;
   final long[] counts = new long[Outcome.COUNT];
   long committedInWindow;
+
   /** Of {@link #committedInWindow}, those that finished in the window's second half. */
   long committedSecondHalf;
+
   long notSent;
   long windowNanos;
+
   /** CPU nanoseconds used by each process during the measured windows. */
   final Map<String, Long> cpuNanos = new LinkedHashMap<>();
+
   /** After each phase: how long until the participants had nothing prepared left. */
   Duration settle = Duration.ZERO;
 
@@ -56,9 +60,9 @@ public final class PhaseResult {
   }
 
   /**
-   * Commits that finished in the second half of the measured window over those of the first
-   * (1 for a steady rate; NaN when the first half committed nothing). Well above 1 means the
-   * rate was still rising: the warm-up was too short for the JIT (or caches) to settle.
+   * Commits that finished in the second half of the measured window over those of the first (1 for
+   * a steady rate; NaN when the first half committed nothing). Well above 1 means the rate was
+   * still rising: the warm-up was too short for the JIT (or caches) to settle.
    */
   public double secondHalfRatio() {
     long first = committedInWindow - committedSecondHalf;
@@ -105,8 +109,7 @@ public final class PhaseResult {
 
   /** A latency percentile in milliseconds (0 when nothing was measured). */
   public double percentileMs(double p) {
-    return latencyMicros.getTotalCount() == 0 ? 0
-        : latencyMicros.getValueAtPercentile(p) / 1000.0;
+    return latencyMicros.getTotalCount() == 0 ? 0 : latencyMicros.getValueAtPercentile(p) / 1000.0;
   }
 
   public double maxMs() {

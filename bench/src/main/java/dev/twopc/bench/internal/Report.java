@@ -7,13 +7,14 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The bench's output: the configuration, one row per workload, and the ratios 2PC/baseline.
- * {@link #human()} is for people; {@link #json()} is one JSON object whose keys are stable (the
- * schema is in {@code docs/benchmarks.md} and the command's help).
+ * The bench's output: the configuration, one row per workload, and the ratios 2PC/baseline. {@link
+ * #human()} is for people; {@link #json()} is one JSON object whose keys are stable (the schema is
+ * in {@code docs/benchmarks.md} and the command's help).
  */
 public final class Report {
   /** What was run, in the order it is printed. Values: strings, numbers, booleans, lists. */
   private final Map<String, Object> config;
+
   private final PhaseResult baseline;
   private final PhaseResult twoPc;
 
@@ -31,66 +32,131 @@ public final class Report {
   public String human() {
     StringBuilder b = new StringBuilder();
     Map<String, Object> c = config;
-    b.append(String.format(Locale.ROOT, "twopc bench: %s branch(es) x %s B payload, %s, warm-up"
-            + " %s + %s measured per phase, %s round(s), order %s%n",
-        c.get("branches"), c.get("payload_bytes"), loadLine(c), c.get("warmup"),
-        c.get("duration"), c.get("rounds"), String.join(" -> ", order())));
-    b.append(String.format(Locale.ROOT, "  coordinator: durability %s, %s%n",
-        c.get("durability"), Boolean.TRUE.equals(c.get("wait_for_completion"))
-            ? "Execute waits for phase 2 (wait_for_completion)"
-            : "Execute answers once the decision is durable (phase 2 after)"));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "twopc bench: %s branch(es) x %s B payload, %s, warm-up"
+                + " %s + %s measured per phase, %s round(s), order %s%n",
+            c.get("branches"),
+            c.get("payload_bytes"),
+            loadLine(c),
+            c.get("warmup"),
+            c.get("duration"),
+            c.get("rounds"),
+            String.join(" -> ", order())));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "  coordinator: durability %s, %s%n",
+            c.get("durability"),
+            Boolean.TRUE.equals(c.get("wait_for_completion"))
+                ? "Execute waits for phase 2 (wait_for_completion)"
+                : "Execute answers once the decision is durable (phase 2 after)"));
     if ("memory".equals(c.get("participant"))) {
       b.append("  participants: memory, vote YES with no durable work (the coordinator alone)\n");
     } else {
-      b.append(String.format(Locale.ROOT, "  participants: SDK with embedded SQLite pending map,"
-          + " one lock per branch (%s), vote YES, no-op commit%n", lockLine(c)));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "  participants: SDK with embedded SQLite pending map,"
+                  + " one lock per branch (%s), vote YES, no-op commit%n",
+              lockLine(c)));
     }
     b.append(String.format(Locale.ROOT, "  transport: %s%n", c.get("transport")));
-    b.append(String.format(Locale.ROOT, "  JDK %s, %s core(s), %s; child JVMs: %s, log level %s%n",
-        c.get("jdk"), c.get("cores"), c.get("os"), c.get("child_jvm_opts"),
-        c.get("child_log_level")));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "  JDK %s, %s core(s), %s; child JVMs: %s, log level %s%n",
+            c.get("jdk"),
+            c.get("cores"),
+            c.get("os"),
+            c.get("child_jvm_opts"),
+            c.get("child_log_level")));
     b.append("  processes: ").append(c.get("processes")).append('\n');
     b.append('\n');
-    b.append(String.format(Locale.ROOT, "%-9s %10s %10s %8s %8s %7s %9s %9s %9s %9s %9s%n",
-        "", "tx/s", "committed", "aborted", "unknown", "errors", "p50 ms", "p90 ms", "p99 ms",
-        "p99.9 ms", "max ms"));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%-9s %10s %10s %8s %8s %7s %9s %9s %9s %9s %9s%n",
+            "",
+            "tx/s",
+            "committed",
+            "aborted",
+            "unknown",
+            "errors",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "max ms"));
     for (PhaseResult r : rows()) {
-      b.append(String.format(Locale.ROOT,
-          "%-9s %10.1f %10d %8d %8d %7d %9.2f %9.2f %9.2f %9.2f %9.2f%n",
-          r.name(), r.throughput(), r.count(Outcome.COMMITTED), r.count(Outcome.ABORTED),
-          r.count(Outcome.UNKNOWN), r.errors(), r.percentileMs(50), r.percentileMs(90),
-          r.percentileMs(99), r.percentileMs(99.9), r.maxMs()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-9s %10.1f %10d %8d %8d %7d %9.2f %9.2f %9.2f %9.2f %9.2f%n",
+              r.name(),
+              r.throughput(),
+              r.count(Outcome.COMMITTED),
+              r.count(Outcome.ABORTED),
+              r.count(Outcome.UNKNOWN),
+              r.errors(),
+              r.percentileMs(50),
+              r.percentileMs(90),
+              r.percentileMs(99),
+              r.percentileMs(99.9),
+              r.maxMs()));
     }
     if (baseline != null) {
-      b.append(String.format(Locale.ROOT, "2pc/baseline: throughput %.2f   p50 %.2f   p99 %.2f"
-              + "   (throughput: higher is better; latency: lower is better)%n",
-          throughputRatio(), ratio(twoPc.percentileMs(50), baseline.percentileMs(50)),
-          ratio(twoPc.percentileMs(99), baseline.percentileMs(99))));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "2pc/baseline: throughput %.2f   p50 %.2f   p99 %.2f"
+                  + "   (throughput: higher is better; latency: lower is better)%n",
+              throughputRatio(),
+              ratio(twoPc.percentileMs(50), baseline.percentileMs(50)),
+              ratio(twoPc.percentileMs(99), baseline.percentileMs(99))));
     }
     b.append('\n');
     for (PhaseResult r : rows()) {
       List<String> cpu = new ArrayList<>();
       r.cpuCores().forEach((k, v) -> cpu.add(String.format(Locale.ROOT, "%s %.2f", k, v)));
-      b.append(String.format(Locale.ROOT, "%-9s cpu (cores busy): %s; idle after %.1f s%n",
-          r.name(), cpu.isEmpty() ? "n/a" : String.join(", ", cpu), r.settle().toMillis() / 1000.0));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-9s cpu (cores busy): %s; idle after %.1f s%n",
+              r.name(),
+              cpu.isEmpty() ? "n/a" : String.join(", ", cpu),
+              r.settle().toMillis() / 1000.0));
       if (r.errors() > 0) {
-        b.append(String.format(Locale.ROOT, "%-9s errors by status: %s%n", r.name(),
-            r.errorsByCode()));
+        b.append(
+            String.format(Locale.ROOT, "%-9s errors by status: %s%n", r.name(), r.errorsByCode()));
       }
       if (r.stillRising()) {
-        b.append(String.format(Locale.ROOT, "%-9s STILL RISING: the window's second half"
-            + " committed %.2fx its first; the warm-up (%s) was too short here, raise --warmup%n",
-            r.name(), r.secondHalfRatio(), c.get("warmup")));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "%-9s STILL RISING: the window's second half"
+                    + " committed %.2fx its first; the warm-up (%s) was too short here, raise --warmup%n",
+                r.name(),
+                r.secondHalfRatio(),
+                c.get("warmup")));
       }
       if (r.notSent() > 0) {
-        b.append(String.format(Locale.ROOT, "%-9s NOT SENT: %d transactions due while"
-            + " --max-in-flight were in flight (the system did not keep up with --rate)%n",
-            r.name(), r.notSent()));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "%-9s NOT SENT: %d transactions due while"
+                    + " --max-in-flight were in flight (the system did not keep up with --rate)%n",
+                r.name(),
+                r.notSent()));
       }
     }
-    b.append("tx/s = commits finished in the measured window / window; latency and outcomes ="
-        + " transactions started in it").append(Boolean.TRUE.equals(c.get("open_loop"))
-            ? " (open loop: from the intended start)" : "").append('\n');
+    b.append(
+            "tx/s = commits finished in the measured window / window; latency and outcomes ="
+                + " transactions started in it")
+        .append(
+            Boolean.TRUE.equals(c.get("open_loop")) ? " (open loop: from the intended start)" : "")
+        .append('\n');
     return b.toString();
   }
 

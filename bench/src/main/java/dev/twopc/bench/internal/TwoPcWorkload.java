@@ -12,17 +12,21 @@ import java.util.Collection;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Full two-phase commit: one {@code Coordinator.Execute} per transaction, carrying one branch
- * per participant. The request is the same for every transaction (the coordinator makes the
- * transaction id), so it is built once.
+ * Full two-phase commit: one {@code Coordinator.Execute} per transaction, carrying one branch per
+ * participant. The request is the same for every transaction (the coordinator makes the transaction
+ * id), so it is built once.
  */
 public final class TwoPcWorkload implements Workload {
   private final CoordinatorGrpc.CoordinatorStub stub;
   private final ExecuteRequest request;
   private final long deadlineNanos;
 
-  public TwoPcWorkload(ManagedChannel coordinator, Collection<String> participants,
-      ByteString payload, boolean waitForCompletion, Duration rpcTimeout) {
+  public TwoPcWorkload(
+      ManagedChannel coordinator,
+      Collection<String> participants,
+      ByteString payload,
+      boolean waitForCompletion,
+      Duration rpcTimeout) {
     this.stub = CoordinatorGrpc.newStub(coordinator);
     ExecuteRequest.Builder b = ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
     for (String p : participants) {
@@ -53,11 +57,12 @@ public final class TwoPcWorkload implements Workload {
 
     @Override
     public void onNext(ExecuteResponse r) {
-      outcome = switch (r.getOutcome()) {
-        case OUTCOME_COMMITTED -> Outcome.COMMITTED;
-        case OUTCOME_ABORTED -> Outcome.ABORTED;
-        default -> Outcome.UNKNOWN;
-      };
+      outcome =
+          switch (r.getOutcome()) {
+            case OUTCOME_COMMITTED -> Outcome.COMMITTED;
+            case OUTCOME_ABORTED -> Outcome.ABORTED;
+            default -> Outcome.UNKNOWN;
+          };
     }
 
     @Override

@@ -22,8 +22,11 @@ class ReportTest {
 
     assertTrue(table.contains("closed loop, concurrency 64"), table);
     assertTrue(table.contains("durability fsync"), table);
-    assertTrue(table.lines().anyMatch(l -> l.startsWith("baseline") && l.contains("100.0")
-        && l.contains("1000")), table);
+    assertTrue(
+        table
+            .lines()
+            .anyMatch(l -> l.startsWith("baseline") && l.contains("100.0") && l.contains("1000")),
+        table);
     assertTrue(table.lines().anyMatch(l -> l.startsWith("2pc ") && l.contains("80.0")), table);
     assertTrue(table.contains("2pc/baseline: throughput 0.80   p50 1.50   p99 1.50"), table);
     assertTrue(table.contains("errors by status: {UNAVAILABLE=3}"), table);
@@ -38,8 +41,11 @@ class ReportTest {
     rising.committedSecondHalf = 600; // 1.5x the first half's 400
     Report r = new Report(config(), steady, rising);
     String table = r.human();
-    assertTrue(table.contains("2pc       STILL RISING: the window's second half committed 1.50x"
-        + " its first; the warm-up (5s) was too short here, raise --warmup"), table);
+    assertTrue(
+        table.contains(
+            "2pc       STILL RISING: the window's second half committed 1.50x"
+                + " its first; the warm-up (5s) was too short here, raise --warmup"),
+        table);
     assertTrue(!table.contains("baseline  STILL RISING"), table);
     assertTrue(r.json().contains("\"second_half_ratio\":1.500,\"still_rising\":true"), r.json());
     assertTrue(r.json().contains("\"still_rising\":false"), r.json());

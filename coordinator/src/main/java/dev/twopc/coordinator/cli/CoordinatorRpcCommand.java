@@ -8,8 +8,11 @@ import picocli.CommandLine.Option;
 
 /** A command that talks to the coordinator: {@code --coordinator HOST:PORT}. */
 abstract class CoordinatorRpcCommand extends RpcCommand {
-  @Option(names = "--coordinator", paramLabel = "HOST:PORT",
-      defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}", converter = HostPort.class,
+  @Option(
+      names = "--coordinator",
+      paramLabel = "HOST:PORT",
+      defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}",
+      converter = HostPort.class,
       description = "The coordinator (env TWOPC_COORDINATOR, default ${DEFAULT-VALUE}).")
   String coordinator;
 

@@ -6,15 +6,17 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses durations as operators type them ({@code 500ms}, {@code 5s}, {@code 7d}) and prints ages. */
+/**
+ * Parses durations as operators type them ({@code 500ms}, {@code 5s}, {@code 7d}) and prints ages.
+ */
 final class Durations {
   private static final Pattern SIMPLE = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
   private Durations() {}
 
   /**
-   * {@code 500ms}, {@code 5s}, {@code 3m}, {@code 2h}, {@code 7d}, or ISO-8601 such as
-   * {@code PT5S}. Negative values are rejected; zero is allowed (callers decide if it is sensible).
+   * {@code 500ms}, {@code 5s}, {@code 3m}, {@code 2h}, {@code 7d}, or ISO-8601 such as {@code
+   * PT5S}. Negative values are rejected; zero is allowed (callers decide if it is sensible).
    */
   static Duration parse(String text) {
     if (text == null || text.isBlank()) {
@@ -25,19 +27,24 @@ final class Durations {
     if (m.matches()) {
       long n = Long.parseLong(m.group(1));
       switch (m.group(2)) {
-        case "ms": return Duration.ofMillis(n);
-        case "s": return Duration.ofSeconds(n);
-        case "m": return Duration.ofMinutes(n);
-        case "h": return Duration.ofHours(n);
-        default: return Duration.ofDays(n);
+        case "ms":
+          return Duration.ofMillis(n);
+        case "s":
+          return Duration.ofSeconds(n);
+        case "m":
+          return Duration.ofMinutes(n);
+        case "h":
+          return Duration.ofHours(n);
+        default:
+          return Duration.ofDays(n);
       }
     }
     if (t.startsWith("p")) {
       try {
         Duration d = Duration.parse(text.trim());
         if (d.isNegative()) {
-          throw new IllegalArgumentException("negative duration '" + text
-              + "': use e.g. 500ms, 5s, 3m, 2h, 7d or PT5S");
+          throw new IllegalArgumentException(
+              "negative duration '" + text + "': use e.g. 500ms, 5s, 3m, 2h, 7d or PT5S");
         }
         return d;
       } catch (DateTimeParseException e) {
@@ -48,7 +55,9 @@ final class Durations {
         "bad duration '" + text + "': use e.g. 500ms, 5s, 3m, 2h, 7d or PT5S");
   }
 
-  /** The inverse of {@link #parse} for round values, e.g. {@code 5s}, {@code 10m}, {@code 1500ms}. */
+  /**
+   * The inverse of {@link #parse} for round values, e.g. {@code 5s}, {@code 10m}, {@code 1500ms}.
+   */
   static String format(Duration d) {
     long ms = d.toMillis();
     if (ms == 0) {
@@ -70,8 +79,8 @@ final class Durations {
   }
 
   /**
-   * A compact age at most two units wide: {@code 850ms}, {@code 42s}, {@code 3m12s},
-   * {@code 2h05m}, {@code 3d04h}. Negative ages (clock skew) print as {@code 0s}.
+   * A compact age at most two units wide: {@code 850ms}, {@code 42s}, {@code 3m12s}, {@code 2h05m},
+   * {@code 3d04h}. Negative ages (clock skew) print as {@code 0s}.
    */
   static String age(Duration d) {
     if (d.isNegative()) {

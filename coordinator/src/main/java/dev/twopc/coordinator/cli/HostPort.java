@@ -14,7 +14,8 @@ final class HostPort implements ITypeConverter<String> {
     }
     String host = v.substring(0, colon);
     if (host.contains(":") && !(host.startsWith("[") && host.endsWith("]"))) {
-      throw new TypeConversionException("'" + value + "' is not HOST:PORT (write IPv6 as [::1]:7000)");
+      throw new TypeConversionException(
+          "'" + value + "' is not HOST:PORT (write IPv6 as [::1]:7000)");
     }
     int port;
     try {

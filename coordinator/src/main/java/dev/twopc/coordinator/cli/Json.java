@@ -6,8 +6,8 @@ import com.google.protobuf.util.JsonFormat;
 
 /**
  * The {@code --json} output: the proto3 JSON mapping of the wire messages, one object per line.
- * Fields without presence are always printed (so every key is there, even when 0, false or
- * empty); unset timestamps are left out.
+ * Fields without presence are always printed (so every key is there, even when 0, false or empty);
+ * unset timestamps are left out.
  */
 final class Json {
   private static final JsonFormat.Printer PRINTER =

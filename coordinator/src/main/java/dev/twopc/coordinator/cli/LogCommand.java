@@ -11,26 +11,36 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code twopc log dump}: the embedded RocksDB log's records, read-only, as JSON lines. */
-@Command(name = "log", mixinStandardHelpOptions = true,
+@Command(
+    name = "log",
+    mixinStandardHelpOptions = true,
     description = "Inspect the embedded decision log directly (read-only).",
     subcommands = {LogCommand.Dump.class})
 final class LogCommand {
 
-  @Command(name = "dump", mixinStandardHelpOptions = true,
-      description = "Print the embedded log's transactions as JSON lines, newest first, and"
-          + " the registry. Read-only: safe beside a running coordinator.")
+  @Command(
+      name = "dump",
+      mixinStandardHelpOptions = true,
+      description =
+          "Print the embedded log's transactions as JSON lines, newest first, and"
+              + " the registry. Read-only: safe beside a running coordinator.")
   static final class Dump implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "${TWOPC_DATA:-data}",
+    @Option(
+        names = "--data",
+        paramLabel = "DIR",
+        defaultValue = "${TWOPC_DATA:-data}",
         description = "The coordinator's data directory [TWOPC_DATA] (default ${DEFAULT-VALUE}).")
     Path data;
 
     @Option(names = "--tx", paramLabel = "TXID", description = "Only this transaction.")
     String txId;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "100",
         description = "Most transactions printed (default ${DEFAULT-VALUE}).")
     int limit;
 

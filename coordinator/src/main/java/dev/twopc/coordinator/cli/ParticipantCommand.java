@@ -13,17 +13,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code twopc participant ...}: ask one participant directly. Needs a subcommand. */
-@Command(name = "participant", mixinStandardHelpOptions = true,
+@Command(
+    name = "participant",
+    mixinStandardHelpOptions = true,
     description = "Ask a participant directly (not through the coordinator).",
     subcommands = ParticipantCommand.InDoubt.class)
 final class ParticipantCommand {
 
   /** {@code twopc participant in-doubt --address HOST:PORT}: Participant.ListPrepared. */
-  @Command(name = "in-doubt", mixinStandardHelpOptions = true, sortOptions = false,
+  @Command(
+      name = "in-doubt",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
       description = "List the participant's prepared branches still waiting for an outcome.")
   static final class InDoubt extends RpcCommand {
-    @Option(names = "--address", paramLabel = "HOST:PORT", required = true,
-        converter = HostPort.class, description = "Where the participant serves (required).")
+    @Option(
+        names = "--address",
+        paramLabel = "HOST:PORT",
+        required = true,
+        converter = HostPort.class,
+        description = "Where the participant serves (required).")
     String address;
 
     @Option(names = "--json", description = "One JSON object (a PreparedBranch) per line.")
@@ -41,9 +50,10 @@ final class ParticipantCommand {
 
     @Override
     int run(ManagedChannel channel) {
-      ListPreparedResponse response = ParticipantGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .listPrepared(ListPreparedRequest.getDefaultInstance());
+      ListPreparedResponse response =
+          ParticipantGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .listPrepared(ListPreparedRequest.getDefaultInstance());
       PrintWriter out = out();
       if (json) {
         for (PreparedBranch b : response.getBranchesList()) {
@@ -56,18 +66,27 @@ final class ParticipantCommand {
         return ExitCodes.OK;
       }
       Instant now = Instant.now();
-      TextTable table = new TextTable(
-          new String[] {"TX ID", "PARTICIPANT", "AGE", "QUERIES", "COORDINATOR", "LOCKS",
-              "LAST ERROR"},
-          new int[] {40, 20, 0, 0, 22, 24, 0});
+      TextTable table =
+          new TextTable(
+              new String[] {
+                "TX ID", "PARTICIPANT", "AGE", "QUERIES", "COORDINATOR", "LOCKS", "LAST ERROR"
+              },
+              new int[] {40, 20, 0, 0, 22, 24, 0});
       for (PreparedBranch b : response.getBranchesList()) {
-        String age = b.hasAge()
-            ? Durations.age(Duration.ofSeconds(b.getAge().getSeconds(), b.getAge().getNanos()))
-            : Views.isSet(b.getPreparedAt())
-                ? Durations.age(Duration.between(Views.instant(b.getPreparedAt()), now)) : "-";
-        table.row(b.getTxId(), b.getParticipant(), age,
-            Integer.toString(b.getOutcomeQueries()), b.getCoordinator(),
-            String.join(",", b.getLockKeysList()), b.getLastError());
+        String age =
+            b.hasAge()
+                ? Durations.age(Duration.ofSeconds(b.getAge().getSeconds(), b.getAge().getNanos()))
+                : Views.isSet(b.getPreparedAt())
+                    ? Durations.age(Duration.between(Views.instant(b.getPreparedAt()), now))
+                    : "-";
+        table.row(
+            b.getTxId(),
+            b.getParticipant(),
+            age,
+            Integer.toString(b.getOutcomeQueries()),
+            b.getCoordinator(),
+            String.join(",", b.getLockKeysList()),
+            b.getLastError());
       }
       table.print(out, TextTable.DEFAULT_WIDTH);
       return ExitCodes.OK;

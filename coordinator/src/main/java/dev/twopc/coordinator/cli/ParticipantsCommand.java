@@ -11,9 +11,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code twopc participants}: Coordinator.ListParticipants. */
-@Command(name = "participants", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "List the registered participants: address, last seen, branches in doubt,"
-        + " last error.")
+@Command(
+    name = "participants",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description =
+        "List the registered participants: address, last seen, branches in doubt," + " last error.")
 final class ParticipantsCommand extends CoordinatorRpcCommand {
   @Option(names = "--json", description = "One JSON object (a ParticipantInfo) per line.")
   boolean json;
@@ -34,14 +37,20 @@ final class ParticipantsCommand extends CoordinatorRpcCommand {
       return ExitCodes.OK;
     }
     Instant now = Instant.now();
-    TextTable table = new TextTable(
-        new String[] {"NAME", "ADDRESS", "LAST SEEN", "IN DOUBT", "LAST ERROR"},
-        new int[] {32, 40, 0, 0, 0});
+    TextTable table =
+        new TextTable(
+            new String[] {"NAME", "ADDRESS", "LAST SEEN", "IN DOUBT", "LAST ERROR"},
+            new int[] {32, 40, 0, 0, 0});
     for (ParticipantInfo p : response.getParticipantsList()) {
-      String seen = Views.isSet(p.getLastSeen())
-          ? Durations.age(Duration.between(Views.instant(p.getLastSeen()), now)) + " ago"
-          : "never";
-      table.row(p.getName(), p.getAddress(), seen, Integer.toString(p.getInDoubtBranches()),
+      String seen =
+          Views.isSet(p.getLastSeen())
+              ? Durations.age(Duration.between(Views.instant(p.getLastSeen()), now)) + " ago"
+              : "never";
+      table.row(
+          p.getName(),
+          p.getAddress(),
+          seen,
+          Integer.toString(p.getInDoubtBranches()),
           p.getLastError());
     }
     table.print(out, TextTable.DEFAULT_WIDTH);

@@ -19,21 +19,22 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * A command that makes gRPC calls to one peer: opens a channel (TLS with the {@code --tls-*}
- * flags, plaintext without), runs, maps failures to one line and an exit code, and always closes
- * the channel.
+ * A command that makes gRPC calls to one peer: opens a channel (TLS with the {@code --tls-*} flags,
+ * plaintext without), runs, maps failures to one line and an exit code, and always closes the
+ * channel.
  */
 abstract class RpcCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "${TWOPC_TIMEOUT:-10s}",
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "${TWOPC_TIMEOUT:-10s}",
       converter = Durations.Converter.class,
       description = "Deadline of each call (env TWOPC_TIMEOUT, default ${DEFAULT-VALUE}).")
   Duration timeout;
 
-  @Mixin
-  TlsFlags tls = new TlsFlags();
+  @Mixin TlsFlags tls = new TlsFlags();
 
   /** HOST:PORT to call. */
   abstract String target();
@@ -58,8 +59,11 @@ abstract class RpcCommand implements Callable<Integer> {
       err().flush();
       return ExitCodes.FAILURE;
     }
-    ManagedChannel channel = Grpc.newChannelBuilder(target(), credentials == null
-        ? InsecureChannelCredentials.create() : credentials.channel()).build();
+    ManagedChannel channel =
+        Grpc.newChannelBuilder(
+                target(),
+                credentials == null ? InsecureChannelCredentials.create() : credentials.channel())
+            .build();
     try {
       int code = run(channel);
       out().flush();

@@ -15,8 +15,13 @@ final class RpcErrors {
    * @param peer what was called, for the message: "coordinator" or "participant"
    * @param target the address called
    */
-  static int report(StatusRuntimeException e, ManagedChannel channel, String peer, String target,
-      Duration timeout, PrintWriter err) {
+  static int report(
+      StatusRuntimeException e,
+      ManagedChannel channel,
+      String peer,
+      String target,
+      Duration timeout,
+      PrintWriter err) {
     Status status = e.getStatus();
     String description = oneLine(status.getDescription());
     int code;
@@ -25,15 +30,22 @@ final class RpcErrors {
       case UNAVAILABLE:
         code = ExitCodes.UNREACHABLE;
         if (neverConnected(e, channel)) {
-          message = "cannot reach " + peer + " at " + target + " (" + rootCause(e, description) + ")";
+          message =
+              "cannot reach " + peer + " at " + target + " (" + rootCause(e, description) + ")";
         } else {
           message = peer + " at " + target + " is unavailable: " + orCode(description, status);
         }
         break;
       case DEADLINE_EXCEEDED:
         code = ExitCodes.UNREACHABLE;
-        message = "no answer from " + peer + " at " + target + " within "
-            + Durations.format(timeout) + " (raise --timeout?)";
+        message =
+            "no answer from "
+                + peer
+                + " at "
+                + target
+                + " within "
+                + Durations.format(timeout)
+                + " (raise --timeout?)";
         break;
       case NOT_FOUND:
         code = ExitCodes.NOT_FOUND;
@@ -58,8 +70,13 @@ final class RpcErrors {
         break;
       default:
         code = ExitCodes.FAILURE;
-        message = peer + " at " + target + " failed: " + status.getCode()
-            + (description.isEmpty() ? "" : ": " + description);
+        message =
+            peer
+                + " at "
+                + target
+                + " failed: "
+                + status.getCode()
+                + (description.isEmpty() ? "" : ": " + description);
     }
     err.println("twopc: " + message);
     err.flush();
@@ -80,8 +97,10 @@ final class RpcErrors {
       t = t.getCause();
     }
     // Netty says "finishConnect(..) failed with error(-111): Connection refused"; keep the end
-    String m = t == e ? null
-        : oneLine(t.getMessage()).replaceFirst("^.*failed with error\\(-?\\d+\\): ", "");
+    String m =
+        t == e
+            ? null
+            : oneLine(t.getMessage()).replaceFirst("^.*failed with error\\(-?\\d+\\): ", "");
     if (m == null || m.isEmpty()) {
       return fallback.isEmpty() ? "UNAVAILABLE" : fallback;
     }

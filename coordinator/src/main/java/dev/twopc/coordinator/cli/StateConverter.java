@@ -18,7 +18,8 @@ final class StateConverter implements ITypeConverter<TransactionState> {
       v = v.substring(PREFIX.length());
     }
     for (TransactionState s : TransactionState.values()) {
-      if (s != TransactionState.UNRECOGNIZED && s != TransactionState.TRANSACTION_STATE_UNSPECIFIED
+      if (s != TransactionState.UNRECOGNIZED
+          && s != TransactionState.TRANSACTION_STATE_UNSPECIFIED
           && s.name().equals(PREFIX + v)) {
         return s;
       }
@@ -29,7 +30,8 @@ final class StateConverter implements ITypeConverter<TransactionState> {
   static List<String> names() {
     List<String> names = new ArrayList<>();
     for (TransactionState s : TransactionState.values()) {
-      if (s != TransactionState.UNRECOGNIZED && s != TransactionState.TRANSACTION_STATE_UNSPECIFIED) {
+      if (s != TransactionState.UNRECOGNIZED
+          && s != TransactionState.TRANSACTION_STATE_UNSPECIFIED) {
         names.add(s.name().substring(PREFIX.length()));
       }
     }

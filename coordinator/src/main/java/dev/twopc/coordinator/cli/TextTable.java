@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Left-aligned columns separated by two spaces, fitted to a total width: the last column takes
- * what is left, and cells longer than their column end with "...".
+ * Left-aligned columns separated by two spaces, fitted to a total width: the last column takes what
+ * is left, and cells longer than their column end with "...".
  */
 final class TextTable {
   static final int DEFAULT_WIDTH = 120;
@@ -18,8 +18,8 @@ final class TextTable {
   private final List<String[]> rows = new ArrayList<>();
 
   /**
-   * @param maxWidths the widest each column may be (0 = as wide as its content); the last
-   *     column is also bounded by the total width
+   * @param maxWidths the widest each column may be (0 = as wide as its content); the last column is
+   *     also bounded by the total width
    */
   TextTable(String[] headers, int[] maxWidths) {
     if (headers.length != maxWidths.length) {
@@ -31,7 +31,8 @@ final class TextTable {
 
   TextTable row(String... cells) {
     if (cells.length != headers.length) {
-      throw new IllegalArgumentException("expected " + headers.length + " cells, got " + cells.length);
+      throw new IllegalArgumentException(
+          "expected " + headers.length + " cells, got " + cells.length);
     }
     String[] clean = new String[cells.length];
     for (int i = 0; i < cells.length; i++) {

@@ -17,31 +17,43 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code twopc top}: a live view of one coordinator from its {@code /metrics} (the coordinator
- * runs with {@code --metrics-port}). Each refresh scrapes once and shows rates and latency
- * percentiles over the time since the previous scrape. On a terminal it redraws one screen;
- * otherwise (a pipe, a file, {@code --plain}) it prints one {@code key=value} line per refresh.
+ * {@code twopc top}: a live view of one coordinator from its {@code /metrics} (the coordinator runs
+ * with {@code --metrics-port}). Each refresh scrapes once and shows rates and latency percentiles
+ * over the time since the previous scrape. On a terminal it redraws one screen; otherwise (a pipe,
+ * a file, {@code --plain}) it prints one {@code key=value} line per refresh.
  */
-@Command(name = "top", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Live view of a coordinator from its /metrics: throughput, outcomes, latency"
-        + " percentiles, in-doubt count and oldest, per-participant errors.",
-        "Redraws on a terminal; one key=value line per refresh otherwise."})
+@Command(
+    name = "top",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Live view of a coordinator from its /metrics: throughput, outcomes, latency"
+          + " percentiles, in-doubt count and oldest, per-participant errors.",
+      "Redraws on a terminal; one key=value line per refresh otherwise."
+    })
 final class TopCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--metrics", paramLabel = "URL",
+  @Option(
+      names = "--metrics",
+      paramLabel = "URL",
       defaultValue = "${TWOPC_METRICS_URL:-http://127.0.0.1:9464/metrics}",
-      description = "The coordinator's metrics page (env TWOPC_METRICS_URL, default"
-          + " ${DEFAULT-VALUE}).")
+      description =
+          "The coordinator's metrics page (env TWOPC_METRICS_URL, default" + " ${DEFAULT-VALUE}).")
   String metrics;
 
-  @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "1s",
+  @Option(
+      names = "--interval",
+      paramLabel = "DURATION",
+      defaultValue = "1s",
       converter = Durations.Converter.class,
       description = "Time between refreshes (default ${DEFAULT-VALUE}, at least 100ms).")
   Duration interval;
 
-  @Option(names = "--count", paramLabel = "N", defaultValue = "0",
+  @Option(
+      names = "--count",
+      paramLabel = "N",
+      defaultValue = "0",
       description = "Stop after N refreshes (default: until interrupted).")
   int count;
 
@@ -66,8 +78,12 @@ final class TopCommand implements Callable<Integer> {
     try {
       before = MetricsText.fetch(http, url, timeout());
     } catch (IOException | RuntimeException e) {
-      err.println("twopc: cannot read " + url + ": " + why(e)
-          + " (is the coordinator running with --metrics-port?)");
+      err.println(
+          "twopc: cannot read "
+              + url
+              + ": "
+              + why(e)
+              + " (is the coordinator running with --metrics-port?)");
       err.flush();
       return ExitCodes.UNREACHABLE;
     }
@@ -91,8 +107,8 @@ final class TopCommand implements Callable<Integer> {
         continue;
       }
       long nowNanos = System.nanoTime();
-      TopView view = new TopView(before, now, Duration.ofNanos(nowNanos - beforeNanos),
-          Instant.now());
+      TopView view =
+          new TopView(before, now, Duration.ofNanos(nowNanos - beforeNanos), Instant.now());
       if (screen) {
         out.print("\033[H\033[2J");
         List<String> lines = view.screen(url.toString(), width);
@@ -110,20 +126,22 @@ final class TopCommand implements Callable<Integer> {
 
   /** A failed scrape in one line: its message, or its type when it has none. */
   private static String why(Exception e) {
-    return RpcErrors.oneLine(e.getMessage() == null ? e.getClass().getSimpleName()
-        : e.getMessage());
+    return RpcErrors.oneLine(
+        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
   }
 
   private URI url() {
     try {
       URI u = new URI(metrics);
       if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
-        throw new ParameterException(spec.commandLine(),
+        throw new ParameterException(
+            spec.commandLine(),
             "--metrics must be an http:// or https:// URL, not '" + metrics + "'");
       }
       return u;
     } catch (URISyntaxException e) {
-      throw new ParameterException(spec.commandLine(),
+      throw new ParameterException(
+          spec.commandLine(),
           "--metrics must be an http:// or https:// URL, not '" + metrics + "'");
     }
   }
@@ -134,8 +152,8 @@ final class TopCommand implements Callable<Integer> {
   }
 
   /**
-   * Whether stdout is a terminal. From JDK 22 a console exists even when output is redirected,
-   * and {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
+   * Whether stdout is a terminal. From JDK 22 a console exists even when output is redirected, and
+   * {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
    */
   private static boolean onTerminal() {
     java.io.Console console = System.console();

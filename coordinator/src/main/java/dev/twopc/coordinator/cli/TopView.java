@@ -13,15 +13,21 @@ import java.util.TreeSet;
 
 /**
  * What {@code twopc top} shows for one refresh: figures computed from two scrapes of a
- * coordinator's {@code /metrics} taken {@code elapsed} apart (rates and latency percentiles
- * over that window; gauges and totals as of the second), as a screen or as one plain line.
+ * coordinator's {@code /metrics} taken {@code elapsed} apart (rates and latency percentiles over
+ * that window; gauges and totals as of the second), as a screen or as one plain line.
  */
 final class TopView {
   private static final String[] OUTCOMES = {"committed", "aborted", "unknown"};
 
   /** A participant's row: calls and errors over the window, prepare and commit latency. */
-  record ParticipantRow(String name, double callsPerSecond, double errorsPerSecond,
-      double errorsTotal, String lastErrorCode, double prepareP99, double commitP99) {}
+  record ParticipantRow(
+      String name,
+      double callsPerSecond,
+      double errorsPerSecond,
+      double errorsTotal,
+      String lastErrorCode,
+      double prepareP99,
+      double commitP99) {}
 
   private final Instant at;
   private final Duration elapsed;
@@ -53,14 +59,14 @@ final class TopView {
     // since the restart are the increase (as Prometheus' rate() takes a counter reset).
     double startedBefore = previous == null ? 0 : previous.sum("process_start_time_seconds");
     double startedNow = now.sum("process_start_time_seconds");
-    restarted = previous != null && startedBefore > 0 && startedNow > 0
-        && startedNow != startedBefore;
+    restarted =
+        previous != null && startedBefore > 0 && startedNow > 0 && startedNow != startedBefore;
     MetricsText before = restarted ? null : previous;
     double secs = Math.max(elapsed.toNanos() / 1e9, 1e-9);
     begunPerSecond = delta(before, now, "twopc_transactions_begun_total") / secs;
     for (String o : OUTCOMES) {
-      outcomesPerSecond.put(o,
-          delta(before, now, "twopc_transactions_decided_total", "outcome", o) / secs);
+      outcomesPerSecond.put(
+          o, delta(before, now, "twopc_transactions_decided_total", "outcome", o) / secs);
       outcomesTotal.put(o, now.sum("twopc_transactions_decided_total", "outcome", o));
     }
     decisionP50 = now.quantile("twopc_decision_duration_seconds", 0.5, before);
@@ -70,8 +76,8 @@ final class TopView {
     logWriteP99 = now.quantile("twopc_log_write_duration_seconds", 0.99, before);
     double batches = delta(before, now, "twopc_log_batch_records_count");
     batchesPerSecond = batches / secs;
-    recordsPerBatch = batches == 0 ? Double.NaN
-        : delta(before, now, "twopc_log_batch_records_sum") / batches;
+    recordsPerBatch =
+        batches == 0 ? Double.NaN : delta(before, now, "twopc_log_batch_records_sum") / batches;
     inDoubt = now.sum("twopc_in_doubt_transactions");
     oldestInDoubtSeconds = now.sum("twopc_in_doubt_oldest_age_seconds");
     parked = now.sum("twopc_parked_branches");
@@ -93,16 +99,33 @@ final class TopView {
     }
     for (String p : names) {
       double calls = delta(before, now, "twopc_participant_calls_total", "participant", p);
-      double ok = delta(before, now, "twopc_participant_calls_total", "participant", p,
-          "code", "OK");
+      double ok =
+          delta(before, now, "twopc_participant_calls_total", "participant", p, "code", "OK");
       double okTotal = now.sum("twopc_participant_calls_total", "participant", p, "code", "OK");
       double total = now.sum("twopc_participant_calls_total", "participant", p);
-      participants.add(new ParticipantRow(p, calls / secs, (calls - ok) / secs, total - okTotal,
-          worstCode(before, now, p),
-          now.quantile("twopc_participant_call_duration_seconds", 0.99, before,
-              "participant", p, "method", "Prepare"),
-          now.quantile("twopc_participant_call_duration_seconds", 0.99, before,
-              "participant", p, "method", "Commit")));
+      participants.add(
+          new ParticipantRow(
+              p,
+              calls / secs,
+              (calls - ok) / secs,
+              total - okTotal,
+              worstCode(before, now, p),
+              now.quantile(
+                  "twopc_participant_call_duration_seconds",
+                  0.99,
+                  before,
+                  "participant",
+                  p,
+                  "method",
+                  "Prepare"),
+              now.quantile(
+                  "twopc_participant_call_duration_seconds",
+                  0.99,
+                  before,
+                  "participant",
+                  p,
+                  "method",
+                  "Commit")));
     }
   }
 
@@ -110,16 +133,25 @@ final class TopView {
   private static String worstCode(MetricsText before, MetricsText now, String participant) {
     String worst = "";
     double most = 0;
-    for (MetricsText.Sample s : now.all("twopc_participant_calls_total",
-        "participant", participant)) {
+    for (MetricsText.Sample s :
+        now.all("twopc_participant_calls_total", "participant", participant)) {
       String code = s.labels().get("code");
       String method = s.labels().get("method");
       if (code == null || method == null || "OK".equals(code)) {
         continue;
       }
-      double d = s.value() - (before == null ? 0
-          : before.sum("twopc_participant_calls_total", "participant", participant,
-              "code", code, "method", method));
+      double d =
+          s.value()
+              - (before == null
+                  ? 0
+                  : before.sum(
+                      "twopc_participant_calls_total",
+                      "participant",
+                      participant,
+                      "code",
+                      code,
+                      "method",
+                      method));
       if (d > most) {
         most = d;
         worst = code;
@@ -128,8 +160,7 @@ final class TopView {
     return worst;
   }
 
-  private static double delta(MetricsText before, MetricsText now, String name,
-      String... labels) {
+  private static double delta(MetricsText before, MetricsText now, String name, String... labels) {
     return Math.max(0, now.sum(name, labels) - (before == null ? 0 : before.sum(name, labels)));
   }
 
@@ -144,38 +175,92 @@ final class TopView {
   /** The full screen, one string per line, at most {@code width} characters wide. */
   List<String> screen(String source, int width) {
     List<String> out = new ArrayList<>();
-    out.add(clip("twopc top  " + source + "  " + at.truncatedTo(ChronoUnit.SECONDS)
-        + "  (rates over " + Durations.age(elapsed) + (restarted ? "; RESTARTED meanwhile" : "")
-        + ")", width));
+    out.add(
+        clip(
+            "twopc top  "
+                + source
+                + "  "
+                + at.truncatedTo(ChronoUnit.SECONDS)
+                + "  (rates over "
+                + Durations.age(elapsed)
+                + (restarted ? "; RESTARTED meanwhile" : "")
+                + ")",
+            width));
     out.add("");
-    out.add(String.format(Locale.ROOT, "Transactions  %s begun/s  %s committed/s  %s aborted/s"
-            + "  %s unknown/s", rate(begunPerSecond), rate(outcomesPerSecond.get("committed")),
-        rate(outcomesPerSecond.get("aborted")), rate(outcomesPerSecond.get("unknown"))));
-    out.add(String.format(Locale.ROOT, "  since start  %.0f committed, %.0f aborted,"
-            + " %.0f unknown;  live %s", outcomesTotal.get("committed"),
-        outcomesTotal.get("aborted"), outcomesTotal.get("unknown"), liveText()));
-    out.add(String.format(Locale.ROOT, "Latency       decision p50 %s p99 %s   end to end p50 %s"
-            + " p99 %s   log write p99 %s", ms(decisionP50), ms(decisionP99), ms(endToEndP50),
-        ms(endToEndP99), ms(logWriteP99)));
-    out.add(String.format(Locale.ROOT, "In doubt      %.0f transaction%s%s   parked branches %.0f",
-        inDoubt, inDoubt == 1 ? "" : "s", inDoubt > 0 ? ", oldest " + Durations.age(Duration.ofMillis(
-            Math.round(oldestInDoubtSeconds * 1000))) : "", parked));
-    out.add(String.format(Locale.ROOT, "Store         %s   %s batches/s of %s records"
-            + "   batch failures %.0f   refused operator actions %.0f",
-        storeKnown ? storeUp ? "up" : "DOWN" : "?", rate(batchesPerSecond),
-        Double.isNaN(recordsPerBatch) ? "-" : String.format(Locale.ROOT, "%.1f", recordsPerBatch),
-        batchFailures, refusedOperatorActions));
+    out.add(
+        String.format(
+            Locale.ROOT,
+            "Transactions  %s begun/s  %s committed/s  %s aborted/s" + "  %s unknown/s",
+            rate(begunPerSecond),
+            rate(outcomesPerSecond.get("committed")),
+            rate(outcomesPerSecond.get("aborted")),
+            rate(outcomesPerSecond.get("unknown"))));
+    out.add(
+        String.format(
+            Locale.ROOT,
+            "  since start  %.0f committed, %.0f aborted," + " %.0f unknown;  live %s",
+            outcomesTotal.get("committed"),
+            outcomesTotal.get("aborted"),
+            outcomesTotal.get("unknown"),
+            liveText()));
+    out.add(
+        String.format(
+            Locale.ROOT,
+            "Latency       decision p50 %s p99 %s   end to end p50 %s"
+                + " p99 %s   log write p99 %s",
+            ms(decisionP50),
+            ms(decisionP99),
+            ms(endToEndP50),
+            ms(endToEndP99),
+            ms(logWriteP99)));
+    out.add(
+        String.format(
+            Locale.ROOT,
+            "In doubt      %.0f transaction%s%s   parked branches %.0f",
+            inDoubt,
+            inDoubt == 1 ? "" : "s",
+            inDoubt > 0
+                ? ", oldest "
+                    + Durations.age(Duration.ofMillis(Math.round(oldestInDoubtSeconds * 1000)))
+                : "",
+            parked));
+    out.add(
+        String.format(
+            Locale.ROOT,
+            "Store         %s   %s batches/s of %s records"
+                + "   batch failures %.0f   refused operator actions %.0f",
+            storeKnown ? storeUp ? "up" : "DOWN" : "?",
+            rate(batchesPerSecond),
+            Double.isNaN(recordsPerBatch)
+                ? "-"
+                : String.format(Locale.ROOT, "%.1f", recordsPerBatch),
+            batchFailures,
+            refusedOperatorActions));
     out.add("");
     if (participants.isEmpty()) {
       out.add("no participant called yet");
       return out.stream().map(l -> clip(l, width)).toList();
     }
-    TextTable table = new TextTable(new String[] {"PARTICIPANT", "CALLS/S", "ERRORS/S",
-        "ERRORS", "LAST CODE", "PREPARE P99", "COMMIT P99"}, new int[] {24, 0, 0, 0, 0, 0, 0});
+    TextTable table =
+        new TextTable(
+            new String[] {
+              "PARTICIPANT",
+              "CALLS/S",
+              "ERRORS/S",
+              "ERRORS",
+              "LAST CODE",
+              "PREPARE P99",
+              "COMMIT P99"
+            },
+            new int[] {24, 0, 0, 0, 0, 0, 0});
     for (ParticipantRow p : participants) {
-      table.row(p.name(), rate(p.callsPerSecond()), rate(p.errorsPerSecond()),
+      table.row(
+          p.name(),
+          rate(p.callsPerSecond()),
+          rate(p.errorsPerSecond()),
           String.format(Locale.ROOT, "%.0f", p.errorsTotal()),
-          p.lastErrorCode().isEmpty() ? "-" : p.lastErrorCode(), ms(p.prepareP99()),
+          p.lastErrorCode().isEmpty() ? "-" : p.lastErrorCode(),
+          ms(p.prepareP99()),
           ms(p.commitP99()));
     }
     java.io.StringWriter sw = new java.io.StringWriter();
@@ -202,8 +287,11 @@ final class TopView {
     kv(b, "in_doubt", String.format(Locale.ROOT, "%.0f", inDoubt));
     kv(b, "oldest_in_doubt_s", String.format(Locale.ROOT, "%.1f", oldestInDoubtSeconds));
     kv(b, "parked", String.format(Locale.ROOT, "%.0f", parked));
-    kv(b, "live", String.format(Locale.ROOT, "%.0f",
-        live.values().stream().mapToDouble(Double::doubleValue).sum()));
+    kv(
+        b,
+        "live",
+        String.format(
+            Locale.ROOT, "%.0f", live.values().stream().mapToDouble(Double::doubleValue).sum()));
     kv(b, "store", storeKnown ? storeUp ? "up" : "down" : "unknown");
     if (restarted) {
       kv(b, "restarted", "true");
@@ -211,8 +299,10 @@ final class TopView {
     for (ParticipantRow p : participants) {
       kv(b, "participant." + p.name() + ".calls_per_s", rate(p.callsPerSecond()));
       kv(b, "participant." + p.name() + ".errors_per_s", rate(p.errorsPerSecond()));
-      kv(b, "participant." + p.name() + ".errors", String.format(Locale.ROOT, "%.0f",
-          p.errorsTotal()));
+      kv(
+          b,
+          "participant." + p.name() + ".errors",
+          String.format(Locale.ROOT, "%.0f", p.errorsTotal()));
       kv(b, "participant." + p.name() + ".prepare_p99_ms", msNumber(p.prepareP99()));
     }
     return b.toString();
@@ -224,8 +314,12 @@ final class TopView {
     }
     double total = live.values().stream().mapToDouble(Double::doubleValue).sum();
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%.0f (", total));
-    live.forEach((state, n) -> b.append(b.charAt(b.length() - 1) == '(' ? "" : ", ")
-        .append(state).append(' ').append(String.format(Locale.ROOT, "%.0f", n)));
+    live.forEach(
+        (state, n) ->
+            b.append(b.charAt(b.length() - 1) == '(' ? "" : ", ")
+                .append(state)
+                .append(' ')
+                .append(String.format(Locale.ROOT, "%.0f", n)));
     return b.append(')').toString();
   }
 

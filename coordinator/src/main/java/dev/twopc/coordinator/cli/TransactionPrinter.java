@@ -29,7 +29,10 @@ final class TransactionPrinter {
     if (tx.getParked()) {
       flags.add("PARKED");
     }
-    out.println("Transaction " + tx.getTxId() + (flags.isEmpty() ? "" : "  [" + String.join(", ", flags) + "]"));
+    out.println(
+        "Transaction "
+            + tx.getTxId()
+            + (flags.isEmpty() ? "" : "  [" + String.join(", ", flags) + "]"));
     field("state", Views.name(tx.getState()) + " (outcome " + Views.name(tx.getOutcome()) + ")");
     field("age", Durations.age(Views.age(tx, now)));
     field("created", Views.time(tx.getCreatedAt()));
@@ -64,11 +67,11 @@ final class TransactionPrinter {
     if (tx.getTimelineCount() == 0) {
       out.println("  (none)");
     } else {
-      TextTable t = new TextTable(new String[] {"AT", "EVENT", "PARTICIPANT", "DETAIL"},
-          new int[] {0, 0, 24, 0});
+      TextTable t =
+          new TextTable(
+              new String[] {"AT", "EVENT", "PARTICIPANT", "DETAIL"}, new int[] {0, 0, 24, 0});
       for (TimelineEvent e : tx.getTimelineList()) {
-        t.row(Views.time(e.getAt()), e.getKind(), Views.orDash(e.getParticipant()),
-            e.getDetail());
+        t.row(Views.time(e.getAt()), e.getKind(), Views.orDash(e.getParticipant()), e.getDetail());
       }
       t.print(out, TextTable.DEFAULT_WIDTH, "  ");
     }
@@ -79,8 +82,15 @@ final class TransactionPrinter {
       out.println("  (none)");
     }
     for (OperatorAction a : tx.getOperatorActionsList()) {
-      String head = "  " + Views.time(a.getAt()) + "  " + a.getAction() + " by "
-          + Views.orDash(a.getOperator()) + ": " + (a.getAccepted() ? "accepted" : "REFUSED");
+      String head =
+          "  "
+              + Views.time(a.getAt())
+              + "  "
+              + a.getAction()
+              + " by "
+              + Views.orDash(a.getOperator())
+              + ": "
+              + (a.getAccepted() ? "accepted" : "REFUSED");
       out.println(head);
       if (!a.getReason().isEmpty()) {
         out.println("      reason: " + a.getReason());
@@ -93,10 +103,18 @@ final class TransactionPrinter {
 
   private void printBranch(Branch b) {
     out.println("  " + b.getParticipant() + "  " + Views.orDash(b.getAddress()));
-    String vote = Views.name(b.getVote())
-        + (b.getVoteReason().isEmpty() ? "" : " (" + b.getVoteReason() + ")");
-    out.println("    vote " + vote + "   state " + Views.name(b.getState())
-        + "   attempts " + b.getAttempts() + "   parked " + Views.yesNo(b.getParked()));
+    String vote =
+        Views.name(b.getVote())
+            + (b.getVoteReason().isEmpty() ? "" : " (" + b.getVoteReason() + ")");
+    out.println(
+        "    vote "
+            + vote
+            + "   state "
+            + Views.name(b.getState())
+            + "   attempts "
+            + b.getAttempts()
+            + "   parked "
+            + Views.yesNo(b.getParked()));
     if (Views.isSet(b.getLastAttemptAt())) {
       out.println("    last attempt  " + Views.timeAndAge(b.getLastAttemptAt(), now));
     }

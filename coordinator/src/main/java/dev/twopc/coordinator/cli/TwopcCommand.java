@@ -20,18 +20,31 @@ import picocli.CommandLine.Command;
  * twopc certs --out certs --name inventory         a development CA and certificates
  * </pre>
  *
- * <p>Exit codes: 0 success, 1 failure, 2 bad arguments, 3 peer unreachable, 4 not found,
- * 5 refused. Errors are one line on stderr. Embedding and tests run it as
- * {@code new CommandLine(new TwopcCommand()).execute(args)}.
+ * <p>Exit codes: 0 success, 1 failure, 2 bad arguments, 3 peer unreachable, 4 not found, 5 refused.
+ * Errors are one line on stderr. Embedding and tests run it as {@code new CommandLine(new
+ * TwopcCommand()).execute(args)}.
  */
-@Command(name = "twopc", mixinStandardHelpOptions = true, version = "twopc 0.1.0-SNAPSHOT",
+@Command(
+    name = "twopc",
+    mixinStandardHelpOptions = true,
+    version = "twopc 0.1.0-SNAPSHOT",
     description = "Two-phase-commit coordinator and its operator tool.",
-    subcommands = {CoordinatorCommand.class, TxCommand.class, ParticipantsCommand.class,
-        ParticipantCommand.class, TopCommand.class, LogCommand.class, CertsCommand.class},
-    footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found,"
-        + " 5 refused.", "Logs go to stderr, one event a line: TWOPC_LOG_FORMAT=json"
-        + " (-Dtwopc.log.format) for JSON lines, TWOPC_LOG_LEVEL (-Dtwopc.log.level) for the"
-        + " level (info)."})
+    subcommands = {
+      CoordinatorCommand.class,
+      TxCommand.class,
+      ParticipantsCommand.class,
+      ParticipantCommand.class,
+      TopCommand.class,
+      LogCommand.class,
+      CertsCommand.class
+    },
+    footer = {
+      "",
+      "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found," + " 5 refused.",
+      "Logs go to stderr, one event a line: TWOPC_LOG_FORMAT=json"
+          + " (-Dtwopc.log.format) for JSON lines, TWOPC_LOG_LEVEL (-Dtwopc.log.level) for the"
+          + " level (info)."
+    })
 public final class TwopcCommand {
   private final ShutdownHooks shutdownHooks;
 
@@ -52,25 +65,33 @@ public final class TwopcCommand {
   }
 
   /**
-   * The command line as {@link #main} runs it: usage errors are one line plus a pointer to
-   * {@code --help} rather than the whole usage text.
+   * The command line as {@link #main} runs it: usage errors are one line plus a pointer to {@code
+   * --help} rather than the whole usage text.
    */
   static CommandLine commandLine(TwopcCommand command) {
     CommandLine cl = new CommandLine(command);
-    cl.setParameterExceptionHandler((ex, args) -> {
-      CommandLine failed = ex.getCommandLine();
-      PrintWriter err = failed.getErr();
-      err.println("twopc: " + RpcErrors.oneLine(ex.getMessage()) + " (see '"
-          + failed.getCommandSpec().qualifiedName() + " --help')");
-      err.flush();
-      return CommandLine.ExitCode.USAGE;
-    });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine failed = ex.getCommandLine();
+          PrintWriter err = failed.getErr();
+          err.println(
+              "twopc: "
+                  + RpcErrors.oneLine(ex.getMessage())
+                  + " (see '"
+                  + failed.getCommandSpec().qualifiedName()
+                  + " --help')");
+          err.flush();
+          return CommandLine.ExitCode.USAGE;
+        });
     // The commands map their own failures; this only keeps a bug's stack trace off the console.
-    cl.setExecutionExceptionHandler((ex, failed, parseResult) -> {
-      failed.getErr().println("twopc: unexpected error: " + RpcErrors.oneLine(String.valueOf(ex)));
-      failed.getErr().flush();
-      return CommandLine.ExitCode.SOFTWARE;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, failed, parseResult) -> {
+          failed
+              .getErr()
+              .println("twopc: unexpected error: " + RpcErrors.oneLine(String.valueOf(ex)));
+          failed.getErr().flush();
+          return CommandLine.ExitCode.SOFTWARE;
+        });
     return cl;
   }
 }

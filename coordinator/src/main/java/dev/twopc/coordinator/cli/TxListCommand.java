@@ -15,9 +15,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /** {@code twopc tx list}: Admin.ListTransactions, paged up to {@code --limit}. */
-@Command(name = "list", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"List transactions, newest first.",
-        "In doubt = decided but not acknowledged by every branch, or undecided past its deadline."})
+@Command(
+    name = "list",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "List transactions, newest first.",
+      "In doubt = decided but not acknowledged by every branch, or undecided past its deadline."
+    })
 final class TxListCommand extends CoordinatorRpcCommand {
   /** The most the coordinator returns in one page. */
   static final int MAX_PAGE = 1000;
@@ -25,16 +30,27 @@ final class TxListCommand extends CoordinatorRpcCommand {
   @Option(names = "--in-doubt", description = "Only transactions in doubt.")
   boolean inDoubt;
 
-  @Option(names = "--state", paramLabel = "STATE", split = ",", converter = StateConverter.class,
-      description = "Only these states (repeat or comma-separate): ACTIVE, PREPARING, COMMITTING,"
-          + " COMMITTED, ABORTING, ABORTED.")
+  @Option(
+      names = "--state",
+      paramLabel = "STATE",
+      split = ",",
+      converter = StateConverter.class,
+      description =
+          "Only these states (repeat or comma-separate): ACTIVE, PREPARING, COMMITTING,"
+              + " COMMITTED, ABORTING, ABORTED.")
   List<TransactionState> states = new ArrayList<>();
 
-  @Option(names = "--older-than", paramLabel = "DURATION", converter = Durations.Converter.class,
+  @Option(
+      names = "--older-than",
+      paramLabel = "DURATION",
+      converter = Durations.Converter.class,
       description = "Only transactions created at least this long ago (e.g. 30s, 5m, 2h, 7d).")
   Duration olderThan;
 
-  @Option(names = "--limit", paramLabel = "N", defaultValue = "100",
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      defaultValue = "100",
       description = "Show at most N transactions (default ${DEFAULT-VALUE}).")
   int limit;
 
@@ -46,12 +62,13 @@ final class TxListCommand extends CoordinatorRpcCommand {
     if (limit < 1) {
       throw new ParameterException(spec.commandLine(), "--limit must be at least 1, was " + limit);
     }
-    ListTransactionsRequest.Builder request = ListTransactionsRequest.newBuilder()
-        .setInDoubt(inDoubt)
-        .addAllStates(states);
+    ListTransactionsRequest.Builder request =
+        ListTransactionsRequest.newBuilder().setInDoubt(inDoubt).addAllStates(states);
     if (olderThan != null) {
-      request.setOlderThan(com.google.protobuf.Duration.newBuilder()
-          .setSeconds(olderThan.getSeconds()).setNanos(olderThan.getNano()));
+      request.setOlderThan(
+          com.google.protobuf.Duration.newBuilder()
+              .setSeconds(olderThan.getSeconds())
+              .setNanos(olderThan.getNano()));
     }
     PrintWriter out = out();
     List<TransactionView> shown = new ArrayList<>();
@@ -85,13 +102,19 @@ final class TxListCommand extends CoordinatorRpcCommand {
       return;
     }
     Instant now = Instant.now();
-    TextTable table = new TextTable(
-        new String[] {"TX ID", "STATE", "AGE", "BRANCHES", "ATTEMPTS", "PARKED", "LAST ERROR"},
-        new int[] {40, 0, 0, 0, 0, 0, 0});
+    TextTable table =
+        new TextTable(
+            new String[] {"TX ID", "STATE", "AGE", "BRANCHES", "ATTEMPTS", "PARKED", "LAST ERROR"},
+            new int[] {40, 0, 0, 0, 0, 0, 0});
     for (TransactionView tx : txs) {
-      table.row(tx.getTxId(), Views.name(tx.getState()), Durations.age(Views.age(tx, now)),
-          Integer.toString(tx.getBranchesCount()), Integer.toString(Views.attempts(tx)),
-          tx.getParked() ? "yes" : "", Views.lastError(tx));
+      table.row(
+          tx.getTxId(),
+          Views.name(tx.getState()),
+          Durations.age(Views.age(tx, now)),
+          Integer.toString(tx.getBranchesCount()),
+          Integer.toString(Views.attempts(tx)),
+          tx.getParked() ? "yes" : "",
+          Views.lastError(tx));
     }
     table.print(out, TextTable.DEFAULT_WIDTH);
     if (more) {

@@ -18,7 +18,10 @@ abstract class TxResolveCommand extends CoordinatorRpcCommand {
   @Parameters(paramLabel = "TXID", description = "The transaction id.")
   String txId;
 
-  @Option(names = "--reason", paramLabel = "TEXT", required = true,
+  @Option(
+      names = "--reason",
+      paramLabel = "TEXT",
+      required = true,
       description = "Why (required; recorded with your user name).")
   String reason;
 
@@ -32,25 +35,41 @@ abstract class TxResolveCommand extends CoordinatorRpcCommand {
     if (reason.isBlank()) {
       throw new ParameterException(spec.commandLine(), "--reason must not be blank");
     }
-    TransactionView tx = admin(channel).resolveTransaction(ResolveTransactionRequest.newBuilder()
-        .setTxId(txId)
-        .setResolution(resolution())
-        .setReason(reason.trim())
-        .setOperator(operator())
-        .build());
+    TransactionView tx =
+        admin(channel)
+            .resolveTransaction(
+                ResolveTransactionRequest.newBuilder()
+                    .setTxId(txId)
+                    .setResolution(resolution())
+                    .setReason(reason.trim())
+                    .setOperator(operator())
+                    .build());
     if (json) {
       out().println(Json.line(tx));
     } else {
-      out().println(Views.name(resolution()) + " of " + tx.getTxId() + " accepted (operator "
-          + operator() + "): state " + Views.name(tx.getState()) + ", outcome "
-          + Views.name(tx.getOutcome()));
+      out()
+          .println(
+              Views.name(resolution())
+                  + " of "
+                  + tx.getTxId()
+                  + " accepted (operator "
+                  + operator()
+                  + "): state "
+                  + Views.name(tx.getState())
+                  + ", outcome "
+                  + Views.name(tx.getOutcome()));
     }
     return ExitCodes.OK;
   }
 
-  @Command(name = "commit", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Decide COMMIT for a transaction in doubt.",
-          "Refused unless every branch voted YES and no ABORT was decided."})
+  @Command(
+      name = "commit",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Decide COMMIT for a transaction in doubt.",
+        "Refused unless every branch voted YES and no ABORT was decided."
+      })
   static final class Commit extends TxResolveCommand {
     @Override
     Resolution resolution() {
@@ -58,9 +77,14 @@ abstract class TxResolveCommand extends CoordinatorRpcCommand {
     }
   }
 
-  @Command(name = "abort", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Decide ABORT for a transaction in doubt and roll its branches back.",
-          "Refused if COMMIT was decided."})
+  @Command(
+      name = "abort",
+      mixinStandardHelpOptions = true,
+      sortOptions = false,
+      description = {
+        "Decide ABORT for a transaction in doubt and roll its branches back.",
+        "Refused if COMMIT was decided."
+      })
   static final class Abort extends TxResolveCommand {
     @Override
     Resolution resolution() {

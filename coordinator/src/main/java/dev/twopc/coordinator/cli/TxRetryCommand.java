@@ -9,7 +9,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code twopc tx retry TXID}: Admin.RetryTransaction. */
-@Command(name = "retry", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "retry",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Retry phase 2 of a decided transaction now, resetting its backoff.")
 final class TxRetryCommand extends CoordinatorRpcCommand {
   @Parameters(paramLabel = "TXID", description = "The transaction id.")
@@ -20,13 +23,22 @@ final class TxRetryCommand extends CoordinatorRpcCommand {
 
   @Override
   int run(ManagedChannel channel) {
-    TransactionView tx = admin(channel).retryTransaction(RetryTransactionRequest.newBuilder()
-        .setTxId(txId).setOperator(operator()).build());
+    TransactionView tx =
+        admin(channel)
+            .retryTransaction(
+                RetryTransactionRequest.newBuilder().setTxId(txId).setOperator(operator()).build());
     if (json) {
       out().println(Json.line(tx));
     } else {
-      out().println("retry requested for " + tx.getTxId() + ": state " + Views.name(tx.getState())
-          + ", " + unacknowledged(tx) + " branch(es) not yet acknowledged");
+      out()
+          .println(
+              "retry requested for "
+                  + tx.getTxId()
+                  + ": state "
+                  + Views.name(tx.getState())
+                  + ", "
+                  + unacknowledged(tx)
+                  + " branch(es) not yet acknowledged");
     }
     return ExitCodes.OK;
   }

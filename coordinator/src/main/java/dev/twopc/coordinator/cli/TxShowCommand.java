@@ -9,9 +9,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code twopc tx show TXID}: Admin.GetTransaction. */
-@Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Show one transaction: branches (vote, phase-2 state, attempts, last error,"
-        + " address), timeline and operator actions.")
+@Command(
+    name = "show",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description =
+        "Show one transaction: branches (vote, phase-2 state, attempts, last error,"
+            + " address), timeline and operator actions.")
 final class TxShowCommand extends CoordinatorRpcCommand {
   @Parameters(paramLabel = "TXID", description = "The transaction id.")
   String txId;
@@ -21,8 +25,9 @@ final class TxShowCommand extends CoordinatorRpcCommand {
 
   @Override
   int run(ManagedChannel channel) {
-    TransactionView tx = admin(channel).getTransaction(
-        AdminGetTransactionRequest.newBuilder().setTxId(txId).build());
+    TransactionView tx =
+        admin(channel)
+            .getTransaction(AdminGetTransactionRequest.newBuilder().setTxId(txId).build());
     if (json) {
       out().println(Json.line(tx));
     } else {

@@ -20,8 +20,8 @@ final class Views {
     if (n.endsWith("_UNSPECIFIED")) {
       return "-";
     }
-    for (String prefix : new String[] {"TRANSACTION_STATE_", "BRANCH_STATE_", "OUTCOME_", "VOTE_",
-        "RESOLUTION_"}) {
+    for (String prefix :
+        new String[] {"TRANSACTION_STATE_", "BRANCH_STATE_", "OUTCOME_", "VOTE_", "RESOLUTION_"}) {
       if (n.startsWith(prefix)) {
         return n.substring(prefix.length());
       }
@@ -48,8 +48,10 @@ final class Views {
       return "-";
     }
     Duration d = Duration.between(instant(t), now);
-    return time(t) + (d.isNegative() ? " (in " + Durations.age(d.negated()) + ")"
-        : " (" + Durations.age(d) + " ago)");
+    return time(t)
+        + (d.isNegative()
+            ? " (in " + Durations.age(d.negated()) + ")"
+            : " (" + Durations.age(d) + " ago)");
   }
 
   /** The coordinator's idea of the age when it sent one, else measured here. */
@@ -57,7 +59,8 @@ final class Views {
     if (tx.hasAge()) {
       return Duration.ofSeconds(tx.getAge().getSeconds(), tx.getAge().getNanos());
     }
-    return isSet(tx.getCreatedAt()) ? Duration.between(instant(tx.getCreatedAt()), now)
+    return isSet(tx.getCreatedAt())
+        ? Duration.between(instant(tx.getCreatedAt()), now)
         : Duration.ZERO;
   }
 

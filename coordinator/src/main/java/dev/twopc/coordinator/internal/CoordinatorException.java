@@ -8,7 +8,12 @@ public final class CoordinatorException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Why, in the terms of the canonical status codes. */
-  public enum Kind { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE }
+  public enum Kind {
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    FAILED_PRECONDITION,
+    UNAVAILABLE
+  }
 
   private final Kind kind;
 

@@ -17,19 +17,34 @@ import picocli.CommandLine;
 
 /** What needs no coordinator: help, usage errors, unreachable peers, flag-to-config mapping. */
 class CliUsageTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void coordinatorHelpShowsEveryEnvironmentTwinAndDefault() {
     Cli.Result r = Cli.run("coordinator", "--help");
     assertEquals(0, r.exitCode(), r.toString());
     String help = r.out().replaceAll("\\s+", " ");
-    for (String env : new String[] {"TWOPC_PORT", "TWOPC_HOST", "TWOPC_DATA", "TWOPC_JDBC_URL",
-        "TWOPC_JDBC_USER", "TWOPC_JDBC_PASSWORD", "TWOPC_DURABILITY", "TWOPC_PREPARE_TIMEOUT",
-        "TWOPC_DEFAULT_TIMEOUT", "TWOPC_MAX_TIMEOUT", "TWOPC_BACKOFF_BASE", "TWOPC_BACKOFF_CAP",
-        "TWOPC_PARK_AFTER", "TWOPC_RETENTION", "TWOPC_MAX_BRANCHES", "TWOPC_MAX_PAYLOAD_BYTES",
-        "TWOPC_MAX_ID_LENGTH", "TWOPC_ADVERTISED_ADDRESS"}) {
+    for (String env :
+        new String[] {
+          "TWOPC_PORT",
+          "TWOPC_HOST",
+          "TWOPC_DATA",
+          "TWOPC_JDBC_URL",
+          "TWOPC_JDBC_USER",
+          "TWOPC_JDBC_PASSWORD",
+          "TWOPC_DURABILITY",
+          "TWOPC_PREPARE_TIMEOUT",
+          "TWOPC_DEFAULT_TIMEOUT",
+          "TWOPC_MAX_TIMEOUT",
+          "TWOPC_BACKOFF_BASE",
+          "TWOPC_BACKOFF_CAP",
+          "TWOPC_PARK_AFTER",
+          "TWOPC_RETENTION",
+          "TWOPC_MAX_BRANCHES",
+          "TWOPC_MAX_PAYLOAD_BYTES",
+          "TWOPC_MAX_ID_LENGTH",
+          "TWOPC_ADVERTISED_ADDRESS"
+        }) {
       assertTrue(help.contains(env), env + " missing from\n" + r.out());
     }
     assertTrue(help.contains("default 7000"), r.out());
@@ -39,9 +54,15 @@ class CliUsageTest {
 
   @Test
   void clientHelpShowsTheCoordinatorTwin() {
-    for (String[] cmd : new String[][] {{"tx", "list", "--help"}, {"tx", "show", "--help"},
-        {"tx", "retry", "--help"}, {"tx", "commit", "--help"}, {"tx", "abort", "--help"},
-        {"participants", "--help"}}) {
+    for (String[] cmd :
+        new String[][] {
+          {"tx", "list", "--help"},
+          {"tx", "show", "--help"},
+          {"tx", "retry", "--help"},
+          {"tx", "commit", "--help"},
+          {"tx", "abort", "--help"},
+          {"participants", "--help"}
+        }) {
       Cli.Result r = Cli.run(cmd);
       assertEquals(0, r.exitCode(), r.toString());
       String help = r.out().replaceAll("\\s+", " ");
@@ -54,23 +75,23 @@ class CliUsageTest {
   @Test
   void badArgumentsExitTwo() {
     String[][] bad = {
-        {"tx", "list", "--older-than", "banana"},
-        {"tx", "list", "--state", "SLEEPING"},
-        {"tx", "list", "--limit", "0", "--coordinator", "localhost:1"},
-        {"tx", "list", "--bogus"},
-        {"tx", "show"},
-        {"tx", "commit", "tx-1"},
-        {"tx", "abort", "tx-1", "--reason", "  ", "--coordinator", "localhost:1"},
-        {"tx", "frobnicate"},
-        {"tx"},
-        {"participants", "--coordinator", "nonsense"},
-        {"participants", "--coordinator", "localhost:99999"},
-        {"participants", "--timeout", "0s"},
-        {"participant", "in-doubt"},
-        {"coordinator", "--durability", "maybe"},
-        {"coordinator", "--retention", "forever"},
-        {"coordinator", "--data", "d", "--jdbc-url", "jdbc:h2:mem:x"},
-        {"coordinator", "--backoff-base", "10s", "--backoff-cap", "1s", "--data", "d"},
+      {"tx", "list", "--older-than", "banana"},
+      {"tx", "list", "--state", "SLEEPING"},
+      {"tx", "list", "--limit", "0", "--coordinator", "localhost:1"},
+      {"tx", "list", "--bogus"},
+      {"tx", "show"},
+      {"tx", "commit", "tx-1"},
+      {"tx", "abort", "tx-1", "--reason", "  ", "--coordinator", "localhost:1"},
+      {"tx", "frobnicate"},
+      {"tx"},
+      {"participants", "--coordinator", "nonsense"},
+      {"participants", "--coordinator", "localhost:99999"},
+      {"participants", "--timeout", "0s"},
+      {"participant", "in-doubt"},
+      {"coordinator", "--durability", "maybe"},
+      {"coordinator", "--retention", "forever"},
+      {"coordinator", "--data", "d", "--jdbc-url", "jdbc:h2:mem:x"},
+      {"coordinator", "--backoff-base", "10s", "--backoff-cap", "1s", "--data", "d"},
     };
     for (String[] args : bad) {
       Cli.Result r = Cli.run(args);
@@ -92,13 +113,20 @@ class CliUsageTest {
   @Test
   void unreachableCoordinatorNamesTheAddressAndExitsThree() throws IOException {
     int port = freePort();
-    for (String[] cmd : new String[][] {{"tx", "list"}, {"tx", "list", "--json"},
-        {"tx", "show", "tx-1"}, {"tx", "retry", "tx-1"}, {"tx", "abort", "tx-1", "--reason", "r"},
-        {"tx", "commit", "tx-1", "--reason", "r"}, {"participants"}}) {
+    for (String[] cmd :
+        new String[][] {
+          {"tx", "list"},
+          {"tx", "list", "--json"},
+          {"tx", "show", "tx-1"},
+          {"tx", "retry", "tx-1"},
+          {"tx", "abort", "tx-1", "--reason", "r"},
+          {"tx", "commit", "tx-1", "--reason", "r"},
+          {"participants"}
+        }) {
       Cli.Result r = Cli.against("localhost:" + port, cmd);
       assertEquals(3, r.exitCode(), r.toString());
-      assertTrue(r.err().startsWith("twopc: cannot reach coordinator at localhost:" + port),
-          r.err());
+      assertTrue(
+          r.err().startsWith("twopc: cannot reach coordinator at localhost:" + port), r.err());
       assertEquals(1, r.err().split("\\R").length, r.err());
       assertEquals("", r.out());
     }
@@ -107,21 +135,52 @@ class CliUsageTest {
   @Test
   void unreachableParticipantExitsThree() throws IOException {
     int port = freePort();
-    Cli.Result r = Cli.run("participant", "in-doubt", "--address", "127.0.0.1:" + port,
-        "--timeout", "5s");
+    Cli.Result r =
+        Cli.run("participant", "in-doubt", "--address", "127.0.0.1:" + port, "--timeout", "5s");
     assertEquals(3, r.exitCode(), r.toString());
     assertTrue(r.err().startsWith("twopc: cannot reach participant at 127.0.0.1:" + port), r.err());
   }
 
   @Test
   void coordinatorFlagsBuildTheConfig() {
-    CoordinatorConfig c = parseCoordinator("coordinator", "--port", "7123", "--host", "127.0.0.1",
-        "--data", tmp.toString(), "--durability", "PROCESS", "--prepare-timeout", "2s",
-        "--default-timeout", "1m", "--max-timeout", "PT20M", "--backoff-base", "50ms",
-        "--backoff-cap", "10s", "--park-after", "2m", "--retention", "1d", "--max-branches", "8",
-        "--max-payload-bytes", "1024", "--max-id-length", "64",
-        "--max-inbound-message-bytes", "8388608", "--liveness-check-interval", "3s",
-        "--advertised-address", "coord.example:7123").buildConfig();
+    CoordinatorConfig c =
+        parseCoordinator(
+                "coordinator",
+                "--port",
+                "7123",
+                "--host",
+                "127.0.0.1",
+                "--data",
+                tmp.toString(),
+                "--durability",
+                "PROCESS",
+                "--prepare-timeout",
+                "2s",
+                "--default-timeout",
+                "1m",
+                "--max-timeout",
+                "PT20M",
+                "--backoff-base",
+                "50ms",
+                "--backoff-cap",
+                "10s",
+                "--park-after",
+                "2m",
+                "--retention",
+                "1d",
+                "--max-branches",
+                "8",
+                "--max-payload-bytes",
+                "1024",
+                "--max-id-length",
+                "64",
+                "--max-inbound-message-bytes",
+                "8388608",
+                "--liveness-check-interval",
+                "3s",
+                "--advertised-address",
+                "coord.example:7123")
+            .buildConfig();
     assertEquals(7123, c.port());
     assertEquals("127.0.0.1", c.host());
     assertEquals(tmp, c.dataDir());
@@ -155,8 +214,12 @@ class CliUsageTest {
     assertEquals(Duration.ofDays(7), c.retention());
     assertNull(c.advertisedAddress());
     String line = cmd.describe();
-    assertTrue(line.contains("durability=fsync") && line.contains("retention=7d")
-        && line.contains("backoff-base=100ms") && line.contains("port=7000"), line);
+    assertTrue(
+        line.contains("durability=fsync")
+            && line.contains("retention=7d")
+            && line.contains("backoff-base=100ms")
+            && line.contains("port=7000"),
+        line);
   }
 
   @Test

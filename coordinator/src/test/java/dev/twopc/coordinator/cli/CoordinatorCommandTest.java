@@ -27,11 +27,11 @@ import picocli.CommandLine;
 /** {@code twopc coordinator}: start-up lines, serving, graceful stop on SIGTERM, start failures. */
 class CoordinatorCommandTest {
   private static final Pattern LISTENING =
-      Pattern.compile("twopc coordinator listening on 127\\.0\\.0\\.1:(\\d+) \\(data (.+), "
-          + "durability process, plaintext, loopback only\\)");
+      Pattern.compile(
+          "twopc coordinator listening on 127\\.0\\.0\\.1:(\\d+) \\(data (.+), "
+              + "durability process, plaintext, loopback only\\)");
 
-  @TempDir
-  Path data;
+  @TempDir Path data;
 
   /** Collects the hooks instead of giving them to the JVM; running them is the SIGTERM. */
   static final class RecordingHooks implements ShutdownHooks {
@@ -53,24 +53,44 @@ class CoordinatorCommandTest {
     RecordingHooks hooks = new RecordingHooks();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(new TwopcCommand(hooks))
-        .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true));
-    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute(
-        "coordinator", "--port", "0", "--host", "127.0.0.1", "--data", data.toString(),
-        "--durability", "process", "--backoff-base", "20ms"));
+    CommandLine cl =
+        new CommandLine(new TwopcCommand(hooks))
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true));
+    CompletableFuture<Integer> exit =
+        CompletableFuture.supplyAsync(
+            () ->
+                cl.execute(
+                    "coordinator",
+                    "--port",
+                    "0",
+                    "--host",
+                    "127.0.0.1",
+                    "--data",
+                    data.toString(),
+                    "--durability",
+                    "process",
+                    "--backoff-base",
+                    "20ms"));
 
-    await().atMost(Duration.ofSeconds(20)).until(() -> LISTENING.matcher(out.toString()).find()
-        || exit.isDone());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> LISTENING.matcher(out.toString()).find() || exit.isDone());
     Matcher m = LISTENING.matcher(out.toString());
     assertTrue(m.find(), out + "\n" + err);
     String[] lines = out.toString().split("\\R");
-    assertTrue(lines[0].startsWith("twopc coordinator starting: host=127.0.0.1 port=0 data="),
+    assertTrue(
+        lines[0].startsWith("twopc coordinator starting: host=127.0.0.1 port=0 data="), lines[0]);
+    assertTrue(
+        lines[0].contains("durability=process")
+            && lines[0].contains("backoff-base=20ms")
+            && lines[0].contains("retention=7d"),
         lines[0]);
-    assertTrue(lines[0].contains("durability=process") && lines[0].contains("backoff-base=20ms")
-        && lines[0].contains("retention=7d"), lines[0]);
     assertEquals(data.toAbsolutePath().toString(), m.group(2));
-    assertEquals("recovery: resumed 0 commit(s), resumed 0 abort(s), aborted 0 undecided,"
-        + " 0 finished kept", lines[2]);
+    assertEquals(
+        "recovery: resumed 0 commit(s), resumed 0 abort(s), aborted 0 undecided,"
+            + " 0 finished kept",
+        lines[2]);
 
     Cli.Result list = Cli.against("localhost:" + m.group(1), "tx", "list");
     assertEquals(0, list.exitCode(), list.toString());
@@ -86,8 +106,15 @@ class CoordinatorCommandTest {
   @Test
   void aPortInUseIsOneLineAndExitOne() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
-      Cli.Result r = Cli.run("coordinator", "--port", Integer.toString(taken.getLocalPort()),
-          "--data", data.toString(), "--durability", "process");
+      Cli.Result r =
+          Cli.run(
+              "coordinator",
+              "--port",
+              Integer.toString(taken.getLocalPort()),
+              "--data",
+              data.toString(),
+              "--durability",
+              "process");
       assertEquals(1, r.exitCode(), r.toString());
       assertTrue(r.err().startsWith("twopc: cannot start coordinator: "), r.err());
       assertEquals(1, r.err().split("\\R").length, r.err());
@@ -96,29 +123,49 @@ class CoordinatorCommandTest {
 
   @Test
   void sigtermStopsAForkedCoordinatorGracefully() throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        TwopcCommand.class.getName(), "coordinator", "--port", "0", "--host", "127.0.0.1",
-        "--data", data.toString(), "--durability", "process"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                TwopcCommand.class.getName(),
+                "coordinator",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1",
+                "--data",
+                data.toString(),
+                "--durability",
+                "process"));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> output = new CopyOnWriteArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          output.add(line);
-        }
-      } catch (java.io.IOException ignored) {
-        // the process ended
-      }
-    }, "forked-coordinator-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  output.add(line);
+                }
+              } catch (java.io.IOException ignored) {
+                // the process ended
+              }
+            },
+            "forked-coordinator-output");
     reader.start();
     try {
-      await().atMost(Duration.ofSeconds(30)).until(() -> !p.isAlive()
-          || output.stream().anyMatch(l -> LISTENING.matcher(l).matches()));
-      String listening = output.stream().filter(l -> LISTENING.matcher(l).matches()).findFirst()
-          .orElseThrow(() -> new AssertionError(String.join("\n", output)));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> !p.isAlive() || output.stream().anyMatch(l -> LISTENING.matcher(l).matches()));
+      String listening =
+          output.stream()
+              .filter(l -> LISTENING.matcher(l).matches())
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(String.join("\n", output)));
       Matcher m = LISTENING.matcher(listening);
       assertTrue(m.matches());
       assertEquals(0, Cli.against("localhost:" + m.group(1), "tx", "list").exitCode());

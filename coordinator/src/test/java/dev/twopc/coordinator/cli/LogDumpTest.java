@@ -10,8 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code twopc log dump} reads the embedded RocksDB log beside the running coordinator. */
 class LogDumpTest {
-  @TempDir
-  Path data;
+  @TempDir Path data;
 
   @Test
   void dumpsTheRunningCoordinatorsLogReadOnly() throws Exception {
@@ -32,7 +31,8 @@ class LogDumpTest {
 
       Cli.Result missing = Cli.run("log", "dump", "--data", data.toString(), "--tx", "nope");
       assertEquals(4, missing.exitCode(), missing.toString());
-      assertTrue(missing.err().startsWith("twopc: transaction nope is not in the log"),
+      assertTrue(
+          missing.err().startsWith("twopc: transaction nope is not in the log"),
           missing.toString());
     }
   }

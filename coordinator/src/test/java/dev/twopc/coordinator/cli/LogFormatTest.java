@@ -30,10 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code twopc coordinator} as its own process, as an operator runs it: its log on stderr is
- * text lines that start with an ISO-8601 timestamp, or with {@code TWOPC_LOG_FORMAT=json} one
- * JSON object per line, every line, the message's pairs as fields; the system property
- * {@code twopc.log.format} wins over the variable.
+ * {@code twopc coordinator} as its own process, as an operator runs it: its log on stderr is text
+ * lines that start with an ISO-8601 timestamp, or with {@code TWOPC_LOG_FORMAT=json} one JSON
+ * object per line, every line, the message's pairs as fields; the system property {@code
+ * twopc.log.format} wins over the variable.
  */
 class LogFormatTest {
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
@@ -55,14 +55,17 @@ class LogFormatTest {
       b.noReason("out of \"stock\" for sku-1 (ü)");
       ManagedChannel channel = Clients.channel(target);
       try {
-        ExecuteResponse r = CoordinatorGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(20, TimeUnit.SECONDS).execute(execute(a, b));
+        ExecuteResponse r =
+            CoordinatorGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(20, TimeUnit.SECONDS)
+                .execute(execute(a, b));
         assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome());
         txId = r.getTxId();
       } finally {
         channel.shutdownNow();
       }
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> c.err.stream().anyMatch(l -> l.contains("\"event\":\"aborted\"")));
     } finally {
       c.stop();
@@ -72,20 +75,23 @@ class LogFormatTest {
     for (String line : c.err) {
       lines.add(jsonLine(line)); // throws on a line that is not one JSON object
     }
-    Map<String, String> started = lines.stream().filter(l -> "started".equals(l.get("event")))
-        .findFirst().orElseThrow(() -> new AssertionError(String.join("\n", c.err)));
+    Map<String, String> started =
+        lines.stream()
+            .filter(l -> "started".equals(l.get("event")))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(String.join("\n", c.err)));
     assertTrue(started.get("ts").matches(ISO), started.get("ts"));
     assertEquals("INFO", started.get("level"));
     assertEquals("dev.twopc.coordinator.CoordinatorServer", started.get("logger"));
     assertTrue(started.get("port").matches("\\d+"), started.toString());
     assertEquals("PROCESS", started.get("durability"));
     assertTrue(started.get("message").startsWith("event=started port="), started.toString());
-    Map<String, String> aborted = lines.stream().filter(l -> "aborted".equals(l.get("event")))
-        .findFirst().orElseThrow();
+    Map<String, String> aborted =
+        lines.stream().filter(l -> "aborted".equals(l.get("event"))).findFirst().orElseThrow();
     assertEquals(txId, aborted.get("tx"));
     // the participant's reason, quotes and all, exactly; UTF-8 whatever the platform's charset
-    assertTrue(aborted.get("reason").endsWith("out of \"stock\" for sku-1 (ü)"),
-        aborted.toString());
+    assertTrue(
+        aborted.get("reason").endsWith("out of \"stock\" for sku-1 (ü)"), aborted.toString());
     assertTrue(aborted.get("message").contains("tx=" + txId), aborted.toString());
     assertTrue(lines.stream().anyMatch(l -> "stopped".equals(l.get("event"))), c.err.toString());
   }
@@ -93,15 +99,20 @@ class LogFormatTest {
   @Test
   void textByDefaultAndThePropertyWinsOverTheEnvironment() throws Exception {
     assertTextLines(untilStarted(Forked.start(dir.resolve("text"), Map.of(), List.of())));
-    assertTextLines(untilStarted(Forked.start(dir.resolve("both"),
-        Map.of("TWOPC_LOG_FORMAT", "json"), List.of("-Dtwopc.log.format=text"))));
+    assertTextLines(
+        untilStarted(
+            Forked.start(
+                dir.resolve("both"),
+                Map.of("TWOPC_LOG_FORMAT", "json"),
+                List.of("-Dtwopc.log.format=text"))));
   }
 
   /** Its stderr once it has logged event=started and been stopped. */
   private static List<String> untilStarted(Forked c) throws Exception {
     try {
       c.awaitListening();
-      await().atMost(Duration.ofSeconds(30))
+      await()
+          .atMost(Duration.ofSeconds(30))
           .until(() -> c.err.stream().anyMatch(l -> l.contains("event=started")));
     } finally {
       c.stop();
@@ -111,8 +122,13 @@ class LogFormatTest {
 
   private static void assertTextLines(List<String> err) {
     String all = String.join("\n", err);
-    assertTrue(err.stream().anyMatch(l -> l.matches(ISO
-        + " INFO  \\[main\\] CoordinatorServer - event=started port=\\d+ .*")), all);
+    assertTrue(
+        err.stream()
+            .anyMatch(
+                l ->
+                    l.matches(
+                        ISO + " INFO  \\[main\\] CoordinatorServer - event=started port=\\d+ .*")),
+        all);
     for (String line : err) {
       assertTrue(line.matches(ISO + " [A-Z]+ +\\[.*"), "not a log line: " + line + "\n" + all);
     }
@@ -136,9 +152,20 @@ class LogFormatTest {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmArgs);
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-          TwopcCommand.class.getName(), "coordinator", "--port", "0", "--host", "127.0.0.1",
-          "--data", data.toString(), "--durability", "process"));
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              TwopcCommand.class.getName(),
+              "coordinator",
+              "--port",
+              "0",
+              "--host",
+              "127.0.0.1",
+              "--data",
+              data.toString(),
+              "--durability",
+              "process"));
       ProcessBuilder pb = new ProcessBuilder(cmd);
       pb.environment().remove("TWOPC_LOG_FORMAT");
       pb.environment().remove("TWOPC_LOG_LEVEL");
@@ -147,8 +174,10 @@ class LogFormatTest {
     }
 
     String awaitListening() {
-      await().atMost(Duration.ofSeconds(60)).until(() -> !process.isAlive()
-          || out.stream().anyMatch(l -> LISTENING.matcher(l).find()));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> !process.isAlive() || out.stream().anyMatch(l -> LISTENING.matcher(l).find()));
       Matcher m = LISTENING.matcher(String.join("\n", out));
       assertTrue(m.find(), String.join("\n", out) + "\n" + String.join("\n", err));
       return "localhost:" + m.group(1);
@@ -166,16 +195,19 @@ class LogFormatTest {
     }
 
     private static Thread read(InputStream in, List<String> into, String name) {
-      Thread t = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(
-            new InputStreamReader(in, StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null; ) {
-            into.add(line);
-          }
-        } catch (IOException ignored) {
-          // the process ended
-        }
-      }, name);
+      Thread t =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                  for (String line; (line = r.readLine()) != null; ) {
+                    into.add(line);
+                  }
+                } catch (IOException ignored) {
+                  // the process ended
+                }
+              },
+              name);
       t.setDaemon(true);
       t.start();
       return t;
@@ -184,9 +216,11 @@ class LogFormatTest {
 
   /** One strict JSON object of string fields (what TwopcLayout writes), or an exception. */
   private static Map<String, String> jsonLine(String line) {
-    com.google.gson.JsonObject o = new com.google.gson.GsonBuilder()
-        .setStrictness(com.google.gson.Strictness.STRICT).create()
-        .fromJson(line, com.google.gson.JsonObject.class);
+    com.google.gson.JsonObject o =
+        new com.google.gson.GsonBuilder()
+            .setStrictness(com.google.gson.Strictness.STRICT)
+            .create()
+            .fromJson(line, com.google.gson.JsonObject.class);
     if (o == null) {
       throw new AssertionError("not a JSON object: " + line);
     }

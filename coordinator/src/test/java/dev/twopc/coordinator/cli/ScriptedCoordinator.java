@@ -21,16 +21,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A coordinator whose Admin and ListParticipants answers are scripted, to pin the CLI's output
- * and error mapping byte for byte. The real coordinator is exercised by the other tests.
+ * A coordinator whose Admin and ListParticipants answers are scripted, to pin the CLI's output and
+ * error mapping byte for byte. The real coordinator is exercised by the other tests.
  */
 final class ScriptedCoordinator implements AutoCloseable {
   /** Served by ListTransactions in pages; the token is the index of the next item. */
   volatile List<TransactionView> transactions = List.of();
+
   volatile TransactionView transaction = TransactionView.getDefaultInstance();
   volatile ListParticipantsResponse participants = ListParticipantsResponse.getDefaultInstance();
+
   /** When set, every call fails with it. */
   volatile Status failure;
+
   /** When set, calls are never answered (to hit the client's deadline). */
   volatile boolean silent;
 
@@ -41,11 +44,12 @@ final class ScriptedCoordinator implements AutoCloseable {
   private final Server server;
 
   ScriptedCoordinator() throws IOException {
-    server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
-        .addService(new Admin())
-        .addService(new Coordinator())
-        .build()
-        .start();
+    server =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(new Admin())
+            .addService(new Coordinator())
+            .build()
+            .start();
   }
 
   String target() {
@@ -73,21 +77,24 @@ final class ScriptedCoordinator implements AutoCloseable {
 
   private final class Admin extends AdminGrpc.AdminImplBase {
     @Override
-    public void listTransactions(ListTransactionsRequest req,
-        StreamObserver<ListTransactionsResponse> out) {
+    public void listTransactions(
+        ListTransactionsRequest req, StreamObserver<ListTransactionsResponse> out) {
       listRequests.add(req);
       List<TransactionView> all = transactions;
       int from = req.getPageToken().isEmpty() ? 0 : Integer.parseInt(req.getPageToken());
       int size = req.getPageSize() == 0 ? 100 : Math.min(req.getPageSize(), 1000);
       int to = Math.min(all.size(), from + size);
-      answer(out, ListTransactionsResponse.newBuilder()
-          .addAllTransactions(all.subList(from, to))
-          .setNextPageToken(to < all.size() ? Integer.toString(to) : "")
-          .build());
+      answer(
+          out,
+          ListTransactionsResponse.newBuilder()
+              .addAllTransactions(all.subList(from, to))
+              .setNextPageToken(to < all.size() ? Integer.toString(to) : "")
+              .build());
     }
 
     @Override
-    public void getTransaction(AdminGetTransactionRequest req, StreamObserver<TransactionView> out) {
+    public void getTransaction(
+        AdminGetTransactionRequest req, StreamObserver<TransactionView> out) {
       getRequests.add(req.getTxId());
       answer(out, transaction);
     }
@@ -99,8 +106,8 @@ final class ScriptedCoordinator implements AutoCloseable {
     }
 
     @Override
-    public void resolveTransaction(ResolveTransactionRequest req,
-        StreamObserver<TransactionView> out) {
+    public void resolveTransaction(
+        ResolveTransactionRequest req, StreamObserver<TransactionView> out) {
       resolveRequests.add(req);
       answer(out, transaction);
     }
@@ -108,8 +115,8 @@ final class ScriptedCoordinator implements AutoCloseable {
 
   private final class Coordinator extends CoordinatorGrpc.CoordinatorImplBase {
     @Override
-    public void listParticipants(ListParticipantsRequest req,
-        StreamObserver<ListParticipantsResponse> out) {
+    public void listParticipants(
+        ListParticipantsRequest req, StreamObserver<ListParticipantsResponse> out) {
       answer(out, participants);
     }
   }

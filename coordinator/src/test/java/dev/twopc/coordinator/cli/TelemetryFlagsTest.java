@@ -33,9 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code twopc coordinator} as its own process with metrics on through the environment
- * (TWOPC_METRICS_PORT) and tracing through the flag, exporting over OTLP as the standard
- * OTEL_* variables say, to a collector this test plays (OTLP over HTTP): a transaction's spans
- * arrive there, and /metrics counts it.
+ * (TWOPC_METRICS_PORT) and tracing through the flag, exporting over OTLP as the standard OTEL_*
+ * variables say, to a collector this test plays (OTLP over HTTP): a transaction's spans arrive
+ * there, and /metrics counts it.
  */
 class TelemetryFlagsTest {
   private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
@@ -47,40 +47,59 @@ class TelemetryFlagsTest {
   void tracingExportsOverOtlpAndMetricsComeFromTheEnvironment() throws Exception {
     List<byte[]> exported = new CopyOnWriteArrayList<>();
     HttpServer collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    collector.createContext("/v1/traces", exchange -> {
-      exported.add(exchange.getRequestBody().readAllBytes());
-      exchange.sendResponseHeaders(200, -1);
-      exchange.close();
-    });
+    collector.createContext(
+        "/v1/traces",
+        exchange -> {
+          exported.add(exchange.getRequestBody().readAllBytes());
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
     collector.start();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        TwopcCommand.class.getName(), "coordinator", "--port", "0", "--host", "127.0.0.1",
-        "--data", data.toString(), "--durability", "process", "--tracing"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                TwopcCommand.class.getName(),
+                "coordinator",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1",
+                "--data",
+                data.toString(),
+                "--durability",
+                "process",
+                "--tracing"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("TWOPC_METRICS_PORT", "0");
     pb.environment().put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
-    pb.environment().put("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:"
-        + collector.getAddress().getPort());
+    pb.environment()
+        .put("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.getAddress().getPort());
     pb.environment().put("OTEL_BSP_SCHEDULE_DELAY", "100");
     Process p = pb.start();
     List<String> output = new CopyOnWriteArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(
-          new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          output.add(line);
-        }
-      } catch (java.io.IOException ignored) {
-        // the process ended
-      }
-    }, "forked-coordinator-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                  output.add(line);
+                }
+              } catch (java.io.IOException ignored) {
+                // the process ended
+              }
+            },
+            "forked-coordinator-output");
     reader.start();
     try (FakeParticipant a = FakeParticipant.start("a");
         FakeParticipant b = FakeParticipant.start("b")) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> !p.isAlive()
-          || output.stream().anyMatch(l -> METRICS.matcher(l).find()));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> !p.isAlive() || output.stream().anyMatch(l -> METRICS.matcher(l).find()));
       String all = String.join("\n", output);
       Matcher listening = LISTENING.matcher(all);
       Matcher metrics = METRICS.matcher(all);
@@ -91,22 +110,29 @@ class TelemetryFlagsTest {
       b.register(target);
       ManagedChannel channel = Clients.channel(target);
       try {
-        ExecuteResponse r = CoordinatorGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(20, TimeUnit.SECONDS).execute(execute(a, b));
+        ExecuteResponse r =
+            CoordinatorGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(20, TimeUnit.SECONDS)
+                .execute(execute(a, b));
         assertEquals(Outcome.OUTCOME_COMMITTED, r.getOutcome());
         byte[] txId = r.getTxId().getBytes(StandardCharsets.UTF_8);
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-          ByteArrayOutputStream all2 = new ByteArrayOutputStream();
-          for (byte[] e : exported) {
-            all2.write(e);
-          }
-          String s = all2.toString(StandardCharsets.ISO_8859_1);
-          return s.contains("twopc.decision_write") && s.contains("twopc.phase2_commit")
-              && s.contains("twopc-coordinator")
-              && s.contains(new String(txId, StandardCharsets.ISO_8859_1));
-        });
-        MetricsText m = MetricsText.fetch(HttpClient.newHttpClient(),
-            URI.create(metrics.group(1)), Duration.ofSeconds(10));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  ByteArrayOutputStream all2 = new ByteArrayOutputStream();
+                  for (byte[] e : exported) {
+                    all2.write(e);
+                  }
+                  String s = all2.toString(StandardCharsets.ISO_8859_1);
+                  return s.contains("twopc.decision_write")
+                      && s.contains("twopc.phase2_commit")
+                      && s.contains("twopc-coordinator")
+                      && s.contains(new String(txId, StandardCharsets.ISO_8859_1));
+                });
+        MetricsText m =
+            MetricsText.fetch(
+                HttpClient.newHttpClient(), URI.create(metrics.group(1)), Duration.ofSeconds(10));
         assertEquals(1, m.sum("twopc_transactions_decided_total", "outcome", "committed"));
       } finally {
         channel.shutdownNow();

@@ -34,8 +34,9 @@ final class TestCoordinator implements AutoCloseable {
 
   /** As {@link #start}, serving /metrics on an ephemeral port ({@link #metricsUrl}). */
   static TestCoordinator startWithMetrics(Path dataDir) throws IOException {
-    return new TestCoordinator(CoordinatorServer.start(config(dataDir).metricsPort(0)
-        .parkAfter(Duration.ofMillis(300)).build()));
+    return new TestCoordinator(
+        CoordinatorServer.start(
+            config(dataDir).metricsPort(0).parkAfter(Duration.ofMillis(300)).build()));
   }
 
   private static CoordinatorConfig.Builder config(Path dataDir) {
@@ -72,10 +73,13 @@ final class TestCoordinator implements AutoCloseable {
   }
 
   static ExecuteRequest executeRequest(boolean waitForCompletion, FakeParticipant... branches) {
-    ExecuteRequest.Builder req = ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
+    ExecuteRequest.Builder req =
+        ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
     for (FakeParticipant p : branches) {
-      req.addBranches(BranchRequest.newBuilder().setParticipant(p.name())
-          .setPayload(ByteString.copyFromUtf8("work for " + p.name())));
+      req.addBranches(
+          BranchRequest.newBuilder()
+              .setParticipant(p.name())
+              .setPayload(ByteString.copyFromUtf8("work for " + p.name())));
     }
     return req.build();
   }
@@ -92,8 +96,13 @@ final class TestCoordinator implements AutoCloseable {
 
   /** Begin, then enlist each participant: an ACTIVE transaction nobody has voted in yet. */
   String begin(FakeParticipant... branches) {
-    String tx = stub().begin(BeginRequest.newBuilder()
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600)).build()).getTxId();
+    String tx =
+        stub()
+            .begin(
+                BeginRequest.newBuilder()
+                    .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600))
+                    .build())
+            .getTxId();
     for (FakeParticipant p : branches) {
       stub().enlist(EnlistRequest.newBuilder().setTxId(tx).setParticipant(p.name()).build());
     }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code twopc top} against a real coordinator's /metrics over HTTP: the plain lines it prints
- * off a terminal count the transactions run, show an in-doubt transaction and the failing
- * participant, and go back to zero when it is resolved.
+ * {@code twopc top} against a real coordinator's /metrics over HTTP: the plain lines it prints off
+ * a terminal count the transactions run, show an in-doubt transaction and the failing participant,
+ * and go back to zero when it is resolved.
  */
 class TopCommandTest {
   private static final Pattern IN_DOUBT = Pattern.compile(" in_doubt=(\\d+) ");
@@ -35,8 +35,8 @@ class TopCommandTest {
       for (int i = 0; i < 5; i++) {
         assertEquals(Outcome.OUTCOME_COMMITTED, c.executeAndWait(a, b).getOutcome());
       }
-      Cli.Result r = Cli.run("top", "--metrics", c.metricsUrl(), "--interval", "200ms",
-          "--count", "2");
+      Cli.Result r =
+          Cli.run("top", "--metrics", c.metricsUrl(), "--interval", "200ms", "--count", "2");
       assertEquals(0, r.exitCode(), r.toString());
       List<String> lines = r.outLines();
       assertEquals(2, lines.size(), r.toString());
@@ -50,26 +50,52 @@ class TopCommandTest {
       // Committed, but beta cannot hear it: in doubt, parked, and beta's errors show.
       b.phase2Down(true);
       String stuck = c.execute(a, b).getTxId();
-      await().until(() -> inDoubt(Cli.run("top", "--metrics", c.metricsUrl(), "--interval",
-          "200ms", "--count", "1", "--plain")) == 1);
-      String line = Cli.run("top", "--metrics", c.metricsUrl(), "--interval", "200ms",
-          "--count", "1").out();
+      await()
+          .until(
+              () ->
+                  inDoubt(
+                          Cli.run(
+                              "top",
+                              "--metrics",
+                              c.metricsUrl(),
+                              "--interval",
+                              "200ms",
+                              "--count",
+                              "1",
+                              "--plain"))
+                      == 1);
+      String line =
+          Cli.run("top", "--metrics", c.metricsUrl(), "--interval", "200ms", "--count", "1").out();
       assertTrue(line.contains(" parked=1 "), line);
-      assertTrue(Pattern.compile(" participant\\.beta\\.errors=[1-9]").matcher(line).find(),
-          line);
+      assertTrue(Pattern.compile(" participant\\.beta\\.errors=[1-9]").matcher(line).find(), line);
       assertTrue(line.contains(" participant.alpha.errors=0 "), line);
 
       b.phase2Down(false);
       b.behave(Behaviour.YES);
       try {
-        c.admin().retryTransaction(RetryTransactionRequest.newBuilder().setTxId(stuck)
-            .setOperator("top-test").build());
+        c.admin()
+            .retryTransaction(
+                RetryTransactionRequest.newBuilder()
+                    .setTxId(stuck)
+                    .setOperator("top-test")
+                    .build());
       } catch (StatusRuntimeException e) {
         // A parked branch is still retried now and then: it may have finished already.
         assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode(), e.toString());
       }
-      await().until(() -> inDoubt(Cli.run("top", "--metrics", c.metricsUrl(), "--interval",
-          "200ms", "--count", "1")) == 0);
+      await()
+          .until(
+              () ->
+                  inDoubt(
+                          Cli.run(
+                              "top",
+                              "--metrics",
+                              c.metricsUrl(),
+                              "--interval",
+                              "200ms",
+                              "--count",
+                              "1"))
+                      == 0);
     }
   }
 
@@ -79,33 +105,41 @@ class TopCommandTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Cli.Result r = Cli.run("top", "--metrics", "http://127.0.0.1:" + port + "/metrics",
-        "--count", "1");
+    Cli.Result r =
+        Cli.run("top", "--metrics", "http://127.0.0.1:" + port + "/metrics", "--count", "1");
     assertEquals(ExitCodes.UNREACHABLE, r.exitCode(), r.toString());
     assertEquals("", r.out());
     assertEquals(1, r.err().lines().count(), r.toString());
-    assertTrue(r.err().startsWith("twopc: cannot read http://127.0.0.1:" + port + "/metrics: "),
+    assertTrue(
+        r.err().startsWith("twopc: cannot read http://127.0.0.1:" + port + "/metrics: "),
         r.toString());
   }
 
   @Test
   void aPageThatIsNotMetricsIsOneLineAndExitThree() throws IOException {
-    com.sun.net.httpserver.HttpServer web = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    web.createContext("/", ex -> {
-      byte[] body = "<html><body>hello</body></html>\n".getBytes(
-          java.nio.charset.StandardCharsets.UTF_8);
-      ex.sendResponseHeaders(200, body.length);
-      ex.getResponseBody().write(body);
-      ex.close();
-    });
+    com.sun.net.httpserver.HttpServer web =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    web.createContext(
+        "/",
+        ex -> {
+          byte[] body =
+              "<html><body>hello</body></html>\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
     web.start();
     try {
       String url = "http://127.0.0.1:" + web.getAddress().getPort() + "/metrics";
       Cli.Result r = Cli.run("top", "--metrics", url, "--count", "1");
       assertEquals(ExitCodes.UNREACHABLE, r.exitCode(), r.toString());
-      assertEquals("twopc: cannot read " + url + ": not a Prometheus text page (is the"
-          + " coordinator running with --metrics-port?)", r.err().strip(), r.toString());
+      assertEquals(
+          "twopc: cannot read "
+              + url
+              + ": not a Prometheus text page (is the"
+              + " coordinator running with --metrics-port?)",
+          r.err().strip(),
+          r.toString());
     } finally {
       web.stop(0);
     }
@@ -115,8 +149,8 @@ class TopCommandTest {
   void badArgumentsAreUsageErrors() {
     Cli.Result notUrl = Cli.runAsMain("top", "--metrics", "127.0.0.1:9464");
     assertEquals(2, notUrl.exitCode(), notUrl.toString());
-    assertTrue(notUrl.err().contains("--metrics must be an http:// or https:// URL"),
-        notUrl.toString());
+    assertTrue(
+        notUrl.err().contains("--metrics must be an http:// or https:// URL"), notUrl.toString());
     Cli.Result fast = Cli.runAsMain("top", "--interval", "10ms");
     assertEquals(2, fast.exitCode(), fast.toString());
     assertTrue(fast.err().contains("--interval must be at least 100ms"), fast.toString());

@@ -21,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each command against a real coordinator over gRPC with its H2 log, and real participants. */
 class TxCommandsTest {
-  @TempDir
-  static Path data;
+  @TempDir static Path data;
   static TestCoordinator coordinator;
   static FakeParticipant alpha;
   static FakeParticipant beta;
@@ -52,15 +51,18 @@ class TxCommandsTest {
     Cli.Result table = twopc("tx", "list", "--state", "committed");
     assertEquals(0, table.exitCode(), table.toString());
     assertTrue(table.outLines().get(0).startsWith("TX ID"), table.out());
-    String row = table.outLines().stream().filter(l -> l.startsWith(tx)).findFirst()
-        .orElseThrow(() -> new AssertionError(tx + " not listed:\n" + table.out()));
-    assertTrue(row.matches(java.util.regex.Pattern.quote(tx)
-        + " +COMMITTED +\\d+(ms|s) +2 +1 *"), row);
+    String row =
+        table.outLines().stream()
+            .filter(l -> l.startsWith(tx))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(tx + " not listed:\n" + table.out()));
+    assertTrue(
+        row.matches(java.util.regex.Pattern.quote(tx) + " +COMMITTED +\\d+(ms|s) +2 +1 *"), row);
 
     Cli.Result json = twopc("tx", "list", "--json", "--state", "COMMITTED");
     assertEquals(0, json.exitCode(), json.toString());
-    TransactionView view = Protos.txs(json).stream().filter(t -> t.getTxId().equals(tx))
-        .findFirst().orElseThrow();
+    TransactionView view =
+        Protos.txs(json).stream().filter(t -> t.getTxId().equals(tx)).findFirst().orElseThrow();
     assertEquals(TransactionState.TRANSACTION_STATE_COMMITTED, view.getState());
     assertEquals(2, view.getBranchesCount());
     assertFalse(view.getInDoubt());
@@ -92,18 +94,26 @@ class TxCommandsTest {
     TransactionView view = Protos.tx(json.out());
     assertEquals(tx, view.getTxId());
     assertEquals(Outcome.OUTCOME_COMMITTED, view.getOutcome());
-    assertEquals(List.of("alpha", "beta"), view.getBranchesList().stream()
-        .map(b -> b.getParticipant()).sorted().collect(Collectors.toList()));
+    assertEquals(
+        List.of("alpha", "beta"),
+        view.getBranchesList().stream()
+            .map(b -> b.getParticipant())
+            .sorted()
+            .collect(Collectors.toList()));
     assertTrue(view.getBranchesList().stream().allMatch(b -> b.getVote() == Vote.VOTE_YES));
     assertTrue(view.getTimelineCount() > 0);
   }
 
   @Test
   void unknownTransactionExitsFour() {
-    for (String[] cmd : new String[][] {{"tx", "show", "no-such-tx"},
-        {"tx", "show", "no-such-tx", "--json"}, {"tx", "retry", "no-such-tx"},
-        {"tx", "commit", "no-such-tx", "--reason", "r"},
-        {"tx", "abort", "no-such-tx", "--reason", "r"}}) {
+    for (String[] cmd :
+        new String[][] {
+          {"tx", "show", "no-such-tx"},
+          {"tx", "show", "no-such-tx", "--json"},
+          {"tx", "retry", "no-such-tx"},
+          {"tx", "commit", "no-such-tx", "--reason", "r"},
+          {"tx", "abort", "no-such-tx", "--reason", "r"}
+        }) {
       Cli.Result r = twopc(cmd);
       assertEquals(4, r.exitCode(), r.toString());
       assertTrue(r.err().startsWith("twopc: ") && r.err().contains("no-such-tx"), r.err());
@@ -131,8 +141,16 @@ class TxCommandsTest {
 
     Cli.Result abort = twopc("tx", "abort", tx, "--reason", "client went away");
     assertEquals(0, abort.exitCode(), abort.toString());
-    assertTrue(abort.out().startsWith("ABORT of " + tx + " accepted (operator "
-        + System.getProperty("user.name") + "): state ABORT"), abort.out());
+    assertTrue(
+        abort
+            .out()
+            .startsWith(
+                "ABORT of "
+                    + tx
+                    + " accepted (operator "
+                    + System.getProperty("user.name")
+                    + "): state ABORT"),
+        abort.out());
 
     TransactionView view = Protos.tx(twopc("tx", "show", tx, "--json").out());
     assertEquals(Outcome.OUTCOME_ABORTED, view.getOutcome());
@@ -147,8 +165,9 @@ class TxCommandsTest {
     assertEquals(System.getProperty("user.name"), actions.get(1).getOperator());
 
     Cli.Result shown = twopc("tx", "show", tx);
-    assertTrue(shown.out().contains("COMMIT by " + System.getProperty("user.name")
-        + ": REFUSED"), shown.out());
+    assertTrue(
+        shown.out().contains("COMMIT by " + System.getProperty("user.name") + ": REFUSED"),
+        shown.out());
     assertTrue(shown.out().contains("reason: client went away"), shown.out());
   }
 
@@ -156,15 +175,20 @@ class TxCommandsTest {
   void participantsListsWhoIsRegistered() {
     Cli.Result r = twopc("participants");
     assertEquals(0, r.exitCode(), r.toString());
-    assertTrue(r.outLines().get(0).matches("NAME +ADDRESS +LAST SEEN +IN DOUBT +LAST ERROR"),
+    assertTrue(
+        r.outLines().get(0).matches("NAME +ADDRESS +LAST SEEN +IN DOUBT +LAST ERROR"), r.out());
+    assertTrue(
+        r.outLines().stream()
+            .anyMatch(l -> l.matches("alpha +" + alpha.address() + " +(\\S+ ago|never) +0")),
         r.out());
-    assertTrue(r.outLines().stream().anyMatch(l -> l.matches(
-        "alpha +" + alpha.address() + " +(\\S+ ago|never) +0")), r.out());
 
     Cli.Result json = twopc("participants", "--json");
     assertEquals(0, json.exitCode(), json.toString());
-    ParticipantInfo b = Protos.participants(json).stream()
-        .filter(p -> p.getName().equals("beta")).findFirst().orElseThrow();
+    ParticipantInfo b =
+        Protos.participants(json).stream()
+            .filter(p -> p.getName().equals("beta"))
+            .findFirst()
+            .orElseThrow();
     assertEquals(beta.address(), b.getAddress());
     assertTrue(b.hasRegisteredAt());
   }

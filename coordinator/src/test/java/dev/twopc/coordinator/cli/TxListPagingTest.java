@@ -25,8 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TxListPagingTest {
   private static final int COUNT = 2200;
 
-  @TempDir
-  Path data;
+  @TempDir Path data;
 
   @Test
   void listsEveryTransactionNewestFirstAcrossPages() throws Exception {
@@ -35,8 +34,15 @@ class TxListPagingTest {
       Set<String> created = createTransactions(coordinator, solo);
 
       // one-phase decisions reach the log in the background
-      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500)).until(() -> Cli.against(coordinator.target(),
-          "tx", "list", "--limit", "5000", "--json").outLines().size() == COUNT);
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  Cli.against(coordinator.target(), "tx", "list", "--limit", "5000", "--json")
+                          .outLines()
+                          .size()
+                      == COUNT);
 
       Cli.Result all = Cli.against(coordinator.target(), "tx", "list", "--limit", "5000", "--json");
       assertEquals(0, all.exitCode(), all.err());
@@ -53,7 +59,8 @@ class TxListPagingTest {
       Cli.Result some = Cli.against(coordinator.target(), "tx", "list", "--limit", "1500");
       assertEquals(0, some.exitCode(), some.err());
       assertEquals(1 + 1500 + 1, some.outLines().size());
-      assertEquals("(first 1500 shown; more match: raise --limit)",
+      assertEquals(
+          "(first 1500 shown; more match: raise --limit)",
           some.outLines().get(some.outLines().size() - 1));
       assertEquals(txs.get(1499).getTxId(), some.outLines().get(1500).split(" ")[0]);
 

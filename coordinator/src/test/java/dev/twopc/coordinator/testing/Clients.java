@@ -17,8 +17,10 @@ public final class Clients {
   public static ExecuteRequest execute(FakeParticipant... participants) {
     ExecuteRequest.Builder r = ExecuteRequest.newBuilder();
     for (FakeParticipant p : participants) {
-      r.addBranches(BranchRequest.newBuilder().setParticipant(p.name())
-          .setPayload(ByteString.copyFromUtf8("work for " + p.name())));
+      r.addBranches(
+          BranchRequest.newBuilder()
+              .setParticipant(p.name())
+              .setPayload(ByteString.copyFromUtf8("work for " + p.name())));
     }
     return r.build();
   }

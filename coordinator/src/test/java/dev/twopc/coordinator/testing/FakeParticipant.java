@@ -38,7 +38,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FakeParticipant implements AutoCloseable {
   /** What Prepare does. */
-  public enum Behaviour { YES, NO, READ_ONLY, HANG, ERROR }
+  public enum Behaviour {
+    YES,
+    NO,
+    READ_ONLY,
+    HANG,
+    ERROR
+  }
 
   private final String name;
   private final Server server;
@@ -56,8 +62,11 @@ public final class FakeParticipant implements AutoCloseable {
 
   private FakeParticipant(String name, int port) throws IOException {
     this.name = name;
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-        .addService(new Service()).build().start();
+    this.server =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+            .addService(new Service())
+            .build()
+            .start();
   }
 
   public static FakeParticipant start(String name) throws IOException {
@@ -73,31 +82,70 @@ public final class FakeParticipant implements AutoCloseable {
     return p;
   }
 
-  public String name() { return name; }
-  public int port() { return server.getPort(); }
-  public String address() { return "127.0.0.1:" + port(); }
-  public void behave(Behaviour b) { this.behaviour = b; }
-  public void failCommits(int times) { commitFailuresLeft.set(times); }
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  public String address() {
+    return "127.0.0.1:" + port();
+  }
+
+  public void behave(Behaviour b) {
+    this.behaviour = b;
+  }
+
+  public void failCommits(int times) {
+    commitFailuresLeft.set(times);
+  }
+
   /** While down, Commit and Rollback fail with UNAVAILABLE. */
-  public void phase2Down(boolean down) { this.phase2Down = down; }
+  public void phase2Down(boolean down) {
+    this.phase2Down = down;
+  }
+
   /** The reason given with a NO vote (or a one-phase abort). */
-  public void noReason(String reason) { this.noReason = reason; }
+  public void noReason(String reason) {
+    this.noReason = reason;
+  }
+
   /** The status description of a failed Commit or Rollback; null means "NAME is down". */
-  public void downReason(String reason) { this.downReason = reason; }
-  public Set<String> committed() { return committed; }
-  public Set<String> rolledBack() { return rolledBack; }
-  public Set<String> prepared() { return prepared.keySet(); }
-  public List<String> messages() { return messages; }
+  public void downReason(String reason) {
+    this.downReason = reason;
+  }
+
+  public Set<String> committed() {
+    return committed;
+  }
+
+  public Set<String> rolledBack() {
+    return rolledBack;
+  }
+
+  public Set<String> prepared() {
+    return prepared.keySet();
+  }
+
+  public List<String> messages() {
+    return messages;
+  }
+
   /** Every Prepare received, as sent. */
-  public List<PrepareRequest> prepareRequests() { return prepareRequests; }
+  public List<PrepareRequest> prepareRequests() {
+    return prepareRequests;
+  }
 
   /** Registers with the coordinator at {@code target}. */
   public void register(String target) {
     ManagedChannel ch = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
     try {
-      CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .registerParticipant(RegisterParticipantRequest.newBuilder().setName(name)
-              .setAddress(address()).build());
+      CoordinatorGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .registerParticipant(
+              RegisterParticipantRequest.newBuilder().setName(name).setAddress(address()).build());
     } finally {
       ch.shutdownNow();
     }
@@ -108,9 +156,12 @@ public final class FakeParticipant implements AutoCloseable {
     ManagedChannel ch = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
     try {
       for (String txId : List.copyOf(prepared.keySet())) {
-        Outcome o = CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-            .getOutcome(GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant(name)
-                .build()).getOutcome();
+        Outcome o =
+            CoordinatorGrpc.newBlockingStub(ch)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .getOutcome(
+                    GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant(name).build())
+                .getOutcome();
         if (o == Outcome.OUTCOME_COMMITTED) {
           applyCommit(txId);
         } else if (o == Outcome.OUTCOME_ABORTED) {
@@ -165,8 +216,11 @@ public final class FakeParticipant implements AutoCloseable {
           vote = Vote.VOTE_YES;
         }
       }
-      out.onNext(PrepareResponse.newBuilder().setVote(vote)
-          .setReason(vote == Vote.VOTE_NO ? noReason : "").build());
+      out.onNext(
+          PrepareResponse.newBuilder()
+              .setVote(vote)
+              .setReason(vote == Vote.VOTE_NO ? noReason : "")
+              .build());
       out.onCompleted();
     }
 
@@ -174,25 +228,33 @@ public final class FakeParticipant implements AutoCloseable {
     public void commit(CommitBranchRequest req, StreamObserver<CommitBranchResponse> out) {
       messages.add((req.getOnePhase() ? "commit1p " : "commit ") + req.getTxId());
       if (phase2Down || commitFailuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        out.onError(Status.UNAVAILABLE.withDescription(downReason == null ? name + " is down"
-            : downReason).asRuntimeException());
+        out.onError(
+            Status.UNAVAILABLE
+                .withDescription(downReason == null ? name + " is down" : downReason)
+                .asRuntimeException());
         return;
       }
       Outcome outcome = Outcome.OUTCOME_COMMITTED;
       if (req.getOnePhase()) {
-        outcome = onePhase.computeIfAbsent(req.getTxId(), id -> {
-          if (behaviour == Behaviour.NO) {
-            rolledBack.add(id);
-            return Outcome.OUTCOME_ABORTED;
-          }
-          committed.add(id);
-          return Outcome.OUTCOME_COMMITTED;
-        });
+        outcome =
+            onePhase.computeIfAbsent(
+                req.getTxId(),
+                id -> {
+                  if (behaviour == Behaviour.NO) {
+                    rolledBack.add(id);
+                    return Outcome.OUTCOME_ABORTED;
+                  }
+                  committed.add(id);
+                  return Outcome.OUTCOME_COMMITTED;
+                });
       } else {
         applyCommit(req.getTxId());
       }
-      out.onNext(CommitBranchResponse.newBuilder().setOutcome(outcome)
-          .setReason(outcome == Outcome.OUTCOME_ABORTED ? noReason : "").build());
+      out.onNext(
+          CommitBranchResponse.newBuilder()
+              .setOutcome(outcome)
+              .setReason(outcome == Outcome.OUTCOME_ABORTED ? noReason : "")
+              .build());
       out.onCompleted();
     }
 
@@ -200,8 +262,10 @@ public final class FakeParticipant implements AutoCloseable {
     public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
       messages.add("rollback " + req.getTxId());
       if (phase2Down) {
-        out.onError(Status.UNAVAILABLE.withDescription(downReason == null ? name + " is down"
-            : downReason).asRuntimeException());
+        out.onError(
+            Status.UNAVAILABLE
+                .withDescription(downReason == null ? name + " is down" : downReason)
+                .asRuntimeException());
         return;
       }
       applyRollback(req.getTxId());
@@ -212,8 +276,10 @@ public final class FakeParticipant implements AutoCloseable {
     @Override
     public void listPrepared(ListPreparedRequest req, StreamObserver<ListPreparedResponse> out) {
       ListPreparedResponse.Builder r = ListPreparedResponse.newBuilder();
-      prepared.keySet().forEach(id -> r.addBranches(PreparedBranch.newBuilder().setTxId(id)
-          .setParticipant(name)));
+      prepared
+          .keySet()
+          .forEach(
+              id -> r.addBranches(PreparedBranch.newBuilder().setTxId(id).setParticipant(name)));
       out.onNext(r.build());
       out.onCompleted();
     }

@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A coordinator in its own JVM, for crash tests: it can halt itself at a crash point, or be
- * killed with SIGKILL, and be started again on the same data directory.
+ * A coordinator in its own JVM, for crash tests: it can halt itself at a crash point, or be killed
+ * with SIGKILL, and be started again on the same data directory.
  */
 public final class ForkedCoordinator implements AutoCloseable {
   private final Process process;
@@ -30,8 +30,8 @@ public final class ForkedCoordinator implements AutoCloseable {
    * @param store where the decision log is (the same store again after a crash)
    * @param crashAt a crash point spec ("after_decision_write:1"), or null
    */
-  public static ForkedCoordinator start(TestStore store, String crashAt, String durability,
-      int port) throws IOException {
+  public static ForkedCoordinator start(
+      TestStore store, String crashAt, String durability, int port) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -44,26 +44,29 @@ public final class ForkedCoordinator implements AutoCloseable {
     cmd.add(crashAt == null ? "" : crashAt);
     cmd.addAll(store.forkArgs());
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
-        StandardCharsets.UTF_8));
+    BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     ForkedCoordinator[] self = new ForkedCoordinator[1];
     CompletableFuture<Integer> ready = new CompletableFuture<>();
     StringBuffer out = new StringBuffer();
-    Thread pump = new Thread(() -> {
-      try {
-        String line;
-        while ((line = r.readLine()) != null) {
-          out.append(line).append('\n');
-          if (line.startsWith("READY ")) {
-            ready.complete(Integer.parseInt(line.substring(6).trim()));
-          }
-        }
-      } catch (IOException ignored) {
-        // process ended
-      }
-      ready.completeExceptionally(new IOException("coordinator exited before it was ready:\n"
-          + out));
-    }, "forked-coordinator-output");
+    Thread pump =
+        new Thread(
+            () -> {
+              try {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  out.append(line).append('\n');
+                  if (line.startsWith("READY ")) {
+                    ready.complete(Integer.parseInt(line.substring(6).trim()));
+                  }
+                }
+              } catch (IOException ignored) {
+                // process ended
+              }
+              ready.completeExceptionally(
+                  new IOException("coordinator exited before it was ready:\n" + out));
+            },
+            "forked-coordinator-output");
     pump.setDaemon(true);
     pump.start();
     try {
@@ -73,14 +76,21 @@ public final class ForkedCoordinator implements AutoCloseable {
       return self[0];
     } catch (Exception e) {
       p.destroyForcibly();
-      throw new IOException("forked coordinator did not start: " + e.getMessage() + "\n" + out,
-          e);
+      throw new IOException("forked coordinator did not start: " + e.getMessage() + "\n" + out, e);
     }
   }
 
-  public int port() { return port; }
-  public String target() { return "localhost:" + port; }
-  public Process process() { return process; }
+  public int port() {
+    return port;
+  }
+
+  public String target() {
+    return "localhost:" + port;
+  }
+
+  public Process process() {
+    return process;
+  }
 
   /** SIGKILL, as {@code kill -9}. */
   public void kill() throws InterruptedException {

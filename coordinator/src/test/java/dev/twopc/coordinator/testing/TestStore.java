@@ -42,8 +42,14 @@ public final class TestStore implements AutoCloseable {
   private final String password;
   private final String dropSql;
 
-  private TestStore(StoreKind kind, Path tempDir, Path dataDir, String jdbcUrl, String user,
-      String password, String dropSql) {
+  private TestStore(
+      StoreKind kind,
+      Path tempDir,
+      Path dataDir,
+      String jdbcUrl,
+      String user,
+      String password,
+      String dropSql) {
     this.kind = kind;
     this.tempDir = tempDir;
     this.dataDir = dataDir;
@@ -63,18 +69,37 @@ public final class TestStore implements AutoCloseable {
         case ROCKSDB:
           return new TestStore(kind, tmp, tmp.resolve("data"), null, null, null, null);
         case SQLITE:
-          return new TestStore(kind, tmp, tmp.resolve("unused"),
-              "jdbc:sqlite:" + tmp.resolve("log.db"), "", "", null);
+          return new TestStore(
+              kind,
+              tmp,
+              tmp.resolve("unused"),
+              "jdbc:sqlite:" + tmp.resolve("log.db"),
+              "",
+              "",
+              null);
         case POSTGRESQL:
           admin(PG_ADMIN_URL, PG_USER, "CREATE SCHEMA " + name);
-          return new TestStore(kind, tmp, tmp.resolve("unused"),
-              PG_ADMIN_URL + "?currentSchema=" + name, PG_USER, "",
+          return new TestStore(
+              kind,
+              tmp,
+              tmp.resolve("unused"),
+              PG_ADMIN_URL + "?currentSchema=" + name,
+              PG_USER,
+              "",
               "DROP SCHEMA IF EXISTS " + name + " CASCADE");
         case MARIADB:
-          admin(MARIADB_ADMIN_URL, MARIADB_USER, "CREATE DATABASE " + name
-              + " CHARACTER SET utf8mb4");
-          return new TestStore(kind, tmp, tmp.resolve("unused"), MARIADB_ADMIN_URL + name,
-              MARIADB_USER, "", "DROP DATABASE IF EXISTS " + name);
+          admin(
+              MARIADB_ADMIN_URL,
+              MARIADB_USER,
+              "CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+          return new TestStore(
+              kind,
+              tmp,
+              tmp.resolve("unused"),
+              MARIADB_ADMIN_URL + name,
+              MARIADB_USER,
+              "",
+              "DROP DATABASE IF EXISTS " + name);
         default:
           throw new IllegalArgumentException(kind.name());
       }
@@ -88,20 +113,23 @@ public final class TestStore implements AutoCloseable {
     if (kind == StoreKind.ROCKSDB || kind == StoreKind.SQLITE) {
       return;
     }
-    String why = UNREACHABLE.computeIfAbsent(kind, k -> {
-      try {
-        if (k == StoreKind.POSTGRESQL) {
-          admin(PG_ADMIN_URL + "?connectTimeout=3", PG_USER, "SELECT 1");
-        } else {
-          admin(MARIADB_ADMIN_URL + "?connectTimeout=3000", MARIADB_USER, "SELECT 1");
-        }
-        return "";
-      } catch (SQLException e) {
-        String m = String.valueOf(e.getMessage());
-        int nl = m.indexOf('\n');
-        return (nl < 0 ? m : m.substring(0, nl));
-      }
-    });
+    String why =
+        UNREACHABLE.computeIfAbsent(
+            kind,
+            k -> {
+              try {
+                if (k == StoreKind.POSTGRESQL) {
+                  admin(PG_ADMIN_URL + "?connectTimeout=3", PG_USER, "SELECT 1");
+                } else {
+                  admin(MARIADB_ADMIN_URL + "?connectTimeout=3000", MARIADB_USER, "SELECT 1");
+                }
+                return "";
+              } catch (SQLException e) {
+                String m = String.valueOf(e.getMessage());
+                int nl = m.indexOf('\n');
+                return (nl < 0 ? m : m.substring(0, nl));
+              }
+            });
     if (!why.isEmpty()) {
       String where = kind == StoreKind.POSTGRESQL ? "127.0.0.1:5432" : "127.0.0.1:3306";
       String msg = kind + " is not reachable at " + where + ": " + why;
@@ -157,7 +185,8 @@ public final class TestStore implements AutoCloseable {
 
   /** The arguments that tell {@link ForkedCoordinatorMain} where the log is. */
   List<String> forkArgs() {
-    return jdbcUrl == null ? List.of(dataDir.toString(), "", "", "")
+    return jdbcUrl == null
+        ? List.of(dataDir.toString(), "", "", "")
         : List.of(dataDir.toString(), jdbcUrl, user, password);
   }
 
@@ -174,8 +203,8 @@ public final class TestStore implements AutoCloseable {
         admin(kind == StoreKind.POSTGRESQL ? PG_ADMIN_URL : MARIADB_ADMIN_URL, user, dropSql);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot drop the " + kind + " test store: "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot drop the " + kind + " test store: " + e.getMessage(), e);
     } finally {
       deleteTree(tempDir);
     }

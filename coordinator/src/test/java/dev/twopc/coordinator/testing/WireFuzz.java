@@ -27,12 +27,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Pieces of a wire-level input fuzzer: odd strings, raw request bytes that are not valid
- * protobuf (or hold invalid UTF-8 in a string field), a raw unary call with a byte-array
- * marshaller under a method's real name, and the checks every error status must pass.
+ * Pieces of a wire-level input fuzzer: odd strings, raw request bytes that are not valid protobuf
+ * (or hold invalid UTF-8 in a string field), a raw unary call with a byte-array marshaller under a
+ * method's real name, and the checks every error status must pass.
  */
 public final class WireFuzz {
   private final Random r;
+
   /** Inputs sent that match {@link #ECHOABLE}: a description quoting them back is not a leak. */
   private final Set<String> hostileSent = ConcurrentHashMap.newKeySet();
 
@@ -48,12 +49,59 @@ public final class WireFuzz {
 
   /** Awkward but printable fragments; none names a Java class (see {@link #LEAKS}). */
   private static final String[] FRAGMENTS = {
-    "", " ", "   ", "\t", "\n", "\r\n", "line one\nline two", "\u0000", "a\u0000b", "\u001b[31m",
-    "\u0085", "\u2028", "\u2029", "\u007f", "é", "e\u0301", "事务", "Ω≈ç√", "😀", "\ud83d\ude00x",
-    "\ud800", "x\udc00", "\u202eevil", "\ufeff", "\ufffd", "\uffff", "ß", "İ", "ﬀ",
-    "'; DROP TABLE twopc_tx; --", "\" OR 1=1 --", "SELECT * FROM twopc_tx WHERE 1=1",
-    "%s%n%x", "{}", "{0}", "${jndi:ldap://x/a}", "../../etc/passwd", "<script>", "\\", "%00",
-    "a b", "bad id!", "a/b", "a:b", "a.b", "-", ".", ":", "_", "0", "-1", "NaN", "null",
+    "",
+    " ",
+    "   ",
+    "\t",
+    "\n",
+    "\r\n",
+    "line one\nline two",
+    "\u0000",
+    "a\u0000b",
+    "\u001b[31m",
+    "\u0085",
+    "\u2028",
+    "\u2029",
+    "\u007f",
+    "é",
+    "e\u0301",
+    "事务",
+    "Ω≈ç√",
+    "😀",
+    "\ud83d\ude00x",
+    "\ud800",
+    "x\udc00",
+    "\u202eevil",
+    "\ufeff",
+    "\ufffd",
+    "\uffff",
+    "ß",
+    "İ",
+    "ﬀ",
+    "'; DROP TABLE twopc_tx; --",
+    "\" OR 1=1 --",
+    "SELECT * FROM twopc_tx WHERE 1=1",
+    "%s%n%x",
+    "{}",
+    "{0}",
+    "${jndi:ldap://x/a}",
+    "../../etc/passwd",
+    "<script>",
+    "\\",
+    "%00",
+    "a b",
+    "bad id!",
+    "a/b",
+    "a:b",
+    "a.b",
+    "-",
+    ".",
+    ":",
+    "_",
+    "0",
+    "-1",
+    "NaN",
+    "null",
   };
 
   /** Letters, digits and the id punctuation: what tx ids and names are made of. */
@@ -78,26 +126,29 @@ public final class WireFuzz {
 
   /** Any string, usually awkward: empty, huge, control characters, non-ASCII, at a limit. */
   public String odd(int... limits) {
-    String s = switch (r.nextInt(10)) {
-      case 0 -> FRAGMENTS[r.nextInt(FRAGMENTS.length)];
-      case 1, 2 -> {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 1 + r.nextInt(4); i > 0; i--) {
-          sb.append(r.nextBoolean() ? FRAGMENTS[r.nextInt(FRAGMENTS.length)]
-              : idChars(1 + r.nextInt(12)));
-        }
-        yield sb.toString();
-      }
-      case 3 -> {
-        int limit = limits.length == 0 ? 64 : limits[r.nextInt(limits.length)];
-        int n = Math.max(0, limit + r.nextInt(3) - 1); // limit-1, limit, limit+1
-        yield r.nextBoolean() ? alnum(n) : "é".repeat(n);
-      }
-      case 4 -> alnum(2_000 + r.nextInt(30_000)); // huge
-      case 5 -> randomCodePoints(1 + r.nextInt(40));
-      case 6 -> idChars(1 + r.nextInt(200));
-      default -> alnum(1 + r.nextInt(20));
-    };
+    String s =
+        switch (r.nextInt(10)) {
+          case 0 -> FRAGMENTS[r.nextInt(FRAGMENTS.length)];
+          case 1, 2 -> {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 1 + r.nextInt(4); i > 0; i--) {
+              sb.append(
+                  r.nextBoolean()
+                      ? FRAGMENTS[r.nextInt(FRAGMENTS.length)]
+                      : idChars(1 + r.nextInt(12)));
+            }
+            yield sb.toString();
+          }
+          case 3 -> {
+            int limit = limits.length == 0 ? 64 : limits[r.nextInt(limits.length)];
+            int n = Math.max(0, limit + r.nextInt(3) - 1); // limit-1, limit, limit+1
+            yield r.nextBoolean() ? alnum(n) : "é".repeat(n);
+          }
+          case 4 -> alnum(2_000 + r.nextInt(30_000)); // huge
+          case 5 -> randomCodePoints(1 + r.nextInt(40));
+          case 6 -> idChars(1 + r.nextInt(200));
+          default -> alnum(1 + r.nextInt(20));
+        };
     noteSent(s);
     return s;
   }
@@ -106,13 +157,14 @@ public final class WireFuzz {
   public String randomCodePoints(int n) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < n; i++) {
-      int cp = switch (r.nextInt(5)) {
-        case 0 -> r.nextInt(0x20);
-        case 1 -> 0x20 + r.nextInt(0x60);
-        case 2 -> 0x80 + r.nextInt(0x780);
-        case 3 -> r.nextInt(0x10000);
-        default -> 0x10000 + r.nextInt(0x100000);
-      };
+      int cp =
+          switch (r.nextInt(5)) {
+            case 0 -> r.nextInt(0x20);
+            case 1 -> 0x20 + r.nextInt(0x60);
+            case 2 -> 0x80 + r.nextInt(0x780);
+            case 3 -> r.nextInt(0x10000);
+            default -> 0x10000 + r.nextInt(0x100000);
+          };
       sb.appendCodePoint(cp);
     }
     return clean(sb.toString());
@@ -154,10 +206,15 @@ public final class WireFuzz {
   // ------------------------------------------------------------------------------ raw bytes
 
   private static final byte[][] BAD_UTF8 = {
-    {(byte) 0xFF}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xC3}, {(byte) 0xED, (byte) 0xA0,
-    (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0x80},
-    {(byte) 0xE2, (byte) 0x82}, {'o', 'k', (byte) 0xFE, 'x'}, {(byte) 0xF8, (byte) 0x88,
-    (byte) 0x80, (byte) 0x80, (byte) 0x80},
+    {(byte) 0xFF},
+    {(byte) 0xC0, (byte) 0x80},
+    {(byte) 0xC3},
+    {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+    {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+    {(byte) 0x80},
+    {(byte) 0xE2, (byte) 0x82},
+    {'o', 'k', (byte) 0xFE, 'x'},
+    {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
   };
 
   /**
@@ -174,8 +231,9 @@ public final class WireFuzz {
         return b;
       }
       case 1 -> {
-        return valid.length == 0 ? new byte[] {(byte) 0x0A} : Arrays.copyOf(valid,
-            r.nextInt(valid.length));
+        return valid.length == 0
+            ? new byte[] {(byte) 0x0A}
+            : Arrays.copyOf(valid, r.nextInt(valid.length));
       }
       case 2 -> {
         byte[] b = valid.length == 0 ? new byte[] {0x08, 0x01} : valid.clone();
@@ -318,15 +376,25 @@ public final class WireFuzz {
       new ConcurrentHashMap<>();
 
   /** A unary call of {@code fullMethodName} with {@code request} as the message bytes. */
-  public static Reply call(Channel channel, String fullMethodName, byte[] request,
-      long timeoutMillis) {
-    MethodDescriptor<byte[], byte[]> md = RAW.computeIfAbsent(fullMethodName, n ->
-        MethodDescriptor.<byte[], byte[]>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(n).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES)
-            .build());
+  public static Reply call(
+      Channel channel, String fullMethodName, byte[] request, long timeoutMillis) {
+    MethodDescriptor<byte[], byte[]> md =
+        RAW.computeIfAbsent(
+            fullMethodName,
+            n ->
+                MethodDescriptor.<byte[], byte[]>newBuilder()
+                    .setType(MethodDescriptor.MethodType.UNARY)
+                    .setFullMethodName(n)
+                    .setRequestMarshaller(BYTES)
+                    .setResponseMarshaller(BYTES)
+                    .build());
     try {
-      byte[] response = ClientCalls.blockingUnaryCall(channel, md,
-          CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS), request);
+      byte[] response =
+          ClientCalls.blockingUnaryCall(
+              channel,
+              md,
+              CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS),
+              request);
       return new Reply(Status.OK, response);
     } catch (StatusRuntimeException e) {
       return new Reply(e.getStatus(), null);
@@ -342,14 +410,18 @@ public final class WireFuzz {
   // ------------------------------------------------------------------------------ checks
 
   /** What a description must never hold: class and package names, stack frames. */
-  public static final Pattern LEAKS = Pattern.compile(
-      "Exception|Throwable|\\b(dev\\.twopc|java|javax|jdk|sun|io\\.grpc|com\\.google|io\\.netty"
-          + "|org\\.rocksdb|org\\.sqlite|org\\.postgresql|org\\.mariadb|org\\.h2)\\.|\\.java:\\d"
-          + "|\\bat [\\w$]+(\\.[\\w$]+)+\\(|Caused by|CodedInputStream|RocksDB");
+  public static final Pattern LEAKS =
+      Pattern.compile(
+          "Exception|Throwable|\\b(dev\\.twopc|java|javax|jdk|sun|io\\.grpc|com\\.google|io\\.netty"
+              + "|org\\.rocksdb|org\\.sqlite|org\\.postgresql|org\\.mariadb|org\\.h2)\\.|\\.java:\\d"
+              + "|\\bat [\\w$]+(\\.[\\w$]+)+\\(|Caused by|CodedInputStream|RocksDB");
+
   /** SQL, which a description may hold only as an echo of the caller's own input. */
-  public static final Pattern ECHOABLE = Pattern.compile(
-      "(?i)\\b(select\\b.*\\bfrom|insert\\s+into|update\\s+\\w+\\s+set|delete\\s+from"
-          + "|drop\\s+table|sqlstate|syntax error)\\b|\\bSQL\\b");
+  public static final Pattern ECHOABLE =
+      Pattern.compile(
+          "(?i)\\b(select\\b.*\\bfrom|insert\\s+into|update\\s+\\w+\\s+set|delete\\s+from"
+              + "|drop\\s+table|sqlstate|syntax error)\\b|\\bSQL\\b");
+
   private static final Pattern LINE_BREAKS_AND_CONTROLS =
       Pattern.compile("[\\p{Cntrl}\\u2028\\u2029]");
 
@@ -382,14 +454,21 @@ public final class WireFuzz {
   /** For failure messages: short, one line. */
   public static String show(String s) {
     StringBuilder sb = new StringBuilder();
-    s.codePoints().limit(400).forEach(cp -> {
-      if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028
-          || cp == 0x2029 || Character.isSurrogate((char) cp) && cp < 0x10000) {
-        sb.append(String.format("\\u%04x", cp));
-      } else {
-        sb.appendCodePoint(cp);
-      }
-    });
+    s.codePoints()
+        .limit(400)
+        .forEach(
+            cp -> {
+              if (cp < 0x20
+                  || cp == 0x7f
+                  || (cp >= 0x80 && cp < 0xa0)
+                  || cp == 0x2028
+                  || cp == 0x2029
+                  || Character.isSurrogate((char) cp) && cp < 0x10000) {
+                sb.append(String.format("\\u%04x", cp));
+              } else {
+                sb.appendCodePoint(cp);
+              }
+            });
     return s.length() > 400 ? sb + "...(" + s.length() + " chars)" : sb.toString();
   }
 

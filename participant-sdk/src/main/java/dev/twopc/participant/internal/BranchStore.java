@@ -23,6 +23,7 @@ public final class BranchStore {
 
   private final DataSource dataSource;
   private final String participant;
+
   /** Null unless the store has a single connection: see {@link #grouped}. */
   private final GroupCommit group;
 
@@ -39,8 +40,8 @@ public final class BranchStore {
 
   /**
    * A store on a DataSource of one connection (the embedded SQLite): the local transactions that
-   * arrive together share one commit and its sync ({@link GroupCommit}). {@code wait}: how long
-   * a local transaction waits for the connection.
+   * arrive together share one commit and its sync ({@link GroupCommit}). {@code wait}: how long a
+   * local transaction waits for the connection.
    */
   public static BranchStore grouped(DataSource single, String participant, Duration wait) {
     return new BranchStore(single, participant, new GroupCommit(single, wait));
@@ -53,17 +54,27 @@ public final class BranchStore {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.execute("CREATE TABLE IF NOT EXISTS " + PREPARED + " ("
-            + "PARTICIPANT VARCHAR(64) NOT NULL, TX_ID VARCHAR(128) NOT NULL, "
-            + "WORK " + d.bytes + " NOT NULL, LOCKS " + d.text + " NOT NULL, "
-            + "COORDINATOR VARCHAR(255) NOT NULL, PREPARED_AT BIGINT NOT NULL, "
-            + "PRIMARY KEY (PARTICIPANT, TX_ID))");
-        s.execute("CREATE TABLE IF NOT EXISTS " + FINISHED + " ("
-            + "PARTICIPANT VARCHAR(64) NOT NULL, TX_ID VARCHAR(128) NOT NULL, "
-            + "FATE VARCHAR(16) NOT NULL, REASON VARCHAR(1024) NOT NULL, "
-            + "FINISHED_AT BIGINT NOT NULL, PRIMARY KEY (PARTICIPANT, TX_ID))");
-        s.execute("CREATE INDEX IF NOT EXISTS " + FINISHED + "_AT ON " + FINISHED
-            + " (FINISHED_AT)");
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + PREPARED
+                + " ("
+                + "PARTICIPANT VARCHAR(64) NOT NULL, TX_ID VARCHAR(128) NOT NULL, "
+                + "WORK "
+                + d.bytes
+                + " NOT NULL, LOCKS "
+                + d.text
+                + " NOT NULL, "
+                + "COORDINATOR VARCHAR(255) NOT NULL, PREPARED_AT BIGINT NOT NULL, "
+                + "PRIMARY KEY (PARTICIPANT, TX_ID))");
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + FINISHED
+                + " ("
+                + "PARTICIPANT VARCHAR(64) NOT NULL, TX_ID VARCHAR(128) NOT NULL, "
+                + "FATE VARCHAR(16) NOT NULL, REASON VARCHAR(1024) NOT NULL, "
+                + "FINISHED_AT BIGINT NOT NULL, PRIMARY KEY (PARTICIPANT, TX_ID))");
+        s.execute(
+            "CREATE INDEX IF NOT EXISTS " + FINISHED + "_AT ON " + FINISHED + " (FINISHED_AT)");
         c.commit();
       } catch (SQLException e) {
         c.rollback();
@@ -103,8 +114,11 @@ public final class BranchStore {
   }
 
   public void insertPrepared(Connection c, PreparedRecord r) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + PREPARED
-        + " (PARTICIPANT, TX_ID, WORK, LOCKS, COORDINATOR, PREPARED_AT) VALUES (?,?,?,?,?,?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + PREPARED
+                + " (PARTICIPANT, TX_ID, WORK, LOCKS, COORDINATOR, PREPARED_AT) VALUES (?,?,?,?,?,?)")) {
       ps.setString(1, participant);
       ps.setString(2, r.txId());
       ps.setBytes(3, Codec.encodeWork(r.payload(), r.staged()));
@@ -117,8 +131,8 @@ public final class BranchStore {
 
   /** Deletes the prepared row; false if there was none (an earlier attempt finished it). */
   public boolean deletePrepared(Connection c, String txId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "DELETE FROM " + PREPARED + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM " + PREPARED + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
       ps.setString(1, participant);
       ps.setString(2, txId);
       return ps.executeUpdate() == 1;
@@ -127,8 +141,11 @@ public final class BranchStore {
 
   public void insertFinished(Connection c, String txId, Fate fate, String reason, Instant at)
       throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + FINISHED
-        + " (PARTICIPANT, TX_ID, FATE, REASON, FINISHED_AT) VALUES (?,?,?,?,?)")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO "
+                + FINISHED
+                + " (PARTICIPANT, TX_ID, FATE, REASON, FINISHED_AT) VALUES (?,?,?,?,?)")) {
       ps.setString(1, participant);
       ps.setString(2, txId);
       ps.setString(3, fate.name());
@@ -154,16 +171,23 @@ public final class BranchStore {
   }
 
   public Optional<Finished> finished(Connection c, String txId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT FATE, REASON, FINISHED_AT FROM "
-        + FINISHED + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT FATE, REASON, FINISHED_AT FROM "
+                + FINISHED
+                + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
       ps.setString(1, participant);
       ps.setString(2, txId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
           return Optional.empty();
         }
-        return Optional.of(new Finished(txId, Fate.valueOf(rs.getString(1)), rs.getString(2),
-            Instant.ofEpochMilli(rs.getLong(3))));
+        return Optional.of(
+            new Finished(
+                txId,
+                Fate.valueOf(rs.getString(1)),
+                rs.getString(2),
+                Instant.ofEpochMilli(rs.getLong(3))));
       }
     }
   }
@@ -187,16 +211,25 @@ public final class BranchStore {
   /** Every prepared branch of this participant, oldest first. */
   public List<PreparedRecord> loadPrepared() {
     try (Connection c = begin()) {
-      try (PreparedStatement ps = c.prepareStatement("SELECT TX_ID, WORK, LOCKS, COORDINATOR, "
-          + "PREPARED_AT FROM " + PREPARED + " WHERE PARTICIPANT = ? ORDER BY PREPARED_AT")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT TX_ID, WORK, LOCKS, COORDINATOR, "
+                  + "PREPARED_AT FROM "
+                  + PREPARED
+                  + " WHERE PARTICIPANT = ? ORDER BY PREPARED_AT")) {
         ps.setString(1, participant);
         List<PreparedRecord> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             List<byte[]> work = Codec.decodeWork(rs.getBytes(2));
-            out.add(new PreparedRecord(rs.getString(1), work.get(0), work.subList(1, work.size()),
-                Codec.decodeLocks(rs.getString(3)), rs.getString(4),
-                Instant.ofEpochMilli(rs.getLong(5))));
+            out.add(
+                new PreparedRecord(
+                    rs.getString(1),
+                    work.get(0),
+                    work.subList(1, work.size()),
+                    Codec.decodeLocks(rs.getString(3)),
+                    rs.getString(4),
+                    Instant.ofEpochMilli(rs.getLong(5))));
           }
         }
         c.rollback(); // a read: nothing to make durable
@@ -215,8 +248,11 @@ public final class BranchStore {
     try (Connection c = begin()) {
       try {
         List<String> ids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT TX_ID FROM " + FINISHED
-            + " WHERE PARTICIPANT = ? AND FINISHED_AT < ? ORDER BY FINISHED_AT")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT TX_ID FROM "
+                    + FINISHED
+                    + " WHERE PARTICIPANT = ? AND FINISHED_AT < ? ORDER BY FINISHED_AT")) {
           ps.setString(1, participant);
           ps.setLong(2, before.toEpochMilli());
           ps.setMaxRows(batch);
@@ -227,8 +263,9 @@ public final class BranchStore {
           }
         }
         if (!ids.isEmpty()) {
-          try (PreparedStatement ps = c.prepareStatement(
-              "DELETE FROM " + FINISHED + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "DELETE FROM " + FINISHED + " WHERE PARTICIPANT = ? AND TX_ID = ?")) {
             for (String id : ids) {
               ps.setString(1, participant);
               ps.setString(2, id);

@@ -21,8 +21,13 @@ final class Contexts {
     final Connection connection;
     final LockManager locks;
 
-    Branch(String txId, String participant, byte[] payload, List<byte[]> staged,
-        Connection connection, LockManager locks) {
+    Branch(
+        String txId,
+        String participant,
+        byte[] payload,
+        List<byte[]> staged,
+        Connection connection,
+        LockManager locks) {
       this.txId = txId;
       this.participant = participant;
       this.payload = payload;
@@ -69,9 +74,17 @@ final class Contexts {
     private final boolean enlisted;
     private volatile boolean closed;
 
-    Prepare(String txId, String participant, byte[] payload, List<byte[]> staged,
-        Connection connection, LockManager locks, Instant deadline, Duration lockWait,
-        Clock clock, boolean enlisted) {
+    Prepare(
+        String txId,
+        String participant,
+        byte[] payload,
+        List<byte[]> staged,
+        Connection connection,
+        LockManager locks,
+        Instant deadline,
+        Duration lockWait,
+        Clock clock,
+        boolean enlisted) {
       super(txId, participant, payload, staged, connection, locks);
       this.deadline = deadline;
       this.lockWait = lockWait;

@@ -5,10 +5,10 @@ import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
 import io.grpc.Grpc;
-import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The participant's calls to coordinators, one channel per address (the configured one, and any
- * other a prepared branch names). Every call has a deadline; failures surface as
- * {@link io.grpc.StatusRuntimeException} to the caller, which decides whether to retry.
+ * other a prepared branch names). Every call has a deadline; failures surface as {@link
+ * io.grpc.StatusRuntimeException} to the caller, which decides whether to retry.
  */
 public final class CoordinatorLink implements AutoCloseable {
   private final String defaultTarget;
@@ -34,8 +34,11 @@ public final class CoordinatorLink implements AutoCloseable {
    * Calls {@code defaultTarget} (or the coordinator a branch names) with {@code credentials},
    * {@code interceptors} on every channel (a test and diagnostic hook).
    */
-  public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
-      List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
+  public CoordinatorLink(
+      String defaultTarget,
+      Duration rpcTimeout,
+      List<ClientInterceptor> interceptors,
+      ChannelCredentials credentials) {
     this(defaultTarget, rpcTimeout, interceptors, credentials, null);
   }
 
@@ -43,8 +46,11 @@ public final class CoordinatorLink implements AutoCloseable {
    * As above; with {@code coordinatorIdentity} (TLS), the server's certificate must carry that
    * name, not only the host name dialled.
    */
-  public CoordinatorLink(String defaultTarget, Duration rpcTimeout,
-      List<ClientInterceptor> interceptors, ChannelCredentials credentials,
+  public CoordinatorLink(
+      String defaultTarget,
+      Duration rpcTimeout,
+      List<ClientInterceptor> interceptors,
+      ChannelCredentials credentials,
       String coordinatorIdentity) {
     this.coordinatorIdentity = coordinatorIdentity;
     this.defaultTarget = defaultTarget;
@@ -59,13 +65,17 @@ public final class CoordinatorLink implements AutoCloseable {
 
   private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
     String t = target == null || target.isEmpty() ? defaultTarget : target;
-    ManagedChannel ch = channels.computeIfAbsent(t, a -> {
-      ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(a, credentials).intercept(interceptors);
-      if (coordinatorIdentity != null) {
-        b.overrideAuthority(coordinatorIdentity);
-      }
-      return b.build();
-    });
+    ManagedChannel ch =
+        channels.computeIfAbsent(
+            t,
+            a -> {
+              ManagedChannelBuilder<?> b =
+                  Grpc.newChannelBuilder(a, credentials).intercept(interceptors);
+              if (coordinatorIdentity != null) {
+                b.overrideAuthority(coordinatorIdentity);
+              }
+              return b.build();
+            });
     // Every call here is the SDK's own spaced retry (registration, in-doubt queries) or a
     // business call: after a coordinator restart, connect now instead of failing fast for the
     // rest of gRPC's reconnect backoff (up to two minutes).
@@ -78,18 +88,22 @@ public final class CoordinatorLink implements AutoCloseable {
 
   /** Returns true if the name was already registered. */
   public boolean register(String name, String address) {
-    return stub(defaultTarget).registerParticipant(RegisterParticipantRequest.newBuilder()
-        .setName(name).setAddress(address).build()).getUpdated();
+    return stub(defaultTarget)
+        .registerParticipant(
+            RegisterParticipantRequest.newBuilder().setName(name).setAddress(address).build())
+        .getUpdated();
   }
 
   public void enlist(String txId, String name) {
-    stub(defaultTarget).enlist(EnlistRequest.newBuilder()
-        .setTxId(txId).setParticipant(name).setStaged(true).build());
+    stub(defaultTarget)
+        .enlist(
+            EnlistRequest.newBuilder().setTxId(txId).setParticipant(name).setStaged(true).build());
   }
 
   public Outcome getOutcome(String coordinator, String txId, String name) {
-    return stub(coordinator).getOutcome(GetOutcomeRequest.newBuilder()
-        .setTxId(txId).setParticipant(name).build()).getOutcome();
+    return stub(coordinator)
+        .getOutcome(GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant(name).build())
+        .getOutcome();
   }
 
   @Override

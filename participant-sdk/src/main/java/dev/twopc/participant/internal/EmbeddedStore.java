@@ -26,10 +26,13 @@ import org.sqlite.SQLiteDataSource;
  */
 public final class EmbeddedStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
+
   /** How long a connection waits for SQLite's write lock held by another process. */
   static final int BUSY_TIMEOUT_MS = 10_000;
+
   /** How long a local transaction waits for the single connection (the pool's timeout). */
   public static final Duration CONNECTION_WAIT = Duration.ofSeconds(30);
+
   /** What a checkpoint truncates the WAL file back to, at most. */
   static final long JOURNAL_SIZE_LIMIT = 16L * 1024 * 1024;
 
@@ -43,11 +46,15 @@ public final class EmbeddedStore implements AutoCloseable {
   }
 
   /**
-   * Opens (creating if absent) {@code <dir>/<name>.db} and schedules a
-   * {@code wal_checkpoint(TRUNCATE)} on {@code scheduler} every {@code checkpointInterval}.
+   * Opens (creating if absent) {@code <dir>/<name>.db} and schedules a {@code
+   * wal_checkpoint(TRUNCATE)} on {@code scheduler} every {@code checkpointInterval}.
    */
-  public static EmbeddedStore open(Path dir, String name, boolean fullSync,
-      Duration checkpointInterval, ScheduledExecutorService scheduler) {
+  public static EmbeddedStore open(
+      Path dir,
+      String name,
+      boolean fullSync,
+      Duration checkpointInterval,
+      ScheduledExecutorService scheduler) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -58,8 +65,8 @@ public final class EmbeddedStore implements AutoCloseable {
     sc.setJournalMode(SQLiteConfig.JournalMode.WAL);
     // FULL: the WAL is fsynced at every commit, so a commit that returned survives power loss,
     // not only a killed process. A YES vote rests on that commit.
-    sc.setSynchronous(fullSync ? SQLiteConfig.SynchronousMode.FULL
-        : SQLiteConfig.SynchronousMode.NORMAL);
+    sc.setSynchronous(
+        fullSync ? SQLiteConfig.SynchronousMode.FULL : SQLiteConfig.SynchronousMode.NORMAL);
     sc.setBusyTimeout(BUSY_TIMEOUT_MS);
     sc.setJournalSizeLimit((int) JOURNAL_SIZE_LIMIT);
     SQLiteDataSource sqlite = new SQLiteDataSource(sc);
@@ -78,8 +85,8 @@ public final class EmbeddedStore implements AutoCloseable {
     EmbeddedStore store = new EmbeddedStore(file, pool);
     try {
       long ms = checkpointInterval.toMillis();
-      store.checkpoints = scheduler.scheduleWithFixedDelay(store::checkpoint, ms, ms,
-          TimeUnit.MILLISECONDS);
+      store.checkpoints =
+          scheduler.scheduleWithFixedDelay(store::checkpoint, ms, ms, TimeUnit.MILLISECONDS);
     } catch (RuntimeException e) {
       pool.close();
       throw e;
@@ -107,8 +114,11 @@ public final class EmbeddedStore implements AutoCloseable {
       try (Statement s = c.createStatement();
           ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
         if (rs.next() && rs.getInt(1) != 0) {
-          log.debug("event=checkpoint_busy file={} wal_pages={} checkpointed={}", file,
-              rs.getInt(2), rs.getInt(3));
+          log.debug(
+              "event=checkpoint_busy file={} wal_pages={} checkpointed={}",
+              file,
+              rs.getInt(2),
+              rs.getInt(3));
         }
       } finally {
         c.setAutoCommit(false);

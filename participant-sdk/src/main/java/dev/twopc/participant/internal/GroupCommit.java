@@ -23,25 +23,27 @@ import org.slf4j.LoggerFactory;
  * savepoint, and one COMMIT (one fsync) makes them all durable.
  *
  * <p>A member whose work fails, or that votes NO, rolls back to its savepoint and touches no other
- * member's work. A COMMIT that fails fails every member of its batch, as a failed commit of its
- * own would have failed each; a savepoint that cannot be released or rolled back to (the database
- * ended the transaction itself) fails the batch too, so no member is told its work is durable when
- * it is not.
+ * member's work. A COMMIT that fails fails every member of its batch, as a failed commit of its own
+ * would have failed each; a savepoint that cannot be released or rolled back to (the database ended
+ * the transaction itself) fails the batch too, so no member is told its work is durable when it is
+ * not.
  *
  * <p>Members take the connection in turn. The one that gives it back with nobody waiting for it
  * commits the batch, and those that gave it back before wait for that commit: a batch grows while
  * the previous one is syncing, and a lone transaction commits at once, without a delay. A batch
- * stops growing after {@link #MAX_BATCH} sessions or {@link #MAX_BATCH_WAIT_NANOS}. The
- * connection goes back to its pool after each batch, so the store's other users (checkpoints, the
+ * stops growing after {@link #MAX_BATCH} sessions or {@link #MAX_BATCH_WAIT_NANOS}. The connection
+ * goes back to its pool after each batch, so the store's other users (checkpoints, the
  * application's own queries) get their turn.
  */
 final class GroupCommit {
   private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
+
   /**
-   * A batch takes the connection at most this many times (members, readers, discarded work):
-   * a steady stream cannot defer a commit, or the pool's other users, for long.
+   * A batch takes the connection at most this many times (members, readers, discarded work): a
+   * steady stream cannot defer a commit, or the pool's other users, for long.
    */
   static final int MAX_BATCH = 512;
+
   /**
    * Nor is the connection handed on once the batch's first member has waited this long for its
    * commit: a member's answer waits for the sessions queued behind it at most about this long.
@@ -52,10 +54,13 @@ final class GroupCommit {
   private final long waitNanos;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition released = lock.newCondition();
+
   /** Guarded by {@link #lock}: a member (or the committer) has the connection. */
   private boolean inUse;
+
   /** Guarded by {@link #lock}: members waiting for the connection. */
   private int waiting;
+
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong committed = new AtomicLong();
   // Touched only by the thread that has the connection; handed over under the lock.
@@ -73,9 +78,9 @@ final class GroupCommit {
   }
 
   /**
-   * A connection whose work is a member of the open batch: {@code commit()} returns once the
-   * batch holding it is durable, {@code rollback()} undoes this member's work only and
-   * {@code close()} without a commit discards it. The caller closes it.
+   * A connection whose work is a member of the open batch: {@code commit()} returns once the batch
+   * holding it is durable, {@code rollback()} undoes this member's work only and {@code close()}
+   * without a commit discards it. The caller closes it.
    */
   Connection begin() throws SQLException {
     acquire();
@@ -138,8 +143,11 @@ final class GroupCommit {
       try {
         while (inUse) {
           if (nanos <= 0) {
-            throw new SQLTransientConnectionException("the participant store's connection was"
-                + " not available within " + Duration.ofNanos(waitNanos).toMillis() + " ms",
+            throw new SQLTransientConnectionException(
+                "the participant store's connection was"
+                    + " not available within "
+                    + Duration.ofNanos(waitNanos).toMillis()
+                    + " ms",
                 "08001");
           }
           // Not interruptible: a waiter that left on an interrupt could take a hand-over's
@@ -164,15 +172,18 @@ final class GroupCommit {
   }
 
   /**
-   * Gives the connection back: to the next waiting member while the batch may still grow,
-   * otherwise after ending the batch (commit, or rollback if it holds no work or has failed).
+   * Gives the connection back: to the next waiting member while the batch may still grow, otherwise
+   * after ending the batch (commit, or rollback if it holds no work or has failed).
    */
   private void release() {
     lock.lock();
     try {
       Batch b = batch;
-      boolean grow = b == null || (b.failure == null && b.sessions < MAX_BATCH
-          && (b.size == 0 || System.nanoTime() - b.firstJoined < MAX_BATCH_WAIT_NANOS));
+      boolean grow =
+          b == null
+              || (b.failure == null
+                  && b.sessions < MAX_BATCH
+                  && (b.size == 0 || System.nanoTime() - b.firstJoined < MAX_BATCH_WAIT_NANOS));
       if (waiting > 0 && grow) {
         inUse = false;
         released.signal();
@@ -221,8 +232,10 @@ final class GroupCommit {
       }
     } catch (SQLException | RuntimeException | Error e) {
       if (failure == null || commit) {
-        failure = e instanceof SQLException sql ? sql
-            : new SQLException("the store's COMMIT did not complete: " + e, "58000", e);
+        failure =
+            e instanceof SQLException sql
+                ? sql
+                : new SQLException("the store's COMMIT did not complete: " + e, "58000", e);
       }
       log.warn("event=store_batch_failed members={}", b.size, e);
       try {
@@ -243,9 +256,9 @@ final class GroupCommit {
   }
 
   /**
-   * Returns the connection to its pool; after a failed batch the pool drops it instead, so the
-   * next batch starts on a fresh connection, not on one whose transaction state is unknown (a
-   * database that ended the transaction itself leaves the driver believing it is still open).
+   * Returns the connection to its pool; after a failed batch the pool drops it instead, so the next
+   * batch starts on a fresh connection, not on one whose transaction state is unknown (a database
+   * that ended the transaction itself leaves the driver believing it is still open).
    */
   private void giveBack(Connection c, boolean failed) {
     try {
@@ -262,10 +275,13 @@ final class GroupCommit {
   /** The members whose work is in one database transaction, and that transaction's end. */
   private static final class Batch {
     private final CountDownLatch ended = new CountDownLatch(1);
+
     /** Members that released their savepoint into the batch (the holder's thread only). */
     private int size;
+
     /** Times the connection was taken in this batch (the holder's thread only). */
     private int sessions;
+
     /** When the first member joined (the holder's thread only). */
     private long firstJoined;
 
@@ -274,13 +290,16 @@ final class GroupCommit {
         firstJoined = System.nanoTime();
       }
     }
+
     /** Set by the holder before {@link #ended}; read by the members after it. */
     private volatile SQLException failure;
 
     void fail(Exception e) {
       if (failure == null) {
-        failure = e instanceof SQLException sql ? sql
-            : new SQLException("the store's local transaction failed", "58000", e);
+        failure =
+            e instanceof SQLException sql
+                ? sql
+                : new SQLException("the store's local transaction failed", "58000", e);
       }
     }
 
@@ -305,8 +324,8 @@ final class GroupCommit {
       }
       SQLException f = failure;
       if (f != null) {
-        throw new SQLException("the store's group commit failed: " + f.getMessage(),
-            f.getSQLState(), f);
+        throw new SQLException(
+            "the store's group commit failed: " + f.getMessage(), f.getSQLState(), f);
       }
     }
   }
@@ -317,6 +336,7 @@ final class GroupCommit {
     private final Batch batch;
     private final Savepoint savepoint;
     private final Connection proxy;
+
     /** Whether this member still has the connection (it has neither committed nor closed). */
     private boolean active = true;
 
@@ -324,8 +344,12 @@ final class GroupCommit {
       this.shared = shared;
       this.batch = batch;
       this.savepoint = savepoint;
-      this.proxy = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
-          new Class<?>[] {Connection.class}, this::invoke);
+      this.proxy =
+          (Connection)
+              Proxy.newProxyInstance(
+                  Connection.class.getClassLoader(),
+                  new Class<?>[] {Connection.class},
+                  this::invoke);
     }
 
     private Object invoke(Object self, Method m, Object[] args) throws Throwable {
@@ -357,11 +381,12 @@ final class GroupCommit {
           if (!(Boolean) args[0]) {
             return null;
           }
-          throw new SQLException("a branch's connection stays in its local transaction: the SDK"
-              + " commits it", "25000");
-        case "abort":
-          throw new SQLException("a branch's connection cannot be aborted: the SDK ends it",
+          throw new SQLException(
+              "a branch's connection stays in its local transaction: the SDK" + " commits it",
               "25000");
+        case "abort":
+          throw new SQLException(
+              "a branch's connection cannot be aborted: the SDK ends it", "25000");
         default:
           break;
       }

@@ -6,6 +6,7 @@ import java.util.regex.Pattern;
 public final class Ids {
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
   /** A gRPC target: host:port, [v6]:port, or a scheme such as dns:///host:port. */
   private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:/\\[\\]%-]{1,255}");
 

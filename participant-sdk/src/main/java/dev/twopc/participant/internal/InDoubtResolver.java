@@ -31,17 +31,38 @@ public final class InDoubtResolver {
 
   private final ParticipantMetrics metrics;
 
-  public InDoubtResolver(BranchEngine engine, CoordinatorLink link, Registrar registrar,
-      ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration inDoubtAfter,
+  public InDoubtResolver(
+      BranchEngine engine,
+      CoordinatorLink link,
+      Registrar registrar,
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      Backoff backoff,
+      Duration inDoubtAfter,
       Duration checkInterval) {
-    this(engine, link, registrar, scheduler, clock, backoff, inDoubtAfter, checkInterval,
+    this(
+        engine,
+        link,
+        registrar,
+        scheduler,
+        clock,
+        backoff,
+        inDoubtAfter,
+        checkInterval,
         ParticipantMetrics.disabled());
   }
 
   /** With each outcome question and its answer counted in {@code metrics}. */
-  public InDoubtResolver(BranchEngine engine, CoordinatorLink link, Registrar registrar,
-      ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration inDoubtAfter,
-      Duration checkInterval, ParticipantMetrics metrics) {
+  public InDoubtResolver(
+      BranchEngine engine,
+      CoordinatorLink link,
+      Registrar registrar,
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      Backoff backoff,
+      Duration inDoubtAfter,
+      Duration checkInterval,
+      ParticipantMetrics metrics) {
     this.metrics = metrics;
     this.engine = engine;
     this.link = link;
@@ -54,8 +75,9 @@ public final class InDoubtResolver {
   }
 
   public synchronized void start() {
-    task = scheduler.scheduleWithFixedDelay(this::runOnce, 0, checkInterval.toMillis(),
-        TimeUnit.MILLISECONDS);
+    task =
+        scheduler.scheduleWithFixedDelay(
+            this::runOnce, 0, checkInterval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public synchronized void close() {
@@ -92,25 +114,27 @@ public final class InDoubtResolver {
         // The coordinator may have lost our registration (fresh store): register again.
         registrar.registerSoon();
       }
-      failed(b, "outcome query failed: " + e.getStatus().getCode()
-          + describe(e.getStatus()), e);
+      failed(b, "outcome query failed: " + e.getStatus().getCode() + describe(e.getStatus()), e);
       return;
     }
-    metrics.outcomeQuery(switch (outcome) {
-      case OUTCOME_COMMITTED -> "committed";
-      case OUTCOME_ABORTED -> "aborted";
-      default -> "in_progress";
-    });
+    metrics.outcomeQuery(
+        switch (outcome) {
+          case OUTCOME_COMMITTED -> "committed";
+          case OUTCOME_ABORTED -> "aborted";
+          default -> "in_progress";
+        });
     try {
       switch (outcome) {
         case OUTCOME_COMMITTED -> {
-          log.info("event=in_doubt_resolved participant={} tx={} outcome=COMMITTED",
-              engine.name(), txId);
+          log.info(
+              "event=in_doubt_resolved participant={} tx={} outcome=COMMITTED",
+              engine.name(),
+              txId);
           engine.commit(txId);
         }
         case OUTCOME_ABORTED -> {
-          log.info("event=in_doubt_resolved participant={} tx={} outcome=ABORTED",
-              engine.name(), txId);
+          log.info(
+              "event=in_doubt_resolved participant={} tx={} outcome=ABORTED", engine.name(), txId);
           engine.rollback(txId);
         }
         default -> {
@@ -118,8 +142,11 @@ public final class InDoubtResolver {
           b.failures = 0;
           b.lastError = "";
           b.nextQueryAt = clock.instant().plus(inDoubtAfter);
-          log.debug("event=in_doubt_undecided participant={} tx={} outcome={}",
-              engine.name(), txId, outcome);
+          log.debug(
+              "event=in_doubt_undecided participant={} tx={} outcome={}",
+              engine.name(),
+              txId,
+              outcome);
         }
       }
     } catch (BranchException e) {
@@ -128,9 +155,9 @@ public final class InDoubtResolver {
   }
 
   /**
-   * Asks the coordinator the branch recorded; if that one cannot answer (or its address is not
-   * one gRPC can dial: Prepare takes any string) and the configured coordinator is another (it
-   * moved, or several share one log), asks that one too.
+   * Asks the coordinator the branch recorded; if that one cannot answer (or its address is not one
+   * gRPC can dial: Prepare takes any string) and the configured coordinator is another (it moved,
+   * or several share one log), asks that one too.
    */
   private Outcome ask(String recorded, String txId) {
     try {
@@ -149,11 +176,20 @@ public final class InDoubtResolver {
     Duration d = backoff.delay(n);
     b.nextQueryAt = clock.instant().plus(d);
     if (n == 1 && cause != null) {
-      log.warn("event=in_doubt_unresolved participant={} tx={} error=\"{}\" retry_in={}",
-          engine.name(), b.record.txId(), error, d, cause);
+      log.warn(
+          "event=in_doubt_unresolved participant={} tx={} error=\"{}\" retry_in={}",
+          engine.name(),
+          b.record.txId(),
+          error,
+          d,
+          cause);
     } else {
-      log.debug("event=in_doubt_unresolved participant={} tx={} error=\"{}\" attempt={}",
-          engine.name(), b.record.txId(), error, n);
+      log.debug(
+          "event=in_doubt_unresolved participant={} tx={} error=\"{}\" attempt={}",
+          engine.name(),
+          b.record.txId(),
+          error,
+          n);
     }
   }
 

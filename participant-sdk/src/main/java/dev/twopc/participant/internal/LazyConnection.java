@@ -9,10 +9,10 @@ import java.util.function.Supplier;
 
 /**
  * A prepare's connection, taken from the store when first used. A handler that takes its locks
- * before its first statement then waits for them without holding a connection: the embedded
- * store's pool has one, and a prepare waiting for a lock while holding it kept the lock holder's
- * commit (which needs that connection to release the lock) from running, so every contended
- * lock wait ended in a timeout and a NO vote.
+ * before its first statement then waits for them without holding a connection: the embedded store's
+ * pool has one, and a prepare waiting for a lock while holding it kept the lock holder's commit
+ * (which needs that connection to release the lock) from running, so every contended lock wait
+ * ended in a timeout and a NO vote.
  */
 final class LazyConnection implements AutoCloseable {
   private final Supplier<Connection> open;
@@ -23,8 +23,10 @@ final class LazyConnection implements AutoCloseable {
 
   LazyConnection(Supplier<Connection> open) {
     this.open = open;
-    this.proxy = (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
-        new Class<?>[] {Connection.class}, this::invoke);
+    this.proxy =
+        (Connection)
+            Proxy.newProxyInstance(
+                Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, this::invoke);
   }
 
   /** The connection to hand out: each call on it opens the real one if not yet open. */
@@ -34,15 +36,16 @@ final class LazyConnection implements AutoCloseable {
 
   private synchronized Connection real() throws SQLException {
     if (closed) {
-      throw new SQLException("the prepare's connection is closed: it was used after prepare"
-          + " returned", "08003");
+      throw new SQLException(
+          "the prepare's connection is closed: it was used after prepare" + " returned", "08003");
     }
     if (real == null) {
       try {
         real = open.get();
       } catch (StoreException e) {
         openFailure = e;
-        throw e.getCause() instanceof SQLException sql ? sql
+        throw e.getCause() instanceof SQLException sql
+            ? sql
             : new SQLException(e.getMessage(), "08001", e);
       }
     }
@@ -54,9 +57,9 @@ final class LazyConnection implements AutoCloseable {
   }
 
   /**
-   * Rethrows the store's failure to open the connection, if there was one: the store failed,
-   * not the handler, so the caller records no vote (a NO would outlive the outage) and the call
-   * fails as a store failure.
+   * Rethrows the store's failure to open the connection, if there was one: the store failed, not
+   * the handler, so the caller records no vote (a NO would outlive the outage) and the call fails
+   * as a store failure.
    */
   synchronized void throwIfOpenFailed() {
     if (openFailure != null) {

@@ -11,9 +11,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Per-key locks owned by transactions: exclusive or shared, re-entrant, with a bounded wait.
- * A waiter gives up at its bound, so a deadlock between two preparing transactions lasts at most
- * the lock wait and ends in a NO vote. Locks are released all at once per transaction.
+ * Per-key locks owned by transactions: exclusive or shared, re-entrant, with a bounded wait. A
+ * waiter gives up at its bound, so a deadlock between two preparing transactions lasts at most the
+ * lock wait and ends in a NO vote. Locks are released all at once per transaction.
  */
 public final class LockManager {
   /** Lock modes. */
@@ -61,8 +61,10 @@ public final class LockManager {
   }
 
   private final Object monitor = new Object();
-  private final java.util.concurrent.atomic.LongAdder waits = new java.util.concurrent.atomic.LongAdder();
-  private final java.util.concurrent.atomic.LongAdder timeouts = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder waits =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder timeouts =
+      new java.util.concurrent.atomic.LongAdder();
   private final Map<String, Holders> byKey = new HashMap<>();
   private final Map<String, Map<String, Mode>> byTx = new HashMap<>();
 
@@ -106,8 +108,8 @@ public final class LockManager {
   }
 
   /**
-   * Re-takes a lock recorded with a prepared branch, at recovery. Never waits: recorded locks
-   * were granted before the crash, so they are compatible with each other.
+   * Re-takes a lock recorded with a prepared branch, at recovery. Never waits: recorded locks were
+   * granted before the crash, so they are compatible with each other.
    *
    * @return false if the key is held incompatibly (a corrupt record); the lock is taken anyway
    */

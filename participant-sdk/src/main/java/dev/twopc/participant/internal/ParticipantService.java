@@ -1,7 +1,5 @@
 package dev.twopc.participant.internal;
 
-import dev.twopc.telemetry.Tracing;
-import io.opentelemetry.api.trace.Span;
 import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
 import dev.twopc.participant.PreparedBranchInfo;
@@ -17,9 +15,11 @@ import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
+import dev.twopc.telemetry.Tracing;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.opentelemetry.api.trace.Span;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,13 +45,15 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
   }
 
   /**
-   * Runs the engine's part of {@code operation} as a span of the call's trace (the
-   * coordinator's, carried in the metadata) and times it; {@code result} names the outcome.
+   * Runs the engine's part of {@code operation} as a span of the call's trace (the coordinator's,
+   * carried in the metadata) and times it; {@code result} names the outcome.
    */
-  private <T> T observed(String operation, String txId, Supplier<T> call,
+  private <T> T observed(
+      String operation,
+      String txId,
+      Supplier<T> call,
       java.util.function.Function<T, String> result) {
-    Span span = tracing.start("twopc.branch." + operation, tracing.current(), txId,
-        engine.name());
+    Span span = tracing.start("twopc.branch." + operation, tracing.current(), txId, engine.name());
     long start = System.nanoTime();
     try {
       T r = call.get();
@@ -69,93 +71,137 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
 
   @Override
   public void prepare(PrepareRequest req, StreamObserver<PrepareResponse> out) {
-    respond(out, () -> {
-      check(req.getTxId(), req.getParticipant());
-      if (!req.getCoordinator().isEmpty() && !Ids.isCoordinatorTarget(req.getCoordinator())) {
-        // not quoted back: it may be huge or hold line breaks
-        throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
-            "coordinator must be a gRPC target (host:port), 1-255 characters of"
-                + " [A-Za-z0-9._:/[]%-]");
-      }
-      java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
-      Vote v = observed("prepare", req.getTxId(), () -> engine.prepare(req.getTxId(),
-          req.getPayload().toByteArray(), timeout, req.getCoordinator(), req.getEnlisted(),
-          req.getStaged()), vote -> vote.kind().name().toLowerCase(java.util.Locale.ROOT));
-      return PrepareResponse.newBuilder().setVote(toProto(v)).setReason(v.reason()).build();
-    });
+    respond(
+        out,
+        () -> {
+          check(req.getTxId(), req.getParticipant());
+          if (!req.getCoordinator().isEmpty() && !Ids.isCoordinatorTarget(req.getCoordinator())) {
+            // not quoted back: it may be huge or hold line breaks
+            throw new BranchException(
+                BranchException.Kind.INVALID_ARGUMENT,
+                "coordinator must be a gRPC target (host:port), 1-255 characters of"
+                    + " [A-Za-z0-9._:/[]%-]");
+          }
+          java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
+          Vote v =
+              observed(
+                  "prepare",
+                  req.getTxId(),
+                  () ->
+                      engine.prepare(
+                          req.getTxId(),
+                          req.getPayload().toByteArray(),
+                          timeout,
+                          req.getCoordinator(),
+                          req.getEnlisted(),
+                          req.getStaged()),
+                  vote -> vote.kind().name().toLowerCase(java.util.Locale.ROOT));
+          return PrepareResponse.newBuilder().setVote(toProto(v)).setReason(v.reason()).build();
+        });
   }
 
   @Override
   public void commit(CommitBranchRequest req, StreamObserver<CommitBranchResponse> out) {
-    respond(out, () -> {
-      check(req.getTxId(), req.getParticipant());
-      if (req.getOnePhase()) {
-        java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
-        BranchEngine.OnePhaseResult r = observed("one_phase", req.getTxId(),
-            () -> engine.commitOnePhase(req.getTxId(), req.getPayload().toByteArray(), timeout),
-            o -> o.committed() ? "committed" : "aborted");
-        return CommitBranchResponse.newBuilder()
-            .setOutcome(r.committed() ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
-            .setReason(r.reason()).build();
-      }
-      observed("commit", req.getTxId(), () -> {
-        engine.commit(req.getTxId());
-        return "done";
-      }, done -> done);
-      return CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build();
-    });
+    respond(
+        out,
+        () -> {
+          check(req.getTxId(), req.getParticipant());
+          if (req.getOnePhase()) {
+            java.time.Duration timeout = req.hasTimeout() ? toJava(req.getTimeout()) : null;
+            BranchEngine.OnePhaseResult r =
+                observed(
+                    "one_phase",
+                    req.getTxId(),
+                    () ->
+                        engine.commitOnePhase(
+                            req.getTxId(), req.getPayload().toByteArray(), timeout),
+                    o -> o.committed() ? "committed" : "aborted");
+            return CommitBranchResponse.newBuilder()
+                .setOutcome(r.committed() ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
+                .setReason(r.reason())
+                .build();
+          }
+          observed(
+              "commit",
+              req.getTxId(),
+              () -> {
+                engine.commit(req.getTxId());
+                return "done";
+              },
+              done -> done);
+          return CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build();
+        });
   }
 
   @Override
   public void rollback(RollbackBranchRequest req, StreamObserver<RollbackBranchResponse> out) {
-    respond(out, () -> {
-      check(req.getTxId(), req.getParticipant());
-      if (req.getOnePhaseOutcome()) {
-        return RollbackBranchResponse.newBuilder().setOutcome(
-            engine.committedElseRollback(req.getTxId()) ? Outcome.OUTCOME_COMMITTED
-                : Outcome.OUTCOME_ABORTED).build();
-      }
-      observed("rollback", req.getTxId(), () -> {
-        engine.rollback(req.getTxId());
-        return "done";
-      }, done -> done);
-      return RollbackBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED).build();
-    });
+    respond(
+        out,
+        () -> {
+          check(req.getTxId(), req.getParticipant());
+          if (req.getOnePhaseOutcome()) {
+            return RollbackBranchResponse.newBuilder()
+                .setOutcome(
+                    engine.committedElseRollback(req.getTxId())
+                        ? Outcome.OUTCOME_COMMITTED
+                        : Outcome.OUTCOME_ABORTED)
+                .build();
+          }
+          observed(
+              "rollback",
+              req.getTxId(),
+              () -> {
+                engine.rollback(req.getTxId());
+                return "done";
+              },
+              done -> done);
+          return RollbackBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED).build();
+        });
   }
 
   @Override
   public void listPrepared(ListPreparedRequest req, StreamObserver<ListPreparedResponse> out) {
-    respond(out, () -> {
-      ListPreparedResponse.Builder b = ListPreparedResponse.newBuilder();
-      for (PreparedBranchInfo p : engine.listPrepared()) {
-        b.addBranches(PreparedBranch.newBuilder()
-            .setTxId(p.txId())
-            .setParticipant(p.participant())
-            .setPreparedAt(Timestamp.newBuilder().setSeconds(p.preparedAt().getEpochSecond())
-                .setNanos(p.preparedAt().getNano()))
-            .setAge(Duration.newBuilder().setSeconds(p.age().getSeconds())
-                .setNanos(p.age().getNano()))
-            .addAllLockKeys(p.lockKeys())
-            .setCoordinator(p.coordinator())
-            .setOutcomeQueries(p.outcomeQueries())
-            .setLastError(p.lastError()));
-      }
-      return b.build();
-    });
+    respond(
+        out,
+        () -> {
+          ListPreparedResponse.Builder b = ListPreparedResponse.newBuilder();
+          for (PreparedBranchInfo p : engine.listPrepared()) {
+            b.addBranches(
+                PreparedBranch.newBuilder()
+                    .setTxId(p.txId())
+                    .setParticipant(p.participant())
+                    .setPreparedAt(
+                        Timestamp.newBuilder()
+                            .setSeconds(p.preparedAt().getEpochSecond())
+                            .setNanos(p.preparedAt().getNano()))
+                    .setAge(
+                        Duration.newBuilder()
+                            .setSeconds(p.age().getSeconds())
+                            .setNanos(p.age().getNano()))
+                    .addAllLockKeys(p.lockKeys())
+                    .setCoordinator(p.coordinator())
+                    .setOutcomeQueries(p.outcomeQueries())
+                    .setLastError(p.lastError()));
+          }
+          return b.build();
+        });
   }
 
   private void check(String txId, String participant) {
     if (!Ids.isTxId(txId)) {
-      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+      throw new BranchException(
+          BranchException.Kind.INVALID_ARGUMENT,
           "tx_id must be 1-128 characters of [A-Za-z0-9._:-]");
     }
     if (!participant.isEmpty() && !Ids.isParticipantName(participant)) {
       // not quoted back: it may be huge or hold line breaks
-      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+      throw new BranchException(
+          BranchException.Kind.INVALID_ARGUMENT,
           "participant must be 1-64 characters of [A-Za-z0-9._-]");
     }
     if (!participant.isEmpty() && !participant.equals(engine.name())) {
-      throw new BranchException(BranchException.Kind.NOT_FOUND,
+      throw new BranchException(
+          BranchException.Kind.NOT_FOUND,
           "participant " + participant + " is not served here (this is " + engine.name() + ")");
     }
   }
@@ -173,16 +219,16 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
     } catch (StoreException e) {
       metrics.storeError();
       log.warn("event=store_failed participant={}", engine.name(), e);
-      out.onError(Status.UNAVAILABLE.withDescription("participant store unavailable")
-          .asRuntimeException());
+      out.onError(
+          Status.UNAVAILABLE.withDescription("participant store unavailable").asRuntimeException());
       return;
     } catch (StatusRuntimeException e) {
       out.onError(e);
       return;
     } catch (RuntimeException e) {
       log.error("event=call_failed participant={}", engine.name(), e);
-      out.onError(Status.INTERNAL.withDescription("participant failed; see its log")
-          .asRuntimeException());
+      out.onError(
+          Status.INTERNAL.withDescription("participant failed; see its log").asRuntimeException());
       return;
     }
     out.onNext(result);
@@ -190,12 +236,13 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
   }
 
   private static Status toStatus(BranchException e) {
-    Status s = switch (e.kind()) {
-      case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-      case NOT_FOUND -> Status.NOT_FOUND;
-      case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-      case UNAVAILABLE -> Status.UNAVAILABLE;
-    };
+    Status s =
+        switch (e.kind()) {
+          case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+          case NOT_FOUND -> Status.NOT_FOUND;
+          case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+          case UNAVAILABLE -> Status.UNAVAILABLE;
+        };
     return s.withDescription(e.getMessage());
   }
 
@@ -214,9 +261,14 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
   private static java.time.Duration toJava(Duration d) {
     long s = d.getSeconds();
     int n = d.getNanos();
-    if (s < -MAX_DURATION_SECONDS || s > MAX_DURATION_SECONDS || n < -999_999_999
-        || n > 999_999_999 || (s > 0 && n < 0) || (s < 0 && n > 0)) {
-      throw new BranchException(BranchException.Kind.INVALID_ARGUMENT,
+    if (s < -MAX_DURATION_SECONDS
+        || s > MAX_DURATION_SECONDS
+        || n < -999_999_999
+        || n > 999_999_999
+        || (s > 0 && n < 0)
+        || (s < 0 && n > 0)) {
+      throw new BranchException(
+          BranchException.Kind.INVALID_ARGUMENT,
           "timeout is not a valid duration: seconds " + s + ", nanos " + n);
     }
     return java.time.Duration.ofSeconds(s, n);

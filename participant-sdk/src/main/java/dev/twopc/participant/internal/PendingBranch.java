@@ -5,13 +5,16 @@ import java.time.Instant;
 /** A prepared branch in memory: its record plus the in-doubt bookkeeping of this process. */
 final class PendingBranch {
   final PreparedRecord record;
+
   /**
-   * The commit of the prepared record failed, so it may or may not be durable: no YES may be
-   * given for it; only the coordinator's outcome settles it.
+   * The commit of the prepared record failed, so it may or may not be durable: no YES may be given
+   * for it; only the coordinator's outcome settles it.
    */
   final boolean uncertain;
+
   /** When to ask the coordinator next. */
   volatile Instant nextQueryAt;
+
   volatile int outcomeQueries;
   volatile int failures;
   volatile String lastError = "";

@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** A prepared branch as recorded in the pending map: enough to commit or roll back after a crash. */
+/**
+ * A prepared branch as recorded in the pending map: enough to commit or roll back after a crash.
+ */
 public record PreparedRecord(
     String txId,
     byte[] payload,

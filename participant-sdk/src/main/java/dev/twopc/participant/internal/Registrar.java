@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the participant registered: retries with backoff until the coordinator answers, then
- * re-registers periodically (cheap, and covers a coordinator that restarted on a fresh store),
- * and at once when a coordinator answer suggests it does not know us.
+ * re-registers periodically (cheap, and covers a coordinator that restarted on a fresh store), and
+ * at once when a coordinator answer suggests it does not know us.
  */
 public final class Registrar {
   private static final Logger log = LoggerFactory.getLogger(Registrar.class);
@@ -32,8 +32,12 @@ public final class Registrar {
   private volatile boolean closed;
   private final CountDownLatch first = new CountDownLatch(1);
 
-  public Registrar(String name, CoordinatorLink link,
-      ScheduledExecutorService scheduler, Backoff backoff, Duration reregisterInterval,
+  public Registrar(
+      String name,
+      CoordinatorLink link,
+      ScheduledExecutorService scheduler,
+      Backoff backoff,
+      Duration reregisterInterval,
       ParticipantListener listener) {
     this.name = name;
     this.link = link;
@@ -91,8 +95,12 @@ public final class Registrar {
     try {
       boolean updated = link.register(name, address);
       if (!registered) {
-        log.info("event=registered participant={} address={} coordinator={} updated={}",
-            name, address, link.defaultTarget(), updated);
+        log.info(
+            "event=registered participant={} address={} coordinator={} updated={}",
+            name,
+            address,
+            link.defaultTarget(),
+            updated);
       }
       registered = true;
       first.countDown();
@@ -112,11 +120,18 @@ public final class Registrar {
       }
       Duration d = backoff.delay(n);
       if (n == 1) {
-        log.warn("event=register_failed participant={} coordinator={} next=retry_with_backoff",
-            name, link.defaultTarget(), e);
+        log.warn(
+            "event=register_failed participant={} coordinator={} next=retry_with_backoff",
+            name,
+            link.defaultTarget(),
+            e);
       } else {
-        log.debug("event=register_failed participant={} attempt={} retry_in={} status=\"{}\"",
-            name, n, d, e.getStatus());
+        log.debug(
+            "event=register_failed participant={} attempt={} retry_in={} status=\"{}\"",
+            name,
+            n,
+            d,
+            e.getStatus());
       }
       schedule(d);
     } catch (RuntimeException e) {

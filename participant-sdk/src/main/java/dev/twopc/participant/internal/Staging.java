@@ -11,9 +11,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The interactive flow's in-memory side: which transactions this process enlisted in, and the
- * work business calls staged for them until Prepare. Lost on a crash by design: a Prepare with
- * {@code enlisted=true} for a transaction unknown here votes NO.
+ * The interactive flow's in-memory side: which transactions this process enlisted in, and the work
+ * business calls staged for them until Prepare. Lost on a crash by design: a Prepare with {@code
+ * enlisted=true} for a transaction unknown here votes NO.
  */
 public final class Staging {
   private static final class Work {
@@ -35,8 +35,8 @@ public final class Staging {
   private final ConcurrentHashMap<String, Work> work = new ConcurrentHashMap<>();
 
   /**
-   * Runs {@code enlist} once per transaction (concurrent first calls wait for the one doing it).
-   * A failed enlist is forgotten, so the next call tries again.
+   * Runs {@code enlist} once per transaction (concurrent first calls wait for the one doing it). A
+   * failed enlist is forgotten, so the next call tries again.
    */
   public void ensureEnlisted(String txId, Instant now, Runnable enlist) {
     Work w = work.computeIfAbsent(txId, t -> new Work(now));
@@ -98,13 +98,15 @@ public final class Staging {
   /** Forgets transactions enlisted before {@code before} that never reached an outcome here. */
   public int pruneOlderThan(Instant before) {
     int[] n = {0};
-    work.entrySet().removeIf(e -> {
-      boolean old = e.getValue().since.isBefore(before);
-      if (old) {
-        n[0]++;
-      }
-      return old;
-    });
+    work.entrySet()
+        .removeIf(
+            e -> {
+              boolean old = e.getValue().since.isBefore(before);
+              if (old) {
+                n[0]++;
+              }
+              return old;
+            });
     return n[0];
   }
 }

@@ -21,11 +21,14 @@ final class TxMutex {
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
 
   <T, E extends Exception> T with(String txId, Body<T, E> body) throws E {
-    Entry e = entries.compute(txId, (k, v) -> {
-      Entry entry = v == null ? new Entry() : v;
-      entry.users++;
-      return entry;
-    });
+    Entry e =
+        entries.compute(
+            txId,
+            (k, v) -> {
+              Entry entry = v == null ? new Entry() : v;
+              entry.users++;
+              return entry;
+            });
     e.lock.lock();
     try {
       return body.run();

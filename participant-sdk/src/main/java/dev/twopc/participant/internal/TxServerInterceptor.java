@@ -25,8 +25,8 @@ public final class TxServerInterceptor implements ServerInterceptor {
   private final Registrar registrar;
   private final Clock clock;
 
-  public TxServerInterceptor(String name, CoordinatorLink link, Staging staging,
-      Registrar registrar, Clock clock) {
+  public TxServerInterceptor(
+      String name, CoordinatorLink link, Staging staging, Registrar registrar, Clock clock) {
     this.name = name;
     this.link = link;
     this.staging = staging;
@@ -35,23 +35,27 @@ public final class TxServerInterceptor implements ServerInterceptor {
   }
 
   @Override
-  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call,
-      Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
     String txId = headers.get(TxContextKey.METADATA_KEY);
     if (txId == null) {
       return next.startCall(call, headers);
     }
     if (!Ids.isTxId(txId)) {
-      call.close(Status.INVALID_ARGUMENT.withDescription(
-          TxContextKey.HEADER + " must be 1-128 characters of [A-Za-z0-9._:-]"), new Metadata());
+      call.close(
+          Status.INVALID_ARGUMENT.withDescription(
+              TxContextKey.HEADER + " must be 1-128 characters of [A-Za-z0-9._:-]"),
+          new Metadata());
       return new ServerCall.Listener<>() {};
     }
     try {
       enlist(txId);
     } catch (StatusRuntimeException e) {
       Status s = e.getStatus();
-      call.close(Status.fromCode(s.getCode()).withDescription(
-          "enlisting in tx=" + txId + " failed: " + s.getDescription()), new Metadata());
+      call.close(
+          Status.fromCode(s.getCode())
+              .withDescription("enlisting in tx=" + txId + " failed: " + s.getDescription()),
+          new Metadata());
       return new ServerCall.Listener<>() {};
     }
     Context ctx = Context.current().withValue(TxContextKey.CONTEXT_KEY, txId);
@@ -60,18 +64,24 @@ public final class TxServerInterceptor implements ServerInterceptor {
 
   /** Enlists this participant in {@code txId} unless it already did. */
   public void enlist(String txId) {
-    staging.ensureEnlisted(txId, clock.instant(), () -> {
-      try {
-        link.enlist(txId, name);
-        log.debug("event=enlisted participant={} tx={}", name, txId);
-      } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-          registrar.registerSoon();
-        }
-        log.warn("event=enlist_failed participant={} tx={} status=\"{}\"", name, txId,
-            e.getStatus());
-        throw e;
-      }
-    });
+    staging.ensureEnlisted(
+        txId,
+        clock.instant(),
+        () -> {
+          try {
+            link.enlist(txId, name);
+            log.debug("event=enlisted participant={} tx={}", name, txId);
+          } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+              registrar.registerSoon();
+            }
+            log.warn(
+                "event=enlist_failed participant={} tx={} status=\"{}\"",
+                name,
+                txId,
+                e.getStatus());
+            throw e;
+          }
+        });
   }
 }

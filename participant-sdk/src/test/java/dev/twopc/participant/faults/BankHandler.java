@@ -24,12 +24,12 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A participant that moves money between its accounts. A branch payload is
- * {@code PARTS=p0,p2;MOVES=a1:-7,a3:+2[;NO]}: the participants of the whole transaction, and
- * this branch's deltas. Prepare locks each account, votes NO on insufficient funds (or when told
- * to), and holds the deltas in HOLDS; commit applies them to ACCOUNTS and records them in
- * APPLIED (primary key (TX, ACCT): a second apply fails); rollback drops the holds. All writes go
- * through the branch's connection, so they are exactly-once with the SDK's records.
+ * A participant that moves money between its accounts. A branch payload is {@code
+ * PARTS=p0,p2;MOVES=a1:-7,a3:+2[;NO]}: the participants of the whole transaction, and this branch's
+ * deltas. Prepare locks each account, votes NO on insufficient funds (or when told to), and holds
+ * the deltas in HOLDS; commit applies them to ACCOUNTS and records them in APPLIED (primary key
+ * (TX, ACCT): a second apply fails); rollback drops the holds. All writes go through the branch's
+ * connection, so they are exactly-once with the SDK's records.
  */
 public final class BankHandler implements ParticipantHandler {
   public static final int ACCOUNTS = 4;
@@ -57,8 +57,8 @@ public final class BankHandler implements ParticipantHandler {
     }
 
     public byte[] bytes() {
-      StringBuilder sb = new StringBuilder("PARTS=").append(String.join(",", parts))
-          .append(";MOVES=");
+      StringBuilder sb =
+          new StringBuilder("PARTS=").append(String.join(",", parts)).append(";MOVES=");
       List<String> ms = new ArrayList<>();
       moves.forEach((a, d) -> ms.add(a + ":" + d));
       sb.append(String.join(",", ms));
@@ -80,8 +80,9 @@ public final class BankHandler implements ParticipantHandler {
     try (Connection c = DriverManager.getConnection(url(dataDir, name))) {
       createTables(c);
       for (int i = 0; i < ACCOUNTS; i++) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO ACCOUNTS (ID, BALANCE) VALUES (?, ?) ON CONFLICT (ID) DO NOTHING")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO ACCOUNTS (ID, BALANCE) VALUES (?, ?) ON CONFLICT (ID) DO NOTHING")) {
           ps.setString(1, "a" + i);
           ps.setLong(2, OPENING_BALANCE);
           ps.executeUpdate();
@@ -92,12 +93,15 @@ public final class BankHandler implements ParticipantHandler {
 
   static void createTables(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS ACCOUNTS (ID VARCHAR(16) PRIMARY KEY, "
-          + "BALANCE BIGINT NOT NULL)");
-      s.execute("CREATE TABLE IF NOT EXISTS HOLDS (TX VARCHAR(128), ACCT VARCHAR(16), "
-          + "DELTA BIGINT NOT NULL, PRIMARY KEY (TX, ACCT))");
-      s.execute("CREATE TABLE IF NOT EXISTS APPLIED (TX VARCHAR(128), ACCT VARCHAR(16), "
-          + "DELTA BIGINT NOT NULL, PARTS VARCHAR(256) NOT NULL, PRIMARY KEY (TX, ACCT))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS ACCOUNTS (ID VARCHAR(16) PRIMARY KEY, "
+              + "BALANCE BIGINT NOT NULL)");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS HOLDS (TX VARCHAR(128), ACCT VARCHAR(16), "
+              + "DELTA BIGINT NOT NULL, PRIMARY KEY (TX, ACCT))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS APPLIED (TX VARCHAR(128), ACCT VARCHAR(16), "
+              + "DELTA BIGINT NOT NULL, PARTS VARCHAR(256) NOT NULL, PRIMARY KEY (TX, ACCT))");
     }
   }
 
@@ -111,8 +115,7 @@ public final class BankHandler implements ParticipantHandler {
     for (Map.Entry<String, Long> m : p.moves().entrySet()) {
       ctx.lock(m.getKey());
       long balance;
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT BALANCE FROM ACCOUNTS WHERE ID = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT BALANCE FROM ACCOUNTS WHERE ID = ?")) {
         ps.setString(1, m.getKey());
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
@@ -125,8 +128,8 @@ public final class BankHandler implements ParticipantHandler {
       if (balance + m.getValue() < 0) {
         return Vote.no("insufficient funds in " + m.getKey());
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO HOLDS (TX, ACCT, DELTA) VALUES (?, ?, ?)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement("INSERT INTO HOLDS (TX, ACCT, DELTA) VALUES (?, ?, ?)")) {
         ps.setString(1, ctx.txId());
         ps.setString(2, m.getKey());
         ps.setLong(3, m.getValue());
@@ -141,10 +144,11 @@ public final class BankHandler implements ParticipantHandler {
     Payload p = Payload.parse(ctx.payload());
     Connection c = ctx.connection();
     for (Map.Entry<String, Long> m : p.moves().entrySet()) {
-      try (PreparedStatement up = c.prepareStatement(
-          "UPDATE ACCOUNTS SET BALANCE = BALANCE + ? WHERE ID = ?");
-          PreparedStatement ins = c.prepareStatement(
-              "INSERT INTO APPLIED (TX, ACCT, DELTA, PARTS) VALUES (?, ?, ?, ?)")) {
+      try (PreparedStatement up =
+              c.prepareStatement("UPDATE ACCOUNTS SET BALANCE = BALANCE + ? WHERE ID = ?");
+          PreparedStatement ins =
+              c.prepareStatement(
+                  "INSERT INTO APPLIED (TX, ACCT, DELTA, PARTS) VALUES (?, ?, ?, ?)")) {
         up.setLong(1, m.getValue());
         up.setString(2, m.getKey());
         up.executeUpdate();
@@ -171,8 +175,8 @@ public final class BankHandler implements ParticipantHandler {
   }
 
   /** What one participant's durable tables say, read after the run. */
-  public record State(long total, Map<String, Set<String>> appliedParts, Set<String> held,
-      List<String> prepared) {}
+  public record State(
+      long total, Map<String, Set<String>> appliedParts, Set<String> held, List<String> prepared) {}
 
   /** Reads the durable state (business tables and the SDK's pending map). */
   public static State read(Path dataDir, String name) throws SQLException {

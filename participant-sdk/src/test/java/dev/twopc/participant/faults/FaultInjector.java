@@ -38,8 +38,8 @@ import java.util.function.Supplier;
  *   <li>{@link Fault#FAIL}: the call fails at once with a transport-like error status.
  * </ul>
  *
- * <p>Delays run on the given scheduler, never by sleeping on a gRPC thread. {@link #quiet()}
- * stops new faults (calls already delayed or duplicated still complete). Thread-safe.
+ * <p>Delays run on the given scheduler, never by sleeping on a gRPC thread. {@link #quiet()} stops
+ * new faults (calls already delayed or duplicated still complete). Thread-safe.
  *
  * <pre>{@code
  * FaultInjector faults = new FaultInjector("client->coordinator", seed, Profile.moderate(),
@@ -54,7 +54,15 @@ import java.util.function.Supplier;
  */
 public final class FaultInjector implements ClientInterceptor {
   /** The kinds of fault. */
-  public enum Fault { NONE, DROP_REQUEST, DROP_RESPONSE, DELAY, DUPLICATE, REORDER, FAIL }
+  public enum Fault {
+    NONE,
+    DROP_REQUEST,
+    DROP_RESPONSE,
+    DELAY,
+    DUPLICATE,
+    REORDER,
+    FAIL
+  }
 
   /**
    * Per-call probabilities of each fault (their sum at most 1) and the delay bounds.
@@ -62,8 +70,15 @@ public final class FaultInjector implements ClientInterceptor {
    * @param maxDelayMillis upper bound of a {@link Fault#DELAY}
    * @param maxReorderMillis upper bound of how late a {@link Fault#REORDER} duplicate arrives
    */
-  public record Profile(double dropRequest, double dropResponse, double delay, double duplicate,
-      double reorder, double fail, long maxDelayMillis, long maxReorderMillis) {
+  public record Profile(
+      double dropRequest,
+      double dropResponse,
+      double delay,
+      double duplicate,
+      double reorder,
+      double fail,
+      long maxDelayMillis,
+      long maxReorderMillis) {
     public Profile {
       double[] ps = {dropRequest, dropResponse, delay, duplicate, reorder, fail};
       double sum = 0;
@@ -93,23 +108,40 @@ public final class FaultInjector implements ClientInterceptor {
 
     /** A profile with every probability drawn from {@code random}, up to {@code maxEach}. */
     public static Profile random(Random random, double maxEach) {
-      return new Profile(random.nextDouble() * maxEach, random.nextDouble() * maxEach,
-          random.nextDouble() * maxEach * 2, random.nextDouble() * maxEach,
-          random.nextDouble() * maxEach, random.nextDouble() * maxEach,
-          20 + random.nextInt(200), 50 + random.nextInt(500));
+      return new Profile(
+          random.nextDouble() * maxEach,
+          random.nextDouble() * maxEach,
+          random.nextDouble() * maxEach * 2,
+          random.nextDouble() * maxEach,
+          random.nextDouble() * maxEach,
+          random.nextDouble() * maxEach,
+          20 + random.nextInt(200),
+          50 + random.nextInt(500));
     }
 
     @Override
     public String toString() {
-      return String.format("dropRequest=%.2f dropResponse=%.2f delay=%.2f(<=%dms) duplicate=%.2f"
-              + " reorder=%.2f(<=%dms) fail=%.2f", dropRequest, dropResponse, delay,
-          maxDelayMillis, duplicate, reorder, maxReorderMillis, fail);
+      return String.format(
+          "dropRequest=%.2f dropResponse=%.2f delay=%.2f(<=%dms) duplicate=%.2f"
+              + " reorder=%.2f(<=%dms) fail=%.2f",
+          dropRequest,
+          dropResponse,
+          delay,
+          maxDelayMillis,
+          duplicate,
+          reorder,
+          maxReorderMillis,
+          fail);
     }
   }
 
-  private static final Status.Code[] FAIL_CODES = {Status.Code.UNAVAILABLE,
-      Status.Code.INTERNAL, Status.Code.UNKNOWN, Status.Code.RESOURCE_EXHAUSTED,
-      Status.Code.DEADLINE_EXCEEDED};
+  private static final Status.Code[] FAIL_CODES = {
+    Status.Code.UNAVAILABLE,
+    Status.Code.INTERNAL,
+    Status.Code.UNKNOWN,
+    Status.Code.RESOURCE_EXHAUSTED,
+    Status.Code.DEADLINE_EXCEEDED
+  };
 
   private final String hop;
   private final Random random;
@@ -120,14 +152,17 @@ public final class FaultInjector implements ClientInterceptor {
   private volatile boolean quiet;
 
   /** Faults on every unary method. */
-  public FaultInjector(String hop, long seed, Profile profile,
-      ScheduledExecutorService scheduler) {
+  public FaultInjector(String hop, long seed, Profile profile, ScheduledExecutorService scheduler) {
     this(hop, seed, profile, scheduler, m -> true);
   }
 
   /** Faults only on the unary methods {@code applies} accepts. */
-  public FaultInjector(String hop, long seed, Profile profile,
-      ScheduledExecutorService scheduler, Predicate<MethodDescriptor<?, ?>> applies) {
+  public FaultInjector(
+      String hop,
+      long seed,
+      Profile profile,
+      ScheduledExecutorService scheduler,
+      Predicate<MethodDescriptor<?, ?>> applies) {
     this.hop = hop;
     this.random = new Random(seed ^ hop.hashCode());
     this.profile = profile;
@@ -161,8 +196,10 @@ public final class FaultInjector implements ClientInterceptor {
 
   /** Calls that got a fault other than NONE. */
   public long faults() {
-    return counts().entrySet().stream().filter(e -> e.getKey() != Fault.NONE)
-        .mapToLong(Map.Entry::getValue).sum();
+    return counts().entrySet().stream()
+        .filter(e -> e.getKey() != Fault.NONE)
+        .mapToLong(Map.Entry::getValue)
+        .sum();
   }
 
   @Override
@@ -192,17 +229,19 @@ public final class FaultInjector implements ClientInterceptor {
       } else {
         f = Fault.NONE;
       }
-      long delay = switch (f) {
-        case DELAY -> 1 + random.nextInt((int) p.maxDelayMillis());
-        case REORDER -> 1 + random.nextInt((int) p.maxReorderMillis());
-        default -> 0;
-      };
-      Status.Code code = switch (f) {
-        case FAIL -> FAIL_CODES[random.nextInt(FAIL_CODES.length)];
-        case DROP_RESPONSE -> random.nextBoolean() ? Status.Code.UNAVAILABLE
-            : Status.Code.DEADLINE_EXCEEDED;
-        default -> Status.Code.UNAVAILABLE;
-      };
+      long delay =
+          switch (f) {
+            case DELAY -> 1 + random.nextInt((int) p.maxDelayMillis());
+            case REORDER -> 1 + random.nextInt((int) p.maxReorderMillis());
+            default -> 0;
+          };
+      Status.Code code =
+          switch (f) {
+            case FAIL -> FAIL_CODES[random.nextInt(FAIL_CODES.length)];
+            case DROP_RESPONSE ->
+                random.nextBoolean() ? Status.Code.UNAVAILABLE : Status.Code.DEADLINE_EXCEEDED;
+            default -> Status.Code.UNAVAILABLE;
+          };
       return new Draw(f, delay, code);
     }
   }
@@ -210,8 +249,7 @@ public final class FaultInjector implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
       MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
-    if (quiet || method.getType() != MethodDescriptor.MethodType.UNARY
-        || !applies.test(method)) {
+    if (quiet || method.getType() != MethodDescriptor.MethodType.UNARY || !applies.test(method)) {
       return next.newCall(method, options);
     }
     Draw d = draw();
@@ -220,18 +258,31 @@ public final class FaultInjector implements ClientInterceptor {
     Executor callbacks = options.getExecutor() != null ? options.getExecutor() : scheduler;
     return switch (d.fault()) {
       case NONE -> next.newCall(method, options);
-      case DROP_REQUEST -> new FailedCall<>(
-          Status.UNAVAILABLE.withDescription("request dropped" + where), callbacks);
-      case FAIL -> new FailedCall<>(
-          Status.fromCode(d.code()).withDescription("call failed" + where), callbacks);
-      case DROP_RESPONSE -> new ResponseDroppedCall<>(next.newCall(method, options),
-          Status.fromCode(d.code()).withDescription("response dropped" + where));
-      case DELAY -> new DelayedCall<>(() -> next.newCall(method, options), d.delayMillis(),
-          scheduler, callbacks);
-      case DUPLICATE, REORDER -> new DuplicatedCall<>(next.newCall(method, options),
-          () -> next.newCall(method, options.withDeadline(null)
-              .withDeadlineAfter(10, TimeUnit.SECONDS).withExecutor(scheduler)),
-          d.delayMillis(), scheduler);
+      case DROP_REQUEST ->
+          new FailedCall<>(
+              Status.UNAVAILABLE.withDescription("request dropped" + where), callbacks);
+      case FAIL ->
+          new FailedCall<>(
+              Status.fromCode(d.code()).withDescription("call failed" + where), callbacks);
+      case DROP_RESPONSE ->
+          new ResponseDroppedCall<>(
+              next.newCall(method, options),
+              Status.fromCode(d.code()).withDescription("response dropped" + where));
+      case DELAY ->
+          new DelayedCall<>(
+              () -> next.newCall(method, options), d.delayMillis(), scheduler, callbacks);
+      case DUPLICATE, REORDER ->
+          new DuplicatedCall<>(
+              next.newCall(method, options),
+              () ->
+                  next.newCall(
+                      method,
+                      options
+                          .withDeadline(null)
+                          .withDeadlineAfter(10, TimeUnit.SECONDS)
+                          .withExecutor(scheduler)),
+              d.delayMillis(),
+              scheduler);
     };
   }
 
@@ -289,19 +340,20 @@ public final class FaultInjector implements ClientInterceptor {
 
     @Override
     public void start(Listener<RespT> listener, Metadata headers) {
-      super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
-          listener) {
-        @Override
-        public void onHeaders(Metadata h) {}
+      super.start(
+          new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onHeaders(Metadata h) {}
 
-        @Override
-        public void onMessage(RespT message) {}
+            @Override
+            public void onMessage(RespT message) {}
 
-        @Override
-        public void onClose(Status ignored, Metadata trailers) {
-          super.onClose(status, new Metadata());
-        }
-      }, headers);
+            @Override
+            public void onClose(Status ignored, Metadata trailers) {
+              super.onClose(status, new Metadata());
+            }
+          },
+          headers);
     }
   }
 
@@ -314,8 +366,11 @@ public final class FaultInjector implements ClientInterceptor {
     private Metadata headers;
     private ReqT message;
 
-    DuplicatedCall(ClientCall<ReqT, RespT> delegate, Supplier<ClientCall<ReqT, RespT>> duplicates,
-        long delayMillis, ScheduledExecutorService scheduler) {
+    DuplicatedCall(
+        ClientCall<ReqT, RespT> delegate,
+        Supplier<ClientCall<ReqT, RespT>> duplicates,
+        long delayMillis,
+        ScheduledExecutorService scheduler) {
       super(delegate);
       this.duplicates = duplicates;
       this.delayMillis = delayMillis;
@@ -344,13 +399,16 @@ public final class FaultInjector implements ClientInterceptor {
       ReqT m = message;
       Metadata h = headers;
       // The duplicate is independent of the caller: its cancellation must not reach it.
-      Runnable send = () -> Context.ROOT.run(() -> {
-        ClientCall<ReqT, RespT> dup = duplicates.get();
-        dup.start(new Listener<>() {}, h);
-        dup.request(1);
-        dup.sendMessage(m);
-        dup.halfClose();
-      });
+      Runnable send =
+          () ->
+              Context.ROOT.run(
+                  () -> {
+                    ClientCall<ReqT, RespT> dup = duplicates.get();
+                    dup.start(new Listener<>() {}, h);
+                    dup.request(1);
+                    dup.sendMessage(m);
+                    dup.halfClose();
+                  });
       if (delayMillis == 0) {
         send.run();
       } else {
@@ -373,13 +431,16 @@ public final class FaultInjector implements ClientInterceptor {
     private boolean cancelled;
     private Listener<RespT> listener;
 
-    DelayedCall(Supplier<ClientCall<ReqT, RespT>> factory, long delayMillis,
-        ScheduledExecutorService scheduler, Executor callbacks) {
+    DelayedCall(
+        Supplier<ClientCall<ReqT, RespT>> factory,
+        long delayMillis,
+        ScheduledExecutorService scheduler,
+        Executor callbacks) {
       this.factory = factory;
       this.callbacks = callbacks;
       try {
-        scheduler.schedule(() -> Context.ROOT.run(this::release), delayMillis,
-            TimeUnit.MILLISECONDS);
+        scheduler.schedule(
+            () -> Context.ROOT.run(this::release), delayMillis, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopping) {
         release();
       }
@@ -451,8 +512,10 @@ public final class FaultInjector implements ClientInterceptor {
       if (l == null) {
         run(c -> c.cancel(message, cause));
       } else {
-        callbacks.execute(() -> l.onClose(
-            Status.CANCELLED.withDescription(message).withCause(cause), new Metadata()));
+        callbacks.execute(
+            () ->
+                l.onClose(
+                    Status.CANCELLED.withDescription(message).withCause(cause), new Metadata()));
       }
     }
 

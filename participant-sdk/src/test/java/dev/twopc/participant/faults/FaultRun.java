@@ -26,10 +26,10 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.MethodDescriptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,24 +55,24 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * One seeded fault-injection run. Everything random (the workload, the fault profile, when
- * restarts happen, each hop's faults) comes from the seed:
+ * One seeded fault-injection run. Everything random (the workload, the fault profile, when restarts
+ * happen, each hop's faults) comes from the seed:
  *
  * <ol>
  *   <li>a real coordinator (embedded, loopback gRPC, its log in a temp dir) and four SDK
  *       participants running {@link BankHandler}, each on its own embedded SQLite store;
  *   <li>60-150 transfers run by six concurrent clients, across one to three participants (one
- *       branch: one-phase commit), some keyed (retried on UNKNOWN), some refused, some waiting
- *       for completion;
+ *       branch: one-phase commit), some keyed (retried on UNKNOWN), some refused, some waiting for
+ *       completion;
  *   <li>{@link FaultInjector}s on every hop, and one or two coordinator restarts and one to three
  *       participant restarts while transactions run (participants stop without grace; the
  *       coordinator with a short grace, so transactions are caught mid-protocol);
- *   <li>then every injector goes quiet and the run must converge (bounded): nothing in doubt at
- *       the coordinator, nothing prepared or locked at any participant;
+ *   <li>then every injector goes quiet and the run must converge (bounded): nothing in doubt at the
+ *       coordinator, nothing prepared or locked at any participant;
  *   <li>then the durable state is checked: every transaction is applied on all its branches or on
- *       none, every COMMITTED the client heard is applied everywhere and every ABORTED nowhere,
- *       the coordinator's logged outcome matches the participants', no hold is left, and the
- *       total money is unchanged.
+ *       none, every COMMITTED the client heard is applied everywhere and every ABORTED nowhere, the
+ *       coordinator's logged outcome matches the participants', no hold is left, and the total
+ *       money is unchanged.
  * </ol>
  *
  * Every failure message starts with {@code seed=N} and how to re-run it.
@@ -113,13 +113,15 @@ public final class FaultRun implements AutoCloseable {
   private final ConcurrentLinkedQueue<String> journal = new ConcurrentLinkedQueue<>();
   private final AtomicInteger coordinatorRestarts = new AtomicInteger();
   private final AtomicInteger participantRestarts = new AtomicInteger();
-  private final ExecutorService chaos = Executors.newSingleThreadExecutor(
-      r -> daemon(r, "fault-chaos"));
-  private final ExecutorService workers = Executors.newFixedThreadPool(WORKERS,
-      r -> daemon(r, "fault-client"));
+  private final ExecutorService chaos =
+      Executors.newSingleThreadExecutor(r -> daemon(r, "fault-chaos"));
+  private final ExecutorService workers =
+      Executors.newFixedThreadPool(WORKERS, r -> daemon(r, "fault-client"));
   private volatile CoordinatorServer coordinator;
+
   /** Liveness violations found by coordinators already stopped (each counts its own). */
   private long livenessViolationsBefore;
+
   private int port;
   private ManagedChannel clientChannel;
   private ManagedChannel adminChannel;
@@ -133,11 +135,11 @@ public final class FaultRun implements AutoCloseable {
     this.profile = Profile.random(random, 0.06);
     this.faultScheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, "fault-timer"));
     this.clientFaults = new FaultInjector("client->coordinator", seed, profile, faultScheduler);
-    this.coordinatorFaults = new FaultInjector("coordinator->participants", seed, profile,
-        faultScheduler);
+    this.coordinatorFaults =
+        new FaultInjector("coordinator->participants", seed, profile, faultScheduler);
     for (int i = 0; i < PARTICIPANTS; i++) {
-      participantFaults[i] = new FaultInjector(name(i) + "->coordinator", seed, profile,
-          faultScheduler);
+      participantFaults[i] =
+          new FaultInjector(name(i) + "->coordinator", seed, profile, faultScheduler);
     }
   }
 
@@ -168,21 +170,26 @@ public final class FaultRun implements AutoCloseable {
       int which = random.nextInt(PARTICIPANTS);
       events.computeIfAbsent(at, k -> new ArrayList<>()).add(() -> restartParticipant(which, at));
     }
-    System.out.printf("fault run %s: %d transactions, %d coordinator restarts, %d participant"
-        + " restarts, faults %s%n", rerun(), count, coordinatorEvents, participantEvents, profile);
+    System.out.printf(
+        "fault run %s: %d transactions, %d coordinator restarts, %d participant"
+            + " restarts, faults %s%n",
+        rerun(), count, coordinatorEvents, participantEvents, profile);
 
     startCoordinator(0);
     for (int i = 0; i < PARTICIPANTS; i++) {
       BankHandler.seed(dir.resolve(name(i)), name(i));
       participants.set(i, startParticipant(i));
     }
-    adminChannel = Grpc.newChannelBuilder("127.0.0.1:" + port,
-        InsecureChannelCredentials.create()).build();
-    clientChannel = Grpc.newChannelBuilder("127.0.0.1:" + port,
-        InsecureChannelCredentials.create()).build();
-    client = TransactionClient.builder()
-        .channel(ClientInterceptors.intercept(clientChannel, waitForReady(), clientFaults))
-        .callTimeout(Duration.ofSeconds(2)).commitTimeout(Duration.ofSeconds(4)).build();
+    adminChannel =
+        Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
+    clientChannel =
+        Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create()).build();
+    client =
+        TransactionClient.builder()
+            .channel(ClientInterceptors.intercept(clientChannel, waitForReady(), clientFaults))
+            .callTimeout(Duration.ofSeconds(2))
+            .commitTimeout(Duration.ofSeconds(4))
+            .build();
     await().atMost(Duration.ofSeconds(20)).until(() -> registered().size() == PARTICIPANTS);
 
     long started = System.nanoTime();
@@ -190,15 +197,17 @@ public final class FaultRun implements AutoCloseable {
     List<Future<?>> chaosDone = Collections.synchronizedList(new ArrayList<>());
     List<Future<?>> running = new ArrayList<>();
     for (int w = 0; w < WORKERS; w++) {
-      running.add(workers.submit(() -> {
-        for (int i = ticket.getAndIncrement(); i < count; i = ticket.getAndIncrement()) {
-          for (Runnable e : events.getOrDefault(i, List.of())) {
-            chaosDone.add(chaos.submit(e));
-          }
-          answers.add(execute(plans.get(i)));
-        }
-        return null;
-      }));
+      running.add(
+          workers.submit(
+              () -> {
+                for (int i = ticket.getAndIncrement(); i < count; i = ticket.getAndIncrement()) {
+                  for (Runnable e : events.getOrDefault(i, List.of())) {
+                    chaosDone.add(chaos.submit(e));
+                  }
+                  answers.add(execute(plans.get(i)));
+                }
+                return null;
+              }));
     }
     for (Future<?> f : running) {
       get(f, "clients");
@@ -208,15 +217,18 @@ public final class FaultRun implements AutoCloseable {
     }
     quiet();
     try {
-      await().atMost(CONVERGE).pollInterval(Duration.ofMillis(100))
+      await()
+          .atMost(CONVERGE)
+          .pollInterval(Duration.ofMillis(100))
           .untilAsserted(this::checkConverged);
     } catch (Throwable t) {
-      throw fail("did not converge within " + CONVERGE + " after faults stopped: "
-          + t.getMessage(), t);
+      throw fail(
+          "did not converge within " + CONVERGE + " after faults stopped: " + t.getMessage(), t);
     }
     checkDurableState();
-    System.out.printf("fault run %s passed in %d ms: %s%n", rerun(),
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), summary());
+    System.out.printf(
+        "fault run %s passed in %d ms: %s%n",
+        rerun(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), summary());
   }
 
   private void get(Future<?> f, String what) throws Exception {
@@ -265,8 +277,10 @@ public final class FaultRun implements AutoCloseable {
   }
 
   private Answer execute(Plan plan) {
-    TxOptions options = TxOptions.defaults().withTimeout(Duration.ofSeconds(3))
-        .withWaitForCompletion(plan.waitForCompletion());
+    TxOptions options =
+        TxOptions.defaults()
+            .withTimeout(Duration.ofSeconds(3))
+            .withWaitForCompletion(plan.waitForCompletion());
     if (plan.keyed()) {
       options = options.withIdempotencyKey("seed" + seed + "-tx" + plan.index());
     }
@@ -294,19 +308,21 @@ public final class FaultRun implements AutoCloseable {
   // ------------------------------------------------------------------ the cast
 
   private CoordinatorConfig coordinatorConfig(int onPort) {
-    CoordinatorConfig.Builder b = CoordinatorConfig.builder()
-        .host("127.0.0.1").port(onPort)
-        .dataDir(dir.resolve("coordinator"))
-        .durability(Durability.PROCESS)
-        .prepareTimeout(Duration.ofMillis(1500))
-        .defaultTransactionTimeout(Duration.ofSeconds(4))
-        .phase2BackoffBase(Duration.ofMillis(20))
-        .phase2BackoffCap(Duration.ofMillis(300))
-        .phase2CallTimeout(Duration.ofSeconds(1))
-        // Short: transactions still being prepared or decided are cut off, as by a crash.
-        .shutdownGrace(Duration.ofMillis(50))
-        .livenessCheckInterval(Duration.ofMillis(500))
-        .participantInterceptor(coordinatorFaults);
+    CoordinatorConfig.Builder b =
+        CoordinatorConfig.builder()
+            .host("127.0.0.1")
+            .port(onPort)
+            .dataDir(dir.resolve("coordinator"))
+            .durability(Durability.PROCESS)
+            .prepareTimeout(Duration.ofMillis(1500))
+            .defaultTransactionTimeout(Duration.ofSeconds(4))
+            .phase2BackoffBase(Duration.ofMillis(20))
+            .phase2BackoffCap(Duration.ofMillis(300))
+            .phase2CallTimeout(Duration.ofSeconds(1))
+            // Short: transactions still being prepared or decided are cut off, as by a crash.
+            .shutdownGrace(Duration.ofMillis(50))
+            .livenessCheckInterval(Duration.ofMillis(500))
+            .participantInterceptor(coordinatorFaults);
     if (onPort != 0) {
       b.advertisedAddress("127.0.0.1:" + onPort);
     }
@@ -319,23 +335,24 @@ public final class FaultRun implements AutoCloseable {
   }
 
   private Participant startParticipant(int i) throws IOException {
-    Participant p = Participant.builder(name(i))
-        .coordinator("127.0.0.1:" + port)
-        .dataDirectory(dir.resolve(name(i)))
-        .handler(new BankHandler())
-        .threads(8)
-        .lockWait(Duration.ofMillis(200))
-        .rpcTimeout(Duration.ofSeconds(1))
-        .inDoubtAfter(Duration.ofMillis(500))
-        .inDoubtCheckInterval(Duration.ofMillis(100))
-        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(300))
-        // Calls in flight finish (their answers may be lost); what is in memory (locks, the
-        // pending map) is gone and rebuilt from the store, as after a crash. No shorter: a
-        // close past the grace interrupts JDBC work in the middle of a local transaction (a
-        // real crash ends the JVM instead).
-        .shutdownGrace(Duration.ofSeconds(2))
-        .coordinatorInterceptor(participantFaults[i])
-        .build();
+    Participant p =
+        Participant.builder(name(i))
+            .coordinator("127.0.0.1:" + port)
+            .dataDirectory(dir.resolve(name(i)))
+            .handler(new BankHandler())
+            .threads(8)
+            .lockWait(Duration.ofMillis(200))
+            .rpcTimeout(Duration.ofSeconds(1))
+            .inDoubtAfter(Duration.ofMillis(500))
+            .inDoubtCheckInterval(Duration.ofMillis(100))
+            .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(300))
+            // Calls in flight finish (their answers may be lost); what is in memory (locks, the
+            // pending map) is gone and rebuilt from the store, as after a crash. No shorter: a
+            // close past the grace interrupts JDBC work in the middle of a local transaction (a
+            // real crash ends the JVM instead).
+            .shutdownGrace(Duration.ofSeconds(2))
+            .coordinatorInterceptor(participantFaults[i])
+            .build();
     p.start();
     return p;
   }
@@ -346,14 +363,18 @@ public final class FaultRun implements AutoCloseable {
     coordinator.close();
     // The port may take a moment to be free again; retry until it binds.
     CoordinatorServer[] started = new CoordinatorServer[1];
-    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      try {
-        started[0] = CoordinatorServer.start(coordinatorConfig(port));
-        return true;
-      } catch (IOException e) {
-        return false;
-      }
-    });
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              try {
+                started[0] = CoordinatorServer.start(coordinatorConfig(port));
+                return true;
+              } catch (IOException e) {
+                return false;
+              }
+            });
     coordinator = started[0];
     coordinatorRestarts.incrementAndGet();
     journal.add("tx" + at + ": coordinator back, " + coordinator.recoverySummary().describe());
@@ -368,8 +389,14 @@ public final class FaultRun implements AutoCloseable {
       throw new IllegalStateException(e);
     }
     participantRestarts.incrementAndGet();
-    journal.add("tx" + at + ": " + name(i) + " back with "
-        + participants.get(i).listPrepared().size() + " prepared branches");
+    journal.add(
+        "tx"
+            + at
+            + ": "
+            + name(i)
+            + " back with "
+            + participants.get(i).listPrepared().size()
+            + " prepared branches");
   }
 
   /**
@@ -397,18 +424,23 @@ public final class FaultRun implements AutoCloseable {
   // ------------------------------------------------------------------ checks
 
   private Set<String> registered() {
-    return CoordinatorGrpc.newBlockingStub(adminChannel).withDeadlineAfter(5, TimeUnit.SECONDS)
-        .listParticipants(ListParticipantsRequest.getDefaultInstance()).getParticipantsList()
-        .stream().map(p -> p.getName()).collect(Collectors.toSet());
+    return CoordinatorGrpc.newBlockingStub(adminChannel)
+        .withDeadlineAfter(5, TimeUnit.SECONDS)
+        .listParticipants(ListParticipantsRequest.getDefaultInstance())
+        .getParticipantsList()
+        .stream()
+        .map(p -> p.getName())
+        .collect(Collectors.toSet());
   }
 
   private List<TransactionView> transactions(ListTransactionsRequest.Builder filter) {
     List<TransactionView> out = new ArrayList<>();
     String token = "";
     do {
-      ListTransactionsResponse r = AdminGrpc.newBlockingStub(adminChannel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .listTransactions(filter.setPageSize(1000).setPageToken(token).build());
+      ListTransactionsResponse r =
+          AdminGrpc.newBlockingStub(adminChannel)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .listTransactions(filter.setPageSize(1000).setPageToken(token).build());
       out.addAll(r.getTransactionsList());
       token = r.getNextPageToken();
     } while (!token.isEmpty());
@@ -418,27 +450,43 @@ public final class FaultRun implements AutoCloseable {
   /** Nothing in doubt or unfinished at the coordinator; nothing prepared or locked anywhere. */
   private void checkConverged() {
     List<String> problems = new ArrayList<>();
-    List<TransactionView> open = transactions(ListTransactionsRequest.newBuilder()
-        .addStates(TransactionState.TRANSACTION_STATE_ACTIVE)
-        .addStates(TransactionState.TRANSACTION_STATE_PREPARING)
-        .addStates(TransactionState.TRANSACTION_STATE_COMMITTING)
-        .addStates(TransactionState.TRANSACTION_STATE_ABORTING));
+    List<TransactionView> open =
+        transactions(
+            ListTransactionsRequest.newBuilder()
+                .addStates(TransactionState.TRANSACTION_STATE_ACTIVE)
+                .addStates(TransactionState.TRANSACTION_STATE_PREPARING)
+                .addStates(TransactionState.TRANSACTION_STATE_COMMITTING)
+                .addStates(TransactionState.TRANSACTION_STATE_ABORTING));
     for (TransactionView v : open) {
-      problems.add("coordinator: " + v.getTxId() + " " + v.getState() + " branches="
-          + v.getBranchesList().stream().map(b -> b.getParticipant() + ":" + b.getState()
-              + (b.getLastError().isEmpty() ? "" : "(" + b.getLastError() + ")")).toList());
+      problems.add(
+          "coordinator: "
+              + v.getTxId()
+              + " "
+              + v.getState()
+              + " branches="
+              + v.getBranchesList().stream()
+                  .map(
+                      b ->
+                          b.getParticipant()
+                              + ":"
+                              + b.getState()
+                              + (b.getLastError().isEmpty() ? "" : "(" + b.getLastError() + ")"))
+                  .toList());
     }
-    List<TransactionView> inDoubt = transactions(ListTransactionsRequest.newBuilder()
-        .setInDoubt(true));
+    List<TransactionView> inDoubt =
+        transactions(ListTransactionsRequest.newBuilder().setInDoubt(true));
     for (TransactionView v : inDoubt) {
       problems.add("coordinator in doubt: " + v.getTxId() + " " + v.getState());
     }
     for (int i = 0; i < PARTICIPANTS; i++) {
       Participant p = participants.get(i);
       if (!p.listPrepared().isEmpty()) {
-        problems.add(name(i) + " prepared: " + p.listPrepared().stream()
-            .map(b -> b.txId() + (b.lastError().isEmpty() ? "" : "(" + b.lastError() + ")"))
-            .toList());
+        problems.add(
+            name(i)
+                + " prepared: "
+                + p.listPrepared().stream()
+                    .map(b -> b.txId() + (b.lastError().isEmpty() ? "" : "(" + b.lastError() + ")"))
+                    .toList());
       }
       Set<String> owners = lockOwners.apply(p);
       if (!owners.isEmpty()) {
@@ -447,15 +495,23 @@ public final class FaultRun implements AutoCloseable {
     }
     // The liveness invariant: no unfinished transaction was ever left with nothing driving it
     // (the periodic check, every 500 ms, during the run), and none is now (two checks).
-    long violations = livenessViolationsBefore + coordinator.livenessViolations()
-        + coordinator.checkLiveness() + coordinator.checkLiveness();
+    long violations =
+        livenessViolationsBefore
+            + coordinator.livenessViolations()
+            + coordinator.checkLiveness()
+            + coordinator.checkLiveness();
     if (violations > 0) {
-      problems.add("liveness: " + violations + " transaction(s) seen stuck (no call in flight,"
-          + " nothing scheduled); see event=liveness_violation");
+      problems.add(
+          "liveness: "
+              + violations
+              + " transaction(s) seen stuck (no call in flight,"
+              + " nothing scheduled); see event=liveness_violation");
     }
     if (!problems.isEmpty()) {
-      throw new AssertionError(problems.size() + " not converged: "
-          + String.join("; ", problems.subList(0, Math.min(8, problems.size()))));
+      throw new AssertionError(
+          problems.size()
+              + " not converged: "
+              + String.join("; ", problems.subList(0, Math.min(8, problems.size()))));
     }
   }
 
@@ -477,17 +533,22 @@ public final class FaultRun implements AutoCloseable {
     // Which participants applied each transaction, and which it was meant for.
     Map<String, Set<String>> appliedAt = new HashMap<>();
     Map<String, Set<String>> partsOf = new HashMap<>();
-    states.forEach((name, s) -> s.appliedParts().forEach((tx, parts) -> {
-      appliedAt.computeIfAbsent(tx, t -> new TreeSet<>()).add(name);
-      partsOf.put(tx, parts);
-    }));
+    states.forEach(
+        (name, s) ->
+            s.appliedParts()
+                .forEach(
+                    (tx, parts) -> {
+                      appliedAt.computeIfAbsent(tx, t -> new TreeSet<>()).add(name);
+                      partsOf.put(tx, parts);
+                    }));
     // 1. Atomicity: applied on one branch means applied on all.
-    appliedAt.forEach((tx, at) -> {
-      if (!at.equals(partsOf.get(tx))) {
-        violations.add("atomicity: tx " + tx + " for " + partsOf.get(tx) + " applied only at "
-            + at);
-      }
-    });
+    appliedAt.forEach(
+        (tx, at) -> {
+          if (!at.equals(partsOf.get(tx))) {
+            violations.add(
+                "atomicity: tx " + tx + " for " + partsOf.get(tx) + " applied only at " + at);
+          }
+        });
     // 2. What the client was told holds.
     int committed = 0;
     int aborted = 0;
@@ -499,17 +560,34 @@ public final class FaultRun implements AutoCloseable {
         case COMMITTED -> {
           committed++;
           if (!at.equals(a.plan().parts())) {
-            violations.add("lost commit: client heard COMMITTED for tx " + a.txId() + " (plan "
-                + a.plan().index() + ", " + a.plan().parts() + ") but it is applied at " + at);
+            violations.add(
+                "lost commit: client heard COMMITTED for tx "
+                    + a.txId()
+                    + " (plan "
+                    + a.plan().index()
+                    + ", "
+                    + a.plan().parts()
+                    + ") but it is applied at "
+                    + at);
           }
         }
         case ABORTED -> {
           aborted++;
-          reasons.merge(a.reason().replaceAll("[0-9a-f-]{36}", "TX").replaceAll(" p[0-9]", " pN")
-              .replaceAll("a[0-9]", "aN"), 1, Integer::sum);
+          reasons.merge(
+              a.reason()
+                  .replaceAll("[0-9a-f-]{36}", "TX")
+                  .replaceAll(" p[0-9]", " pN")
+                  .replaceAll("a[0-9]", "aN"),
+              1,
+              Integer::sum);
           if (!at.isEmpty()) {
-            violations.add("client heard ABORTED for tx " + a.txId() + " (plan "
-                + a.plan().index() + ") but it is applied at " + at);
+            violations.add(
+                "client heard ABORTED for tx "
+                    + a.txId()
+                    + " (plan "
+                    + a.plan().index()
+                    + ") but it is applied at "
+                    + at);
           }
         }
         default -> unknown++;
@@ -520,33 +598,53 @@ public final class FaultRun implements AutoCloseable {
     for (TransactionView v : transactions(ListTransactionsRequest.newBuilder())) {
       logged.add(v.getTxId());
       Set<String> at = appliedAt.getOrDefault(v.getTxId(), Set.of());
-      Set<String> branches = v.getBranchesList().stream().map(b -> b.getParticipant())
-          .collect(Collectors.toCollection(TreeSet::new));
+      Set<String> branches =
+          v.getBranchesList().stream()
+              .map(b -> b.getParticipant())
+              .collect(Collectors.toCollection(TreeSet::new));
       if (v.getState() == TransactionState.TRANSACTION_STATE_COMMITTED && !at.equals(branches)) {
-        violations.add("coordinator logged COMMITTED for tx " + v.getTxId() + " " + branches
-            + " but it is applied at " + at);
+        violations.add(
+            "coordinator logged COMMITTED for tx "
+                + v.getTxId()
+                + " "
+                + branches
+                + " but it is applied at "
+                + at);
       } else if (v.getState() == TransactionState.TRANSACTION_STATE_ABORTED && !at.isEmpty()) {
-        violations.add("coordinator logged ABORTED for tx " + v.getTxId() + " " + branches
-            + " but it is applied at " + at);
+        violations.add(
+            "coordinator logged ABORTED for tx "
+                + v.getTxId()
+                + " "
+                + branches
+                + " but it is applied at "
+                + at);
       }
     }
     // A multi-branch commit is always logged; a one-phase commit is logged unless the
     // coordinator restarted before it heard the answer.
-    appliedAt.forEach((tx, at) -> {
-      if (!logged.contains(tx) && partsOf.get(tx).size() > 1) {
-        violations.add("tx " + tx + " applied at " + at + " is unknown to the coordinator");
-      }
-    });
+    appliedAt.forEach(
+        (tx, at) -> {
+          if (!logged.contains(tx) && partsOf.get(tx).size() > 1) {
+            violations.add("tx " + tx + " applied at " + at + " is unknown to the coordinator");
+          }
+        });
     // 5. Money is conserved.
     long expected = (long) PARTICIPANTS * BankHandler.ACCOUNTS * BankHandler.OPENING_BALANCE;
     if (total != expected) {
       violations.add("conservation: total " + total + ", expected " + expected);
     }
-    journal.add(String.format("answers: %d committed, %d aborted, %d unknown; %d applied",
-        committed, aborted, unknown, appliedAt.size()) + "; abort reasons " + reasons);
+    journal.add(
+        String.format(
+                "answers: %d committed, %d aborted, %d unknown; %d applied",
+                committed, aborted, unknown, appliedAt.size())
+            + "; abort reasons "
+            + reasons);
     if (!violations.isEmpty()) {
-      throw fail(violations.size() + " violations: "
-          + String.join("; ", violations.subList(0, Math.min(10, violations.size()))), null);
+      throw fail(
+          violations.size()
+              + " violations: "
+              + String.join("; ", violations.subList(0, Math.min(10, violations.size()))),
+          null);
     }
   }
 
@@ -555,15 +653,25 @@ public final class FaultRun implements AutoCloseable {
     for (FaultInjector f : participantFaults) {
       faults += f.faults();
     }
-    return "restarts: coordinator=" + coordinatorRestarts + " participants="
-        + participantRestarts + "; faults injected=" + faults + " (" + clientFaults + "; "
-        + coordinatorFaults + "; " + java.util.Arrays.toString(participantFaults) + "); "
+    return "restarts: coordinator="
+        + coordinatorRestarts
+        + " participants="
+        + participantRestarts
+        + "; faults injected="
+        + faults
+        + " ("
+        + clientFaults
+        + "; "
+        + coordinatorFaults
+        + "; "
+        + java.util.Arrays.toString(participantFaults)
+        + "); "
         + String.join("; ", journal);
   }
 
   private AssertionError fail(String what, Throwable cause) {
-    return new AssertionError(rerun() + ": " + what + "\n  profile: " + profile
-        + "\n  run: " + summary(), cause);
+    return new AssertionError(
+        rerun() + ": " + what + "\n  profile: " + profile + "\n  run: " + summary(), cause);
   }
 
   private static Thread daemon(Runnable r, String name) {

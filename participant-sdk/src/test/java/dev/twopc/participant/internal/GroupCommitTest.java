@@ -45,6 +45,7 @@ class GroupCommitTest {
   private ScheduledExecutorService scheduler;
   private ExecutorService threads;
   private EmbeddedStore store;
+
   /** COMMITs the real connection received. */
   private final AtomicInteger commits = new AtomicInteger();
 
@@ -53,7 +54,8 @@ class GroupCommitTest {
     scheduler = Executors.newSingleThreadScheduledExecutor();
     threads = Executors.newCachedThreadPool();
     store = EmbeddedStore.open(dir, "g", true, Duration.ofHours(1), scheduler);
-    try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = store.dataSource().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE TABLE T (K VARCHAR(16) PRIMARY KEY)");
       c.commit();
     }
@@ -72,29 +74,34 @@ class GroupCommitTest {
   /** The store's pool, counting the COMMITs its connection receives. */
   private DataSource counting() {
     DataSource pool = store.dataSource();
-    return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
-        new Class<?>[] {DataSource.class}, (self, m, args) -> {
-          Object r = m.invoke(pool, args);
-          if (!m.getName().equals("getConnection")) {
-            return r;
-          }
-          Connection real = (Connection) r;
-          return Proxy.newProxyInstance(Connection.class.getClassLoader(),
-              new Class<?>[] {Connection.class}, (s2, m2, a2) -> {
-                if (m2.getName().equals("commit")) {
-                  commits.incrementAndGet();
-                  RuntimeException f = commitFailure;
-                  if (f != null) {
-                    throw f;
-                  }
-                }
-                try {
-                  return m2.invoke(real, a2);
-                } catch (InvocationTargetException e) {
-                  throw e.getCause();
-                }
-              });
-        });
+    return (DataSource)
+        Proxy.newProxyInstance(
+            DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class},
+            (self, m, args) -> {
+              Object r = m.invoke(pool, args);
+              if (!m.getName().equals("getConnection")) {
+                return r;
+              }
+              Connection real = (Connection) r;
+              return Proxy.newProxyInstance(
+                  Connection.class.getClassLoader(),
+                  new Class<?>[] {Connection.class},
+                  (s2, m2, a2) -> {
+                    if (m2.getName().equals("commit")) {
+                      commits.incrementAndGet();
+                      RuntimeException f = commitFailure;
+                      if (f != null) {
+                        throw f;
+                      }
+                    }
+                    try {
+                      return m2.invoke(real, a2);
+                    } catch (InvocationTargetException e) {
+                      throw e.getCause();
+                    }
+                  });
+            });
   }
 
   private static void insert(Connection c, String key) throws SQLException {
@@ -106,7 +113,8 @@ class GroupCommitTest {
   /** The keys a fresh connection sees committed. */
   private Set<String> committed() throws SQLException {
     Set<String> out = new TreeSet<>();
-    try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+    try (Connection c = store.dataSource().getConnection();
+        Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT K FROM T")) {
       while (rs.next()) {
         out.add(rs.getString(1));
@@ -122,12 +130,14 @@ class GroupCommitTest {
     List<Future<?>> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       int id = i;
-      out.add(threads.submit(() -> {
-        try (Connection c = group.begin()) {
-          work.run(id, c);
-        }
-        return null;
-      }));
+      out.add(
+          threads.submit(
+              () -> {
+                try (Connection c = group.begin()) {
+                  work.run(id, c);
+                }
+                return null;
+              }));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> group.waiting() == before + n);
     return out;
@@ -142,15 +152,21 @@ class GroupCommitTest {
     GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
     Connection holder = group.begin();
     insert(holder, "h");
-    List<Future<?>> members = queue(group, 20, (id, c) -> {
-      insert(c, "m" + id);
-      c.commit();
-    });
-    Future<?> holderCommit = threads.submit(() -> {
-      holder.commit();
-      holder.close();
-      return null;
-    });
+    List<Future<?>> members =
+        queue(
+            group,
+            20,
+            (id, c) -> {
+              insert(c, "m" + id);
+              c.commit();
+            });
+    Future<?> holderCommit =
+        threads.submit(
+            () -> {
+              holder.commit();
+              holder.close();
+              return null;
+            });
     holderCommit.get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
@@ -174,25 +190,31 @@ class GroupCommitTest {
     GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
     Connection holder = group.begin();
     insert(holder, "h");
-    List<Future<?>> members = queue(group, 3, (id, c) -> {
-      switch (id) {
-        case 0 -> {
-          insert(c, "yes");
-          c.commit();
-        }
-        case 1 -> { // votes NO after writing: its work undone, its refusal recorded
-          insert(c, "undone");
-          c.rollback();
-          insert(c, "refusal");
-          c.commit();
-        }
-        default -> insert(c, "discarded"); // closed without a commit
-      }
-    });
-    Future<?> holderCommit = threads.submit(() -> {
-      holder.commit();
-      return null;
-    });
+    List<Future<?>> members =
+        queue(
+            group,
+            3,
+            (id, c) -> {
+              switch (id) {
+                case 0 -> {
+                  insert(c, "yes");
+                  c.commit();
+                }
+                case 1 -> { // votes NO after writing: its work undone, its refusal recorded
+                  insert(c, "undone");
+                  c.rollback();
+                  insert(c, "refusal");
+                  c.commit();
+                }
+                default -> insert(c, "discarded"); // closed without a commit
+              }
+            });
+    Future<?> holderCommit =
+        threads.submit(
+            () -> {
+              holder.commit();
+              return null;
+            });
     holderCommit.get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
@@ -220,28 +242,33 @@ class GroupCommitTest {
   }
 
   @Test
-  void aTransactionTheDatabaseEndedFailsEveryMemberAndTheNextBatchStartsClean()
-      throws Exception {
+  void aTransactionTheDatabaseEndedFailsEveryMemberAndTheNextBatchStartsClean() throws Exception {
     GroupCommit group = new GroupCommit(store.dataSource(), Duration.ofSeconds(30));
     Connection holder = group.begin();
     insert(holder, "lost");
-    List<Future<?>> members = queue(group, 1, (id, c) -> {
-      // Ends the shared transaction behind the SDK's back (as SQLite does by itself on some
-      // errors): the holder's work is gone, and this member's savepoint with it.
-      try (Statement s = c.createStatement()) {
-        s.execute("ROLLBACK");
-      }
-      c.commit();
-    });
-    Future<?> holderCommit = threads.submit(() -> {
-      holder.commit();
-      return null;
-    });
-    ExecutionException h = assertThrows(ExecutionException.class,
-        () -> holderCommit.get(30, TimeUnit.SECONDS));
+    List<Future<?>> members =
+        queue(
+            group,
+            1,
+            (id, c) -> {
+              // Ends the shared transaction behind the SDK's back (as SQLite does by itself on some
+              // errors): the holder's work is gone, and this member's savepoint with it.
+              try (Statement s = c.createStatement()) {
+                s.execute("ROLLBACK");
+              }
+              c.commit();
+            });
+    Future<?> holderCommit =
+        threads.submit(
+            () -> {
+              holder.commit();
+              return null;
+            });
+    ExecutionException h =
+        assertThrows(ExecutionException.class, () -> holderCommit.get(30, TimeUnit.SECONDS));
     assertInstanceOf(SQLException.class, h.getCause());
-    ExecutionException m = assertThrows(ExecutionException.class,
-        () -> members.get(0).get(30, TimeUnit.SECONDS));
+    ExecutionException m =
+        assertThrows(ExecutionException.class, () -> members.get(0).get(30, TimeUnit.SECONDS));
     assertInstanceOf(SQLException.class, m.getCause());
     assertFalse(committed().contains("lost"), "a failed member's work is not durable");
 
@@ -262,8 +289,8 @@ class GroupCommitTest {
   void aMemberWaitsForTheConnectionOnlyAsLongAsItIsTold() throws Exception {
     GroupCommit group = new GroupCommit(store.dataSource(), Duration.ofMillis(200));
     try (Connection holder = group.begin()) {
-      SQLTransientConnectionException e = assertThrows(SQLTransientConnectionException.class,
-          group::begin);
+      SQLTransientConnectionException e =
+          assertThrows(SQLTransientConnectionException.class, group::begin);
       assertEquals("08001", e.getSQLState());
       assertEquals(0, group.waiting());
       insert(holder, "k");
@@ -277,18 +304,24 @@ class GroupCommitTest {
     GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
     Connection holder = group.begin();
     insert(holder, "h");
-    List<Future<?>> members = queue(group, 2, (id, c) -> {
-      insert(c, "m" + id);
-      c.commit();
-    });
+    List<Future<?>> members =
+        queue(
+            group,
+            2,
+            (id, c) -> {
+              insert(c, "m" + id);
+              c.commit();
+            });
     commitFailure = new IllegalStateException("driver bug");
-    Future<?> holderCommit = threads.submit(() -> {
-      holder.commit();
-      return null;
-    });
+    Future<?> holderCommit =
+        threads.submit(
+            () -> {
+              holder.commit();
+              return null;
+            });
     for (Future<?> f : List.of(holderCommit, members.get(0), members.get(1))) {
-      ExecutionException e = assertThrows(ExecutionException.class,
-          () -> f.get(30, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
       assertInstanceOf(SQLException.class, e.getCause());
     }
     commitFailure = null;
@@ -306,15 +339,17 @@ class GroupCommitTest {
     Connection holder = group.begin();
     insert(holder, "h");
     CompletableFuture<Thread> waiterThread = new CompletableFuture<>();
-    Future<Boolean> waiter = threads.submit(() -> {
-      waiterThread.complete(Thread.currentThread());
-      try (Connection c = group.begin()) {
-        boolean interrupted = Thread.interrupted(); // kept for the caller; cleared to go on
-        insert(c, "m");
-        c.commit();
-        return interrupted;
-      }
-    });
+    Future<Boolean> waiter =
+        threads.submit(
+            () -> {
+              waiterThread.complete(Thread.currentThread());
+              try (Connection c = group.begin()) {
+                boolean interrupted = Thread.interrupted(); // kept for the caller; cleared to go on
+                insert(c, "m");
+                c.commit();
+                return interrupted;
+              }
+            });
     await().atMost(Duration.ofSeconds(30)).until(() -> group.waiting() == 1);
     waiterThread.get().interrupt();
     holder.commit();
@@ -329,18 +364,27 @@ class GroupCommitTest {
     Connection holder = group.begin();
     insert(holder, "h");
     long bound = TimeUnit.NANOSECONDS.toMillis(GroupCommit.MAX_BATCH_WAIT_NANOS);
-    List<Future<?>> members = queue(group, 2, (id, c) -> {
-      // Each keeps the connection past the bound: the holder, who committed first, has
-      // waited that long when the first of them gives it back.
-      await().pollDelay(Duration.ofMillis(2 * bound)).atMost(Duration.ofSeconds(30))
-          .until(() -> true);
-      insert(c, "m" + id);
-      c.commit();
-    });
-    threads.submit(() -> {
-      holder.commit();
-      return null;
-    }).get(30, TimeUnit.SECONDS);
+    List<Future<?>> members =
+        queue(
+            group,
+            2,
+            (id, c) -> {
+              // Each keeps the connection past the bound: the holder, who committed first, has
+              // waited that long when the first of them gives it back.
+              await()
+                  .pollDelay(Duration.ofMillis(2 * bound))
+                  .atMost(Duration.ofSeconds(30))
+                  .until(() -> true);
+              insert(c, "m" + id);
+              c.commit();
+            });
+    threads
+        .submit(
+            () -> {
+              holder.commit();
+              return null;
+            })
+        .get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
     }

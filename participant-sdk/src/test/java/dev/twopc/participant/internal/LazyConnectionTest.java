@@ -72,11 +72,12 @@ class LazyConnectionTest {
   @Test
   void aStoreThatCannotOpenIsTheStoresFailureNotTheHandlers() {
     SQLException down = new SQLException("pool timed out", "08001");
-    LazyConnection lazy = new LazyConnection(() -> {
-      throw new StoreException("opening a local transaction", down);
-    });
-    SQLException seen = assertThrows(SQLException.class, () -> lazy.connection()
-        .createStatement());
+    LazyConnection lazy =
+        new LazyConnection(
+            () -> {
+              throw new StoreException("opening a local transaction", down);
+            });
+    SQLException seen = assertThrows(SQLException.class, () -> lazy.connection().createStatement());
     assertSame(down, seen);
     StoreException rethrown = assertThrows(StoreException.class, lazy::throwIfOpenFailed);
     assertSame(down, rethrown.getCause());

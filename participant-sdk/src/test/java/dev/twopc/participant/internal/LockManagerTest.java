@@ -24,8 +24,10 @@ class LockManagerTest {
     locks.acquire("t1", "a", LockManager.Mode.EXCLUSIVE, NO_WAIT);
     locks.acquire("t1", "a", LockManager.Mode.EXCLUSIVE, NO_WAIT);
     locks.acquire("t1", "a", LockManager.Mode.SHARED, NO_WAIT);
-    LockUnavailableException e = assertThrows(LockUnavailableException.class,
-        () -> locks.acquire("t2", "a", LockManager.Mode.SHARED, NO_WAIT));
+    LockUnavailableException e =
+        assertThrows(
+            LockUnavailableException.class,
+            () -> locks.acquire("t2", "a", LockManager.Mode.SHARED, NO_WAIT));
     assertEquals("a", e.key());
     assertTrue(e.getMessage().contains("held by tx=t1"), e.getMessage());
     assertEquals(Map.of("a", LockManager.Mode.EXCLUSIVE), locks.heldBy("t1"));
@@ -35,7 +37,8 @@ class LockManagerTest {
   void sharedLocksCoexistAndASoleSharedHolderCanUpgrade() {
     locks.acquire("t1", "a", LockManager.Mode.SHARED, NO_WAIT);
     locks.acquire("t2", "a", LockManager.Mode.SHARED, NO_WAIT);
-    assertThrows(LockUnavailableException.class,
+    assertThrows(
+        LockUnavailableException.class,
         () -> locks.acquire("t1", "a", LockManager.Mode.EXCLUSIVE, NO_WAIT));
     locks.releaseAll("t2");
     locks.acquire("t1", "a", LockManager.Mode.EXCLUSIVE, NO_WAIT);
@@ -46,10 +49,12 @@ class LockManagerTest {
   void releaseWakesAWaiter() throws Exception {
     locks.acquire("t1", "a", LockManager.Mode.EXCLUSIVE, NO_WAIT);
     CountDownLatch waiting = new CountDownLatch(1);
-    CompletableFuture<Void> t2 = CompletableFuture.runAsync(() -> {
-      waiting.countDown();
-      locks.acquire("t2", "a", LockManager.Mode.EXCLUSIVE, LONG);
-    });
+    CompletableFuture<Void> t2 =
+        CompletableFuture.runAsync(
+            () -> {
+              waiting.countDown();
+              locks.acquire("t2", "a", LockManager.Mode.EXCLUSIVE, LONG);
+            });
     assertTrue(waiting.await(5, TimeUnit.SECONDS));
     locks.releaseAll("t1");
     t2.get(5, TimeUnit.SECONDS);
@@ -97,8 +102,8 @@ class LockManagerTest {
     m.put("with:colon,comma\nnewline", LockManager.Mode.SHARED);
     m.put("12:34", LockManager.Mode.EXCLUSIVE);
     assertEquals(m, Codec.decodeLocks(Codec.encodeLocks(m)));
-    List<byte[]> work = Codec.decodeWork(Codec.encodeWork(new byte[] {1, 2},
-        List.of(new byte[] {3}, new byte[0])));
+    List<byte[]> work =
+        Codec.decodeWork(Codec.encodeWork(new byte[] {1, 2}, List.of(new byte[] {3}, new byte[0])));
     assertEquals(3, work.size());
     assertEquals(2, work.get(0).length);
     assertEquals(0, work.get(2).length);

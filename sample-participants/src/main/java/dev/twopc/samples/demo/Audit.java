@@ -15,8 +15,8 @@ import dev.twopc.samples.Order;
 import dev.twopc.samples.ReadClient;
 import dev.twopc.samples.shop.ShopClient;
 import dev.twopc.samples.shop.ShopClient.Doom;
-import io.grpc.Grpc;
 import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,9 +29,9 @@ import java.util.stream.Collectors;
 
 /**
  * Checks the outcome of a run from outside, through the services' read APIs and the operators'
- * calls (Participant.ListPrepared, Admin.ListTransactions): stock and money conserved, every
- * order all-or-nothing across the three services, what the client was told honoured, nothing
- * left pending or in doubt.
+ * calls (Participant.ListPrepared, Admin.ListTransactions): stock and money conserved, every order
+ * all-or-nothing across the three services, what the client was told honoured, nothing left pending
+ * or in doubt.
  */
 public final class Audit {
   /** One audited property. */
@@ -54,8 +54,8 @@ public final class Audit {
    * {@code services}: inventory, payments and orders (by name); {@code credentials}: how the
    * operator calls reach them (an operator's certificate where TLS is on).
    */
-  public Audit(Catalog catalog, String coordinator, List<Service> services,
-      ChannelCredentials credentials) {
+  public Audit(
+      Catalog catalog, String coordinator, List<Service> services, ChannelCredentials credentials) {
     this.catalog = catalog;
     this.coordinator = coordinator;
     this.credentials = credentials;
@@ -104,9 +104,11 @@ public final class Audit {
     for (Service s : services.values()) {
       ManagedChannel ch = channel(s.participantAddress());
       try {
-        for (PreparedBranch b : ParticipantGrpc.newBlockingStub(ch)
-            .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .listPrepared(ListPreparedRequest.getDefaultInstance()).getBranchesList()) {
+        for (PreparedBranch b :
+            ParticipantGrpc.newBlockingStub(ch)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .listPrepared(ListPreparedRequest.getDefaultInstance())
+                .getBranchesList()) {
           out.add(s.name() + " " + b.getTxId());
         }
       } finally {
@@ -120,20 +122,24 @@ public final class Audit {
   public List<String> inDoubtTransactions() {
     ManagedChannel ch = channel(coordinator);
     try {
-      return AdminGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .listTransactions(ListTransactionsRequest.newBuilder().setInDoubt(true)
-              .setPageSize(1000).build())
-          .getTransactionsList().stream().map(TransactionView::getTxId).toList();
+      return AdminGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .listTransactions(
+              ListTransactionsRequest.newBuilder().setInDoubt(true).setPageSize(1000).build())
+          .getTransactionsList()
+          .stream()
+          .map(TransactionView::getTxId)
+          .toList();
     } finally {
       ch.shutdownNow();
     }
   }
 
   /**
-   * The coordinator's decision log and the services agree, for every order the orders service
-   * saw (including those the client never heard back about): the transaction of a CONFIRMED
-   * order is COMMITTED at the coordinator, that of a CANCELLED one ABORTED. This is what a
-   * client that got UNKNOWN and asks again is told, so it must be the truth.
+   * The coordinator's decision log and the services agree, for every order the orders service saw
+   * (including those the client never heard back about): the transaction of a CONFIRMED order is
+   * COMMITTED at the coordinator, that of a CANCELLED one ABORTED. This is what a client that got
+   * UNKNOWN and asks again is told, so it must be the truth.
    */
   Check decisionsAgree(TransactionClient client) {
     int confirmed = 0;
@@ -142,11 +148,12 @@ public final class Audit {
     for (Map<String, String> o : api("orders").get("/orders")) {
       String status = o.get("status");
       String tx = o.get("tx");
-      Outcome want = switch (status) {
-        case "CONFIRMED" -> Outcome.COMMITTED;
-        case "CANCELLED" -> Outcome.ABORTED;
-        default -> null; // PENDING: "nothing pending" reports it
-      };
+      Outcome want =
+          switch (status) {
+            case "CONFIRMED" -> Outcome.COMMITTED;
+            case "CANCELLED" -> Outcome.ABORTED;
+            default -> null; // PENDING: "nothing pending" reports it
+          };
       if (want == null) {
         continue;
       }
@@ -165,29 +172,34 @@ public final class Audit {
         cancelled++;
       }
     }
-    return new Check("coordinator agrees (GetTransaction)", bad.isEmpty(), bad.isEmpty()
-        ? confirmed + " CONFIRMED = COMMITTED, " + cancelled + " CANCELLED = ABORTED"
-        : bad.size() + " disagree: " + first(bad));
+    return new Check(
+        "coordinator agrees (GetTransaction)",
+        bad.isEmpty(),
+        bad.isEmpty()
+            ? confirmed + " CONFIRMED = COMMITTED, " + cancelled + " CANCELLED = ABORTED"
+            : bad.size() + " disagree: " + first(bad));
   }
 
   /** The operator's view agrees: {@code twopc tx list --in-doubt} exits 0 with nothing listed. */
   static Check cliInDoubtEmpty(Cluster.Cli inDoubt) {
-    return new Check("twopc tx list --in-doubt empty",
+    return new Check(
+        "twopc tx list --in-doubt empty",
         inDoubt.exit() == 0 && inDoubt.output().contains("no transactions in doubt"),
         "exit " + inDoubt.exit() + ", " + inDoubt.output().trim().lines().findFirst().orElse(""));
   }
 
   /** With mutual TLS: the CLI with a client's certificate was refused an operator's call. */
   static Check clientRefusedAdmin(Cluster.Cli cli) {
-    return new Check("a client may not act as operator", cli.exit() == 6
-        && cli.output().contains("it needs the operator role"), "exit " + cli.exit() + ", "
-        + cli.output().trim().lines().findFirst().orElse(""));
+    return new Check(
+        "a client may not act as operator",
+        cli.exit() == 6 && cli.output().contains("it needs the operator role"),
+        "exit " + cli.exit() + ", " + cli.output().trim().lines().findFirst().orElse(""));
   }
 
   /**
-   * The metrics agree: the coordinator's {@code twopc_in_doubt_transactions} and each
-   * service's {@code twopc_branch_in_doubt} and {@code twopc_branch_prepared} are 0, read from
-   * their /metrics (waiting up to {@code wait} for a gauge that is still coming down).
+   * The metrics agree: the coordinator's {@code twopc_in_doubt_transactions} and each service's
+   * {@code twopc_branch_in_doubt} and {@code twopc_branch_prepared} are 0, read from their /metrics
+   * (waiting up to {@code wait} for a gauge that is still coming down).
    */
   static Check metricsInDoubtZero(Map<String, java.net.URI> urls, Duration wait) {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
@@ -198,11 +210,12 @@ public final class Audit {
       boolean zero = true;
       for (var e : urls.entrySet()) {
         try {
-          dev.twopc.telemetry.MetricsText m = dev.twopc.telemetry.MetricsText.fetch(http,
-              e.getValue(), Duration.ofSeconds(5));
-          double n = e.getKey().equals(Cluster.COORDINATOR)
-              ? m.sum("twopc_in_doubt_transactions")
-              : m.sum("twopc_branch_in_doubt") + m.sum("twopc_branch_prepared");
+          dev.twopc.telemetry.MetricsText m =
+              dev.twopc.telemetry.MetricsText.fetch(http, e.getValue(), Duration.ofSeconds(5));
+          double n =
+              e.getKey().equals(Cluster.COORDINATOR)
+                  ? m.sum("twopc_in_doubt_transactions")
+                  : m.sum("twopc_branch_in_doubt") + m.sum("twopc_branch_prepared");
           zero &= n == 0;
           seen.add(e.getKey() + " " + (long) n);
         } catch (java.io.IOException ex) {
@@ -228,10 +241,14 @@ public final class Audit {
 
   /** The coordinator's own liveness check found nothing stuck in any of its runs. */
   static Check livenessHeld(List<String> violations) {
-    return new Check("liveness invariant held", violations.isEmpty(), violations.isEmpty()
-        ? "no event=liveness_violation in the coordinator's logs (checked every 2 s)"
-        : violations.size() + " stuck transaction(s) repaired by the check, first: "
-            + violations.get(0));
+    return new Check(
+        "liveness invariant held",
+        violations.isEmpty(),
+        violations.isEmpty()
+            ? "no event=liveness_violation in the coordinator's logs (checked every 2 s)"
+            : violations.size()
+                + " stuck transaction(s) repaired by the check, first: "
+                + violations.get(0));
   }
 
   private ManagedChannel channel(String target) {
@@ -245,21 +262,30 @@ public final class Audit {
     List<Map<String, String>> reservations = api("inventory").get("/reservations");
     List<Map<String, String>> accounts = api("payments").get("/accounts");
     List<Map<String, String>> holds = api("payments").get("/holds");
-    Map<String, Map<String, String>> orders = api("orders").get("/orders").stream()
-        .collect(Collectors.toMap(o -> o.get("order"), o -> o));
+    Map<String, Map<String, String>> orders =
+        api("orders").get("/orders").stream()
+            .collect(Collectors.toMap(o -> o.get("order"), o -> o));
 
-    checks.add(conserved("stock conserved", catalog.stock(), stock, "sku",
-        "available", "reserved", "sold"));
-    checks.add(conserved("money conserved", catalog.balances(), accounts, "account",
-        "balance", "held", "charged"));
+    checks.add(
+        conserved(
+            "stock conserved", catalog.stock(), stock, "sku", "available", "reserved", "sold"));
+    checks.add(
+        conserved(
+            "money conserved",
+            catalog.balances(),
+            accounts,
+            "account",
+            "balance",
+            "held",
+            "charged"));
 
     // Per order, what each service did with it: CONFIRMED / SOLD / CHARGED means applied.
     Map<String, String> orderState = new HashMap<>();
     orders.forEach((id, o) -> orderState.put(id, o.get("status")));
-    Map<String, List<Map<String, String>>> resByOrder = reservations.stream()
-        .collect(Collectors.groupingBy(r -> r.get("order")));
-    Map<String, List<Map<String, String>>> holdByOrder = holds.stream()
-        .collect(Collectors.groupingBy(h -> h.get("order")));
+    Map<String, List<Map<String, String>>> resByOrder =
+        reservations.stream().collect(Collectors.groupingBy(r -> r.get("order")));
+    Map<String, List<Map<String, String>>> holdByOrder =
+        holds.stream().collect(Collectors.groupingBy(h -> h.get("order")));
 
     int committedOk = 0;
     int abortedOk = 0;
@@ -272,9 +298,12 @@ public final class Audit {
     int unknown = 0;
     for (ShopClient.Placed p : placed) {
       Order order = p.order();
-      String applied = applied(order, orderState.get(order.id()),
-          resByOrder.getOrDefault(order.id(), List.of()),
-          holdByOrder.getOrDefault(order.id(), List.of()));
+      String applied =
+          applied(
+              order,
+              orderState.get(order.id()),
+              resByOrder.getOrDefault(order.id(), List.of()),
+              holdByOrder.getOrDefault(order.id(), List.of()));
       Outcome told = p.outcome();
       if (told == Outcome.COMMITTED) {
         committed++;
@@ -302,44 +331,82 @@ public final class Audit {
         doomedCommitted++;
       }
     }
-    checks.add(new Check("told COMMITTED: applied in all 3", committedOk == committed,
-        committedOk + "/" + committed + " CONFIRMED, stock sold, amount charged"
-            + sample(bad, "COMMITTED")));
-    checks.add(new Check("told ABORTED: applied nowhere", abortedOk == aborted,
-        abortedOk + "/" + aborted + " cancelled or absent, stock and money released"
-            + sample(bad, "ABORTED")));
-    checks.add(new Check("UNKNOWN: all or nothing", unknownCommitted + unknownNot == unknown,
-        unknown + " unknown -> " + unknownCommitted + " committed in all 3, " + unknownNot
-            + " in none" + sample(bad, "UNKNOWN")));
-    checks.add(new Check("doomed orders never applied", doomedCommitted == 0,
-        doomedCommitted + " doomed order(s) applied"));
+    checks.add(
+        new Check(
+            "told COMMITTED: applied in all 3",
+            committedOk == committed,
+            committedOk
+                + "/"
+                + committed
+                + " CONFIRMED, stock sold, amount charged"
+                + sample(bad, "COMMITTED")));
+    checks.add(
+        new Check(
+            "told ABORTED: applied nowhere",
+            abortedOk == aborted,
+            abortedOk
+                + "/"
+                + aborted
+                + " cancelled or absent, stock and money released"
+                + sample(bad, "ABORTED")));
+    checks.add(
+        new Check(
+            "UNKNOWN: all or nothing",
+            unknownCommitted + unknownNot == unknown,
+            unknown
+                + " unknown -> "
+                + unknownCommitted
+                + " committed in all 3, "
+                + unknownNot
+                + " in none"
+                + sample(bad, "UNKNOWN")));
+    checks.add(
+        new Check(
+            "doomed orders never applied",
+            doomedCommitted == 0,
+            doomedCommitted + " doomed order(s) applied"));
 
-    long pending = orders.values().stream().filter(o -> o.get("status").equals("PENDING")).count()
-        + reservations.stream().filter(r -> r.get("state").equals("RESERVED")).count()
-        + holds.stream().filter(h -> h.get("state").equals("HELD")).count();
-    checks.add(new Check("nothing pending", pending == 0,
-        pending + " PENDING order(s), RESERVED stock or HELD funds"));
+    long pending =
+        orders.values().stream().filter(o -> o.get("status").equals("PENDING")).count()
+            + reservations.stream().filter(r -> r.get("state").equals("RESERVED")).count()
+            + holds.stream().filter(h -> h.get("state").equals("HELD")).count();
+    checks.add(
+        new Check(
+            "nothing pending",
+            pending == 0,
+            pending + " PENDING order(s), RESERVED stock or HELD funds"));
     checks.add(agree(orders, stock, accounts));
 
     List<String> branches = inDoubtBranches();
-    checks.add(new Check("no in-doubt branch (ListPrepared)", branches.isEmpty(),
-        branches.isEmpty() ? "inventory, payments, orders: none prepared"
-            : branches.size() + " still prepared: " + first(branches)));
+    checks.add(
+        new Check(
+            "no in-doubt branch (ListPrepared)",
+            branches.isEmpty(),
+            branches.isEmpty()
+                ? "inventory, payments, orders: none prepared"
+                : branches.size() + " still prepared: " + first(branches)));
     List<String> txs = inDoubtTransactions();
-    checks.add(new Check("no in-doubt transaction", txs.isEmpty(),
-        txs.isEmpty() ? "coordinator: none" : txs.size() + " in doubt: " + first(txs)));
+    checks.add(
+        new Check(
+            "no in-doubt transaction",
+            txs.isEmpty(),
+            txs.isEmpty() ? "coordinator: none" : txs.size() + " in doubt: " + first(txs)));
     return checks;
   }
 
   /** "all", "none", or what is wrong: an order must be applied by all three services or none. */
-  private static String applied(Order order, String status, List<Map<String, String>> res,
-      List<Map<String, String>> holds) {
+  private static String applied(
+      Order order, String status, List<Map<String, String>> res, List<Map<String, String>> holds) {
     boolean confirmed = "CONFIRMED".equals(status);
-    boolean sold = !res.isEmpty() && res.stream().allMatch(r -> r.get("state").equals("SOLD"))
-        && res.size() == order.items().size();
+    boolean sold =
+        !res.isEmpty()
+            && res.stream().allMatch(r -> r.get("state").equals("SOLD"))
+            && res.size() == order.items().size();
     boolean anySold = res.stream().anyMatch(r -> r.get("state").equals("SOLD"));
-    boolean charged = holds.size() == 1 && holds.get(0).get("state").equals("CHARGED")
-        && Long.parseLong(holds.get(0).get("amount")) == order.amount();
+    boolean charged =
+        holds.size() == 1
+            && holds.get(0).get("state").equals("CHARGED")
+            && Long.parseLong(holds.get(0).get("amount")) == order.amount();
     boolean anyCharged = holds.stream().anyMatch(h -> h.get("state").equals("CHARGED"));
     if (confirmed && sold && charged) {
       return "all";
@@ -347,20 +414,31 @@ public final class Audit {
     if (!confirmed && !anySold && !anyCharged && !"PENDING".equals(status)) {
       return "none";
     }
-    return "partial (order " + status + ", stock " + (anySold ? "sold" : "not sold")
-        + ", payment " + (anyCharged ? "charged" : "not charged") + ")";
+    return "partial (order "
+        + status
+        + ", stock "
+        + (anySold ? "sold" : "not sold")
+        + ", payment "
+        + (anyCharged ? "charged" : "not charged")
+        + ")";
   }
 
   /** initial = a + b + c for every key, with b (reserved or held) back to zero. */
-  private static Check conserved(String name, Map<String, Long> initial,
-      List<Map<String, String>> rows, String key, String free, String held, String done) {
+  private static Check conserved(
+      String name,
+      Map<String, Long> initial,
+      List<Map<String, String>> rows,
+      String key,
+      String free,
+      String held,
+      String done) {
     long sumInitial = 0;
     long sumFree = 0;
     long sumHeld = 0;
     long sumDone = 0;
     List<String> bad = new ArrayList<>();
-    Map<String, Map<String, String>> byKey = rows.stream()
-        .collect(Collectors.toMap(r -> r.get(key), r -> r));
+    Map<String, Map<String, String>> byKey =
+        rows.stream().collect(Collectors.toMap(r -> r.get(key), r -> r));
     for (Map.Entry<String, Long> e : initial.entrySet()) {
       Map<String, String> r = byKey.get(e.getKey());
       if (r == null) {
@@ -378,18 +456,36 @@ public final class Audit {
         bad.add(e.getKey() + ": " + e.getValue() + " != " + f + "+" + h + "+" + d);
       }
     }
-    return new Check(name, bad.isEmpty() && byKey.size() == initial.size(),
-        "initial " + sumInitial + " = " + free + " " + sumFree + " + " + done + " " + sumDone
-            + " (" + held + " " + sumHeld + ")" + (bad.isEmpty() ? "" : "; " + first(bad)));
+    return new Check(
+        name,
+        bad.isEmpty() && byKey.size() == initial.size(),
+        "initial "
+            + sumInitial
+            + " = "
+            + free
+            + " "
+            + sumFree
+            + " + "
+            + done
+            + " "
+            + sumDone
+            + " ("
+            + held
+            + " "
+            + sumHeld
+            + ")"
+            + (bad.isEmpty() ? "" : "; " + first(bad)));
   }
 
   /**
-   * The services agree with each other, for every order (including any the client never heard
-   * back about): units sold per SKU and amounts charged per account are exactly those of the
-   * CONFIRMED orders.
+   * The services agree with each other, for every order (including any the client never heard back
+   * about): units sold per SKU and amounts charged per account are exactly those of the CONFIRMED
+   * orders.
    */
-  private static Check agree(Map<String, Map<String, String>> orders,
-      List<Map<String, String>> stock, List<Map<String, String>> accounts) {
+  private static Check agree(
+      Map<String, Map<String, String>> orders,
+      List<Map<String, String>> stock,
+      List<Map<String, String>> accounts) {
     Map<String, Long> soldBySku = new HashMap<>();
     Map<String, Long> chargedByAccount = new HashMap<>();
     for (Map<String, String> o : orders.values()) {
@@ -412,15 +508,22 @@ public final class Audit {
     for (Map<String, String> a : accounts) {
       long want = chargedByAccount.getOrDefault(a.get("account"), 0L);
       if (Long.parseLong(a.get("charged")) != want) {
-        bad.add(a.get("account") + " charged " + a.get("charged") + " but confirmed orders have "
-            + want);
+        bad.add(
+            a.get("account")
+                + " charged "
+                + a.get("charged")
+                + " but confirmed orders have "
+                + want);
       }
     }
-    long confirmed = orders.values().stream()
-        .filter(o -> o.get("status").equals("CONFIRMED")).count();
-    return new Check("services agree", bad.isEmpty(), bad.isEmpty()
-        ? "sold per SKU and charged per account = the " + confirmed + " CONFIRMED orders"
-        : bad.size() + " mismatch(es): " + first(bad));
+    long confirmed =
+        orders.values().stream().filter(o -> o.get("status").equals("CONFIRMED")).count();
+    return new Check(
+        "services agree",
+        bad.isEmpty(),
+        bad.isEmpty()
+            ? "sold per SKU and charged per account = the " + confirmed + " CONFIRMED orders"
+            : bad.size() + " mismatch(es): " + first(bad));
   }
 
   private static String sample(List<String> bad, String kind) {
@@ -429,7 +532,8 @@ public final class Audit {
   }
 
   private static String first(List<String> items) {
-    return items.size() <= 3 ? String.join(", ", items)
+    return items.size() <= 3
+        ? String.join(", ", items)
         : String.join(", ", items.subList(0, 3)) + ", ...";
   }
 }

@@ -2,10 +2,10 @@ package dev.twopc.samples.demo;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.twopc.participant.TransactionClient;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ParticipantInfo;
-import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.SampleMain;
 import io.grpc.ChannelCredentials;
@@ -36,10 +36,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The demo's processes: a coordinator and the inventory, payments and orders services, each its
- * own JVM with its own SQLite files under one work directory, on ports picked once so that any of
- * them can be killed and started again at the same address on the same data. Used by the demo
- * (one kill of the coordinator) and the chaos run (many kills of every process).
+ * The demo's processes: a coordinator and the inventory, payments and orders services, each its own
+ * JVM with its own SQLite files under one work directory, on ports picked once so that any of them
+ * can be killed and started again at the same address on the same data. Used by the demo (one kill
+ * of the coordinator) and the chaos run (many kills of every process).
  */
 final class Cluster {
   static final String COORDINATOR = "coordinator";
@@ -47,6 +47,7 @@ final class Cluster {
   static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   static final String COORDINATOR_MAIN = "dev.twopc.coordinator.cli.TwopcCommand";
   private static final Random PORTS = new Random();
+
   /** Ports handed out by this JVM: two clusters (or two processes of one) never share one. */
   private static final Set<Integer> PICKED = ConcurrentHashMap.newKeySet();
 
@@ -87,12 +88,20 @@ final class Cluster {
    * Runs {@code body} over a cluster in {@code work} (a fresh temporary directory if null) and
    * returns the exit code: 0 if it passed. Every process started is stopped at the end, on failure
    * and on Ctrl-C; the data and logs are deleted only when the run passed and {@code keep} is off.
-   * With {@code jdbcUrl} (a PostgreSQL or MariaDB server), the coordinator's log and each
-   * service's tables live there, each process in a schema or database of its own. With
-   * {@code tls}, every hop is mutual TLS with certificates made in {@code work/certs}.
+   * With {@code jdbcUrl} (a PostgreSQL or MariaDB server), the coordinator's log and each service's
+   * tables live there, each process in a schema or database of its own. With {@code tls}, every hop
+   * is mutual TLS with certificates made in {@code work/certs}.
    */
-  static int run(String what, Path work, Path coordinatorJar, String jdbcUrl, boolean tls,
-      boolean keep, PrintStream out, Body body) throws Exception {
+  static int run(
+      String what,
+      Path work,
+      Path coordinatorJar,
+      String jdbcUrl,
+      boolean tls,
+      boolean keep,
+      PrintStream out,
+      Body body)
+      throws Exception {
     long t0 = System.nanoTime();
     ServerStores stores = null;
     if (jdbcUrl != null) {
@@ -106,14 +115,19 @@ final class Cluster {
       }
       out.println(what + ": stores on " + stores.describe());
     }
-    Path dir = work == null ? Files.createTempDirectory("twopc-" + what + "-")
-        : Files.createDirectories(work);
+    Path dir =
+        work == null
+            ? Files.createTempDirectory("twopc-" + what + "-")
+            : Files.createDirectories(work);
     Cluster cluster = new Cluster(dir, coordinatorJar, stores, tls);
-    Thread cleanup = new Thread(() -> {
-      cluster.stopAll();
-      out.println(what + " interrupted: stopped every process it started; data and logs in "
-          + dir);
-    }, what + "-cleanup");
+    Thread cleanup =
+        new Thread(
+            () -> {
+              cluster.stopAll();
+              out.println(
+                  what + " interrupted: stopped every process it started; data and logs in " + dir);
+            },
+            what + "-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C or SIGTERM: stop what we started
     boolean passed = false;
     try {
@@ -170,8 +184,9 @@ final class Cluster {
 
   /** How every hop is secured, for the run's first line. */
   String transport() {
-    return tls != null ? "mutual TLS on every hop (certificates and roles.conf in "
-        + work.resolve("certs") + ")" : "plaintext on loopback";
+    return tls != null
+        ? "mutual TLS on every hop (certificates and roles.conf in " + work.resolve("certs") + ")"
+        : "plaintext on loopback";
   }
 
   /** A client of the coordinator, with the demo client's certificate when TLS is on. */
@@ -193,8 +208,11 @@ final class Cluster {
   /** Where the audit finds each service. */
   List<Audit.Service> services() {
     List<Audit.Service> out = new ArrayList<>();
-    servicePorts.forEach((name, p) -> out.add(new Audit.Service(name,
-        "http://localhost:" + p.apiPort(), "localhost:" + p.port())));
+    servicePorts.forEach(
+        (name, p) ->
+            out.add(
+                new Audit.Service(
+                    name, "http://localhost:" + p.apiPort(), "localhost:" + p.port())));
     return out;
   }
 
@@ -248,10 +266,21 @@ final class Cluster {
     List<String> cmd;
     if (name.equals(COORDINATOR)) {
       cmd = coordinatorCommand();
-      cmd.addAll(List.of("coordinator", "--host", "127.0.0.1",
-          "--port", Integer.toString(coordinatorPort),
-          "--backoff-base", "50ms", "--backoff-cap", "1s", "--liveness-check-interval", "2s",
-          "--metrics-port", Integer.toString(metricsPorts.get(COORDINATOR))));
+      cmd.addAll(
+          List.of(
+              "coordinator",
+              "--host",
+              "127.0.0.1",
+              "--port",
+              Integer.toString(coordinatorPort),
+              "--backoff-base",
+              "50ms",
+              "--backoff-cap",
+              "1s",
+              "--liveness-check-interval",
+              "2s",
+              "--metrics-port",
+              Integer.toString(metricsPorts.get(COORDINATOR))));
       if (tls != null) {
         cmd.addAll(tls.serverFlags(COORDINATOR));
       }
@@ -266,11 +295,24 @@ final class Cluster {
         throw new IllegalArgumentException("no such process: " + name);
       }
       cmd = java();
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-          SampleMain.class.getName(), name, "--port", Integer.toString(p.port()),
-          "--api-port", Integer.toString(p.apiPort()), "--coordinator", coordinator(),
-          "--data", work.resolve(name).toString(), "--in-doubt-after", "2s",
-          "--metrics-port", Integer.toString(metricsPorts.get(name))));
+      cmd.addAll(
+          List.of(
+              "-cp",
+              System.getProperty("java.class.path"),
+              SampleMain.class.getName(),
+              name,
+              "--port",
+              Integer.toString(p.port()),
+              "--api-port",
+              Integer.toString(p.apiPort()),
+              "--coordinator",
+              coordinator(),
+              "--data",
+              work.resolve(name).toString(),
+              "--in-doubt-after",
+              "2s",
+              "--metrics-port",
+              Integer.toString(metricsPorts.get(name))));
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(name)));
       }
@@ -283,8 +325,8 @@ final class Cluster {
       }
     }
     int n = starts.merge(name, 1, Integer::sum);
-    Proc proc = Proc.start(name, cmd, work.resolve(n == 1 ? name + ".log" : name + "-" + n
-        + ".log"));
+    Proc proc =
+        Proc.start(name, cmd, work.resolve(n == 1 ? name + ".log" : name + "-" + n + ".log"));
     started.add(proc);
     current.put(name, proc);
     return proc;
@@ -292,14 +334,19 @@ final class Cluster {
 
   /**
    * Every {@code event=liveness_violation} line in the coordinator's logs (all its runs): an
-   * unfinished transaction that nothing was moving on; the coordinator repaired it, but there
-   * must be none.
+   * unfinished transaction that nothing was moving on; the coordinator repaired it, but there must
+   * be none.
    */
   List<String> livenessViolations() throws IOException {
     List<String> out = new ArrayList<>();
     try (Stream<Path> logs = Files.list(work)) {
-      for (Path log : logs.filter(p -> p.getFileName().toString().startsWith(COORDINATOR)
-          && p.getFileName().toString().endsWith(".log")).sorted().toList()) {
+      for (Path log :
+          logs.filter(
+                  p ->
+                      p.getFileName().toString().startsWith(COORDINATOR)
+                          && p.getFileName().toString().endsWith(".log"))
+              .sorted()
+              .toList()) {
         for (String line : Files.readAllLines(log)) {
           if (line.contains("event=liveness_violation")) {
             out.add(log.getFileName() + ": " + line);
@@ -323,8 +370,12 @@ final class Cluster {
 
   /** Small JVMs that start fast: five of them share the machine. */
   private static List<String> java() {
-    return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    return new ArrayList<>(
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1"));
   }
 
   record Cli(int exit, String output) {}
@@ -358,11 +409,14 @@ final class Cluster {
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       while (true) {
-        Set<String> registered = CoordinatorGrpc.newBlockingStub(ch)
-            .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .listParticipants(ListParticipantsRequest.getDefaultInstance())
-            .getParticipantsList().stream().map(ParticipantInfo::getName)
-            .collect(Collectors.toSet());
+        Set<String> registered =
+            CoordinatorGrpc.newBlockingStub(ch)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .listParticipants(ListParticipantsRequest.getDefaultInstance())
+                .getParticipantsList()
+                .stream()
+                .map(ParticipantInfo::getName)
+                .collect(Collectors.toSet());
         if (registered.containsAll(names)) {
           return;
         }
@@ -384,11 +438,11 @@ final class Cluster {
   }
 
   /**
-   * A port free now and below the kernel's ephemeral range. A port from {@code new
-   * ServerSocket(0)} comes from that range, which outgoing connections draw their local ports
-   * from too: while a killed process is down (or before it first starts), any connection on the
-   * machine may take its port, and the restart on the same port fails with "address in use".
-   * Below the range only a listener can hold it, and every candidate is tried first.
+   * A port free now and below the kernel's ephemeral range. A port from {@code new ServerSocket(0)}
+   * comes from that range, which outgoing connections draw their local ports from too: while a
+   * killed process is down (or before it first starts), any connection on the machine may take its
+   * port, and the restart on the same port fails with "address in use". Below the range only a
+   * listener can hold it, and every candidate is tried first.
    */
   private static int freePort() throws IOException {
     int low = ephemeralLow();
@@ -412,8 +466,8 @@ final class Cluster {
   private static int ephemeralLow() {
     try {
       // readAllLines, not readString: the JDK reads /proc's zero-sized files short with it
-      String range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
-          .get(0).trim();
+      String range =
+          Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim();
       int low = Integer.parseInt(range.split("\\s+")[0]);
       if (low > 2048) {
         return low;

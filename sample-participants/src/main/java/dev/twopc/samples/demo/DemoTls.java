@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The demo's mutual TLS: a development CA ({@link DevIdentities}, as {@code twopc certs}
- * makes it) in the work directory, a certificate for every process and for the demo's own client
- * and operator, and the roles file the coordinator and the services read.
+ * The demo's mutual TLS: a development CA ({@link DevIdentities}, as {@code twopc certs} makes it)
+ * in the work directory, a certificate for every process and for the demo's own client and
+ * operator, and the roles file the coordinator and the services read.
  */
 final class DemoTls implements AutoCloseable {
   static final String CLIENT = "client-demo";
@@ -37,7 +37,9 @@ final class DemoTls implements AutoCloseable {
     operator = TlsCredentials.load(made.of(OPERATOR), Duration.ofMinutes(10));
   }
 
-  /** Certificates under {@code dir} for the coordinator, {@code services}, a client, an operator. */
+  /**
+   * Certificates under {@code dir} for the coordinator, {@code services}, a client, an operator.
+   */
   static DemoTls create(Path dir, List<String> services) throws IOException {
     return new DemoTls(dir, services);
   }

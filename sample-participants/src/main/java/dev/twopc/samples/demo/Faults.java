@@ -26,10 +26,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Everything random comes from one seeded {@link Random}: the gaps between kills (uniform in
  * half to one and a half times {@code killEvery}), the victims and the downtimes. Victims go in
- * rounds: each round is the four processes in a random order, so any four consecutive kills hit
- * the coordinator and every service once. A process that is still down when its turn comes is
- * skipped, so more than one can be down at a time. What the same seed cannot repeat is where in
- * the load each kill lands.
+ * rounds: each round is the four processes in a random order, so any four consecutive kills hit the
+ * coordinator and every service once. A process that is still down when its turn comes is skipped,
+ * so more than one can be down at a time. What the same seed cannot repeat is where in the load
+ * each kill lands.
  */
 final class Faults implements AutoCloseable {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
@@ -41,10 +41,10 @@ final class Faults implements AutoCloseable {
   private final History history;
   private final PrintStream out;
   private final long t0;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-      r -> daemon(r, "chaos-timer"));
-  private final ExecutorService restarts = Executors.newCachedThreadPool(
-      r -> daemon(r, "chaos-restart"));
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "chaos-timer"));
+  private final ExecutorService restarts =
+      Executors.newCachedThreadPool(r -> daemon(r, "chaos-restart"));
   private final Set<String> down = ConcurrentHashMap.newKeySet();
   private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
   private final Deque<String> round = new ArrayDeque<>();
@@ -53,8 +53,15 @@ final class Faults implements AutoCloseable {
   private long endNanos;
 
   /** {@code t0}: the run's start ({@link System#nanoTime}), for the times printed. */
-  Faults(Cluster cluster, Random random, Duration killEvery, Duration minDown, Duration maxDown,
-      History history, PrintStream out, long t0) {
+  Faults(
+      Cluster cluster,
+      Random random,
+      Duration killEvery,
+      Duration minDown,
+      Duration maxDown,
+      History history,
+      PrintStream out,
+      long t0) {
     this.cluster = cluster;
     this.random = random;
     this.killEvery = killEvery;
@@ -107,11 +114,12 @@ final class Faults implements AutoCloseable {
       }
       down.add(victim);
       history.killed(victim);
-      long downNanos = minDown.toNanos()
-          + (long) (random.nextDouble() * (maxDown.toNanos() - minDown.toNanos()));
+      long downNanos =
+          minDown.toNanos()
+              + (long) (random.nextDouble() * (maxDown.toNanos() - minDown.toNanos()));
       say("kill -9 %s (pid %d); restart in %.1f s", victim, p.pid(), downNanos / 1e9);
-      timer.schedule(() -> restarts.execute(() -> restart(victim, killedAt)), downNanos,
-          TimeUnit.NANOSECONDS);
+      timer.schedule(
+          () -> restarts.execute(() -> restart(victim, killedAt)), downNanos, TimeUnit.NANOSECONDS);
     }
     scheduleNextKill();
   }
@@ -142,10 +150,14 @@ final class Faults implements AutoCloseable {
       long ready = System.nanoTime();
       String line = p.await(Cluster.readyLine(name), Duration.ZERO);
       int restored = p.count("recovered prepared branch");
-      history.restarted(name, Duration.ofNanos(ready - r0), Duration.ofNanos(ready - killedAt),
-          line, restored);
-      say("%s back (pid %d): serving %.1f s after restart, %.1f s after the kill; %s", name,
-          p.pid(), (ready - r0) / 1e9, (ready - killedAt) / 1e9,
+      history.restarted(
+          name, Duration.ofNanos(ready - r0), Duration.ofNanos(ready - killedAt), line, restored);
+      say(
+          "%s back (pid %d): serving %.1f s after restart, %.1f s after the kill; %s",
+          name,
+          p.pid(),
+          (ready - r0) / 1e9,
+          (ready - killedAt) / 1e9,
           name.equals(Cluster.COORDINATOR) ? line : restored + " prepared branch(es) restored");
     } catch (Exception e) {
       failures.add(name + " did not come back after kill -9: " + e.getMessage());
@@ -162,8 +174,8 @@ final class Faults implements AutoCloseable {
   }
 
   /**
-   * Stops injecting faults and waits until every killed process is serving again (or failed to),
-   * up to {@code timeout}. Returns whether all came back.
+   * Stops injecting faults and waits until every killed process is serving again (or failed to), up
+   * to {@code timeout}. Returns whether all came back.
    */
   boolean stopAndAwaitAllUp(Duration timeout) throws InterruptedException {
     synchronized (this) {
@@ -197,7 +209,10 @@ final class Faults implements AutoCloseable {
   }
 
   private void say(String format, Object... args) {
-    out.printf(Locale.ROOT, "  %6.1f s  %s%n", (System.nanoTime() - t0) / 1e9,
+    out.printf(
+        Locale.ROOT,
+        "  %6.1f s  %s%n",
+        (System.nanoTime() - t0) / 1e9,
         String.format(Locale.ROOT, format, args));
     // The same event with the clock time the process logs are stamped with.
     history.note(STAMP.format(LocalTime.now()) + " " + String.format(Locale.ROOT, format, args));

@@ -11,24 +11,29 @@ import java.util.regex.Pattern;
 
 /**
  * What the chaos run did to each process: kills, restarts, how long each restart took to serve
- * again, and what recovery found. Thread-safe: the fault injector's threads record, the run
- * reads at the end.
+ * again, and what recovery found. Thread-safe: the fault injector's threads record, the run reads
+ * at the end.
  */
 final class History {
-  private static final Pattern RECOVERY = Pattern.compile(
-      "recovery: resumed (\\d+) commit\\(s\\), resumed (\\d+) abort\\(s\\), aborted (\\d+)"
-          + " undecided");
+  private static final Pattern RECOVERY =
+      Pattern.compile(
+          "recovery: resumed (\\d+) commit\\(s\\), resumed (\\d+) abort\\(s\\), aborted (\\d+)"
+              + " undecided");
 
   /** One process's record. */
   static final class Stats {
     int kills;
     int restarts;
+
     /** From the restart (exec of the new JVM) to its ready or recovery line. */
     final List<Duration> restartToReady = new ArrayList<>();
+
     /** From the kill to the restarted process serving: the whole outage. */
     final List<Duration> killToReady = new ArrayList<>();
+
     /** Participants: prepared branches restored at start; coordinator: recovery's counts. */
     long restored;
+
     long resumedCommits;
     long resumedAborts;
     long abortedUndecided;
@@ -55,11 +60,15 @@ final class History {
   }
 
   /**
-   * A restart that served again. {@code readyLine} is the coordinator's recovery line (its
-   * counts are added up); {@code restoredBranches} the prepared branches a participant restored.
+   * A restart that served again. {@code readyLine} is the coordinator's recovery line (its counts
+   * are added up); {@code restoredBranches} the prepared branches a participant restored.
    */
-  synchronized void restarted(String process, Duration restartToReady, Duration killToReady,
-      String readyLine, int restoredBranches) {
+  synchronized void restarted(
+      String process,
+      Duration restartToReady,
+      Duration killToReady,
+      String readyLine,
+      int restoredBranches) {
     Stats s = byProcess.get(process);
     s.restarts++;
     s.restartToReady.add(restartToReady);
@@ -87,23 +96,46 @@ final class History {
 
   /** The table: one row per process and a total. */
   synchronized String table() {
-    StringBuilder sb = new StringBuilder(String.format(
-        "  %-12s %5s %8s  %-28s  %-21s  %s%n", "process", "kills", "restarts",
-        "restart->serving min/med/max", "kill->serving med/max", "recovery found"));
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                "  %-12s %5s %8s  %-28s  %-21s  %s%n",
+                "process",
+                "kills",
+                "restarts",
+                "restart->serving min/med/max",
+                "kill->serving med/max",
+                "recovery found"));
     List<Duration> allReady = new ArrayList<>();
     List<Duration> allOutage = new ArrayList<>();
-    byProcess.forEach((name, s) -> {
-      allReady.addAll(s.restartToReady);
-      allOutage.addAll(s.killToReady);
-      String found = name.equals(Cluster.COORDINATOR)
-          ? "resumed " + s.resumedCommits + " commit(s), " + s.resumedAborts
-              + " abort(s); aborted " + s.abortedUndecided + " undecided"
-          : s.restored + " prepared branch(es) restored";
-      sb.append(String.format("  %-12s %5d %8d  %-28s  %-21s  %s%n", name, s.kills, s.restarts,
-          minMedMax(s.restartToReady), medMax(s.killToReady), s.restarts == 0 ? "-" : found));
-    });
-    sb.append(String.format("  %-12s %5d %8d  %-28s  %-21s%n", "all", kills(), restarts(),
-        minMedMax(allReady), medMax(allOutage)));
+    byProcess.forEach(
+        (name, s) -> {
+          allReady.addAll(s.restartToReady);
+          allOutage.addAll(s.killToReady);
+          String found =
+              name.equals(Cluster.COORDINATOR)
+                  ? "resumed "
+                      + s.resumedCommits
+                      + " commit(s), "
+                      + s.resumedAborts
+                      + " abort(s); aborted "
+                      + s.abortedUndecided
+                      + " undecided"
+                  : s.restored + " prepared branch(es) restored";
+          sb.append(
+              String.format(
+                  "  %-12s %5d %8d  %-28s  %-21s  %s%n",
+                  name,
+                  s.kills,
+                  s.restarts,
+                  minMedMax(s.restartToReady),
+                  medMax(s.killToReady),
+                  s.restarts == 0 ? "-" : found));
+        });
+    sb.append(
+        String.format(
+            "  %-12s %5d %8d  %-28s  %-21s%n",
+            "all", kills(), restarts(), minMedMax(allReady), medMax(allOutage)));
     return sb.toString();
   }
 
@@ -112,7 +144,11 @@ final class History {
       return "-";
     }
     List<Duration> s = ds.stream().sorted().toList();
-    return secs(s.get(0)) + " / " + secs(s.get(s.size() / 2)) + " / " + secs(s.get(s.size() - 1))
+    return secs(s.get(0))
+        + " / "
+        + secs(s.get(s.size() / 2))
+        + " / "
+        + secs(s.get(s.size() - 1))
         + " s";
   }
 

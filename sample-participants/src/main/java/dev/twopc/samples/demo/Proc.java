@@ -16,9 +16,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A process the demo or the chaos run started: its output (stdout and stderr) copied to a log
- * file and kept in memory, so the run can wait for a line such as "ready" or read the recovery
- * summary.
+ * A process the demo or the chaos run started: its output (stdout and stderr) copied to a log file
+ * and kept in memory, so the run can wait for a line such as "ready" or read the recovery summary.
  */
 final class Proc {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
@@ -44,8 +43,9 @@ final class Proc {
   }
 
   private void pump() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-        UTF_8)); PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
+    try (BufferedReader in =
+            new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
+        PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
       out.println("# " + String.join(" ", process.info().commandLine().orElse(name)));
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         // Stamped on arrival: the children's log lines carry no time, and lining up a kill,
@@ -78,8 +78,14 @@ final class Proc {
       }
       long left = deadline - System.nanoTime();
       if (ended || left <= 0) {
-        throw new IllegalStateException(name + (ended ? " exited" : " timed out")
-            + " before printing '" + text + "'; see " + log + tail());
+        throw new IllegalStateException(
+            name
+                + (ended ? " exited" : " timed out")
+                + " before printing '"
+                + text
+                + "'; see "
+                + log
+                + tail());
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
     }
@@ -98,7 +104,9 @@ final class Proc {
 
   private String tail() {
     int from = Math.max(0, lines.size() - 5);
-    return lines.isEmpty() ? "" : "\n    " + String.join("\n    ", lines.subList(from, lines.size()));
+    return lines.isEmpty()
+        ? ""
+        : "\n    " + String.join("\n    ", lines.subList(from, lines.size()));
   }
 
   /** kill -9: no shutdown hook, no flush, the way a crash ends a process. */

@@ -10,11 +10,11 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A demo or chaos run on a PostgreSQL or MariaDB server instead of the embedded stores: one
- * schema (PostgreSQL) or database (MariaDB) per process, created for the run and dropped after it
- * when it passed. The base URL names the server and the user, for example
- * {@code jdbc:postgresql://127.0.0.1:5432/test?user=postgres} or
- * {@code jdbc:mariadb://127.0.0.1:3306/test?user=root}.
+ * A demo or chaos run on a PostgreSQL or MariaDB server instead of the embedded stores: one schema
+ * (PostgreSQL) or database (MariaDB) per process, created for the run and dropped after it when it
+ * passed. The base URL names the server and the user, for example {@code
+ * jdbc:postgresql://127.0.0.1:5432/test?user=postgres} or {@code
+ * jdbc:mariadb://127.0.0.1:3306/test?user=root}.
  */
 public final class ServerStores {
   private final String base;
@@ -31,16 +31,17 @@ public final class ServerStores {
       throws SQLException {
     boolean pg = base.startsWith("jdbc:postgresql:");
     if (!pg && !base.startsWith("jdbc:mariadb:") && !base.startsWith("jdbc:mysql:")) {
-      throw new IllegalArgumentException("--jdbc-url must be a jdbc:postgresql: or jdbc:mariadb:"
-          + " URL, not " + base);
+      throw new IllegalArgumentException(
+          "--jdbc-url must be a jdbc:postgresql: or jdbc:mariadb:" + " URL, not " + base);
     }
     ServerStores s = new ServerStores(base, pg);
     String run = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(base);
+        Statement st = c.createStatement()) {
       for (String p : processes) {
         String name = "twopc_" + what + "_" + run + "_" + p;
-        st.execute(pg ? "CREATE SCHEMA " + name
-            : "CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
+        st.execute(
+            pg ? "CREATE SCHEMA " + name : "CREATE DATABASE " + name + " CHARACTER SET utf8mb4");
         s.names.put(p, name);
       }
     }
@@ -71,10 +72,13 @@ public final class ServerStores {
 
   /** Drops every schema or database of the run. */
   public void drop() throws SQLException {
-    try (Connection c = DriverManager.getConnection(base); Statement st = c.createStatement()) {
+    try (Connection c = DriverManager.getConnection(base);
+        Statement st = c.createStatement()) {
       for (String name : names.values()) {
-        st.execute(postgres ? "DROP SCHEMA IF EXISTS " + name + " CASCADE"
-            : "DROP DATABASE IF EXISTS " + name);
+        st.execute(
+            postgres
+                ? "DROP SCHEMA IF EXISTS " + name + " CASCADE"
+                : "DROP DATABASE IF EXISTS " + name);
       }
     }
   }

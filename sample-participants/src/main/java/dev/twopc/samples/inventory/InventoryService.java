@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The inventory service: the STOCK table (available, reserved and sold per SKU), the
- * RESERVATION table (what each transaction reserved and what became of it), and their read API.
+ * The inventory service: the STOCK table (available, reserved and sold per SKU), the RESERVATION
+ * table (what each transaction reserved and what became of it), and their read API.
  */
 public final class InventoryService implements SampleService {
   @Override
@@ -33,12 +33,14 @@ public final class InventoryService implements SampleService {
   @Override
   public void createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS STOCK (SKU VARCHAR(64) PRIMARY KEY, "
-          + "AVAILABLE BIGINT NOT NULL, RESERVED BIGINT NOT NULL, SOLD BIGINT NOT NULL, "
-          + "CHECK (AVAILABLE >= 0 AND RESERVED >= 0 AND SOLD >= 0))");
-      s.execute("CREATE TABLE IF NOT EXISTS RESERVATION (TX_ID VARCHAR(128) NOT NULL, "
-          + "ORDER_ID VARCHAR(128) NOT NULL, SKU VARCHAR(64) NOT NULL, QUANTITY INT NOT NULL, "
-          + "STATE VARCHAR(16) NOT NULL, PRIMARY KEY (TX_ID, SKU))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS STOCK (SKU VARCHAR(64) PRIMARY KEY, "
+              + "AVAILABLE BIGINT NOT NULL, RESERVED BIGINT NOT NULL, SOLD BIGINT NOT NULL, "
+              + "CHECK (AVAILABLE >= 0 AND RESERVED >= 0 AND SOLD >= 0))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS RESERVATION (TX_ID VARCHAR(128) NOT NULL, "
+              + "ORDER_ID VARCHAR(128) NOT NULL, SKU VARCHAR(64) NOT NULL, QUANTITY INT NOT NULL, "
+              + "STATE VARCHAR(16) NOT NULL, PRIMARY KEY (TX_ID, SKU))");
       s.execute("CREATE INDEX IF NOT EXISTS RESERVATION_ORDER ON RESERVATION (ORDER_ID)");
     }
   }
@@ -46,8 +48,12 @@ public final class InventoryService implements SampleService {
   @Override
   public void seed(Connection c, Catalog catalog) throws SQLException {
     for (Map.Entry<String, Long> e : catalog.stock().entrySet()) {
-      Sql.update(c, "INSERT INTO STOCK (SKU, AVAILABLE, RESERVED, SOLD) SELECT ?, ?, 0, 0 "
-          + "WHERE NOT EXISTS (SELECT 1 FROM STOCK WHERE SKU = ?)", e.getKey(), e.getValue(),
+      Sql.update(
+          c,
+          "INSERT INTO STOCK (SKU, AVAILABLE, RESERVED, SOLD) SELECT ?, ?, 0, 0 "
+              + "WHERE NOT EXISTS (SELECT 1 FROM STOCK WHERE SKU = ?)",
+          e.getKey(),
+          e.getValue(),
           e.getKey());
     }
   }
@@ -69,15 +75,17 @@ public final class InventoryService implements SampleService {
       return one.isEmpty() ? null : one;
     }
     if (path.equals("/reservations")) {
-      String select = "SELECT ORDER_ID AS \"order\", TX_ID AS TX, SKU, QUANTITY, STATE "
-          + "FROM RESERVATION";
+      String select =
+          "SELECT ORDER_ID AS \"order\", TX_ID AS TX, SKU, QUANTITY, STATE " + "FROM RESERVATION";
       return params.containsKey("order")
           ? Sql.rows(c, select + " WHERE ORDER_ID = ? ORDER BY SKU", params.get("order"))
           : Sql.rows(c, select + " ORDER BY ORDER_ID, SKU");
     }
     if (path.equals("/totals")) {
-      return Sql.rows(c, "SELECT COUNT(*) AS SKUS, COALESCE(SUM(AVAILABLE), 0) AS AVAILABLE, "
-          + "COALESCE(SUM(RESERVED), 0) AS RESERVED, COALESCE(SUM(SOLD), 0) AS SOLD FROM STOCK");
+      return Sql.rows(
+          c,
+          "SELECT COUNT(*) AS SKUS, COALESCE(SUM(AVAILABLE), 0) AS AVAILABLE, "
+              + "COALESCE(SUM(RESERVED), 0) AS RESERVED, COALESCE(SUM(SOLD), 0) AS SOLD FROM STOCK");
     }
     return null;
   }

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Account balances. Prepare locks the account and moves the order's amount from the balance to
- * held (NO if the account is unknown or the balance is short); commit charges it (held to
- * charged); rollback gives it back. Writes go through the branch's connection only.
+ * Account balances. Prepare locks the account and moves the order's amount from the balance to held
+ * (NO if the account is unknown or the balance is short); commit charges it (held to charged);
+ * rollback gives it back. Writes go through the branch's connection only.
  */
 public final class PaymentsHandler implements ParticipantHandler {
   @Override
@@ -22,19 +22,36 @@ public final class PaymentsHandler implements ParticipantHandler {
     Order order = Order.decode(ctx.payload());
     Connection c = ctx.connection();
     ctx.lock("account:" + order.account());
-    Optional<Long> balance = Sql.longValue(c,
-        "SELECT BALANCE FROM ACCOUNT WHERE ID = ?", order.account());
+    Optional<Long> balance =
+        Sql.longValue(c, "SELECT BALANCE FROM ACCOUNT WHERE ID = ?", order.account());
     if (balance.isEmpty()) {
       return Vote.no("unknown account " + order.account());
     }
     if (balance.get() < order.amount()) {
-      return Vote.no("insufficient funds: " + order.account() + " has " + balance.get()
-          + ", order " + order.id() + " costs " + order.amount());
+      return Vote.no(
+          "insufficient funds: "
+              + order.account()
+              + " has "
+              + balance.get()
+              + ", order "
+              + order.id()
+              + " costs "
+              + order.amount());
     }
-    Sql.update(c, "UPDATE ACCOUNT SET BALANCE = BALANCE - ?, HELD = HELD + ? WHERE ID = ?",
-        order.amount(), order.amount(), order.account());
-    Sql.update(c, "INSERT INTO HOLD (TX_ID, ORDER_ID, ACCOUNT, AMOUNT, STATE) "
-        + "VALUES (?, ?, ?, ?, 'HELD')", ctx.txId(), order.id(), order.account(), order.amount());
+    Sql.update(
+        c,
+        "UPDATE ACCOUNT SET BALANCE = BALANCE - ?, HELD = HELD + ? WHERE ID = ?",
+        order.amount(),
+        order.amount(),
+        order.account());
+    Sql.update(
+        c,
+        "INSERT INTO HOLD (TX_ID, ORDER_ID, ACCOUNT, AMOUNT, STATE) "
+            + "VALUES (?, ?, ?, ?, 'HELD')",
+        ctx.txId(),
+        order.id(),
+        order.account(),
+        order.amount());
     return Vote.yes();
   }
 
@@ -51,12 +68,17 @@ public final class PaymentsHandler implements ParticipantHandler {
   /** Applies the hold prepare made (the HOLD row of this transaction), then marks it. */
   private static void finish(BranchContext ctx, String state, String moveTo) throws SQLException {
     Connection c = ctx.connection();
-    for (Map<String, Object> h : Sql.rows(c,
-        "SELECT ACCOUNT, AMOUNT FROM HOLD WHERE TX_ID = ? AND STATE = 'HELD'", ctx.txId())) {
-      Sql.update(c, "UPDATE ACCOUNT SET HELD = HELD - ?, " + moveTo + " WHERE ID = ?",
-          h.get("amount"), h.get("amount"), h.get("account"));
+    for (Map<String, Object> h :
+        Sql.rows(
+            c, "SELECT ACCOUNT, AMOUNT FROM HOLD WHERE TX_ID = ? AND STATE = 'HELD'", ctx.txId())) {
+      Sql.update(
+          c,
+          "UPDATE ACCOUNT SET HELD = HELD - ?, " + moveTo + " WHERE ID = ?",
+          h.get("amount"),
+          h.get("amount"),
+          h.get("account"));
     }
-    Sql.update(c, "UPDATE HOLD SET STATE = ? WHERE TX_ID = ? AND STATE = 'HELD'",
-        state, ctx.txId());
+    Sql.update(
+        c, "UPDATE HOLD SET STATE = ? WHERE TX_ID = ? AND STATE = 'HELD'", state, ctx.txId());
   }
 }

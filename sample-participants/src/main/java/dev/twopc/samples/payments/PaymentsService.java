@@ -33,12 +33,14 @@ public final class PaymentsService implements SampleService {
   @Override
   public void createSchema(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
-      s.execute("CREATE TABLE IF NOT EXISTS ACCOUNT (ID VARCHAR(64) PRIMARY KEY, "
-          + "BALANCE BIGINT NOT NULL, HELD BIGINT NOT NULL, CHARGED BIGINT NOT NULL, "
-          + "CHECK (BALANCE >= 0 AND HELD >= 0 AND CHARGED >= 0))");
-      s.execute("CREATE TABLE IF NOT EXISTS HOLD (TX_ID VARCHAR(128) PRIMARY KEY, "
-          + "ORDER_ID VARCHAR(128) NOT NULL, ACCOUNT VARCHAR(64) NOT NULL, "
-          + "AMOUNT BIGINT NOT NULL, STATE VARCHAR(16) NOT NULL)");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS ACCOUNT (ID VARCHAR(64) PRIMARY KEY, "
+              + "BALANCE BIGINT NOT NULL, HELD BIGINT NOT NULL, CHARGED BIGINT NOT NULL, "
+              + "CHECK (BALANCE >= 0 AND HELD >= 0 AND CHARGED >= 0))");
+      s.execute(
+          "CREATE TABLE IF NOT EXISTS HOLD (TX_ID VARCHAR(128) PRIMARY KEY, "
+              + "ORDER_ID VARCHAR(128) NOT NULL, ACCOUNT VARCHAR(64) NOT NULL, "
+              + "AMOUNT BIGINT NOT NULL, STATE VARCHAR(16) NOT NULL)");
       s.execute("CREATE INDEX IF NOT EXISTS HOLD_ORDER ON HOLD (ORDER_ID)");
     }
   }
@@ -46,8 +48,12 @@ public final class PaymentsService implements SampleService {
   @Override
   public void seed(Connection c, Catalog catalog) throws SQLException {
     for (Map.Entry<String, Long> e : catalog.balances().entrySet()) {
-      Sql.update(c, "INSERT INTO ACCOUNT (ID, BALANCE, HELD, CHARGED) SELECT ?, ?, 0, 0 "
-          + "WHERE NOT EXISTS (SELECT 1 FROM ACCOUNT WHERE ID = ?)", e.getKey(), e.getValue(),
+      Sql.update(
+          c,
+          "INSERT INTO ACCOUNT (ID, BALANCE, HELD, CHARGED) SELECT ?, ?, 0, 0 "
+              + "WHERE NOT EXISTS (SELECT 1 FROM ACCOUNT WHERE ID = ?)",
+          e.getKey(),
+          e.getValue(),
           e.getKey());
     }
   }
@@ -65,8 +71,7 @@ public final class PaymentsService implements SampleService {
       return Sql.rows(c, accounts + " ORDER BY ID");
     }
     if (path.startsWith("/accounts/")) {
-      List<Map<String, Object>> one = Sql.rows(c, accounts + " WHERE ID = ?",
-          path.substring(10));
+      List<Map<String, Object>> one = Sql.rows(c, accounts + " WHERE ID = ?", path.substring(10));
       return one.isEmpty() ? null : one;
     }
     if (path.equals("/holds")) {
@@ -76,8 +81,10 @@ public final class PaymentsService implements SampleService {
           : Sql.rows(c, select + " ORDER BY ORDER_ID");
     }
     if (path.equals("/totals")) {
-      return Sql.rows(c, "SELECT COUNT(*) AS ACCOUNTS, COALESCE(SUM(BALANCE), 0) AS BALANCE, "
-          + "COALESCE(SUM(HELD), 0) AS HELD, COALESCE(SUM(CHARGED), 0) AS CHARGED FROM ACCOUNT");
+      return Sql.rows(
+          c,
+          "SELECT COUNT(*) AS ACCOUNTS, COALESCE(SUM(BALANCE), 0) AS BALANCE, "
+              + "COALESCE(SUM(HELD), 0) AS HELD, COALESCE(SUM(CHARGED), 0) AS CHARGED FROM ACCOUNT");
     }
     return null;
   }

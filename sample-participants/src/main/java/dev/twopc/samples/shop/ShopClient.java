@@ -25,9 +25,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The shop: places orders, each one distributed transaction over inventory, payments and
- * orders, and records what the coordinator answered. Some orders are doomed on purpose. An order
- * goes either as one {@link TransactionClient#execute} with three branches carrying it ({@link
+ * The shop: places orders, each one distributed transaction over inventory, payments and orders,
+ * and records what the coordinator answered. Some orders are doomed on purpose. An order goes
+ * either as one {@link TransactionClient#execute} with three branches carrying it ({@link
  * Flow#EXECUTE}) or through the interactive flow ({@link Flow#INTERACTIVE}): begin, enlist each
  * service with the order as its work, commit.
  *
@@ -49,7 +49,10 @@ public final class ShopClient {
 
   /** How an order was built to fail, if it was. */
   public enum Doom {
-    NONE, UNKNOWN_SKU, OUT_OF_STOCK, INSUFFICIENT_FUNDS
+    NONE,
+    UNKNOWN_SKU,
+    OUT_OF_STOCK,
+    INSUFFICIENT_FUNDS
   }
 
   /** An order, how it was meant to end, and what the coordinator answered. */
@@ -58,8 +61,8 @@ public final class ShopClient {
   /**
    * An order placed.
    *
-   * @param result COMMITTED, ABORTED (with the reason) or UNKNOWN (the call failed or timed out:
-   *     it may have committed)
+   * @param result COMMITTED, ABORTED (with the reason) or UNKNOWN (the call failed or timed out: it
+   *     may have committed)
    */
   public record Placed(Order order, Doom doom, TxResult result) {
     public Outcome outcome() {
@@ -94,8 +97,7 @@ public final class ShopClient {
   }
 
   /** A shop placing its orders the way {@code flow} says. */
-  public ShopClient(TransactionClient client, Catalog catalog, String runId, long seed,
-      Flow flow) {
+  public ShopClient(TransactionClient client, Catalog catalog, String runId, long seed, Flow flow) {
     this.client = Objects.requireNonNull(client, "client");
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.runId = Objects.requireNonNull(runId, "runId");
@@ -124,25 +126,30 @@ public final class ShopClient {
       String account = accounts.get(random.nextInt(accounts.size()));
       switch (doom) {
         case UNKNOWN_SKU -> lines.add(new Order.Line(Catalog.UNKNOWN_SKU, 1));
-        case OUT_OF_STOCK -> lines.set(0, new Order.Line(lines.get(0).sku(),
-            (int) (catalog.stock().get(lines.get(0).sku()) + 1)));
+        case OUT_OF_STOCK ->
+            lines.set(
+                0,
+                new Order.Line(
+                    lines.get(0).sku(), (int) (catalog.stock().get(lines.get(0).sku()) + 1)));
         case INSUFFICIENT_FUNDS -> account = Catalog.BROKE_ACCOUNT;
-        case NONE -> { }
+        case NONE -> {}
       }
       long amount = 0;
       for (Order.Line l : lines) {
         amount += catalog.price(l.sku()) * l.quantity();
       }
-      out.add(new Planned(new Order(String.format("o-%s-%04d", runId, ++numbered), account,
-          amount, lines), doom));
+      out.add(
+          new Planned(
+              new Order(String.format("o-%s-%04d", runId, ++numbered), account, amount, lines),
+              doom));
     }
     return out;
   }
 
   /**
    * Probe orders, none doomed: one unit of each SKU, the i-th SKU charged to the i-th funded
-   * account (cycling), so that together they take every SKU's and every account's lock. After a
-   * run they all commit only if no lock was left behind.
+   * account (cycling), so that together they take every SKU's and every account's lock. After a run
+   * they all commit only if no lock was left behind.
    */
   public synchronized List<Planned> probes() {
     List<String> skus = catalog.skus();
@@ -150,37 +157,46 @@ public final class ShopClient {
     List<Planned> out = new ArrayList<>();
     for (int i = 0; i < Math.max(skus.size(), accounts.size()); i++) {
       String sku = skus.get(i % skus.size());
-      out.add(new Planned(new Order(String.format("o-%s-probe-%02d", runId, ++numbered),
-          accounts.get(i % accounts.size()), catalog.price(sku), List.of(new Order.Line(sku, 1))),
-          Doom.NONE));
+      out.add(
+          new Planned(
+              new Order(
+                  String.format("o-%s-probe-%02d", runId, ++numbered),
+                  accounts.get(i % accounts.size()),
+                  catalog.price(sku),
+                  List.of(new Order.Line(sku, 1))),
+              Doom.NONE));
     }
     return out;
   }
 
   /**
-   * Places the orders from {@code concurrency} threads and returns what each got, in order.
-   * A thread whose call gets no answer (coordinator down) or is aborted because a service could
-   * not be reached backs off before its next order, up to a second, the way a client facing a
-   * failing dependency should.
+   * Places the orders from {@code concurrency} threads and returns what each got, in order. A
+   * thread whose call gets no answer (coordinator down) or is aborted because a service could not
+   * be reached backs off before its next order, up to a second, the way a client facing a failing
+   * dependency should.
    */
   public List<Placed> place(List<Planned> orders, int concurrency, Listener listener)
       throws InterruptedException {
     AtomicInteger next = new AtomicInteger();
-    return run(() -> {
-      int i = next.getAndIncrement();
-      return i < orders.size() ? orders.get(i) : null;
-    }, concurrency, listener);
+    return run(
+        () -> {
+          int i = next.getAndIncrement();
+          return i < orders.size() ? orders.get(i) : null;
+        },
+        concurrency,
+        listener);
   }
 
   /**
    * Places new orders (about {@code doomedShare} of them doomed) from {@code concurrency} threads
-   * until {@code stop} says so, lets those in flight finish, and returns what each got in the
-   * order they were placed. Backs off after an unanswered call like {@link #place}.
+   * until {@code stop} says so, lets those in flight finish, and returns what each got in the order
+   * they were placed. Backs off after an unanswered call like {@link #place}.
    */
-  public List<Placed> placeUntil(BooleanSupplier stop, double doomedShare, int concurrency,
-      Listener listener) throws InterruptedException {
-    return run(() -> stop.getAsBoolean() ? null : orders(1, doomedShare).get(0), concurrency,
-        listener);
+  public List<Placed> placeUntil(
+      BooleanSupplier stop, double doomedShare, int concurrency, Listener listener)
+      throws InterruptedException {
+    return run(
+        () -> stop.getAsBoolean() ? null : orders(1, doomedShare).get(0), concurrency, listener);
   }
 
   /** {@code source} gives the next order to place, or null when there are no more. */
@@ -194,36 +210,39 @@ public final class ShopClient {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     try {
       for (int t = 0; t < concurrency; t++) {
-        pool.execute(() -> {
-          long backoffMs = 0;
-          while (true) {
-            Planned planned;
-            int i;
-            synchronized (takeLock) { // the n-th order taken is the n-th in the result
-              planned = source.get();
-              if (planned == null) {
-                drained.set(true);
-                return;
+        pool.execute(
+            () -> {
+              long backoffMs = 0;
+              while (true) {
+                Planned planned;
+                int i;
+                synchronized (takeLock) { // the n-th order taken is the n-th in the result
+                  planned = source.get();
+                  if (planned == null) {
+                    drained.set(true);
+                    return;
+                  }
+                  i = taken.getAndIncrement();
+                }
+                Placed p = placeOne(planned);
+                results.put(i, p);
+                listener.answered(p, answered.incrementAndGet());
+                if (p.outcome() == Outcome.UNKNOWN
+                    || (p.outcome() == Outcome.ABORTED
+                        && Tally.kind(p.result().reason()).equals(Tally.UNREACHABLE))) {
+                  backoffMs =
+                      Math.min(MAX_BACKOFF.toMillis(), backoffMs == 0 ? 100 : backoffMs * 2);
+                  try {
+                    Thread.sleep(backoffMs);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                  }
+                } else {
+                  backoffMs = 0;
+                }
               }
-              i = taken.getAndIncrement();
-            }
-            Placed p = placeOne(planned);
-            results.put(i, p);
-            listener.answered(p, answered.incrementAndGet());
-            if (p.outcome() == Outcome.UNKNOWN || (p.outcome() == Outcome.ABORTED
-                && Tally.kind(p.result().reason()).equals(Tally.UNREACHABLE))) {
-              backoffMs = Math.min(MAX_BACKOFF.toMillis(), backoffMs == 0 ? 100 : backoffMs * 2);
-              try {
-                Thread.sleep(backoffMs);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-              }
-            } else {
-              backoffMs = 0;
-            }
-          }
-        });
+            });
       }
     } finally {
       pool.shutdown();
@@ -250,12 +269,13 @@ public final class ShopClient {
     byte[] payload = order.encode();
     // The order id as idempotency key: a client that got UNKNOWN may ask again with it and get
     // the same transaction's outcome instead of placing the order twice.
-    TxOptions options = TxOptions.defaults()
-        .withIdempotencyKey(order.id())
-        .withLabels(Map.of("order", order.id()))
-        .withTimeout(Duration.ofSeconds(10));
-    TxResult result = flow == Flow.EXECUTE ? execute(payload, options)
-        : interactive(payload, options);
+    TxOptions options =
+        TxOptions.defaults()
+            .withIdempotencyKey(order.id())
+            .withLabels(Map.of("order", order.id()))
+            .withTimeout(Duration.ofSeconds(10));
+    TxResult result =
+        flow == Flow.EXECUTE ? execute(payload, options) : interactive(payload, options);
     return new Placed(order, planned.doom(), result);
   }
 
@@ -273,18 +293,22 @@ public final class ShopClient {
   }
 
   /**
-   * Begin, enlist each service with the order as its work, commit. An enlist that fails rolls
-   * the transaction back; if even that gets no answer, the outcome is UNKNOWN (the coordinator
-   * aborts it when it times out, and the audit finds out).
+   * Begin, enlist each service with the order as its work, commit. An enlist that fails rolls the
+   * transaction back; if even that gets no answer, the outcome is UNKNOWN (the coordinator aborts
+   * it when it times out, and the audit finds out).
    */
   private TxResult interactive(byte[] payload, TxOptions options) {
     Transaction tx;
     try {
       tx = client.begin(options);
     } catch (TwopcException e) {
-      return new TxResult("", e.code() == TwopcException.Code.UNAVAILABLE
-          || e.code() == TwopcException.Code.DEADLINE_EXCEEDED ? Outcome.UNKNOWN
-          : Outcome.ABORTED, "begin refused: " + e.getMessage());
+      return new TxResult(
+          "",
+          e.code() == TwopcException.Code.UNAVAILABLE
+                  || e.code() == TwopcException.Code.DEADLINE_EXCEEDED
+              ? Outcome.UNKNOWN
+              : Outcome.ABORTED,
+          "begin refused: " + e.getMessage());
     }
     try {
       for (String service : SERVICES) {
@@ -295,8 +319,8 @@ public final class ShopClient {
       try {
         return client.rollback(tx.txId(), why);
       } catch (TwopcException unanswered) {
-        return new TxResult(tx.txId(), Outcome.UNKNOWN, why + "; rollback: "
-            + unanswered.getMessage());
+        return new TxResult(
+            tx.txId(), Outcome.UNKNOWN, why + "; rollback: " + unanswered.getMessage());
       }
     }
     return client.commit(tx.txId());

@@ -10,8 +10,8 @@ import java.util.TreeMap;
  *
  * @param abortReasons aborted orders per kind of reason (unknown SKU, out of stock, ...)
  */
-public record Tally(int placed, int committed, int aborted, int unknown,
-    Map<String, Integer> abortReasons) {
+public record Tally(
+    int placed, int committed, int aborted, int unknown, Map<String, Integer> abortReasons) {
 
   public static Tally of(List<ShopClient.Placed> placed) {
     int c = 0;
@@ -43,8 +43,8 @@ public record Tally(int placed, int committed, int aborted, int unknown,
     if (r.contains("prepare failed at")) {
       return UNREACHABLE;
     }
-    for (String k : List.of("unknown sku", "out of stock", "insufficient funds",
-        "order id exists", "lock")) {
+    for (String k :
+        List.of("unknown sku", "out of stock", "insufficient funds", "order id exists", "lock")) {
       if (r.contains(k)) {
         return k.equals("lock") ? "lock wait" : k.replace("sku", "SKU");
       }
@@ -55,9 +55,15 @@ public record Tally(int placed, int committed, int aborted, int unknown,
   /** e.g. {@code committed 312, aborted 58 (out of stock 19, ...), unknown 30}. */
   public String describe() {
     StringBuilder why = new StringBuilder();
-    new TreeMap<>(abortReasons).forEach((k, n) ->
-        why.append(why.length() == 0 ? "" : ", ").append(k).append(' ').append(n));
-    return "committed " + committed + ", aborted " + aborted
-        + (why.length() == 0 ? "" : " (" + why + ")") + ", unknown " + unknown;
+    new TreeMap<>(abortReasons)
+        .forEach(
+            (k, n) -> why.append(why.length() == 0 ? "" : ", ").append(k).append(' ').append(n));
+    return "committed "
+        + committed
+        + ", aborted "
+        + aborted
+        + (why.length() == 0 ? "" : " (" + why + ")")
+        + ", unknown "
+        + unknown;
   }
 }

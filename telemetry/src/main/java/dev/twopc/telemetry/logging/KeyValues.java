@@ -4,16 +4,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The {@code key=value} pairs of an event line such as
- * {@code event=in_doubt_resolved participant=orders tx=7f3 outcome=COMMITTED}. A key is
- * {@code [a-z_][a-z0-9_.]*}; a value runs to the next whitespace, or is {@code "quoted"} with
- * {@code \"} and {@code \\} inside (a quote closes it only before whitespace or the end). Words
- * that are not pairs are skipped; of a key given twice the first is kept.
+ * The {@code key=value} pairs of an event line such as {@code event=in_doubt_resolved
+ * participant=orders tx=7f3 outcome=COMMITTED}. A key is {@code [a-z_][a-z0-9_.]*}; a value runs to
+ * the next whitespace, or is {@code "quoted"} with {@code \"} and {@code \\} inside (a quote closes
+ * it only before whitespace or the end). Words that are not pairs are skipped; of a key given twice
+ * the first is kept.
  *
  * <p>Read from the SLF4J template and its arguments, a {@code {}} in a value is the argument
- * itself, whatever it holds: {@code error="{}"} with an exception message full of quotes and
- * spaces is that message, exactly, not what a reader of the formatted line could make of it. A
- * bare {@code {}} word is an argument that holds pairs itself ({@code event=started ... {}}).
+ * itself, whatever it holds: {@code error="{}"} with an exception message full of quotes and spaces
+ * is that message, exactly, not what a reader of the formatted line could make of it. A bare {@code
+ * {}} word is an argument that holds pairs itself ({@code event=started ... {}}).
  */
 public final class KeyValues {
   private KeyValues() {}
@@ -24,9 +24,9 @@ public final class KeyValues {
   }
 
   /**
-   * The pairs of {@code template} with its placeholders taken from {@code args}; when their
-   * counts differ (a template that does not fit its arguments), those of the message formatted
-   * as SLF4J would.
+   * The pairs of {@code template} with its placeholders taken from {@code args}; when their counts
+   * differ (a template that does not fit its arguments), those of the message formatted as SLF4J
+   * would.
    */
   public static Map<String, String> parse(String template, Object[] args) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -40,7 +40,8 @@ public final class KeyValues {
     StringBuilder formatted = new StringBuilder();
     int from = 0;
     int k = 0;
-    for (int at = template.indexOf("{}"); at >= 0 && k < args.length;
+    for (int at = template.indexOf("{}");
+        at >= 0 && k < args.length;
         at = template.indexOf("{}", from)) {
       formatted.append(template, from, at).append(args[k++]);
       from = at + 2;
@@ -132,8 +133,10 @@ public final class KeyValues {
     /** Not a pair: skip the word, counting its placeholders; a bare one holds pairs. */
     private void skipWord(int start) {
       i = start;
-      boolean bare = args != null && s.startsWith("{}", i)
-          && (i + 2 == n || Character.isWhitespace(s.charAt(i + 2)));
+      boolean bare =
+          args != null
+              && s.startsWith("{}", i)
+              && (i + 2 == n || Character.isWhitespace(s.charAt(i + 2)));
       if (bare) {
         parse(String.valueOf(args[next++]), null).forEach(out::putIfAbsent);
         i += 2;

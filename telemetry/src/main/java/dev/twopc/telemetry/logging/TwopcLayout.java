@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The log line of twopc's programs, as text or as JSON. Text is the {@link #setPattern pattern}
- * (an ISO-8601 timestamp with its UTC offset, level, thread, logger, message). JSON, chosen by
- * the system property {@code twopc.log.format=json} or else the environment variable
- * {@code TWOPC_LOG_FORMAT=json}, is one object per line:
+ * The log line of twopc's programs, as text or as JSON. Text is the {@link #setPattern pattern} (an
+ * ISO-8601 timestamp with its UTC offset, level, thread, logger, message). JSON, chosen by the
+ * system property {@code twopc.log.format=json} or else the environment variable {@code
+ * TWOPC_LOG_FORMAT=json}, is one object per line:
  *
  * <pre>{@code
  * {"ts":"2026-12-03T09:00:00.123Z","level":"INFO","logger":"dev.twopc.participant.internal.
@@ -25,13 +25,12 @@ import java.util.Set;
  * "tx":"7f3...","outcome":"COMMITTED","message":"event=in_doubt_resolved participant=orders ..."}
  * }</pre>
  *
- * <p>Every {@code key=value} pair of the message (see {@link KeyValues}: read from the template
- * and its arguments, so that a quoted argument is its exact text) is a string field;
- * {@code message} is the whole formatted message. With an exception attached, {@code error}
- * is its class and message and {@code stack} its stack trace. A pair never overwrites a field
- * of the line itself: one named {@code ts}, {@code level}, {@code logger}, {@code thread} or
- * {@code message} (or {@code error} or {@code stack} beside an exception) is written as
- * {@code msg.NAME}. In logback.xml:
+ * <p>Every {@code key=value} pair of the message (see {@link KeyValues}: read from the template and
+ * its arguments, so that a quoted argument is its exact text) is a string field; {@code message} is
+ * the whole formatted message. With an exception attached, {@code error} is its class and message
+ * and {@code stack} its stack trace. A pair never overwrites a field of the line itself: one named
+ * {@code ts}, {@code level}, {@code logger}, {@code thread} or {@code message} (or {@code error} or
+ * {@code stack} beside an exception) is written as {@code msg.NAME}. In logback.xml:
  *
  * <pre>{@code
  * <encoder class="ch.qos.logback.core.encoder.LayoutWrappingEncoder">
@@ -45,8 +44,10 @@ import java.util.Set;
 public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
   /** The system property that chooses the format; it wins over {@link #FORMAT_ENV}. */
   public static final String FORMAT_PROPERTY = "twopc.log.format";
+
   /** The environment variable that chooses the format. */
   public static final String FORMAT_ENV = "TWOPC_LOG_FORMAT";
+
   /** The text pattern when none is configured. */
   public static final String DEFAULT_PATTERN =
       "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0} - %msg%n";
@@ -67,8 +68,8 @@ public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
   }
 
   /**
-   * {@code text} or {@code json}, over the property and the environment; for a configuration
-   * that fixes it, and for tests.
+   * {@code text} or {@code json}, over the property and the environment; for a configuration that
+   * fixes it, and for tests.
    */
   public void setFormat(String format) {
     this.format = format;
@@ -90,8 +91,14 @@ public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
     }
     f = f == null || f.isBlank() ? "text" : f.trim().toLowerCase(Locale.ROOT);
     if (!f.equals("text") && !f.equals("json")) {
-      addWarn("unknown log format '" + f + "' (" + FORMAT_PROPERTY + " / " + FORMAT_ENV
-          + "): text or json; writing text");
+      addWarn(
+          "unknown log format '"
+              + f
+              + "' ("
+              + FORMAT_PROPERTY
+              + " / "
+              + FORMAT_ENV
+              + "): text or json; writing text");
       f = "text";
     }
     json = f.equals("json");
@@ -125,18 +132,24 @@ public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
     field(out, "thread", event.getThreadName());
     String message = event.getFormattedMessage();
     IThrowableProxy error = event.getThrowableProxy();
-    Map<String, String> pairs = event.getArgumentArray() == null ? KeyValues.parse(message)
-        : KeyValues.parse(event.getMessage(), event.getArgumentArray());
+    Map<String, String> pairs =
+        event.getArgumentArray() == null
+            ? KeyValues.parse(message)
+            : KeyValues.parse(event.getMessage(), event.getArgumentArray());
     for (Map.Entry<String, String> kv : pairs.entrySet()) {
       String key = kv.getKey();
-      boolean taken = FIELDS.contains(key)
-          || (error != null && (key.equals("error") || key.equals("stack")));
+      boolean taken =
+          FIELDS.contains(key) || (error != null && (key.equals("error") || key.equals("stack")));
       field(out, taken ? "msg." + key : key, kv.getValue());
     }
     field(out, "message", message == null ? "" : message);
     if (error != null) {
-      field(out, "error", error.getMessage() == null ? error.getClassName()
-          : error.getClassName() + ": " + error.getMessage());
+      field(
+          out,
+          "error",
+          error.getMessage() == null
+              ? error.getClassName()
+              : error.getClassName() + ": " + error.getMessage());
       field(out, "stack", ThrowableProxyUtil.asString(error));
     }
     out.setCharAt(out.length() - 1, '}');
@@ -165,11 +178,15 @@ public final class TwopcLayout extends LayoutBase<ILoggingEvent> {
         case '\b' -> out.append("\\b");
         case '\f' -> out.append("\\f");
         default -> {
-          boolean pairedHigh = Character.isHighSurrogate(c) && i + 1 < n
-              && Character.isLowSurrogate(s.charAt(i + 1));
-          boolean pairedLow = Character.isLowSurrogate(c) && i > 0
-              && Character.isHighSurrogate(s.charAt(i - 1));
-          if (c < 0x20 || c == '\u2028' || c == '\u2029'
+          boolean pairedHigh =
+              Character.isHighSurrogate(c)
+                  && i + 1 < n
+                  && Character.isLowSurrogate(s.charAt(i + 1));
+          boolean pairedLow =
+              Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+          if (c < 0x20
+              || c == '\u2028'
+              || c == '\u2029'
               || (Character.isSurrogate(c) && !pairedHigh && !pairedLow)) {
             out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
           } else {

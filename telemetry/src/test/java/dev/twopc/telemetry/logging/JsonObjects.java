@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A strict reader of the one JSON shape the log writes, an object of string fields: anything
- * else (a raw control character, a bad escape, text after the object) is an error, so a test
- * that reads a line back proves it is valid JSON.
+ * A strict reader of the one JSON shape the log writes, an object of string fields: anything else
+ * (a raw control character, a bad escape, text after the object) is an error, so a test that reads
+ * a line back proves it is valid JSON.
  */
 final class JsonObjects {
   private final String s;

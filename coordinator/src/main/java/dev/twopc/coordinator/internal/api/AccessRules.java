@@ -10,9 +10,9 @@ import dev.twopc.security.AccessControl;
 import dev.twopc.security.RoleMap;
 
 /**
- * Which role may call each of the coordinator's methods (docs/security.md has the same table).
- * What depends on the request is checked by the services: a participant registers, enlists and
- * asks outcomes only under a name its certificate carries, and only about its own branches.
+ * Which role may call each of the coordinator's methods (docs/security.md has the same table). What
+ * depends on the request is checked by the services: a participant registers, enlists and asks
+ * outcomes only under a name its certificate carries, and only about its own branches.
  */
 public final class AccessRules {
   private AccessRules() {}

@@ -5,6 +5,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 import dev.twopc.coordinator.internal.CoordinatorException;
 import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.protocol.BranchSpec;
 import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
@@ -37,14 +38,13 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.Executor;
-import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -60,27 +60,34 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   private final int maxBranches;
 
   /**
-   * Execute runs on the transport thread: without an idempotency key it never blocks (the
-   * engine only queues RPCs and log appends), which saves a thread hand-off per transaction.
-   * Every other call may read the log's database and runs on the server's executor.
+   * Execute runs on the transport thread: without an idempotency key it never blocks (the engine
+   * only queues RPCs and log appends), which saves a thread hand-off per transaction. Every other
+   * call may read the log's database and runs on the server's executor.
    */
   private static final Executor DIRECT = Runnable::run;
+
   private static final String EXECUTE = CoordinatorGrpc.getExecuteMethod().getFullMethodName();
 
-  public static final ServerCallExecutorSupplier EXECUTORS = new ServerCallExecutorSupplier() {
-    @Override
-    public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-      // By name: the server's descriptors are StrictMarshalling's, not the generated ones.
-      return EXECUTE.equals(call.getMethodDescriptor().getFullMethodName()) ? DIRECT : null;
-    }
-  };
+  public static final ServerCallExecutorSupplier EXECUTORS =
+      new ServerCallExecutorSupplier() {
+        @Override
+        public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+          // By name: the server's descriptors are StrictMarshalling's, not the generated ones.
+          return EXECUTE.equals(call.getMethodDescriptor().getFullMethodName()) ? DIRECT : null;
+        }
+      };
 
   private final Executor blocking;
   private final AccessControl access; // null: no TLS, no identities
 
-  public CoordinatorService(TransactionEngine engine, ParticipantDirectory directory,
-      TransactionQueries queries, LogReader reader, dev.twopc.coordinator.CoordinatorConfig config,
-      Executor blocking, AccessControl access) {
+  public CoordinatorService(
+      TransactionEngine engine,
+      ParticipantDirectory directory,
+      TransactionQueries queries,
+      LogReader reader,
+      dev.twopc.coordinator.CoordinatorConfig config,
+      Executor blocking,
+      AccessControl access) {
     this.blocking = blocking;
     this.access = access;
     this.engine = engine;
@@ -93,46 +100,70 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void begin(BeginRequest req, StreamObserver<BeginResponse> out) {
-    unary(out, () -> {
-      TransactionEngine.Begun b = engine.begin(
-          validation.timeout(req.hasTimeout(), req.getTimeout()),
-          validation.idempotencyKey(req.getIdempotencyKey()),
-          validation.labels(req.getLabelsMap()));
-      return BeginResponse.newBuilder().setTxId(b.txId()).setDeadline(Views.ts(b.deadlineAt()))
-          .build();
-    });
+    unary(
+        out,
+        () -> {
+          TransactionEngine.Begun b =
+              engine.begin(
+                  validation.timeout(req.hasTimeout(), req.getTimeout()),
+                  validation.idempotencyKey(req.getIdempotencyKey()),
+                  validation.labels(req.getLabelsMap()));
+          return BeginResponse.newBuilder()
+              .setTxId(b.txId())
+              .setDeadline(Views.ts(b.deadlineAt()))
+              .build();
+        });
   }
 
   @Override
   public void enlist(EnlistRequest req, StreamObserver<EnlistResponse> out) {
-    unary(out, () -> {
-      String txId = validation.txId(req.getTxId());
-      String participant = validation.participant("participant", req.getParticipant());
-      Caller caller = Caller.current().orElse(null);
-      if (caller != null && !caller.has(Role.CLIENT)) {
-        requireOwnName(caller, CoordinatorGrpc.getEnlistMethod().getFullMethodName(),
-            participant, "enlist");
-      }
-      long deadline = engine.enlist(txId, participant,
-          validation.payload("payload", req.getPayload()), req.getStaged());
-      return EnlistResponse.newBuilder().setDeadline(Views.ts(deadline)).build();
-    });
+    unary(
+        out,
+        () -> {
+          String txId = validation.txId(req.getTxId());
+          String participant = validation.participant("participant", req.getParticipant());
+          Caller caller = Caller.current().orElse(null);
+          if (caller != null && !caller.has(Role.CLIENT)) {
+            requireOwnName(
+                caller,
+                CoordinatorGrpc.getEnlistMethod().getFullMethodName(),
+                participant,
+                "enlist");
+          }
+          long deadline =
+              engine.enlist(
+                  txId,
+                  participant,
+                  validation.payload("payload", req.getPayload()),
+                  req.getStaged());
+          return EnlistResponse.newBuilder().setDeadline(Views.ts(deadline)).build();
+        });
   }
 
   @Override
   public void commit(CommitRequest req, StreamObserver<CommitResponse> out) {
-    async(out, () -> engine.commit(validation.txId(req.getTxId()), req.getWaitForCompletion()),
-        r -> CommitResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome())
-            .setReason(r.reason()).build());
+    async(
+        out,
+        () -> engine.commit(validation.txId(req.getTxId()), req.getWaitForCompletion()),
+        r ->
+            CommitResponse.newBuilder()
+                .setTxId(r.txId())
+                .setOutcome(r.outcome())
+                .setReason(r.reason())
+                .build());
   }
 
   @Override
   public void rollback(RollbackRequest req, StreamObserver<RollbackResponse> out) {
-    unary(out, () -> {
-      TxResult r = engine.rollback(validation.txId(req.getTxId()),
-          validation.text("reason", req.getReason(), false, Limits.REASON));
-      return RollbackResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome()).build();
-    });
+    unary(
+        out,
+        () -> {
+          TxResult r =
+              engine.rollback(
+                  validation.txId(req.getTxId()),
+                  validation.text("reason", req.getReason(), false, Limits.REASON));
+          return RollbackResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome()).build();
+        });
   }
 
   @Override
@@ -142,8 +173,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       try {
         blocking.execute(() -> doExecute(req, out));
       } catch (java.util.concurrent.RejectedExecutionException stopping) {
-        Errors.fail(out, CoordinatorException.unavailable("the coordinator is shutting down",
-            stopping));
+        Errors.fail(
+            out, CoordinatorException.unavailable("the coordinator is shutting down", stopping));
       }
       return;
     }
@@ -151,122 +182,166 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
   }
 
   private void doExecute(ExecuteRequest req, StreamObserver<ExecuteResponse> out) {
-    async(out, () -> {
-      if (req.getBranchesCount() == 0) {
-        throw invalid("branches: at least one is required");
-      }
-      if (req.getBranchesCount() > maxBranches) {
-        throw invalid("branches: " + req.getBranchesCount() + " is over the limit of "
-            + maxBranches);
-      }
-      List<BranchSpec> branches = new ArrayList<>(req.getBranchesCount());
-      Set<String> seen = new HashSet<>();
-      for (int i = 0; i < req.getBranchesCount(); i++) {
-        BranchRequest b = req.getBranches(i);
-        String name = validation.participant("branches[" + i + "].participant",
-            b.getParticipant());
-        if (!seen.add(name)) {
-          throw invalid("branches[" + i + "]: participant " + name + " appears twice");
-        }
-        branches.add(new BranchSpec(name,
-            validation.payload("branches[" + i + "].payload", b.getPayload())));
-      }
-      return engine.execute(branches, validation.timeout(req.hasTimeout(), req.getTimeout()),
-          validation.idempotencyKey(req.getIdempotencyKey()),
-          validation.labels(req.getLabelsMap()), req.getWaitForCompletion());
-    }, r -> ExecuteResponse.newBuilder().setTxId(r.txId()).setOutcome(r.outcome())
-        .setReason(r.reason()).build());
+    async(
+        out,
+        () -> {
+          if (req.getBranchesCount() == 0) {
+            throw invalid("branches: at least one is required");
+          }
+          if (req.getBranchesCount() > maxBranches) {
+            throw invalid(
+                "branches: " + req.getBranchesCount() + " is over the limit of " + maxBranches);
+          }
+          List<BranchSpec> branches = new ArrayList<>(req.getBranchesCount());
+          Set<String> seen = new HashSet<>();
+          for (int i = 0; i < req.getBranchesCount(); i++) {
+            BranchRequest b = req.getBranches(i);
+            String name =
+                validation.participant("branches[" + i + "].participant", b.getParticipant());
+            if (!seen.add(name)) {
+              throw invalid("branches[" + i + "]: participant " + name + " appears twice");
+            }
+            branches.add(
+                new BranchSpec(
+                    name, validation.payload("branches[" + i + "].payload", b.getPayload())));
+          }
+          return engine.execute(
+              branches,
+              validation.timeout(req.hasTimeout(), req.getTimeout()),
+              validation.idempotencyKey(req.getIdempotencyKey()),
+              validation.labels(req.getLabelsMap()),
+              req.getWaitForCompletion());
+        },
+        r ->
+            ExecuteResponse.newBuilder()
+                .setTxId(r.txId())
+                .setOutcome(r.outcome())
+                .setReason(r.reason())
+                .build());
   }
 
   @Override
   public void getTransaction(GetTransactionRequest req, StreamObserver<TransactionView> out) {
-    unary(out, () -> {
-      if (!req.getIdempotencyKey().isEmpty()) {
-        if (!req.getTxId().isEmpty()) {
-          throw CoordinatorException.invalid("give tx_id or idempotency_key, not both");
-        }
-        return queries.forClientByKey(validation.idempotencyKey(req.getIdempotencyKey()));
-      }
-      return queries.forClient(validation.txId(req.getTxId()));
-    });
+    unary(
+        out,
+        () -> {
+          if (!req.getIdempotencyKey().isEmpty()) {
+            if (!req.getTxId().isEmpty()) {
+              throw CoordinatorException.invalid("give tx_id or idempotency_key, not both");
+            }
+            return queries.forClientByKey(validation.idempotencyKey(req.getIdempotencyKey()));
+          }
+          return queries.forClient(validation.txId(req.getTxId()));
+        });
   }
 
   @Override
   public void getOutcome(GetOutcomeRequest req, StreamObserver<GetOutcomeResponse> out) {
-    unary(out, () -> {
-      String txId = validation.txId(req.getTxId());
-      String participant = req.getParticipant().isEmpty() ? null
-          : validation.participant("participant", req.getParticipant());
-      Caller caller = Caller.current().orElse(null);
-      if (caller != null && !caller.has(Role.OPERATOR)) {
-        String method = CoordinatorGrpc.getGetOutcomeMethod().getFullMethodName();
-        if (participant == null) {
-          throw access.refuse(caller, method, caller.name() + " must name itself as the"
-              + " participant asking");
-        }
-        requireOwnName(caller, method, participant, "ask outcomes as");
-        if (!queries.mayHaveBranch(txId, participant)) {
-          throw access.refuse(caller, method, participant + " has no branch in transaction "
-              + txId);
-        }
-      }
-      return GetOutcomeResponse.newBuilder().setTxId(txId)
-          .setOutcome(engine.outcome(txId, participant)).build();
-    });
+    unary(
+        out,
+        () -> {
+          String txId = validation.txId(req.getTxId());
+          String participant =
+              req.getParticipant().isEmpty()
+                  ? null
+                  : validation.participant("participant", req.getParticipant());
+          Caller caller = Caller.current().orElse(null);
+          if (caller != null && !caller.has(Role.OPERATOR)) {
+            String method = CoordinatorGrpc.getGetOutcomeMethod().getFullMethodName();
+            if (participant == null) {
+              throw access.refuse(
+                  caller,
+                  method,
+                  caller.name() + " must name itself as the" + " participant asking");
+            }
+            requireOwnName(caller, method, participant, "ask outcomes as");
+            if (!queries.mayHaveBranch(txId, participant)) {
+              throw access.refuse(
+                  caller, method, participant + " has no branch in transaction " + txId);
+            }
+          }
+          return GetOutcomeResponse.newBuilder()
+              .setTxId(txId)
+              .setOutcome(engine.outcome(txId, participant))
+              .build();
+        });
   }
 
   @Override
-  public void registerParticipant(RegisterParticipantRequest req,
-      StreamObserver<RegisterParticipantResponse> out) {
-    async(out, () -> {
-      String name = validation.participant("name", req.getName());
-      String address = validation.address(req.getAddress());
-      Caller caller = Caller.current().orElse(null);
-      if (caller != null) {
-        requireOwnName(caller, CoordinatorGrpc.getRegisterParticipantMethod()
-            .getFullMethodName(), name, "register as");
-      }
-      return directory.register(name, address).exceptionally(e -> {
-        // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
-        log.warn("event=register_failed participant={} error=\"{}\"", name, e.getMessage());
-        throw CoordinatorException.unavailable("the registry could not be written; see the"
-            + " coordinator's log", e);
-      });
-    }, updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
+  public void registerParticipant(
+      RegisterParticipantRequest req, StreamObserver<RegisterParticipantResponse> out) {
+    async(
+        out,
+        () -> {
+          String name = validation.participant("name", req.getName());
+          String address = validation.address(req.getAddress());
+          Caller caller = Caller.current().orElse(null);
+          if (caller != null) {
+            requireOwnName(
+                caller,
+                CoordinatorGrpc.getRegisterParticipantMethod().getFullMethodName(),
+                name,
+                "register as");
+          }
+          return directory
+              .register(name, address)
+              .exceptionally(
+                  e -> {
+                    // The store's message (SQL, paths) goes to the coordinator's log, not the wire.
+                    log.warn(
+                        "event=register_failed participant={} error=\"{}\"", name, e.getMessage());
+                    throw CoordinatorException.unavailable(
+                        "the registry could not be written; see the" + " coordinator's log", e);
+                  });
+        },
+        updated -> RegisterParticipantResponse.newBuilder().setUpdated(updated).build());
   }
 
   @Override
-  public void listParticipants(ListParticipantsRequest req,
-      StreamObserver<ListParticipantsResponse> out) {
-    unary(out, () -> {
-      Map<String, Integer> inDoubt;
-      try {
-        inDoubt = reader.inDoubtBranchesByParticipant();
-      } catch (LogStoreException e) {
-        throw CoordinatorException.unavailable("decision log unavailable", e);
-      }
-      ListParticipantsResponse.Builder r = ListParticipantsResponse.newBuilder();
-      for (ParticipantDirectory.Entry e : directory.entries()) {
-        ParticipantInfo.Builder p = ParticipantInfo.newBuilder().setName(e.name())
-            .setAddress(e.address()).setRegisteredAt(Views.ts(e.registeredAt()))
-            .setInDoubtBranches(inDoubt.getOrDefault(e.name(), 0));
-        if (e.lastSeen() != null) {
-          p.setLastSeen(Views.ts(e.lastSeen()));
-        }
-        if (e.lastError() != null) {
-          p.setLastError(e.lastError());
-        }
-        r.addParticipants(p);
-      }
-      return r.build();
-    });
+  public void listParticipants(
+      ListParticipantsRequest req, StreamObserver<ListParticipantsResponse> out) {
+    unary(
+        out,
+        () -> {
+          Map<String, Integer> inDoubt;
+          try {
+            inDoubt = reader.inDoubtBranchesByParticipant();
+          } catch (LogStoreException e) {
+            throw CoordinatorException.unavailable("decision log unavailable", e);
+          }
+          ListParticipantsResponse.Builder r = ListParticipantsResponse.newBuilder();
+          for (ParticipantDirectory.Entry e : directory.entries()) {
+            ParticipantInfo.Builder p =
+                ParticipantInfo.newBuilder()
+                    .setName(e.name())
+                    .setAddress(e.address())
+                    .setRegisteredAt(Views.ts(e.registeredAt()))
+                    .setInDoubtBranches(inDoubt.getOrDefault(e.name(), 0));
+            if (e.lastSeen() != null) {
+              p.setLastSeen(Views.ts(e.lastSeen()));
+            }
+            if (e.lastError() != null) {
+              p.setLastError(e.lastError());
+            }
+            r.addParticipants(p);
+          }
+          return r.build();
+        });
   }
 
   /** With access control, a participant acts only under a name its certificate carries. */
   private void requireOwnName(Caller caller, String method, String participant, String action) {
     if (!caller.carries(participant)) {
-      throw access.refuse(caller, method, caller.name() + " may not " + action + " "
-          + participant + ": its certificate names " + String.join(", ", caller.names()));
+      throw access.refuse(
+          caller,
+          method,
+          caller.name()
+              + " may not "
+              + action
+              + " "
+              + participant
+              + ": its certificate names "
+              + String.join(", ", caller.names()));
     }
   }
 
@@ -282,8 +357,8 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
     out.onCompleted();
   }
 
-  static <R, T> void async(StreamObserver<T> out, Supplier<CompletableFuture<R>> call,
-      Function<R, T> toResponse) {
+  static <R, T> void async(
+      StreamObserver<T> out, Supplier<CompletableFuture<R>> call, Function<R, T> toResponse) {
     CompletableFuture<R> f;
     try {
       f = call.get();
@@ -291,17 +366,18 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       Errors.fail(out, e);
       return;
     }
-    f.whenComplete((r, e) -> {
-      try {
-        if (e != null) {
-          Errors.fail(out, e);
-        } else {
-          out.onNext(toResponse.apply(r));
-          out.onCompleted();
-        }
-      } catch (RuntimeException cancelled) {
-        // the client went away (deadline, cancel); it asks again with GetTransaction
-      }
-    });
+    f.whenComplete(
+        (r, e) -> {
+          try {
+            if (e != null) {
+              Errors.fail(out, e);
+            } else {
+              out.onNext(toResponse.apply(r));
+              out.onCompleted();
+            }
+          } catch (RuntimeException cancelled) {
+            // the client went away (deadline, cancel); it asks again with GetTransaction
+          }
+        });
   }
 }

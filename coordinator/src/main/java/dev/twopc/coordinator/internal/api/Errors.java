@@ -19,19 +19,21 @@ final class Errors {
       t = t.getCause();
     }
     if (t instanceof CoordinatorException e) {
-      Status s = switch (e.kind()) {
-        case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
-        case NOT_FOUND -> Status.NOT_FOUND;
-        case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
-        case UNAVAILABLE -> Status.UNAVAILABLE;
-      };
+      Status s =
+          switch (e.kind()) {
+            case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+            case UNAVAILABLE -> Status.UNAVAILABLE;
+          };
       return s.withDescription(oneLine(e.getMessage())).asRuntimeException();
     }
     if (t instanceof StatusRuntimeException e) {
       return e;
     }
     log.error("event=internal_error", t);
-    return Status.INTERNAL.withDescription("internal error; see the coordinator's log")
+    return Status.INTERNAL
+        .withDescription("internal error; see the coordinator's log")
         .asRuntimeException();
   }
 

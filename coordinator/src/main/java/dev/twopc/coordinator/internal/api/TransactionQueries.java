@@ -4,22 +4,22 @@ import static dev.twopc.coordinator.internal.CoordinatorException.notFound;
 
 import dev.twopc.coordinator.internal.CoordinatorException;
 import dev.twopc.coordinator.internal.log.LogReader;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine.LiveView;
-import dev.twopc.proto.v1.TransactionView;
-import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.protocol.TxIds;
+import dev.twopc.proto.v1.TransactionView;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * Reads transactions for clients and operators: the log's record, overlaid with the live
- * progress of a transaction this process is still running (the log's lazy writes lag it).
+ * Reads transactions for clients and operators: the log's record, overlaid with the live progress
+ * of a transaction this process is still running (the log's lazy writes lag it).
  */
 public final class TransactionQueries {
   private final LogReader reader;
@@ -28,8 +28,8 @@ public final class TransactionQueries {
   private final Clock clock;
   private final Duration retention;
 
-  public TransactionQueries(LogReader reader, TransactionEngine engine, Views views,
-      Clock clock, Duration retention) {
+  public TransactionQueries(
+      LogReader reader, TransactionEngine engine, Views views, Clock clock, Duration retention) {
     this.reader = reader;
     this.engine = engine;
     this.views = views;
@@ -38,9 +38,9 @@ public final class TransactionQueries {
   }
 
   /**
-   * False only when the coordinator knows {@code txId} and {@code participant} has no branch in
-   * it: a participant may ask the outcome of its own branches only. An id with no record is
-   * answered (ABORTED, presumed abort) whoever asks; it tells nothing about other branches.
+   * False only when the coordinator knows {@code txId} and {@code participant} has no branch in it:
+   * a participant may ask the outcome of its own branches only. An id with no record is answered
+   * (ABORTED, presumed abort) whoever asks; it tells nothing about other branches.
    */
   public boolean mayHaveBranch(String txId, String participant) {
     Optional<LiveView> live = engine.live(txId);
@@ -50,17 +50,17 @@ public final class TransactionQueries {
     } catch (LogStoreException e) {
       throw CoordinatorException.unavailable("decision log unavailable", e);
     }
-    return tx.isEmpty() || tx.get().branches().stream()
-        .anyMatch(b -> b.participant().equals(participant));
+    return tx.isEmpty()
+        || tx.get().branches().stream().anyMatch(b -> b.participant().equals(participant));
   }
 
   /**
    * What a client is told about {@code txId}: the transaction, or, for an id this coordinator
-   * issued within the retention of which the log has no record, ABORTED. That is presumed abort:
-   * a COMMIT is logged before anyone hears of it and kept for the retention after the
-   * transaction finished, so no record means nothing was decided (an unkeyed Execute that never
-   * reached a decision, or a transaction lost with a coordinator crash before its decision).
-   * Older or never-issued ids are NOT_FOUND, and that is final.
+   * issued within the retention of which the log has no record, ABORTED. That is presumed abort: a
+   * COMMIT is logged before anyone hears of it and kept for the retention after the transaction
+   * finished, so no record means nothing was decided (an unkeyed Execute that never reached a
+   * decision, or a transaction lost with a coordinator crash before its decision). Older or
+   * never-issued ids are NOT_FOUND, and that is final.
    */
   public TransactionView forClient(String txId) {
     try {
@@ -75,12 +75,30 @@ public final class TransactionQueries {
         throw notFound("no transaction " + txId + ": not an id this coordinator issued");
       }
       if (created.getAsLong() < now - retention.toMillis()) {
-        throw notFound("no record of transaction " + txId + ": older than the retention ("
-            + retention + "), pruned after it finished, or never issued");
+        throw notFound(
+            "no record of transaction "
+                + txId
+                + ": older than the retention ("
+                + retention
+                + "), pruned after it finished, or never issued");
       }
-      return views.view(new StoredTransaction(txId, "ABORTED", created.getAsLong(),
-          created.getAsLong(), "ABORT", null, "presumed", PRESUMED_ABORT, null, null, Map.of(),
-          List.of(), List.of()), Map.of(), now);
+      return views.view(
+          new StoredTransaction(
+              txId,
+              "ABORTED",
+              created.getAsLong(),
+              created.getAsLong(),
+              "ABORT",
+              null,
+              "presumed",
+              PRESUMED_ABORT,
+              null,
+              null,
+              Map.of(),
+              List.of(),
+              List.of()),
+          Map.of(),
+          now);
     }
   }
 
@@ -98,14 +116,18 @@ public final class TransactionQueries {
       txId = engine.liveTxIdForKey(key); // it may have been logged between the two reads
     }
     if (txId.isEmpty()) {
-      throw notFound("no transaction used idempotency key " + key + " within the retention ("
-          + retention + "): nothing committed under it");
+      throw notFound(
+          "no transaction used idempotency key "
+              + key
+              + " within the retention ("
+              + retention
+              + "): nothing committed under it");
     }
     return forClient(txId.get());
   }
 
-  static final String PRESUMED_ABORT = "no record of this transaction: presumed aborted (it"
-      + " never reached a decision)";
+  static final String PRESUMED_ABORT =
+      "no record of this transaction: presumed aborted (it" + " never reached a decision)";
   private static final long CLOCK_SKEW_MILLIS = 60_000;
 
   public TransactionView get(String txId) {
@@ -133,9 +155,21 @@ public final class TransactionQueries {
     }
     StoredTransaction t = live.tx();
     if (logged != null) {
-      t = new StoredTransaction(t.txId(), t.state(), t.createdAt(), t.deadlineAt(), t.decision(),
-          t.decidedAt(), t.decidedBy(), t.abortReason(), t.finishedAt(), t.idempotencyKey(),
-          t.labels(), t.branches(), logged.actions());
+      t =
+          new StoredTransaction(
+              t.txId(),
+              t.state(),
+              t.createdAt(),
+              t.deadlineAt(),
+              t.decision(),
+              t.decidedAt(),
+              t.decidedBy(),
+              t.abortReason(),
+              t.finishedAt(),
+              t.idempotencyKey(),
+              t.labels(),
+              t.branches(),
+              logged.actions());
     }
     return views.view(t, live.nextAttempts(), now);
   }

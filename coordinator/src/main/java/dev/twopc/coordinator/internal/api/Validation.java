@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
 final class Validation {
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]+");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-  private static final Pattern ADDRESS = Pattern.compile(
-      "(inprocess:[A-Za-z0-9._-]+)|([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
+  private static final Pattern ADDRESS =
+      Pattern.compile(
+          "(inprocess:[A-Za-z0-9._-]+)|([A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
 
   private final CoordinatorConfig config;
 
@@ -70,8 +71,12 @@ final class Validation {
 
   byte[] payload(String field, com.google.protobuf.ByteString payload) {
     if (payload.size() > config.maxPayloadBytes()) {
-      throw invalid(field + " is " + payload.size() + " bytes, over the limit of "
-          + config.maxPayloadBytes());
+      throw invalid(
+          field
+              + " is "
+              + payload.size()
+              + " bytes, over the limit of "
+              + config.maxPayloadBytes());
     }
     return payload.toByteArray();
   }
@@ -118,17 +123,26 @@ final class Validation {
     }
     int encoded = labels.size() - 1; // the '&'s
     for (Map.Entry<String, String> e : labels.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().length() > Limits.LABEL_KEY
+      if (e.getKey().isEmpty()
+          || e.getKey().length() > Limits.LABEL_KEY
           || e.getValue().length() > Limits.LABEL_VALUE) {
-        throw invalid("label keys must be 1-" + Limits.LABEL_KEY
-            + " characters and values at most " + Limits.LABEL_VALUE);
+        throw invalid(
+            "label keys must be 1-"
+                + Limits.LABEL_KEY
+                + " characters and values at most "
+                + Limits.LABEL_VALUE);
       }
-      encoded += URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8).length() + 1
-          + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8).length();
+      encoded +=
+          URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8).length()
+              + 1
+              + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8).length();
     }
     if (encoded > Limits.LABELS_ENCODED) {
-      throw invalid("labels are " + encoded + " characters URL-encoded, over the limit of "
-          + Limits.LABELS_ENCODED);
+      throw invalid(
+          "labels are "
+              + encoded
+              + " characters URL-encoded, over the limit of "
+              + Limits.LABELS_ENCODED);
     }
     return labels;
   }

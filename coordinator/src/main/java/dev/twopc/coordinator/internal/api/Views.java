@@ -30,16 +30,18 @@ public final class Views {
   }
 
   TransactionView view(StoredTransaction t, Map<String, Long> nextAttempts, long now) {
-    TransactionView.Builder v = TransactionView.newBuilder()
-        .setTxId(t.txId())
-        .setState(state(t.state()))
-        .setOutcome(outcome(t))
-        .setCreatedAt(ts(t.createdAt()))
-        .setDeadline(ts(t.deadlineAt()))
-        .setAge(com.google.protobuf.Duration.newBuilder()
-            .setSeconds(Math.max(0, now - t.createdAt()) / 1000)
-            .setNanos((int) (Math.max(0, now - t.createdAt()) % 1000) * 1_000_000))
-        .putAllLabels(t.labels());
+    TransactionView.Builder v =
+        TransactionView.newBuilder()
+            .setTxId(t.txId())
+            .setState(state(t.state()))
+            .setOutcome(outcome(t))
+            .setCreatedAt(ts(t.createdAt()))
+            .setDeadline(ts(t.deadlineAt()))
+            .setAge(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(Math.max(0, now - t.createdAt()) / 1000)
+                    .setNanos((int) (Math.max(0, now - t.createdAt()) % 1000) * 1_000_000))
+            .putAllLabels(t.labels());
     if (t.decidedAt() != null) {
       v.setDecidedAt(ts(t.decidedAt()));
     }
@@ -55,16 +57,17 @@ public final class Views {
     boolean parked = false;
     for (BranchRow b : t.branches()) {
       boolean waiting = b.state().equals("COMMITTING") || b.state().equals("ROLLING_BACK");
-      boolean branchParked = waiting && t.decidedAt() != null
-          && now - t.decidedAt() > parkAfter.toMillis();
+      boolean branchParked =
+          waiting && t.decidedAt() != null && now - t.decidedAt() > parkAfter.toMillis();
       parked |= branchParked;
-      Branch.Builder bb = Branch.newBuilder()
-          .setParticipant(b.participant())
-          .setAddress(addressOf.apply(b.participant()))
-          .setVote(vote(b.vote()))
-          .setState(branchState(b.state()))
-          .setAttempts(b.attempts())
-          .setParked(branchParked);
+      Branch.Builder bb =
+          Branch.newBuilder()
+              .setParticipant(b.participant())
+              .setAddress(addressOf.apply(b.participant()))
+              .setVote(vote(b.vote()))
+              .setState(branchState(b.state()))
+              .setAttempts(b.attempts())
+              .setParked(branchParked);
       if (b.voteReason() != null) {
         bb.setVoteReason(b.voteReason());
       }
@@ -90,9 +93,13 @@ public final class Views {
     v.setInDoubt(t.state().equals("COMMITTING") || t.state().equals("ABORTING") || undecidedLate);
     v.setParked(parked);
     for (OperatorActed a : t.actions()) {
-      OperatorAction.Builder ab = OperatorAction.newBuilder().setAt(ts(a.at()))
-          .setAction(a.action()).setOperator(a.operator()).setReason(a.reason())
-          .setAccepted(a.accepted());
+      OperatorAction.Builder ab =
+          OperatorAction.newBuilder()
+              .setAt(ts(a.at()))
+              .setAction(a.action())
+              .setOperator(a.operator())
+              .setReason(a.reason())
+              .setAccepted(a.accepted());
       if (a.refusal() != null) {
         ab.setRefusal(a.refusal());
       }
@@ -107,13 +114,24 @@ public final class Views {
     events.add(event(t.createdAt(), "BEGUN", "", ""));
     for (BranchRow b : t.branches()) {
       if (b.votedAt() != null && b.vote() != null) {
-        events.add(event(b.votedAt(), "PREPARED", b.participant(), "voted " + b.vote()
-            + (b.voteReason() == null ? "" : ": " + b.voteReason())));
+        events.add(
+            event(
+                b.votedAt(),
+                "PREPARED",
+                b.participant(),
+                "voted " + b.vote() + (b.voteReason() == null ? "" : ": " + b.voteReason())));
       }
     }
     if (t.decidedAt() != null) {
-      events.add(event(t.decidedAt(), "DECIDED", "", t.decision() + " by " + t.decidedBy()
-          + (t.abortReason() == null ? "" : ": " + t.abortReason())));
+      events.add(
+          event(
+              t.decidedAt(),
+              "DECIDED",
+              "",
+              t.decision()
+                  + " by "
+                  + t.decidedBy()
+                  + (t.abortReason() == null ? "" : ": " + t.abortReason())));
     }
     for (BranchRow b : t.branches()) {
       if (b.acknowledgedAt() != null) {
@@ -121,20 +139,33 @@ public final class Views {
       }
     }
     for (OperatorActed a : t.actions()) {
-      events.add(event(a.at(), "OPERATOR", "", a.action() + " by " + a.operator()
-          + (a.accepted() ? "" : " (refused: " + a.refusal() + ")") + ": " + a.reason()));
+      events.add(
+          event(
+              a.at(),
+              "OPERATOR",
+              "",
+              a.action()
+                  + " by "
+                  + a.operator()
+                  + (a.accepted() ? "" : " (refused: " + a.refusal() + ")")
+                  + ": "
+                  + a.reason()));
     }
     if (t.finishedAt() != null) {
       events.add(event(t.finishedAt(), "FINISHED", "", t.state()));
     }
-    events.sort(Comparator.comparing(e -> e.getAt().getSeconds() * 1_000_000_000L
-        + e.getAt().getNanos()));
+    events.sort(
+        Comparator.comparing(e -> e.getAt().getSeconds() * 1_000_000_000L + e.getAt().getNanos()));
     return events;
   }
 
   private static TimelineEvent event(long at, String kind, String participant, String detail) {
-    return TimelineEvent.newBuilder().setAt(ts(at)).setKind(kind).setParticipant(participant)
-        .setDetail(detail).build();
+    return TimelineEvent.newBuilder()
+        .setAt(ts(at))
+        .setKind(kind)
+        .setParticipant(participant)
+        .setDetail(detail)
+        .build();
   }
 
   static Outcome outcome(StoredTransaction t) {
@@ -148,8 +179,10 @@ public final class Views {
   }
 
   static Timestamp ts(long millis) {
-    return Timestamp.newBuilder().setSeconds(Math.floorDiv(millis, 1000))
-        .setNanos(Math.floorMod(millis, 1000) * 1_000_000).build();
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(millis, 1000))
+        .setNanos(Math.floorMod(millis, 1000) * 1_000_000)
+        .build();
   }
 
   static TransactionState state(String s) {

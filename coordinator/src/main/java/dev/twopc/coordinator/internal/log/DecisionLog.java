@@ -1,7 +1,7 @@
 package dev.twopc.coordinator.internal.log;
 
-import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -16,16 +16,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The only writer of the decision log. Records queue up and one thread applies whatever has
- * queued in one database transaction (group commit), fsyncs the batch in {@link Durability#FSYNC}
- * mode, and only then completes the records' futures: a future that completed normally means the
- * record is durable. Concurrent COMMIT decisions therefore share one durable write.
+ * The only writer of the decision log. Records queue up and one thread applies whatever has queued
+ * in one database transaction (group commit), fsyncs the batch in {@link Durability#FSYNC} mode,
+ * and only then completes the records' futures: a future that completed normally means the record
+ * is durable. Concurrent COMMIT decisions therefore share one durable write.
  *
- * <p>The futures of a written batch are completed in log order on a second thread when more
- * records are already waiting, so that their callbacks (waking the callers, the engine's
- * follow-up: answers and phase-2 calls) run while the writer writes and syncs the next batch; one
- * hand-off per batch, not per record. With nothing waiting there is nothing to overlap, and the
- * writer completes them itself (a hand-off costs a thread wake-up, about 75 us here).
+ * <p>The futures of a written batch are completed in log order on a second thread when more records
+ * are already waiting, so that their callbacks (waking the callers, the engine's follow-up: answers
+ * and phase-2 calls) run while the writer writes and syncs the next batch; one hand-off per batch,
+ * not per record. With nothing waiting there is nothing to overlap, and the writer completes them
+ * itself (a hand-off costs a thread wake-up, about 75 us here).
  */
 public final class DecisionLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
@@ -43,27 +43,36 @@ public final class DecisionLog implements AutoCloseable {
   private final Consumer<Boolean> health;
   private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
   private final Thread writer;
-  private final ExecutorService completer = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "twopc-log-completer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService completer =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "twopc-log-completer");
+            t.setDaemon(true);
+            return t;
+          });
+
   /** Completions handed to the completer and not yet run (only the writer adds). */
   private final AtomicInteger handedOff = new AtomicInteger();
+
   private volatile boolean closed;
   private final CoordinatorMetrics metrics;
   private volatile boolean healthy = true;
 
   /**
-   * @param health told {@code false} when a batch fails to write, {@code true} when writes
-   *     succeed again
+   * @param health told {@code false} when a batch fails to write, {@code true} when writes succeed
+   *     again
    */
-  public DecisionLog(LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health) {
+  public DecisionLog(
+      LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health) {
     this(store, durability, maxBatch, health, CoordinatorMetrics.disabled());
   }
 
   /** With each batch's size and write time, and each failed batch, kept in {@code metrics}. */
-  public DecisionLog(LogStore store, Durability durability, int maxBatch, Consumer<Boolean> health,
+  public DecisionLog(
+      LogStore store,
+      Durability durability,
+      int maxBatch,
+      Consumer<Boolean> health,
       CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.store = store;
@@ -76,10 +85,10 @@ public final class DecisionLog implements AutoCloseable {
   }
 
   /**
-   * Queues a record. The future completes when the batch holding it is durable, or
-   * exceptionally if the batch could not be written (then nothing of the batch is in the log
-   * unless the commit reached the store before the error: a failed append is "maybe written").
-   * For a {@link LogRecord.Decided} record it completes with a {@link DecisionResult}.
+   * Queues a record. The future completes when the batch holding it is durable, or exceptionally if
+   * the batch could not be written (then nothing of the batch is in the log unless the commit
+   * reached the store before the error: a failed append is "maybe written"). For a {@link
+   * LogRecord.Decided} record it completes with a {@link DecisionResult}.
    */
   public CompletableFuture<Object> append(LogRecord record) {
     CompletableFuture<Object> done = new CompletableFuture<>();
@@ -141,8 +150,11 @@ public final class DecisionLog implements AutoCloseable {
       // the bad one fails. Safe to repeat: nothing of a failed batch was written, and a batch
       // that was committed anyway ("maybe written") holds only idempotent records or decisions
       // that are insert-if-absent.
-      log.warn("event=log_batch_failed records={} store=\"{}\" error=\"{}\" next=retry_one_by_one",
-          batch.size(), store.description(), e.toString());
+      log.warn(
+          "event=log_batch_failed records={} store=\"{}\" error=\"{}\" next=retry_one_by_one",
+          batch.size(),
+          store.description(),
+          e.toString());
       int ok = 0;
       RuntimeException last = e;
       for (Pending p : batch) {
@@ -152,8 +164,11 @@ public final class DecisionLog implements AutoCloseable {
           complete(() -> p.done().complete(r));
         } catch (RuntimeException one) {
           last = one;
-          log.error("event=log_record_refused record={} store=\"{}\" error=\"{}\"",
-              p.record().getClass().getSimpleName(), store.description(), one.toString());
+          log.error(
+              "event=log_record_refused record={} store=\"{}\" error=\"{}\"",
+              p.record().getClass().getSimpleName(),
+              store.description(),
+              one.toString());
           RuntimeException refused = one;
           complete(() -> p.done().completeExceptionally(refused));
         }
@@ -168,16 +183,17 @@ public final class DecisionLog implements AutoCloseable {
     }
     setHealthy(true);
     List<Pending> written = List.copyOf(batch);
-    complete(() -> {
-      for (int i = 0; i < written.size(); i++) {
-        written.get(i).done().complete(results.get(i));
-      }
-    });
+    complete(
+        () -> {
+          for (int i = 0; i < written.size(); i++) {
+            written.get(i).done().complete(results.get(i));
+          }
+        });
   }
 
   /**
-   * Runs {@code completions} after every earlier one: on the completer when records are waiting
-   * to be written (overlap), else right here once the completer is idle (order kept).
+   * Runs {@code completions} after every earlier one: on the completer when records are waiting to
+   * be written (overlap), else right here once the completer is idle (order kept).
    */
   private void complete(Runnable completions) {
     if (queue.isEmpty() && handedOff.get() == 0) {
@@ -185,13 +201,14 @@ public final class DecisionLog implements AutoCloseable {
       return;
     }
     handedOff.incrementAndGet();
-    completer.execute(() -> {
-      try {
-        completions.run();
-      } finally {
-        handedOff.decrementAndGet();
-      }
-    });
+    completer.execute(
+        () -> {
+          try {
+            completions.run();
+          } finally {
+            handedOff.decrementAndGet();
+          }
+        });
   }
 
   private void failed(List<Pending> batch, RuntimeException e) {

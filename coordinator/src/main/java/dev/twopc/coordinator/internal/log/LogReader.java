@@ -18,8 +18,13 @@ public interface LogReader {
   record Cursor(long createdAt, String txId) {}
 
   /** What {@link #list} selects. Null fields do not filter. */
-  record Filter(Collection<String> states, boolean inDoubtOnly, Long createdBefore,
-      long now, Cursor after, int limit) {}
+  record Filter(
+      Collection<String> states,
+      boolean inDoubtOnly,
+      Long createdBefore,
+      long now,
+      Cursor after,
+      int limit) {}
 
   /** The transaction with its branches and operator actions. */
   Optional<StoredTransaction> find(String txId);

@@ -8,19 +8,19 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Where the decision log keeps its records: RocksDB under a data directory (the embedded
- * default), or a JDBC database. {@link DecisionLog} is its only writer; anyone may read.
+ * Where the decision log keeps its records: RocksDB under a data directory (the embedded default),
+ * or a JDBC database. {@link DecisionLog} is its only writer; anyone may read.
  */
 public interface LogStore extends LogReader, AutoCloseable {
 
   /**
-   * Applies a batch in order, atomically: after a normal return every record of it survives
-   * what {@code durability} promises, after a {@link LogStoreException} none of it is written
-   * (unless the store committed before failing: a failed write is "maybe written").
+   * Applies a batch in order, atomically: after a normal return every record of it survives what
+   * {@code durability} promises, after a {@link LogStoreException} none of it is written (unless
+   * the store committed before failing: a failed write is "maybe written").
    *
-   * @return one result per record: a {@link DecisionLog.DecisionResult} for a
-   *     {@link LogRecord.Decided}, a {@code Boolean} (updated) for a {@link LogRecord.Registered},
-   *     an {@code Integer} (deleted) for a {@link LogRecord.Prune}, null otherwise
+   * @return one result per record: a {@link DecisionLog.DecisionResult} for a {@link
+   *     LogRecord.Decided}, a {@code Boolean} (updated) for a {@link LogRecord.Registered}, an
+   *     {@code Integer} (deleted) for a {@link LogRecord.Prune}, null otherwise
    */
   List<Object> write(List<LogRecord> batch, Durability durability);
 
@@ -33,8 +33,8 @@ public interface LogStore extends LogReader, AutoCloseable {
   /** Opens (creating if needed) the store the config points at. */
   static LogStore open(CoordinatorConfig config) throws IOException {
     if (config.jdbcUrl() != null) {
-      return JdbcLogStore.open(config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(),
-          config.durability());
+      return JdbcLogStore.open(
+          config.jdbcUrl(), config.jdbcUser(), config.jdbcPassword(), config.durability());
     }
     return RocksLogStore.open(config.dataDir(), config.durability());
   }

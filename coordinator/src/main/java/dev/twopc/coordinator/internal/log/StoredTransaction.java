@@ -6,9 +6,19 @@ import java.util.List;
 import java.util.Map;
 
 /** A transaction as read back from the decision log. Times are epoch milliseconds. */
-public record StoredTransaction(String txId, String state, long createdAt, long deadlineAt,
-    String decision, Long decidedAt, String decidedBy, String abortReason, Long finishedAt,
-    String idempotencyKey, Map<String, String> labels, List<BranchRow> branches,
+public record StoredTransaction(
+    String txId,
+    String state,
+    long createdAt,
+    long deadlineAt,
+    String decision,
+    Long decidedAt,
+    String decidedBy,
+    String abortReason,
+    Long finishedAt,
+    String idempotencyKey,
+    Map<String, String> labels,
+    List<BranchRow> branches,
     List<OperatorActed> actions) {
 
   public boolean finished() {

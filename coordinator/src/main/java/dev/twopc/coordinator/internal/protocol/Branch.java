@@ -11,8 +11,10 @@ final class Branch {
   final byte[] payload;
   final String payloadDigest;
   final boolean enlisted;
+
   /** The participant enlisted itself: its work was staged by its business calls (interactive). */
   boolean staged;
+
   String vote;
   String voteReason;
   Long votedAt;
@@ -59,12 +61,22 @@ final class Branch {
 
   /** This branch's phase-2 progress as a log record. Caller holds the tx monitor. */
   BranchUpdated updateRecord(String txId) {
-    return new BranchUpdated(txId, participant, state, attempts, lastError, lastAttemptAt,
-        acknowledgedAt);
+    return new BranchUpdated(
+        txId, participant, state, attempts, lastError, lastAttemptAt, acknowledgedAt);
   }
 
   BranchRow row() {
-    return new BranchRow(participant, index, payloadDigest, vote, voteReason, state, attempts,
-        lastError, lastAttemptAt, acknowledgedAt, votedAt);
+    return new BranchRow(
+        participant,
+        index,
+        payloadDigest,
+        vote,
+        voteReason,
+        state,
+        attempts,
+        lastError,
+        lastAttemptAt,
+        acknowledgedAt,
+        votedAt);
   }
 }

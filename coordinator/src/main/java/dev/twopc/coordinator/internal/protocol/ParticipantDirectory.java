@@ -3,12 +3,12 @@ package dev.twopc.coordinator.internal.protocol;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
-import io.grpc.ClientInterceptor;
-import io.grpc.ManagedChannel;
 import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
 import io.grpc.InsecureChannelCredentials;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,13 +22,13 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
- * Who the participants are and how to reach them: the durable registry (name to address) and
- * one cached channel per address. Re-registering a name moves it to the new address.
+ * Who the participants are and how to reach them: the durable registry (name to address) and one
+ * cached channel per address. Re-registering a name moves it to the new address.
  */
 public final class ParticipantDirectory implements AutoCloseable {
   /** A registered participant, with what this process has seen of it. */
-  public record Entry(String name, String address, long registeredAt, Long lastSeen,
-      String lastError) {}
+  public record Entry(
+      String name, String address, long registeredAt, Long lastSeen, String lastError) {}
 
   private final Map<String, Entry> byName = new ConcurrentHashMap<>();
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -38,6 +38,7 @@ public final class ParticipantDirectory implements AutoCloseable {
   private final List<ClientInterceptor> interceptors;
   private final ChannelCredentials credentials;
   private final Function<String, List<ClientInterceptor>> perParticipant;
+
   /** (name, address) to a channel: with TLS the channel checks that the server is the name. */
   private final BiFunction<String, String, ManagedChannel> opener;
 
@@ -46,23 +47,34 @@ public final class ParticipantDirectory implements AutoCloseable {
   }
 
   /** With {@code interceptors} on every participant channel (a test and diagnostic hook). */
-  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
+  public ParticipantDirectory(
+      DecisionLog log,
+      Clock clock,
+      int maxInboundMessageBytes,
       List<ClientInterceptor> interceptors) {
     this(log, clock, maxInboundMessageBytes, interceptors, InsecureChannelCredentials.create());
   }
 
   /** Dialling participants with {@code credentials} (TLS when the coordinator has it). */
-  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
-      List<ClientInterceptor> interceptors, ChannelCredentials credentials) {
+  public ParticipantDirectory(
+      DecisionLog log,
+      Clock clock,
+      int maxInboundMessageBytes,
+      List<ClientInterceptor> interceptors,
+      ChannelCredentials credentials) {
     this(log, clock, maxInboundMessageBytes, interceptors, credentials, name -> List.of());
   }
 
   /**
-   * And with {@code perParticipant}'s interceptors on the channel to each participant (its
-   * call metrics, tracing), outermost: they see what the engine sees.
+   * And with {@code perParticipant}'s interceptors on the channel to each participant (its call
+   * metrics, tracing), outermost: they see what the engine sees.
    */
-  public ParticipantDirectory(DecisionLog log, Clock clock, int maxInboundMessageBytes,
-      List<ClientInterceptor> interceptors, ChannelCredentials credentials,
+  public ParticipantDirectory(
+      DecisionLog log,
+      Clock clock,
+      int maxInboundMessageBytes,
+      List<ClientInterceptor> interceptors,
+      ChannelCredentials credentials,
       Function<String, List<ClientInterceptor>> perParticipant) {
     this.perParticipant = perParticipant;
     this.log = log;
@@ -97,15 +109,19 @@ public final class ParticipantDirectory implements AutoCloseable {
    */
   public CompletableFuture<Boolean> register(String name, String address) {
     long now = clock.millis();
-    return log.append(new Registered(name, address, now)).thenApply(updated -> {
-      byName.compute(name, (n, old) -> new Entry(name, address,
-          old == null ? now : old.registeredAt(), now, null));
-      ManagedChannel cached = channels.get(key(name, address));
-      if (cached != null) {
-        cached.resetConnectBackoff();
-      }
-      return (Boolean) updated;
-    });
+    return log.append(new Registered(name, address, now))
+        .thenApply(
+            updated -> {
+              byName.compute(
+                  name,
+                  (n, old) ->
+                      new Entry(name, address, old == null ? now : old.registeredAt(), now, null));
+              ManagedChannel cached = channels.get(key(name, address));
+              if (cached != null) {
+                cached.resetConnectBackoff();
+              }
+              return (Boolean) updated;
+            });
   }
 
   public boolean isRegistered(String name) {
@@ -124,13 +140,13 @@ public final class ParticipantDirectory implements AutoCloseable {
     if (e == null) {
       return Optional.empty();
     }
-    return Optional.of(channels.computeIfAbsent(key(name, e.address()),
-        k -> opener.apply(name, e.address())));
+    return Optional.of(
+        channels.computeIfAbsent(key(name, e.address()), k -> opener.apply(name, e.address())));
   }
 
   /**
-   * The channel for a retry, which the engine's own backoff has already spaced out: it connects
-   * now rather than when gRPC's reconnect backoff would let it.
+   * The channel for a retry, which the engine's own backoff has already spaced out: it connects now
+   * rather than when gRPC's reconnect backoff would let it.
    */
   Optional<ManagedChannel> channelForRetry(String name) {
     Optional<ManagedChannel> channel = channel(name);
@@ -144,13 +160,13 @@ public final class ParticipantDirectory implements AutoCloseable {
   }
 
   void seen(String name) {
-    byName.computeIfPresent(name, (n, e) ->
-        new Entry(n, e.address(), e.registeredAt(), clock.millis(), null));
+    byName.computeIfPresent(
+        name, (n, e) -> new Entry(n, e.address(), e.registeredAt(), clock.millis(), null));
   }
 
   void failed(String name, String error) {
-    byName.computeIfPresent(name, (n, e) ->
-        new Entry(n, e.address(), e.registeredAt(), e.lastSeen(), error));
+    byName.computeIfPresent(
+        name, (n, e) -> new Entry(n, e.address(), e.registeredAt(), e.lastSeen(), error));
   }
 
   private static String key(String name, String address) {
@@ -158,9 +174,9 @@ public final class ParticipantDirectory implements AutoCloseable {
   }
 
   /**
-   * With TLS the server must present a certificate carrying the participant's name (checked as
-   * its host name, through the authority): a certificate that is valid only for the address, as
-   * every development one is for localhost, cannot receive another participant's Prepare.
+   * With TLS the server must present a certificate carrying the participant's name (checked as its
+   * host name, through the authority): a certificate that is valid only for the address, as every
+   * development one is for localhost, cannot receive another participant's Prepare.
    */
   private ManagedChannel open(String name, String address) {
     // grpc-java calls the last interceptor given first: the participant's own go last.
@@ -170,10 +186,15 @@ public final class ParticipantDirectory implements AutoCloseable {
     // no hand-off per message (waking another thread costs ~75 us on small VMs).
     if (address.startsWith("inprocess:")) {
       return InProcessChannelBuilder.forName(address.substring("inprocess:".length()))
-          .directExecutor().intercept(interceptors).build();
+          .directExecutor()
+          .intercept(interceptors)
+          .build();
     }
-    NettyChannelBuilder b = NettyChannelBuilder.forTarget(address, credentials).directExecutor()
-        .maxInboundMessageSize(maxInboundMessageBytes).intercept(interceptors);
+    NettyChannelBuilder b =
+        NettyChannelBuilder.forTarget(address, credentials)
+            .directExecutor()
+            .maxInboundMessageSize(maxInboundMessageBytes)
+            .intercept(interceptors);
     if (!(credentials instanceof InsecureChannelCredentials)) {
       b.overrideAuthority(name);
     }

@@ -1,16 +1,16 @@
 package dev.twopc.coordinator.internal.protocol;
 
-import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
-import dev.twopc.telemetry.Tracing;
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
+import dev.twopc.telemetry.Tracing;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -28,10 +28,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives phase 2: tells every branch the decision and retries with capped exponential backoff
- * until it acknowledges — forever, across restarts (recovery hands decided transactions back
- * here). Every call is treated as possibly applied; participants apply commit and rollback
- * idempotently per (txId, participant).
+ * Drives phase 2: tells every branch the decision and retries with capped exponential backoff until
+ * it acknowledges — forever, across restarts (recovery hands decided transactions back here). Every
+ * call is treated as possibly applied; participants apply commit and rollback idempotently per
+ * (txId, participant).
  */
 final class PhaseTwo {
   private static final Logger log = LoggerFactory.getLogger(PhaseTwo.class);
@@ -47,9 +47,16 @@ final class PhaseTwo {
   private final CoordinatorMetrics metrics;
   private final Tracing tracing;
 
-  PhaseTwo(ParticipantDirectory directory, DecisionLog decisionLog,
-      ScheduledExecutorService scheduler, Clock clock, Backoff backoff, Duration callTimeout,
-      CrashPoints crashPoints, Consumer<Tx> onFinished, CoordinatorMetrics metrics,
+  PhaseTwo(
+      ParticipantDirectory directory,
+      DecisionLog decisionLog,
+      ScheduledExecutorService scheduler,
+      Clock clock,
+      Backoff backoff,
+      Duration callTimeout,
+      CrashPoints crashPoints,
+      Consumer<Tx> onFinished,
+      CoordinatorMetrics metrics,
       Tracing tracing) {
     this.metrics = metrics;
     this.tracing = tracing;
@@ -113,28 +120,46 @@ final class PhaseTwo {
       b.lastAttemptAt = clock.millis();
       commit = b.state.equals("COMMITTING");
     }
-    Optional<ManagedChannel> channel = attempt > 1 ? directory.channelForRetry(b.participant)
-        : directory.channel(b.participant);
+    Optional<ManagedChannel> channel =
+        attempt > 1 ? directory.channelForRetry(b.participant) : directory.channel(b.participant);
     if (channel.isEmpty()) {
       failed(tx, b, "participant " + b.participant + " is not registered");
       return;
     }
-    ParticipantGrpc.ParticipantStub stub = ParticipantGrpc.newStub(channel.get())
-        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    ParticipantGrpc.ParticipantStub stub =
+        ParticipantGrpc.newStub(channel.get())
+            .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
     metrics.phase2Attempt(b.participant, commit);
-    Span span = tracing.start(commit ? "twopc.phase2_commit" : "twopc.phase2_rollback",
-        tx.trace, tx.id, b.participant);
+    Span span =
+        tracing.start(
+            commit ? "twopc.phase2_commit" : "twopc.phase2_rollback",
+            tx.trace,
+            tx.id,
+            b.participant);
     span.setAttribute("twopc.attempt", attempt);
     // Phase 2 outlives the client call that triggered it: never inherit its cancellation.
-    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> {
-      if (commit) {
-        stub.commit(CommitBranchRequest.newBuilder().setTxId(tx.id)
-            .setParticipant(b.participant).build(), new Ack<>(tx, b, span));
-      } else {
-        stub.rollback(RollbackBranchRequest.newBuilder().setTxId(tx.id)
-            .setParticipant(b.participant).build(), new Ack<>(tx, b, span));
-      }
-    }));
+    Context.ROOT.run(
+        () ->
+            tracing.runIn(
+                tx.trace,
+                span,
+                () -> {
+                  if (commit) {
+                    stub.commit(
+                        CommitBranchRequest.newBuilder()
+                            .setTxId(tx.id)
+                            .setParticipant(b.participant)
+                            .build(),
+                        new Ack<>(tx, b, span));
+                  } else {
+                    stub.rollback(
+                        RollbackBranchRequest.newBuilder()
+                            .setTxId(tx.id)
+                            .setParticipant(b.participant)
+                            .build(),
+                        new Ack<>(tx, b, span));
+                  }
+                }));
   }
 
   private final class Ack<T> implements StreamObserver<T> {
@@ -159,8 +184,10 @@ final class PhaseTwo {
     @Override
     public void onError(Throwable t) {
       Status s = Status.fromThrowable(t);
-      String error = Limits.text(s.getCode()
-          + (s.getDescription() == null ? "" : ": " + s.getDescription()), Limits.LAST_ERROR);
+      String error =
+          Limits.text(
+              s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()),
+              Limits.LAST_ERROR);
       Tracing.end(span, error);
       failed(tx, b, error);
     }
@@ -170,9 +197,9 @@ final class PhaseTwo {
   }
 
   /**
-   * Not written at once: the acknowledgement goes to the log with the transaction's end, or
-   * with another branch's failed attempt. If it is lost in a crash, recovery sends the decision
-   * to this branch again, which participants acknowledge idempotently.
+   * Not written at once: the acknowledgement goes to the log with the transaction's end, or with
+   * another branch's failed attempt. If it is lost in a crash, recovery sends the decision to this
+   * branch again, which participants acknowledge idempotently.
    */
   private void acknowledged(Tx tx, Branch b) {
     boolean commit;
@@ -216,8 +243,13 @@ final class PhaseTwo {
       updates.add(b.updateRecord(tx.id));
       updates.addAll(tx.takeUnloggedAcks()); // the tx lingers: show who acknowledged
       if (b.attempts == 1 || b.attempts % 10 == 0) {
-        log.warn("event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error=\"{}\"",
-            tx.id, b.participant, b.attempts, delay, error);
+        log.warn(
+            "event=phase2_failed tx={} participant={} attempts={} retry_in_ms={} error=\"{}\"",
+            tx.id,
+            b.participant,
+            b.attempts,
+            delay,
+            error);
       }
     }
     directory.failed(b.participant, error);

@@ -4,6 +4,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 import static dev.twopc.coordinator.internal.CoordinatorException.notFound;
 import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 
+import com.google.protobuf.ByteString;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.CoordinatorException;
@@ -21,7 +22,6 @@ import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Path;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Result;
-import dev.twopc.telemetry.Tracing;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.Outcome;
@@ -30,7 +30,7 @@ import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
-import com.google.protobuf.ByteString;
+import dev.twopc.telemetry.Tracing;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -46,7 +46,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -56,8 +55,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs transactions: begin, enlist, parallel prepare, the decision, and hands phase 2 to
- * {@link PhaseTwo}. Each transaction is its own {@link Tx}; the engine only indexes them.
+ * Runs transactions: begin, enlist, parallel prepare, the decision, and hands phase 2 to {@link
+ * PhaseTwo}. Each transaction is its own {@link Tx}; the engine only indexes them.
  */
 public final class TransactionEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TransactionEngine.class);
@@ -84,17 +83,32 @@ public final class TransactionEngine implements AutoCloseable {
   private final CoordinatorMetrics metrics;
   private final Tracing tracing;
 
-  public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
-      ParticipantDirectory directory, ScheduledExecutorService scheduler,
+  public TransactionEngine(
+      CoordinatorConfig config,
+      DecisionLog decisionLog,
+      LogReader reader,
+      ParticipantDirectory directory,
+      ScheduledExecutorService scheduler,
       java.util.function.Supplier<String> advertisedAddress) {
-    this(config, decisionLog, reader, directory, scheduler, advertisedAddress,
+    this(
+        config,
+        decisionLog,
+        reader,
+        directory,
+        scheduler,
+        advertisedAddress,
         CoordinatorMetrics.disabled());
   }
 
   /** With {@code metrics} kept of every transaction and phase-2 attempt. */
-  public TransactionEngine(CoordinatorConfig config, DecisionLog decisionLog, LogReader reader,
-      ParticipantDirectory directory, ScheduledExecutorService scheduler,
-      java.util.function.Supplier<String> advertisedAddress, CoordinatorMetrics metrics) {
+  public TransactionEngine(
+      CoordinatorConfig config,
+      DecisionLog decisionLog,
+      LogReader reader,
+      ParticipantDirectory directory,
+      ScheduledExecutorService scheduler,
+      java.util.function.Supplier<String> advertisedAddress,
+      CoordinatorMetrics metrics) {
     this.metrics = metrics;
     this.tracing = config.tracing();
     this.config = config;
@@ -106,8 +120,18 @@ public final class TransactionEngine implements AutoCloseable {
     this.crashPoints = config.crashPoints();
     this.advertisedAddress = advertisedAddress;
     this.backoff = new Backoff(config.phase2BackoffBase(), config.phase2BackoffCap());
-    this.phaseTwo = new PhaseTwo(directory, decisionLog, scheduler, clock, backoff,
-        config.phase2CallTimeout(), crashPoints, this::finish, metrics, tracing);
+    this.phaseTwo =
+        new PhaseTwo(
+            directory,
+            decisionLog,
+            scheduler,
+            clock,
+            backoff,
+            config.phase2CallTimeout(),
+            crashPoints,
+            this::finish,
+            metrics,
+            tracing);
   }
 
   // ---------------------------------------------------------------- begin, enlist, execute
@@ -131,22 +155,36 @@ public final class TransactionEngine implements AutoCloseable {
     Branch added;
     synchronized (tx) {
       if (!tx.state.equals("ACTIVE")) {
-        throw precondition("transaction " + txId + " is " + tx.state
-            + "; enlisting is only possible while it is ACTIVE");
+        throw precondition(
+            "transaction "
+                + txId
+                + " is "
+                + tx.state
+                + "; enlisting is only possible while it is ACTIVE");
       }
       Branch known = tx.branches.get(participant);
       if (known != null) {
         if (payload.length > 0 && !Arrays.equals(payload, known.payload)) {
-          throw precondition("participant " + participant + " is already enlisted in transaction "
-              + txId + (known.payload == null || known.payload.length == 0 ? " without a payload"
-              : " with another payload") + "; enlist it again only with the same payload or none");
+          throw precondition(
+              "participant "
+                  + participant
+                  + " is already enlisted in transaction "
+                  + txId
+                  + (known.payload == null || known.payload.length == 0
+                      ? " without a payload"
+                      : " with another payload")
+                  + "; enlist it again only with the same payload or none");
         }
         known.staged |= staged;
         return tx.deadlineAt;
       }
       if (tx.branches.size() >= config.maxBranches()) {
-        throw invalid("transaction " + txId + " already has the maximum of "
-            + config.maxBranches() + " branches");
+        throw invalid(
+            "transaction "
+                + txId
+                + " already has the maximum of "
+                + config.maxBranches()
+                + " branches");
       }
       added = new Branch(participant, tx.branches.size(), payload, digest(payload), true);
       added.staged = staged;
@@ -157,14 +195,18 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /** Begin + enlist + commit. A retry with the same idempotency key answers the same tx. */
-  public CompletableFuture<TxResult> execute(List<BranchSpec> branches, Duration timeout,
-      String idempotencyKey, Map<String, String> labels, boolean waitForCompletion) {
+  public CompletableFuture<TxResult> execute(
+      List<BranchSpec> branches,
+      Duration timeout,
+      String idempotencyKey,
+      Map<String, String> labels,
+      boolean waitForCompletion) {
     for (BranchSpec b : branches) {
       requireRegistered(b.participant());
     }
     if (idempotencyKey != null) {
-      Optional<CompletableFuture<TxResult>> earlier = resultForKey(idempotencyKey, branches,
-          waitForCompletion);
+      Optional<CompletableFuture<TxResult>> earlier =
+          resultForKey(idempotencyKey, branches, waitForCompletion);
       if (earlier.isPresent()) {
         return earlier.get();
       }
@@ -173,8 +215,8 @@ public final class TransactionEngine implements AutoCloseable {
     return commit(tx, waitForCompletion); // an earlier tx with the key: its same answer
   }
 
-  private Optional<CompletableFuture<TxResult>> resultForKey(String key,
-      List<BranchSpec> branches, boolean wait) {
+  private Optional<CompletableFuture<TxResult>> resultForKey(
+      String key, List<BranchSpec> branches, boolean wait) {
     Tx tx = byKey.get(key);
     if (tx != null) {
       requireSameRequest(key, tx, false, branches);
@@ -192,8 +234,13 @@ public final class TransactionEngine implements AutoCloseable {
       }
       Optional<StoredTransaction> stored = reader.find(id.get());
       if (stored.isPresent()) {
-        requireSameBranches(key, id.get(), stored.get().branches().stream()
-            .map(b -> fingerprint(b.participant(), b.payloadDigest())).toList(), branches);
+        requireSameBranches(
+            key,
+            id.get(),
+            stored.get().branches().stream()
+                .map(b -> fingerprint(b.participant(), b.payloadDigest()))
+                .toList(),
+            branches);
       }
       return Optional.of(CompletableFuture.completedFuture(loggedResult(id.get())));
     } catch (LogStoreException e) {
@@ -202,17 +249,23 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * An idempotency key names one request, as with payment APIs: its retry gets the same answer;
-   * the same key with a different request (other branches or payloads, or a Begin where an
-   * Execute was, or the reverse) is refused at once, naming the key, instead of answering
-   * another transaction's outcome or waiting on it.
+   * An idempotency key names one request, as with payment APIs: its retry gets the same answer; the
+   * same key with a different request (other branches or payloads, or a Begin where an Execute was,
+   * or the reverse) is refused at once, naming the key, instead of answering another transaction's
+   * outcome or waiting on it.
    */
-  private static void requireSameRequest(String key, Tx earlier, boolean interactive,
-      List<BranchSpec> branches) {
+  private static void requireSameRequest(
+      String key, Tx earlier, boolean interactive, List<BranchSpec> branches) {
     if (earlier.interactive != interactive) {
-      throw precondition("idempotency key " + key + " is already used by transaction "
-          + earlier.id + (earlier.interactive ? ", begun interactively (Begin): commit or roll"
-              + " it back by its id" : ", an Execute") + "; use a new key for a different"
+      throw precondition(
+          "idempotency key "
+              + key
+              + " is already used by transaction "
+              + earlier.id
+              + (earlier.interactive
+                  ? ", begun interactively (Begin): commit or roll" + " it back by its id"
+                  : ", an Execute")
+              + "; use a new key for a different"
               + " request");
     }
     if (interactive) {
@@ -220,20 +273,26 @@ public final class TransactionEngine implements AutoCloseable {
     }
     List<String> had;
     synchronized (earlier) {
-      had = earlier.branches.values().stream()
-          .sorted(java.util.Comparator.comparingInt(b -> b.index))
-          .map(b -> fingerprint(b.participant, b.payloadDigest)).toList();
+      had =
+          earlier.branches.values().stream()
+              .sorted(java.util.Comparator.comparingInt(b -> b.index))
+              .map(b -> fingerprint(b.participant, b.payloadDigest))
+              .toList();
     }
     requireSameBranches(key, earlier.id, had, branches);
   }
 
-  private static void requireSameBranches(String key, String txId, List<String> had,
-      List<BranchSpec> branches) {
-    List<String> asked = branches.stream()
-        .map(b -> fingerprint(b.participant(), digest(b.payload()))).toList();
+  private static void requireSameBranches(
+      String key, String txId, List<String> had, List<BranchSpec> branches) {
+    List<String> asked =
+        branches.stream().map(b -> fingerprint(b.participant(), digest(b.payload()))).toList();
     if (!had.equals(asked)) {
-      throw precondition("idempotency key " + key + " is already used by transaction " + txId
-          + " with other branches or payloads; use a new key for a different request");
+      throw precondition(
+          "idempotency key "
+              + key
+              + " is already used by transaction "
+              + txId
+              + " with other branches or payloads; use a new key for a different request");
     }
   }
 
@@ -263,7 +322,11 @@ public final class TransactionEngine implements AutoCloseable {
     return new TxResult(txId, Outcome.OUTCOME_UNKNOWN, "not decided yet");
   }
 
-  private Tx open(Duration timeout, String key, Map<String, String> labels, boolean interactive,
+  private Tx open(
+      Duration timeout,
+      String key,
+      Map<String, String> labels,
+      boolean interactive,
       List<BranchSpec> branches) {
     if (closing) {
       throw CoordinatorException.unavailable("the coordinator is shutting down", null);
@@ -273,11 +336,18 @@ public final class TransactionEngine implements AutoCloseable {
     }
     Duration t = timeout == null ? config.defaultTransactionTimeout() : timeout;
     long now = clock.millis();
-    Tx tx = new Tx(TxIds.newTxId(now), now, now + t.toMillis(), key,
-        labels == null ? Map.of() : Map.copyOf(labels), interactive);
+    Tx tx =
+        new Tx(
+            TxIds.newTxId(now),
+            now,
+            now + t.toMillis(),
+            key,
+            labels == null ? Map.of() : Map.copyOf(labels),
+            interactive);
     for (BranchSpec b : branches) {
-      tx.branches.put(b.participant(), new Branch(b.participant(), tx.branches.size(),
-          b.payload(), digest(b.payload()), false));
+      tx.branches.put(
+          b.participant(),
+          new Branch(b.participant(), tx.branches.size(), b.payload(), digest(b.payload()), false));
     }
     if (key != null) {
       Tx earlier = byKey.putIfAbsent(key, tx);
@@ -294,8 +364,8 @@ public final class TransactionEngine implements AutoCloseable {
             requireSameRequest(key, l, interactive, branches);
             return l;
           }
-          throw precondition("idempotency key " + key + " belongs to finished transaction "
-              + logged.get());
+          throw precondition(
+              "idempotency key " + key + " belongs to finished transaction " + logged.get());
         }
       } catch (LogStoreException e) {
         byKey.remove(key, tx);
@@ -310,8 +380,11 @@ public final class TransactionEngine implements AutoCloseable {
       decisionLog.append(tx.begunRecord());
     }
     live.put(tx.id, tx);
-    observe(tx, interactive ? Path.INTERACTIVE
-        : branches.size() == 1 && key == null ? Path.ONE_PHASE : Path.EXECUTE);
+    observe(
+        tx,
+        interactive
+            ? Path.INTERACTIVE
+            : branches.size() == 1 && key == null ? Path.ONE_PHASE : Path.EXECUTE);
     scheduleTimeout(tx);
     return tx;
   }
@@ -323,20 +396,27 @@ public final class TransactionEngine implements AutoCloseable {
       return;
     }
     metrics.begun(path);
-    tx.decided.whenComplete((r, e) -> {
-      long started = tx.commitNanos;
-      metrics.decided(path, r == null ? Result.UNKNOWN : switch (r.outcome()) {
-        case OUTCOME_COMMITTED -> Result.COMMITTED;
-        case OUTCOME_ABORTED -> Result.ABORTED;
-        default -> Result.UNKNOWN;
-      }, started == 0 ? -1 : System.nanoTime() - started);
-    });
-    tx.finished.whenComplete((r, e) -> {
-      if (r != null) {
-        metrics.finished(path, r.outcome() == Outcome.OUTCOME_COMMITTED,
-            clock.millis() - tx.createdAt);
-      }
-    });
+    tx.decided.whenComplete(
+        (r, e) -> {
+          long started = tx.commitNanos;
+          metrics.decided(
+              path,
+              r == null
+                  ? Result.UNKNOWN
+                  : switch (r.outcome()) {
+                    case OUTCOME_COMMITTED -> Result.COMMITTED;
+                    case OUTCOME_ABORTED -> Result.ABORTED;
+                    default -> Result.UNKNOWN;
+                  },
+              started == 0 ? -1 : System.nanoTime() - started);
+        });
+    tx.finished.whenComplete(
+        (r, e) -> {
+          if (r != null) {
+            metrics.finished(
+                path, r.outcome() == Outcome.OUTCOME_COMMITTED, clock.millis() - tx.createdAt);
+          }
+        });
   }
 
   /** The live transactions as the metrics' gauges show them. */
@@ -351,8 +431,11 @@ public final class TransactionEngine implements AutoCloseable {
       synchronized (tx) {
         byState.merge(tx.state, 1, Integer::sum);
         boolean decided = tx.state.equals("COMMITTING") || tx.state.equals("ABORTING");
-        boolean late = (tx.state.equals("ACTIVE") || tx.state.equals("PREPARING")
-            || tx.state.equals("DECIDING")) && tx.deadlineAt < now;
+        boolean late =
+            (tx.state.equals("ACTIVE")
+                    || tx.state.equals("PREPARING")
+                    || tx.state.equals("DECIDING"))
+                && tx.deadlineAt < now;
         if (decided || late) {
           inDoubt++;
           oldest = Math.min(oldest, tx.createdAt);
@@ -364,15 +447,20 @@ public final class TransactionEngine implements AutoCloseable {
         }
       }
     }
-    return new CoordinatorMetrics.Live(byState, inDoubt,
-        inDoubt == 0 ? 0 : Math.max(0, now - oldest) / 1e3, parked);
+    return new CoordinatorMetrics.Live(
+        byState, inDoubt, inDoubt == 0 ? 0 : Math.max(0, now - oldest) / 1e3, parked);
   }
 
   private void scheduleTimeout(Tx tx) {
     long delay = Math.max(0, tx.deadlineAt - clock.millis());
     try {
-      var f = scheduler.schedule(() -> abort(tx, "timed out: not decided within the"
-          + " transaction timeout", "timeout"), delay, TimeUnit.MILLISECONDS);
+      var f =
+          scheduler.schedule(
+              () ->
+                  abort(
+                      tx, "timed out: not decided within the" + " transaction timeout", "timeout"),
+              delay,
+              TimeUnit.MILLISECONDS);
       synchronized (tx) {
         tx.timeout = f;
       }
@@ -446,45 +534,62 @@ public final class TransactionEngine implements AutoCloseable {
       abort(tx, "participant " + b.participant + " is not registered", "protocol");
       return;
     }
-    PrepareRequest req = PrepareRequest.newBuilder().setTxId(tx.id)
-        .setParticipant(b.participant)
-        .setPayload(b.payload == null ? ByteString.EMPTY
-            : ByteString.copyFrom(b.payload))
-        .setTimeout(com.google.protobuf.Duration.newBuilder()
-            .setSeconds(timeoutMs / 1000).setNanos((int) (timeoutMs % 1000) * 1_000_000))
-        .setCoordinator(advertisedAddress.get())
-        .setEnlisted(b.enlisted)
-        .setStaged(b.staged)
-        .build();
+    PrepareRequest req =
+        PrepareRequest.newBuilder()
+            .setTxId(tx.id)
+            .setParticipant(b.participant)
+            .setPayload(b.payload == null ? ByteString.EMPTY : ByteString.copyFrom(b.payload))
+            .setTimeout(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(timeoutMs / 1000)
+                    .setNanos((int) (timeoutMs % 1000) * 1_000_000))
+            .setCoordinator(advertisedAddress.get())
+            .setEnlisted(b.enlisted)
+            .setStaged(b.staged)
+            .build();
     // The transaction outlives the client's call: a client that goes away gets UNKNOWN, but
     // prepares and the decision proceed, so they must not inherit the call's cancellation.
     Span span = tracing.start("twopc.prepare", tx.trace, tx.id, b.participant);
-    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> ParticipantGrpc.newStub(
-        channel.get())
-        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
-        .prepare(req, new StreamObserver<>() {
-          @Override
-          public void onNext(PrepareResponse r) {
-            span.setAttribute("twopc.vote", r.getVote().name());
-            span.end();
-            directory.seen(b.participant);
-            voted(tx, b, r);
-          }
+    Context.ROOT.run(
+        () ->
+            tracing.runIn(
+                tx.trace,
+                span,
+                () ->
+                    ParticipantGrpc.newStub(channel.get())
+                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+                        .prepare(
+                            req,
+                            new StreamObserver<>() {
+                              @Override
+                              public void onNext(PrepareResponse r) {
+                                span.setAttribute("twopc.vote", r.getVote().name());
+                                span.end();
+                                directory.seen(b.participant);
+                                voted(tx, b, r);
+                              }
 
-          @Override
-          public void onError(Throwable t) {
-            Status s = Status.fromThrowable(t);
-            String why = Limits.text("prepare failed at " + b.participant + ": " + s.getCode()
-                + (s.getDescription() == null ? "" : " " + s.getDescription()),
-                Limits.LAST_ERROR);
-            Tracing.end(span, why);
-            directory.failed(b.participant, why);
-            abort(tx, why, "protocol");
-          }
+                              @Override
+                              public void onError(Throwable t) {
+                                Status s = Status.fromThrowable(t);
+                                String why =
+                                    Limits.text(
+                                        "prepare failed at "
+                                            + b.participant
+                                            + ": "
+                                            + s.getCode()
+                                            + (s.getDescription() == null
+                                                ? ""
+                                                : " " + s.getDescription()),
+                                        Limits.LAST_ERROR);
+                                Tracing.end(span, why);
+                                directory.failed(b.participant, why);
+                                abort(tx, why, "protocol");
+                              }
 
-          @Override
-          public void onCompleted() {}
-        })));
+                              @Override
+                              public void onCompleted() {}
+                            })));
   }
 
   private void voted(Tx tx, Branch b, PrepareResponse r) {
@@ -509,8 +614,11 @@ public final class TransactionEngine implements AutoCloseable {
           if (!b.state.equals("ROLLING_BACK")) {
             b.state = "REFUSED";
           }
-          abortWhy = "participant " + b.participant + " voted NO"
-              + (r.getReason().isEmpty() ? "" : ": " + r.getReason());
+          abortWhy =
+              "participant "
+                  + b.participant
+                  + " voted NO"
+                  + (r.getReason().isEmpty() ? "" : ": " + r.getReason());
         }
       }
       if (abortWhy == null) {
@@ -554,8 +662,8 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * Invariant (safety rule 1): COMMIT is in the log, durably, before any participant is told
-   * to commit and before the client hears COMMITTED. Everything after the write happens in the
+   * Invariant (safety rule 1): COMMIT is in the log, durably, before any participant is told to
+   * commit and before the client hears COMMITTED. Everything after the write happens in the
    * completion of the append, which completes only once the batch is durable.
    */
   private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
@@ -568,53 +676,82 @@ public final class TransactionEngine implements AutoCloseable {
     // follow-up only queues RPCs and appends, so it never holds up the next batch.
     Span span = tracing.start("twopc.decision_write", tx.trace, tx.id, null);
     span.setAttribute("twopc.decision", decision);
-    decisionLog.append(record).whenComplete((result, error) -> {
-      Tracing.end(span, error == null ? null : error.toString());
-      if (error != null) {
-        decisionWriteFailed(tx, error);
-      } else {
-        crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
-        applyDecision(tx, ((DecisionResult) result).decision(), abortReason, decidedBy, now);
-      }
-    });
+    decisionLog
+        .append(record)
+        .whenComplete(
+            (result, error) -> {
+              Tracing.end(span, error == null ? null : error.toString());
+              if (error != null) {
+                decisionWriteFailed(tx, error);
+              } else {
+                crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
+                applyDecision(
+                    tx, ((DecisionResult) result).decision(), abortReason, decidedBy, now);
+              }
+            });
   }
 
   /**
-   * A failed write is "maybe written": the client hears UNKNOWN, and the coordinator keeps
-   * trying to log ABORT insert-if-absent. If the COMMIT did land, that write returns COMMIT and
-   * the transaction commits; it never becomes a COMMIT that is not in the log.
+   * A failed write is "maybe written": the client hears UNKNOWN, and the coordinator keeps trying
+   * to log ABORT insert-if-absent. If the COMMIT did land, that write returns COMMIT and the
+   * transaction commits; it never becomes a COMMIT that is not in the log.
    */
   private void decisionWriteFailed(Tx tx, Throwable error) {
     log.warn("event=decision_write_failed tx={} error=\"{}\"", tx.id, error.toString());
-    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
-        "the decision log is unavailable; ask again later"));
+    tx.decided.complete(
+        new TxResult(
+            tx.id, Outcome.OUTCOME_UNKNOWN, "the decision log is unavailable; ask again later"));
     try {
-      scheduler.schedule(() -> writeDecision(tx, "ABORT",
-          "the decision log was unavailable when COMMIT was being logged", "protocol"),
-          backoff.delayMillis(3), TimeUnit.MILLISECONDS);
+      scheduler.schedule(
+          () ->
+              writeDecision(
+                  tx,
+                  "ABORT",
+                  "the decision log was unavailable when COMMIT was being logged",
+                  "protocol"),
+          backoff.delayMillis(3),
+          TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException stopping) {
       // recovery at the next start decides it
     }
   }
 
   /** The decision as the log stores it: on COMMIT, every YES branch is to be committed. */
-  private static Decided decisionRecord(Tx tx, String decision, String abortReason,
-      String decidedBy, long at) {
+  private static Decided decisionRecord(
+      Tx tx, String decision, String abortReason, String decidedBy, long at) {
     synchronized (tx) {
       List<BranchRow> rows = new ArrayList<>();
       for (Branch b : tx.branches.values()) {
-        String state = decision.equals("COMMIT") && "YES".equals(b.vote) ? "COMMITTING"
-            : b.state;
-        rows.add(new BranchRow(b.participant, b.index, b.payloadDigest, b.vote, b.voteReason,
-            state, b.attempts, b.lastError, b.lastAttemptAt, b.acknowledgedAt, b.votedAt));
+        String state = decision.equals("COMMIT") && "YES".equals(b.vote) ? "COMMITTING" : b.state;
+        rows.add(
+            new BranchRow(
+                b.participant,
+                b.index,
+                b.payloadDigest,
+                b.vote,
+                b.voteReason,
+                state,
+                b.attempts,
+                b.lastError,
+                b.lastAttemptAt,
+                b.acknowledgedAt,
+                b.votedAt));
       }
-      return new Decided(tx.id, decision, decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
-          at, decidedBy, abortReason, rows, tx.begunRecord(), tx.begunAppended);
+      return new Decided(
+          tx.id,
+          decision,
+          decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
+          at,
+          decidedBy,
+          abortReason,
+          rows,
+          tx.begunRecord(),
+          tx.begunAppended);
     }
   }
 
-  private void applyDecision(Tx tx, String decision, String abortReason, String decidedBy,
-      long at) {
+  private void applyDecision(
+      Tx tx, String decision, String abortReason, String decidedBy, long at) {
     synchronized (tx) {
       markDecided(tx, decision, abortReason, decidedBy, at);
     }
@@ -622,8 +759,8 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /** The bookkeeping of a decision. Caller holds the tx monitor. */
-  private static void markDecided(Tx tx, String decision, String abortReason, String decidedBy,
-      long at) {
+  private static void markDecided(
+      Tx tx, String decision, String abortReason, String decidedBy, long at) {
     tx.decision = decision;
     tx.decidedAt = at;
     tx.decidedBy = decidedBy;
@@ -635,8 +772,7 @@ public final class TransactionEngine implements AutoCloseable {
       }
       if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
         b.state = "COMMITTING";
-      } else if (decision.equals("ABORT") && !"NO".equals(b.vote)
-          && !"READ_ONLY".equals(b.vote)) {
+      } else if (decision.equals("ABORT") && !"NO".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
         b.state = "ROLLING_BACK";
       }
     }
@@ -649,23 +785,25 @@ public final class TransactionEngine implements AutoCloseable {
   private void announce(Tx tx) {
     TxResult result;
     synchronized (tx) {
-      result = "COMMIT".equals(tx.decision)
-          ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
-          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
+      result =
+          "COMMIT".equals(tx.decision)
+              ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+              : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
     }
     tx.decided.complete(result);
     phaseTwo.start(tx);
   }
 
   /**
-   * Decides ABORT if nothing is decided yet. Not forced (presumed abort): rollbacks go out at
-   * once, and a crash before the record is written still reads as ABORTED.
+   * Decides ABORT if nothing is decided yet. Not forced (presumed abort): rollbacks go out at once,
+   * and a crash before the record is written still reads as ABORTED.
    */
   boolean abort(Tx tx, String reason, String decidedBy) {
     Decided record;
     long now = clock.millis();
     synchronized (tx) {
-      if (tx.decision != null || tx.state.equals("DECIDING")
+      if (tx.decision != null
+          || tx.state.equals("DECIDING")
           || (tx.onePhase && !tx.state.equals("ACTIVE"))) {
         return false;
       }
@@ -673,8 +811,17 @@ public final class TransactionEngine implements AutoCloseable {
       reason = Limits.text(reason, Limits.REASON);
       decidedBy = Limits.text(decidedBy, Limits.DECIDED_BY);
       markDecided(tx, "ABORT", reason, decidedBy, now);
-      record = new Decided(tx.id, "ABORT", "ABORTING", now, decidedBy, reason, tx.branchRows(),
-          tx.begunRecord(), tx.begunAppended);
+      record =
+          new Decided(
+              tx.id,
+              "ABORT",
+              "ABORTING",
+              now,
+              decidedBy,
+              reason,
+              tx.branchRows(),
+              tx.begunRecord(),
+              tx.begunAppended);
     }
     log.info("event=aborted tx={} by={} reason=\"{}\"", tx.id, decidedBy, reason);
     // Appended before phase 2 starts, so the log never sees the end before the decision.
@@ -684,10 +831,9 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * Single branch, not keyed: one-phase commit. The transaction is first logged, forced, in
-   * state ONE_PHASE: once the call is sent only the participant knows the outcome, and a
-   * coordinator that restarts before the answer must ask it ({@link #resumeOnePhase}) rather
-   * than presume abort.
+   * Single branch, not keyed: one-phase commit. The transaction is first logged, forced, in state
+   * ONE_PHASE: once the call is sent only the participant knows the outcome, and a coordinator that
+   * restarts before the answer must ask it ({@link #resumeOnePhase}) rather than presume abort.
    */
   private void onePhase(Tx tx, Branch b) {
     boolean logged;
@@ -697,16 +843,19 @@ public final class TransactionEngine implements AutoCloseable {
       tx.begunAppended = true;
     }
     if (!logged) {
-      decisionLog.append(tx.begunRecord()).whenComplete((r, e) -> {
-        if (e != null) {
-          synchronized (tx) {
-            tx.onePhase = false; // nothing was sent: an ordinary abort is safe
-          }
-          abort(tx, "the decision log is unavailable: " + e.getMessage(), "protocol");
-        } else {
-          sendOnePhase(tx, b);
-        }
-      });
+      decisionLog
+          .append(tx.begunRecord())
+          .whenComplete(
+              (r, e) -> {
+                if (e != null) {
+                  synchronized (tx) {
+                    tx.onePhase = false; // nothing was sent: an ordinary abort is safe
+                  }
+                  abort(tx, "the decision log is unavailable: " + e.getMessage(), "protocol");
+                } else {
+                  sendOnePhase(tx, b);
+                }
+              });
       return;
     }
     sendOnePhase(tx, b);
@@ -723,42 +872,59 @@ public final class TransactionEngine implements AutoCloseable {
     }
     long left = Math.max(1, tx.deadlineAt - clock.millis());
     long timeout = Math.min(config.prepareTimeout().toMillis(), left);
-    CommitBranchRequest req = CommitBranchRequest.newBuilder().setTxId(tx.id)
-        .setParticipant(b.participant).setOnePhase(true)
-        .setPayload(ByteString.copyFrom(b.payload))
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(timeout / 1000)
-            .setNanos((int) (timeout % 1000) * 1_000_000))
-        .build();
+    CommitBranchRequest req =
+        CommitBranchRequest.newBuilder()
+            .setTxId(tx.id)
+            .setParticipant(b.participant)
+            .setOnePhase(true)
+            .setPayload(ByteString.copyFrom(b.payload))
+            .setTimeout(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(timeout / 1000)
+                    .setNanos((int) (timeout % 1000) * 1_000_000))
+            .build();
     synchronized (tx) {
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }
     Span span = tracing.start("twopc.one_phase_commit", tx.trace, tx.id, b.participant);
-    Context.ROOT.run(() -> tracing.runIn(tx.trace, span, () -> ParticipantGrpc.newStub(
-        channel.get())
-        .withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
-        .commit(req, new StreamObserver<>() {
-          @Override
-          public void onNext(CommitBranchResponse r) {
-            span.setAttribute("twopc.outcome", r.getOutcome().name());
-            span.end();
-            directory.seen(b.participant);
-            onePhaseAnswered(tx, b, r);
-          }
+    Context.ROOT.run(
+        () ->
+            tracing.runIn(
+                tx.trace,
+                span,
+                () ->
+                    ParticipantGrpc.newStub(channel.get())
+                        .withDeadlineAfter(timeout, TimeUnit.MILLISECONDS)
+                        .commit(
+                            req,
+                            new StreamObserver<>() {
+                              @Override
+                              public void onNext(CommitBranchResponse r) {
+                                span.setAttribute("twopc.outcome", r.getOutcome().name());
+                                span.end();
+                                directory.seen(b.participant);
+                                onePhaseAnswered(tx, b, r);
+                              }
 
-          @Override
-          public void onError(Throwable t) {
-            Status s = Status.fromThrowable(t);
-            String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
-                + s.getDescription()), Limits.LAST_ERROR);
-            Tracing.end(span, why);
-            directory.failed(b.participant, why);
-            onePhaseFailed(tx, b, why);
-          }
+                              @Override
+                              public void onError(Throwable t) {
+                                Status s = Status.fromThrowable(t);
+                                String why =
+                                    Limits.text(
+                                        s.getCode()
+                                            + (s.getDescription() == null
+                                                ? ""
+                                                : " " + s.getDescription()),
+                                        Limits.LAST_ERROR);
+                                Tracing.end(span, why);
+                                directory.failed(b.participant, why);
+                                onePhaseFailed(tx, b, why);
+                              }
 
-          @Override
-          public void onCompleted() {}
-        })));
+                              @Override
+                              public void onCompleted() {}
+                            })));
   }
 
   private void onePhaseAnswered(Tx tx, Branch b, CommitBranchResponse r) {
@@ -772,8 +938,11 @@ public final class TransactionEngine implements AutoCloseable {
       tx.decision = committed ? "COMMIT" : "ABORT";
       tx.decidedAt = now;
       tx.decidedBy = "one-phase";
-      tx.abortReason = committed ? null : Limits.text("participant " + b.participant
-          + " refused: " + r.getReason(), Limits.REASON);
+      tx.abortReason =
+          committed
+              ? null
+              : Limits.text(
+                  "participant " + b.participant + " refused: " + r.getReason(), Limits.REASON);
       b.vote = committed ? "YES" : "NO";
       b.voteReason = committed ? null : Limits.text(r.getReason(), Limits.REASON);
       b.votedAt = now;
@@ -784,12 +953,23 @@ public final class TransactionEngine implements AutoCloseable {
       if (tx.timeout != null) {
         tx.timeout.cancel(false);
       }
-      record = new Decided(tx.id, tx.decision, tx.state, now, "one-phase", tx.abortReason,
-          tx.branchRows(), tx.begunRecord(), tx.begunAppended);
+      record =
+          new Decided(
+              tx.id,
+              tx.decision,
+              tx.state,
+              now,
+              "one-phase",
+              tx.abortReason,
+              tx.branchRows(),
+              tx.begunRecord(),
+              tx.begunAppended);
     }
     decisionLog.append(record);
-    TxResult result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
-        : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, tx.abortReason);
+    TxResult result =
+        committed
+            ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+            : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, tx.abortReason);
     tx.decided.complete(result);
     finish(tx);
   }
@@ -800,15 +980,18 @@ public final class TransactionEngine implements AutoCloseable {
    * participant gives a definite answer, which the transaction then records.
    */
   private void onePhaseFailed(Tx tx, Branch b, String why) {
-    tx.decided.complete(new TxResult(tx.id, Outcome.OUTCOME_UNKNOWN,
-        "one-phase commit at " + b.participant + " did not answer: " + why));
+    tx.decided.complete(
+        new TxResult(
+            tx.id,
+            Outcome.OUTCOME_UNKNOWN,
+            "one-phase commit at " + b.participant + " did not answer: " + why));
     retryOnePhase(tx, b, why, () -> sendOnePhase(tx, b));
   }
 
   /**
-   * Repeats a one-phase call (or, after a restart, the question) with backoff until the
-   * participant answers; the participant holds the outcome, so stopping loses nothing that the
-   * next start does not ask again.
+   * Repeats a one-phase call (or, after a restart, the question) with backoff until the participant
+   * answers; the participant holds the outcome, so stopping loses nothing that the next start does
+   * not ask again.
    */
   private void retryOnePhase(Tx tx, Branch b, String why, Runnable call) {
     long delay;
@@ -839,21 +1022,26 @@ public final class TransactionEngine implements AutoCloseable {
       acks = tx.takeUnloggedAcks();
       boolean committed = "COMMIT".equals(tx.decision);
       tx.state = committed ? "COMMITTED" : "ABORTED";
-      result = committed ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
-          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
+      result =
+          committed
+              ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+              : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
     }
-    CompletableFuture<Object> written = tx.onePhase ? CompletableFuture.completedFuture(null)
-        : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt, acks));
+    CompletableFuture<Object> written =
+        tx.onePhase
+            ? CompletableFuture.completedFuture(null)
+            : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt, acks));
     tx.decided.complete(result);
     tx.finished.complete(result);
     // Answered from memory until the end is in the log, so that a reader who heard the outcome
     // never reads an older state back (the end record is lazy and may still be queued).
-    written.whenComplete((r, e) -> {
-      live.remove(tx.id, tx);
-      if (tx.idempotencyKey != null) {
-        byKey.remove(tx.idempotencyKey, tx);
-      }
-    });
+    written.whenComplete(
+        (r, e) -> {
+          live.remove(tx.id, tx);
+          if (tx.idempotencyKey != null) {
+            byKey.remove(tx.idempotencyKey, tx);
+          }
+        });
   }
 
   // ---------------------------------------------------------------- rollback and outcomes
@@ -875,8 +1063,8 @@ public final class TransactionEngine implements AutoCloseable {
     if (!abort(tx, why, "client")) {
       synchronized (tx) {
         if (!"ABORT".equals(tx.decision)) {
-          throw precondition("transaction " + txId + " is " + tx.state
-              + "; it can no longer be rolled back");
+          throw precondition(
+              "transaction " + txId + " is " + tx.state + "; it can no longer be rolled back");
         }
       }
     }
@@ -885,8 +1073,8 @@ public final class TransactionEngine implements AutoCloseable {
 
   /**
    * What a participant in doubt is told. Presumed abort: no record means ABORTED — but a
-   * transaction this process still runs is answered from memory, so a COMMIT being decided
-   * is never answered ABORTED.
+   * transaction this process still runs is answered from memory, so a COMMIT being decided is never
+   * answered ABORTED.
    */
   public Outcome outcome(String txId, String participant) {
     if (participant != null && !participant.isEmpty()) {
@@ -906,7 +1094,8 @@ public final class TransactionEngine implements AutoCloseable {
     }
     try {
       return "COMMIT".equals(reader.decisionOf(txId).orElse(null))
-          ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED;
+          ? Outcome.OUTCOME_COMMITTED
+          : Outcome.OUTCOME_ABORTED;
     } catch (LogStoreException e) {
       throw CoordinatorException.unavailable("decision log unavailable", e);
     }
@@ -915,8 +1104,9 @@ public final class TransactionEngine implements AutoCloseable {
   /** The live transaction's state, if this process is running it. */
   public Optional<LiveView> live(String txId) {
     Tx tx = live.get(txId);
-    return tx == null ? Optional.empty() : Optional.of(new LiveView(tx.snapshot(),
-        tx.nextAttempts()));
+    return tx == null
+        ? Optional.empty()
+        : Optional.of(new LiveView(tx.snapshot(), tx.nextAttempts()));
   }
 
   // ---------------------------------------------------------------- recovery and operators
@@ -935,11 +1125,11 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * Recovery of a one-phase commit sent before the coordinator stopped, with no answer logged.
-   * The participant holds the outcome; a Rollback with {@code one_phase_outcome} asks for it: a
-   * participant that committed answers COMMITTED, and otherwise it rolls back, or, if the
-   * one-phase call never arrived, remembers the id so that the call is refused if it arrives
-   * late, and answers ABORTED.
+   * Recovery of a one-phase commit sent before the coordinator stopped, with no answer logged. The
+   * participant holds the outcome; a Rollback with {@code one_phase_outcome} asks for it: a
+   * participant that committed answers COMMITTED, and otherwise it rolls back, or, if the one-phase
+   * call never arrived, remembers the id so that the call is refused if it arrives late, and
+   * answers ABORTED.
    */
   public void resumeOnePhase(StoredTransaction stored) {
     Tx tx = Tx.restored(stored);
@@ -957,40 +1147,58 @@ public final class TransactionEngine implements AutoCloseable {
   private void askOnePhase(Tx tx, Branch b) {
     Optional<ManagedChannel> channel = directory.channel(b.participant);
     if (channel.isEmpty()) {
-      retryOnePhase(tx, b, "participant " + b.participant + " is not registered",
-          () -> askOnePhase(tx, b));
+      retryOnePhase(
+          tx, b, "participant " + b.participant + " is not registered", () -> askOnePhase(tx, b));
       return;
     }
     synchronized (tx) {
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }
-    RollbackBranchRequest req = RollbackBranchRequest.newBuilder().setTxId(tx.id)
-        .setParticipant(b.participant).setOnePhaseOutcome(true).build();
-    Context.ROOT.run(() -> ParticipantGrpc.newStub(channel.get())
-        .withDeadlineAfter(config.phase2CallTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .rollback(req, new StreamObserver<>() {
-          @Override
-          public void onNext(RollbackBranchResponse r) {
-            directory.seen(b.participant);
-            onePhaseAnswered(tx, b, r.getOutcome() == Outcome.OUTCOME_COMMITTED
-                ? CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED).build()
-                : CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED)
-                    .setReason("rolled back after the coordinator restarted").build());
-          }
+    RollbackBranchRequest req =
+        RollbackBranchRequest.newBuilder()
+            .setTxId(tx.id)
+            .setParticipant(b.participant)
+            .setOnePhaseOutcome(true)
+            .build();
+    Context.ROOT.run(
+        () ->
+            ParticipantGrpc.newStub(channel.get())
+                .withDeadlineAfter(config.phase2CallTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .rollback(
+                    req,
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(RollbackBranchResponse r) {
+                        directory.seen(b.participant);
+                        onePhaseAnswered(
+                            tx,
+                            b,
+                            r.getOutcome() == Outcome.OUTCOME_COMMITTED
+                                ? CommitBranchResponse.newBuilder()
+                                    .setOutcome(Outcome.OUTCOME_COMMITTED)
+                                    .build()
+                                : CommitBranchResponse.newBuilder()
+                                    .setOutcome(Outcome.OUTCOME_ABORTED)
+                                    .setReason("rolled back after the coordinator restarted")
+                                    .build());
+                      }
 
-          @Override
-          public void onError(Throwable t) {
-            Status s = Status.fromThrowable(t);
-            String why = Limits.text(s.getCode() + (s.getDescription() == null ? "" : " "
-                + s.getDescription()), Limits.LAST_ERROR);
-            directory.failed(b.participant, why);
-            retryOnePhase(tx, b, why, () -> askOnePhase(tx, b));
-          }
+                      @Override
+                      public void onError(Throwable t) {
+                        Status s = Status.fromThrowable(t);
+                        String why =
+                            Limits.text(
+                                s.getCode()
+                                    + (s.getDescription() == null ? "" : " " + s.getDescription()),
+                                Limits.LAST_ERROR);
+                        directory.failed(b.participant, why);
+                        retryOnePhase(tx, b, why, () -> askOnePhase(tx, b));
+                      }
 
-          @Override
-          public void onCompleted() {}
-        }));
+                      @Override
+                      public void onCompleted() {}
+                    }));
   }
 
   /** Operator: retry phase 2 now. */
@@ -1007,8 +1215,12 @@ public final class TransactionEngine implements AutoCloseable {
         // Undecided: nothing to hurry unless nothing drives it (then the liveness repair).
         stuck = stuckReason(tx, clock.millis(), 0);
         if (stuck == null) {
-          return "undecided (" + tx.state + "): waiting for " + (tx.state.equals("ACTIVE")
-              ? "its client's Commit or its deadline" : "votes, its decision or its deadline")
+          return "undecided ("
+              + tx.state
+              + "): waiting for "
+              + (tx.state.equals("ACTIVE")
+                  ? "its client's Commit or its deadline"
+                  : "votes, its decision or its deadline")
               + "; nothing to retry";
         }
       }
@@ -1039,9 +1251,12 @@ public final class TransactionEngine implements AutoCloseable {
     synchronized (tx) {
       for (Branch b : tx.branches.values()) {
         if (!"YES".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
-          throw precondition("branch " + b.participant + " has not voted YES"
-              + (b.vote == null ? " (no vote)" : " (voted " + b.vote + ")")
-              + "; committing would break atomicity");
+          throw precondition(
+              "branch "
+                  + b.participant
+                  + " has not voted YES"
+                  + (b.vote == null ? " (no vote)" : " (voted " + b.vote + ")")
+                  + "; committing would break atomicity");
         }
       }
       if (tx.decision != null) {
@@ -1053,34 +1268,40 @@ public final class TransactionEngine implements AutoCloseable {
     CompletableFuture<TxResult> result = new CompletableFuture<>();
     long now = clock.millis();
     Decided record = decisionRecord(tx, "COMMIT", null, "operator", now);
-    decisionLog.append(record).whenComplete((r, e) -> {
-      if (e != null) {
-        result.completeExceptionally(CoordinatorException.unavailable(
-            "decision log unavailable: " + e.getMessage(), e));
-        return;
-      }
-      String d = ((DecisionResult) r).decision();
-      String why = "ABORT".equals(d) ? "aborted before the operator's commit" : null;
-      applyDecision(tx, d, why, "operator", now);
-      // not tx.decided: after a failed write the client was already told UNKNOWN
-      result.complete("COMMIT".equals(d) ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
-          : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
-    });
+    decisionLog
+        .append(record)
+        .whenComplete(
+            (r, e) -> {
+              if (e != null) {
+                result.completeExceptionally(
+                    CoordinatorException.unavailable(
+                        "decision log unavailable: " + e.getMessage(), e));
+                return;
+              }
+              String d = ((DecisionResult) r).decision();
+              String why = "ABORT".equals(d) ? "aborted before the operator's commit" : null;
+              applyDecision(tx, d, why, "operator", now);
+              // not tx.decided: after a failed write the client was already told UNKNOWN
+              result.complete(
+                  "COMMIT".equals(d)
+                      ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
+                      : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
+            });
     return result;
   }
 
   // ---------------------------------------------------------------- liveness
 
   /**
-   * A live transaction that nothing is moving on: no call in flight and nothing scheduled.
-   * {@code progress} changes whenever anything is attempted (calls, decision writes).
+   * A live transaction that nothing is moving on: no call in flight and nothing scheduled. {@code
+   * progress} changes whenever anything is attempted (calls, decision writes).
    */
   public record Stuck(String txId, String state, String detail, long progress) {}
 
   /**
-   * The liveness invariant, checked: every transaction that is not final has a call in flight
-   * or a next attempt scheduled. Returns the live ones that have had neither for longer than
-   * {@code graceMillis} past when their next step was due.
+   * The liveness invariant, checked: every transaction that is not final has a call in flight or a
+   * next attempt scheduled. Returns the live ones that have had neither for longer than {@code
+   * graceMillis} past when their next step was due.
    */
   public List<Stuck> stuck(long graceMillis) {
     long now = clock.millis();
@@ -1112,14 +1333,18 @@ public final class TransactionEngine implements AutoCloseable {
         if (tx.onePhase && tx.state.equals("PREPARING")) {
           Branch b = tx.branches.values().iterator().next();
           long last = b.lastAttemptAt == null ? tx.createdAt : b.lastAttemptAt;
-          long due = Math.max(last + Math.max(prepareTimeout, callTimeout),
-              b.nextAttemptAt == null ? 0 : b.nextAttemptAt);
-          return now > due + grace ? "one-phase commit at " + b.participant
-              + " with no call in flight or scheduled" : null;
+          long due =
+              Math.max(
+                  last + Math.max(prepareTimeout, callTimeout),
+                  b.nextAttemptAt == null ? 0 : b.nextAttemptAt);
+          return now > due + grace
+              ? "one-phase commit at " + b.participant + " with no call in flight or scheduled"
+              : null;
         }
         // the timeout aborts it at the deadline; prepares end within the prepare timeout
         return now > tx.deadlineAt + prepareTimeout + grace
-            ? "not decided " + (now - tx.deadlineAt) + " ms past its deadline" : null;
+            ? "not decided " + (now - tx.deadlineAt) + " ms past its deadline"
+            : null;
       }
       case "DECIDING" -> {
         long due = tx.decisionAttemptAt + config.phase2BackoffCap().toMillis() + callTimeout;
@@ -1138,12 +1363,22 @@ public final class TransactionEngine implements AutoCloseable {
           } else if (b.retry != null && !b.retry.isDone()) {
             continue;
           } else {
-            due = b.nextAttemptAt != null ? b.nextAttemptAt
-                : tx.decidedAt != null ? tx.decidedAt : tx.createdAt;
+            due =
+                b.nextAttemptAt != null
+                    ? b.nextAttemptAt
+                    : tx.decidedAt != null ? tx.decidedAt : tx.createdAt;
           }
           if (now > due + grace) {
-            return "branch " + b.participant + " " + b.state + " with no call in flight or"
-                + " scheduled (attempts " + b.attempts + ", due " + (now - due) + " ms ago)";
+            return "branch "
+                + b.participant
+                + " "
+                + b.state
+                + " with no call in flight or"
+                + " scheduled (attempts "
+                + b.attempts
+                + ", due "
+                + (now - due)
+                + " ms ago)";
           }
         }
         if (!waiting) {
@@ -1153,7 +1388,8 @@ public final class TransactionEngine implements AutoCloseable {
               since = Math.max(since, b.acknowledgedAt);
             }
           }
-          return now > since + callTimeout + grace ? "every branch acknowledged, not finished"
+          return now > since + callTimeout + grace
+              ? "every branch acknowledged, not finished"
               : null;
         }
         return null;
@@ -1165,10 +1401,10 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * Moves a stuck transaction on (the liveness check's repair): an undecided one past its
-   * deadline is aborted; a decision write that was lost is retried as ABORT, insert-if-absent,
-   * so a COMMIT that landed stays COMMIT; a one-phase commit's outcome is asked again; phase 2
-   * is sent again to every waiting branch; a transaction that only lacks its end is finished.
+   * Moves a stuck transaction on (the liveness check's repair): an undecided one past its deadline
+   * is aborted; a decision write that was lost is retried as ABORT, insert-if-absent, so a COMMIT
+   * that landed stays COMMIT; a one-phase commit's outcome is asked again; phase 2 is sent again to
+   * every waiting branch; a transaction that only lacks its end is finished.
    */
   public void unstick(String txId) {
     Tx tx = live.get(txId);
@@ -1200,8 +1436,9 @@ public final class TransactionEngine implements AutoCloseable {
           abort(tx, "not decided past its deadline (liveness check)", "liveness-check");
         }
       }
-      case "DECIDING" -> writeDecision(tx, "ABORT",
-          "the decision write was lost (liveness check)", "liveness-check");
+      case "DECIDING" ->
+          writeDecision(
+              tx, "ABORT", "the decision write was lost (liveness check)", "liveness-check");
       case "COMMITTING", "ABORTING" -> {
         if (waiting) {
           phaseTwo.retryNow(tx);
@@ -1209,7 +1446,7 @@ public final class TransactionEngine implements AutoCloseable {
           finish(tx);
         }
       }
-      default -> { }
+      default -> {}
     }
   }
 

@@ -12,9 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * One live transaction. Nothing is shared between transactions: each has its own branches,
- * votes and futures, guarded by its own monitor. Callbacks hold the monitor only to change
- * fields; RPCs and log appends are issued outside it or are non-blocking.
+ * One live transaction. Nothing is shared between transactions: each has its own branches, votes
+ * and futures, guarded by its own monitor. Callbacks hold the monitor only to change fields; RPCs
+ * and log appends are issued outside it or are non-blocking.
  */
 final class Tx {
   final String id;
@@ -22,8 +22,10 @@ final class Tx {
   final long deadlineAt;
   final String idempotencyKey;
   final Map<String, String> labels;
+
   /** Begun through Begin (branches enlist) rather than Execute. */
   final boolean interactive;
+
   final Map<String, Branch> branches = new LinkedHashMap<>();
 
   /**
@@ -31,30 +33,43 @@ final class Tx {
    * COMMITTED, ABORTED.
    */
   String state = "ACTIVE";
+
   /** "COMMIT" only once durable; "ABORT" as soon as decided (presumed abort). */
   String decision;
+
   Long decidedAt;
   String decidedBy;
   String abortReason;
   Long finishedAt;
   boolean onePhase;
+
   /** Its begin record was appended: Begin and keyed Execute; an unkeyed Execute skips it. */
   boolean begunAppended;
+
   ScheduledFuture<?> timeout;
+
   /** System.nanoTime() when Commit or Execute began preparing; 0 before (decision latency). */
   long commitNanos;
+
   /** The trace this transaction's spans belong to (the root context when tracing is off). */
   io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.root();
+
   /** When the last decision write was issued (the liveness check's clock for DECIDING). */
   long decisionAttemptAt;
 
   /** Completes when the outcome is known (or UNKNOWN to the client). */
   final CompletableFuture<TxResult> decided = new CompletableFuture<>();
+
   /** Completes when every branch acknowledged phase 2. */
   final CompletableFuture<TxResult> finished = new CompletableFuture<>();
 
-  Tx(String id, long createdAt, long deadlineAt, String idempotencyKey,
-      Map<String, String> labels, boolean interactive) {
+  Tx(
+      String id,
+      long createdAt,
+      long deadlineAt,
+      String idempotencyKey,
+      Map<String, String> labels,
+      boolean interactive) {
     this.id = id;
     this.createdAt = createdAt;
     this.deadlineAt = deadlineAt;
@@ -64,8 +79,7 @@ final class Tx {
   }
 
   static Tx restored(StoredTransaction s) {
-    Tx tx = new Tx(s.txId(), s.createdAt(), s.deadlineAt(), s.idempotencyKey(), s.labels(),
-        false);
+    Tx tx = new Tx(s.txId(), s.createdAt(), s.deadlineAt(), s.idempotencyKey(), s.labels(), false);
     tx.state = s.state();
     tx.decision = s.decision();
     tx.decidedAt = s.decidedAt();
@@ -86,8 +100,8 @@ final class Tx {
   }
 
   /**
-   * The acknowledgements not written yet, as records to write now; clears them. Caller holds
-   * the monitor (it is re-entrant).
+   * The acknowledgements not written yet, as records to write now; clears them. Caller holds the
+   * monitor (it is re-entrant).
    */
   synchronized List<BranchUpdated> takeUnloggedAcks() {
     List<BranchUpdated> out = new ArrayList<>();
@@ -101,15 +115,32 @@ final class Tx {
   }
 
   synchronized Begun begunRecord() {
-    return new Begun(id, createdAt, deadlineAt, idempotencyKey, labels, branchRows(),
+    return new Begun(
+        id,
+        createdAt,
+        deadlineAt,
+        idempotencyKey,
+        labels,
+        branchRows(),
         onePhase ? "ONE_PHASE" : "ACTIVE");
   }
 
   /** The transaction as the log would hold it, with in-memory progress. */
   synchronized StoredTransaction snapshot() {
-    return new StoredTransaction(id, state.equals("DECIDING") ? "PREPARING" : state, createdAt,
-        deadlineAt, decision, decidedAt, decidedBy, abortReason, finishedAt, idempotencyKey,
-        labels, branchRows(), List.of());
+    return new StoredTransaction(
+        id,
+        state.equals("DECIDING") ? "PREPARING" : state,
+        createdAt,
+        deadlineAt,
+        decision,
+        decidedAt,
+        decidedBy,
+        abortReason,
+        finishedAt,
+        idempotencyKey,
+        labels,
+        branchRows(),
+        List.of());
   }
 
   synchronized Map<String, Long> nextAttempts() {

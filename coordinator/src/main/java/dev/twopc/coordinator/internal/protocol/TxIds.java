@@ -6,8 +6,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Transaction ids: time-ordered UUIDs (version 7 layout: 48 bits of milliseconds, then 74 random
- * bits). New ids sort after older ones, so the log's indexes on tx_id grow at their right edge,
- * and an id tells when it was issued.
+ * bits). New ids sort after older ones, so the log's indexes on tx_id grow at their right edge, and
+ * an id tells when it was issued.
  */
 public final class TxIds {
   private TxIds() {}

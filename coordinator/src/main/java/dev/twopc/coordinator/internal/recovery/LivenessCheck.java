@@ -15,13 +15,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The liveness invariant, enforced: every transaction that is not final has a call in flight or
- * a scheduled next attempt. Run periodically, it finds (1) live transactions that nothing is
- * moving on ({@link TransactionEngine#stuck}) and (2) transactions the log holds as unfinished
- * that the engine is not running at all. Whatever it finds on two runs in a row (one sighting
- * may be a step in progress) is a violation: logged as {@code event=liveness_violation},
- * counted, and repaired, by the engine's own paths ({@link TransactionEngine#unstick}, or
- * resuming from the log as recovery does).
+ * The liveness invariant, enforced: every transaction that is not final has a call in flight or a
+ * scheduled next attempt. Run periodically, it finds (1) live transactions that nothing is moving
+ * on ({@link TransactionEngine#stuck}) and (2) transactions the log holds as unfinished that the
+ * engine is not running at all. Whatever it finds on two runs in a row (one sighting may be a step
+ * in progress) is a violation: logged as {@code event=liveness_violation}, counted, and repaired,
+ * by the engine's own paths ({@link TransactionEngine#unstick}, or resuming from the log as
+ * recovery does).
  */
 public final class LivenessCheck {
   private static final Logger log = LoggerFactory.getLogger(LivenessCheck.class);
@@ -34,8 +34,12 @@ public final class LivenessCheck {
   private final AtomicLong violations = new AtomicLong();
   private Set<String> suspects = new HashSet<>();
 
-  public LivenessCheck(LogReader reader, DecisionLog decisionLog, TransactionEngine engine,
-      Clock clock, long graceMillis) {
+  public LivenessCheck(
+      LogReader reader,
+      DecisionLog decisionLog,
+      TransactionEngine engine,
+      Clock clock,
+      long graceMillis) {
     this.reader = reader;
     this.decisionLog = decisionLog;
     this.engine = engine;
@@ -57,8 +61,11 @@ public final class LivenessCheck {
       seen.add(key);
       if (suspects.contains(key)) {
         found++;
-        log.error("event=liveness_violation tx={} state={} detail=\"{}\" repair=unstick",
-            s.txId(), s.state(), s.detail());
+        log.error(
+            "event=liveness_violation tx={} state={} detail=\"{}\" repair=unstick",
+            s.txId(),
+            s.state(),
+            s.detail());
         engine.unstick(s.txId());
       }
     }
@@ -77,9 +84,16 @@ public final class LivenessCheck {
             }
             t = now;
             found++;
-            log.error("event=liveness_violation tx={} state={} detail=\"unfinished in the log,"
-                + " not run by the engine\" repair=resume", t.txId(), t.state());
-            Recovery.resumeOne(t, decisionLog, engine, clock,
+            log.error(
+                "event=liveness_violation tx={} state={} detail=\"unfinished in the log,"
+                    + " not run by the engine\" repair=resume",
+                t.txId(),
+                t.state());
+            Recovery.resumeOne(
+                t,
+                decisionLog,
+                engine,
+                clock,
                 "the coordinator had lost track of it before a decision (liveness check)");
           }
         }

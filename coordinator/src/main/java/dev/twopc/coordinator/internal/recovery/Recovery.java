@@ -5,10 +5,10 @@ import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import java.io.IOException;
-import dev.twopc.coordinator.internal.log.LogStoreException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -16,19 +16,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Start-up recovery, run before the server accepts calls. A transaction decided COMMIT resumes
- * its commits; one decided ABORT resumes its rollbacks; one with no decision (ACTIVE or
- * PREPARING when the coordinator stopped) can no longer be committed by anyone, so ABORT is
- * logged (insert-if-absent) and its known branches are rolled back — except a one-phase commit
- * that was sent (state ONE_PHASE), whose outcome only its participant knows: it is asked.
+ * Start-up recovery, run before the server accepts calls. A transaction decided COMMIT resumes its
+ * commits; one decided ABORT resumes its rollbacks; one with no decision (ACTIVE or PREPARING when
+ * the coordinator stopped) can no longer be committed by anyone, so ABORT is logged
+ * (insert-if-absent) and its known branches are rolled back — except a one-phase commit that was
+ * sent (state ONE_PHASE), whose outcome only its participant knows: it is asked.
  */
 public final class Recovery {
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 
   private Recovery() {}
 
-  public static RecoverySummary run(LogReader reader, DecisionLog decisionLog,
-      TransactionEngine engine, Clock clock) throws IOException {
+  public static RecoverySummary run(
+      LogReader reader, DecisionLog decisionLog, TransactionEngine engine, Clock clock)
+      throws IOException {
     int commits = 0;
     int aborts = 0;
     int undecided = 0;
@@ -39,12 +40,12 @@ public final class Recovery {
       finished = reader.countFinished();
       List<StoredTransaction> work = reader.unfinished();
       for (StoredTransaction tx : work) {
-        switch (resumeOne(tx, decisionLog, engine, clock, "the coordinator restarted before a"
-            + " decision")) {
+        switch (resumeOne(
+            tx, decisionLog, engine, clock, "the coordinator restarted before a" + " decision")) {
           case COMMIT -> commits++;
           case ABORT -> aborts++;
           case UNDECIDED -> undecided++;
-          case ONE_PHASE -> { }
+          case ONE_PHASE -> {}
         }
       }
     } catch (LogStoreException e) {
@@ -58,18 +59,30 @@ public final class Recovery {
   }
 
   /** What a resumed transaction was. */
-  public enum Resumed { COMMIT, ABORT, UNDECIDED, ONE_PHASE }
+  public enum Resumed {
+    COMMIT,
+    ABORT,
+    UNDECIDED,
+    ONE_PHASE
+  }
 
   /**
    * Hands one unfinished transaction from the log to the engine: at start, and later for one the
-   * log holds as unfinished that the engine is no longer running (the liveness check). An
-   * undecided one is aborted first (insert-if-absent: a COMMIT that landed stays COMMIT).
+   * log holds as unfinished that the engine is no longer running (the liveness check). An undecided
+   * one is aborted first (insert-if-absent: a COMMIT that landed stays COMMIT).
    */
-  public static Resumed resumeOne(StoredTransaction tx, DecisionLog decisionLog,
-      TransactionEngine engine, Clock clock, String abortReason) throws IOException {
+  public static Resumed resumeOne(
+      StoredTransaction tx,
+      DecisionLog decisionLog,
+      TransactionEngine engine,
+      Clock clock,
+      String abortReason)
+      throws IOException {
     if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
       // Sent as one phase: the participant decided; ask it rather than presume abort.
-      log.info("event=recovered tx={} was=one_phase asking={}", tx.txId(),
+      log.info(
+          "event=recovered tx={} was=one_phase asking={}",
+          tx.txId(),
           tx.branches().isEmpty() ? "" : tx.branches().get(0).participant());
       engine.resumeOnePhase(tx);
       return Resumed.ONE_PHASE;
@@ -78,9 +91,21 @@ public final class Recovery {
     if (tx.decision() == null) {
       String decision = abortUndecided(tx, decisionLog, clock, abortReason);
       kind = Resumed.UNDECIDED;
-      tx = new StoredTransaction(tx.txId(), tx.state(), tx.createdAt(), tx.deadlineAt(),
-          decision, clock.millis(), "recovery", abortReason,
-          null, tx.idempotencyKey(), tx.labels(), tx.branches(), tx.actions());
+      tx =
+          new StoredTransaction(
+              tx.txId(),
+              tx.state(),
+              tx.createdAt(),
+              tx.deadlineAt(),
+              decision,
+              clock.millis(),
+              "recovery",
+              abortReason,
+              null,
+              tx.idempotencyKey(),
+              tx.labels(),
+              tx.branches(),
+              tx.actions());
       log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
     } else {
       kind = tx.decision().equals("COMMIT") ? Resumed.COMMIT : Resumed.ABORT;
@@ -89,18 +114,29 @@ public final class Recovery {
     return kind;
   }
 
-  private static String abortUndecided(StoredTransaction tx, DecisionLog decisionLog,
-      Clock clock, String reason) throws IOException {
-    Decided abort = new Decided(tx.txId(), "ABORT", "ABORTING", clock.millis(), "recovery",
-        reason, tx.branches(), null, true);
+  private static String abortUndecided(
+      StoredTransaction tx, DecisionLog decisionLog, Clock clock, String reason)
+      throws IOException {
+    Decided abort =
+        new Decided(
+            tx.txId(),
+            "ABORT",
+            "ABORTING",
+            clock.millis(),
+            "recovery",
+            reason,
+            tx.branches(),
+            null,
+            true);
     try {
       return ((DecisionResult) decisionLog.append(abort).get()).decision();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted during recovery", e);
     } catch (ExecutionException e) {
-      throw new IOException("recovery could not write to the decision log: "
-          + e.getCause().getMessage(), e.getCause());
+      throw new IOException(
+          "recovery could not write to the decision log: " + e.getCause().getMessage(),
+          e.getCause());
     }
   }
 }

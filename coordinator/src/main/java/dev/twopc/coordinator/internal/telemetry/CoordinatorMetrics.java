@@ -20,29 +20,33 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * The coordinator's metrics (docs/observability.md lists them). {@link #disabled()} keeps
- * none and costs a branch per call; {@link #create} registers them in a registry of this
- * coordinator's own. No label takes a transaction id or another unbounded value: paths,
- * outcomes, states, methods and status codes are fixed sets, participants are the registry's.
+ * The coordinator's metrics (docs/observability.md lists them). {@link #disabled()} keeps none and
+ * costs a branch per call; {@link #create} registers them in a registry of this coordinator's own.
+ * No label takes a transaction id or another unbounded value: paths, outcomes, states, methods and
+ * status codes are fixed sets, participants are the registry's.
  */
 public final class CoordinatorMetrics {
   /** How a transaction runs: Execute (prepare, decide, phase 2), Begin/Commit, one branch. */
   public enum Path {
-    EXECUTE, INTERACTIVE, ONE_PHASE;
+    EXECUTE,
+    INTERACTIVE,
+    ONE_PHASE;
 
     final String label = name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /** What the caller was told (decided) or how the transaction ended (finished). */
   public enum Result {
-    COMMITTED, ABORTED, UNKNOWN;
+    COMMITTED,
+    ABORTED,
+    UNKNOWN;
 
     final String label = name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /** The live transactions as the gauges show them, computed once per scrape. */
-  public record Live(Map<String, Integer> byState, int inDoubt, double oldestInDoubtSeconds,
-      int parkedBranches) {}
+  public record Live(
+      Map<String, Integer> byState, int inDoubt, double oldestInDoubtSeconds, int parkedBranches) {}
 
   private static final CoordinatorMetrics DISABLED = new CoordinatorMetrics();
 
@@ -74,24 +78,42 @@ public final class CoordinatorMetrics {
 
   private CoordinatorMetrics(PrometheusRegistry registry) {
     this.registry = registry;
-    Counter begunC = Counter.builder().name("twopc_transactions_begun")
-        .help("Transactions begun, by path (execute, interactive, one_phase)")
-        .labelNames("path").register(registry);
-    Counter decidedC = Counter.builder().name("twopc_transactions_decided")
-        .help("Outcomes told to callers, by path and outcome (unknown: the decision log"
-            + " failed and the caller must ask again)")
-        .labelNames("path", "outcome").register(registry);
-    Counter finishedC = Counter.builder().name("twopc_transactions_finished")
-        .help("Transactions finished, every branch told the decision, by path and outcome")
-        .labelNames("path", "outcome").register(registry);
-    Histogram decisionH = Histogram.builder().name("twopc_decision_duration_seconds")
-        .help("From Commit or Execute to the durable decision, by path")
-        .labelNames("path").classicOnly().classicUpperBounds(Buckets.LATENCY)
-        .register(registry);
-    Histogram totalH = Histogram.builder().name("twopc_transaction_duration_seconds")
-        .help("From begin to the last branch's phase-2 acknowledgement, by path and outcome")
-        .labelNames("path", "outcome").classicOnly().classicUpperBounds(Buckets.LATENCY)
-        .register(registry);
+    Counter begunC =
+        Counter.builder()
+            .name("twopc_transactions_begun")
+            .help("Transactions begun, by path (execute, interactive, one_phase)")
+            .labelNames("path")
+            .register(registry);
+    Counter decidedC =
+        Counter.builder()
+            .name("twopc_transactions_decided")
+            .help(
+                "Outcomes told to callers, by path and outcome (unknown: the decision log"
+                    + " failed and the caller must ask again)")
+            .labelNames("path", "outcome")
+            .register(registry);
+    Counter finishedC =
+        Counter.builder()
+            .name("twopc_transactions_finished")
+            .help("Transactions finished, every branch told the decision, by path and outcome")
+            .labelNames("path", "outcome")
+            .register(registry);
+    Histogram decisionH =
+        Histogram.builder()
+            .name("twopc_decision_duration_seconds")
+            .help("From Commit or Execute to the durable decision, by path")
+            .labelNames("path")
+            .classicOnly()
+            .classicUpperBounds(Buckets.LATENCY)
+            .register(registry);
+    Histogram totalH =
+        Histogram.builder()
+            .name("twopc_transaction_duration_seconds")
+            .help("From begin to the last branch's phase-2 acknowledgement, by path and outcome")
+            .labelNames("path", "outcome")
+            .classicOnly()
+            .classicUpperBounds(Buckets.LATENCY)
+            .register(registry);
     for (Path p : Path.values()) {
       begun.put(p, begunC.labelValues(p.label));
       decisionSeconds.put(p, decisionH.labelValues(p.label));
@@ -109,24 +131,48 @@ public final class CoordinatorMetrics {
       finished.put(p, f);
       totalSeconds.put(p, t);
     }
-    phase2Attempts = Counter.builder().name("twopc_phase2_attempts")
-        .help("Commit or Rollback calls sent to branches (retries included), by participant"
-            + " and decision")
-        .labelNames("participant", "decision").register(registry);
-    operatorActions = Counter.builder().name("twopc_operator_actions")
-        .help("Operator retries and resolutions, by action and result (done, refused)")
-        .labelNames("action", "result").register(registry);
-    batchRecords = Histogram.builder().name("twopc_log_batch_records")
-        .help("Records per decision-log batch (one write and one sync each)")
-        .classicOnly().classicUpperBounds(Buckets.BATCH).register(registry).labelValues();
-    writeSeconds = Histogram.builder().name("twopc_log_write_duration_seconds")
-        .help("Time to write and sync one decision-log batch")
-        .classicOnly().classicUpperBounds(Buckets.LATENCY).register(registry).labelValues();
-    batchFailures = Counter.builder().name("twopc_log_batch_failures")
-        .help("Decision-log batches the store failed to write").register(registry)
-        .labelValues();
-    participantCalls = new GrpcClientMetrics(registry, "twopc_participant", "participant",
-        "participants (Prepare, Commit, Rollback)");
+    phase2Attempts =
+        Counter.builder()
+            .name("twopc_phase2_attempts")
+            .help(
+                "Commit or Rollback calls sent to branches (retries included), by participant"
+                    + " and decision")
+            .labelNames("participant", "decision")
+            .register(registry);
+    operatorActions =
+        Counter.builder()
+            .name("twopc_operator_actions")
+            .help("Operator retries and resolutions, by action and result (done, refused)")
+            .labelNames("action", "result")
+            .register(registry);
+    batchRecords =
+        Histogram.builder()
+            .name("twopc_log_batch_records")
+            .help("Records per decision-log batch (one write and one sync each)")
+            .classicOnly()
+            .classicUpperBounds(Buckets.BATCH)
+            .register(registry)
+            .labelValues();
+    writeSeconds =
+        Histogram.builder()
+            .name("twopc_log_write_duration_seconds")
+            .help("Time to write and sync one decision-log batch")
+            .classicOnly()
+            .classicUpperBounds(Buckets.LATENCY)
+            .register(registry)
+            .labelValues();
+    batchFailures =
+        Counter.builder()
+            .name("twopc_log_batch_failures")
+            .help("Decision-log batches the store failed to write")
+            .register(registry)
+            .labelValues();
+    participantCalls =
+        new GrpcClientMetrics(
+            registry,
+            "twopc_participant",
+            "participant",
+            "participants (Prepare, Commit, Rollback)");
     serverCalls = new GrpcServerMetrics(registry);
   }
 
@@ -201,52 +247,74 @@ public final class CoordinatorMetrics {
   }
 
   /**
-   * Registers the gauges read at scrape time: the live transactions, the store's health, the
-   * last recovery, the calls refused by access control.
+   * Registers the gauges read at scrape time: the live transactions, the store's health, the last
+   * recovery, the calls refused by access control.
    */
-  public void watch(Supplier<Live> live, BooleanSupplier storeUp, Recovered recovered,
+  public void watch(
+      Supplier<Live> live,
+      BooleanSupplier storeUp,
+      Recovered recovered,
       LongSupplier accessRefusals) {
     if (registry == null) {
       return;
     }
     Memo memo = new Memo(live);
-    GaugeWithCallback.builder().name("twopc_live_transactions")
-        .help("Transactions in this coordinator's memory, by state").labelNames("state")
+    GaugeWithCallback.builder()
+        .name("twopc_live_transactions")
+        .help("Transactions in this coordinator's memory, by state")
+        .labelNames("state")
         .callback(cb -> memo.get().byState().forEach((s, n) -> cb.call(n, s)))
         .register(registry);
-    GaugeWithCallback.builder().name("twopc_in_doubt_transactions")
-        .help("Transactions in doubt now: decided and not acknowledged by every branch, or"
-            + " undecided past their deadline")
-        .callback(cb -> cb.call(memo.get().inDoubt())).register(registry);
-    GaugeWithCallback.builder().name("twopc_in_doubt_oldest_age_seconds")
+    GaugeWithCallback.builder()
+        .name("twopc_in_doubt_transactions")
+        .help(
+            "Transactions in doubt now: decided and not acknowledged by every branch, or"
+                + " undecided past their deadline")
+        .callback(cb -> cb.call(memo.get().inDoubt()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("twopc_in_doubt_oldest_age_seconds")
         .help("Age (since begin) of the oldest transaction in doubt; 0 when none is")
-        .callback(cb -> cb.call(memo.get().oldestInDoubtSeconds())).register(registry);
-    GaugeWithCallback.builder().name("twopc_parked_branches")
+        .callback(cb -> cb.call(memo.get().oldestInDoubtSeconds()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("twopc_parked_branches")
         .help("Branches still retried after the park-after time since the decision")
-        .callback(cb -> cb.call(memo.get().parkedBranches())).register(registry);
-    GaugeWithCallback.builder().name("twopc_store_up")
+        .callback(cb -> cb.call(memo.get().parkedBranches()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("twopc_store_up")
         .help("1 while the decision log's store accepts writes, 0 after a failed batch")
-        .callback(cb -> cb.call(storeUp.getAsBoolean() ? 1 : 0)).register(registry);
-    GaugeWithCallback.builder().name("twopc_recovery_transactions")
-        .help("What the last start's recovery found, by action (resumed_commit,"
-            + " resumed_abort, aborted_undecided)")
+        .callback(cb -> cb.call(storeUp.getAsBoolean() ? 1 : 0))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("twopc_recovery_transactions")
+        .help(
+            "What the last start's recovery found, by action (resumed_commit,"
+                + " resumed_abort, aborted_undecided)")
         .labelNames("action")
-        .callback(cb -> {
-          cb.call(recovered.resumedCommits(), "resumed_commit");
-          cb.call(recovered.resumedAborts(), "resumed_abort");
-          cb.call(recovered.abortedUndecided(), "aborted_undecided");
-        }).register(registry);
-    GaugeWithCallback.builder().name("twopc_recovery_duration_seconds")
+        .callback(
+            cb -> {
+              cb.call(recovered.resumedCommits(), "resumed_commit");
+              cb.call(recovered.resumedAborts(), "resumed_abort");
+              cb.call(recovered.abortedUndecided(), "aborted_undecided");
+            })
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("twopc_recovery_duration_seconds")
         .help("How long the last start's recovery took")
-        .callback(cb -> cb.call(recovered.seconds())).register(registry);
-    CounterWithCallback.builder().name("twopc_access_refusals")
+        .callback(cb -> cb.call(recovered.seconds()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("twopc_access_refusals")
         .help("Calls refused by access control (no certificate, or a role it lacks)")
-        .callback(cb -> cb.call(accessRefusals.getAsLong())).register(registry);
+        .callback(cb -> cb.call(accessRefusals.getAsLong()))
+        .register(registry);
   }
 
   /** The last recovery, as the gauges show it. */
-  public record Recovered(int resumedCommits, int resumedAborts, int abortedUndecided,
-      double seconds) {}
+  public record Recovered(
+      int resumedCommits, int resumedAborts, int abortedUndecided, double seconds) {}
 
   /** One computation of the live figures per scrape, not one per gauge. */
   private static final class Memo {

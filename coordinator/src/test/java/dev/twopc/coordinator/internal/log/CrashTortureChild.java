@@ -23,15 +23,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The child JVM of {@link CrashTortureTest}: opens the store named on its command line as the
- * coordinator does at start (open, then recovery's reads), prints {@code READY}, then has
- * {@code writers} threads append forced COMMIT decisions for fresh transactions through the real
- * {@link DecisionLog} (group commit) until it is killed. Each decision is reported on stdout
- * ({@code A <txId>}, one write per line, flushed) only after its append's future completed,
- * which is the moment the coordinator would tell the client COMMITTED.
+ * coordinator does at start (open, then recovery's reads), prints {@code READY}, then has {@code
+ * writers} threads append forced COMMIT decisions for fresh transactions through the real {@link
+ * DecisionLog} (group commit) until it is killed. Each decision is reported on stdout ({@code A
+ * <txId>}, one write per line, flushed) only after its append's future completed, which is the
+ * moment the coordinator would tell the client COMMITTED.
  *
- * <p>Most transactions are then finished (lazily, as phase 2 does), so recovery's work list
- * stays small over many cycles; one in eight is left decided-but-unfinished so that every
- * reopen has real recovery work.
+ * <p>Most transactions are then finished (lazily, as phase 2 does), so recovery's work list stays
+ * small over many cycles; one in eight is left decided-but-unfinished so that every reopen has real
+ * recovery work.
  *
  * <p>Args: {@code rocks DIR MODE WRITERS} or {@code jdbc URL USER PASSWORD MODE WRITERS}.
  */
@@ -79,7 +79,7 @@ public final class CrashTortureChild {
     long openMillis = (System.nanoTime() - t0) / 1_000_000;
     say("READY " + openMillis + " " + unfinished + " " + finished);
 
-    DecisionLog log = new DecisionLog(store, mode, config.maxBatchSize(), ok -> { });
+    DecisionLog log = new DecisionLog(store, mode, config.maxBatchSize(), ok -> {});
     for (int t = 0; t < writers; t++) {
       Thread w = new Thread(() -> write(log), "torture-writer-" + t);
       w.start();
@@ -91,12 +91,22 @@ public final class CrashTortureChild {
     while (true) {
       String id = UUID.randomUUID().toString();
       long now = System.currentTimeMillis();
-      List<BranchRow> rows = List.of(
-          new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now),
-          new BranchRow("b", 1, "d1", "YES", null, "COMMITTING", 0, null, null, null, now));
+      List<BranchRow> rows =
+          List.of(
+              new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now),
+              new BranchRow("b", 1, "d1", "YES", null, "COMMITTING", 0, null, null, null, now));
       // As TransactionEngine logs an unkeyed Execute: begin and decision in one forced record.
-      Decided decided = new Decided(id, "COMMIT", "COMMITTING", now, "protocol", null, rows,
-          new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"), false);
+      Decided decided =
+          new Decided(
+              id,
+              "COMMIT",
+              "COMMITTING",
+              now,
+              "protocol",
+              null,
+              rows,
+              new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+              false);
       Object result;
       try {
         result = log.append(decided).get();
@@ -112,9 +122,14 @@ public final class CrashTortureChild {
       say("A " + id);
       if (rnd.nextInt(8) != 0) {
         long done = System.currentTimeMillis();
-        log.append(new Finished(id, "COMMITTED", done, List.of(
-            new BranchUpdated(id, "a", "COMMITTED", 1, null, done, done),
-            new BranchUpdated(id, "b", "COMMITTED", 1, null, done, done))));
+        log.append(
+            new Finished(
+                id,
+                "COMMITTED",
+                done,
+                List.of(
+                    new BranchUpdated(id, "a", "COMMITTED", 1, null, done, done),
+                    new BranchUpdated(id, "b", "COMMITTED", 1, null, done, done))));
       }
     }
   }
@@ -124,23 +139,36 @@ public final class CrashTortureChild {
    * class-data archive ({@code -XX:ArchiveClassesAtExit}) that makes each cycle's start cheaper.
    */
   private static void warm(Path dir) throws Exception {
-    List<CoordinatorConfig> configs = List.of(
-        CoordinatorConfig.builder().dataDir(dir.resolve("rocks")).build(),
-        CoordinatorConfig.builder().jdbcUrl("jdbc:sqlite:" + dir.resolve("log.db")).build(),
-        CoordinatorConfig.builder().jdbcUrl("jdbc:h2:file:" + dir.resolve("h2") + ";WRITE_DELAY=0")
-            .build());
+    List<CoordinatorConfig> configs =
+        List.of(
+            CoordinatorConfig.builder().dataDir(dir.resolve("rocks")).build(),
+            CoordinatorConfig.builder().jdbcUrl("jdbc:sqlite:" + dir.resolve("log.db")).build(),
+            CoordinatorConfig.builder()
+                .jdbcUrl("jdbc:h2:file:" + dir.resolve("h2") + ";WRITE_DELAY=0")
+                .build());
     for (CoordinatorConfig config : configs) {
       try (LogStore store = LogStore.open(config);
-          DecisionLog log = new DecisionLog(store, config.durability(), config.maxBatchSize(),
-              ok -> { })) {
+          DecisionLog log =
+              new DecisionLog(store, config.durability(), config.maxBatchSize(), ok -> {})) {
         store.unfinished();
         store.countFinished();
         long now = System.currentTimeMillis();
         String id = UUID.randomUUID().toString();
-        List<BranchRow> rows = List.of(
-            new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now));
-        log.append(new Decided(id, "COMMIT", "COMMITTING", now, "protocol", null, rows,
-            new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"), false)).get();
+        List<BranchRow> rows =
+            List.of(
+                new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now));
+        log.append(
+                new Decided(
+                    id,
+                    "COMMIT",
+                    "COMMITTING",
+                    now,
+                    "protocol",
+                    null,
+                    rows,
+                    new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+                    false))
+            .get();
         log.append(new Finished(id, "COMMITTED", now, List.of())).get();
         store.decisionOf(id);
       }
@@ -153,23 +181,28 @@ public final class CrashTortureChild {
 
   /** Exits when the parent closes our stdin (it died or is done), and after 2 minutes anyway. */
   private static void watchParent() {
-    Thread t = new Thread(() -> {
-      try {
-        while (System.in.read() >= 0) {
-          // nothing is sent
-        }
-      } catch (IOException ignored) {
-        // gone
-      }
-      Runtime.getRuntime().halt(4);
-    }, "torture-parent-watch");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // nothing is sent
+                }
+              } catch (IOException ignored) {
+                // gone
+              }
+              Runtime.getRuntime().halt(4);
+            },
+            "torture-parent-watch");
     t.setDaemon(true);
     t.start();
-    ScheduledExecutorService cap = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread c = new Thread(r, "torture-cap");
-      c.setDaemon(true);
-      return c;
-    });
+    ScheduledExecutorService cap =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread c = new Thread(r, "torture-cap");
+              c.setDaemon(true);
+              return c;
+            });
     cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
   }
 }

@@ -21,11 +21,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -40,75 +40,96 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Crash torture of the decision log, per store: each cycle starts {@link CrashTortureChild} on
- * the same files, SIGKILLs it at a random moment (in about one cycle in three while it is still
+ * Crash torture of the decision log, per store: each cycle starts {@link CrashTortureChild} on the
+ * same files, SIGKILLs it at a random moment (in about one cycle in three while it is still
  * reopening the store, before READY), then opens the store and checks that every transaction the
  * child acknowledged as durable is there with decision COMMIT.
  *
- * <p>A cycle that kills during the reopen is preceded by a cycle whose acknowledgements are
- * checked only after it, so that reopen is the recovery of a store that was just killed while
- * writing (the parent's own open would otherwise have recovered and cleanly closed it first).
+ * <p>A cycle that kills during the reopen is preceded by a cycle whose acknowledgements are checked
+ * only after it, so that reopen is the recovery of a store that was just killed while writing (the
+ * parent's own open would otherwise have recovered and cleanly closed it first).
  *
- * <p>Flags: {@code -Dtwopc.torture.seed=N}, {@code -Dtwopc.torture.cycles=N} (20),
- * {@code -Dtwopc.torture.stores=a,b} (default {@value #DEFAULT_STORES}; also
- * {@code h2-process}, the configuration the log ran H2 in before, which loses acknowledged
- * decisions, and {@code h2-fsync}, H2 with CHECKPOINT SYNC per batch, which lost 6 of 6,609 at
- * 60 cycles: H2 is for tests only, see docs/storage.md; {@code postgres-process},
- * {@code mariadb-process}),
- * {@code -Dtwopc.torture.parallel=N} (2 stores at a time), {@code -Dtwopc.torture.writers=N}
- * (16). PostgreSQL and MariaDB are skipped when not reachable, unless env CI is set.
+ * <p>Flags: {@code -Dtwopc.torture.seed=N}, {@code -Dtwopc.torture.cycles=N} (20), {@code
+ * -Dtwopc.torture.stores=a,b} (default {@value #DEFAULT_STORES}; also {@code h2-process}, the
+ * configuration the log ran H2 in before, which loses acknowledged decisions, and {@code h2-fsync},
+ * H2 with CHECKPOINT SYNC per batch, which lost 6 of 6,609 at 60 cycles: H2 is for tests only, see
+ * docs/storage.md; {@code postgres-process}, {@code mariadb-process}), {@code
+ * -Dtwopc.torture.parallel=N} (2 stores at a time), {@code -Dtwopc.torture.writers=N} (16).
+ * PostgreSQL and MariaDB are skipped when not reachable, unless env CI is set.
  */
 // "try": the stores' close() may throw InterruptedException (javac warns of it in try blocks)
 @SuppressWarnings("try")
 class CrashTortureTest {
   /** Kills each child at its random moment; the test thread waits for that kill, not a sleep. */
   private static final ScheduledExecutorService KILLER =
-      Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "torture-killer");
-        t.setDaemon(true);
-        return t;
-      });
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "torture-killer");
+            t.setDaemon(true);
+            return t;
+          });
+
   static final String DEFAULT_STORES =
       "rocks-fsync,rocks-process,sqlite-fsync,sqlite-process,postgres,mariadb";
   static final long SEED = Long.getLong("twopc.torture.seed", new SecureRandom().nextLong());
   static final int CYCLES = Integer.getInteger("twopc.torture.cycles", 20);
   static final int WRITERS = Integer.getInteger("twopc.torture.writers", 16);
+
   /** Stores tortured at once. */
   static final int PARALLEL = Integer.getInteger("twopc.torture.parallel", 2);
+
   static final String PG_ADMIN = "jdbc:postgresql://127.0.0.1:5432/test";
   static final String MARIADB_ADMIN = "jdbc:mariadb://127.0.0.1:3306/";
 
   /** JVM options that make a child start faster: found once per run, see {@link #jvmOptions}. */
   private static List<String> jvmOptions;
+
   private static String childClasspath;
 
   @TestFactory
   Stream<DynamicTest> everyStoreKeepsWhatItAcknowledged() throws Exception {
     jvmOptions = fastStart();
     System.out.println("CrashTortureTest child JVM options: " + jvmOptions);
-    System.out.println("CrashTortureTest seed=" + SEED + " cycles=" + CYCLES
-        + " (re-run: -Dtwopc.torture.seed=" + SEED + ")");
+    System.out.println(
+        "CrashTortureTest seed="
+            + SEED
+            + " cycles="
+            + CYCLES
+            + " (re-run: -Dtwopc.torture.seed="
+            + SEED
+            + ")");
     String stores = System.getProperty("twopc.torture.stores", DEFAULT_STORES);
-    List<String> names = Arrays.stream(stores.split(",")).map(String::trim)
-        .filter(s -> !s.isEmpty()).collect(Collectors.toList());
+    List<String> names =
+        Arrays.stream(stores.split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .collect(Collectors.toList());
     // Stores are independent (own files, schemas): two at a time overlap one's child start with
     // the other's fsync waits and kill delays. Each dynamic test reports its store's result.
     ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
     Map<String, Future<?>> runs = new LinkedHashMap<>();
     for (String name : names) {
-      runs.put(name, pool.submit(() -> {
-        torture(name);
-        return null;
-      }));
+      runs.put(
+          name,
+          pool.submit(
+              () -> {
+                torture(name);
+                return null;
+              }));
     }
     pool.shutdown();
-    return runs.entrySet().stream().map(e -> DynamicTest.dynamicTest(e.getKey(), () -> {
-      try {
-        e.getValue().get();
-      } catch (ExecutionException failed) {
-        throw failed.getCause();
-      }
-    }));
+    return runs.entrySet().stream()
+        .map(
+            e ->
+                DynamicTest.dynamicTest(
+                    e.getKey(),
+                    () -> {
+                      try {
+                        e.getValue().get();
+                      } catch (ExecutionException failed) {
+                        throw failed.getCause();
+                      }
+                    }));
   }
 
   /** Where a store lives and how to open it, in the child and here. */
@@ -146,8 +167,7 @@ class CrashTortureTest {
 
     @Override
     List<String> childArgs() {
-      return List.of("rocks", dir.resolve("data").toString(), mode.name(),
-          String.valueOf(WRITERS));
+      return List.of("rocks", dir.resolve("data").toString(), mode.name(), String.valueOf(WRITERS));
     }
 
     @Override
@@ -185,8 +205,15 @@ class CrashTortureTest {
     final String adminUrl;
     final String drop;
 
-    Server(String name, Durability mode, String adminUrl, String user, String create,
-        String drop, String url) throws Exception {
+    Server(
+        String name,
+        Durability mode,
+        String adminUrl,
+        String user,
+        String create,
+        String drop,
+        String url)
+        throws Exception {
       super(name, mode, url, user, "");
       this.adminUrl = adminUrl;
       this.drop = drop;
@@ -217,28 +244,45 @@ class CrashTortureTest {
     switch (kind) {
       case "rocks":
         return new Rocks(name, mode);
-      case "sqlite": {
-        Jdbc t = new Jdbc(name, mode, null, "", "");
-        t.url = "jdbc:sqlite:" + t.dir.resolve("log.db");
-        return t;
-      }
-      case "h2": {
-        Jdbc t = new Jdbc(name, mode, null, "sa", "");
-        t.url = "jdbc:h2:file:" + t.dir.resolve("log") + ";WRITE_DELAY=0";
-        return t;
-      }
+      case "sqlite":
+        {
+          Jdbc t = new Jdbc(name, mode, null, "", "");
+          t.url = "jdbc:sqlite:" + t.dir.resolve("log.db");
+          return t;
+        }
+      case "h2":
+        {
+          Jdbc t = new Jdbc(name, mode, null, "sa", "");
+          t.url = "jdbc:h2:file:" + t.dir.resolve("log") + ";WRITE_DELAY=0";
+          return t;
+        }
       case "postgres":
         reachable("PostgreSQL", PG_ADMIN, "postgres");
-        return new Server(name, mode, PG_ADMIN, "postgres", "CREATE SCHEMA " + schema,
-            "DROP SCHEMA IF EXISTS " + schema + " CASCADE", PG_ADMIN + "?currentSchema=" + schema);
+        return new Server(
+            name,
+            mode,
+            PG_ADMIN,
+            "postgres",
+            "CREATE SCHEMA " + schema,
+            "DROP SCHEMA IF EXISTS " + schema + " CASCADE",
+            PG_ADMIN + "?currentSchema=" + schema);
       case "mariadb":
         reachable("MariaDB", MARIADB_ADMIN, "root");
-        return new Server(name, mode, MARIADB_ADMIN, "root",
+        return new Server(
+            name,
+            mode,
+            MARIADB_ADMIN,
+            "root",
             "CREATE DATABASE " + schema + " CHARACTER SET utf8mb4",
-            "DROP DATABASE IF EXISTS " + schema, MARIADB_ADMIN + schema);
+            "DROP DATABASE IF EXISTS " + schema,
+            MARIADB_ADMIN + schema);
       default:
-        throw new IllegalArgumentException("unknown store " + name + "; known: "
-            + DEFAULT_STORES + ",h2-process,postgres-process,mariadb-process");
+        throw new IllegalArgumentException(
+            "unknown store "
+                + name
+                + "; known: "
+                + DEFAULT_STORES
+                + ",h2-process,postgres-process,mariadb-process");
     }
   }
 
@@ -248,8 +292,14 @@ class CrashTortureTest {
     try (Connection c = DriverManager.getConnection(url, user, "")) {
       c.isValid(3);
     } catch (SQLException e) {
-      String reason = what + " not reachable at " + url + " as " + user + ": "
-          + e.getMessage().lines().findFirst().orElse("");
+      String reason =
+          what
+              + " not reachable at "
+              + url
+              + " as "
+              + user
+              + ": "
+              + e.getMessage().lines().findFirst().orElse("");
       if (System.getenv("CI") != null) {
         fail(reason + " (CI is set, so this fails instead of skipping)");
       }
@@ -261,14 +311,14 @@ class CrashTortureTest {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
-  private static final List<String> BASE_OPTIONS = List.of("-XX:TieredStopAtLevel=1",
-      "-Xshare:auto", "-XX:+UseSerialGC", "-Xss512k", "-Xmx96m");
+  private static final List<String> BASE_OPTIONS =
+      List.of("-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xss512k", "-Xmx96m");
 
   /**
    * Child JVM start dominates the run time: RocksDB's native library is extracted once (not by
-   * every child), and one warm-up child writes a class-data archive of what the children load
-   * (the JDK archives classes from jars only, so class directories are jarred first). Either may
-   * be unavailable; the children then just start slower.
+   * every child), and one warm-up child writes a class-data archive of what the children load (the
+   * JDK archives classes from jars only, so class directories are jarred first). Either may be
+   * unavailable; the children then just start slower.
    */
   private static List<String> fastStart() throws Exception {
     Path dir = Files.createTempDirectory("twopc-torture-jvm");
@@ -299,13 +349,18 @@ class CrashTortureTest {
     Path warm = Files.createTempDirectory(dir, "warm");
     List<String> cmd = new ArrayList<>(List.of(java()));
     cmd.addAll(options);
-    cmd.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-cp", childClasspath,
-        CrashTortureChild.class.getName(), "warm",
-        warm.toString()));
+    cmd.addAll(
+        List.of(
+            "-XX:ArchiveClassesAtExit=" + archive,
+            "-cp",
+            childClasspath,
+            CrashTortureChild.class.getName(),
+            "warm",
+            warm.toString()));
     Path warmLog = dir.resolve("warm.log");
     warmLog.toFile().deleteOnExit();
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(warmLog.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(warmLog.toFile()).start();
     boolean done = p.waitFor(120, TimeUnit.SECONDS);
     if (!done) {
       p.destroyForcibly();
@@ -317,9 +372,11 @@ class CrashTortureTest {
       archive.toFile().deleteOnExit();
       options.add("-XX:SharedArchiveFile=" + archive);
     } else {
-      System.out.println("CrashTortureTest: no class-data archive for the children ("
-          + (done ? "exit " + p.exitValue() : "timed out") + "): "
-          + Files.readString(warmLog).lines().limit(5).collect(Collectors.joining(" | ")));
+      System.out.println(
+          "CrashTortureTest: no class-data archive for the children ("
+              + (done ? "exit " + p.exitValue() : "timed out")
+              + "): "
+              + Files.readString(warmLog).lines().limit(5).collect(Collectors.joining(" | ")));
     }
     return options;
   }
@@ -328,8 +385,9 @@ class CrashTortureTest {
     try (var out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
         Stream<Path> files = Files.walk(classes)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-        out.putNextEntry(new java.util.jar.JarEntry(
-            classes.relativize(f).toString().replace(java.io.File.separatorChar, '/')));
+        out.putNextEntry(
+            new java.util.jar.JarEntry(
+                classes.relativize(f).toString().replace(java.io.File.separatorChar, '/')));
         Files.copy(f, out);
         out.closeEntry();
       }
@@ -350,32 +408,39 @@ class CrashTortureTest {
       cmd.addAll(jvmOptions);
       cmd.addAll(List.of("-cp", childClasspath, CrashTortureChild.class.getName()));
       cmd.addAll(t.childArgs());
-      process = new ProcessBuilder(cmd)
-          .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-      BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-          StandardCharsets.US_ASCII));
-      pump = new Thread(() -> {
-        try {
-          String line;
-          while ((line = r.readLine()) != null) {
-            if (line.startsWith("A ") && line.length() == 38) {
-              acked.add(line.substring(2));
-            } else if (line.equals("OPENING")) {
-              opening.complete(null);
-            } else if (line.startsWith("READY ")) {
-              ready.complete(Long.parseLong(line.split(" ")[1]));
-            } else if (line.startsWith("E ")) {
-              errors.add(line);
-            }
-          }
-        } catch (IOException ignored) {
-          // the child is gone
-        }
-        IllegalStateException gone = new IllegalStateException("the child exited with "
-            + exit() + " before this point");
-        opening.completeExceptionally(gone);
-        ready.completeExceptionally(gone);
-      }, "torture-child-output");
+      process =
+          new ProcessBuilder(cmd)
+              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+              .start();
+      BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+      pump =
+          new Thread(
+              () -> {
+                try {
+                  String line;
+                  while ((line = r.readLine()) != null) {
+                    if (line.startsWith("A ") && line.length() == 38) {
+                      acked.add(line.substring(2));
+                    } else if (line.equals("OPENING")) {
+                      opening.complete(null);
+                    } else if (line.startsWith("READY ")) {
+                      ready.complete(Long.parseLong(line.split(" ")[1]));
+                    } else if (line.startsWith("E ")) {
+                      errors.add(line);
+                    }
+                  }
+                } catch (IOException ignored) {
+                  // the child is gone
+                }
+                IllegalStateException gone =
+                    new IllegalStateException(
+                        "the child exited with " + exit() + " before this point");
+                opening.completeExceptionally(gone);
+                ready.completeExceptionally(gone);
+              },
+              "torture-child-output");
       pump.setDaemon(true);
       pump.start();
     }
@@ -422,9 +487,18 @@ class CrashTortureTest {
       long verifyNanos = 0;
       int readyCount = 0;
       for (int k = 0; k < CYCLES; k++) {
-        String where = "store=" + name + " seed=" + SEED + " cycle=" + k
-            + " (re-run: -Dtwopc.torture.seed=" + SEED + " -Dtwopc.torture.stores=" + name
-            + ")";
+        String where =
+            "store="
+                + name
+                + " seed="
+                + SEED
+                + " cycle="
+                + k
+                + " (re-run: -Dtwopc.torture.seed="
+                + SEED
+                + " -Dtwopc.torture.stores="
+                + name
+                + ")";
         long runMillis = 200 + rnd.nextInt(1301);
         double openFraction = rnd.nextDouble();
         long spawned = System.nanoTime();
@@ -445,8 +519,10 @@ class CrashTortureTest {
             readyCount++;
             killAfter = runMillis;
           }
-          diedByItself = !KILLER.schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
-              .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
+          diedByItself =
+              !KILLER
+                  .schedule(child::kill, killAfter, TimeUnit.MILLISECONDS)
+                  .get(killAfter + 60_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
           child.kill();
           fail("the child did not open the store: " + e + "; " + where + "\n" + tail(log));
@@ -459,8 +535,14 @@ class CrashTortureTest {
           fail("the child died before it was killed; " + where + "\n" + tail(log));
         }
         if (!child.errors.isEmpty()) {
-          fail(child.errors.size() + " appends failed, first: " + child.errors.get(0) + "; "
-              + where + "\n" + tail(log));
+          fail(
+              child.errors.size()
+                  + " appends failed, first: "
+                  + child.errors.get(0)
+                  + "; "
+                  + where
+                  + "\n"
+                  + tail(log));
         }
         if (!wasReady) {
           killedInOpen++;
@@ -476,14 +558,23 @@ class CrashTortureTest {
           missing = missing(store, pending);
           verifyNanos += System.nanoTime() - v0;
         } catch (Exception e) {
-          throw new AssertionError("the store does not open after the kill: " + e + "; "
-              + where + "\n" + tail(log), e);
+          throw new AssertionError(
+              "the store does not open after the kill: " + e + "; " + where + "\n" + tail(log), e);
         }
         if (!missing.isEmpty()) {
           lost += missing.size();
           if (firstLosses.isEmpty()) {
-            firstLosses.add("cycle " + k + ": " + missing.size() + " of " + pending.size()
-                + " acknowledged decisions missing, e.g. " + missing.get(0) + "; " + where);
+            firstLosses.add(
+                "cycle "
+                    + k
+                    + ": "
+                    + missing.size()
+                    + " of "
+                    + pending.size()
+                    + " acknowledged decisions missing, e.g. "
+                    + missing.get(0)
+                    + "; "
+                    + where);
           }
         }
         pending.clear();
@@ -493,22 +584,50 @@ class CrashTortureTest {
       try (LogStore store = t.open()) {
         lostLater = missing(store, all).size() - lost;
       }
-      Totals totals = new Totals(all.size(), lost + Math.max(0, lostLater), killedInOpen,
-          maxOpen);
-      System.out.printf(Locale.ROOT, "torture store=%s seed=%d cycles=%d acked=%d lost=%d"
+      Totals totals = new Totals(all.size(), lost + Math.max(0, lostLater), killedInOpen, maxOpen);
+      System.out.printf(
+          Locale.ROOT,
+          "torture store=%s seed=%d cycles=%d acked=%d lost=%d"
               + " killedDuringReopen=%d maxReopenMs=%d meanStartToReadyMs=%d verify=%.1fs elapsed=%.1fs%n",
-          name, SEED, CYCLES, totals.acked(), totals.lost(), totals.killedInOpen(),
-          totals.maxOpenMillis(), readyCount == 0 ? 0 : readySum / readyCount, verifyNanos / 1e9,
+          name,
+          SEED,
+          CYCLES,
+          totals.acked(),
+          totals.lost(),
+          totals.killedInOpen(),
+          totals.maxOpenMillis(),
+          readyCount == 0 ? 0 : readySum / readyCount,
+          verifyNanos / 1e9,
           (System.nanoTime() - started) / 1e9);
-      String summary = "store=" + name + " seed=" + SEED + " cycles=" + CYCLES + " (re-run: "
-          + "-Dtwopc.torture.seed=" + SEED + " -Dtwopc.torture.stores=" + name + ")";
+      String summary =
+          "store="
+              + name
+              + " seed="
+              + SEED
+              + " cycles="
+              + CYCLES
+              + " (re-run: "
+              + "-Dtwopc.torture.seed="
+              + SEED
+              + " -Dtwopc.torture.stores="
+              + name
+              + ")";
       if (totals.lost() > 0) {
-        fail("lost " + totals.lost() + " of " + totals.acked() + " acknowledged COMMIT decisions"
-            + (lostLater > 0 ? " (" + lostLater + " found missing only at the end)" : "")
-            + "; first: " + String.join("; ", firstLosses) + "; " + summary);
+        fail(
+            "lost "
+                + totals.lost()
+                + " of "
+                + totals.acked()
+                + " acknowledged COMMIT decisions"
+                + (lostLater > 0 ? " (" + lostLater + " found missing only at the end)" : "")
+                + "; first: "
+                + String.join("; ", firstLosses)
+                + "; "
+                + summary);
       }
-      assertTrue(totals.acked() > 0, "no write was acknowledged in any cycle; " + summary
-          + "\n" + tail(log));
+      assertTrue(
+          totals.acked() > 0,
+          "no write was acknowledged in any cycle; " + summary + "\n" + tail(log));
     }
   }
 

@@ -32,15 +32,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.CRC32C;
 
 /**
- * Measures forced COMMIT decisions per second through the real {@link DecisionLog} (each with
- * its begin record and two branches, as an unkeyed Execute writes them), per store, durability
- * mode and number of concurrent writers, and the same records appended to a raw CRC-framed file
- * with the same group commit as the physical reference. Rounds are interleaved (every store once,
- * then again), and the median of three is printed with its ratio to the raw file.
+ * Measures forced COMMIT decisions per second through the real {@link DecisionLog} (each with its
+ * begin record and two branches, as an unkeyed Execute writes them), per store, durability mode and
+ * number of concurrent writers, and the same records appended to a raw CRC-framed file with the
+ * same group commit as the physical reference. Rounds are interleaved (every store once, then
+ * again), and the median of three is printed with its ratio to the raw file.
  *
  * <p>Run: {@code mvn -q -pl proto,coordinator test-compile} and then {@code java -cp ...
- * dev.twopc.coordinator.internal.log.DecisionLogRate rocksdb,sqlite,postgresql,raw 1,8,64 3};
- * see docs/benchmarks.md.
+ * dev.twopc.coordinator.internal.log.DecisionLogRate rocksdb,sqlite,postgresql,raw 1,8,64 3}; see
+ * docs/benchmarks.md.
  */
 // "try": the appenders' close() may throw InterruptedException (javac warns of it in try blocks)
 @SuppressWarnings("try")
@@ -49,8 +49,10 @@ public final class DecisionLogRate {
 
   public static void main(String[] args) throws Exception {
     List<String> stores = List.of((args.length > 0 ? args[0] : "rocksdb,raw").split(","));
-    int[] writers = Arrays.stream((args.length > 1 ? args[1] : "1,8,64").split(","))
-        .mapToInt(Integer::parseInt).toArray();
+    int[] writers =
+        Arrays.stream((args.length > 1 ? args[1] : "1,8,64").split(","))
+            .mapToInt(Integer::parseInt)
+            .toArray();
     long millis = (args.length > 2 ? Long.parseLong(args[2]) : 3) * 1000;
     Map<String, double[]> runs = new LinkedHashMap<>();
     for (int round = 0; round < 3; round++) {
@@ -64,16 +66,25 @@ public final class DecisionLogRate {
         }
       }
     }
-    System.out.printf("%-11s %-8s %8s %10s %10s %10s %10s %8s%n", "store", "mode", "writers",
-        "run1/s", "run2/s", "run3/s", "median/s", "vs raw");
+    System.out.printf(
+        "%-11s %-8s %8s %10s %10s %10s %10s %8s%n",
+        "store", "mode", "writers", "run1/s", "run2/s", "run3/s", "median/s", "vs raw");
     for (Durability mode : Durability.values()) {
       for (int w : writers) {
         double[] raw = runs.get("raw " + mode + " " + w);
         for (String store : stores) {
           double[] r = runs.get(store + " " + mode + " " + w);
           double med = median(r);
-          System.out.printf("%-11s %-8s %8d %10.0f %10.0f %10.0f %10.0f %8s%n", store, mode, w,
-              r[0], r[1], r[2], med, raw == null ? "" : String.format("%.2f", med / median(raw)));
+          System.out.printf(
+              "%-11s %-8s %8d %10.0f %10.0f %10.0f %10.0f %8s%n",
+              store,
+              mode,
+              w,
+              r[0],
+              r[1],
+              r[2],
+              med,
+              raw == null ? "" : String.format("%.2f", med / median(raw)));
         }
       }
     }
@@ -99,20 +110,35 @@ public final class DecisionLogRate {
       List<Future<Long>> counts = new ArrayList<>();
       long start = System.nanoTime();
       for (int t = 0; t < writers; t++) {
-        counts.add(pool.submit(() -> {
-          long n = 0;
-          while (!stop.get()) {
-            String id = UUID.randomUUID().toString();
-            long now = System.currentTimeMillis();
-            List<BranchRow> rows = List.of(
-                new BranchRow("a", 0, null, "YES", null, "COMMITTING", 0, null, null, null, now),
-                new BranchRow("b", 1, null, "YES", null, "COMMITTING", 0, null, null, null, now));
-            log.append(new Decided(id, "COMMIT", "COMMITTING", now, "bench", null, rows,
-                new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"), false)).get();
-            n++;
-          }
-          return n;
-        }));
+        counts.add(
+            pool.submit(
+                () -> {
+                  long n = 0;
+                  while (!stop.get()) {
+                    String id = UUID.randomUUID().toString();
+                    long now = System.currentTimeMillis();
+                    List<BranchRow> rows =
+                        List.of(
+                            new BranchRow(
+                                "a", 0, null, "YES", null, "COMMITTING", 0, null, null, null, now),
+                            new BranchRow(
+                                "b", 1, null, "YES", null, "COMMITTING", 0, null, null, null, now));
+                    log.append(
+                            new Decided(
+                                id,
+                                "COMMIT",
+                                "COMMITTING",
+                                now,
+                                "bench",
+                                null,
+                                rows,
+                                new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+                                false))
+                        .get();
+                    n++;
+                  }
+                  return n;
+                }));
       }
       var timer = Executors.newSingleThreadScheduledExecutor();
       timer.schedule(() -> stop.set(true), millis, TimeUnit.MILLISECONDS);
@@ -126,14 +152,16 @@ public final class DecisionLogRate {
       return total / seconds;
     } finally {
       if (kind.equals("postgresql")) {
-        try (Connection c = DriverManager.getConnection(
-            "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+        try (Connection c =
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
             Statement s = c.createStatement()) {
           s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
         }
       } else if (kind.equals("mariadb")) {
-        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:3306/",
-            "root", ""); Statement s = c.createStatement()) {
+        try (Connection c =
+                DriverManager.getConnection("jdbc:mariadb://127.0.0.1:3306/", "root", "");
+            Statement s = c.createStatement()) {
           s.execute("DROP DATABASE IF EXISTS " + schema);
         }
       }
@@ -150,20 +178,22 @@ public final class DecisionLogRate {
     }
     CoordinatorConfig.Builder b = CoordinatorConfig.builder().dataDir(dir).durability(mode);
     switch (kind) {
-      case "rocksdb" -> { }
+      case "rocksdb" -> {}
       case "sqlite" -> b.jdbcUrl("jdbc:sqlite:" + dir.resolve("log.db"));
       case "h2" -> b.jdbcUrl("jdbc:h2:file:" + dir.resolve("log") + ";WRITE_DELAY=0");
       case "postgresql" -> {
-        try (Connection c = DriverManager.getConnection(
-            "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
+        try (Connection c =
+                DriverManager.getConnection(
+                    "jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
             Statement s = c.createStatement()) {
           s.execute("CREATE SCHEMA " + schema);
         }
         b.jdbcUrl("jdbc:postgresql://127.0.0.1:5432/test?user=postgres&currentSchema=" + schema);
       }
       case "mariadb" -> {
-        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:3306/",
-            "root", ""); Statement s = c.createStatement()) {
+        try (Connection c =
+                DriverManager.getConnection("jdbc:mariadb://127.0.0.1:3306/", "root", "");
+            Statement s = c.createStatement()) {
           s.execute("CREATE DATABASE " + schema + " CHARACTER SET utf8mb4");
         }
         b.jdbcUrl("jdbc:mariadb://127.0.0.1:3306/" + schema + "?user=root");
@@ -172,7 +202,7 @@ public final class DecisionLogRate {
     }
     CoordinatorConfig config = b.build();
     LogStore store = LogStore.open(config);
-    DecisionLog log = new DecisionLog(store, mode, config.maxBatchSize(), ok -> { });
+    DecisionLog log = new DecisionLog(store, mode, config.maxBatchSize(), ok -> {});
     return new Appender() {
       @Override
       public CompletableFuture<?> append(Decided d) {
@@ -188,8 +218,8 @@ public final class DecisionLogRate {
   }
 
   /**
-   * The physical reference: the same group commit (one writer thread drains the queue), each
-   * record a length, a CRC32C and its bytes, one write and (FSYNC) one {@code force} per batch.
+   * The physical reference: the same group commit (one writer thread drains the queue), each record
+   * a length, a CRC32C and its bytes, one write and (FSYNC) one {@code force} per batch.
    */
   private static final class RawFile implements Appender {
     private record Item(byte[] bytes, CompletableFuture<Void> done) {}
@@ -201,8 +231,9 @@ public final class DecisionLogRate {
     private volatile boolean closed;
 
     RawFile(Path file, Durability mode) throws IOException {
-      this.ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND);
+      this.ch =
+          FileChannel.open(
+              file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
       this.mode = mode;
       this.writer = new Thread(this::run, "raw-writer");
       writer.setDaemon(true);
@@ -211,8 +242,16 @@ public final class DecisionLogRate {
 
     @Override
     public CompletableFuture<?> append(Decided d) {
-      String text = d.txId() + "|" + d.decision() + "|" + d.state() + "|" + d.decidedAt() + "|"
-          + d.branches();
+      String text =
+          d.txId()
+              + "|"
+              + d.decision()
+              + "|"
+              + d.state()
+              + "|"
+              + d.decidedAt()
+              + "|"
+              + d.branches();
       Item it = new Item(text.getBytes(StandardCharsets.UTF_8), new CompletableFuture<>());
       queue.add(it);
       return it.done();

@@ -76,15 +76,29 @@ class LogStoreContractTest {
     return new BranchRow(p, idx, "digest-" + p, "YES", null, state, 1, null, null, null, at);
   }
 
-  private static Begun begun(String tx, long created, long deadline, String key, String state,
-      BranchRow... branches) {
+  private static Begun begun(
+      String tx, long created, long deadline, String key, String state, BranchRow... branches) {
     return new Begun(tx, created, deadline, key, Map.of(), List.of(branches), state);
   }
 
-  private static Decided decided(String tx, String decision, String state, long at,
-      Begun begun, boolean begunAppended, BranchRow... branches) {
-    return new Decided(tx, decision, state, at, "coordinator",
-        decision.equals("ABORT") ? "because" : null, List.of(branches), begun, begunAppended);
+  private static Decided decided(
+      String tx,
+      String decision,
+      String state,
+      long at,
+      Begun begun,
+      boolean begunAppended,
+      BranchRow... branches) {
+    return new Decided(
+        tx,
+        decision,
+        state,
+        at,
+        "coordinator",
+        decision.equals("ABORT") ? "because" : null,
+        List.of(branches),
+        begun,
+        begunAppended);
   }
 
   private static StoredTransaction get(LogStore store, String tx) {
@@ -104,18 +118,35 @@ class LogStoreContractTest {
   void begunEnlistedAndDecidedReadBackAndTheFirstDecisionStays(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
     Map<String, String> labels = Map.of("order", "42", "with space", "a&b=c", "ünï", "ç☃");
-    assertEquals(Arrays.asList((Object) null), write(store, new Begun("tx-1", 1_000, 31_000,
-        "key-1", labels, List.of(), "ACTIVE")));
-    write(store, new Enlisted("tx-1", branch("a", 0, "ACTIVE")),
+    assertEquals(
+        Arrays.asList((Object) null),
+        write(store, new Begun("tx-1", 1_000, 31_000, "key-1", labels, List.of(), "ACTIVE")));
+    write(
+        store,
+        new Enlisted("tx-1", branch("a", 0, "ACTIVE")),
         new Enlisted("tx-1", branch("b", 1, "ACTIVE")));
     // enlisting again replaces the branch
-    BranchRow b2 = new BranchRow("b", 1, "digest-b2", null, null, "ACTIVE", 0, null, null, null,
-        null);
+    BranchRow b2 =
+        new BranchRow("b", 1, "digest-b2", null, null, "ACTIVE", 0, null, null, null, null);
     write(store, new Enlisted("tx-1", b2));
 
     StoredTransaction t = get(store, "tx-1");
-    assertEquals(new StoredTransaction("tx-1", "ACTIVE", 1_000, 31_000, null, null, null, null,
-        null, "key-1", labels, List.of(branch("a", 0, "ACTIVE"), b2), List.of()), t);
+    assertEquals(
+        new StoredTransaction(
+            "tx-1",
+            "ACTIVE",
+            1_000,
+            31_000,
+            null,
+            null,
+            null,
+            null,
+            null,
+            "key-1",
+            labels,
+            List.of(branch("a", 0, "ACTIVE"), b2),
+            List.of()),
+        t);
     assertEquals(Optional.empty(), store.decisionOf("tx-1"));
     assertEquals(Optional.of("tx-1"), store.txIdForKey("key-1"));
     assertEquals(Optional.empty(), store.txIdForKey("key-2"));
@@ -124,16 +155,38 @@ class LogStoreContractTest {
 
     BranchRow a = voted("a", 0, "COMMITTING", 1_500);
     BranchRow b = voted("b", 1, "COMMITTING", 1_600);
-    List<Object> r = write(store, decided("tx-1", "COMMIT", "COMMITTING", 2_000, null, true,
-        a, b));
+    List<Object> r = write(store, decided("tx-1", "COMMIT", "COMMITTING", 2_000, null, true, a, b));
     assertEquals(List.of(new DecisionResult("COMMIT", true)), r);
     // a second decision changes nothing and answers the first
-    assertEquals(List.of(new DecisionResult("COMMIT", false)), write(store,
-        decided("tx-1", "ABORT", "ABORTING", 3_000, null, true,
-            voted("a", 0, "ROLLING_BACK", 1), voted("b", 1, "ROLLING_BACK", 1))));
+    assertEquals(
+        List.of(new DecisionResult("COMMIT", false)),
+        write(
+            store,
+            decided(
+                "tx-1",
+                "ABORT",
+                "ABORTING",
+                3_000,
+                null,
+                true,
+                voted("a", 0, "ROLLING_BACK", 1),
+                voted("b", 1, "ROLLING_BACK", 1))));
 
-    assertEquals(new StoredTransaction("tx-1", "COMMITTING", 1_000, 31_000, "COMMIT", 2_000L,
-        "coordinator", null, null, "key-1", labels, List.of(a, b), List.of()),
+    assertEquals(
+        new StoredTransaction(
+            "tx-1",
+            "COMMITTING",
+            1_000,
+            31_000,
+            "COMMIT",
+            2_000L,
+            "coordinator",
+            null,
+            null,
+            "key-1",
+            labels,
+            List.of(a, b),
+            List.of()),
         get(store, "tx-1"));
     assertEquals(Optional.of("COMMIT"), store.decisionOf("tx-1"));
     assertEquals(Map.of("a", 1, "b", 1), store.inDoubtBranchesByParticipant());
@@ -148,38 +201,76 @@ class LogStoreContractTest {
     // one-phase commit that needs no phase 2: inserted finished at once
     Begun one = begun("tx-final", 100, 10_100, "k-final", "ONE_PHASE", branch("a", 0, "ACTIVE"));
     BranchRow done = voted("a", 0, "COMMITTED", 150);
-    assertEquals(List.of(new DecisionResult("COMMIT", true)),
+    assertEquals(
+        List.of(new DecisionResult("COMMIT", true)),
         write(store, decided("tx-final", "COMMIT", "COMMITTED", 200, one, false, done)));
-    assertEquals(new StoredTransaction("tx-final", "COMMITTED", 100, 10_100, "COMMIT", 200L,
-        "coordinator", null, 200L, "k-final", Map.of(), List.of(done), List.of()),
+    assertEquals(
+        new StoredTransaction(
+            "tx-final",
+            "COMMITTED",
+            100,
+            10_100,
+            "COMMIT",
+            200L,
+            "coordinator",
+            null,
+            200L,
+            "k-final",
+            Map.of(),
+            List.of(done),
+            List.of()),
         get(store, "tx-final"));
     assertEquals(Optional.of("tx-final"), store.txIdForKey("k-final"));
     assertEquals(1, store.countFinished());
     assertEquals(List.of(), store.unfinished());
 
     // its begin was appended but never written (begunAppended): still inserted
-    Begun lost = begun("tx-lost", 300, 10_300, null, "PREPARING", branch("a", 0, "ACTIVE"),
-        branch("b", 1, "ACTIVE"));
+    Begun lost =
+        begun(
+            "tx-lost",
+            300,
+            10_300,
+            null,
+            "PREPARING",
+            branch("a", 0, "ACTIVE"),
+            branch("b", 1, "ACTIVE"));
     BranchRow ra = voted("a", 0, "ROLLING_BACK", 350);
-    BranchRow rb = new BranchRow("b", 1, "digest-b", "NO", "out of stock", "ROLLED_BACK", 0,
-        null, null, null, 360L);
-    assertEquals(List.of(new DecisionResult("ABORT", true)),
+    BranchRow rb =
+        new BranchRow(
+            "b", 1, "digest-b", "NO", "out of stock", "ROLLED_BACK", 0, null, null, null, 360L);
+    assertEquals(
+        List.of(new DecisionResult("ABORT", true)),
         write(store, decided("tx-lost", "ABORT", "ABORTING", 400, lost, true, ra, rb)));
-    assertEquals(new StoredTransaction("tx-lost", "ABORTING", 300, 10_300, "ABORT", 400L,
-        "coordinator", "because", null, null, Map.of(), List.of(ra, rb), List.of()),
+    assertEquals(
+        new StoredTransaction(
+            "tx-lost",
+            "ABORTING",
+            300,
+            10_300,
+            "ABORT",
+            400L,
+            "coordinator",
+            "because",
+            null,
+            null,
+            Map.of(),
+            List.of(ra, rb),
+            List.of()),
         get(store, "tx-lost"));
 
     // begin and decision in one batch
     Begun same = begun("tx-same", 500, 10_500, null, "PREPARING", branch("a", 0, "ACTIVE"));
     BranchRow sa = voted("a", 0, "COMMITTING", 550);
-    assertEquals(Arrays.asList(null, new DecisionResult("COMMIT", true)),
+    assertEquals(
+        Arrays.asList(null, new DecisionResult("COMMIT", true)),
         write(store, same, decided("tx-same", "COMMIT", "COMMITTING", 600, same, true, sa)));
     assertEquals(List.of(sa), get(store, "tx-same").branches());
     assertEquals(List.of("tx-lost", "tx-same"), ids(store.unfinished()));
 
     // no begin anywhere: refused
-    assertThrows(LogStoreException.class, () -> write(store,
-        decided("tx-nobody", "ABORT", "ABORTING", 1, null, true)));
+    assertThrows(
+        LogStoreException.class,
+        () -> write(store, decided("tx-nobody", "ABORT", "ABORTING", 1, null, true)));
     assertEquals(Optional.empty(), store.find("tx-nobody"));
   }
 
@@ -187,27 +278,49 @@ class LogStoreContractTest {
   @EnumSource(StoreKind.class)
   void branchUpdatesAndTheFinishReadBack(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
-    Begun b = begun("tx", 10, 1_000, null, "PREPARING", branch("a", 0, "ACTIVE"),
-        branch("b", 1, "ACTIVE"));
-    write(store, b, decided("tx", "COMMIT", "COMMITTING", 20, null, true,
-        voted("a", 0, "COMMITTING", 15), voted("b", 1, "COMMITTING", 16)));
-    write(store, new BranchUpdated("tx", "a", "COMMITTING", 3, "a is down", 30L, null),
+    Begun b =
+        begun(
+            "tx", 10, 1_000, null, "PREPARING", branch("a", 0, "ACTIVE"), branch("b", 1, "ACTIVE"));
+    write(
+        store,
+        b,
+        decided(
+            "tx",
+            "COMMIT",
+            "COMMITTING",
+            20,
+            null,
+            true,
+            voted("a", 0, "COMMITTING", 15),
+            voted("b", 1, "COMMITTING", 16)));
+    write(
+        store,
+        new BranchUpdated("tx", "a", "COMMITTING", 3, "a is down", 30L, null),
         new BranchUpdated("tx", "b", "COMMITTED", 1, null, 25L, 26L));
     StoredTransaction t = get(store, "tx");
-    assertEquals(new BranchRow("a", 0, "digest-a", "YES", null, "COMMITTING", 3, "a is down",
-        30L, null, 15L), t.branches().get(0));
-    assertEquals(new BranchRow("b", 1, "digest-b", "YES", null, "COMMITTED", 1, null, 25L, 26L,
-        16L), t.branches().get(1));
+    assertEquals(
+        new BranchRow(
+            "a", 0, "digest-a", "YES", null, "COMMITTING", 3, "a is down", 30L, null, 15L),
+        t.branches().get(0));
+    assertEquals(
+        new BranchRow("b", 1, "digest-b", "YES", null, "COMMITTED", 1, null, 25L, 26L, 16L),
+        t.branches().get(1));
     assertEquals(Map.of("a", 1), store.inDoubtBranchesByParticipant());
 
-    write(store, new Finished("tx", "COMMITTED", 40, List.of(
-        new BranchUpdated("tx", "a", "COMMITTED", 4, null, 39L, 40L))));
+    write(
+        store,
+        new Finished(
+            "tx",
+            "COMMITTED",
+            40,
+            List.of(new BranchUpdated("tx", "a", "COMMITTED", 4, null, 39L, 40L))));
     t = get(store, "tx");
     assertEquals("COMMITTED", t.state());
     assertEquals(40L, t.finishedAt());
     assertTrue(t.finished());
-    assertEquals(new BranchRow("a", 0, "digest-a", "YES", null, "COMMITTED", 4, null, 39L, 40L,
-        15L), t.branches().get(0));
+    assertEquals(
+        new BranchRow("a", 0, "digest-a", "YES", null, "COMMITTED", 4, null, 39L, 40L, 15L),
+        t.branches().get(0));
     assertEquals(Optional.of("COMMIT"), store.decisionOf("tx"));
     assertEquals(1, store.countFinished());
     assertEquals(List.of(), store.unfinished());
@@ -219,8 +332,8 @@ class LogStoreContractTest {
   void operatorActionsReadBackInOrder(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
     write(store, begun("tx", 10, 1_000, null, "ACTIVE", branch("a", 0, "ACTIVE")));
-    OperatorActed refused = new OperatorActed("tx", 20, "ABORT", "alice", "b looks dead", false,
-        "decided COMMIT");
+    OperatorActed refused =
+        new OperatorActed("tx", 20, "ABORT", "alice", "b looks dead", false, "decided COMMIT");
     OperatorActed accepted = new OperatorActed("tx", 30, "RETRY", "bob", "try again", true, null);
     assertEquals(Arrays.asList(null, null), write(store, refused, accepted));
     assertEquals(List.of(refused, accepted), get(store, "tx").actions());
@@ -236,11 +349,15 @@ class LogStoreContractTest {
     LogStore store = fresh(kind);
     assertEquals(List.of(), store.participants());
     assertEquals(List.of(false), write(store, new Registered("b", "host-b:1", 10)));
-    assertEquals(List.of(false, true), write(store, new Registered("a", "host-a:1", 20),
-        new Registered("a", "host-a:2", 30)));
+    assertEquals(
+        List.of(false, true),
+        write(store, new Registered("a", "host-a:1", 20), new Registered("a", "host-a:2", 30)));
     assertEquals(List.of(true), write(store, new Registered("b", "host-b:2", 40)));
-    assertEquals(List.of(new StoredParticipant("a", "host-a:2", 20, 30),
-        new StoredParticipant("b", "host-b:2", 10, 40)), store.participants());
+    assertEquals(
+        List.of(
+            new StoredParticipant("a", "host-a:2", 20, 30),
+            new StoredParticipant("b", "host-b:2", 10, 40)),
+        store.participants());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -253,11 +370,22 @@ class LogStoreContractTest {
       String tx = "tx-" + i;
       Begun b = begun(tx, i, 1_000, "key-" + i, "PREPARING", branch("a", 0, "ACTIVE"));
       setup.add(b);
-      setup.add(decided(tx, "COMMIT", "COMMITTING", finishedAt[i] - 1, null, true,
-          voted("a", 0, "COMMITTING", 1)));
+      setup.add(
+          decided(
+              tx,
+              "COMMIT",
+              "COMMITTING",
+              finishedAt[i] - 1,
+              null,
+              true,
+              voted("a", 0, "COMMITTING", 1)));
       setup.add(new OperatorActed(tx, finishedAt[i] - 1, "RETRY", "op", "r", true, null));
-      setup.add(new Finished(tx, "COMMITTED", finishedAt[i], List.of(
-          new BranchUpdated(tx, "a", "COMMITTED", 1, null, 1L, finishedAt[i]))));
+      setup.add(
+          new Finished(
+              tx,
+              "COMMITTED",
+              finishedAt[i],
+              List.of(new BranchUpdated(tx, "a", "COMMITTED", 1, null, 1L, finishedAt[i]))));
     }
     // unfinished, and older than every cutoff: never pruned
     setup.add(begun("tx-open", 0, 1_000, "key-open", "ACTIVE", branch("a", 0, "ACTIVE")));
@@ -275,7 +403,8 @@ class LogStoreContractTest {
     assertEquals(List.of(1), write(store, new Prune(45, 3)));
     assertEquals(List.of(0), write(store, new Prune(45, 3)));
     assertEquals(2, store.countFinished());
-    assertEquals(Set.of("tx-4", "tx-5", "tx-open"),
+    assertEquals(
+        Set.of("tx-4", "tx-5", "tx-open"),
         Set.copyOf(ids(store.list(all(2_000, 100)).transactions())));
     assertEquals(List.of("tx-open"), ids(store.unfinished()));
     assertEquals(Optional.of("tx-open"), store.txIdForKey("key-open"));
@@ -289,9 +418,13 @@ class LogStoreContractTest {
   void unfinishedIsOldestFirst(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
     write(store, begun("tx-c", 300, 1_000, null, "ACTIVE", branch("a", 0, "ACTIVE")));
-    write(store, begun("tx-a", 100, 1_000, null, "ACTIVE"),
+    write(
+        store,
+        begun("tx-a", 100, 1_000, null, "ACTIVE"),
         begun("tx-b", 200, 1_000, null, "ONE_PHASE", branch("z", 0, "ACTIVE")));
-    write(store, begun("tx-done", 50, 1_000, null, "PREPARING"),
+    write(
+        store,
+        begun("tx-done", 50, 1_000, null, "PREPARING"),
         decided("tx-done", "ABORT", "ABORTED", 60, null, true));
     List<StoredTransaction> u = store.unfinished();
     assertEquals(List.of("tx-a", "tx-b", "tx-c"), ids(u));
@@ -304,11 +437,17 @@ class LogStoreContractTest {
     write(store, begun("t1", 1_000, 5_000, null, "ACTIVE"));
     write(store, begun("t2", 2_000, 100_000, null, "ACTIVE"));
     write(store, begun("t3", 3_000, 4_000, null, "PREPARING"));
-    write(store, begun("t4", 4_000, 100_000, null, "PREPARING"),
+    write(
+        store,
+        begun("t4", 4_000, 100_000, null, "PREPARING"),
         decided("t4", "COMMIT", "COMMITTING", 4_100, null, true));
-    write(store, begun("t5", 5_000, 100_000, null, "PREPARING"),
+    write(
+        store,
+        begun("t5", 5_000, 100_000, null, "PREPARING"),
         decided("t5", "ABORT", "ABORTING", 5_100, null, true));
-    write(store, begun("t6", 6_000, 100_000, null, "PREPARING"),
+    write(
+        store,
+        begun("t6", 6_000, 100_000, null, "PREPARING"),
         decided("t6", "COMMIT", "COMMITTED", 6_100, null, true));
     write(store, begun("t7", 7_000, 8_000, null, "ONE_PHASE"));
   }
@@ -319,34 +458,59 @@ class LogStoreContractTest {
     LogStore store = fresh(kind);
     sevenStates(store);
     long now = 10_000;
-    assertEquals(List.of("t7", "t6", "t5", "t4", "t3", "t2", "t1"),
+    assertEquals(
+        List.of("t7", "t6", "t5", "t4", "t3", "t2", "t1"),
         ids(store.list(all(now, 100)).transactions()));
     assertNull(store.list(all(now, 100)).next());
-    assertEquals(List.of("t2", "t1"), ids(store.list(
-        new Filter(List.of("ACTIVE"), false, null, now, null, 100)).transactions()));
-    assertEquals(List.of("t6"), ids(store.list(
-        new Filter(List.of("COMMITTED"), false, null, now, null, 100)).transactions()));
-    assertEquals(List.of("t6", "t4"), ids(store.list(
-        new Filter(List.of("COMMITTING", "COMMITTED"), false, null, now, null, 100))
-        .transactions()));
-    assertEquals(List.of(), ids(store.list(
-        new Filter(List.of("ABORTED"), false, null, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t2", "t1"),
+        ids(store.list(new Filter(List.of("ACTIVE"), false, null, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t6"),
+        ids(
+            store
+                .list(new Filter(List.of("COMMITTED"), false, null, now, null, 100))
+                .transactions()));
+    assertEquals(
+        List.of("t6", "t4"),
+        ids(
+            store
+                .list(new Filter(List.of("COMMITTING", "COMMITTED"), false, null, now, null, 100))
+                .transactions()));
+    assertEquals(
+        List.of(),
+        ids(
+            store
+                .list(new Filter(List.of("ABORTED"), false, null, now, null, 100))
+                .transactions()));
     // in doubt: decided and not finished, or undecided past the deadline
-    assertEquals(List.of("t7", "t5", "t4", "t3", "t1"), ids(store.list(
-        new Filter(null, true, null, now, null, 100)).transactions()));
-    assertEquals(List.of("t5", "t4"), ids(store.list(
-        new Filter(null, true, null, 1_000, null, 100)).transactions()));
-    assertEquals(List.of("t3"), ids(store.list(
-        new Filter(List.of("PREPARING"), true, null, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t7", "t5", "t4", "t3", "t1"),
+        ids(store.list(new Filter(null, true, null, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t5", "t4"),
+        ids(store.list(new Filter(null, true, null, 1_000, null, 100)).transactions()));
+    assertEquals(
+        List.of("t3"),
+        ids(
+            store
+                .list(new Filter(List.of("PREPARING"), true, null, now, null, 100))
+                .transactions()));
     // created before (inclusive)
-    assertEquals(List.of("t3", "t2", "t1"), ids(store.list(
-        new Filter(null, false, 3_000L, now, null, 100)).transactions()));
-    assertEquals(List.of("t4", "t3", "t1"), ids(store.list(
-        new Filter(null, true, 4_000L, now, null, 100)).transactions()));
-    assertEquals(List.of("t2", "t1"), ids(store.list(
-        new Filter(List.of("ACTIVE"), false, 2_500L, now, null, 100)).transactions()));
-    assertEquals(List.of(), ids(store.list(
-        new Filter(null, false, 999L, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t3", "t2", "t1"),
+        ids(store.list(new Filter(null, false, 3_000L, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t4", "t3", "t1"),
+        ids(store.list(new Filter(null, true, 4_000L, now, null, 100)).transactions()));
+    assertEquals(
+        List.of("t2", "t1"),
+        ids(
+            store
+                .list(new Filter(List.of("ACTIVE"), false, 2_500L, now, null, 100))
+                .transactions()));
+    assertEquals(
+        List.of(), ids(store.list(new Filter(null, false, 999L, now, null, 100)).transactions()));
     // a page and the cursor after it
     Page first = store.list(all(now, 2));
     assertEquals(List.of("t7", "t6"), ids(first.transactions()));
@@ -378,8 +542,10 @@ class LogStoreContractTest {
         Cursor after = null;
         int pages = 0;
         do {
-          Page p = store.list(new Filter(inDoubt ? null : List.of("ACTIVE"), inDoubt, null,
-              1_000, after, pageSize));
+          Page p =
+              store.list(
+                  new Filter(
+                      inDoubt ? null : List.of("ACTIVE"), inDoubt, null, 1_000, after, pageSize));
           seen.addAll(ids(p.transactions()));
           after = p.next();
           pages++;
@@ -396,14 +562,29 @@ class LogStoreContractTest {
   void aDuplicateIdempotencyKeyFailsTheWrite(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
     write(store, begun("tx-1", 10, 1_000, "order-42", "ACTIVE"));
-    assertThrows(LogStoreException.class,
+    assertThrows(
+        LogStoreException.class,
         () -> write(store, begun("tx-2", 20, 1_000, "order-42", "ACTIVE")));
-    assertThrows(LogStoreException.class, () -> write(store, decided("tx-3", "COMMIT",
-        "COMMITTED", 30, begun("tx-3", 30, 1_000, "order-42", "ONE_PHASE"), false)));
+    assertThrows(
+        LogStoreException.class,
+        () ->
+            write(
+                store,
+                decided(
+                    "tx-3",
+                    "COMMIT",
+                    "COMMITTED",
+                    30,
+                    begun("tx-3", 30, 1_000, "order-42", "ONE_PHASE"),
+                    false)));
     // a batch is all or nothing
-    assertThrows(LogStoreException.class, () -> write(store,
-        begun("tx-4", 40, 1_000, "fresh", "ACTIVE"),
-        begun("tx-5", 50, 1_000, "fresh", "ACTIVE")));
+    assertThrows(
+        LogStoreException.class,
+        () ->
+            write(
+                store,
+                begun("tx-4", 40, 1_000, "fresh", "ACTIVE"),
+                begun("tx-5", 50, 1_000, "fresh", "ACTIVE")));
     for (String tx : List.of("tx-2", "tx-3", "tx-4", "tx-5")) {
       assertEquals(Optional.empty(), store.find(tx), tx);
     }
@@ -421,9 +602,11 @@ class LogStoreContractTest {
     TestStore s = stores.create(kind);
     LogStore store = LogStore.open(s.config(Durability.FSYNC));
     sevenStates(store);
-    write(store, new Registered("a", "host-a:1", 10), new OperatorActed("t4", 4_200, "RETRY",
-        "op", "why not", true, null), begun("t8", 8_000, 9_000, "key-8", "ACTIVE",
-        branch("a", 0, "ACTIVE")));
+    write(
+        store,
+        new Registered("a", "host-a:1", 10),
+        new OperatorActed("t4", 4_200, "RETRY", "op", "why not", true, null),
+        begun("t8", 8_000, 9_000, "key-8", "ACTIVE", branch("a", 0, "ACTIVE")));
     List<StoredTransaction> before = store.list(all(10_000, 100)).transactions();
     List<StoredTransaction> unfinishedBefore = store.unfinished();
     store.close();
@@ -462,11 +645,23 @@ class LogStoreContractTest {
     String key = "k".repeat(255) + "😀".substring(0, 1);
     String text = "ü😀 long participant text; ".repeat(400); // 10 800 chars
     String operator = "o".repeat(1024);
-    BranchRow row = new BranchRow("p".repeat(64), 0, "d".repeat(64), "NO", text, "ROLLED_BACK",
-        1, text, 1L, 2L, 3L);
+    BranchRow row =
+        new BranchRow(
+            "p".repeat(64), 0, "d".repeat(64), "NO", text, "ROLLED_BACK", 1, text, 1L, 2L, 3L);
     Begun b = new Begun(txId, 10, 1_000, key.substring(0, 255), labels, List.of(), "PREPARING");
-    write(store, b, new Decided(txId, "ABORT", "ABORTING", 20, "protocol",
-        "participant p voted NO: " + text, List.of(row), b, true),
+    write(
+        store,
+        b,
+        new Decided(
+            txId,
+            "ABORT",
+            "ABORTING",
+            20,
+            "protocol",
+            "participant p voted NO: " + text,
+            List.of(row),
+            b,
+            true),
         new OperatorActed(txId, 30, "ABORT", operator, "r".repeat(1024), false, text),
         new BranchUpdated(txId, row.participant(), "ROLLED_BACK", 2, text, 4L, 5L),
         new Registered("p".repeat(64), "h".repeat(253) + ":99", 40));
@@ -488,19 +683,29 @@ class LogStoreContractTest {
   /** Stored whole, or cut to at least {@code kept} characters (never half a character). */
   private static void assertClipped(String written, String read, int kept) {
     // A cut value ends in the ellipsis Limits.text puts there; the rest is the value's start.
-    String body = read != null && read.length() < written.length() && read.endsWith("\u2026")
-        ? read.substring(0, read.length() - 1) : read;
-    assertTrue(body != null && written.startsWith(body)
-        && read.length() >= Math.min(written.length(), kept), () -> "read back "
-        + (read == null ? "null" : read.length() + " chars") + " of " + written.length());
+    String body =
+        read != null && read.length() < written.length() && read.endsWith("\u2026")
+            ? read.substring(0, read.length() - 1)
+            : read;
+    assertTrue(
+        body != null
+            && written.startsWith(body)
+            && read.length() >= Math.min(written.length(), kept),
+        () ->
+            "read back "
+                + (read == null ? "null" : read.length() + " chars")
+                + " of "
+                + written.length());
     assertFalse(Character.isHighSurrogate(read.charAt(read.length() - 1)));
   }
 
   @Test
   void anOldH2LogInTheDataDirectoryIsRefused(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("twopc.mv.db"), "H2 0.1 log");
-    IOException e = assertThrows(IOException.class, () -> LogStore.open(
-        CoordinatorConfig.builder().dataDir(dir).build()));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () -> LogStore.open(CoordinatorConfig.builder().dataDir(dir).build()));
     String m = e.getMessage();
     assertFalse(m.contains("\n"), m);
     assertTrue(m.contains("H2") && m.contains("--jdbc-url"), m);

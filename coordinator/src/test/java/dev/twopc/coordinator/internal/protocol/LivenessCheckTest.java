@@ -34,46 +34,53 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The liveness check finds a transaction that nothing drives any more (a lost phase-2 retry, a
  * transaction the engine dropped while the log holds it unfinished), counts it only when seen
- * twice, and repairs it through the engine's own paths: the branches then learn the outcome.
- * Real RocksDB log, real gRPC participants; the loss itself is simulated.
+ * twice, and repairs it through the engine's own paths: the branches then learn the outcome. Real
+ * RocksDB log, real gRPC participants; the loss itself is simulated.
  */
 class LivenessCheckTest {
   @TempDir Path dir;
 
   @Test
   void aLostRetryAndALostTransactionAreFoundCountedAndDrivenToTheEnd() throws Exception {
-    CoordinatorConfig config = CoordinatorConfig.builder().dataDir(dir)
-        .durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(50)).phase2BackoffCap(Duration.ofMillis(200))
-        .build();
+    CoordinatorConfig config =
+        CoordinatorConfig.builder()
+            .dataDir(dir)
+            .durability(Durability.PROCESS)
+            .phase2BackoffBase(Duration.ofMillis(50))
+            .phase2BackoffCap(Duration.ofMillis(200))
+            .build();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1);
     try (LogStore store = LogStore.open(config);
-        DecisionLog log = new DecisionLog(store, config.durability(), config.maxBatchSize(),
-            ok -> { });
-        ParticipantDirectory directory = new ParticipantDirectory(log, Clock.systemUTC(),
-            config.maxInboundMessageBytes());
+        DecisionLog log =
+            new DecisionLog(store, config.durability(), config.maxBatchSize(), ok -> {});
+        ParticipantDirectory directory =
+            new ParticipantDirectory(log, Clock.systemUTC(), config.maxInboundMessageBytes());
         FakeParticipant a = FakeParticipant.start("a");
         FakeParticipant b = FakeParticipant.start("b")) {
       directory.register("a", a.address()).get(10, TimeUnit.SECONDS);
       directory.register("b", b.address()).get(10, TimeUnit.SECONDS);
-      TransactionEngine engine = new TransactionEngine(config, log, store, directory, scheduler,
-          () -> "localhost:0");
+      TransactionEngine engine =
+          new TransactionEngine(config, log, store, directory, scheduler, () -> "localhost:0");
       // 2 s of grace past when the next step was due: a step in progress is never counted.
       LivenessCheck check = new LivenessCheck(store, log, engine, Clock.systemUTC(), 2_000);
-      List<BranchSpec> branches = List.of(
-          new BranchSpec("a", "x".getBytes(StandardCharsets.UTF_8)),
-          new BranchSpec("b", "y".getBytes(StandardCharsets.UTF_8)));
+      List<BranchSpec> branches =
+          List.of(
+              new BranchSpec("a", "x".getBytes(StandardCharsets.UTF_8)),
+              new BranchSpec("b", "y".getBytes(StandardCharsets.UTF_8)));
 
       // 1. A branch whose scheduled retry was lost: COMMITTING with nothing to move it on.
       b.phase2Down(true);
       String lostRetry = commit(engine, branches);
       Tx tx = engine.liveTx(lostRetry);
       Branch bb = tx.branches.get("b");
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        synchronized (tx) {
-          return bb.retry != null && !bb.inFlight;
-        }
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                synchronized (tx) {
+                  return bb.retry != null && !bb.inFlight;
+                }
+              });
       synchronized (tx) {
         bb.retry.cancel(false);
         bb.retry = null;
@@ -90,11 +97,14 @@ class LivenessCheckTest {
       String lost = commit(engine, branches);
       Tx gone = engine.liveTx(lost);
       Branch gb = gone.branches.get("b");
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        synchronized (gone) {
-          return gb.retry != null && !gb.inFlight;
-        }
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                synchronized (gone) {
+                  return gb.retry != null && !gb.inFlight;
+                }
+              });
       synchronized (gone) {
         gb.retry.cancel(false); // nothing of the dropped transaction runs any more
         gb.retry = null;
@@ -104,39 +114,51 @@ class LivenessCheckTest {
       assertEquals(0, check.run());
       assertEquals(1, check.run());
       await().atMost(Duration.ofSeconds(30)).until(() -> b.committed().contains(lost));
-      await().atMost(Duration.ofSeconds(30)).until(() -> store.find(lost).orElseThrow()
-          .finished());
+      await().atMost(Duration.ofSeconds(30)).until(() -> store.find(lost).orElseThrow().finished());
 
       // 3. An operator's `tx retry` of a transaction the engine lost drives it too (it used to
       // be refused with "is COMMITTING"), over gRPC to the real Admin service.
       String name = InProcessServerBuilder.generateName();
-      TransactionQueries queries = new TransactionQueries(store, engine,
-          new Views(config.parkAfter(), directory::addressOf), Clock.systemUTC(),
-          config.retention());
-      Server admin = InProcessServerBuilder.forName(name).directExecutor()
-          .addService(new AdminService(engine, queries, store, log, config)).build().start();
+      TransactionQueries queries =
+          new TransactionQueries(
+              store,
+              engine,
+              new Views(config.parkAfter(), directory::addressOf),
+              Clock.systemUTC(),
+              config.retention());
+      Server admin =
+          InProcessServerBuilder.forName(name)
+              .directExecutor()
+              .addService(new AdminService(engine, queries, store, log, config))
+              .build()
+              .start();
       ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
       try {
         b.phase2Down(true);
         String orphan = commit(engine, branches);
         Tx o = engine.liveTx(orphan);
         Branch ob = o.branches.get("b");
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-          synchronized (o) {
-            return ob.retry != null && !ob.inFlight;
-          }
-        });
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  synchronized (o) {
+                    return ob.retry != null && !ob.inFlight;
+                  }
+                });
         synchronized (o) {
           ob.retry.cancel(false);
           ob.retry = null;
         }
         engine.forget(orphan);
         b.phase2Down(false);
-        AdminGrpc.newBlockingStub(channel).retryTransaction(RetryTransactionRequest.newBuilder()
-            .setTxId(orphan).setOperator("test").build());
+        AdminGrpc.newBlockingStub(channel)
+            .retryTransaction(
+                RetryTransactionRequest.newBuilder().setTxId(orphan).setOperator("test").build());
         await().atMost(Duration.ofSeconds(30)).until(() -> b.committed().contains(orphan));
-        await().atMost(Duration.ofSeconds(30)).until(() -> store.find(orphan).orElseThrow()
-            .finished());
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> store.find(orphan).orElseThrow().finished());
       } finally {
         channel.shutdownNow();
         admin.shutdownNow();

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A participant that restarts at the same address must not wait out gRPC's reconnect backoff
- * (1 s growing to 2 min) on the coordinator's cached channel: re-registering, and every phase-2
- * retry (already spaced by the engine's own backoff), reset it.
+ * A participant that restarts at the same address must not wait out gRPC's reconnect backoff (1 s
+ * growing to 2 min) on the coordinator's cached channel: re-registering, and every phase-2 retry
+ * (already spaced by the engine's own backoff), reset it.
  */
 class ParticipantDirectoryTest {
   @TempDir Path dir;
@@ -78,14 +78,17 @@ class ParticipantDirectoryTest {
     List<RecordingChannel> opened = new ArrayList<>();
     CoordinatorConfig config = CoordinatorConfig.builder().dataDir(dir).build();
     try (LogStore store = LogStore.open(config);
-        DecisionLog log = new DecisionLog(store, config.durability(), config.maxBatchSize(),
-            ok -> { });
-        ParticipantDirectory directory = new ParticipantDirectory(log, Clock.systemUTC(),
-            address -> {
-              RecordingChannel c = new RecordingChannel();
-              opened.add(c);
-              return c;
-            })) {
+        DecisionLog log =
+            new DecisionLog(store, config.durability(), config.maxBatchSize(), ok -> {});
+        ParticipantDirectory directory =
+            new ParticipantDirectory(
+                log,
+                Clock.systemUTC(),
+                address -> {
+                  RecordingChannel c = new RecordingChannel();
+                  opened.add(c);
+                  return c;
+                })) {
       directory.register("orders", "127.0.0.1:7103").get(10, TimeUnit.SECONDS);
       RecordingChannel channel = (RecordingChannel) directory.channel("orders").orElseThrow();
       assertEquals(0, channel.resets, "a first call needs no reset");

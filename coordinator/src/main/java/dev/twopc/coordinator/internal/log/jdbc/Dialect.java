@@ -8,9 +8,9 @@ import java.sql.Statement;
 import java.util.Locale;
 
 /**
- * Every difference between the databases the log runs on, in one place. The SQL itself is
- * portable ({@code LIMIT}, {@code CREATE INDEX IF NOT EXISTS}, no upserts); what differs is how
- * a batch is made durable and how tables are declared.
+ * Every difference between the databases the log runs on, in one place. The SQL itself is portable
+ * ({@code LIMIT}, {@code CREATE INDEX IF NOT EXISTS}, no upserts); what differs is how a batch is
+ * made durable and how tables are declared.
  */
 enum Dialect {
   /** H2: {@code WRITE_DELAY=0} survives kill -9 only; FSYNC adds a {@code CHECKPOINT SYNC}. */
@@ -44,8 +44,8 @@ enum Dialect {
   }
 
   /**
-   * A column for data of unbounded length (labels: 32 of up to 320 characters, URL-encoded, so
-   * up to ~90 000 characters), which a VARCHAR(n) of a portable size does not hold.
+   * A column for data of unbounded length (labels: 32 of up to 320 characters, URL-encoded, so up
+   * to ~90 000 characters), which a VARCHAR(n) of a portable size does not hold.
    */
   String longText() {
     switch (this) {
@@ -63,8 +63,7 @@ enum Dialect {
     if (this == SQLITE) {
       // sqlite-jdbc reads pragmas from the connection properties, for every connection.
       pool.addDataSourceProperty("journal_mode", "WAL");
-      pool.addDataSourceProperty("synchronous",
-          durability == Durability.FSYNC ? "FULL" : "NORMAL");
+      pool.addDataSourceProperty("synchronous", durability == Durability.FSYNC ? "FULL" : "NORMAL");
       pool.addDataSourceProperty("busy_timeout", "5000");
       pool.addDataSourceProperty("journal_size_limit", "67108864");
     } else if (this == MARIADB) {

@@ -19,8 +19,8 @@ import java.util.Optional;
 
 /**
  * The decision log in a JDBC database (PostgreSQL and MariaDB for production, H2 and SQLite for
- * tests and small setups): the connection pool, the schema and its version, and the translation
- * of {@link SQLException} into {@link LogStoreException}.
+ * tests and small setups): the connection pool, the schema and its version, and the translation of
+ * {@link SQLException} into {@link LogStoreException}.
  */
 public final class JdbcLogStore implements LogStore {
   /** Bumped whenever the tables change; a newer log than this code refuses to open. */
@@ -63,22 +63,23 @@ public final class JdbcLogStore implements LogStore {
     try {
       ds = new HikariDataSource(hc);
     } catch (RuntimeException e) {
-      throw new IOException("cannot open the decision log at " + redact(url) + ": "
-          + oneLine(e), e);
+      throw new IOException(
+          "cannot open the decision log at " + redact(url) + ": " + oneLine(e), e);
     }
     JdbcLogStore store = new JdbcLogStore(ds, dialect, redact(url));
     try {
       store.migrate();
     } catch (SQLException e) {
       ds.close();
-      throw new IOException("cannot create the decision log schema at " + redact(url) + ": "
-          + oneLine(e), e);
+      throw new IOException(
+          "cannot create the decision log schema at " + redact(url) + ": " + oneLine(e), e);
     }
     return store;
   }
 
   private void migrate() throws SQLException {
-    try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = dataSource.getConnection();
+        Statement s = c.createStatement()) {
       for (String ddl : Schema.statements(dialect)) {
         s.execute(ddl);
       }
@@ -92,8 +93,11 @@ public final class JdbcLogStore implements LogStore {
       if (version == null) {
         s.executeUpdate("INSERT INTO twopc_schema (version) VALUES (" + SCHEMA_VERSION + ")");
       } else if (version > SCHEMA_VERSION) {
-        throw new SQLException("the decision log has schema version " + version
-            + ", newer than this coordinator's " + SCHEMA_VERSION);
+        throw new SQLException(
+            "the decision log has schema version "
+                + version
+                + ", newer than this coordinator's "
+                + SCHEMA_VERSION);
       }
       c.commit();
     }
@@ -199,8 +203,10 @@ public final class JdbcLogStore implements LogStore {
   }
 
   private LogStoreException failed(String what, SQLException e) {
-    return new LogStoreException("decision log " + what + " failed on " + description + ": "
-        + oneLine(e), e.getSQLState(), e);
+    return new LogStoreException(
+        "decision log " + what + " failed on " + description + ": " + oneLine(e),
+        e.getSQLState(),
+        e);
   }
 
   private static String oneLine(Exception e) {
@@ -225,7 +231,8 @@ public final class JdbcLogStore implements LogStore {
   public void close() {
     if (dialect == Dialect.H2) {
       // A clean close leaves H2 nothing to replay at the next start.
-      try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = dataSource.getConnection();
+          Statement s = c.createStatement()) {
         s.execute("CHECKPOINT SYNC");
         c.commit();
       } catch (SQLException ignored) {

@@ -21,8 +21,9 @@ import javax.sql.DataSource;
 
 /** The decision log's read queries in SQL; {@link JdbcLogStore} translates their errors. */
 final class JdbcQueries {
-  private static final String TX_COLUMNS = "tx_id, state, created_at, deadline_at, decision,"
-      + " decided_at, decided_by, abort_reason, finished_at, idempotency_key, labels";
+  private static final String TX_COLUMNS =
+      "tx_id, state, created_at, deadline_at, decision,"
+          + " decided_at, decided_by, abort_reason, finished_at, idempotency_key, labels";
 
   private final DataSource dataSource;
 
@@ -33,8 +34,9 @@ final class JdbcQueries {
   Optional<StoredTransaction> find(String txId) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       try {
-        List<StoredTransaction> found = select(c,
-            "SELECT " + TX_COLUMNS + " FROM twopc_tx WHERE tx_id = ?", List.of(txId), true);
+        List<StoredTransaction> found =
+            select(
+                c, "SELECT " + TX_COLUMNS + " FROM twopc_tx WHERE tx_id = ?", List.of(txId), true);
         return found.stream().findFirst();
       } finally {
         c.rollback();
@@ -45,8 +47,8 @@ final class JdbcQueries {
   /** The logged decision ("COMMIT" or "ABORT"), empty if none (presumed abort). */
   Optional<String> decisionOf(String txId) throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT decision FROM twopc_tx WHERE tx_id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT decision FROM twopc_tx WHERE tx_id = ?")) {
       ps.setString(1, txId);
       try (ResultSet rs = ps.executeQuery()) {
         Optional<String> d = rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
@@ -58,8 +60,8 @@ final class JdbcQueries {
 
   Optional<String> txIdForKey(String idempotencyKey) throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT tx_id FROM twopc_tx WHERE idempotency_key = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT tx_id FROM twopc_tx WHERE idempotency_key = ?")) {
       ps.setString(1, idempotencyKey);
       try (ResultSet rs = ps.executeQuery()) {
         Optional<String> id = rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
@@ -73,8 +75,14 @@ final class JdbcQueries {
   List<StoredTransaction> unfinished() throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       try {
-        return select(c, "SELECT " + TX_COLUMNS + " FROM twopc_tx WHERE finished_at IS NULL"
-            + " ORDER BY created_at", List.of(), true);
+        return select(
+            c,
+            "SELECT "
+                + TX_COLUMNS
+                + " FROM twopc_tx WHERE finished_at IS NULL"
+                + " ORDER BY created_at",
+            List.of(),
+            true);
       } finally {
         c.rollback();
       }
@@ -83,8 +91,8 @@ final class JdbcQueries {
 
   long countFinished() throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT COUNT(*) FROM twopc_tx WHERE finished_at IS NOT NULL");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT COUNT(*) FROM twopc_tx WHERE finished_at IS NOT NULL");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       long n = rs.getLong(1);
@@ -104,8 +112,9 @@ final class JdbcQueries {
       args.addAll(f.states());
     }
     if (f.inDoubtOnly()) {
-      sql.append(" AND (state IN ('COMMITTING','ABORTING')"
-          + " OR (state IN ('ACTIVE','PREPARING','ONE_PHASE') AND deadline_at < ?))");
+      sql.append(
+          " AND (state IN ('COMMITTING','ABORTING')"
+              + " OR (state IN ('ACTIVE','PREPARING','ONE_PHASE') AND deadline_at < ?))");
       args.add(f.now());
     }
     if (f.createdBefore() != null) {
@@ -139,12 +148,14 @@ final class JdbcQueries {
   List<StoredParticipant> participants() throws SQLException {
     List<StoredParticipant> out = new ArrayList<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT name, address, registered_at,"
-            + " updated_at FROM twopc_participant ORDER BY name");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT name, address, registered_at,"
+                    + " updated_at FROM twopc_participant ORDER BY name");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        out.add(new StoredParticipant(rs.getString(1), rs.getString(2), rs.getLong(3),
-            rs.getLong(4)));
+        out.add(
+            new StoredParticipant(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
       }
       c.rollback();
     }
@@ -155,10 +166,12 @@ final class JdbcQueries {
   Map<String, Integer> inDoubtBranchesByParticipant() throws SQLException {
     Map<String, Integer> out = new HashMap<>();
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT b.participant, COUNT(*)"
-            + " FROM twopc_branch b JOIN twopc_tx t ON t.tx_id = b.tx_id"
-            + " WHERE t.finished_at IS NULL AND b.state IN ('COMMITTING','ROLLING_BACK')"
-            + " GROUP BY b.participant");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT b.participant, COUNT(*)"
+                    + " FROM twopc_branch b JOIN twopc_tx t ON t.tx_id = b.tx_id"
+                    + " WHERE t.finished_at IS NULL AND b.state IN ('COMMITTING','ROLLING_BACK')"
+                    + " GROUP BY b.participant");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getInt(2));
@@ -168,8 +181,8 @@ final class JdbcQueries {
     return out;
   }
 
-  private List<StoredTransaction> select(Connection c, String sql, List<?> args,
-      boolean details) throws SQLException {
+  private List<StoredTransaction> select(Connection c, String sql, List<?> args, boolean details)
+      throws SQLException {
     List<StoredTransaction> rows = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.size(); i++) {
@@ -177,10 +190,21 @@ final class JdbcQueries {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          rows.add(new StoredTransaction(rs.getString(1), rs.getString(2), rs.getLong(3),
-              rs.getLong(4), rs.getString(5), nullableLong(rs, 6), rs.getString(7),
-              rs.getString(8), nullableLong(rs, 9), rs.getString(10),
-              Labels.decode(rs.getString(11)), List.of(), List.of()));
+          rows.add(
+              new StoredTransaction(
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getLong(3),
+                  rs.getLong(4),
+                  rs.getString(5),
+                  nullableLong(rs, 6),
+                  rs.getString(7),
+                  rs.getString(8),
+                  nullableLong(rs, 9),
+                  rs.getString(10),
+                  Labels.decode(rs.getString(11)),
+                  List.of(),
+                  List.of()));
         }
       }
     }
@@ -199,42 +223,81 @@ final class JdbcQueries {
       List<StoredTransaction> chunk = rows.subList(from, Math.min(rows.size(), from + 500));
       String in = "?,".repeat(chunk.size());
       in = in.substring(0, in.length() - 1);
-      try (PreparedStatement ps = c.prepareStatement("SELECT tx_id, participant, idx,"
-          + " payload_digest, vote, vote_reason, state, attempts, last_error, last_attempt_at,"
-          + " acked_at, voted_at FROM twopc_branch WHERE tx_id IN (" + in + ") ORDER BY idx")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT tx_id, participant, idx,"
+                  + " payload_digest, vote, vote_reason, state, attempts, last_error, last_attempt_at,"
+                  + " acked_at, voted_at FROM twopc_branch WHERE tx_id IN ("
+                  + in
+                  + ") ORDER BY idx")) {
         for (int i = 0; i < chunk.size(); i++) {
           ps.setString(i + 1, chunk.get(i).txId());
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            branches.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(
-                new BranchRow(rs.getString(2), rs.getInt(3), rs.getString(4), rs.getString(5),
-                    rs.getString(6), rs.getString(7), rs.getInt(8), rs.getString(9),
-                    nullableLong(rs, 10), nullableLong(rs, 11), nullableLong(rs, 12)));
+            branches
+                .computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                .add(
+                    new BranchRow(
+                        rs.getString(2),
+                        rs.getInt(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        rs.getInt(8),
+                        rs.getString(9),
+                        nullableLong(rs, 10),
+                        nullableLong(rs, 11),
+                        nullableLong(rs, 12)));
           }
         }
       }
-      try (PreparedStatement ps = c.prepareStatement("SELECT tx_id, at, action, operator,"
-          + " reason, accepted, refusal FROM twopc_action WHERE tx_id IN (" + in + ")"
-          + " ORDER BY at")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT tx_id, at, action, operator,"
+                  + " reason, accepted, refusal FROM twopc_action WHERE tx_id IN ("
+                  + in
+                  + ")"
+                  + " ORDER BY at")) {
         for (int i = 0; i < chunk.size(); i++) {
           ps.setString(i + 1, chunk.get(i).txId());
         }
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            actions.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(
-                new OperatorActed(rs.getString(1), rs.getLong(2), rs.getString(3),
-                    rs.getString(4), rs.getString(5), rs.getBoolean(6), rs.getString(7)));
+            actions
+                .computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
+                .add(
+                    new OperatorActed(
+                        rs.getString(1),
+                        rs.getLong(2),
+                        rs.getString(3),
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getBoolean(6),
+                        rs.getString(7)));
           }
         }
       }
     }
     Map<String, StoredTransaction> out = new LinkedHashMap<>();
     for (StoredTransaction t : rows) {
-      out.put(t.txId(), new StoredTransaction(t.txId(), t.state(), t.createdAt(), t.deadlineAt(),
-          t.decision(), t.decidedAt(), t.decidedBy(), t.abortReason(), t.finishedAt(),
-          t.idempotencyKey(), t.labels(), List.copyOf(branches.getOrDefault(t.txId(), List.of())),
-          List.copyOf(actions.getOrDefault(t.txId(), List.of()))));
+      out.put(
+          t.txId(),
+          new StoredTransaction(
+              t.txId(),
+              t.state(),
+              t.createdAt(),
+              t.deadlineAt(),
+              t.decision(),
+              t.decidedAt(),
+              t.decidedBy(),
+              t.abortReason(),
+              t.finishedAt(),
+              t.idempotencyKey(),
+              t.labels(),
+              List.copyOf(branches.getOrDefault(t.txId(), List.of())),
+              List.copyOf(actions.getOrDefault(t.txId(), List.of()))));
     }
     return new ArrayList<>(out.values());
   }

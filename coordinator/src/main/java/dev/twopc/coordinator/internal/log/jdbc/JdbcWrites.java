@@ -78,16 +78,18 @@ final class JdbcWrites {
       for (BranchUpdated u : f.branches()) {
         updateBranch(c, u);
       }
-      PreparedStatement ps = c.get(
-          "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
+      PreparedStatement ps =
+          c.get("UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
       ps.setString(1, f.state());
       ps.setLong(2, f.finishedAt());
       ps.setString(3, f.txId());
       ps.executeUpdate();
     } else if (record instanceof OperatorActed a) {
       {
-      PreparedStatement ps = c.get("INSERT INTO twopc_action"
-          + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)");
+        PreparedStatement ps =
+            c.get(
+                "INSERT INTO twopc_action"
+                    + " (tx_id, at, action, operator, reason, accepted, refusal) VALUES (?,?,?,?,?,?,?)");
         ps.setString(1, a.txId());
         ps.setLong(2, a.at());
         ps.setString(3, a.action());
@@ -122,10 +124,12 @@ final class JdbcWrites {
 
   /** The transaction's row: as begun, or (a fresh transaction) already with its decision. */
   private static void insertTx(Statements c, Begun b, Decided d) throws SQLException {
-    PreparedStatement ps = c.get("INSERT INTO twopc_tx"
-        + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
-        + " decided_at, decided_by, abort_reason, finished_at)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    PreparedStatement ps =
+        c.get(
+            "INSERT INTO twopc_tx"
+                + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
+                + " decided_at, decided_by, abort_reason, finished_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ps.setString(1, b.txId());
     ps.setString(2, d == null ? b.state() : d.state());
     ps.setLong(3, b.createdAt());
@@ -141,20 +145,21 @@ final class JdbcWrites {
     ps.executeUpdate();
   }
 
-  private static void insertBranches(Statements c, String txId, List<BranchRow> rows,
-      boolean replace)
-      throws SQLException {
+  private static void insertBranches(
+      Statements c, String txId, List<BranchRow> rows, boolean replace) throws SQLException {
     if (rows.isEmpty()) {
       return;
     }
     // Delete-then-insert rather than MERGE: portable to any JDBC store.
     {
-      PreparedStatement del = replace ? c.get(
-          "DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?") : null;
-      PreparedStatement ps = c.get("INSERT INTO twopc_branch"
-            + " (tx_id, participant, idx, payload_digest, vote, vote_reason, state, attempts,"
-            + " last_error, last_attempt_at, acked_at, voted_at)"
-            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+      PreparedStatement del =
+          replace ? c.get("DELETE FROM twopc_branch WHERE tx_id = ? AND participant = ?") : null;
+      PreparedStatement ps =
+          c.get(
+              "INSERT INTO twopc_branch"
+                  + " (tx_id, participant, idx, payload_digest, vote, vote_reason, state, attempts,"
+                  + " last_error, last_attempt_at, acked_at, voted_at)"
+                  + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
       for (BranchRow r : rows) {
         if (del != null) {
           del.setString(1, txId);
@@ -195,10 +200,12 @@ final class JdbcWrites {
       return new DecisionResult(d.decision(), true);
     }
     {
-      PreparedStatement ps = c.get("UPDATE twopc_tx SET decision = ?, state = ?,"
-        + " decided_at = ?, decided_by = ?, abort_reason = ?,"
-        + " finished_at = ?"
-        + " WHERE tx_id = ? AND decision IS NULL");
+      PreparedStatement ps =
+          c.get(
+              "UPDATE twopc_tx SET decision = ?, state = ?,"
+                  + " decided_at = ?, decided_by = ?, abort_reason = ?,"
+                  + " finished_at = ?"
+                  + " WHERE tx_id = ? AND decision IS NULL");
       ps.setString(1, d.decision());
       ps.setString(2, d.state());
       ps.setLong(3, d.decidedAt());
@@ -213,8 +220,7 @@ final class JdbcWrites {
       }
     }
     {
-      PreparedStatement ps = c.get(
-        "SELECT decision FROM twopc_tx WHERE tx_id = ?");
+      PreparedStatement ps = c.get("SELECT decision FROM twopc_tx WHERE tx_id = ?");
       ps.setString(1, d.txId());
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
@@ -227,9 +233,11 @@ final class JdbcWrites {
 
   private static void updateBranch(Statements c, BranchUpdated u) throws SQLException {
     {
-      PreparedStatement ps = c.get("UPDATE twopc_branch SET state = ?,"
-        + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
-        + " WHERE tx_id = ? AND participant = ?");
+      PreparedStatement ps =
+          c.get(
+              "UPDATE twopc_branch SET state = ?,"
+                  + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
+                  + " WHERE tx_id = ? AND participant = ?");
       ps.setString(1, u.state());
       ps.setInt(2, u.attempts());
       ps.setString(3, clip(u.lastError(), Schema.TEXT));
@@ -243,8 +251,8 @@ final class JdbcWrites {
 
   private static Boolean register(Statements c, Registered r) throws SQLException {
     {
-      PreparedStatement ps = c.get(
-        "UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?");
+      PreparedStatement ps =
+          c.get("UPDATE twopc_participant SET address = ?, updated_at = ? WHERE name = ?");
       ps.setString(1, r.address());
       ps.setLong(2, r.at());
       ps.setString(3, r.name());
@@ -253,8 +261,10 @@ final class JdbcWrites {
       }
     }
     {
-      PreparedStatement ps = c.get("INSERT INTO twopc_participant"
-        + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)");
+      PreparedStatement ps =
+          c.get(
+              "INSERT INTO twopc_participant"
+                  + " (name, address, registered_at, updated_at) VALUES (?,?,?,?)");
       ps.setString(1, r.name());
       ps.setString(2, r.address());
       ps.setLong(3, r.at());
@@ -268,9 +278,11 @@ final class JdbcWrites {
   private static Integer prune(Statements c, Prune p) throws SQLException {
     List<String> ids = new ArrayList<>();
     {
-      PreparedStatement ps = c.get("SELECT tx_id FROM twopc_tx"
-        + " WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at"
-        + " LIMIT ?");
+      PreparedStatement ps =
+          c.get(
+              "SELECT tx_id FROM twopc_tx"
+                  + " WHERE finished_at IS NOT NULL AND finished_at < ? ORDER BY finished_at"
+                  + " LIMIT ?");
       ps.setLong(1, p.before());
       ps.setInt(2, p.batchSize());
       try (ResultSet rs = ps.executeQuery()) {
@@ -281,8 +293,7 @@ final class JdbcWrites {
     }
     for (String table : new String[] {"twopc_branch", "twopc_action", "twopc_tx"}) {
       {
-      PreparedStatement ps = c.get(
-          "DELETE FROM " + table + " WHERE tx_id = ?");
+        PreparedStatement ps = c.get("DELETE FROM " + table + " WHERE tx_id = ?");
         for (String id : ids) {
           ps.setString(1, id);
           ps.addBatch();
@@ -294,9 +305,9 @@ final class JdbcWrites {
   }
 
   /**
-   * Free text cut to its column, as a second line behind the bounds applied where values enter
-   * (an older schema, or a record written by a path that forgot): diagnostics of any length must
-   * not fail the write of the record they belong to.
+   * Free text cut to its column, as a second line behind the bounds applied where values enter (an
+   * older schema, or a record written by a path that forgot): diagnostics of any length must not
+   * fail the write of the record they belong to.
    */
   static String clip(String s, int max) {
     return Limits.text(s, max);

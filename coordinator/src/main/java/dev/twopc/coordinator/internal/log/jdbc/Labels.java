@@ -19,7 +19,8 @@ final class Labels {
       if (sb.length() > 0) {
         sb.append('&');
       }
-      sb.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8)).append('=')
+      sb.append(URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8))
+          .append('=')
           .append(URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8));
     }
     return sb.toString();
@@ -32,7 +33,8 @@ final class Labels {
     }
     for (String pair : column.split("&")) {
       int eq = pair.indexOf('=');
-      labels.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+      labels.put(
+          URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
           URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
     }
     return labels;

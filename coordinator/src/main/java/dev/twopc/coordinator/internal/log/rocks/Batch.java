@@ -41,8 +41,10 @@ import org.rocksdb.WriteBatch;
  */
 final class Batch {
   private final RocksLogStore store;
+
   /** The transactions as they were before this batch (null: absent). */
   private final Map<String, TxValue> before = new HashMap<>();
+
   private final Map<String, TxValue.Builder> after = new LinkedHashMap<>();
   private final Map<String, ParticipantValue> participants = new LinkedHashMap<>();
   private final Map<String, String> newKeys = new HashMap<>();
@@ -102,8 +104,13 @@ final class Batch {
     } else if (record instanceof OperatorActed a) {
       TxValue.Builder t = tx(a.txId());
       if (t != null) {
-        ActionValue.Builder av = ActionValue.newBuilder().setAt(a.at()).setAction(a.action())
-            .setOperator(a.operator()).setReason(a.reason()).setAccepted(a.accepted());
+        ActionValue.Builder av =
+            ActionValue.newBuilder()
+                .setAt(a.at())
+                .setAction(a.action())
+                .setOperator(a.operator())
+                .setReason(a.reason())
+                .setAccepted(a.accepted());
         if (a.refusal() != null) {
           av.setRefusal(a.refusal());
         }
@@ -129,13 +136,18 @@ final class Batch {
         }
       }
       if (owner != null && !owner.equals(b.txId())) {
-        throw new LogStoreException("idempotency key " + b.idempotencyKey()
-            + " already belongs to transaction " + owner, null);
+        throw new LogStoreException(
+            "idempotency key " + b.idempotencyKey() + " already belongs to transaction " + owner,
+            null);
       }
       newKeys.put(b.idempotencyKey(), b.txId());
     }
-    TxValue.Builder t = TxValue.newBuilder().setTxId(b.txId()).setCreatedAt(b.createdAt())
-        .setDeadlineAt(b.deadlineAt()).setState(d == null ? b.state() : d.state());
+    TxValue.Builder t =
+        TxValue.newBuilder()
+            .setTxId(b.txId())
+            .setCreatedAt(b.createdAt())
+            .setDeadlineAt(b.deadlineAt())
+            .setState(d == null ? b.state() : d.state());
     if (b.idempotencyKey() != null) {
       t.setIdempotencyKey(b.idempotencyKey());
     }
@@ -157,8 +169,8 @@ final class Batch {
     TxValue.Builder t = tx(d.txId());
     if (t == null) {
       if (d.begun() == null) {
-        throw new LogStoreException("transaction " + d.txId() + " has no begin record to decide",
-            null);
+        throw new LogStoreException(
+            "transaction " + d.txId() + " has no begin record to decide", null);
       }
       insert(d.begun(), d, d.branches());
       return new DecisionResult(d.decision(), true);
@@ -236,9 +248,14 @@ final class Batch {
         }
       }
     }
-    participants.put(r.name(), ParticipantValue.newBuilder().setName(r.name())
-        .setAddress(r.address()).setRegisteredAt(old == null ? r.at() : old.getRegisteredAt())
-        .setUpdatedAt(r.at()).build());
+    participants.put(
+        r.name(),
+        ParticipantValue.newBuilder()
+            .setName(r.name())
+            .setAddress(r.address())
+            .setRegisteredAt(old == null ? r.at() : old.getRegisteredAt())
+            .setUpdatedAt(r.at())
+            .build());
     return old != null;
   }
 
@@ -246,8 +263,12 @@ final class Batch {
   private Integer prune(Prune p) throws RocksDBException {
     int n = 0;
     try (RocksIterator it = store.iterator()) {
-      for (it.seek(new byte[] {FINISHED}); it.isValid() && it.key()[0] == FINISHED
-          && Codec.timeOf(it.key()) < p.before() && n < p.batchSize(); it.next()) {
+      for (it.seek(new byte[] {FINISHED});
+          it.isValid()
+              && it.key()[0] == FINISHED
+              && Codec.timeOf(it.key()) < p.before()
+              && n < p.batchSize();
+          it.next()) {
         String id = Codec.txIdOf(it.key());
         if (after.containsKey(id) || pruned.contains(id)) {
           continue; // touched by this batch: kept for a later prune
@@ -308,7 +329,8 @@ final class Batch {
         wb.put(Codec.key(PARTICIPANT, p.getName()), p.toByteArray());
       }
       if (finishedDelta != 0) {
-        wb.put(RocksLogStore.finishedCountKey(),
+        wb.put(
+            RocksLogStore.finishedCountKey(),
             Codec.longValue(store.finishedCount() + finishedDelta));
       }
       return wb;

@@ -82,30 +82,54 @@ final class Codec {
     branches.sort(Comparator.comparingInt(BranchRow::index));
     List<OperatorActed> actions = new ArrayList<>(v.getActionsCount());
     for (ActionValue a : v.getActionsList()) {
-      actions.add(new OperatorActed(v.getTxId(), a.getAt(), a.getAction(), a.getOperator(),
-          a.getReason(), a.getAccepted(), a.hasRefusal() ? a.getRefusal() : null));
+      actions.add(
+          new OperatorActed(
+              v.getTxId(),
+              a.getAt(),
+              a.getAction(),
+              a.getOperator(),
+              a.getReason(),
+              a.getAccepted(),
+              a.hasRefusal() ? a.getRefusal() : null));
     }
-    return new StoredTransaction(v.getTxId(), v.getState(), v.getCreatedAt(), v.getDeadlineAt(),
-        v.hasDecision() ? v.getDecision() : null, v.hasDecidedAt() ? v.getDecidedAt() : null,
+    return new StoredTransaction(
+        v.getTxId(),
+        v.getState(),
+        v.getCreatedAt(),
+        v.getDeadlineAt(),
+        v.hasDecision() ? v.getDecision() : null,
+        v.hasDecidedAt() ? v.getDecidedAt() : null,
         v.hasDecidedBy() ? v.getDecidedBy() : null,
         v.hasAbortReason() ? v.getAbortReason() : null,
         v.hasFinishedAt() ? v.getFinishedAt() : null,
         v.hasIdempotencyKey() ? v.getIdempotencyKey() : null,
-        new TreeMap<>(v.getLabelsMap()), List.copyOf(branches), List.copyOf(actions));
+        new TreeMap<>(v.getLabelsMap()),
+        List.copyOf(branches),
+        List.copyOf(actions));
   }
 
   static BranchRow branch(BranchValue b) {
-    return new BranchRow(b.getParticipant(), b.getIndex(),
-        b.hasPayloadDigest() ? b.getPayloadDigest() : null, b.hasVote() ? b.getVote() : null,
-        b.hasVoteReason() ? b.getVoteReason() : null, b.getState(), b.getAttempts(),
+    return new BranchRow(
+        b.getParticipant(),
+        b.getIndex(),
+        b.hasPayloadDigest() ? b.getPayloadDigest() : null,
+        b.hasVote() ? b.getVote() : null,
+        b.hasVoteReason() ? b.getVoteReason() : null,
+        b.getState(),
+        b.getAttempts(),
         b.hasLastError() ? b.getLastError() : null,
         b.hasLastAttemptAt() ? b.getLastAttemptAt() : null,
-        b.hasAckedAt() ? b.getAckedAt() : null, b.hasVotedAt() ? b.getVotedAt() : null);
+        b.hasAckedAt() ? b.getAckedAt() : null,
+        b.hasVotedAt() ? b.getVotedAt() : null);
   }
 
   static BranchValue branch(BranchRow r) {
-    BranchValue.Builder b = BranchValue.newBuilder().setParticipant(r.participant())
-        .setIndex(r.index()).setState(r.state()).setAttempts(r.attempts());
+    BranchValue.Builder b =
+        BranchValue.newBuilder()
+            .setParticipant(r.participant())
+            .setIndex(r.index())
+            .setState(r.state())
+            .setAttempts(r.attempts());
     if (r.payloadDigest() != null) {
       b.setPayloadDigest(r.payloadDigest());
     }
@@ -131,7 +155,7 @@ final class Codec {
   }
 
   static StoredParticipant participant(ParticipantValue p) {
-    return new StoredParticipant(p.getName(), p.getAddress(), p.getRegisteredAt(),
-        p.getUpdatedAt());
+    return new StoredParticipant(
+        p.getName(), p.getAddress(), p.getRegisteredAt(), p.getUpdatedAt());
   }
 }

@@ -36,8 +36,9 @@ public final class LogDump {
    * @param limit most transactions printed
    * @return how many transactions were printed
    */
-  public static int dump(Path dataDir, String txId, int limit, boolean participants,
-      PrintWriter out) throws IOException {
+  public static int dump(
+      Path dataDir, String txId, int limit, boolean participants, PrintWriter out)
+      throws IOException {
     Path path = dataDir.toAbsolutePath().resolve("log");
     if (!Files.isDirectory(path)) {
       throw new IOException("no embedded decision log at " + path);
@@ -53,8 +54,9 @@ public final class LogDump {
         }
       } else {
         try (RocksIterator it = db.newIterator()) {
-          for (it.seekForPrev(new byte[] {CREATED + 1}); it.isValid() && it.key()[0] == CREATED
-              && n < limit; it.prev()) {
+          for (it.seekForPrev(new byte[] {CREATED + 1});
+              it.isValid() && it.key()[0] == CREATED && n < limit;
+              it.prev()) {
             byte[] v = db.get(Codec.key(Codec.TX, Codec.txIdOf(it.key())));
             if (v != null) {
               out.println(json(TxValue.parseFrom(v)));
@@ -65,7 +67,8 @@ public final class LogDump {
       }
       if (participants) {
         try (RocksIterator it = db.newIterator()) {
-          for (it.seek(new byte[] {PARTICIPANT}); it.isValid() && it.key()[0] == PARTICIPANT;
+          for (it.seek(new byte[] {PARTICIPANT});
+              it.isValid() && it.key()[0] == PARTICIPANT;
               it.next()) {
             out.println("{\"participant\":" + json(ParticipantValue.parseFrom(it.value())) + "}");
           }

@@ -1,7 +1,6 @@
 package dev.twopc.coordinator.internal.log.rocks;
 
 import static dev.twopc.coordinator.internal.log.rocks.Codec.CREATED;
-import static dev.twopc.coordinator.internal.log.rocks.Codec.FINISHED;
 import static dev.twopc.coordinator.internal.log.rocks.Codec.KEY;
 import static dev.twopc.coordinator.internal.log.rocks.Codec.META;
 import static dev.twopc.coordinator.internal.log.rocks.Codec.PARTICIPANT;
@@ -36,11 +35,11 @@ import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
- * The decision log in RocksDB under the coordinator's data directory: the embedded default.
- * Each group-commit batch is one {@link WriteBatch} holding the records and their index entries
- * ({@link Codec}), written with one WAL append, and in {@link Durability#FSYNC} mode one WAL
- * sync. In {@link Durability#PROCESS} mode the WAL is written but not synced: it survives
- * {@code kill -9}, not power loss.
+ * The decision log in RocksDB under the coordinator's data directory: the embedded default. Each
+ * group-commit batch is one {@link WriteBatch} holding the records and their index entries ({@link
+ * Codec}), written with one WAL append, and in {@link Durability#FSYNC} mode one WAL sync. In
+ * {@link Durability#PROCESS} mode the WAL is written but not synced: it survives {@code kill -9},
+ * not power loss.
  */
 public final class RocksLogStore implements LogStore {
   static final int SCHEMA_VERSION = 1;
@@ -75,17 +74,21 @@ public final class RocksLogStore implements LogStore {
     Path dir = dataDir.toAbsolutePath();
     Files.createDirectories(dir);
     if (Files.exists(dir.resolve("twopc.mv.db"))) {
-      throw new IOException(dir + " holds a decision log of the H2-based twopc 0.1, which this"
-          + " version does not open as its embedded log: finish or resolve its transactions with"
-          + " the old version, or keep using it with --jdbc-url 'jdbc:h2:file:"
-          + dir.resolve("twopc") + ";WRITE_DELAY=0'");
+      throw new IOException(
+          dir
+              + " holds a decision log of the H2-based twopc 0.1, which this"
+              + " version does not open as its embedded log: finish or resolve its transactions with"
+              + " the old version, or keep using it with --jdbc-url 'jdbc:h2:file:"
+              + dir.resolve("twopc")
+              + ";WRITE_DELAY=0'");
     }
     Path path = dir.resolve("log");
-    Options options = new Options()
-        .setCreateIfMissing(true)
-        .setKeepLogFileNum(4)
-        .setMaxTotalWalSize(64L << 20)
-        .setRecycleLogFileNum(0);
+    Options options =
+        new Options()
+            .setCreateIfMissing(true)
+            .setKeepLogFileNum(4)
+            .setMaxTotalWalSize(64L << 20)
+            .setRecycleLogFileNum(0);
     RocksDB db;
     try {
       db = RocksDB.open(options, path.toString());
@@ -93,8 +96,8 @@ public final class RocksLogStore implements LogStore {
       options.close();
       String why = String.valueOf(e.getMessage());
       if (why.contains("lock")) {
-        throw new IOException("the decision log at " + path + " is in use by another process"
-            + " (" + why + ")", e);
+        throw new IOException(
+            "the decision log at " + path + " is in use by another process" + " (" + why + ")", e);
       }
       throw new IOException("cannot open the decision log at " + path + ": " + why, e);
     }
@@ -103,16 +106,22 @@ public final class RocksLogStore implements LogStore {
       if (schema == null) {
         db.put(new WriteOptions().setSync(true), SCHEMA_KEY, Codec.longValue(SCHEMA_VERSION));
       } else if (Codec.longOf(schema) > SCHEMA_VERSION) {
-        throw new IOException("the decision log at " + path + " has schema version "
-            + Codec.longOf(schema) + ", newer than this coordinator's " + SCHEMA_VERSION);
+        throw new IOException(
+            "the decision log at "
+                + path
+                + " has schema version "
+                + Codec.longOf(schema)
+                + ", newer than this coordinator's "
+                + SCHEMA_VERSION);
       }
       byte[] count = db.get(FINISHED_COUNT_KEY);
-      return new RocksLogStore(options, db, "rocksdb:" + path, count == null ? 0
-          : Codec.longOf(count));
+      return new RocksLogStore(
+          options, db, "rocksdb:" + path, count == null ? 0 : Codec.longOf(count));
     } catch (RocksDBException | IOException e) {
       db.close();
       options.close();
-      throw e instanceof IOException io ? io
+      throw e instanceof IOException io
+          ? io
           : new IOException("cannot read the decision log at " + path + ": " + e.getMessage(), e);
     }
   }
@@ -193,9 +202,9 @@ public final class RocksLogStore implements LogStore {
   @Override
   public List<StoredTransaction> unfinished() {
     List<StoredTransaction> out = new ArrayList<>();
-    try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(ro)) {
-      for (it.seek(new byte[] {UNFINISHED}); it.isValid() && it.key()[0] == UNFINISHED;
-          it.next()) {
+    try (ReadOptions ro = new ReadOptions();
+        RocksIterator it = db.newIterator(ro)) {
+      for (it.seek(new byte[] {UNFINISHED}); it.isValid() && it.key()[0] == UNFINISHED; it.next()) {
         TxValue v = load(Codec.txIdOf(it.key()));
         if (v != null && !v.hasFinishedAt()) {
           out.add(Codec.transaction(v));
@@ -217,9 +226,11 @@ public final class RocksLogStore implements LogStore {
   public Page list(Filter f) {
     // Unfinished states come from the small unfinished index; anything else scans all,
     // newest first, from the cursor.
-    boolean onlyUnfinished = f.inDoubtOnly()
-        || (f.states() != null && !f.states().isEmpty()
-            && UNFINISHED_STATES.containsAll(f.states()));
+    boolean onlyUnfinished =
+        f.inDoubtOnly()
+            || (f.states() != null
+                && !f.states().isEmpty()
+                && UNFINISHED_STATES.containsAll(f.states()));
     byte kind = onlyUnfinished ? UNFINISHED : CREATED;
     List<StoredTransaction> rows = new ArrayList<>();
     try (RocksIterator it = db.newIterator()) {
@@ -265,8 +276,10 @@ public final class RocksLogStore implements LogStore {
     }
     if (f.inDoubtOnly()) {
       String s = v.getState();
-      boolean inDoubt = s.equals("COMMITTING") || s.equals("ABORTING")
-          || (IN_DOUBT_IF_LATE.contains(s) && v.getDeadlineAt() < f.now());
+      boolean inDoubt =
+          s.equals("COMMITTING")
+              || s.equals("ABORTING")
+              || (IN_DOUBT_IF_LATE.contains(s) && v.getDeadlineAt() < f.now());
       return inDoubt;
     }
     return true;
@@ -276,14 +289,15 @@ public final class RocksLogStore implements LogStore {
   public List<StoredParticipant> participants() {
     List<StoredParticipant> out = new ArrayList<>();
     try (RocksIterator it = db.newIterator()) {
-      for (it.seek(new byte[] {PARTICIPANT}); it.isValid() && it.key()[0] == PARTICIPANT;
+      for (it.seek(new byte[] {PARTICIPANT});
+          it.isValid() && it.key()[0] == PARTICIPANT;
           it.next()) {
         out.add(Codec.participant(ParticipantValue.parseFrom(it.value())));
       }
       it.status();
     } catch (RocksDBException | InvalidProtocolBufferException e) {
-      throw new LogStoreException("decision log read failed on " + description + ": "
-          + e.getMessage(), e);
+      throw new LogStoreException(
+          "decision log read failed on " + description + ": " + e.getMessage(), e);
     }
     return out;
   }
@@ -308,8 +322,8 @@ public final class RocksLogStore implements LogStore {
 
   LogStoreException failed(String what, RocksDBException e) {
     String code = e.getStatus() == null ? null : e.getStatus().getCode().name();
-    return new LogStoreException("decision log " + what + " failed on " + description + ": "
-        + e.getMessage(), code, e);
+    return new LogStoreException(
+        "decision log " + what + " failed on " + description + ": " + e.getMessage(), code, e);
   }
 
   @Override

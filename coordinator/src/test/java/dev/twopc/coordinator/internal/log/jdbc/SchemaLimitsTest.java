@@ -63,9 +63,10 @@ class SchemaLimitsTest {
 
   @Test
   void configuredIdLengthCannotOutgrowTheColumn() {
-    assertEquals(Limits.TX_ID, CoordinatorConfig.builder().maxIdLength(Limits.TX_ID).build()
-        .maxIdLength());
-    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+    assertEquals(
+        Limits.TX_ID, CoordinatorConfig.builder().maxIdLength(Limits.TX_ID).build().maxIdLength());
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
         () -> CoordinatorConfig.builder().maxIdLength(Limits.TX_ID + 1).build());
   }
 
@@ -78,7 +79,8 @@ class SchemaLimitsTest {
       labels.put(key, "v".repeat(Limits.LABEL_VALUE));
     }
     String encoded = Labels.encode(labels);
-    assertTrue(encoded.length() > Limits.LABELS_ENCODED,
+    assertTrue(
+        encoded.length() > Limits.LABELS_ENCODED,
         "plain ASCII labels at their limits already need the encoded-size check");
   }
 }
