@@ -46,12 +46,16 @@ final class GroupCommit {
 
   /**
    * Nor is the connection handed on once the batch's first member has waited this long for its
-   * commit: a member's answer waits for the sessions queued behind it at most about this long.
+   * commit: a member's answer waits for the sessions queued behind it about this long, plus the
+   * session that has the connection when the time runs out (which is why a handler must not wait
+   * for anything while it has the connection).
    */
   static final long MAX_BATCH_WAIT_NANOS = 25_000_000L;
 
   private final DataSource pool;
   private final long waitNanos;
+  private final int maxSessions;
+  private final long maxWaitNanos;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition released = lock.newCondition();
 
@@ -73,8 +77,15 @@ final class GroupCommit {
    *     connection timeout plays this part without group commit)
    */
   GroupCommit(DataSource pool, Duration wait) {
+    this(pool, wait, MAX_BATCH, MAX_BATCH_WAIT_NANOS);
+  }
+
+  /** With other bounds on a batch (tests). */
+  GroupCommit(DataSource pool, Duration wait, int maxSessions, long maxWaitNanos) {
     this.pool = pool;
     this.waitNanos = wait.toNanos();
+    this.maxSessions = maxSessions;
+    this.maxWaitNanos = maxWaitNanos;
   }
 
   /**
@@ -91,7 +102,7 @@ final class GroupCommit {
           if (c.getAutoCommit()) {
             c.setAutoCommit(false);
           }
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException | Error e) {
           c.close();
           throw e;
         }
@@ -102,13 +113,13 @@ final class GroupCommit {
       batch.sessions++;
       try {
         sp = connection.setSavepoint();
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | Error e) {
         batch.fail(e);
         throw e;
       }
       return new Member(connection, batch, sp).proxy;
-    } catch (SQLException | RuntimeException e) {
-      release();
+    } catch (SQLException | RuntimeException | Error e) {
+      release(); // whatever failed, the connection is given back: a batch is never left held
       throw e;
     }
   }
@@ -182,8 +193,8 @@ final class GroupCommit {
       boolean grow =
           b == null
               || (b.failure == null
-                  && b.sessions < MAX_BATCH
-                  && (b.size == 0 || System.nanoTime() - b.firstJoined < MAX_BATCH_WAIT_NANOS));
+                  && b.sessions < maxSessions
+                  && (b.size == 0 || System.nanoTime() - b.firstJoined < maxWaitNanos));
       if (waiting > 0 && grow) {
         inUse = false;
         released.signal();
@@ -247,8 +258,11 @@ final class GroupCommit {
         fatal = err;
       }
     } finally {
-      giveBack(c, failure != null);
-      b.end(failure);
+      try {
+        giveBack(c, failure != null);
+      } finally {
+        b.end(failure); // the members wait for this, whatever giving the connection back did
+      }
     }
     if (fatal != null) {
       throw fatal;
@@ -294,7 +308,7 @@ final class GroupCommit {
     /** Set by the holder before {@link #ended}; read by the members after it. */
     private volatile SQLException failure;
 
-    void fail(Exception e) {
+    void fail(Throwable e) {
       if (failure == null) {
         failure =
             e instanceof SQLException sql
@@ -408,12 +422,12 @@ final class GroupCommit {
       try {
         shared.releaseSavepoint(savepoint);
         batch.join();
-      } catch (SQLException | RuntimeException e) {
+      } catch (SQLException | RuntimeException | Error e) {
         batch.fail(e);
-        release();
         throw e;
+      } finally {
+        release();
       }
-      release();
       batch.awaitDurable();
     }
 

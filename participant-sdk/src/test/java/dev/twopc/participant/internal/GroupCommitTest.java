@@ -32,6 +32,7 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -69,7 +70,7 @@ class GroupCommitTest {
   }
 
   /** When set, the real connection's COMMIT throws this instead of committing. */
-  private volatile RuntimeException commitFailure;
+  private volatile Throwable commitFailure;
 
   /** The store's pool, counting the COMMITs its connection receives. */
   private DataSource counting() {
@@ -90,7 +91,7 @@ class GroupCommitTest {
                   (s2, m2, a2) -> {
                     if (m2.getName().equals("commit")) {
                       commits.incrementAndGet();
-                      RuntimeException f = commitFailure;
+                      Throwable f = commitFailure;
                       if (f != null) {
                         throw f;
                       }
@@ -143,13 +144,18 @@ class GroupCommitTest {
     return out;
   }
 
+  /** Batch bounds a busy machine cannot reach in a test: only the queue decides the batch. */
+  private static GroupCommit unbounded(DataSource pool) {
+    return new GroupCommit(pool, Duration.ofSeconds(30), Integer.MAX_VALUE, Long.MAX_VALUE);
+  }
+
   interface MemberWork {
     void run(int id, Connection c) throws Exception;
   }
 
   @Test
   void membersQueuedBehindTheHolderShareOneCommit() throws Exception {
-    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    GroupCommit group = unbounded(counting());
     Connection holder = group.begin();
     insert(holder, "h");
     List<Future<?>> members =
@@ -187,7 +193,7 @@ class GroupCommitTest {
 
   @Test
   void aMembersRollbackOrCloseUndoesOnlyItsOwnWork() throws Exception {
-    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    GroupCommit group = unbounded(counting());
     Connection holder = group.begin();
     insert(holder, "h");
     List<Future<?>> members =
@@ -286,11 +292,16 @@ class GroupCommitTest {
   }
 
   @Test
+  @Timeout(60)
   void aMemberWaitsForTheConnectionOnlyAsLongAsItIsTold() throws Exception {
     GroupCommit group = new GroupCommit(store.dataSource(), Duration.ofMillis(200));
     try (Connection holder = group.begin()) {
+      long start = System.nanoTime();
       SQLTransientConnectionException e =
           assertThrows(SQLTransientConnectionException.class, group::begin);
+      assertTrue(
+          System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(200),
+          "it waited its 200 ms first");
       assertEquals("08001", e.getSQLState());
       assertEquals(0, group.waiting());
       insert(holder, "k");
@@ -360,10 +371,15 @@ class GroupCommitTest {
 
   @Test
   void theBatchStopsGrowingOnceItsFirstMemberHasWaitedItsBound() throws Exception {
-    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
+    long bound = 20;
+    GroupCommit group =
+        new GroupCommit(
+            counting(),
+            Duration.ofSeconds(30),
+            Integer.MAX_VALUE,
+            TimeUnit.MILLISECONDS.toNanos(bound));
     Connection holder = group.begin();
     insert(holder, "h");
-    long bound = TimeUnit.NANOSECONDS.toMillis(GroupCommit.MAX_BATCH_WAIT_NANOS);
     List<Future<?>> members =
         queue(
             group,
@@ -390,5 +406,72 @@ class GroupCommitTest {
     }
     assertEquals(Set.of("h", "m0", "m1"), committed());
     assertEquals(2, commits.get(), "the second member's work went into a batch of its own");
+  }
+
+  @Test
+  void anErrorAtCommitFailsEveryMemberAndLeavesTheConnectionFree() throws Exception {
+    GroupCommit group = unbounded(counting());
+    Connection holder = group.begin();
+    insert(holder, "h");
+    List<Future<?>> members =
+        queue(
+            group,
+            1,
+            (id, c) -> {
+              insert(c, "m");
+              c.commit();
+            });
+    commitFailure = new StackOverflowError("thrown by the test at COMMIT");
+    Future<?> holderCommit =
+        threads.submit(
+            () -> {
+              holder.commit();
+              return null;
+            });
+    for (Future<?> f : List.of(holderCommit, members.get(0))) {
+      ExecutionException e =
+          assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+      assertTrue(
+          e.getCause() instanceof SQLException || e.getCause() instanceof StackOverflowError,
+          "not told its work is durable: " + e.getCause());
+    }
+    commitFailure = null;
+    assertEquals(Set.of(), committed());
+    try (Connection c = group.begin()) { // the connection was given back
+      insert(c, "after");
+      c.commit();
+    }
+    assertEquals(Set.of("after"), committed());
+  }
+
+  @Test
+  void readersCountTowardsTheSessionBound() throws Exception {
+    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30), 2, Long.MAX_VALUE);
+    Connection holder = group.begin();
+    insert(holder, "h");
+    // Queued in this order (the condition's queue is first come, first served): a reader, which
+    // takes a turn and commits nothing, then a writer.
+    List<Future<?>> queued = new ArrayList<>(queue(group, 1, (id, c) -> c.rollback()));
+    queued.addAll(
+        queue(
+            group,
+            1,
+            (id, c) -> {
+              insert(c, "w");
+              c.commit();
+            }));
+    threads
+        .submit(
+            () -> {
+              holder.commit();
+              return null;
+            })
+        .get(30, TimeUnit.SECONDS);
+    for (Future<?> f : queued) {
+      f.get(30, TimeUnit.SECONDS);
+    }
+    assertEquals(Set.of("h", "w"), committed());
+    // The holder and the reader use up the 2 turns: the writer's work is a batch of its own.
+    assertEquals(2, commits.get());
   }
 }
