@@ -183,13 +183,14 @@ public final class Participant implements AutoCloseable {
               scheduler);
       owned.add(embedded);
       ds = embedded.dataSource();
-      StoreSafety.check(ds);
-      // One connection: the branches that arrive together share its commits (one sync each).
-      store = BranchStore.grouped(ds, c.name, EmbeddedStore.CONNECTION_WAIT);
-    } else {
-      StoreSafety.check(ds);
-      store = new BranchStore(ds, c.name);
     }
+    StoreSafety.check(ds);
+    // The embedded store has one connection: the branches that arrive together share its
+    // commits (one sync each). A DataSource of one's own commits each by itself.
+    store =
+        c.dataSource == null
+            ? BranchStore.grouped(ds, c.name, EmbeddedStore.CONNECTION_WAIT)
+            : new BranchStore(ds, c.name);
     store.createSchema();
     if (c.storeInitializer != null) {
       initialize(ds, c.storeInitializer);

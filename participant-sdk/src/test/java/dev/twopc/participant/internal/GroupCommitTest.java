@@ -149,6 +149,32 @@ class GroupCommitTest {
     return new GroupCommit(pool, Duration.ofSeconds(30), Integer.MAX_VALUE, Long.MAX_VALUE);
   }
 
+  /** The holder's commit, from another thread: it returns once its batch is durable. */
+  private Future<?> commitLater(Connection holder) {
+    return threads.submit(
+        () -> {
+          holder.commit();
+          return null;
+        });
+  }
+
+  /** A member that writes {@code prefix + id} and commits. */
+  private static MemberWork writes(String prefix) {
+    return (id, c) -> {
+      insert(c, prefix + id);
+      c.commit();
+    };
+  }
+
+  /** A batch after a failed one commits: the connection was given back fit for use. */
+  private void assertTheNextBatchCommits(GroupCommit group, String key) throws SQLException {
+    try (Connection c = group.begin()) {
+      insert(c, key);
+      c.commit();
+    }
+    assertTrue(committed().contains(key), key + " committed after the failure");
+  }
+
   interface MemberWork {
     void run(int id, Connection c) throws Exception;
   }
@@ -158,21 +184,8 @@ class GroupCommitTest {
     GroupCommit group = unbounded(counting());
     Connection holder = group.begin();
     insert(holder, "h");
-    List<Future<?>> members =
-        queue(
-            group,
-            20,
-            (id, c) -> {
-              insert(c, "m" + id);
-              c.commit();
-            });
-    Future<?> holderCommit =
-        threads.submit(
-            () -> {
-              holder.commit();
-              holder.close();
-              return null;
-            });
+    List<Future<?>> members = queue(group, 20, writes("m"));
+    Future<?> holderCommit = commitLater(holder);
     holderCommit.get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
@@ -215,12 +228,7 @@ class GroupCommitTest {
                 default -> insert(c, "discarded"); // closed without a commit
               }
             });
-    Future<?> holderCommit =
-        threads.submit(
-            () -> {
-              holder.commit();
-              return null;
-            });
+    Future<?> holderCommit = commitLater(holder);
     holderCommit.get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
@@ -264,12 +272,7 @@ class GroupCommitTest {
               }
               c.commit();
             });
-    Future<?> holderCommit =
-        threads.submit(
-            () -> {
-              holder.commit();
-              return null;
-            });
+    Future<?> holderCommit = commitLater(holder);
     ExecutionException h =
         assertThrows(ExecutionException.class, () -> holderCommit.get(30, TimeUnit.SECONDS));
     assertInstanceOf(SQLException.class, h.getCause());
@@ -279,10 +282,7 @@ class GroupCommitTest {
     assertFalse(committed().contains("lost"), "a failed member's work is not durable");
 
     // The failed connection was dropped: the next batch commits normally.
-    try (Connection c = group.begin()) {
-      insert(c, "after");
-      c.commit();
-    }
+    assertTheNextBatchCommits(group, "after");
     try (Connection c = group.begin()) {
       insert(c, "undone");
       c.rollback();
@@ -311,37 +311,27 @@ class GroupCommitTest {
   }
 
   @Test
-  void aCommitFailingWithAnUncheckedExceptionTellsNoMemberItsWorkIsDurable() throws Exception {
-    GroupCommit group = new GroupCommit(counting(), Duration.ofSeconds(30));
-    Connection holder = group.begin();
-    insert(holder, "h");
-    List<Future<?>> members =
-        queue(
-            group,
-            2,
-            (id, c) -> {
-              insert(c, "m" + id);
-              c.commit();
-            });
-    commitFailure = new IllegalStateException("driver bug");
-    Future<?> holderCommit =
-        threads.submit(
-            () -> {
-              holder.commit();
-              return null;
-            });
-    for (Future<?> f : List.of(holderCommit, members.get(0), members.get(1))) {
-      ExecutionException e =
-          assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
-      assertInstanceOf(SQLException.class, e.getCause());
+  void aCommitThatThrowsAnythingTellsNoMemberItsWorkIsDurable() throws Exception {
+    GroupCommit group = unbounded(counting());
+    List<Throwable> failures =
+        List.of(new IllegalStateException("driver bug"), new StackOverflowError("at COMMIT"));
+    for (Throwable failure : failures) {
+      Connection holder = group.begin();
+      insert(holder, "h");
+      List<Future<?>> members = queue(group, 2, writes("m"));
+      commitFailure = failure;
+      for (Future<?> f : List.of(commitLater(holder), members.get(0), members.get(1))) {
+        ExecutionException e =
+            assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+        // The members are told the batch failed; the Error itself reaches the one that ended it.
+        assertTrue(
+            e.getCause() instanceof SQLException || e.getCause() == failure,
+            "not told its work is durable: " + e.getCause());
+      }
+      commitFailure = null;
+      assertFalse(committed().contains("h"), "nothing of the failed batch is durable");
+      assertTheNextBatchCommits(group, "after " + failure.getClass().getSimpleName());
     }
-    commitFailure = null;
-    assertEquals(Set.of(), committed());
-    try (Connection c = group.begin()) {
-      insert(c, "after");
-      c.commit();
-    }
-    assertEquals(Set.of("after"), committed());
   }
 
   @Test
@@ -394,54 +384,12 @@ class GroupCommitTest {
               insert(c, "m" + id);
               c.commit();
             });
-    threads
-        .submit(
-            () -> {
-              holder.commit();
-              return null;
-            })
-        .get(30, TimeUnit.SECONDS);
+    commitLater(holder).get(30, TimeUnit.SECONDS);
     for (Future<?> f : members) {
       f.get(30, TimeUnit.SECONDS);
     }
     assertEquals(Set.of("h", "m0", "m1"), committed());
     assertEquals(2, commits.get(), "the second member's work went into a batch of its own");
-  }
-
-  @Test
-  void anErrorAtCommitFailsEveryMemberAndLeavesTheConnectionFree() throws Exception {
-    GroupCommit group = unbounded(counting());
-    Connection holder = group.begin();
-    insert(holder, "h");
-    List<Future<?>> members =
-        queue(
-            group,
-            1,
-            (id, c) -> {
-              insert(c, "m");
-              c.commit();
-            });
-    commitFailure = new StackOverflowError("thrown by the test at COMMIT");
-    Future<?> holderCommit =
-        threads.submit(
-            () -> {
-              holder.commit();
-              return null;
-            });
-    for (Future<?> f : List.of(holderCommit, members.get(0))) {
-      ExecutionException e =
-          assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
-      assertTrue(
-          e.getCause() instanceof SQLException || e.getCause() instanceof StackOverflowError,
-          "not told its work is durable: " + e.getCause());
-    }
-    commitFailure = null;
-    assertEquals(Set.of(), committed());
-    try (Connection c = group.begin()) { // the connection was given back
-      insert(c, "after");
-      c.commit();
-    }
-    assertEquals(Set.of("after"), committed());
   }
 
   @Test
@@ -460,13 +408,7 @@ class GroupCommitTest {
               insert(c, "w");
               c.commit();
             }));
-    threads
-        .submit(
-            () -> {
-              holder.commit();
-              return null;
-            })
-        .get(30, TimeUnit.SECONDS);
+    commitLater(holder).get(30, TimeUnit.SECONDS);
     for (Future<?> f : queued) {
       f.get(30, TimeUnit.SECONDS);
     }
