@@ -13,6 +13,7 @@ import dev.twopc.coordinator.internal.log.LogReader.Page;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
@@ -31,10 +32,10 @@ import dev.twopc.security.RoleMap;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -97,13 +98,13 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           if (size < 0 || size > 1000) {
             throw invalid("page_size must be 1-1000, was " + req.getPageSize());
           }
-          List<String> states = new ArrayList<>();
+          Set<TxState> states = EnumSet.noneOf(TxState.class);
           for (TransactionState s : req.getStatesList()) {
-            String name = Views.stateName(s);
-            if (name == null) {
+            Set<TxState> stored = Views.storedStates(s);
+            if (stored.isEmpty()) {
               throw invalid("states: " + s + " is not a transaction state");
             }
-            states.add(name);
+            states.addAll(stored);
           }
           long now = clock.millis();
           Long createdBefore = null;

@@ -6,6 +6,8 @@ import dev.twopc.coordinator.internal.CoordinatorException;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine.LiveView;
 import dev.twopc.coordinator.internal.protocol.TxIds;
@@ -85,10 +87,10 @@ public final class TransactionQueries {
       return views.view(
           new StoredTransaction(
               txId,
-              "ABORTED",
+              TxState.ABORTED,
               created.getAsLong(),
               created.getAsLong(),
-              "ABORT",
+              Decision.ABORT,
               null,
               "presumed",
               PRESUMED_ABORT,

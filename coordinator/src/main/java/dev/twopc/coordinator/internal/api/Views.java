@@ -4,6 +4,8 @@ import com.google.protobuf.Timestamp;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.proto.v1.Branch;
 import dev.twopc.proto.v1.BranchState;
 import dev.twopc.proto.v1.OperatorAction;
@@ -15,8 +17,10 @@ import dev.twopc.proto.v1.Vote;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /** Turns logged or live transactions into the wire's {@link TransactionView}. */
@@ -56,7 +60,7 @@ public final class Views {
     }
     boolean parked = false;
     for (BranchRow b : t.branches()) {
-      boolean waiting = b.state().equals("COMMITTING") || b.state().equals("ROLLING_BACK");
+      boolean waiting = b.state().awaitingPhaseTwo();
       boolean branchParked =
           waiting && t.decidedAt() != null && now - t.decidedAt() > parkAfter.toMillis();
       parked |= branchParked;
@@ -90,7 +94,7 @@ public final class Views {
       v.addBranches(bb);
     }
     boolean undecidedLate = t.decision() == null && t.finishedAt() == null && now > t.deadlineAt();
-    v.setInDoubt(t.state().equals("COMMITTING") || t.state().equals("ABORTING") || undecidedLate);
+    v.setInDoubt(t.state().inPhaseTwo() || undecidedLate);
     v.setParked(parked);
     for (OperatorActed a : t.actions()) {
       OperatorAction.Builder ab =
@@ -135,7 +139,7 @@ public final class Views {
     }
     for (BranchRow b : t.branches()) {
       if (b.acknowledgedAt() != null) {
-        events.add(event(b.acknowledgedAt(), "ACKNOWLEDGED", b.participant(), b.state()));
+        events.add(event(b.acknowledgedAt(), "ACKNOWLEDGED", b.participant(), b.state().name()));
       }
     }
     for (OperatorActed a : t.actions()) {
@@ -152,7 +156,7 @@ public final class Views {
                   + a.reason()));
     }
     if (t.finishedAt() != null) {
-      events.add(event(t.finishedAt(), "FINISHED", "", t.state()));
+      events.add(event(t.finishedAt(), "FINISHED", "", t.state().name()));
     }
     events.sort(
         Comparator.comparing(e -> e.getAt().getSeconds() * 1_000_000_000L + e.getAt().getNanos()));
@@ -169,10 +173,10 @@ public final class Views {
   }
 
   static Outcome outcome(StoredTransaction t) {
-    if ("COMMIT".equals(t.decision())) {
+    if (t.decision() == Decision.COMMIT) {
       return Outcome.OUTCOME_COMMITTED;
     }
-    if ("ABORT".equals(t.decision()) || t.finishedAt() != null) {
+    if (t.decision() == Decision.ABORT || t.finishedAt() != null) {
       return Outcome.OUTCOME_ABORTED;
     }
     return Outcome.OUTCOME_IN_PROGRESS;
@@ -185,39 +189,52 @@ public final class Views {
         .build();
   }
 
-  static TransactionState state(String s) {
+  /** The wire has no DECIDING or ONE_PHASE: both are PREPARING to clients and operators. */
+  static TransactionState state(TxState s) {
     return switch (s) {
-      case "ACTIVE" -> TransactionState.TRANSACTION_STATE_ACTIVE;
-      case "PREPARING", "DECIDING", "ONE_PHASE" -> TransactionState.TRANSACTION_STATE_PREPARING;
-      case "COMMITTING" -> TransactionState.TRANSACTION_STATE_COMMITTING;
-      case "COMMITTED" -> TransactionState.TRANSACTION_STATE_COMMITTED;
-      case "ABORTING" -> TransactionState.TRANSACTION_STATE_ABORTING;
-      case "ABORTED" -> TransactionState.TRANSACTION_STATE_ABORTED;
-      default -> TransactionState.TRANSACTION_STATE_UNSPECIFIED;
+      case ACTIVE -> TransactionState.TRANSACTION_STATE_ACTIVE;
+      case PREPARING, DECIDING, ONE_PHASE -> TransactionState.TRANSACTION_STATE_PREPARING;
+      case COMMITTING -> TransactionState.TRANSACTION_STATE_COMMITTING;
+      case COMMITTED -> TransactionState.TRANSACTION_STATE_COMMITTED;
+      case ABORTING -> TransactionState.TRANSACTION_STATE_ABORTING;
+      case ABORTED -> TransactionState.TRANSACTION_STATE_ABORTED;
     };
   }
 
-  static String stateName(TransactionState s) {
+  /** The log's states shown as {@code s}; empty for a value that is no state. */
+  static Set<TxState> storedStates(TransactionState s) {
     return switch (s) {
-      case TRANSACTION_STATE_ACTIVE -> "ACTIVE";
-      case TRANSACTION_STATE_PREPARING -> "PREPARING";
-      case TRANSACTION_STATE_COMMITTING -> "COMMITTING";
-      case TRANSACTION_STATE_COMMITTED -> "COMMITTED";
-      case TRANSACTION_STATE_ABORTING -> "ABORTING";
-      case TRANSACTION_STATE_ABORTED -> "ABORTED";
-      default -> null;
+      case TRANSACTION_STATE_ACTIVE -> EnumSet.of(TxState.ACTIVE);
+      case TRANSACTION_STATE_PREPARING -> EnumSet.of(TxState.PREPARING, TxState.ONE_PHASE);
+      case TRANSACTION_STATE_COMMITTING -> EnumSet.of(TxState.COMMITTING);
+      case TRANSACTION_STATE_COMMITTED -> EnumSet.of(TxState.COMMITTED);
+      case TRANSACTION_STATE_ABORTING -> EnumSet.of(TxState.ABORTING);
+      case TRANSACTION_STATE_ABORTED -> EnumSet.of(TxState.ABORTED);
+      default -> EnumSet.noneOf(TxState.class);
     };
   }
 
-  private static BranchState branchState(String s) {
-    try {
-      return BranchState.valueOf("BRANCH_STATE_" + s);
-    } catch (IllegalArgumentException e) {
-      return BranchState.BRANCH_STATE_UNSPECIFIED;
+  private static BranchState branchState(dev.twopc.coordinator.internal.model.BranchState s) {
+    return switch (s) {
+      case ENLISTED -> BranchState.BRANCH_STATE_ENLISTED;
+      case PREPARED -> BranchState.BRANCH_STATE_PREPARED;
+      case READ_ONLY -> BranchState.BRANCH_STATE_READ_ONLY;
+      case REFUSED -> BranchState.BRANCH_STATE_REFUSED;
+      case COMMITTING -> BranchState.BRANCH_STATE_COMMITTING;
+      case ROLLING_BACK -> BranchState.BRANCH_STATE_ROLLING_BACK;
+      case COMMITTED -> BranchState.BRANCH_STATE_COMMITTED;
+      case ROLLED_BACK -> BranchState.BRANCH_STATE_ROLLED_BACK;
+    };
+  }
+
+  private static Vote vote(dev.twopc.coordinator.internal.model.Vote v) {
+    if (v == null) {
+      return Vote.VOTE_UNSPECIFIED;
     }
-  }
-
-  private static Vote vote(String v) {
-    return v == null ? Vote.VOTE_UNSPECIFIED : Vote.valueOf("VOTE_" + v);
+    return switch (v) {
+      case YES -> Vote.VOTE_YES;
+      case NO -> Vote.VOTE_NO;
+      case READ_ONLY -> Vote.VOTE_READ_ONLY;
+    };
   }
 }

@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.internal.log;
 
 import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.model.Decision;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ public final class DecisionLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
 
   /** What a {@link LogRecord.Decided} append completes with: the decision now in the log. */
-  public record DecisionResult(String decision, boolean written) {}
+  public record DecisionResult(Decision decision, boolean written) {}
 
   private record Pending(LogRecord record, CompletableFuture<Object> done) {}
 

@@ -1,5 +1,7 @@
 package dev.twopc.coordinator.internal.log;
 
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +21,7 @@ public interface LogReader {
 
   /** What {@link #list} selects. Null fields do not filter. */
   record Filter(
-      Collection<String> states,
+      Collection<TxState> states,
       boolean inDoubtOnly,
       Long createdBefore,
       long now,
@@ -29,8 +31,8 @@ public interface LogReader {
   /** The transaction with its branches and operator actions. */
   Optional<StoredTransaction> find(String txId);
 
-  /** The logged decision ("COMMIT" or "ABORT"), empty if none (presumed abort). */
-  Optional<String> decisionOf(String txId);
+  /** The logged decision, empty if none (presumed abort). */
+  Optional<Decision> decisionOf(String txId);
 
   Optional<String> txIdForKey(String idempotencyKey);
 

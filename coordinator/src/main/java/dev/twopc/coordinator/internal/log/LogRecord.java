@@ -1,5 +1,9 @@
 package dev.twopc.coordinator.internal.log;
 
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.util.List;
 import java.util.Map;
 
@@ -14,9 +18,9 @@ public sealed interface LogRecord {
       String participant,
       int index,
       String payloadDigest,
-      String vote,
+      Vote vote,
       String voteReason,
-      String state,
+      BranchState state,
       int attempts,
       String lastError,
       Long lastAttemptAt,
@@ -35,7 +39,7 @@ public sealed interface LogRecord {
       String idempotencyKey,
       Map<String, String> labels,
       List<BranchRow> branches,
-      String state)
+      TxState state)
       implements LogRecord {}
 
   /** A branch joined an interactive transaction (lazy). */
@@ -46,7 +50,6 @@ public sealed interface LogRecord {
    * nothing and the append completes with the decision that was there (the first writer wins). A
    * COMMIT decision is forced; an ABORT need not be (presumed abort).
    *
-   * @param decision "COMMIT" or "ABORT"
    * @param state the transaction state that goes with it (COMMITTING, ABORTING, or the final state
    *     when no branch needs phase 2)
    * @param begun the begin record to write first if the transaction is not in the log yet
@@ -55,8 +58,8 @@ public sealed interface LogRecord {
    */
   record Decided(
       String txId,
-      String decision,
-      String state,
+      Decision decision,
+      TxState state,
       long decidedAt,
       String decidedBy,
       String abortReason,
@@ -69,7 +72,7 @@ public sealed interface LogRecord {
   record BranchUpdated(
       String txId,
       String participant,
-      String state,
+      BranchState state,
       int attempts,
       String lastError,
       Long lastAttemptAt,
@@ -81,7 +84,7 @@ public sealed interface LogRecord {
    * branches whose acknowledgement was not written yet, so the happy path writes no {@link
    * BranchUpdated} at all.
    */
-  record Finished(String txId, String state, long finishedAt, List<BranchUpdated> branches)
+  record Finished(String txId, TxState state, long finishedAt, List<BranchUpdated> branches)
       implements LogRecord {}
 
   /** An operator acted on a transaction (forced). */

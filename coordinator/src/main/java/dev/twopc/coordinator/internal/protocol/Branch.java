@@ -2,6 +2,8 @@ package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.util.concurrent.ScheduledFuture;
 
 /** One branch's progress inside a live {@link Tx}. Guarded by the owning Tx's monitor. */
@@ -15,10 +17,10 @@ final class Branch {
   /** The participant enlisted itself: its work was staged by its business calls (interactive). */
   boolean staged;
 
-  String vote;
+  Vote vote;
   String voteReason;
   Long votedAt;
-  String state = "ENLISTED";
+  private BranchState state = BranchState.ENLISTED;
   int attempts;
   String lastError;
   Long lastAttemptAt;
@@ -48,15 +50,33 @@ final class Branch {
     return b;
   }
 
-  /** True while phase 2 still has to reach this branch. */
   /**
    * The acknowledgement is known here but not written yet: it goes to the log with the
    * transaction's end, or with the next failed attempt of another branch.
    */
   boolean ackUnlogged;
 
+  BranchState state() {
+    return state;
+  }
+
+  /**
+   * Moves this branch to {@code next}, which must be a legal transition ({@link
+   * BranchState#canMoveTo}); staying put is legal. Caller holds the tx monitor.
+   *
+   * @throws IllegalStateException for an illegal transition: a bug, never a participant's doing
+   */
+  void moveTo(BranchState next) {
+    if (!state.canMoveTo(next)) {
+      throw new IllegalStateException(
+          "branch " + participant + " cannot move from " + state + " to " + next);
+    }
+    state = next;
+  }
+
+  /** True while phase 2 still has to reach this branch. */
   boolean awaitingPhase2() {
-    return state.equals("COMMITTING") || state.equals("ROLLING_BACK");
+    return state.awaitingPhaseTwo();
   }
 
   /** This branch's phase-2 progress as a log record. Caller holds the tx monitor. */

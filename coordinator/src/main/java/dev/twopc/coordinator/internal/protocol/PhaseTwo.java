@@ -4,6 +4,7 @@ import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.coordinator.internal.model.BranchState;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
@@ -118,7 +119,7 @@ final class PhaseTwo {
       b.nextAttemptAt = null;
       attempt = ++b.attempts;
       b.lastAttemptAt = clock.millis();
-      commit = b.state.equals("COMMITTING");
+      commit = b.state() == BranchState.COMMITTING;
     }
     Optional<ManagedChannel> channel =
         attempt > 1 ? directory.channelForRetry(b.participant) : directory.channel(b.participant);
@@ -209,8 +210,8 @@ final class PhaseTwo {
       if (!b.awaitingPhase2()) {
         return;
       }
-      commit = b.state.equals("COMMITTING");
-      b.state = commit ? "COMMITTED" : "ROLLED_BACK";
+      commit = b.state() == BranchState.COMMITTING;
+      b.moveTo(commit ? BranchState.COMMITTED : BranchState.ROLLED_BACK);
       b.acknowledgedAt = clock.millis();
       b.lastError = null;
       b.ackUnlogged = true;

@@ -19,6 +19,10 @@ import dev.twopc.coordinator.internal.log.LogRecord.Enlisted;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Path;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics.Result;
@@ -154,12 +158,12 @@ public final class TransactionEngine implements AutoCloseable {
     }
     Branch added;
     synchronized (tx) {
-      if (!tx.state.equals("ACTIVE")) {
+      if (tx.state() != TxState.ACTIVE) {
         throw precondition(
             "transaction "
                 + txId
                 + " is "
-                + tx.state
+                + tx.state()
                 + "; enlisting is only possible while it is ACTIVE");
       }
       Branch known = tx.branches.get(participant);
@@ -312,11 +316,11 @@ public final class TransactionEngine implements AutoCloseable {
     if (s.isEmpty()) {
       throw notFound("unknown transaction " + txId);
     }
-    String d = s.get().decision();
-    if ("COMMIT".equals(d)) {
+    Decision d = s.get().decision();
+    if (d == Decision.COMMIT) {
       return new TxResult(txId, Outcome.OUTCOME_COMMITTED, "");
     }
-    if ("ABORT".equals(d)) {
+    if (d == Decision.ABORT) {
       return new TxResult(txId, Outcome.OUTCOME_ABORTED, nullToEmpty(s.get().abortReason()));
     }
     return new TxResult(txId, Outcome.OUTCOME_UNKNOWN, "not decided yet");
@@ -429,13 +433,9 @@ public final class TransactionEngine implements AutoCloseable {
     long oldest = Long.MAX_VALUE;
     for (Tx tx : live.values()) {
       synchronized (tx) {
-        byState.merge(tx.state, 1, Integer::sum);
-        boolean decided = tx.state.equals("COMMITTING") || tx.state.equals("ABORTING");
-        boolean late =
-            (tx.state.equals("ACTIVE")
-                    || tx.state.equals("PREPARING")
-                    || tx.state.equals("DECIDING"))
-                && tx.deadlineAt < now;
+        byState.merge(tx.state().name(), 1, Integer::sum);
+        boolean decided = tx.state() == TxState.COMMITTING || tx.state() == TxState.ABORTING;
+        boolean late = tx.state().undecided() && tx.deadlineAt < now;
         if (decided || late) {
           inDoubt++;
           oldest = Math.min(oldest, tx.createdAt);
@@ -485,7 +485,7 @@ public final class TransactionEngine implements AutoCloseable {
       }
     }
     synchronized (tx) {
-      if ("ABORT".equals(tx.decision)) {
+      if (tx.decision == Decision.ABORT) {
         throw precondition("transaction " + txId + " is aborted: " + tx.abortReason);
       }
     }
@@ -494,12 +494,15 @@ public final class TransactionEngine implements AutoCloseable {
 
   private CompletableFuture<TxResult> commit(Tx tx, boolean wait) {
     List<Branch> branches;
-    boolean keyed = tx.idempotencyKey != null;
+    boolean onePhase;
     synchronized (tx) {
-      if (!tx.state.equals("ACTIVE")) {
+      if (tx.state() != TxState.ACTIVE) {
         return wait ? tx.finished : tx.decided; // a duplicate Commit: the same answer
       }
-      tx.state = "PREPARING";
+      // Single branch, not keyed, not interactive: the participant decides in one phase.
+      onePhase = tx.branches.size() == 1 && tx.idempotencyKey == null && !tx.interactive;
+      tx.onePhase = onePhase;
+      tx.moveTo(onePhase ? TxState.ONE_PHASE : TxState.PREPARING);
       tx.commitNanos = System.nanoTime();
       if (tracing.enabled() && tx.interactive) {
         // The prepares and the decision belong under the Commit call, not under Begin.
@@ -512,7 +515,7 @@ public final class TransactionEngine implements AutoCloseable {
     }
     if (branches.isEmpty()) {
       decideCommit(tx);
-    } else if (branches.size() == 1 && !keyed && !tx.interactive) {
+    } else if (onePhase) {
       onePhase(tx, branches.get(0));
     } else {
       long left = tx.deadlineAt - clock.millis();
@@ -599,20 +602,20 @@ public final class TransactionEngine implements AutoCloseable {
       b.votedAt = clock.millis();
       switch (r.getVote()) {
         case VOTE_YES -> {
-          b.vote = "YES";
-          if (b.state.equals("ENLISTED")) {
-            b.state = "PREPARED";
+          b.vote = Vote.YES;
+          if (b.state() == BranchState.ENLISTED) {
+            b.moveTo(BranchState.PREPARED);
           }
         }
         case VOTE_READ_ONLY -> {
-          b.vote = "READ_ONLY";
-          b.state = "READ_ONLY";
+          b.vote = Vote.READ_ONLY;
+          b.moveTo(BranchState.READ_ONLY);
         }
         default -> {
-          b.vote = "NO";
+          b.vote = Vote.NO;
           b.voteReason = Limits.text(r.getReason(), Limits.REASON);
-          if (!b.state.equals("ROLLING_BACK")) {
-            b.state = "REFUSED";
+          if (b.state() != BranchState.ROLLING_BACK) {
+            b.moveTo(BranchState.REFUSED);
           }
           abortWhy =
               "participant "
@@ -622,12 +625,12 @@ public final class TransactionEngine implements AutoCloseable {
         }
       }
       if (abortWhy == null) {
-        if (!tx.state.equals("PREPARING")) {
+        if (tx.state() != TxState.PREPARING) {
           return; // already aborted: this branch is among those being rolled back
         }
         for (Branch other : tx.branches.values()) {
           // A NO already counted is being aborted (outside this lock): never a reason to commit.
-          allVoted &= other.vote != null && !other.vote.equals("NO");
+          allVoted &= other.vote != null && other.vote != Vote.NO;
         }
       }
     }
@@ -641,24 +644,24 @@ public final class TransactionEngine implements AutoCloseable {
   /** Every branch voted YES or READ_ONLY: make COMMIT durable, then tell everyone. */
   private void decideCommit(Tx tx) {
     synchronized (tx) {
-      if (!tx.state.equals("PREPARING")) {
+      if (tx.state() != TxState.PREPARING) {
         return;
       }
       // Safety rule: COMMIT only if every branch voted YES or READ_ONLY. A NO sets its vote
       // under this lock but aborts after releasing it, so a YES arriving in between must not
       // take the transaction to COMMIT.
       for (Branch b : tx.branches.values()) {
-        if (!"YES".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
+        if (b.vote != Vote.YES && b.vote != Vote.READ_ONLY) {
           return;
         }
       }
-      tx.state = "DECIDING";
+      tx.moveTo(TxState.DECIDING);
     }
     // Also when nothing was prepared (no branch, or all READ_ONLY) and no participant needs
     // phase 2: the client is told COMMITTED, so that must be what the log says after a crash,
     // not an undecided transaction that recovery aborts or an id presumed aborted.
     crashPoints.reached(CrashPoints.Point.BEFORE_DECISION_WRITE);
-    writeDecision(tx, "COMMIT", null, "protocol");
+    writeDecision(tx, Decision.COMMIT, null, "protocol");
   }
 
   /**
@@ -666,7 +669,7 @@ public final class TransactionEngine implements AutoCloseable {
    * commit and before the client hears COMMITTED. Everything after the write happens in the
    * completion of the append, which completes only once the batch is durable.
    */
-  private void writeDecision(Tx tx, String decision, String abortReason, String decidedBy) {
+  private void writeDecision(Tx tx, Decision decision, String abortReason, String decidedBy) {
     long now = clock.millis();
     synchronized (tx) {
       tx.decisionAttemptAt = now;
@@ -675,7 +678,7 @@ public final class TransactionEngine implements AutoCloseable {
     // Completes on the log's completer thread, in log order, one hand-off per batch: the
     // follow-up only queues RPCs and appends, so it never holds up the next batch.
     Span span = tracing.start("twopc.decision_write", tx.trace, tx.id, null);
-    span.setAttribute("twopc.decision", decision);
+    span.setAttribute("twopc.decision", decision.name());
     decisionLog
         .append(record)
         .whenComplete(
@@ -706,7 +709,7 @@ public final class TransactionEngine implements AutoCloseable {
           () ->
               writeDecision(
                   tx,
-                  "ABORT",
+                  Decision.ABORT,
                   "the decision log was unavailable when COMMIT was being logged",
                   "protocol"),
           backoff.delayMillis(3),
@@ -718,11 +721,12 @@ public final class TransactionEngine implements AutoCloseable {
 
   /** The decision as the log stores it: on COMMIT, every YES branch is to be committed. */
   private static Decided decisionRecord(
-      Tx tx, String decision, String abortReason, String decidedBy, long at) {
+      Tx tx, Decision decision, String abortReason, String decidedBy, long at) {
     synchronized (tx) {
       List<BranchRow> rows = new ArrayList<>();
       for (Branch b : tx.branches.values()) {
-        String state = decision.equals("COMMIT") && "YES".equals(b.vote) ? "COMMITTING" : b.state;
+        BranchState state =
+            decision == Decision.COMMIT && b.vote == Vote.YES ? BranchState.COMMITTING : b.state();
         rows.add(
             new BranchRow(
                 b.participant,
@@ -740,7 +744,7 @@ public final class TransactionEngine implements AutoCloseable {
       return new Decided(
           tx.id,
           decision,
-          decision.equals("COMMIT") ? "COMMITTING" : "ABORTING",
+          decision == Decision.COMMIT ? TxState.COMMITTING : TxState.ABORTING,
           at,
           decidedBy,
           abortReason,
@@ -751,7 +755,7 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   private void applyDecision(
-      Tx tx, String decision, String abortReason, String decidedBy, long at) {
+      Tx tx, Decision decision, String abortReason, String decidedBy, long at) {
     synchronized (tx) {
       markDecided(tx, decision, abortReason, decidedBy, at);
     }
@@ -760,20 +764,20 @@ public final class TransactionEngine implements AutoCloseable {
 
   /** The bookkeeping of a decision. Caller holds the tx monitor. */
   private static void markDecided(
-      Tx tx, String decision, String abortReason, String decidedBy, long at) {
+      Tx tx, Decision decision, String abortReason, String decidedBy, long at) {
     tx.decision = decision;
     tx.decidedAt = at;
     tx.decidedBy = decidedBy;
-    tx.abortReason = decision.equals("ABORT") ? abortReason : null;
-    tx.state = decision.equals("COMMIT") ? "COMMITTING" : "ABORTING";
+    tx.abortReason = decision == Decision.ABORT ? abortReason : null;
+    tx.moveTo(decision == Decision.COMMIT ? TxState.COMMITTING : TxState.ABORTING);
     for (Branch b : tx.branches.values()) {
       if (b.acknowledgedAt != null) {
         continue; // recovery: this branch already acknowledged phase 2
       }
-      if (decision.equals("COMMIT") && "YES".equals(b.vote)) {
-        b.state = "COMMITTING";
-      } else if (decision.equals("ABORT") && !"NO".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
-        b.state = "ROLLING_BACK";
+      if (decision == Decision.COMMIT && b.vote == Vote.YES) {
+        b.moveTo(BranchState.COMMITTING);
+      } else if (decision == Decision.ABORT && b.vote != Vote.NO && b.vote != Vote.READ_ONLY) {
+        b.moveTo(BranchState.ROLLING_BACK);
       }
     }
     if (tx.timeout != null) {
@@ -786,7 +790,7 @@ public final class TransactionEngine implements AutoCloseable {
     TxResult result;
     synchronized (tx) {
       result =
-          "COMMIT".equals(tx.decision)
+          tx.decision == Decision.COMMIT
               ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
               : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, nullToEmpty(tx.abortReason));
     }
@@ -799,23 +803,41 @@ public final class TransactionEngine implements AutoCloseable {
    * and a crash before the record is written still reads as ABORTED.
    */
   boolean abort(Tx tx, String reason, String decidedBy) {
+    return abort(tx, reason, decidedBy, false);
+  }
+
+  /**
+   * A one-phase commit that was never sent (its forced record failed, or its participant is
+   * unknown): nothing can have been applied, so an ordinary abort is safe.
+   */
+  private void abortUnsent(Tx tx, String reason) {
+    synchronized (tx) {
+      tx.onePhase = false;
+    }
+    abort(tx, reason, "protocol", true);
+  }
+
+  /**
+   * @param unsent whether a one-phase commit may be aborted: only if its call was never sent
+   */
+  private boolean abort(Tx tx, String reason, String decidedBy, boolean unsent) {
     Decided record;
     long now = clock.millis();
     synchronized (tx) {
       if (tx.decision != null
-          || tx.state.equals("DECIDING")
-          || (tx.onePhase && !tx.state.equals("ACTIVE"))) {
+          || tx.state() == TxState.DECIDING
+          || (tx.state() == TxState.ONE_PHASE && !unsent)) {
         return false;
       }
       // Every abort reason passes here: a participant's, a status, a client's, an operator's.
       reason = Limits.text(reason, Limits.REASON);
       decidedBy = Limits.text(decidedBy, Limits.DECIDED_BY);
-      markDecided(tx, "ABORT", reason, decidedBy, now);
+      markDecided(tx, Decision.ABORT, reason, decidedBy, now);
       record =
           new Decided(
               tx.id,
-              "ABORT",
-              "ABORTING",
+              Decision.ABORT,
+              TxState.ABORTING,
               now,
               decidedBy,
               reason,
@@ -838,7 +860,6 @@ public final class TransactionEngine implements AutoCloseable {
   private void onePhase(Tx tx, Branch b) {
     boolean logged;
     synchronized (tx) {
-      tx.onePhase = true;
       logged = tx.begunAppended;
       tx.begunAppended = true;
     }
@@ -848,10 +869,8 @@ public final class TransactionEngine implements AutoCloseable {
           .whenComplete(
               (r, e) -> {
                 if (e != null) {
-                  synchronized (tx) {
-                    tx.onePhase = false; // nothing was sent: an ordinary abort is safe
-                  }
-                  abort(tx, "the decision log is unavailable: " + e.getMessage(), "protocol");
+                  // the store's message stays in the coordinator's log, off the wire
+                  abortUnsent(tx, "the decision log is unavailable");
                 } else {
                   sendOnePhase(tx, b);
                 }
@@ -864,10 +883,16 @@ public final class TransactionEngine implements AutoCloseable {
   private void sendOnePhase(Tx tx, Branch b) {
     Optional<ManagedChannel> channel = directory.channel(b.participant);
     if (channel.isEmpty()) {
+      String why = "participant " + b.participant + " is not registered";
+      boolean sent;
       synchronized (tx) {
-        tx.onePhase = false;
+        sent = b.attempts > 0;
       }
-      abort(tx, "participant " + b.participant + " is not registered", "protocol");
+      if (sent) {
+        retryOnePhase(tx, b, why, () -> sendOnePhase(tx, b)); // it may have applied an earlier one
+      } else {
+        abortUnsent(tx, why);
+      }
       return;
     }
     long left = Math.max(1, tx.deadlineAt - clock.millis());
@@ -935,7 +960,7 @@ public final class TransactionEngine implements AutoCloseable {
       if (tx.decision != null) {
         return;
       }
-      tx.decision = committed ? "COMMIT" : "ABORT";
+      tx.decision = committed ? Decision.COMMIT : Decision.ABORT;
       tx.decidedAt = now;
       tx.decidedBy = "one-phase";
       tx.abortReason =
@@ -943,13 +968,13 @@ public final class TransactionEngine implements AutoCloseable {
               ? null
               : Limits.text(
                   "participant " + b.participant + " refused: " + r.getReason(), Limits.REASON);
-      b.vote = committed ? "YES" : "NO";
+      b.vote = committed ? Vote.YES : Vote.NO;
       b.voteReason = committed ? null : Limits.text(r.getReason(), Limits.REASON);
       b.votedAt = now;
-      b.state = committed ? "COMMITTED" : "REFUSED";
+      b.moveTo(committed ? BranchState.COMMITTED : BranchState.REFUSED);
       b.acknowledgedAt = now;
       b.lastError = null;
-      tx.state = committed ? "COMMITTED" : "ABORTED";
+      tx.moveTo(committed ? TxState.COMMITTED : TxState.ABORTED);
       if (tx.timeout != null) {
         tx.timeout.cancel(false);
       }
@@ -957,7 +982,7 @@ public final class TransactionEngine implements AutoCloseable {
           new Decided(
               tx.id,
               tx.decision,
-              tx.state,
+              tx.state(),
               now,
               "one-phase",
               tx.abortReason,
@@ -1020,8 +1045,8 @@ public final class TransactionEngine implements AutoCloseable {
       }
       tx.finishedAt = clock.millis();
       acks = tx.takeUnloggedAcks();
-      boolean committed = "COMMIT".equals(tx.decision);
-      tx.state = committed ? "COMMITTED" : "ABORTED";
+      boolean committed = tx.decision == Decision.COMMIT;
+      tx.moveTo(committed ? TxState.COMMITTED : TxState.ABORTED);
       result =
           committed
               ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
@@ -1030,7 +1055,7 @@ public final class TransactionEngine implements AutoCloseable {
     CompletableFuture<Object> written =
         tx.onePhase
             ? CompletableFuture.completedFuture(null)
-            : decisionLog.append(new Finished(tx.id, tx.state, tx.finishedAt, acks));
+            : decisionLog.append(new Finished(tx.id, tx.state(), tx.finishedAt, acks));
     tx.decided.complete(result);
     tx.finished.complete(result);
     // Answered from memory until the end is in the log, so that a reader who heard the outcome
@@ -1062,9 +1087,9 @@ public final class TransactionEngine implements AutoCloseable {
     String why = reason == null || reason.isEmpty() ? "rolled back by the client" : reason;
     if (!abort(tx, why, "client")) {
       synchronized (tx) {
-        if (!"ABORT".equals(tx.decision)) {
+        if (tx.decision != Decision.ABORT) {
           throw precondition(
-              "transaction " + txId + " is " + tx.state + "; it can no longer be rolled back");
+              "transaction " + txId + " is " + tx.state() + "; it can no longer be rolled back");
         }
       }
     }
@@ -1083,17 +1108,17 @@ public final class TransactionEngine implements AutoCloseable {
     Tx tx = live.get(txId);
     if (tx != null) {
       synchronized (tx) {
-        if ("COMMIT".equals(tx.decision)) {
+        if (tx.decision == Decision.COMMIT) {
           return Outcome.OUTCOME_COMMITTED;
         }
-        if ("ABORT".equals(tx.decision)) {
+        if (tx.decision == Decision.ABORT) {
           return Outcome.OUTCOME_ABORTED;
         }
         return Outcome.OUTCOME_IN_PROGRESS;
       }
     }
     try {
-      return "COMMIT".equals(reader.decisionOf(txId).orElse(null))
+      return reader.decisionOf(txId).orElse(null) == Decision.COMMIT
           ? Outcome.OUTCOME_COMMITTED
           : Outcome.OUTCOME_ABORTED;
     } catch (LogStoreException e) {
@@ -1137,7 +1162,6 @@ public final class TransactionEngine implements AutoCloseable {
     synchronized (tx) {
       tx.onePhase = true;
       tx.begunAppended = true;
-      tx.state = "PREPARING";
       b = tx.branches.values().iterator().next();
     }
     live.put(tx.id, tx);
@@ -1216,9 +1240,9 @@ public final class TransactionEngine implements AutoCloseable {
         stuck = stuckReason(tx, clock.millis(), 0);
         if (stuck == null) {
           return "undecided ("
-              + tx.state
+              + tx.state()
               + "): waiting for "
-              + (tx.state.equals("ACTIVE")
+              + (tx.state() == TxState.ACTIVE
                   ? "its client's Commit or its deadline"
                   : "votes, its decision or its deadline")
               + "; nothing to retry";
@@ -1250,7 +1274,7 @@ public final class TransactionEngine implements AutoCloseable {
     }
     synchronized (tx) {
       for (Branch b : tx.branches.values()) {
-        if (!"YES".equals(b.vote) && !"READ_ONLY".equals(b.vote)) {
+        if (b.vote != Vote.YES && b.vote != Vote.READ_ONLY) {
           throw precondition(
               "branch "
                   + b.participant
@@ -1262,12 +1286,12 @@ public final class TransactionEngine implements AutoCloseable {
       if (tx.decision != null) {
         return tx.decided;
       }
-      tx.state = "DECIDING";
+      tx.moveTo(TxState.DECIDING);
       tx.decisionAttemptAt = clock.millis();
     }
     CompletableFuture<TxResult> result = new CompletableFuture<>();
     long now = clock.millis();
-    Decided record = decisionRecord(tx, "COMMIT", null, "operator", now);
+    Decided record = decisionRecord(tx, Decision.COMMIT, null, "operator", now);
     decisionLog
         .append(record)
         .whenComplete(
@@ -1278,12 +1302,12 @@ public final class TransactionEngine implements AutoCloseable {
                         "decision log unavailable: " + e.getMessage(), e));
                 return;
               }
-              String d = ((DecisionResult) r).decision();
-              String why = "ABORT".equals(d) ? "aborted before the operator's commit" : null;
+              Decision d = ((DecisionResult) r).decision();
+              String why = d == Decision.ABORT ? "aborted before the operator's commit" : null;
               applyDecision(tx, d, why, "operator", now);
               // not tx.decided: after a failed write the client was already told UNKNOWN
               result.complete(
-                  "COMMIT".equals(d)
+                  d == Decision.COMMIT
                       ? new TxResult(tx.id, Outcome.OUTCOME_COMMITTED, "")
                       : new TxResult(tx.id, Outcome.OUTCOME_ABORTED, why));
             });
@@ -1296,7 +1320,7 @@ public final class TransactionEngine implements AutoCloseable {
    * A live transaction that nothing is moving on: no call in flight and nothing scheduled. {@code
    * progress} changes whenever anything is attempted (calls, decision writes).
    */
-  public record Stuck(String txId, String state, String detail, long progress) {}
+  public record Stuck(String txId, TxState state, String detail, long progress) {}
 
   /**
    * The liveness invariant, checked: every transaction that is not final has a call in flight or a
@@ -1314,7 +1338,7 @@ public final class TransactionEngine implements AutoCloseable {
           for (Branch b : tx.branches.values()) {
             progress = progress * 31 + b.attempts;
           }
-          out.add(new Stuck(tx.id, tx.state, why, progress));
+          out.add(new Stuck(tx.id, tx.state(), why, progress));
         }
       }
     }
@@ -1328,9 +1352,9 @@ public final class TransactionEngine implements AutoCloseable {
     }
     long callTimeout = config.phase2CallTimeout().toMillis();
     long prepareTimeout = config.prepareTimeout().toMillis();
-    switch (tx.state) {
-      case "ACTIVE", "PREPARING" -> {
-        if (tx.onePhase && tx.state.equals("PREPARING")) {
+    switch (tx.state()) {
+      case ONE_PHASE -> {
+        {
           Branch b = tx.branches.values().iterator().next();
           long last = b.lastAttemptAt == null ? tx.createdAt : b.lastAttemptAt;
           long due =
@@ -1341,16 +1365,18 @@ public final class TransactionEngine implements AutoCloseable {
               ? "one-phase commit at " + b.participant + " with no call in flight or scheduled"
               : null;
         }
+      }
+      case ACTIVE, PREPARING -> {
         // the timeout aborts it at the deadline; prepares end within the prepare timeout
         return now > tx.deadlineAt + prepareTimeout + grace
             ? "not decided " + (now - tx.deadlineAt) + " ms past its deadline"
             : null;
       }
-      case "DECIDING" -> {
+      case DECIDING -> {
         long due = tx.decisionAttemptAt + config.phase2BackoffCap().toMillis() + callTimeout;
         return now > due + grace ? "decision write neither in flight nor scheduled" : null;
       }
-      case "COMMITTING", "ABORTING" -> {
+      case COMMITTING, ABORTING -> {
         boolean waiting = false;
         for (Branch b : tx.branches.values()) {
           if (!b.awaitingPhase2()) {
@@ -1372,7 +1398,7 @@ public final class TransactionEngine implements AutoCloseable {
             return "branch "
                 + b.participant
                 + " "
-                + b.state
+                + b.state()
                 + " with no call in flight or"
                 + " scheduled (attempts "
                 + b.attempts
@@ -1411,12 +1437,10 @@ public final class TransactionEngine implements AutoCloseable {
     if (tx == null) {
       return;
     }
-    String state;
-    boolean onePhaseAsk;
+    TxState state;
     boolean waiting = false;
     synchronized (tx) {
-      state = tx.state;
-      onePhaseAsk = tx.onePhase && state.equals("PREPARING");
+      state = tx.state();
       for (Branch b : tx.branches.values()) {
         if (b.awaitingPhase2()) {
           waiting = true;
@@ -1429,17 +1453,13 @@ public final class TransactionEngine implements AutoCloseable {
       }
     }
     switch (state) {
-      case "ACTIVE", "PREPARING" -> {
-        if (onePhaseAsk) {
-          askOnePhase(tx, tx.branches.values().iterator().next());
-        } else {
+      case ONE_PHASE -> askOnePhase(tx, tx.branches.values().iterator().next());
+      case ACTIVE, PREPARING ->
           abort(tx, "not decided past its deadline (liveness check)", "liveness-check");
-        }
-      }
-      case "DECIDING" ->
+      case DECIDING ->
           writeDecision(
-              tx, "ABORT", "the decision write was lost (liveness check)", "liveness-check");
-      case "COMMITTING", "ABORTING" -> {
+              tx, Decision.ABORT, "the decision write was lost (liveness check)", "liveness-check");
+      case COMMITTING, ABORTING -> {
         if (waiting) {
           phaseTwo.retryNow(tx);
         } else {
@@ -1507,7 +1527,10 @@ public final class TransactionEngine implements AutoCloseable {
     for (Tx tx : live.values()) {
       boolean deciding;
       synchronized (tx) {
-        deciding = tx.state.equals("PREPARING") || tx.state.equals("DECIDING");
+        deciding =
+            tx.state() == TxState.PREPARING
+                || tx.state() == TxState.DECIDING
+                || tx.state() == TxState.ONE_PHASE;
       }
       if (deciding) {
         long left = until - System.nanoTime();

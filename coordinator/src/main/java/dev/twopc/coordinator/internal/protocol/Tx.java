@@ -4,6 +4,8 @@ import dev.twopc.coordinator.internal.log.LogRecord.Begun;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,14 +30,10 @@ final class Tx {
 
   final Map<String, Branch> branches = new LinkedHashMap<>();
 
-  /**
-   * ACTIVE, PREPARING, DECIDING (COMMIT write in flight or failed), COMMITTING, ABORTING,
-   * COMMITTED, ABORTED.
-   */
-  String state = "ACTIVE";
+  private TxState state = TxState.ACTIVE;
 
-  /** "COMMIT" only once durable; "ABORT" as soon as decided (presumed abort). */
-  String decision;
+  /** COMMIT only once durable; ABORT as soon as decided (presumed abort). */
+  Decision decision;
 
   Long decidedAt;
   String decidedBy;
@@ -78,10 +76,36 @@ final class Tx {
     this.interactive = interactive;
   }
 
+  TxState state() {
+    return state;
+  }
+
+  /**
+   * Moves this transaction to {@code next}, which must be a legal transition ({@link
+   * TxState#canMoveTo}); staying put is legal. Caller holds the monitor.
+   *
+   * @throws IllegalStateException for an illegal transition: a bug, never a caller's doing
+   */
+  void moveTo(TxState next) {
+    if (!state.canMoveTo(next)) {
+      throw new IllegalStateException(
+          "transaction " + id + " cannot move from " + state + " to " + next);
+    }
+    state = next;
+  }
+
+  /**
+   * A transaction as the log holds it, in the state it was logged in: recovery's starting point,
+   * not a transition.
+   */
   static Tx restored(StoredTransaction s) {
     Tx tx = new Tx(s.txId(), s.createdAt(), s.deadlineAt(), s.idempotencyKey(), s.labels(), false);
     tx.state = s.state();
     tx.decision = s.decision();
+    if (s.decision() != null) {
+      // decided: it resumes phase 2 (a just-recovered undecided one is handed over with ABORT)
+      tx.state = s.decision() == Decision.COMMIT ? TxState.COMMITTING : TxState.ABORTING;
+    }
     tx.decidedAt = s.decidedAt();
     tx.decidedBy = s.decidedBy();
     tx.abortReason = s.abortReason();
@@ -122,14 +146,14 @@ final class Tx {
         idempotencyKey,
         labels,
         branchRows(),
-        onePhase ? "ONE_PHASE" : "ACTIVE");
+        onePhase ? TxState.ONE_PHASE : TxState.ACTIVE);
   }
 
   /** The transaction as the log would hold it, with in-memory progress. */
   synchronized StoredTransaction snapshot() {
     return new StoredTransaction(
         id,
-        state.equals("DECIDING") ? "PREPARING" : state,
+        state == TxState.DECIDING ? TxState.PREPARING : state,
         createdAt,
         deadlineAt,
         decision,

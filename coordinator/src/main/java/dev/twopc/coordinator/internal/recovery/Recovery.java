@@ -7,6 +7,8 @@ import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import java.io.IOException;
 import java.time.Clock;
@@ -78,7 +80,7 @@ public final class Recovery {
       Clock clock,
       String abortReason)
       throws IOException {
-    if (tx.decision() == null && "ONE_PHASE".equals(tx.state())) {
+    if (tx.decision() == null && tx.state() == TxState.ONE_PHASE) {
       // Sent as one phase: the participant decided; ask it rather than presume abort.
       log.info(
           "event=recovered tx={} was=one_phase asking={}",
@@ -89,7 +91,7 @@ public final class Recovery {
     }
     Resumed kind;
     if (tx.decision() == null) {
-      String decision = abortUndecided(tx, decisionLog, clock, abortReason);
+      Decision decision = abortUndecided(tx, decisionLog, clock, abortReason);
       kind = Resumed.UNDECIDED;
       tx =
           new StoredTransaction(
@@ -108,20 +110,20 @@ public final class Recovery {
               tx.actions());
       log.info("event=recovered tx={} decision={} was={}", tx.txId(), decision, "undecided");
     } else {
-      kind = tx.decision().equals("COMMIT") ? Resumed.COMMIT : Resumed.ABORT;
+      kind = tx.decision() == Decision.COMMIT ? Resumed.COMMIT : Resumed.ABORT;
     }
     engine.resume(tx);
     return kind;
   }
 
-  private static String abortUndecided(
+  private static Decision abortUndecided(
       StoredTransaction tx, DecisionLog decisionLog, Clock clock, String reason)
       throws IOException {
     Decided abort =
         new Decided(
             tx.txId(),
-            "ABORT",
-            "ABORTING",
+            Decision.ABORT,
+            TxState.ABORTING,
             clock.millis(),
             "recovery",
             reason,

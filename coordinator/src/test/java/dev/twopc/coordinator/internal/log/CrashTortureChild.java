@@ -7,6 +7,10 @@ import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -93,19 +97,21 @@ public final class CrashTortureChild {
       long now = System.currentTimeMillis();
       List<BranchRow> rows =
           List.of(
-              new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now),
-              new BranchRow("b", 1, "d1", "YES", null, "COMMITTING", 0, null, null, null, now));
+              new BranchRow(
+                  "a", 0, "d0", Vote.YES, null, BranchState.COMMITTING, 0, null, null, null, now),
+              new BranchRow(
+                  "b", 1, "d1", Vote.YES, null, BranchState.COMMITTING, 0, null, null, null, now));
       // As TransactionEngine logs an unkeyed Execute: begin and decision in one forced record.
       Decided decided =
           new Decided(
               id,
-              "COMMIT",
-              "COMMITTING",
+              Decision.COMMIT,
+              TxState.COMMITTING,
               now,
               "protocol",
               null,
               rows,
-              new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+              new Begun(id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
               false);
       Object result;
       try {
@@ -115,7 +121,7 @@ public final class CrashTortureChild {
         continue;
       }
       DecisionLog.DecisionResult r = (DecisionLog.DecisionResult) result;
-      if (!r.decision().equals("COMMIT")) {
+      if (r.decision() != Decision.COMMIT) {
         say("E " + id + " decision " + r.decision());
         continue;
       }
@@ -125,11 +131,11 @@ public final class CrashTortureChild {
         log.append(
             new Finished(
                 id,
-                "COMMITTED",
+                TxState.COMMITTED,
                 done,
                 List.of(
-                    new BranchUpdated(id, "a", "COMMITTED", 1, null, done, done),
-                    new BranchUpdated(id, "b", "COMMITTED", 1, null, done, done))));
+                    new BranchUpdated(id, "a", BranchState.COMMITTED, 1, null, done, done),
+                    new BranchUpdated(id, "b", BranchState.COMMITTED, 1, null, done, done))));
       }
     }
   }
@@ -156,20 +162,31 @@ public final class CrashTortureChild {
         String id = UUID.randomUUID().toString();
         List<BranchRow> rows =
             List.of(
-                new BranchRow("a", 0, "d0", "YES", null, "COMMITTING", 0, null, null, null, now));
+                new BranchRow(
+                    "a",
+                    0,
+                    "d0",
+                    Vote.YES,
+                    null,
+                    BranchState.COMMITTING,
+                    0,
+                    null,
+                    null,
+                    null,
+                    now));
         log.append(
                 new Decided(
                     id,
-                    "COMMIT",
-                    "COMMITTING",
+                    Decision.COMMIT,
+                    TxState.COMMITTING,
                     now,
                     "protocol",
                     null,
                     rows,
-                    new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+                    new Begun(id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
                     false))
             .get();
-        log.append(new Finished(id, "COMMITTED", now, List.of())).get();
+        log.append(new Finished(id, TxState.COMMITTED, now, List.of())).get();
         store.decisionOf(id);
       }
     }

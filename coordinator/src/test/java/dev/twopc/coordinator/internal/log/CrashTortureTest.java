@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.internal.model.Decision;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -634,7 +635,7 @@ class CrashTortureTest {
   /** The ids whose decision is not COMMIT in the store. */
   private static List<String> missing(LogStore store, List<String> ids) {
     return ids.parallelStream()
-        .filter(id -> !"COMMIT".equals(store.decisionOf(id).orElse(null)))
+        .filter(id -> store.decisionOf(id).orElse(null) != Decision.COMMIT)
         .collect(Collectors.toList());
   }
 

@@ -5,6 +5,10 @@ import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.internal.log.LogRecord.Begun;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -120,19 +124,40 @@ public final class DecisionLogRate {
                     List<BranchRow> rows =
                         List.of(
                             new BranchRow(
-                                "a", 0, null, "YES", null, "COMMITTING", 0, null, null, null, now),
+                                "a",
+                                0,
+                                null,
+                                Vote.YES,
+                                null,
+                                BranchState.COMMITTING,
+                                0,
+                                null,
+                                null,
+                                null,
+                                now),
                             new BranchRow(
-                                "b", 1, null, "YES", null, "COMMITTING", 0, null, null, null, now));
+                                "b",
+                                1,
+                                null,
+                                Vote.YES,
+                                null,
+                                BranchState.COMMITTING,
+                                0,
+                                null,
+                                null,
+                                null,
+                                now));
                     log.append(
                             new Decided(
                                 id,
-                                "COMMIT",
-                                "COMMITTING",
+                                Decision.COMMIT,
+                                TxState.COMMITTING,
                                 now,
                                 "bench",
                                 null,
                                 rows,
-                                new Begun(id, now, now + 30_000, null, Map.of(), rows, "ACTIVE"),
+                                new Begun(
+                                    id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
                                 false))
                         .get();
                     n++;

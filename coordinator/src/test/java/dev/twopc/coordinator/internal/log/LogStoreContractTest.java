@@ -21,6 +21,10 @@ import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.coordinator.testing.TestStores;
@@ -68,23 +72,23 @@ class LogStoreContractTest {
     return store.write(Arrays.asList(records), Durability.FSYNC);
   }
 
-  private static BranchRow branch(String p, int idx, String state) {
+  private static BranchRow branch(String p, int idx, BranchState state) {
     return new BranchRow(p, idx, "digest-" + p, null, null, state, 0, null, null, null, null);
   }
 
-  private static BranchRow voted(String p, int idx, String state, long at) {
-    return new BranchRow(p, idx, "digest-" + p, "YES", null, state, 1, null, null, null, at);
+  private static BranchRow voted(String p, int idx, BranchState state, long at) {
+    return new BranchRow(p, idx, "digest-" + p, Vote.YES, null, state, 1, null, null, null, at);
   }
 
   private static Begun begun(
-      String tx, long created, long deadline, String key, String state, BranchRow... branches) {
+      String tx, long created, long deadline, String key, TxState state, BranchRow... branches) {
     return new Begun(tx, created, deadline, key, Map.of(), List.of(branches), state);
   }
 
   private static Decided decided(
       String tx,
-      String decision,
-      String state,
+      Decision decision,
+      TxState state,
       long at,
       Begun begun,
       boolean begunAppended,
@@ -95,7 +99,7 @@ class LogStoreContractTest {
         state,
         at,
         "coordinator",
-        decision.equals("ABORT") ? "because" : null,
+        decision == Decision.ABORT ? "because" : null,
         List.of(branches),
         begun,
         begunAppended);
@@ -120,21 +124,22 @@ class LogStoreContractTest {
     Map<String, String> labels = Map.of("order", "42", "with space", "a&b=c", "ünï", "ç☃");
     assertEquals(
         Arrays.asList((Object) null),
-        write(store, new Begun("tx-1", 1_000, 31_000, "key-1", labels, List.of(), "ACTIVE")));
+        write(store, new Begun("tx-1", 1_000, 31_000, "key-1", labels, List.of(), TxState.ACTIVE)));
     write(
         store,
-        new Enlisted("tx-1", branch("a", 0, "ACTIVE")),
-        new Enlisted("tx-1", branch("b", 1, "ACTIVE")));
+        new Enlisted("tx-1", branch("a", 0, BranchState.ENLISTED)),
+        new Enlisted("tx-1", branch("b", 1, BranchState.ENLISTED)));
     // enlisting again replaces the branch
     BranchRow b2 =
-        new BranchRow("b", 1, "digest-b2", null, null, "ACTIVE", 0, null, null, null, null);
+        new BranchRow(
+            "b", 1, "digest-b2", null, null, BranchState.ENLISTED, 0, null, null, null, null);
     write(store, new Enlisted("tx-1", b2));
 
     StoredTransaction t = get(store, "tx-1");
     assertEquals(
         new StoredTransaction(
             "tx-1",
-            "ACTIVE",
+            TxState.ACTIVE,
             1_000,
             31_000,
             null,
@@ -144,7 +149,7 @@ class LogStoreContractTest {
             null,
             "key-1",
             labels,
-            List.of(branch("a", 0, "ACTIVE"), b2),
+            List.of(branch("a", 0, BranchState.ENLISTED), b2),
             List.of()),
         t);
     assertEquals(Optional.empty(), store.decisionOf("tx-1"));
@@ -153,32 +158,33 @@ class LogStoreContractTest {
     assertEquals(Optional.empty(), store.find("tx-2"));
     assertEquals(Optional.empty(), store.decisionOf("tx-2"));
 
-    BranchRow a = voted("a", 0, "COMMITTING", 1_500);
-    BranchRow b = voted("b", 1, "COMMITTING", 1_600);
-    List<Object> r = write(store, decided("tx-1", "COMMIT", "COMMITTING", 2_000, null, true, a, b));
-    assertEquals(List.of(new DecisionResult("COMMIT", true)), r);
+    BranchRow a = voted("a", 0, BranchState.COMMITTING, 1_500);
+    BranchRow b = voted("b", 1, BranchState.COMMITTING, 1_600);
+    List<Object> r =
+        write(store, decided("tx-1", Decision.COMMIT, TxState.COMMITTING, 2_000, null, true, a, b));
+    assertEquals(List.of(new DecisionResult(Decision.COMMIT, true)), r);
     // a second decision changes nothing and answers the first
     assertEquals(
-        List.of(new DecisionResult("COMMIT", false)),
+        List.of(new DecisionResult(Decision.COMMIT, false)),
         write(
             store,
             decided(
                 "tx-1",
-                "ABORT",
-                "ABORTING",
+                Decision.ABORT,
+                TxState.ABORTING,
                 3_000,
                 null,
                 true,
-                voted("a", 0, "ROLLING_BACK", 1),
-                voted("b", 1, "ROLLING_BACK", 1))));
+                voted("a", 0, BranchState.ROLLING_BACK, 1),
+                voted("b", 1, BranchState.ROLLING_BACK, 1))));
 
     assertEquals(
         new StoredTransaction(
             "tx-1",
-            "COMMITTING",
+            TxState.COMMITTING,
             1_000,
             31_000,
-            "COMMIT",
+            Decision.COMMIT,
             2_000L,
             "coordinator",
             null,
@@ -188,7 +194,7 @@ class LogStoreContractTest {
             List.of(a, b),
             List.of()),
         get(store, "tx-1"));
-    assertEquals(Optional.of("COMMIT"), store.decisionOf("tx-1"));
+    assertEquals(Optional.of(Decision.COMMIT), store.decisionOf("tx-1"));
     assertEquals(Map.of("a", 1, "b", 1), store.inDoubtBranchesByParticipant());
     assertEquals(List.of("tx-1"), ids(store.unfinished()));
     assertEquals(0, store.countFinished());
@@ -199,18 +205,26 @@ class LogStoreContractTest {
   void aFreshDecisionInsertsItsBegun(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
     // one-phase commit that needs no phase 2: inserted finished at once
-    Begun one = begun("tx-final", 100, 10_100, "k-final", "ONE_PHASE", branch("a", 0, "ACTIVE"));
-    BranchRow done = voted("a", 0, "COMMITTED", 150);
+    Begun one =
+        begun(
+            "tx-final",
+            100,
+            10_100,
+            "k-final",
+            TxState.ONE_PHASE,
+            branch("a", 0, BranchState.ENLISTED));
+    BranchRow done = voted("a", 0, BranchState.COMMITTED, 150);
     assertEquals(
-        List.of(new DecisionResult("COMMIT", true)),
-        write(store, decided("tx-final", "COMMIT", "COMMITTED", 200, one, false, done)));
+        List.of(new DecisionResult(Decision.COMMIT, true)),
+        write(
+            store, decided("tx-final", Decision.COMMIT, TxState.COMMITTED, 200, one, false, done)));
     assertEquals(
         new StoredTransaction(
             "tx-final",
-            "COMMITTED",
+            TxState.COMMITTED,
             100,
             10_100,
-            "COMMIT",
+            Decision.COMMIT,
             200L,
             "coordinator",
             null,
@@ -231,23 +245,34 @@ class LogStoreContractTest {
             300,
             10_300,
             null,
-            "PREPARING",
-            branch("a", 0, "ACTIVE"),
-            branch("b", 1, "ACTIVE"));
-    BranchRow ra = voted("a", 0, "ROLLING_BACK", 350);
+            TxState.PREPARING,
+            branch("a", 0, BranchState.ENLISTED),
+            branch("b", 1, BranchState.ENLISTED));
+    BranchRow ra = voted("a", 0, BranchState.ROLLING_BACK, 350);
     BranchRow rb =
         new BranchRow(
-            "b", 1, "digest-b", "NO", "out of stock", "ROLLED_BACK", 0, null, null, null, 360L);
+            "b",
+            1,
+            "digest-b",
+            Vote.NO,
+            "out of stock",
+            BranchState.ROLLED_BACK,
+            0,
+            null,
+            null,
+            null,
+            360L);
     assertEquals(
-        List.of(new DecisionResult("ABORT", true)),
-        write(store, decided("tx-lost", "ABORT", "ABORTING", 400, lost, true, ra, rb)));
+        List.of(new DecisionResult(Decision.ABORT, true)),
+        write(
+            store, decided("tx-lost", Decision.ABORT, TxState.ABORTING, 400, lost, true, ra, rb)));
     assertEquals(
         new StoredTransaction(
             "tx-lost",
-            "ABORTING",
+            TxState.ABORTING,
             300,
             10_300,
-            "ABORT",
+            Decision.ABORT,
             400L,
             "coordinator",
             "because",
@@ -259,18 +284,23 @@ class LogStoreContractTest {
         get(store, "tx-lost"));
 
     // begin and decision in one batch
-    Begun same = begun("tx-same", 500, 10_500, null, "PREPARING", branch("a", 0, "ACTIVE"));
-    BranchRow sa = voted("a", 0, "COMMITTING", 550);
+    Begun same =
+        begun(
+            "tx-same", 500, 10_500, null, TxState.PREPARING, branch("a", 0, BranchState.ENLISTED));
+    BranchRow sa = voted("a", 0, BranchState.COMMITTING, 550);
     assertEquals(
-        Arrays.asList(null, new DecisionResult("COMMIT", true)),
-        write(store, same, decided("tx-same", "COMMIT", "COMMITTING", 600, same, true, sa)));
+        Arrays.asList(null, new DecisionResult(Decision.COMMIT, true)),
+        write(
+            store,
+            same,
+            decided("tx-same", Decision.COMMIT, TxState.COMMITTING, 600, same, true, sa)));
     assertEquals(List.of(sa), get(store, "tx-same").branches());
     assertEquals(List.of("tx-lost", "tx-same"), ids(store.unfinished()));
 
     // no begin anywhere: refused
     assertThrows(
         LogStoreException.class,
-        () -> write(store, decided("tx-nobody", "ABORT", "ABORTING", 1, null, true)));
+        () -> write(store, decided("tx-nobody", Decision.ABORT, TxState.ABORTING, 1, null, true)));
     assertEquals(Optional.empty(), store.find("tx-nobody"));
   }
 
@@ -280,30 +310,47 @@ class LogStoreContractTest {
     LogStore store = fresh(kind);
     Begun b =
         begun(
-            "tx", 10, 1_000, null, "PREPARING", branch("a", 0, "ACTIVE"), branch("b", 1, "ACTIVE"));
+            "tx",
+            10,
+            1_000,
+            null,
+            TxState.PREPARING,
+            branch("a", 0, BranchState.ENLISTED),
+            branch("b", 1, BranchState.ENLISTED));
     write(
         store,
         b,
         decided(
             "tx",
-            "COMMIT",
-            "COMMITTING",
+            Decision.COMMIT,
+            TxState.COMMITTING,
             20,
             null,
             true,
-            voted("a", 0, "COMMITTING", 15),
-            voted("b", 1, "COMMITTING", 16)));
+            voted("a", 0, BranchState.COMMITTING, 15),
+            voted("b", 1, BranchState.COMMITTING, 16)));
     write(
         store,
-        new BranchUpdated("tx", "a", "COMMITTING", 3, "a is down", 30L, null),
-        new BranchUpdated("tx", "b", "COMMITTED", 1, null, 25L, 26L));
+        new BranchUpdated("tx", "a", BranchState.COMMITTING, 3, "a is down", 30L, null),
+        new BranchUpdated("tx", "b", BranchState.COMMITTED, 1, null, 25L, 26L));
     StoredTransaction t = get(store, "tx");
     assertEquals(
         new BranchRow(
-            "a", 0, "digest-a", "YES", null, "COMMITTING", 3, "a is down", 30L, null, 15L),
+            "a",
+            0,
+            "digest-a",
+            Vote.YES,
+            null,
+            BranchState.COMMITTING,
+            3,
+            "a is down",
+            30L,
+            null,
+            15L),
         t.branches().get(0));
     assertEquals(
-        new BranchRow("b", 1, "digest-b", "YES", null, "COMMITTED", 1, null, 25L, 26L, 16L),
+        new BranchRow(
+            "b", 1, "digest-b", Vote.YES, null, BranchState.COMMITTED, 1, null, 25L, 26L, 16L),
         t.branches().get(1));
     assertEquals(Map.of("a", 1), store.inDoubtBranchesByParticipant());
 
@@ -311,17 +358,18 @@ class LogStoreContractTest {
         store,
         new Finished(
             "tx",
-            "COMMITTED",
+            TxState.COMMITTED,
             40,
-            List.of(new BranchUpdated("tx", "a", "COMMITTED", 4, null, 39L, 40L))));
+            List.of(new BranchUpdated("tx", "a", BranchState.COMMITTED, 4, null, 39L, 40L))));
     t = get(store, "tx");
-    assertEquals("COMMITTED", t.state());
+    assertEquals(TxState.COMMITTED, t.state());
     assertEquals(40L, t.finishedAt());
     assertTrue(t.finished());
     assertEquals(
-        new BranchRow("a", 0, "digest-a", "YES", null, "COMMITTED", 4, null, 39L, 40L, 15L),
+        new BranchRow(
+            "a", 0, "digest-a", Vote.YES, null, BranchState.COMMITTED, 4, null, 39L, 40L, 15L),
         t.branches().get(0));
-    assertEquals(Optional.of("COMMIT"), store.decisionOf("tx"));
+    assertEquals(Optional.of(Decision.COMMIT), store.decisionOf("tx"));
     assertEquals(1, store.countFinished());
     assertEquals(List.of(), store.unfinished());
     assertEquals(Map.of(), store.inDoubtBranchesByParticipant());
@@ -331,7 +379,8 @@ class LogStoreContractTest {
   @EnumSource(StoreKind.class)
   void operatorActionsReadBackInOrder(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
-    write(store, begun("tx", 10, 1_000, null, "ACTIVE", branch("a", 0, "ACTIVE")));
+    write(
+        store, begun("tx", 10, 1_000, null, TxState.ACTIVE, branch("a", 0, BranchState.ENLISTED)));
     OperatorActed refused =
         new OperatorActed("tx", 20, "ABORT", "alice", "b looks dead", false, "decided COMMIT");
     OperatorActed accepted = new OperatorActed("tx", 30, "RETRY", "bob", "try again", true, null);
@@ -339,7 +388,8 @@ class LogStoreContractTest {
     assertEquals(List.of(refused, accepted), get(store, "tx").actions());
     Page page = store.list(all(100, 10));
     assertEquals(List.of(refused, accepted), page.transactions().get(0).actions());
-    assertEquals(List.of(branch("a", 0, "ACTIVE")), page.transactions().get(0).branches());
+    assertEquals(
+        List.of(branch("a", 0, BranchState.ENLISTED)), page.transactions().get(0).branches());
     assertEquals(List.of(refused, accepted), store.unfinished().get(0).actions());
   }
 
@@ -368,27 +418,31 @@ class LogStoreContractTest {
     long[] finishedAt = {10, 20, 30, 40, 50, 100};
     for (int i = 0; i < finishedAt.length; i++) {
       String tx = "tx-" + i;
-      Begun b = begun(tx, i, 1_000, "key-" + i, "PREPARING", branch("a", 0, "ACTIVE"));
+      Begun b =
+          begun(tx, i, 1_000, "key-" + i, TxState.PREPARING, branch("a", 0, BranchState.ENLISTED));
       setup.add(b);
       setup.add(
           decided(
               tx,
-              "COMMIT",
-              "COMMITTING",
+              Decision.COMMIT,
+              TxState.COMMITTING,
               finishedAt[i] - 1,
               null,
               true,
-              voted("a", 0, "COMMITTING", 1)));
+              voted("a", 0, BranchState.COMMITTING, 1)));
       setup.add(new OperatorActed(tx, finishedAt[i] - 1, "RETRY", "op", "r", true, null));
       setup.add(
           new Finished(
               tx,
-              "COMMITTED",
+              TxState.COMMITTED,
               finishedAt[i],
-              List.of(new BranchUpdated(tx, "a", "COMMITTED", 1, null, 1L, finishedAt[i]))));
+              List.of(
+                  new BranchUpdated(tx, "a", BranchState.COMMITTED, 1, null, 1L, finishedAt[i]))));
     }
     // unfinished, and older than every cutoff: never pruned
-    setup.add(begun("tx-open", 0, 1_000, "key-open", "ACTIVE", branch("a", 0, "ACTIVE")));
+    setup.add(
+        begun(
+            "tx-open", 0, 1_000, "key-open", TxState.ACTIVE, branch("a", 0, BranchState.ENLISTED)));
     store.write(setup, Durability.FSYNC);
     assertEquals(6, store.countFinished());
 
@@ -409,7 +463,7 @@ class LogStoreContractTest {
     assertEquals(List.of("tx-open"), ids(store.unfinished()));
     assertEquals(Optional.of("tx-open"), store.txIdForKey("key-open"));
     // a pruned key is free again
-    write(store, begun("tx-new", 60, 1_000, "key-0", "ACTIVE"));
+    write(store, begun("tx-new", 60, 1_000, "key-0", TxState.ACTIVE));
     assertEquals(Optional.of("tx-new"), store.txIdForKey("key-0"));
   }
 
@@ -417,39 +471,41 @@ class LogStoreContractTest {
   @EnumSource(StoreKind.class)
   void unfinishedIsOldestFirst(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
-    write(store, begun("tx-c", 300, 1_000, null, "ACTIVE", branch("a", 0, "ACTIVE")));
     write(
         store,
-        begun("tx-a", 100, 1_000, null, "ACTIVE"),
-        begun("tx-b", 200, 1_000, null, "ONE_PHASE", branch("z", 0, "ACTIVE")));
+        begun("tx-c", 300, 1_000, null, TxState.ACTIVE, branch("a", 0, BranchState.ENLISTED)));
     write(
         store,
-        begun("tx-done", 50, 1_000, null, "PREPARING"),
-        decided("tx-done", "ABORT", "ABORTED", 60, null, true));
+        begun("tx-a", 100, 1_000, null, TxState.ACTIVE),
+        begun("tx-b", 200, 1_000, null, TxState.ONE_PHASE, branch("z", 0, BranchState.ENLISTED)));
+    write(
+        store,
+        begun("tx-done", 50, 1_000, null, TxState.PREPARING),
+        decided("tx-done", Decision.ABORT, TxState.ABORTED, 60, null, true));
     List<StoredTransaction> u = store.unfinished();
     assertEquals(List.of("tx-a", "tx-b", "tx-c"), ids(u));
-    assertEquals(List.of(branch("z", 0, "ACTIVE")), u.get(1).branches());
-    assertEquals(List.of(branch("a", 0, "ACTIVE")), u.get(2).branches());
+    assertEquals(List.of(branch("z", 0, BranchState.ENLISTED)), u.get(1).branches());
+    assertEquals(List.of(branch("a", 0, BranchState.ENLISTED)), u.get(2).branches());
   }
 
   /** One transaction of each state, and a clock at 10 000. */
   private static void sevenStates(LogStore store) {
-    write(store, begun("t1", 1_000, 5_000, null, "ACTIVE"));
-    write(store, begun("t2", 2_000, 100_000, null, "ACTIVE"));
-    write(store, begun("t3", 3_000, 4_000, null, "PREPARING"));
+    write(store, begun("t1", 1_000, 5_000, null, TxState.ACTIVE));
+    write(store, begun("t2", 2_000, 100_000, null, TxState.ACTIVE));
+    write(store, begun("t3", 3_000, 4_000, null, TxState.PREPARING));
     write(
         store,
-        begun("t4", 4_000, 100_000, null, "PREPARING"),
-        decided("t4", "COMMIT", "COMMITTING", 4_100, null, true));
+        begun("t4", 4_000, 100_000, null, TxState.PREPARING),
+        decided("t4", Decision.COMMIT, TxState.COMMITTING, 4_100, null, true));
     write(
         store,
-        begun("t5", 5_000, 100_000, null, "PREPARING"),
-        decided("t5", "ABORT", "ABORTING", 5_100, null, true));
+        begun("t5", 5_000, 100_000, null, TxState.PREPARING),
+        decided("t5", Decision.ABORT, TxState.ABORTING, 5_100, null, true));
     write(
         store,
-        begun("t6", 6_000, 100_000, null, "PREPARING"),
-        decided("t6", "COMMIT", "COMMITTED", 6_100, null, true));
-    write(store, begun("t7", 7_000, 8_000, null, "ONE_PHASE"));
+        begun("t6", 6_000, 100_000, null, TxState.PREPARING),
+        decided("t6", Decision.COMMIT, TxState.COMMITTED, 6_100, null, true));
+    write(store, begun("t7", 7_000, 8_000, null, TxState.ONE_PHASE));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -464,24 +520,34 @@ class LogStoreContractTest {
     assertNull(store.list(all(now, 100)).next());
     assertEquals(
         List.of("t2", "t1"),
-        ids(store.list(new Filter(List.of("ACTIVE"), false, null, now, null, 100)).transactions()));
+        ids(
+            store
+                .list(new Filter(List.of(TxState.ACTIVE), false, null, now, null, 100))
+                .transactions()));
     assertEquals(
         List.of("t6"),
         ids(
             store
-                .list(new Filter(List.of("COMMITTED"), false, null, now, null, 100))
+                .list(new Filter(List.of(TxState.COMMITTED), false, null, now, null, 100))
                 .transactions()));
     assertEquals(
         List.of("t6", "t4"),
         ids(
             store
-                .list(new Filter(List.of("COMMITTING", "COMMITTED"), false, null, now, null, 100))
+                .list(
+                    new Filter(
+                        List.of(TxState.COMMITTING, TxState.COMMITTED),
+                        false,
+                        null,
+                        now,
+                        null,
+                        100))
                 .transactions()));
     assertEquals(
         List.of(),
         ids(
             store
-                .list(new Filter(List.of("ABORTED"), false, null, now, null, 100))
+                .list(new Filter(List.of(TxState.ABORTED), false, null, now, null, 100))
                 .transactions()));
     // in doubt: decided and not finished, or undecided past the deadline
     assertEquals(
@@ -494,7 +560,7 @@ class LogStoreContractTest {
         List.of("t3"),
         ids(
             store
-                .list(new Filter(List.of("PREPARING"), true, null, now, null, 100))
+                .list(new Filter(List.of(TxState.PREPARING), true, null, now, null, 100))
                 .transactions()));
     // created before (inclusive)
     assertEquals(
@@ -507,7 +573,7 @@ class LogStoreContractTest {
         List.of("t2", "t1"),
         ids(
             store
-                .list(new Filter(List.of("ACTIVE"), false, 2_500L, now, null, 100))
+                .list(new Filter(List.of(TxState.ACTIVE), false, 2_500L, now, null, 100))
                 .transactions()));
     assertEquals(
         List.of(), ids(store.list(new Filter(null, false, 999L, now, null, 100)).transactions()));
@@ -533,7 +599,7 @@ class LogStoreContractTest {
     }
     for (int i = 0; i < 10; i++) {
       // seven share one creation time, three share an older one; all in doubt (late)
-      setup.add(begun("tx-" + i, i < 3 ? 400 : 500, 450, null, "ACTIVE"));
+      setup.add(begun("tx-" + i, i < 3 ? 400 : 500, 450, null, TxState.ACTIVE));
     }
     store.write(setup, Durability.FSYNC);
     for (boolean inDoubt : new boolean[] {false, true}) {
@@ -545,7 +611,12 @@ class LogStoreContractTest {
           Page p =
               store.list(
                   new Filter(
-                      inDoubt ? null : List.of("ACTIVE"), inDoubt, null, 1_000, after, pageSize));
+                      inDoubt ? null : List.of(TxState.ACTIVE),
+                      inDoubt,
+                      null,
+                      1_000,
+                      after,
+                      pageSize));
           seen.addAll(ids(p.transactions()));
           after = p.next();
           pages++;
@@ -561,10 +632,10 @@ class LogStoreContractTest {
   @EnumSource(StoreKind.class)
   void aDuplicateIdempotencyKeyFailsTheWrite(StoreKind kind) throws Exception {
     LogStore store = fresh(kind);
-    write(store, begun("tx-1", 10, 1_000, "order-42", "ACTIVE"));
+    write(store, begun("tx-1", 10, 1_000, "order-42", TxState.ACTIVE));
     assertThrows(
         LogStoreException.class,
-        () -> write(store, begun("tx-2", 20, 1_000, "order-42", "ACTIVE")));
+        () -> write(store, begun("tx-2", 20, 1_000, "order-42", TxState.ACTIVE)));
     assertThrows(
         LogStoreException.class,
         () ->
@@ -572,10 +643,10 @@ class LogStoreContractTest {
                 store,
                 decided(
                     "tx-3",
-                    "COMMIT",
-                    "COMMITTED",
+                    Decision.COMMIT,
+                    TxState.COMMITTED,
                     30,
-                    begun("tx-3", 30, 1_000, "order-42", "ONE_PHASE"),
+                    begun("tx-3", 30, 1_000, "order-42", TxState.ONE_PHASE),
                     false)));
     // a batch is all or nothing
     assertThrows(
@@ -583,8 +654,8 @@ class LogStoreContractTest {
         () ->
             write(
                 store,
-                begun("tx-4", 40, 1_000, "fresh", "ACTIVE"),
-                begun("tx-5", 50, 1_000, "fresh", "ACTIVE")));
+                begun("tx-4", 40, 1_000, "fresh", TxState.ACTIVE),
+                begun("tx-5", 50, 1_000, "fresh", TxState.ACTIVE)));
     for (String tx : List.of("tx-2", "tx-3", "tx-4", "tx-5")) {
       assertEquals(Optional.empty(), store.find(tx), tx);
     }
@@ -592,7 +663,7 @@ class LogStoreContractTest {
     assertEquals(Optional.empty(), store.txIdForKey("fresh"));
     assertEquals(List.of("tx-1"), ids(store.list(all(100, 10)).transactions()));
     // the store still works
-    write(store, begun("tx-6", 60, 1_000, "fresh", "ACTIVE"));
+    write(store, begun("tx-6", 60, 1_000, "fresh", TxState.ACTIVE));
     assertEquals(Optional.of("tx-6"), store.txIdForKey("fresh"));
   }
 
@@ -606,7 +677,7 @@ class LogStoreContractTest {
         store,
         new Registered("a", "host-a:1", 10),
         new OperatorActed("t4", 4_200, "RETRY", "op", "why not", true, null),
-        begun("t8", 8_000, 9_000, "key-8", "ACTIVE", branch("a", 0, "ACTIVE")));
+        begun("t8", 8_000, 9_000, "key-8", TxState.ACTIVE, branch("a", 0, BranchState.ENLISTED)));
     List<StoredTransaction> before = store.list(all(10_000, 100)).transactions();
     List<StoredTransaction> unfinishedBefore = store.unfinished();
     store.close();
@@ -619,10 +690,10 @@ class LogStoreContractTest {
     }
     assertEquals(1, again.countFinished());
     assertEquals(Optional.of("t8"), again.txIdForKey("key-8"));
-    assertEquals(Optional.of("COMMIT"), again.decisionOf("t4"));
+    assertEquals(Optional.of(Decision.COMMIT), again.decisionOf("t4"));
     assertEquals(List.of(new StoredParticipant("a", "host-a:1", 10, 10)), again.participants());
     // and it goes on writing where it was
-    write(again, new Finished("t4", "COMMITTED", 9_500, List.of()), new Prune(9_000, 10));
+    write(again, new Finished("t4", TxState.COMMITTED, 9_500, List.of()), new Prune(9_000, 10));
     assertEquals(1, again.countFinished());
     assertEquals(Optional.empty(), again.find("t6"));
   }
@@ -647,15 +718,26 @@ class LogStoreContractTest {
     String operator = "o".repeat(1024);
     BranchRow row =
         new BranchRow(
-            "p".repeat(64), 0, "d".repeat(64), "NO", text, "ROLLED_BACK", 1, text, 1L, 2L, 3L);
-    Begun b = new Begun(txId, 10, 1_000, key.substring(0, 255), labels, List.of(), "PREPARING");
+            "p".repeat(64),
+            0,
+            "d".repeat(64),
+            Vote.NO,
+            text,
+            BranchState.ROLLED_BACK,
+            1,
+            text,
+            1L,
+            2L,
+            3L);
+    Begun b =
+        new Begun(txId, 10, 1_000, key.substring(0, 255), labels, List.of(), TxState.PREPARING);
     write(
         store,
         b,
         new Decided(
             txId,
-            "ABORT",
-            "ABORTING",
+            Decision.ABORT,
+            TxState.ABORTING,
             20,
             "protocol",
             "participant p voted NO: " + text,
@@ -663,7 +745,7 @@ class LogStoreContractTest {
             b,
             true),
         new OperatorActed(txId, 30, "ABORT", operator, "r".repeat(1024), false, text),
-        new BranchUpdated(txId, row.participant(), "ROLLED_BACK", 2, text, 4L, 5L),
+        new BranchUpdated(txId, row.participant(), BranchState.ROLLED_BACK, 2, text, 4L, 5L),
         new Registered("p".repeat(64), "h".repeat(253) + ":99", 40));
     StoredTransaction t = get(store, txId);
     assertEquals(labels, t.labels());

@@ -7,6 +7,10 @@ import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.rocks.RocksLogStore;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -52,8 +56,9 @@ public final class RecoveryTime {
     }
   }
 
-  private static BranchRow branch(String participant, int index, String state, long at) {
-    return new BranchRow(participant, index, "digest", "YES", null, state, 0, null, null, null, at);
+  private static BranchRow branch(String participant, int index, BranchState state, long at) {
+    return new BranchRow(
+        participant, index, "digest", Vote.YES, null, state, 0, null, null, null, at);
   }
 
   private static void populate(Path data, int finished, int inDoubt) throws Exception {
@@ -65,20 +70,31 @@ public final class RecoveryTime {
         String tx = (done ? "done-" : "doubt-") + i;
         long at = now - 60_000 + (i % 60_000);
         List<BranchRow> branches =
-            List.of(branch("p1", 0, "COMMITTING", at), branch("p2", 1, "COMMITTING", at));
-        Begun begun = new Begun(tx, at, at + 30_000, null, Map.of(), branches, "PREPARING");
+            List.of(
+                branch("p1", 0, BranchState.COMMITTING, at),
+                branch("p2", 1, BranchState.COMMITTING, at));
+        Begun begun = new Begun(tx, at, at + 30_000, null, Map.of(), branches, TxState.PREPARING);
         batch.add(
             new Decided(
-                tx, "COMMIT", "COMMITTING", at, "coordinator", null, branches, begun, false));
+                tx,
+                Decision.COMMIT,
+                TxState.COMMITTING,
+                at,
+                "coordinator",
+                null,
+                branches,
+                begun,
+                false));
         if (done) {
           batch.add(
               new Finished(
                   tx,
-                  "COMMITTED",
+                  TxState.COMMITTED,
                   at + 1,
                   List.of(
-                      new BranchUpdated(tx, "p1", "COMMITTED", 1, null, at + 1, at + 1),
-                      new BranchUpdated(tx, "p2", "COMMITTED", 1, null, at + 1, at + 1))));
+                      new BranchUpdated(tx, "p1", BranchState.COMMITTED, 1, null, at + 1, at + 1),
+                      new BranchUpdated(
+                          tx, "p2", BranchState.COMMITTED, 1, null, at + 1, at + 1))));
         }
         if (batch.size() >= 2_000) {
           store.write(batch, Durability.PROCESS);

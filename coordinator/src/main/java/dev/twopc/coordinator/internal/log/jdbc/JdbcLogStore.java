@@ -8,6 +8,7 @@ import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -135,7 +136,7 @@ public final class JdbcLogStore implements LogStore {
   }
 
   @Override
-  public Optional<String> decisionOf(String txId) {
+  public Optional<Decision> decisionOf(String txId) {
     try {
       return queries.decisionOf(txId);
     } catch (SQLException e) {

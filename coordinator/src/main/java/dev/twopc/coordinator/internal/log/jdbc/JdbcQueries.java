@@ -5,8 +5,13 @@ import dev.twopc.coordinator.internal.log.LogReader.Filter;
 import dev.twopc.coordinator.internal.log.LogReader.Page;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
+import dev.twopc.coordinator.internal.log.StoredNames;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -44,14 +49,17 @@ final class JdbcQueries {
     }
   }
 
-  /** The logged decision ("COMMIT" or "ABORT"), empty if none (presumed abort). */
-  Optional<String> decisionOf(String txId) throws SQLException {
+  /** The logged decision, empty if none (presumed abort). */
+  Optional<Decision> decisionOf(String txId) throws SQLException {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps =
             c.prepareStatement("SELECT decision FROM twopc_tx WHERE tx_id = ?")) {
       ps.setString(1, txId);
       try (ResultSet rs = ps.executeQuery()) {
-        Optional<String> d = rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+        Optional<Decision> d =
+            rs.next()
+                ? Optional.ofNullable(StoredNames.parse(Decision.class, rs.getString(1)))
+                : Optional.empty();
         c.rollback();
         return d;
       }
@@ -109,7 +117,7 @@ final class JdbcQueries {
       sql.append(" AND state IN (").append("?,".repeat(f.states().size()));
       sql.setLength(sql.length() - 1);
       sql.append(')');
-      args.addAll(f.states());
+      f.states().forEach(st -> args.add(st.name()));
     }
     if (f.inDoubtOnly()) {
       sql.append(
@@ -193,10 +201,10 @@ final class JdbcQueries {
           rows.add(
               new StoredTransaction(
                   rs.getString(1),
-                  rs.getString(2),
+                  StoredNames.parse(TxState.class, rs.getString(2)),
                   rs.getLong(3),
                   rs.getLong(4),
-                  rs.getString(5),
+                  StoredNames.parse(Decision.class, rs.getString(5)),
                   nullableLong(rs, 6),
                   rs.getString(7),
                   rs.getString(8),
@@ -242,9 +250,9 @@ final class JdbcQueries {
                         rs.getString(2),
                         rs.getInt(3),
                         rs.getString(4),
-                        rs.getString(5),
+                        StoredNames.parse(Vote.class, rs.getString(5)),
                         rs.getString(6),
-                        rs.getString(7),
+                        StoredNames.parse(BranchState.class, rs.getString(7)),
                         rs.getInt(8),
                         rs.getString(9),
                         nullableLong(rs, 10),

@@ -1,5 +1,7 @@
 package dev.twopc.coordinator.internal.log.jdbc;
 
+import static dev.twopc.coordinator.internal.log.StoredNames.name;
+
 import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogRecord;
@@ -12,6 +14,8 @@ import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
+import dev.twopc.coordinator.internal.log.StoredNames;
+import dev.twopc.coordinator.internal.model.Decision;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -80,7 +84,7 @@ final class JdbcWrites {
       }
       PreparedStatement ps =
           c.get("UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
-      ps.setString(1, f.state());
+      ps.setString(1, name(f.state()));
       ps.setLong(2, f.finishedAt());
       ps.setString(3, f.txId());
       ps.executeUpdate();
@@ -131,16 +135,16 @@ final class JdbcWrites {
                 + " decided_at, decided_by, abort_reason, finished_at)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     ps.setString(1, b.txId());
-    ps.setString(2, d == null ? b.state() : d.state());
+    ps.setString(2, name(d == null ? b.state() : d.state()));
     ps.setLong(3, b.createdAt());
     ps.setLong(4, b.deadlineAt());
     ps.setString(5, b.idempotencyKey());
     ps.setString(6, Labels.encode(b.labels()));
-    ps.setString(7, d == null ? null : d.decision());
+    ps.setString(7, d == null ? null : name(d.decision()));
     setLong(ps, 8, d == null ? null : d.decidedAt());
     ps.setString(9, d == null ? null : clip(d.decidedBy(), Schema.NAME));
     ps.setString(10, d == null ? null : clip(d.abortReason(), Schema.TEXT));
-    boolean over = d != null && (d.state().equals("COMMITTED") || d.state().equals("ABORTED"));
+    boolean over = d != null && d.state().isFinal();
     setLong(ps, 11, over ? d.decidedAt() : null);
     ps.executeUpdate();
   }
@@ -170,9 +174,9 @@ final class JdbcWrites {
         ps.setString(2, r.participant());
         ps.setInt(3, r.index());
         ps.setString(4, r.payloadDigest());
-        ps.setString(5, r.vote());
+        ps.setString(5, name(r.vote()));
         ps.setString(6, clip(r.voteReason(), Schema.TEXT));
-        ps.setString(7, r.state());
+        ps.setString(7, name(r.state()));
         ps.setInt(8, r.attempts());
         ps.setString(9, clip(r.lastError(), Schema.TEXT));
         setLong(ps, 10, r.lastAttemptAt());
@@ -206,12 +210,12 @@ final class JdbcWrites {
                   + " decided_at = ?, decided_by = ?, abort_reason = ?,"
                   + " finished_at = ?"
                   + " WHERE tx_id = ? AND decision IS NULL");
-      ps.setString(1, d.decision());
-      ps.setString(2, d.state());
+      ps.setString(1, name(d.decision()));
+      ps.setString(2, name(d.state()));
       ps.setLong(3, d.decidedAt());
       ps.setString(4, clip(d.decidedBy(), Schema.NAME));
       ps.setString(5, clip(d.abortReason(), Schema.TEXT));
-      boolean over = d.state().equals("COMMITTED") || d.state().equals("ABORTED");
+      boolean over = d.state().isFinal();
       setLong(ps, 6, over ? d.decidedAt() : null);
       ps.setString(7, d.txId());
       if (ps.executeUpdate() == 1) {
@@ -224,7 +228,7 @@ final class JdbcWrites {
       ps.setString(1, d.txId());
       try (ResultSet rs = ps.executeQuery()) {
         if (rs.next()) {
-          return new DecisionResult(rs.getString(1), false);
+          return new DecisionResult(StoredNames.parse(Decision.class, rs.getString(1)), false);
         }
       }
     }
@@ -238,7 +242,7 @@ final class JdbcWrites {
               "UPDATE twopc_branch SET state = ?,"
                   + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
                   + " WHERE tx_id = ? AND participant = ?");
-      ps.setString(1, u.state());
+      ps.setString(1, name(u.state()));
       ps.setInt(2, u.attempts());
       ps.setString(3, clip(u.lastError(), Schema.TEXT));
       setLong(ps, 4, u.lastAttemptAt());

@@ -20,6 +20,8 @@ import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
 import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.log.StoredNames;
+import dev.twopc.coordinator.internal.model.Decision;
 import dev.twopc.proto.internal.log.ActionValue;
 import dev.twopc.proto.internal.log.BranchValue;
 import dev.twopc.proto.internal.log.ParticipantValue;
@@ -99,7 +101,7 @@ final class Batch {
         for (BranchUpdated u : f.branches()) {
           updateBranch(t, u);
         }
-        t.setState(f.state()).setFinishedAt(f.finishedAt());
+        t.setState(f.state().name()).setFinishedAt(f.finishedAt());
       }
     } else if (record instanceof OperatorActed a) {
       TxValue.Builder t = tx(a.txId());
@@ -147,7 +149,7 @@ final class Batch {
             .setTxId(b.txId())
             .setCreatedAt(b.createdAt())
             .setDeadlineAt(b.deadlineAt())
-            .setState(d == null ? b.state() : d.state());
+            .setState((d == null ? b.state() : d.state()).name());
     if (b.idempotencyKey() != null) {
       t.setIdempotencyKey(b.idempotencyKey());
     }
@@ -176,7 +178,7 @@ final class Batch {
       return new DecisionResult(d.decision(), true);
     }
     if (t.hasDecision()) {
-      return new DecisionResult(t.getDecision(), false);
+      return new DecisionResult(StoredNames.parse(Decision.class, t.getDecision()), false);
     }
     setDecision(t, d);
     for (BranchRow r : d.branches()) {
@@ -186,7 +188,7 @@ final class Batch {
   }
 
   private static void setDecision(TxValue.Builder t, Decided d) {
-    t.setDecision(d.decision()).setState(d.state()).setDecidedAt(d.decidedAt());
+    t.setDecision(d.decision().name()).setState(d.state().name()).setDecidedAt(d.decidedAt());
     if (d.decidedBy() != null) {
       t.setDecidedBy(d.decidedBy());
     }
@@ -195,7 +197,7 @@ final class Batch {
     } else {
       t.clearAbortReason();
     }
-    if (d.state().equals("COMMITTED") || d.state().equals("ABORTED")) {
+    if (d.state().isFinal()) {
       t.setFinishedAt(d.decidedAt());
     }
   }
@@ -214,7 +216,7 @@ final class Batch {
     for (int i = 0; i < t.getBranchesCount(); i++) {
       BranchValue b = t.getBranches(i);
       if (b.getParticipant().equals(u.participant())) {
-        BranchValue.Builder nb = b.toBuilder().setState(u.state()).setAttempts(u.attempts());
+        BranchValue.Builder nb = b.toBuilder().setState(u.state().name()).setAttempts(u.attempts());
         if (u.lastError() != null) {
           nb.setLastError(u.lastError());
         } else {

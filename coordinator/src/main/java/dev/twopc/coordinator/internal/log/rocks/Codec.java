@@ -2,8 +2,13 @@ package dev.twopc.coordinator.internal.log.rocks;
 
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
+import dev.twopc.coordinator.internal.log.StoredNames;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
+import dev.twopc.coordinator.internal.model.Vote;
 import dev.twopc.proto.internal.log.ActionValue;
 import dev.twopc.proto.internal.log.BranchValue;
 import dev.twopc.proto.internal.log.ParticipantValue;
@@ -94,10 +99,10 @@ final class Codec {
     }
     return new StoredTransaction(
         v.getTxId(),
-        v.getState(),
+        StoredNames.parse(TxState.class, v.getState()),
         v.getCreatedAt(),
         v.getDeadlineAt(),
-        v.hasDecision() ? v.getDecision() : null,
+        v.hasDecision() ? StoredNames.parse(Decision.class, v.getDecision()) : null,
         v.hasDecidedAt() ? v.getDecidedAt() : null,
         v.hasDecidedBy() ? v.getDecidedBy() : null,
         v.hasAbortReason() ? v.getAbortReason() : null,
@@ -113,9 +118,9 @@ final class Codec {
         b.getParticipant(),
         b.getIndex(),
         b.hasPayloadDigest() ? b.getPayloadDigest() : null,
-        b.hasVote() ? b.getVote() : null,
+        b.hasVote() ? StoredNames.parse(Vote.class, b.getVote()) : null,
         b.hasVoteReason() ? b.getVoteReason() : null,
-        b.getState(),
+        StoredNames.parse(BranchState.class, b.getState()),
         b.getAttempts(),
         b.hasLastError() ? b.getLastError() : null,
         b.hasLastAttemptAt() ? b.getLastAttemptAt() : null,
@@ -128,13 +133,13 @@ final class Codec {
         BranchValue.newBuilder()
             .setParticipant(r.participant())
             .setIndex(r.index())
-            .setState(r.state())
+            .setState(r.state().name())
             .setAttempts(r.attempts());
     if (r.payloadDigest() != null) {
       b.setPayloadDigest(r.payloadDigest());
     }
     if (r.vote() != null) {
-      b.setVote(r.vote());
+      b.setVote(r.vote().name());
     }
     if (r.voteReason() != null) {
       b.setVoteReason(r.voteReason());

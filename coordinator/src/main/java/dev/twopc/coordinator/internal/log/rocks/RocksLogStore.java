@@ -12,14 +12,18 @@ import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.internal.log.LogRecord;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.log.StoredNames;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.proto.internal.log.ParticipantValue;
 import dev.twopc.proto.internal.log.TxValue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +49,15 @@ public final class RocksLogStore implements LogStore {
   static final int SCHEMA_VERSION = 1;
   private static final byte[] SCHEMA_KEY = Codec.key(META, "schema");
   private static final byte[] FINISHED_COUNT_KEY = Codec.key(META, "finished");
-  private static final Set<String> IN_DOUBT_IF_LATE = Set.of("ACTIVE", "PREPARING", "ONE_PHASE");
-  private static final Set<String> UNFINISHED_STATES =
-      Set.of("ACTIVE", "PREPARING", "ONE_PHASE", "COMMITTING", "ABORTING");
+  private static final Set<TxState> IN_DOUBT_IF_LATE =
+      EnumSet.of(TxState.ACTIVE, TxState.PREPARING, TxState.ONE_PHASE);
+  private static final Set<TxState> UNFINISHED_STATES =
+      EnumSet.of(
+          TxState.ACTIVE,
+          TxState.PREPARING,
+          TxState.ONE_PHASE,
+          TxState.COMMITTING,
+          TxState.ABORTING);
 
   static {
     RocksDB.loadLibrary();
@@ -180,10 +190,12 @@ public final class RocksLogStore implements LogStore {
   }
 
   @Override
-  public Optional<String> decisionOf(String txId) {
+  public Optional<Decision> decisionOf(String txId) {
     try {
       TxValue v = load(txId);
-      return v == null || !v.hasDecision() ? Optional.empty() : Optional.of(v.getDecision());
+      return v == null || !v.hasDecision()
+          ? Optional.empty()
+          : Optional.of(StoredNames.parse(Decision.class, v.getDecision()));
     } catch (RocksDBException e) {
       throw failed("read", e);
     }
@@ -271,15 +283,15 @@ public final class RocksLogStore implements LogStore {
   }
 
   private static boolean matches(TxValue v, Filter f) {
-    if (f.states() != null && !f.states().isEmpty() && !f.states().contains(v.getState())) {
+    if (f.states() != null
+        && !f.states().isEmpty()
+        && !f.states().contains(StoredNames.parse(TxState.class, v.getState()))) {
       return false;
     }
     if (f.inDoubtOnly()) {
-      String s = v.getState();
+      TxState s = StoredNames.parse(TxState.class, v.getState());
       boolean inDoubt =
-          s.equals("COMMITTING")
-              || s.equals("ABORTING")
-              || (IN_DOUBT_IF_LATE.contains(s) && v.getDeadlineAt() < f.now());
+          s.inPhaseTwo() || (IN_DOUBT_IF_LATE.contains(s) && v.getDeadlineAt() < f.now());
       return inDoubt;
     }
     return true;
@@ -307,7 +319,7 @@ public final class RocksLogStore implements LogStore {
     Map<String, Integer> out = new HashMap<>();
     for (StoredTransaction t : unfinished()) {
       for (var b : t.branches()) {
-        if (b.state().equals("COMMITTING") || b.state().equals("ROLLING_BACK")) {
+        if (b.state().awaitingPhaseTwo()) {
           out.merge(b.participant(), 1, Integer::sum);
         }
       }
