@@ -10,11 +10,13 @@ import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.log.LogStoreException;
-import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
+import dev.twopc.coordinator.internal.protocol.Ticker;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
 import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
+import dev.twopc.coordinator.internal.transport.grpc.GrpcParticipantTransport;
+import dev.twopc.coordinator.internal.transport.grpc.ParticipantDirectory;
 import dev.twopc.proto.StrictMarshalling;
 import dev.twopc.security.AccessControl;
 import dev.twopc.security.Addresses;
@@ -166,7 +168,13 @@ public final class CoordinatorServer implements AutoCloseable {
     String[] advertised = {config.advertisedAddress()};
     TransactionEngine engine =
         new TransactionEngine(
-            config, decisionLog, reader, directory, scheduler, () -> advertised[0], metrics);
+            config,
+            decisionLog,
+            reader,
+            new GrpcParticipantTransport(directory, () -> advertised[0], config.tracing()),
+            scheduler,
+            Ticker.system(),
+            metrics);
     RecoverySummary summary;
     double recoverySeconds;
     try {
@@ -289,7 +297,7 @@ public final class CoordinatorServer implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(
         () -> {
           if (!decisionLog.healthy()) {
-            decisionLog.append(new Prune(0, 1));
+            decisionLog.prune(new Prune(0, 1));
           }
         },
         1,
@@ -354,7 +362,7 @@ public final class CoordinatorServer implements AutoCloseable {
       int deleted;
       long total = 0;
       do {
-        deleted = (Integer) decisionLog.append(new Prune(before, config.pruneBatchSize())).get();
+        deleted = decisionLog.prune(new Prune(before, config.pruneBatchSize())).get();
         total += deleted;
       } while (deleted == config.pruneBatchSize());
       if (total > 0) {

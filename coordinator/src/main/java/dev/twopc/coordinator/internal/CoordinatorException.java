@@ -1,5 +1,7 @@
 package dev.twopc.coordinator.internal;
 
+import dev.twopc.coordinator.internal.log.LogStoreException;
+
 /**
  * A request the coordinator will not carry out, with the kind of reason. The gRPC edge maps the
  * kind to a canonical status once ({@code api.Errors}); nothing else knows about gRPC statuses.
@@ -41,6 +43,23 @@ public final class CoordinatorException extends RuntimeException {
 
   public static CoordinatorException precondition(String message) {
     return new CoordinatorException(Kind.FAILED_PRECONDITION, message);
+  }
+
+  /**
+   * The decision log failed: UNAVAILABLE with the SQLState of the database error behind it, if any,
+   * but never the store's own message (it may hold SQL, paths or addresses; it is in the
+   * coordinator's log).
+   */
+  public static CoordinatorException logUnavailable(Throwable cause) {
+    String sqlState = null;
+    for (Throwable t = cause; t != null && sqlState == null; t = t.getCause()) {
+      if (t instanceof LogStoreException e) {
+        sqlState = e.sqlState();
+      }
+    }
+    return unavailable(
+        "decision log unavailable" + (sqlState == null ? "" : " (SQLState " + sqlState + ")"),
+        cause);
   }
 
   public static CoordinatorException unavailable(String message, Throwable cause) {

@@ -138,7 +138,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
                         decodeToken(req.getPageToken()),
                         size));
           } catch (LogStoreException e) {
-            throw CoordinatorException.unavailable("decision log unavailable", e);
+            throw CoordinatorException.logUnavailable(e);
           }
           ListTransactionsResponse.Builder r = ListTransactionsResponse.newBuilder();
           for (StoredTransaction t : page.transactions()) {
@@ -205,7 +205,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
               .find(txId)
               .orElseThrow(() -> CoordinatorException.notFound("unknown transaction " + txId));
     } catch (LogStoreException e) {
-      throw CoordinatorException.unavailable("decision log unavailable", e);
+      throw CoordinatorException.logUnavailable(e);
     }
     if (stored.finished()) {
       throw CoordinatorException.precondition(
@@ -223,7 +223,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           "the coordinator had lost track of it before a decision (operator retry)");
       return "resumed from the log: this coordinator was not running it";
     } catch (java.io.IOException e) {
-      throw CoordinatorException.unavailable("decision log unavailable: " + e.getMessage(), e);
+      throw CoordinatorException.logUnavailable(e);
     }
   }
 

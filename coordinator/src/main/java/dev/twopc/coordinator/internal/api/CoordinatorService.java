@@ -7,9 +7,9 @@ import dev.twopc.coordinator.internal.Limits;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.protocol.BranchSpec;
-import dev.twopc.coordinator.internal.protocol.ParticipantDirectory;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
 import dev.twopc.coordinator.internal.protocol.TxResult;
+import dev.twopc.coordinator.internal.transport.grpc.ParticipantDirectory;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BeginResponse;
 import dev.twopc.proto.v1.BranchRequest;
@@ -260,9 +260,12 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
                   caller, method, participant + " has no branch in transaction " + txId);
             }
           }
+          if (participant != null) {
+            directory.seen(participant);
+          }
           return GetOutcomeResponse.newBuilder()
               .setTxId(txId)
-              .setOutcome(engine.outcome(txId, participant))
+              .setOutcome(engine.outcome(txId))
               .build();
         });
   }
@@ -307,7 +310,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           try {
             inDoubt = reader.inDoubtBranchesByParticipant();
           } catch (LogStoreException e) {
-            throw CoordinatorException.unavailable("decision log unavailable", e);
+            throw CoordinatorException.logUnavailable(e);
           }
           ListParticipantsResponse.Builder r = ListParticipantsResponse.newBuilder();
           for (ParticipantDirectory.Entry e : directory.entries()) {

@@ -50,7 +50,7 @@ public final class TransactionQueries {
     try {
       tx = live.isPresent() ? Optional.of(live.get().tx()) : reader.find(txId);
     } catch (LogStoreException e) {
-      throw CoordinatorException.unavailable("decision log unavailable", e);
+      throw CoordinatorException.logUnavailable(e);
     }
     return tx.isEmpty()
         || tx.get().branches().stream().anyMatch(b -> b.participant().equals(participant));
@@ -111,7 +111,7 @@ public final class TransactionQueries {
       try {
         txId = reader.txIdForKey(key);
       } catch (LogStoreException e) {
-        throw CoordinatorException.unavailable("decision log unavailable", e);
+        throw CoordinatorException.logUnavailable(e);
       }
     }
     if (txId.isEmpty()) {
@@ -138,7 +138,7 @@ public final class TransactionQueries {
     try {
       logged = reader.find(txId);
     } catch (LogStoreException e) {
-      throw CoordinatorException.unavailable("decision log unavailable", e);
+      throw CoordinatorException.logUnavailable(e);
     }
     if (live.isEmpty() && logged.isEmpty()) {
       // the transaction may have finished between the two reads

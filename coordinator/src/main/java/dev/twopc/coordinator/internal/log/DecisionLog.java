@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * not per record. With nothing waiting there is nothing to overlap, and the writer completes them
  * itself (a hand-off costs a thread wake-up, about 75 us here).
  */
-public final class DecisionLog implements AutoCloseable {
+public final class DecisionLog implements LogWriter, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DecisionLog.class);
 
   /** What a {@link LogRecord.Decided} append completes with: the decision now in the log. */
@@ -88,10 +88,32 @@ public final class DecisionLog implements AutoCloseable {
   /**
    * Queues a record. The future completes when the batch holding it is durable, or exceptionally if
    * the batch could not be written (then nothing of the batch is in the log unless the commit
-   * reached the store before the error: a failed append is "maybe written"). For a {@link
-   * LogRecord.Decided} record it completes with a {@link DecisionResult}.
+   * reached the store before the error: a failed append is "maybe written").
    */
-  public CompletableFuture<Object> append(LogRecord record) {
+  @Override
+  public CompletableFuture<Void> append(LogRecord record) {
+    if (record instanceof LogRecord.Decided) {
+      throw new IllegalArgumentException("a decision is written with decide(), not append()");
+    }
+    return submit(record).thenApply(r -> null);
+  }
+
+  @Override
+  public CompletableFuture<DecisionResult> decide(LogRecord.Decided decision) {
+    return submit(decision).thenApply(DecisionResult.class::cast);
+  }
+
+  /** Records a participant's address; completes with whether the name was registered before. */
+  public CompletableFuture<Boolean> register(LogRecord.Registered registered) {
+    return submit(registered).thenApply(Boolean.class::cast);
+  }
+
+  /** Deletes a batch of old finished transactions; completes with how many it deleted. */
+  public CompletableFuture<Integer> prune(LogRecord.Prune prune) {
+    return submit(prune).thenApply(Integer.class::cast);
+  }
+
+  private CompletableFuture<Object> submit(LogRecord record) {
     CompletableFuture<Object> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new LogStoreException("the decision log is closed", null));
@@ -101,7 +123,7 @@ public final class DecisionLog implements AutoCloseable {
     return done;
   }
 
-  /** False after a failed batch, until a batch succeeds again. */
+  @Override
   public boolean healthy() {
     return healthy;
   }

@@ -38,6 +38,11 @@ public enum BranchState {
     };
   }
 
+  /** Nothing more happens to it: READ_ONLY, REFUSED, COMMITTED or ROLLED_BACK. */
+  public boolean isFinal() {
+    return this == READ_ONLY || this == REFUSED || this == COMMITTED || this == ROLLED_BACK;
+  }
+
   /** Phase 2 still has to reach it: COMMITTING or ROLLING_BACK. */
   public boolean awaitingPhaseTwo() {
     return this == COMMITTING || this == ROLLING_BACK;

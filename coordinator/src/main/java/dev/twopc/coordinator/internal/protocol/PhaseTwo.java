@@ -2,73 +2,66 @@ package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
-import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
+import dev.twopc.coordinator.internal.log.LogRecord.Finished;
+import dev.twopc.coordinator.internal.log.LogWriter;
 import dev.twopc.coordinator.internal.model.BranchState;
+import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
-import dev.twopc.proto.v1.CommitBranchRequest;
-import dev.twopc.proto.v1.CommitBranchResponse;
-import dev.twopc.proto.v1.ParticipantGrpc;
-import dev.twopc.proto.v1.RollbackBranchRequest;
-import dev.twopc.proto.v1.RollbackBranchResponse;
-import dev.twopc.telemetry.Tracing;
-import io.grpc.Context;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import io.opentelemetry.api.trace.Span;
+import dev.twopc.coordinator.internal.transport.BranchCall;
+import dev.twopc.coordinator.internal.transport.CallFailed;
+import dev.twopc.coordinator.internal.transport.ParticipantTransport;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Drives phase 2: tells every branch the decision and retries with capped exponential backoff until
- * it acknowledges — forever, across restarts (recovery hands decided transactions back here). Every
- * call is treated as possibly applied; participants apply commit and rollback idempotently per
- * (txId, participant).
+ * it acknowledges — forever, across restarts (recovery hands decided transactions back here; safety
+ * rule 6). Every call is treated as possibly applied; participants apply commit and rollback
+ * idempotently per (txId, participant) (safety rule 5). When every branch has acknowledged, the
+ * transaction's end is written and it leaves the {@link Registry}.
  */
 final class PhaseTwo {
   private static final Logger log = LoggerFactory.getLogger(PhaseTwo.class);
 
-  private final ParticipantDirectory directory;
-  private final DecisionLog decisionLog;
+  private final ParticipantTransport transport;
+  private final LogWriter decisionLog;
+  private final Registry registry;
   private final ScheduledExecutorService scheduler;
   private final Clock clock;
   private final Backoff backoff;
-  private final Duration callTimeout;
+  private final long callTimeoutMillis;
   private final CrashPoints crashPoints;
-  private final Consumer<Tx> onFinished;
   private final CoordinatorMetrics metrics;
-  private final Tracing tracing;
 
   PhaseTwo(
-      ParticipantDirectory directory,
-      DecisionLog decisionLog,
+      ParticipantTransport transport,
+      LogWriter decisionLog,
+      Registry registry,
       ScheduledExecutorService scheduler,
       Clock clock,
       Backoff backoff,
-      Duration callTimeout,
+      long callTimeoutMillis,
       CrashPoints crashPoints,
-      Consumer<Tx> onFinished,
-      CoordinatorMetrics metrics,
-      Tracing tracing) {
-    this.metrics = metrics;
-    this.tracing = tracing;
-    this.directory = directory;
+      CoordinatorMetrics metrics) {
+    this.transport = transport;
     this.decisionLog = decisionLog;
+    this.registry = registry;
     this.scheduler = scheduler;
     this.clock = clock;
     this.backoff = backoff;
-    this.callTimeout = callTimeout;
+    this.callTimeoutMillis = callTimeoutMillis;
     this.crashPoints = crashPoints;
-    this.onFinished = onFinished;
+    this.metrics = metrics;
   }
 
   /** Sends the decision to every branch still waiting for it; finishes the tx if none is. */
@@ -82,7 +75,7 @@ final class PhaseTwo {
       }
     }
     if (pending.isEmpty()) {
-      onFinished.accept(tx);
+      finish(tx);
       return;
     }
     for (Branch b : pending) {
@@ -121,80 +114,28 @@ final class PhaseTwo {
       b.lastAttemptAt = clock.millis();
       commit = b.state() == BranchState.COMMITTING;
     }
-    Optional<ManagedChannel> channel =
-        attempt > 1 ? directory.channelForRetry(b.participant) : directory.channel(b.participant);
-    if (channel.isEmpty()) {
-      failed(tx, b, "participant " + b.participant + " is not registered");
-      return;
-    }
-    ParticipantGrpc.ParticipantStub stub =
-        ParticipantGrpc.newStub(channel.get())
-            .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
     metrics.phase2Attempt(b.participant, commit);
-    Span span =
-        tracing.start(
-            commit ? "twopc.phase2_commit" : "twopc.phase2_rollback",
-            tx.trace,
-            tx.id,
-            b.participant);
-    span.setAttribute("twopc.attempt", attempt);
-    // Phase 2 outlives the client call that triggered it: never inherit its cancellation.
-    Context.ROOT.run(
-        () ->
-            tracing.runIn(
-                tx.trace,
-                span,
-                () -> {
-                  if (commit) {
-                    stub.commit(
-                        CommitBranchRequest.newBuilder()
-                            .setTxId(tx.id)
-                            .setParticipant(b.participant)
-                            .build(),
-                        new Ack<>(tx, b, span));
-                  } else {
-                    stub.rollback(
-                        RollbackBranchRequest.newBuilder()
-                            .setTxId(tx.id)
-                            .setParticipant(b.participant)
-                            .build(),
-                        new Ack<>(tx, b, span));
-                  }
-                }));
+    BranchCall call = new BranchCall(tx.id, b.participant, attempt, callTimeoutMillis, tx.trace);
+    CompletableFuture<Void> ack = commit ? transport.commit(call) : transport.rollback(call);
+    ack.whenComplete(
+        (ok, error) -> {
+          if (error == null) {
+            acknowledged(tx, b);
+          } else {
+            failed(tx, b, describe(error));
+          }
+        });
   }
 
-  private final class Ack<T> implements StreamObserver<T> {
-    private final Tx tx;
-    private final Branch b;
-    private final Span span;
-
-    Ack(Tx tx, Branch b, Span span) {
-      this.tx = tx;
-      this.b = b;
-      this.span = span;
+  private static String describe(Throwable error) {
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof CallFailed f) {
+      return Limits.text(
+          f.sent() ? f.code() + (f.detail() == null ? "" : ": " + f.detail()) : f.detail(),
+          Limits.LAST_ERROR);
     }
-
-    @Override
-    public void onNext(T value) {
-      span.end();
-      if (value instanceof CommitBranchResponse || value instanceof RollbackBranchResponse) {
-        acknowledged(tx, b);
-      }
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      Status s = Status.fromThrowable(t);
-      String error =
-          Limits.text(
-              s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription()),
-              Limits.LAST_ERROR);
-      Tracing.end(span, error);
-      failed(tx, b, error);
-    }
-
-    @Override
-    public void onCompleted() {}
+    return Limits.text(String.valueOf(cause), Limits.LAST_ERROR);
   }
 
   /**
@@ -219,12 +160,11 @@ final class PhaseTwo {
         allDone &= !other.awaitingPhase2();
       }
     }
-    directory.seen(b.participant);
     if (commit) {
       crashPoints.reached(CrashPoints.Point.AFTER_COMMIT_ACK);
     }
     if (allDone) {
-      onFinished.accept(tx);
+      finish(tx);
     }
   }
 
@@ -253,7 +193,6 @@ final class PhaseTwo {
             error);
       }
     }
-    directory.failed(b.participant, error);
     updates.forEach(decisionLog::append);
     try {
       var f = scheduler.schedule(() -> send(tx, b), delay, TimeUnit.MILLISECONDS);
@@ -262,8 +201,34 @@ final class PhaseTwo {
           b.retry = f; // unless it already ran (and perhaps scheduled the next one)
         }
       }
-    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+    } catch (RejectedExecutionException stopping) {
       // shutting down: recovery resumes this branch at the next start
     }
+  }
+
+  /** Every branch acknowledged: record the end and forget the transaction. */
+  void finish(Tx tx) {
+    TxResult result;
+    List<BranchUpdated> acks;
+    synchronized (tx) {
+      if (tx.finishedAt != null) {
+        return;
+      }
+      tx.finishedAt = clock.millis();
+      acks = tx.takeUnloggedAcks();
+      boolean committed = tx.decision == Decision.COMMIT;
+      tx.moveTo(committed ? TxState.COMMITTED : TxState.ABORTED);
+      result = committed ? TxResult.committed(tx.id) : TxResult.aborted(tx.id, tx.abortReason);
+    }
+    // A one-phase decision already carried the final state.
+    CompletableFuture<Void> written =
+        tx.onePhase
+            ? CompletableFuture.completedFuture(null)
+            : decisionLog.append(new Finished(tx.id, tx.state(), tx.finishedAt, acks));
+    tx.decided.complete(result);
+    tx.finished.complete(result);
+    // Answered from memory until the end is in the log, so that a reader who heard the outcome
+    // never reads an older state back (the end record is lazy and may still be queued).
+    written.whenComplete((r, e) -> registry.remove(tx));
   }
 }

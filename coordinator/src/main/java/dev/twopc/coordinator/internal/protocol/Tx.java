@@ -22,6 +22,10 @@ final class Tx {
   final String id;
   final long createdAt;
   final long deadlineAt;
+
+  /** The deadline on the engine's {@link Ticker}: what timeouts are measured against. */
+  final long deadlineNanos;
+
   final String idempotencyKey;
   final Map<String, String> labels;
 
@@ -65,12 +69,14 @@ final class Tx {
       String id,
       long createdAt,
       long deadlineAt,
+      long deadlineNanos,
       String idempotencyKey,
       Map<String, String> labels,
       boolean interactive) {
     this.id = id;
     this.createdAt = createdAt;
     this.deadlineAt = deadlineAt;
+    this.deadlineNanos = deadlineNanos;
     this.idempotencyKey = idempotencyKey;
     this.labels = labels;
     this.interactive = interactive;
@@ -98,8 +104,16 @@ final class Tx {
    * A transaction as the log holds it, in the state it was logged in: recovery's starting point,
    * not a transition.
    */
-  static Tx restored(StoredTransaction s) {
-    Tx tx = new Tx(s.txId(), s.createdAt(), s.deadlineAt(), s.idempotencyKey(), s.labels(), false);
+  static Tx restored(StoredTransaction s, long deadlineNanos) {
+    Tx tx =
+        new Tx(
+            s.txId(),
+            s.createdAt(),
+            s.deadlineAt(),
+            deadlineNanos,
+            s.idempotencyKey(),
+            s.labels(),
+            false);
     tx.state = s.state();
     tx.decision = s.decision();
     if (s.decision() != null) {

@@ -2,7 +2,6 @@ package dev.twopc.coordinator.internal.recovery;
 
 import dev.twopc.coordinator.RecoverySummary;
 import dev.twopc.coordinator.internal.log.DecisionLog;
-import dev.twopc.coordinator.internal.log.DecisionLog.DecisionResult;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogStoreException;
@@ -131,7 +130,7 @@ public final class Recovery {
             null,
             true);
     try {
-      return ((DecisionResult) decisionLog.append(abort).get()).decision();
+      return decisionLog.decide(abort).get().decision();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted during recovery", e);

@@ -113,14 +113,13 @@ public final class CrashTortureChild {
               rows,
               new Begun(id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
               false);
-      Object result;
+      DecisionLog.DecisionResult r;
       try {
-        result = log.append(decided).get();
+        r = log.decide(decided).get();
       } catch (Exception e) {
         say("E " + id + " " + e.toString().replace('\n', ' '));
         continue;
       }
-      DecisionLog.DecisionResult r = (DecisionLog.DecisionResult) result;
       if (r.decision() != Decision.COMMIT) {
         say("E " + id + " decision " + r.decision());
         continue;
@@ -174,7 +173,7 @@ public final class CrashTortureChild {
                     null,
                     null,
                     now));
-        log.append(
+        log.decide(
                 new Decided(
                     id,
                     Decision.COMMIT,

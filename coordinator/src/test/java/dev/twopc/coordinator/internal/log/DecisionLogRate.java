@@ -231,7 +231,7 @@ public final class DecisionLogRate {
     return new Appender() {
       @Override
       public CompletableFuture<?> append(Decided d) {
-        return log.append(d);
+        return log.decide(d);
       }
 
       @Override

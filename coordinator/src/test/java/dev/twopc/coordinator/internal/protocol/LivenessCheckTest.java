@@ -11,6 +11,9 @@ import dev.twopc.coordinator.internal.api.Views;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.recovery.LivenessCheck;
+import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
+import dev.twopc.coordinator.internal.transport.grpc.GrpcParticipantTransport;
+import dev.twopc.coordinator.internal.transport.grpc.ParticipantDirectory;
 import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.Outcome;
@@ -60,7 +63,14 @@ class LivenessCheckTest {
       directory.register("a", a.address()).get(10, TimeUnit.SECONDS);
       directory.register("b", b.address()).get(10, TimeUnit.SECONDS);
       TransactionEngine engine =
-          new TransactionEngine(config, log, store, directory, scheduler, () -> "localhost:0");
+          new TransactionEngine(
+              config,
+              log,
+              store,
+              new GrpcParticipantTransport(directory, () -> "localhost:0", config.tracing()),
+              scheduler,
+              Ticker.system(),
+              CoordinatorMetrics.disabled());
       // 2 s of grace past when the next step was due: a step in progress is never counted.
       LivenessCheck check = new LivenessCheck(store, log, engine, Clock.systemUTC(), 2_000);
       List<BranchSpec> branches =

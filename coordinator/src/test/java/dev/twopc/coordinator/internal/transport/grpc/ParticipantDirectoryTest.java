@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.internal.protocol;
+package dev.twopc.coordinator.internal.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

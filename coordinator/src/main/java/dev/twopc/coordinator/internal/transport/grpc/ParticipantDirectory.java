@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.internal.protocol;
+package dev.twopc.coordinator.internal.transport.grpc;
 
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
@@ -109,7 +109,7 @@ public final class ParticipantDirectory implements AutoCloseable {
    */
   public CompletableFuture<Boolean> register(String name, String address) {
     long now = clock.millis();
-    return log.append(new Registered(name, address, now))
+    return log.register(new Registered(name, address, now))
         .thenApply(
             updated -> {
               byName.compute(
@@ -120,7 +120,7 @@ public final class ParticipantDirectory implements AutoCloseable {
               if (cached != null) {
                 cached.resetConnectBackoff();
               }
-              return (Boolean) updated;
+              return updated;
             });
   }
 
@@ -159,7 +159,7 @@ public final class ParticipantDirectory implements AutoCloseable {
     return e == null ? "" : e.address();
   }
 
-  void seen(String name) {
+  public void seen(String name) {
     byName.computeIfPresent(
         name, (n, e) -> new Entry(n, e.address(), e.registeredAt(), clock.millis(), null));
   }
