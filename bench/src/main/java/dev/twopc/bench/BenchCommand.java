@@ -3,7 +3,6 @@ package dev.twopc.bench;
 import com.google.protobuf.ByteString;
 import dev.twopc.bench.internal.BaselineWorkload;
 import dev.twopc.bench.internal.Channels;
-import dev.twopc.bench.internal.Child;
 import dev.twopc.bench.internal.Cluster;
 import dev.twopc.bench.internal.Driver;
 import dev.twopc.bench.internal.Durations;
@@ -17,6 +16,7 @@ import dev.twopc.security.Role;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.testing.ForkedJvm;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -339,7 +339,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   private final PrintStream out;
   private final PrintStream err;
-  private final List<Child> started = new CopyOnWriteArrayList<>();
+  private final List<ForkedJvm> started = new CopyOnWriteArrayList<>();
 
   public BenchCommand() {
     this(System.out, System.err);
@@ -526,11 +526,11 @@ public final class BenchCommand implements Callable<Integer> {
         coord.shutdownNow();
         parts.forEach(ManagedChannel::shutdownNow);
       }
-    } catch (Child.ChildFailedException e) {
+    } catch (ForkedJvm.Failed e) {
       throw e;
     } catch (RuntimeException | InterruptedException e) {
       // Whatever went wrong, the children's last words are usually the explanation.
-      for (Child c : started) {
+      for (ForkedJvm c : started) {
         err.println(
             "--- last output of " + c.name() + " (pid " + c.pid() + ", log " + c.log() + ")");
         err.print(c.tail());
@@ -729,7 +729,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     List<String> p = new ArrayList<>();
     p.add("bench pid " + ProcessHandle.current().pid());
-    for (Child c : cluster.children()) {
+    for (ForkedJvm c : cluster.children()) {
       String addr =
           c.name().equals("coordinator")
               ? cluster.coordinator()

@@ -288,11 +288,6 @@ public final class CoordinatorServer implements AutoCloseable {
     for (String s : SERVICES) {
       health.setStatus(s, ServingStatus.SERVING);
     }
-    scheduler.scheduleWithFixedDelay(
-        () -> prune(decisionLog, config),
-        config.pruneInterval().toMillis(),
-        config.pruneInterval().toMillis(),
-        TimeUnit.MILLISECONDS);
     // While the store is failing, probe it so health returns to SERVING without traffic.
     scheduler.scheduleWithFixedDelay(
         () -> {
@@ -303,12 +298,18 @@ public final class CoordinatorServer implements AutoCloseable {
         1,
         1,
         TimeUnit.SECONDS);
-    // Its own thread: a repair may wait for a log write, which must not hold up the timers.
+    // The liveness repair and the prune wait for log writes: their own thread, so that they
+    // never hold up the timer thread's timeouts and phase-2 retries.
     LivenessCheck liveness =
         new LivenessCheck(
             reader, decisionLog, engine, config.clock(), config.livenessCheckInterval().toMillis());
     ScheduledExecutorService livenessThread =
-        Executors.newSingleThreadScheduledExecutor(daemon("twopc-liveness"));
+        Executors.newSingleThreadScheduledExecutor(daemon("twopc-maintenance"));
+    livenessThread.scheduleWithFixedDelay(
+        () -> prune(decisionLog, config),
+        config.pruneInterval().toMillis(),
+        config.pruneInterval().toMillis(),
+        TimeUnit.MILLISECONDS);
     long every = config.livenessCheckInterval().toMillis();
     livenessThread.scheduleWithFixedDelay(
         () -> {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.coordinator.testing.TestStores;
@@ -25,6 +24,7 @@ import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;

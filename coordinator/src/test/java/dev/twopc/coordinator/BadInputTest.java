@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.twopc.coordinator.testing.FakeParticipant;
-import dev.twopc.coordinator.testing.WireFuzz;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.BeginRequest;
@@ -27,6 +25,8 @@ import dev.twopc.proto.v1.Resolution;
 import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.proto.v1.RollbackRequest;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.WireFuzz;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;

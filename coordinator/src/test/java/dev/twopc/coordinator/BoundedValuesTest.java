@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.coordinator.internal.Limits;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.Branch;
@@ -26,6 +25,7 @@ import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;

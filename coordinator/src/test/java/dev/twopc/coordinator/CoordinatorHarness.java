@@ -1,10 +1,10 @@
 package dev.twopc.coordinator;
 
 import dev.twopc.coordinator.testing.Clients;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.nio.file.Path;

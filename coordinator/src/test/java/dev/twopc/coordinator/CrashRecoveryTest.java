@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.coordinator.testing.Clients;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.coordinator.testing.ForkedCoordinator;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
@@ -19,6 +18,7 @@ import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.TransactionState;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -144,7 +144,7 @@ class CrashRecoveryTest {
                         .getTransaction(GetTransactionRequest.newBuilder().setTxId(tx).build())
                         .getState()
                     == TransactionState.TRANSACTION_STATE_COMMITTED);
-    assertTrue(second.process().isAlive());
+    assertTrue(second.isAlive());
   }
 
   @ParameterizedTest(name = "{0}")

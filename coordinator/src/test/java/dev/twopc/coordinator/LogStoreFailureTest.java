@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.TransactionState;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;

@@ -6,14 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
-import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.Resolution;
 import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.telemetry.MetricsText;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.FakeParticipant.Behaviour;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.URI;

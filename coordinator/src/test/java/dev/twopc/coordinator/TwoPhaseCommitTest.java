@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
-import dev.twopc.coordinator.testing.FakeParticipant;
-import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
 import dev.twopc.coordinator.testing.TestStores;
@@ -26,6 +24,8 @@ import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.RollbackRequest;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.FakeParticipant.Behaviour;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

@@ -4,6 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeClock;
+import dev.twopc.testing.FakeCoordinator;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -11,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,14 +22,14 @@ class FinishedRetentionTest {
 
   @Test
   void finishedIdsArePrunedAfterTheRetention() throws Exception {
-    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    FakeClock time = new FakeClock();
     try (FakeCoordinator coord = FakeCoordinator.start();
         Participant p =
             Participant.builder("pruned")
                 .coordinator(coord.target())
                 .dataDirectory(dir)
                 .handler(new TestHandler())
-                .clock(clock)
+                .clock(time.clock())
                 .finishedRetention(Duration.ofHours(1))
                 .pruneInterval(Duration.ofMillis(50))
                 .build()) {
@@ -37,7 +38,7 @@ class FinishedRetentionTest {
         rpc.rollback("tx-old");
         assertEquals(Vote.VOTE_NO, rpc.prepare("tx-old", "a").getVote());
         assertEquals(1, finishedRows());
-        clock.advance(Duration.ofHours(2));
+        time.forward(Duration.ofHours(2));
         rpc.rollback("tx-new");
         await().atMost(Duration.ofSeconds(10)).until(() -> finishedRows() == 1);
         // The recent one is still remembered.

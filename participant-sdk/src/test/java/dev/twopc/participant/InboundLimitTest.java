@@ -9,6 +9,7 @@ import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeCoordinator;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import dev.twopc.coordinator.testing.WireFuzz;
-import dev.twopc.coordinator.testing.WireFuzz.Reply;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.Outcome;
@@ -18,6 +16,9 @@ import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeCoordinator;
+import dev.twopc.testing.WireFuzz;
+import dev.twopc.testing.WireFuzz.Reply;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

@@ -10,11 +10,12 @@ import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeClock;
+import dev.twopc.testing.FakeCoordinator;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +38,7 @@ class ParticipantProtocolTest {
   private Participant participant;
   private ParticipantClient rpc;
   private final TestHandler handler = new TestHandler();
-  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private final FakeClock time = new FakeClock();
 
   ParticipantProtocolTest(TestStore.Kind kind) {
     this.kind = kind;
@@ -53,7 +54,7 @@ class ParticipantProtocolTest {
             .configure(Participant.builder(NAME))
             .coordinator(coordinator.target())
             .handler(handler)
-            .clock(clock)
+            .clock(time.clock())
             .lockWait(Duration.ofMillis(200))
             .inDoubtAfter(Duration.ofHours(1))
             .build();
@@ -254,9 +255,9 @@ class ParticipantProtocolTest {
   @Test
   void listPreparedShowsInDoubtBranchesWithTheirAge() {
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-old", "a").getVote());
-    clock.advance(Duration.ofSeconds(90));
+    time.forward(Duration.ofSeconds(90));
     assertEquals(Vote.VOTE_YES, rpc.prepare("tx-new", "b").getVote());
-    clock.advance(Duration.ofSeconds(10));
+    time.forward(Duration.ofSeconds(10));
     List<PreparedBranch> branches = rpc.listPrepared().getBranchesList();
     assertEquals(2, branches.size());
     assertEquals("tx-old", branches.get(0).getTxId());

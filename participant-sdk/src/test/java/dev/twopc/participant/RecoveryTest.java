@@ -9,6 +9,7 @@ import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeCoordinator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

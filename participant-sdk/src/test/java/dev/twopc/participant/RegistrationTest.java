@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.testing.FakeCoordinator;
 import java.net.ConnectException;
 import java.net.Inet4Address;
 import java.net.InetAddress;

@@ -3,6 +3,7 @@ package dev.twopc.participant;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.twopc.testing.ForkedJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -48,70 +50,52 @@ class SdkCrashTortureTest {
   static final String NAME = "torture";
 
   private static final class Child {
-    final Process process;
+    final ForkedJvm jvm;
     final List<String> prepared = Collections.synchronizedList(new ArrayList<>());
     final List<String> committed = Collections.synchronizedList(new ArrayList<>());
     final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     final CompletableFuture<Void> opening = new CompletableFuture<>();
     final CompletableFuture<Long> ready = new CompletableFuture<>();
-    final Thread pump;
 
     Child(Path data, Path log) throws IOException {
-      List<String> cmd =
-          List.of(
-              Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-              "-XX:TieredStopAtLevel=1",
-              "-Xshare:auto",
-              "-XX:+UseSerialGC",
-              "-Xmx96m",
-              "-cp",
-              System.getProperty("java.class.path"),
-              SdkTortureChild.class.getName(),
-              data.toString(),
-              NAME,
-              String.valueOf(WRITERS));
-      process =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+      jvm =
+          ForkedJvm.builder(
+                  "sdk-torture-child",
+                  ForkedJvm.javaCommand(
+                      List.of(
+                          "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-XX:+UseSerialGC", "-Xmx96m"),
+                      SdkTortureChild.class.getName(),
+                      List.of(data.toString(), NAME, String.valueOf(WRITERS))),
+                  log)
+              .protocolOutput()
+              .onLine(this::line)
+              .onEnd(
+                  () -> {
+                    IllegalStateException gone = new IllegalStateException("the child exited");
+                    opening.completeExceptionally(gone);
+                    ready.completeExceptionally(gone);
+                  })
               .start();
-      BufferedReader r =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-      pump =
-          new Thread(
-              () -> {
-                try {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    if (line.length() == 38 && line.startsWith("P ")) {
-                      prepared.add(line.substring(2));
-                    } else if (line.length() == 38 && line.startsWith("C ")) {
-                      committed.add(line.substring(2));
-                    } else if (line.equals("OPENING")) {
-                      opening.complete(null);
-                    } else if (line.startsWith("READY ")) {
-                      ready.complete(Long.parseLong(line.split(" ")[1]));
-                    } else if (line.startsWith("E ")) {
-                      errors.add(line);
-                    }
-                  }
-                } catch (IOException ignored) {
-                  // the child is gone
-                }
-                IllegalStateException gone = new IllegalStateException("the child exited");
-                opening.completeExceptionally(gone);
-                ready.completeExceptionally(gone);
-              },
-              "sdk-torture-output");
-      pump.setDaemon(true);
-      pump.start();
+    }
+
+    private void line(String line) {
+      if (line.length() == 38 && line.startsWith("P ")) {
+        prepared.add(line.substring(2));
+      } else if (line.length() == 38 && line.startsWith("C ")) {
+        committed.add(line.substring(2));
+      } else if (line.equals("OPENING")) {
+        opening.complete(null);
+      } else if (line.startsWith("READY ")) {
+        ready.complete(Long.parseLong(line.split(" ")[1]));
+      } else if (line.startsWith("E ")) {
+        errors.add(line);
+      }
     }
 
     boolean kill() throws InterruptedException {
-      boolean alive = process.isAlive();
-      process.destroyForcibly();
-      process.waitFor(30, TimeUnit.SECONDS);
-      pump.join(30_000);
+      boolean alive = jvm.isAlive();
+      jvm.kill9();
+      jvm.awaitOutputEnd(Duration.ofSeconds(30)); // every acknowledgement it printed is read
       return alive;
     }
   }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeCoordinator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;

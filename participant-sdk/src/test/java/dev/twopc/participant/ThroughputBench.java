@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.FakeCoordinator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.proto.v1.CommitResponse;
+import dev.twopc.testing.FakeCoordinator;
 import io.grpc.Status;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;

@@ -6,6 +6,7 @@ import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.ParticipantInfo;
 import dev.twopc.security.DevIdentities;
+import dev.twopc.testing.ForkedJvm;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -49,14 +50,14 @@ public final class Cluster implements AutoCloseable {
 
   private final String coordinator;
   private final Map<String, String> participants;
-  private final List<Child> children = new CopyOnWriteArrayList<>();
+  private final List<ForkedJvm> children = new CopyOnWriteArrayList<>();
   private final boolean external;
   private final ChannelCredentials credentials;
 
   private Cluster(
       String coordinator,
       Map<String, String> participants,
-      List<Child> children,
+      List<ForkedJvm> children,
       boolean external,
       ChannelCredentials credentials) {
     this.credentials = credentials;
@@ -83,9 +84,9 @@ public final class Cluster implements AutoCloseable {
    * (those of the identity {@code bench}).
    */
   public static Cluster spawn(
-      Spawn s, int branches, List<Child> started, ChannelCredentials credentials)
+      Spawn s, int branches, List<ForkedJvm> started, ChannelCredentials credentials)
       throws IOException, InterruptedException {
-    List<Child> mine = new ArrayList<>();
+    List<ForkedJvm> mine = new ArrayList<>();
     try {
       List<String> cmd = jvm(s, "coordinator");
       cmd.addAll(s.coordinatorLauncher());
@@ -106,7 +107,7 @@ public final class Cluster implements AutoCloseable {
       if (s.metrics()) {
         cmd.addAll(List.of("--metrics-port", "0"));
       }
-      Child coord = Child.start("coordinator", cmd, s.work().resolve("coordinator.log"));
+      ForkedJvm coord = ForkedJvm.start("coordinator", cmd, s.work().resolve("coordinator.log"));
       mine.add(coord);
       started.add(coord);
       String line = coord.await("twopc coordinator listening on", START_TIMEOUT);
@@ -117,7 +118,7 @@ public final class Cluster implements AutoCloseable {
       String coordinator = "localhost:" + m.group(1);
 
       Map<String, String> participants = new LinkedHashMap<>();
-      List<Child> starting = new ArrayList<>();
+      List<ForkedJvm> starting = new ArrayList<>();
       for (int i = 1; i <= branches; i++) {
         String name = "p" + i;
         List<String> pc = jvm(s, name);
@@ -143,12 +144,12 @@ public final class Cluster implements AutoCloseable {
         if (s.metrics() && !memory) {
           pc.addAll(List.of("--metrics-port", "0"));
         }
-        Child p = Child.start(name, pc, s.work().resolve(name + ".log"));
+        ForkedJvm p = ForkedJvm.start(name, pc, s.work().resolve(name + ".log"));
         mine.add(p);
         started.add(p);
         starting.add(p);
       }
-      for (Child p : starting) {
+      for (ForkedJvm p : starting) {
         String ready = p.await("bench participant " + p.name() + " ready on ", START_TIMEOUT);
         participants.put(p.name(), ready.substring(ready.lastIndexOf(' ') + 1));
       }
@@ -257,9 +258,9 @@ public final class Cluster implements AutoCloseable {
 
   /** Fails, with the child's last output, if a child the bench started has exited. */
   public void checkAlive() {
-    for (Child c : children) {
+    for (ForkedJvm c : children) {
       if (!c.isAlive()) {
-        throw new Child.ChildFailedException(
+        throw new ForkedJvm.Failed(
             c.name()
                 + " (pid "
                 + c.pid()
@@ -287,7 +288,7 @@ public final class Cluster implements AutoCloseable {
   }
 
   /** The processes started here (empty for an external cluster). */
-  public List<Child> children() {
+  public List<ForkedJvm> children() {
     return children;
   }
 
@@ -301,9 +302,9 @@ public final class Cluster implements AutoCloseable {
   }
 
   /** Stops the given children: SIGTERM to all, then SIGKILL to those still running after 10 s. */
-  public static void stopAll(List<Child> children) {
-    children.forEach(Child::terminate); // all at once: each takes a moment to close cleanly
-    for (Child c : children) {
+  public static void stopAll(List<ForkedJvm> children) {
+    children.forEach(ForkedJvm::terminate); // all at once: each takes a moment to close cleanly
+    for (ForkedJvm c : children) {
       c.stop(Duration.ofSeconds(10));
     }
   }

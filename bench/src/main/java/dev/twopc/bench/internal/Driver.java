@@ -1,5 +1,6 @@
 package dev.twopc.bench.internal;
 
+import dev.twopc.testing.ForkedJvm;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -239,8 +240,8 @@ public final class Driver {
         instanceof com.sun.management.OperatingSystemMXBean os) {
       m.put("bench", os.getProcessCpuTime());
     }
-    List<Child> children = cluster.children();
-    for (Child c : children) {
+    List<ForkedJvm> children = cluster.children();
+    for (ForkedJvm c : children) {
       c.cpu().ifPresent(d -> m.put(c.name(), d.toNanos()));
     }
     return m;

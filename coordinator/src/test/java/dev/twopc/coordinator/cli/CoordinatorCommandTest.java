@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.twopc.testing.ForkedJvm;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -123,61 +120,34 @@ class CoordinatorCommandTest {
 
   @Test
   void sigtermStopsAForkedCoordinatorGracefully() throws Exception {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
+    try (ForkedJvm p =
+        ForkedJvm.start(
+            "coordinator",
+            ForkedJvm.javaCommand(
+                List.of(),
                 TwopcCommand.class.getName(),
-                "coordinator",
-                "--port",
-                "0",
-                "--host",
-                "127.0.0.1",
-                "--data",
-                data.toString(),
-                "--durability",
-                "process"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    List<String> output = new CopyOnWriteArrayList<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  output.add(line);
-                }
-              } catch (java.io.IOException ignored) {
-                // the process ended
-              }
-            },
-            "forked-coordinator-output");
-    reader.start();
-    try {
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () -> !p.isAlive() || output.stream().anyMatch(l -> LISTENING.matcher(l).matches()));
-      String listening =
-          output.stream()
-              .filter(l -> LISTENING.matcher(l).matches())
-              .findFirst()
-              .orElseThrow(() -> new AssertionError(String.join("\n", output)));
-      Matcher m = LISTENING.matcher(listening);
+                List.of(
+                    "coordinator",
+                    "--port",
+                    "0",
+                    "--host",
+                    "127.0.0.1",
+                    "--data",
+                    data.toString(),
+                    "--durability",
+                    "process")),
+            data.resolveSibling(data.getFileName() + ".log"))) {
+      Matcher m =
+          LISTENING.matcher(p.await("twopc coordinator listening on", Duration.ofSeconds(30)));
       assertTrue(m.matches());
       assertEquals(0, Cli.against("localhost:" + m.group(1), "tx", "list").exitCode());
 
-      // SIGTERM; Process.destroy() would also close our end of its stdout and lose the last lines
-      assertTrue(p.toHandle().destroy());
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), String.join("\n", output));
-      reader.join(5000);
+      p.terminate(); // SIGTERM
+      p.awaitExit(Duration.ofSeconds(30));
+      p.awaitOutputEnd(Duration.ofSeconds(5));
+      List<String> output = p.lines();
       assertTrue(output.contains("twopc coordinator stopped"), String.join("\n", output));
       assertFalse(output.stream().anyMatch(l -> l.startsWith("\tat ")), String.join("\n", output));
-    } finally {
-      p.destroyForcibly();
     }
   }
 }

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.Branch;
 import dev.twopc.proto.v1.OperatorAction;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.ParticipantInfo;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

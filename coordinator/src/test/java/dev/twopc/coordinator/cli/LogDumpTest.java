@@ -3,7 +3,7 @@ package dev.twopc.coordinator.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
+import dev.twopc.testing.FakeParticipant;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

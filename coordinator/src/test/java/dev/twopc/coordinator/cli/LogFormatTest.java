@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.coordinator.testing.Clients;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.ManagedChannel;
 import java.io.BufferedReader;
 import java.io.IOException;

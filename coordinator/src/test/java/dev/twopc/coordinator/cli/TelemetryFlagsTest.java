@@ -7,22 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.twopc.coordinator.testing.Clients;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.telemetry.MetricsText;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.ForkedJvm;
 import io.grpc.ManagedChannel;
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -55,51 +53,37 @@ class TelemetryFlagsTest {
           exchange.close();
         });
     collector.start();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                TwopcCommand.class.getName(),
+    ForkedJvm p =
+        ForkedJvm.builder(
                 "coordinator",
-                "--port",
-                "0",
-                "--host",
-                "127.0.0.1",
-                "--data",
-                data.toString(),
-                "--durability",
-                "process",
-                "--tracing"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("TWOPC_METRICS_PORT", "0");
-    pb.environment().put("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
-    pb.environment()
-        .put("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + collector.getAddress().getPort());
-    pb.environment().put("OTEL_BSP_SCHEDULE_DELAY", "100");
-    Process p = pb.start();
-    List<String> output = new CopyOnWriteArrayList<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  output.add(line);
-                }
-              } catch (java.io.IOException ignored) {
-                // the process ended
-              }
-            },
-            "forked-coordinator-output");
-    reader.start();
+                ForkedJvm.javaCommand(
+                    List.of(),
+                    TwopcCommand.class.getName(),
+                    List.of(
+                        "coordinator",
+                        "--port",
+                        "0",
+                        "--host",
+                        "127.0.0.1",
+                        "--data",
+                        data.toString(),
+                        "--durability",
+                        "process",
+                        "--tracing")),
+                data.resolveSibling(data.getFileName() + ".log"))
+            .env("TWOPC_METRICS_PORT", "0")
+            .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            .env(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://127.0.0.1:" + collector.getAddress().getPort())
+            .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+            .start();
     try (FakeParticipant a = FakeParticipant.start("a");
         FakeParticipant b = FakeParticipant.start("b")) {
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> !p.isAlive() || output.stream().anyMatch(l -> METRICS.matcher(l).find()));
+          .until(() -> !p.isAlive() || p.lines().stream().anyMatch(l -> METRICS.matcher(l).find()));
+      List<String> output = p.lines();
       String all = String.join("\n", output);
       Matcher listening = LISTENING.matcher(all);
       Matcher metrics = METRICS.matcher(all);
@@ -137,10 +121,10 @@ class TelemetryFlagsTest {
       } finally {
         channel.shutdownNow();
       }
-      assertTrue(p.toHandle().destroy());
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), String.join("\n", output));
+      p.terminate();
+      p.awaitExit(Duration.ofSeconds(30));
     } finally {
-      p.destroyForcibly();
+      p.close();
       collector.stop(0);
     }
   }

@@ -4,10 +4,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.twopc.coordinator.testing.FakeParticipant;
-import dev.twopc.coordinator.testing.FakeParticipant.Behaviour;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RetryTransactionRequest;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.FakeParticipant.Behaviour;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;

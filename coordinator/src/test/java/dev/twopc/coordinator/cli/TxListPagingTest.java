@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.twopc.coordinator.testing.FakeParticipant;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,6 +3,7 @@ package dev.twopc.coordinator.testing;
 import com.google.protobuf.ByteString;
 import dev.twopc.proto.v1.BranchRequest;
 import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.testing.FakeParticipant;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 

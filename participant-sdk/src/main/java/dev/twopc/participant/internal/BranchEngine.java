@@ -143,6 +143,8 @@ public final class BranchEngine {
           boolean keepLocks = false;
           // The handler's lock waits must not hold a connection: see LazyConnection.
           try (LazyConnection lazy = new LazyConnection(store::begin)) {
+            // Safety rule 5: a Prepare for a finished id (a late one after a rollback) gets the
+            // recorded answer, never a new vote.
             Optional<Finished> done = store.finished(txId);
             if (done.isPresent()) {
               return recordedVote(done.get());
@@ -255,6 +257,7 @@ public final class BranchEngine {
     mutex.with(
         txId,
         () -> {
+          // Safety rule 5: a commit is applied once; a repeat is answered from the finished record.
           PendingBranch b = prepared.get(txId);
           if (b != null) {
             finish(b, true);

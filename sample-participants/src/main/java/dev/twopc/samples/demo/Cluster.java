@@ -8,6 +8,7 @@ import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ParticipantInfo;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.SampleMain;
+import dev.twopc.testing.ForkedJvm;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -66,9 +67,9 @@ final class Cluster {
   private final int coordinatorPort;
   private final Map<String, Integer> metricsPorts = new LinkedHashMap<>();
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
-  private final Map<String, Proc> current = new ConcurrentHashMap<>();
+  private final Map<String, ForkedJvm> current = new ConcurrentHashMap<>();
   private final Map<String, Integer> starts = new ConcurrentHashMap<>();
-  private final List<Proc> started = new CopyOnWriteArrayList<>();
+  private final List<ForkedJvm> started = new CopyOnWriteArrayList<>();
 
   private Cluster(Path work, Path coordinatorJar, ServerStores stores, boolean tls)
       throws IOException {
@@ -219,12 +220,12 @@ final class Cluster {
   /** The coordinator and the three services, ready and registered. */
   void startAll() throws IOException, InterruptedException {
     start(COORDINATOR);
-    List<Proc> starting = new ArrayList<>();
+    List<ForkedJvm> starting = new ArrayList<>();
     for (String s : SERVICES) {
       starting.add(launch(s));
     }
-    for (Proc p : starting) {
-      p.await(readyLine(p.name()), START_TIMEOUT);
+    for (ForkedJvm p : starting) {
+      p.awaitPrefix(readyLine(p.name()), START_TIMEOUT);
     }
     awaitRegistered(Set.copyOf(SERVICES));
   }
@@ -234,9 +235,9 @@ final class Cluster {
    * serves: for the coordinator its recovery line, for a service its ready line (after the SDK
    * restored its prepared branches and locks).
    */
-  Proc start(String name) throws IOException, InterruptedException {
-    Proc p = launch(name);
-    p.await(readyLine(name), START_TIMEOUT);
+  ForkedJvm start(String name) throws IOException, InterruptedException {
+    ForkedJvm p = launch(name);
+    p.awaitPrefix(readyLine(name), START_TIMEOUT);
     return p;
   }
 
@@ -258,11 +259,11 @@ final class Cluster {
   }
 
   /** The running (or last) process of {@code name}. */
-  Proc current(String name) {
+  ForkedJvm current(String name) {
     return current.get(name);
   }
 
-  private Proc launch(String name) throws IOException {
+  private ForkedJvm launch(String name) throws IOException {
     List<String> cmd;
     if (name.equals(COORDINATOR)) {
       cmd = coordinatorCommand();
@@ -325,8 +326,8 @@ final class Cluster {
       }
     }
     int n = starts.merge(name, 1, Integer::sum);
-    Proc proc =
-        Proc.start(name, cmd, work.resolve(n == 1 ? name + ".log" : name + "-" + n + ".log"));
+    ForkedJvm proc =
+        ForkedJvm.start(name, cmd, work.resolve(n == 1 ? name + ".log" : name + "-" + n + ".log"));
     started.add(proc);
     current.put(name, proc);
     return proc;
@@ -431,8 +432,8 @@ final class Cluster {
   }
 
   void stopAll() {
-    started.forEach(Proc::terminate); // all at once: each takes a moment to close cleanly
-    for (Proc p : started) {
+    started.forEach(ForkedJvm::terminate); // all at once: each takes a moment to close cleanly
+    for (ForkedJvm p : started) {
       p.stop(Duration.ofSeconds(10));
     }
   }

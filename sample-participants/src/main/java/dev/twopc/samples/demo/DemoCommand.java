@@ -6,6 +6,7 @@ import dev.twopc.samples.Fields;
 import dev.twopc.samples.ReadClient;
 import dev.twopc.samples.shop.ShopClient;
 import dev.twopc.samples.shop.Tally;
+import dev.twopc.testing.ForkedJvm;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -141,7 +142,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
     out.println("transport: " + cluster.transport());
 
     cluster.startAll();
-    Proc coord = cluster.current(Cluster.COORDINATOR);
+    ForkedJvm coord = cluster.current(Cluster.COORDINATOR);
     out.printf(
         "started in %.1f s: coordinator pid %d on %s; inventory pid %d, payments pid %d,"
             + " orders pid %d%n",
@@ -189,8 +190,8 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
                     "kill -9 coordinator (pid %d) after %d answers, %.1f s into the stream;"
                         + " restarting it on the same port and data%n",
                     coord.pid(), killAt, (k - streamStart[0]) / 1e9);
-                Proc again = cluster.start(Cluster.COORDINATOR);
-                recovery[0] = again.await("recovery:", Cluster.START_TIMEOUT);
+                ForkedJvm again = cluster.start(Cluster.COORDINATOR);
+                recovery[0] = again.awaitPrefix("recovery:", Cluster.START_TIMEOUT);
                 out.printf(
                     "coordinator back after %.1f s (pid %d): %s%n",
                     (System.nanoTime() - k) / 1e9, again.pid(), recovery[0]);

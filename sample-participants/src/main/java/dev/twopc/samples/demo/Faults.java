@@ -1,5 +1,6 @@
 package dev.twopc.samples.demo;
 
+import dev.twopc.testing.ForkedJvm;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -104,7 +105,7 @@ final class Faults implements AutoCloseable {
     }
     String victim = nextVictim();
     if (victim != null) {
-      Proc p = cluster.current(victim);
+      ForkedJvm p = cluster.current(victim);
       long killedAt = System.nanoTime();
       try {
         p.kill9();
@@ -146,9 +147,9 @@ final class Faults implements AutoCloseable {
   private void restart(String name, long killedAt) {
     long r0 = System.nanoTime();
     try {
-      Proc p = cluster.start(name);
+      ForkedJvm p = cluster.start(name);
       long ready = System.nanoTime();
-      String line = p.await(Cluster.readyLine(name), Duration.ZERO);
+      String line = p.awaitPrefix(Cluster.readyLine(name), Duration.ZERO);
       int restored = p.count("recovered prepared branch");
       history.restarted(
           name, Duration.ofNanos(ready - r0), Duration.ofNanos(ready - killedAt), line, restored);

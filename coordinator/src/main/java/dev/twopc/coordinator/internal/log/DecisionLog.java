@@ -205,6 +205,7 @@ public final class DecisionLog implements LogWriter, AutoCloseable {
       return;
     }
     setHealthy(true);
+    // Safety rule 1: the futures complete only now, after the store made the batch durable.
     List<Pending> written = List.copyOf(batch);
     complete(
         () -> {

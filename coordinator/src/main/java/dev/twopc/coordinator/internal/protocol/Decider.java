@@ -79,9 +79,9 @@ final class Decider {
       if (tx.state() != TxState.PREPARING) {
         return;
       }
-      // COMMIT only if every branch voted YES or READ_ONLY. A NO sets its vote under this lock
-      // but aborts after releasing it, so a YES arriving in between must not take the
-      // transaction to COMMIT.
+      // Safety rule 1: COMMIT only with every branch's YES or READ_ONLY. A NO sets its vote
+      // under this lock but aborts after releasing it, so a YES arriving in between must not
+      // take the transaction to COMMIT.
       for (Branch b : tx.branches.values()) {
         if (b.vote == null || !b.vote.allowsCommit()) {
           return;
@@ -103,6 +103,8 @@ final class Decider {
    * completes only once the batch is durable.
    */
   void writeDecision(Tx tx, Decision decision, String abortReason, String decidedBy) {
+    // Safety rule 1: nothing is told before the write completes, which is once it is durable.
+    // Safety rule 2: what is applied is the decision the log holds after the write, not this one.
     long now = clock.millis();
     synchronized (tx) {
       tx.decisionAttemptAt = now;
@@ -283,6 +285,7 @@ final class Decider {
               tx.begunAppended);
     }
     log.info("event=aborted tx={} by={} reason=\"{}\"", tx.id, decidedBy, reason);
+    // Safety rule 3: ABORT is not forced; a crash before it is written still reads as ABORTED.
     // Appended before phase 2 starts, so the log never sees the end before the decision.
     decisionLog.decide(record);
     announce(tx);

@@ -194,6 +194,8 @@ final class PhaseTwo {
       }
     }
     updates.forEach(decisionLog::append);
+    // Safety rule 6: retried until acknowledged, with capped backoff, for ever (parked ones are
+    // shown and alerted on, never dropped).
     try {
       var f = scheduler.schedule(() -> send(tx, b), delay, TimeUnit.MILLISECONDS);
       synchronized (tx) {

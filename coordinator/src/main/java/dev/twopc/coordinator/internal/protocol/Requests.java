@@ -273,6 +273,7 @@ final class Requests {
    * never answered ABORTED.
    */
   Outcome outcome(String txId) {
+    // Safety rule 3: presumed abort, but never ABORTED while this process may still decide COMMIT.
     Tx tx = registry.get(txId);
     if (tx != null) {
       synchronized (tx) {

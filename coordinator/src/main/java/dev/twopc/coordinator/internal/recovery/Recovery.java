@@ -115,6 +115,7 @@ public final class Recovery {
     return kind;
   }
 
+  // Safety rule 3: undecided at restart can no longer commit: ABORT, insert-if-absent (rule 2).
   private static Decision abortUndecided(
       StoredTransaction tx, DecisionLog decisionLog, Clock clock, String reason)
       throws IOException {

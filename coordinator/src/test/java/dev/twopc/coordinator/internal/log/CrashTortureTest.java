@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.internal.model.Decision;
-import java.io.BufferedReader;
+import dev.twopc.testing.ForkedJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -17,6 +15,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -397,70 +396,53 @@ class CrashTortureTest {
 
   /** One child run: what it printed, whether it got to READY before the kill. */
   private static final class Child {
-    final Process process;
+    final ForkedJvm jvm;
     final List<String> acked = Collections.synchronizedList(new ArrayList<>());
     final List<String> errors = Collections.synchronizedList(new ArrayList<>());
     final CompletableFuture<Void> opening = new CompletableFuture<>();
     final CompletableFuture<Long> ready = new CompletableFuture<>();
-    final Thread pump;
 
     Child(Target t, Path log) throws IOException {
       List<String> cmd = new ArrayList<>(List.of(java()));
       cmd.addAll(jvmOptions);
       cmd.addAll(List.of("-cp", childClasspath, CrashTortureChild.class.getName()));
       cmd.addAll(t.childArgs());
-      process =
-          new ProcessBuilder(cmd)
-              .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+      ForkedJvm[] self = new ForkedJvm[1];
+      jvm =
+          ForkedJvm.builder("torture-child", cmd, log)
+              .protocolOutput()
+              .onLine(this::line)
+              .onEnd(
+                  () -> {
+                    IllegalStateException gone =
+                        new IllegalStateException(
+                            "the child exited with "
+                                + (self[0] == null ? "?" : self[0].exitDescription())
+                                + " before this point");
+                    opening.completeExceptionally(gone);
+                    ready.completeExceptionally(gone);
+                  })
               .start();
-      BufferedReader r =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-      pump =
-          new Thread(
-              () -> {
-                try {
-                  String line;
-                  while ((line = r.readLine()) != null) {
-                    if (line.startsWith("A ") && line.length() == 38) {
-                      acked.add(line.substring(2));
-                    } else if (line.equals("OPENING")) {
-                      opening.complete(null);
-                    } else if (line.startsWith("READY ")) {
-                      ready.complete(Long.parseLong(line.split(" ")[1]));
-                    } else if (line.startsWith("E ")) {
-                      errors.add(line);
-                    }
-                  }
-                } catch (IOException ignored) {
-                  // the child is gone
-                }
-                IllegalStateException gone =
-                    new IllegalStateException(
-                        "the child exited with " + exit() + " before this point");
-                opening.completeExceptionally(gone);
-                ready.completeExceptionally(gone);
-              },
-              "torture-child-output");
-      pump.setDaemon(true);
-      pump.start();
+      self[0] = jvm;
     }
 
-    private String exit() {
-      try {
-        return process.waitFor(10, TimeUnit.SECONDS) ? "code " + process.exitValue() : "?";
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return "?";
+    private void line(String line) {
+      if (line.startsWith("A ") && line.length() == 38) {
+        acked.add(line.substring(2));
+      } else if (line.equals("OPENING")) {
+        opening.complete(null);
+      } else if (line.startsWith("READY ")) {
+        ready.complete(Long.parseLong(line.split(" ")[1]));
+      } else if (line.startsWith("E ")) {
+        errors.add(line);
       }
     }
 
     /** SIGKILL; returns whether the child was still alive (not dead of its own accord). */
     boolean kill() throws InterruptedException {
-      boolean alive = process.isAlive();
-      process.destroyForcibly();
-      process.waitFor(30, TimeUnit.SECONDS);
-      pump.join(30_000);
+      boolean alive = jvm.isAlive();
+      jvm.kill9();
+      jvm.awaitOutputEnd(Duration.ofSeconds(30)); // every acknowledgement it printed is read
       return alive;
     }
   }

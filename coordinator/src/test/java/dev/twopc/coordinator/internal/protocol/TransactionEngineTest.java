@@ -30,6 +30,7 @@ import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.coordinator.internal.transport.BranchCall;
 import dev.twopc.coordinator.internal.transport.PrepareCall;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -63,7 +64,7 @@ class TransactionEngineTest {
           .build();
   private final TransactionEngine engine =
       new TransactionEngine(
-          config, log, log, net, time.scheduler(), time.ticker(), CoordinatorMetrics.disabled());
+          config, log, log, net, time.scheduler(), time::nanoTime, CoordinatorMetrics.disabled());
 
   private static List<BranchSpec> branches(String... participants) {
     return java.util.Arrays.stream(participants)
@@ -596,7 +597,7 @@ class TransactionEngineTest {
             phaseTwo,
             time.scheduler(),
             time.clock(),
-            time.ticker(),
+            time::nanoTime,
             backoff,
             config.crashPoints(),
             config.tracing());

@@ -192,6 +192,7 @@ final class JdbcWrites {
   }
 
   /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
+  // Safety rule 2: "AND decision IS NULL"; a later writer reads back the decision that is there.
   private static DecisionResult decide(Statements c, Decided d) throws SQLException {
     // Not in the log yet (one-phase, or aborted before its begin was written): insert it with
     // the decision's branch rows, so they are written once.

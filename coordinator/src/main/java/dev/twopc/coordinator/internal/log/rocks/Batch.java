@@ -167,6 +167,7 @@ final class Batch {
   }
 
   /** Insert-if-absent: the first decision written for a transaction is the one that stays. */
+  // Safety rule 2: a transaction that has a decision keeps it; the writer is told which it is.
   private DecisionResult decide(Decided d) throws RocksDBException {
     TxValue.Builder t = tx(d.txId());
     if (t == null) {

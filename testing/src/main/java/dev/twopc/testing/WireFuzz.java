@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.testing;
+package dev.twopc.testing;
 
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;

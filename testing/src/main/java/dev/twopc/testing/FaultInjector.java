@@ -1,4 +1,4 @@
-package dev.twopc.participant.faults;
+package dev.twopc.testing;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;

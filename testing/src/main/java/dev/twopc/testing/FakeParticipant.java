@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.testing;
+package dev.twopc.testing;
 
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;

@@ -1,4 +1,4 @@
-package dev.twopc.coordinator.internal.protocol;
+package dev.twopc.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -17,18 +17,16 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Time that moves only when a test moves it, as grpc-java's FakeClock: a scheduler, a monotonic
- * {@link Ticker} and a wall {@link Clock} on one timeline. Scheduled tasks run on the test's
+ * Time that moves only when a test moves it, as grpc-java's FakeClock: a scheduler, monotonic
+ * {@link #nanoTime} and a wall {@link Clock} on one timeline. Scheduled tasks run on the test's
  * thread, in time order, when {@link #forward} passes their time. Not thread-safe: one test thread.
  */
-final class FakeClock {
+public final class FakeClock {
   private static final long WALL_START = 1_800_000_000_000L; // 2027-01-15, any fixed instant
 
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
-  private long nanos;
+  private volatile long nanos; // read by other threads through the clock
   private long sequence;
-
-  private final Ticker ticker = () -> nanos;
 
   private final Clock clock =
       new Clock() {
@@ -55,20 +53,21 @@ final class FakeClock {
 
   private final ScheduledExecutorService scheduler = new Scheduler();
 
-  Ticker ticker() {
-    return ticker;
+  /** Monotonic time: nanoseconds since this clock was made. */
+  public long nanoTime() {
+    return nanos;
   }
 
-  Clock clock() {
+  public Clock clock() {
     return clock;
   }
 
-  ScheduledExecutorService scheduler() {
+  public ScheduledExecutorService scheduler() {
     return scheduler;
   }
 
   /** Moves time on by {@code d}, running every task that falls due, in order; returns how many. */
-  int forward(Duration d) {
+  public int forward(Duration d) {
     long until = nanos + d.toNanos();
     int ran = 0;
     while (!tasks.isEmpty() && tasks.peek().at <= until) {
@@ -84,12 +83,12 @@ final class FakeClock {
   }
 
   /** Runs the tasks due now (delay 0). */
-  int runDue() {
+  public int runDue() {
     return forward(Duration.ZERO);
   }
 
   /** Tasks scheduled and not cancelled or run. */
-  int pending() {
+  public int pending() {
     int n = 0;
     for (Task t : tasks) {
       n += t.isCancelled() ? 0 : 1;
@@ -98,7 +97,7 @@ final class FakeClock {
   }
 
   /** When the next pending task is due, from now; null if none. */
-  Duration nextDue() {
+  public Duration nextDue() {
     long min = Long.MAX_VALUE;
     for (Task t : tasks) {
       if (!t.isCancelled()) {

@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.testing;
 
 import dev.twopc.proto.v1.CommitRequest;
 import dev.twopc.proto.v1.CommitResponse;
@@ -28,19 +28,20 @@ import java.util.concurrent.atomic.AtomicReference;
  * A scripted coordinator for participant tests: records registrations, enlistments and outcome
  * queries, answers GetOutcome from a map (default IN_PROGRESS) and can refuse calls for a while.
  */
-final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase implements AutoCloseable {
-  record Registration(String name, String address) {}
+public final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase
+    implements AutoCloseable {
+  public record Registration(String name, String address) {}
 
-  final List<Registration> registrations = new CopyOnWriteArrayList<>();
-  final List<String> enlists = new CopyOnWriteArrayList<>();
-  final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
-  final AtomicInteger outcomeQueries = new AtomicInteger();
-  final AtomicInteger registrationsToRefuse = new AtomicInteger();
+  public final List<Registration> registrations = new CopyOnWriteArrayList<>();
+  public final List<String> enlists = new CopyOnWriteArrayList<>();
+  public final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
+  public final AtomicInteger outcomeQueries = new AtomicInteger();
+  public final AtomicInteger registrationsToRefuse = new AtomicInteger();
 
   /** If set, Commit answers with this status instead of a response; null = never answer. */
-  final AtomicReference<Status> commitStatus = new AtomicReference<>(Status.UNAVAILABLE);
+  public final AtomicReference<Status> commitStatus = new AtomicReference<>(Status.UNAVAILABLE);
 
-  final AtomicReference<CommitResponse> commitResponse = new AtomicReference<>();
+  public final AtomicReference<CommitResponse> commitResponse = new AtomicReference<>();
   private final Server server;
 
   private FakeCoordinator(int port) throws IOException {
@@ -51,20 +52,20 @@ final class FakeCoordinator extends CoordinatorGrpc.CoordinatorImplBase implemen
             .start();
   }
 
-  static FakeCoordinator start() throws IOException {
+  public static FakeCoordinator start() throws IOException {
     return new FakeCoordinator(0);
   }
 
   /** Starts on a given port: a coordinator "coming back" where participants expect it. */
-  static FakeCoordinator startOn(int port) throws IOException {
+  public static FakeCoordinator startOn(int port) throws IOException {
     return new FakeCoordinator(port);
   }
 
-  int port() {
+  public int port() {
     return server.getPort();
   }
 
-  String target() {
+  public String target() {
     return "localhost:" + port();
   }
 
