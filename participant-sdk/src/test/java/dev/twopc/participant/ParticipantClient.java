@@ -12,6 +12,7 @@ import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.RollbackBranchRequest;
+import dev.twopc.testing.Shutdown;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -93,11 +94,6 @@ final class ParticipantClient implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(channel);
   }
 }

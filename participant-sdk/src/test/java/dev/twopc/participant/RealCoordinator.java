@@ -7,6 +7,7 @@ import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.Shutdown;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -67,12 +68,7 @@ final class RealCoordinator implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(channel);
     server.close();
   }
 }

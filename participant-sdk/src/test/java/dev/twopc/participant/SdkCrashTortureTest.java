@@ -3,6 +3,7 @@ package dev.twopc.participant;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.twopc.testing.ChildProtocol;
 import dev.twopc.testing.ForkedJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -53,9 +54,10 @@ class SdkCrashTortureTest {
     final ForkedJvm jvm;
     final List<String> prepared = Collections.synchronizedList(new ArrayList<>());
     final List<String> committed = Collections.synchronizedList(new ArrayList<>());
-    final List<String> errors = Collections.synchronizedList(new ArrayList<>());
-    final CompletableFuture<Void> opening = new CompletableFuture<>();
-    final CompletableFuture<Long> ready = new CompletableFuture<>();
+    final ChildProtocol protocol = new ChildProtocol();
+    final List<String> errors = protocol.errors;
+    final CompletableFuture<Void> opening = protocol.opening;
+    final CompletableFuture<Long> ready = protocol.ready;
 
     Child(Path data, Path log) throws IOException {
       jvm =
@@ -69,26 +71,18 @@ class SdkCrashTortureTest {
                   log)
               .protocolOutput()
               .onLine(this::line)
-              .onEnd(
-                  () -> {
-                    IllegalStateException gone = new IllegalStateException("the child exited");
-                    opening.completeExceptionally(gone);
-                    ready.completeExceptionally(gone);
-                  })
+              .onEnd(() -> protocol.gone("the child exited"))
               .start();
     }
 
     private void line(String line) {
+      if (protocol.accept(line)) {
+        return;
+      }
       if (line.length() == 38 && line.startsWith("P ")) {
         prepared.add(line.substring(2));
       } else if (line.length() == 38 && line.startsWith("C ")) {
         committed.add(line.substring(2));
-      } else if (line.equals("OPENING")) {
-        opening.complete(null);
-      } else if (line.startsWith("READY ")) {
-        ready.complete(Long.parseLong(line.split(" ")[1]));
-      } else if (line.startsWith("E ")) {
-        errors.add(line);
       }
     }
 

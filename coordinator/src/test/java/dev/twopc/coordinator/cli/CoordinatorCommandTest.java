@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.coordinator.testing.CoordinatorArgs;
 import dev.twopc.testing.ForkedJvm;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -58,17 +59,7 @@ class CoordinatorCommandTest {
         CompletableFuture.supplyAsync(
             () ->
                 cl.execute(
-                    "coordinator",
-                    "--port",
-                    "0",
-                    "--host",
-                    "127.0.0.1",
-                    "--data",
-                    data.toString(),
-                    "--durability",
-                    "process",
-                    "--backoff-base",
-                    "20ms"));
+                    CoordinatorArgs.local(data, "--backoff-base", "20ms").toArray(String[]::new)));
 
     await()
         .atMost(Duration.ofSeconds(20))
@@ -124,18 +115,7 @@ class CoordinatorCommandTest {
         ForkedJvm.start(
             "coordinator",
             ForkedJvm.javaCommand(
-                List.of(),
-                TwopcCommand.class.getName(),
-                List.of(
-                    "coordinator",
-                    "--port",
-                    "0",
-                    "--host",
-                    "127.0.0.1",
-                    "--data",
-                    data.toString(),
-                    "--durability",
-                    "process")),
+                List.of(), TwopcCommand.class.getName(), CoordinatorArgs.local(data)),
             data.resolveSibling(data.getFileName() + ".log"))) {
       Matcher m =
           LISTENING.matcher(p.await("twopc coordinator listening on", Duration.ofSeconds(30)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.twopc.coordinator.testing.Clients;
+import dev.twopc.coordinator.testing.CoordinatorArgs;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
@@ -153,19 +154,8 @@ class LogFormatTest {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmArgs);
       cmd.addAll(
-          List.of(
-              "-cp",
-              System.getProperty("java.class.path"),
-              TwopcCommand.class.getName(),
-              "coordinator",
-              "--port",
-              "0",
-              "--host",
-              "127.0.0.1",
-              "--data",
-              data.toString(),
-              "--durability",
-              "process"));
+          List.of("-cp", System.getProperty("java.class.path"), TwopcCommand.class.getName()));
+      cmd.addAll(CoordinatorArgs.local(data));
       ProcessBuilder pb = new ProcessBuilder(cmd);
       pb.environment().remove("TWOPC_LOG_FORMAT");
       pb.environment().remove("TWOPC_LOG_LEVEL");

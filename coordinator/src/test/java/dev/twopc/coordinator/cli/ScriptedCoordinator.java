@@ -10,6 +10,7 @@ import dev.twopc.proto.v1.ListTransactionsResponse;
 import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.Shutdown;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
@@ -18,7 +19,6 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A coordinator whose Admin and ListParticipants answers are scripted, to pin the CLI's output and
@@ -123,11 +123,6 @@ final class ScriptedCoordinator implements AutoCloseable {
 
   @Override
   public void close() {
-    server.shutdownNow();
-    try {
-      server.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(server);
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.twopc.coordinator.testing.Clients;
+import dev.twopc.coordinator.testing.CoordinatorArgs;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.Outcome;
@@ -59,17 +60,7 @@ class TelemetryFlagsTest {
                 ForkedJvm.javaCommand(
                     List.of(),
                     TwopcCommand.class.getName(),
-                    List.of(
-                        "coordinator",
-                        "--port",
-                        "0",
-                        "--host",
-                        "127.0.0.1",
-                        "--data",
-                        data.toString(),
-                        "--durability",
-                        "process",
-                        "--tracing")),
+                    CoordinatorArgs.local(data, "--tracing")),
                 data.resolveSibling(data.getFileName() + ".log"))
             .env("TWOPC_METRICS_PORT", "0")
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")

@@ -11,6 +11,7 @@ import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.Shutdown;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
@@ -111,12 +112,7 @@ final class TestCoordinator implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Shutdown.now(channel);
     server.close();
   }
 }

@@ -2,15 +2,13 @@ package dev.twopc.coordinator.internal.log;
 
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
-import dev.twopc.coordinator.internal.log.LogRecord.Begun;
-import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.model.BranchState;
 import dev.twopc.coordinator.internal.model.Decision;
 import dev.twopc.coordinator.internal.model.TxState;
-import dev.twopc.coordinator.internal.model.Vote;
+import dev.twopc.coordinator.testing.Records;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -18,7 +16,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -95,24 +92,8 @@ public final class CrashTortureChild {
     while (true) {
       String id = UUID.randomUUID().toString();
       long now = System.currentTimeMillis();
-      List<BranchRow> rows =
-          List.of(
-              new BranchRow(
-                  "a", 0, "d0", Vote.YES, null, BranchState.COMMITTING, 0, null, null, null, now),
-              new BranchRow(
-                  "b", 1, "d1", Vote.YES, null, BranchState.COMMITTING, 0, null, null, null, now));
       // As TransactionEngine logs an unkeyed Execute: begin and decision in one forced record.
-      Decided decided =
-          new Decided(
-              id,
-              Decision.COMMIT,
-              TxState.COMMITTING,
-              now,
-              "protocol",
-              null,
-              rows,
-              new Begun(id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
-              false);
+      Decided decided = Records.executeCommitted(id, now, "protocol", "a", "b");
       DecisionLog.DecisionResult r;
       try {
         r = log.decide(decided).get();
@@ -159,32 +140,7 @@ public final class CrashTortureChild {
         store.countFinished();
         long now = System.currentTimeMillis();
         String id = UUID.randomUUID().toString();
-        List<BranchRow> rows =
-            List.of(
-                new BranchRow(
-                    "a",
-                    0,
-                    "d0",
-                    Vote.YES,
-                    null,
-                    BranchState.COMMITTING,
-                    0,
-                    null,
-                    null,
-                    null,
-                    now));
-        log.decide(
-                new Decided(
-                    id,
-                    Decision.COMMIT,
-                    TxState.COMMITTING,
-                    now,
-                    "protocol",
-                    null,
-                    rows,
-                    new Begun(id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
-                    false))
-            .get();
+        log.decide(Records.executeCommitted(id, now, "protocol", "a")).get();
         log.append(new Finished(id, TxState.COMMITTED, now, List.of())).get();
         store.decisionOf(id);
       }

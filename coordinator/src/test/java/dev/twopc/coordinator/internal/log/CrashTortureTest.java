@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.internal.model.Decision;
+import dev.twopc.testing.ChildProtocol;
 import dev.twopc.testing.ForkedJvm;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -398,9 +399,10 @@ class CrashTortureTest {
   private static final class Child {
     final ForkedJvm jvm;
     final List<String> acked = Collections.synchronizedList(new ArrayList<>());
-    final List<String> errors = Collections.synchronizedList(new ArrayList<>());
-    final CompletableFuture<Void> opening = new CompletableFuture<>();
-    final CompletableFuture<Long> ready = new CompletableFuture<>();
+    final ChildProtocol protocol = new ChildProtocol();
+    final List<String> errors = protocol.errors;
+    final CompletableFuture<Void> opening = protocol.opening;
+    final CompletableFuture<Long> ready = protocol.ready;
 
     Child(Target t, Path log) throws IOException {
       List<String> cmd = new ArrayList<>(List.of(java()));
@@ -413,28 +415,21 @@ class CrashTortureTest {
               .protocolOutput()
               .onLine(this::line)
               .onEnd(
-                  () -> {
-                    IllegalStateException gone =
-                        new IllegalStateException(
-                            "the child exited with "
-                                + (self[0] == null ? "?" : self[0].exitDescription())
-                                + " before this point");
-                    opening.completeExceptionally(gone);
-                    ready.completeExceptionally(gone);
-                  })
+                  () ->
+                      protocol.gone(
+                          "the child exited with "
+                              + (self[0] == null ? "?" : self[0].exitDescription())
+                              + " before this point"))
               .start();
       self[0] = jvm;
     }
 
     private void line(String line) {
+      if (protocol.accept(line)) {
+        return;
+      }
       if (line.startsWith("A ") && line.length() == 38) {
         acked.add(line.substring(2));
-      } else if (line.equals("OPENING")) {
-        opening.complete(null);
-      } else if (line.startsWith("READY ")) {
-        ready.complete(Long.parseLong(line.split(" ")[1]));
-      } else if (line.startsWith("E ")) {
-        errors.add(line);
       }
     }
 

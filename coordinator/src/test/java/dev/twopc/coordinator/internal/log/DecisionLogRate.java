@@ -2,13 +2,8 @@ package dev.twopc.coordinator.internal.log;
 
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.Durability;
-import dev.twopc.coordinator.internal.log.LogRecord.Begun;
-import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
-import dev.twopc.coordinator.internal.model.BranchState;
-import dev.twopc.coordinator.internal.model.Decision;
-import dev.twopc.coordinator.internal.model.TxState;
-import dev.twopc.coordinator.internal.model.Vote;
+import dev.twopc.coordinator.testing.Records;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -121,45 +116,7 @@ public final class DecisionLogRate {
                   while (!stop.get()) {
                     String id = UUID.randomUUID().toString();
                     long now = System.currentTimeMillis();
-                    List<BranchRow> rows =
-                        List.of(
-                            new BranchRow(
-                                "a",
-                                0,
-                                null,
-                                Vote.YES,
-                                null,
-                                BranchState.COMMITTING,
-                                0,
-                                null,
-                                null,
-                                null,
-                                now),
-                            new BranchRow(
-                                "b",
-                                1,
-                                null,
-                                Vote.YES,
-                                null,
-                                BranchState.COMMITTING,
-                                0,
-                                null,
-                                null,
-                                null,
-                                now));
-                    log.append(
-                            new Decided(
-                                id,
-                                Decision.COMMIT,
-                                TxState.COMMITTING,
-                                now,
-                                "bench",
-                                null,
-                                rows,
-                                new Begun(
-                                    id, now, now + 30_000, null, Map.of(), rows, TxState.ACTIVE),
-                                false))
-                        .get();
+                    log.append(Records.executeCommitted(id, now, "bench", "a", "b")).get();
                     n++;
                   }
                   return n;

@@ -36,7 +36,7 @@ import java.util.concurrent.CompletableFuture;
 final class MemoryLog implements LogWriter, LogReader {
   private record Pending(LogRecord record, CompletableFuture<Object> done) {}
 
-  private final Map<String, StoredTransaction> txs = new LinkedHashMap<>();
+  private final Map<String, Row> txs = new LinkedHashMap<>();
   private final Map<String, String> keys = new HashMap<>();
   private final List<LogRecord> written = new ArrayList<>();
   private final Deque<Pending> held = new ArrayDeque<>();
@@ -79,7 +79,7 @@ final class MemoryLog implements LogWriter, LogReader {
 
   /** Puts a transaction in the log as a previous run of the coordinator left it. */
   void seed(StoredTransaction t) {
-    txs.put(t.txId(), t);
+    txs.put(t.txId(), new Row(t));
     if (t.idempotencyKey() != null) {
       keys.put(t.idempotencyKey(), t.txId());
     }
@@ -121,190 +121,159 @@ final class MemoryLog implements LogWriter, LogReader {
     p.done().complete(apply(p.record()));
   }
 
+  /** A transaction as the log holds it, changed in place as records apply. */
+  private static final class Row {
+    final String txId;
+    final long createdAt;
+    final long deadlineAt;
+    final String key;
+    final Map<String, String> labels;
+    TxState state;
+    Decision decision;
+    Long decidedAt;
+    String decidedBy;
+    String abortReason;
+    Long finishedAt;
+    final Map<String, BranchRow> branches = new LinkedHashMap<>();
+    final List<OperatorActed> actions = new ArrayList<>();
+
+    Row(Begun b, TxState state) {
+      this.txId = b.txId();
+      this.createdAt = b.createdAt();
+      this.deadlineAt = b.deadlineAt();
+      this.key = b.idempotencyKey();
+      this.labels = b.labels();
+      this.state = state;
+    }
+
+    Row(StoredTransaction t) {
+      this.txId = t.txId();
+      this.createdAt = t.createdAt();
+      this.deadlineAt = t.deadlineAt();
+      this.key = t.idempotencyKey();
+      this.labels = t.labels();
+      this.state = t.state();
+      this.decision = t.decision();
+      this.decidedAt = t.decidedAt();
+      this.decidedBy = t.decidedBy();
+      this.abortReason = t.abortReason();
+      this.finishedAt = t.finishedAt();
+      branches(t.branches());
+      actions.addAll(t.actions());
+    }
+
+    void branches(List<BranchRow> rows) {
+      rows.forEach(b -> branches.put(b.participant(), b));
+    }
+
+    void decide(Decided d) {
+      state = d.state();
+      decision = d.decision();
+      decidedAt = d.decidedAt();
+      decidedBy = d.decidedBy();
+      abortReason = d.abortReason();
+      finishedAt = d.state().isFinal() ? Long.valueOf(d.decidedAt()) : null;
+      branches(d.branches());
+    }
+
+    void update(BranchUpdated u) {
+      BranchRow b = branches.get(u.participant());
+      if (b != null) {
+        branches.put(
+            u.participant(),
+            new BranchRow(
+                b.participant(),
+                b.index(),
+                b.payloadDigest(),
+                b.vote(),
+                b.voteReason(),
+                u.state(),
+                u.attempts(),
+                u.lastError(),
+                u.lastAttemptAt(),
+                u.acknowledgedAt(),
+                b.votedAt()));
+      }
+    }
+
+    StoredTransaction stored() {
+      return new StoredTransaction(
+          txId,
+          state,
+          createdAt,
+          deadlineAt,
+          decision,
+          decidedAt,
+          decidedBy,
+          abortReason,
+          finishedAt,
+          key,
+          labels,
+          List.copyOf(branches.values()),
+          List.copyOf(actions));
+    }
+  }
+
   private Object apply(LogRecord r) {
     if (r instanceof Begun b) {
-      insert(b, null, b.branches());
-      return null;
-    }
-    if (r instanceof Enlisted e) {
-      StoredTransaction t = txs.get(e.txId());
-      txs.put(t.txId(), with(t, t.state(), t.decision(), branches(t, List.of(e.branch()))));
-      return null;
-    }
-    if (r instanceof Decided d) {
-      StoredTransaction t = txs.get(d.txId());
+      insert(b, b.state()).branches(b.branches());
+    } else if (r instanceof Enlisted e) {
+      txs.get(e.txId()).branches(List.of(e.branch()));
+    } else if (r instanceof Decided d) {
+      Row t = txs.get(d.txId());
       if (t == null) {
         if (d.begun() == null) {
           throw new LogStoreException("no begin record to decide", null);
         }
-        insert(d.begun(), d, d.branches());
+        insert(d.begun(), d.state()).decide(d);
         return new DecisionResult(d.decision(), true);
       }
-      if (t.decision() != null) {
-        return new DecisionResult(t.decision(), false);
+      if (t.decision != null) {
+        return new DecisionResult(t.decision, false); // safety rule 2, as the stores do
       }
-      txs.put(
-          t.txId(),
-          new StoredTransaction(
-              t.txId(),
-              d.state(),
-              t.createdAt(),
-              t.deadlineAt(),
-              d.decision(),
-              d.decidedAt(),
-              d.decidedBy(),
-              d.abortReason(),
-              d.state().isFinal() ? Long.valueOf(d.decidedAt()) : null,
-              t.idempotencyKey(),
-              t.labels(),
-              branches(t, d.branches()),
-              t.actions()));
+      t.decide(d);
       return new DecisionResult(d.decision(), true);
-    }
-    if (r instanceof BranchUpdated u) {
-      StoredTransaction t = txs.get(u.txId());
+    } else if (r instanceof BranchUpdated u) {
+      Row t = txs.get(u.txId());
       if (t != null) {
-        txs.put(t.txId(), with(t, t.state(), t.decision(), updated(t.branches(), List.of(u))));
+        t.update(u);
       }
-      return null;
-    }
-    if (r instanceof Finished f) {
-      StoredTransaction t = txs.get(f.txId());
+    } else if (r instanceof Finished f) {
+      Row t = txs.get(f.txId());
       if (t != null) {
-        StoredTransaction u = with(t, f.state(), t.decision(), updated(t.branches(), f.branches()));
-        txs.put(
-            t.txId(),
-            new StoredTransaction(
-                u.txId(),
-                u.state(),
-                u.createdAt(),
-                u.deadlineAt(),
-                u.decision(),
-                u.decidedAt(),
-                u.decidedBy(),
-                u.abortReason(),
-                f.finishedAt(),
-                u.idempotencyKey(),
-                u.labels(),
-                u.branches(),
-                u.actions()));
+        f.branches().forEach(t::update);
+        t.state = f.state();
+        t.finishedAt = f.finishedAt();
       }
-      return null;
-    }
-    if (r instanceof OperatorActed a) {
-      StoredTransaction t = txs.get(a.txId());
+    } else if (r instanceof OperatorActed a) {
+      Row t = txs.get(a.txId());
       if (t != null) {
-        List<OperatorActed> actions = new ArrayList<>(t.actions());
-        actions.add(a);
-        txs.put(
-            t.txId(),
-            new StoredTransaction(
-                t.txId(),
-                t.state(),
-                t.createdAt(),
-                t.deadlineAt(),
-                t.decision(),
-                t.decidedAt(),
-                t.decidedBy(),
-                t.abortReason(),
-                t.finishedAt(),
-                t.idempotencyKey(),
-                t.labels(),
-                t.branches(),
-                List.copyOf(actions)));
+        t.actions.add(a);
       }
-      return null;
     }
     return null;
   }
 
-  private void insert(Begun b, Decided d, List<BranchRow> rows) {
-    if (txs.containsKey(b.txId())) {
-      return;
-    }
+  private Row insert(Begun b, TxState state) {
+    Row row = txs.computeIfAbsent(b.txId(), id -> new Row(b, state));
     if (b.idempotencyKey() != null) {
       keys.put(b.idempotencyKey(), b.txId());
     }
-    txs.put(
-        b.txId(),
-        new StoredTransaction(
-            b.txId(),
-            d == null ? b.state() : d.state(),
-            b.createdAt(),
-            b.deadlineAt(),
-            d == null ? null : d.decision(),
-            d == null ? null : d.decidedAt(),
-            d == null ? null : d.decidedBy(),
-            d == null ? null : d.abortReason(),
-            d != null && d.state().isFinal() ? Long.valueOf(d.decidedAt()) : null,
-            b.idempotencyKey(),
-            b.labels(),
-            List.copyOf(rows),
-            List.of()));
-  }
-
-  private static StoredTransaction with(
-      StoredTransaction t, TxState state, Decision decision, List<BranchRow> branches) {
-    return new StoredTransaction(
-        t.txId(),
-        state,
-        t.createdAt(),
-        t.deadlineAt(),
-        decision,
-        t.decidedAt(),
-        t.decidedBy(),
-        t.abortReason(),
-        t.finishedAt(),
-        t.idempotencyKey(),
-        t.labels(),
-        branches,
-        t.actions());
-  }
-
-  private static List<BranchRow> branches(StoredTransaction t, List<BranchRow> rows) {
-    Map<String, BranchRow> by = new LinkedHashMap<>();
-    t.branches().forEach(b -> by.put(b.participant(), b));
-    rows.forEach(b -> by.put(b.participant(), b));
-    return List.copyOf(by.values());
-  }
-
-  private static List<BranchRow> updated(List<BranchRow> rows, List<BranchUpdated> updates) {
-    List<BranchRow> out = new ArrayList<>();
-    for (BranchRow b : rows) {
-      BranchRow now = b;
-      for (BranchUpdated u : updates) {
-        if (u.participant().equals(b.participant())) {
-          now =
-              new BranchRow(
-                  b.participant(),
-                  b.index(),
-                  b.payloadDigest(),
-                  b.vote(),
-                  b.voteReason(),
-                  u.state(),
-                  u.attempts(),
-                  u.lastError(),
-                  u.lastAttemptAt(),
-                  u.acknowledgedAt(),
-                  b.votedAt());
-        }
-      }
-      out.add(now);
-    }
-    return List.copyOf(out);
+    return row;
   }
 
   // ---------------------------------------------------------------- LogReader
 
   @Override
   public Optional<StoredTransaction> find(String txId) {
-    return Optional.ofNullable(txs.get(txId));
+    Row t = txs.get(txId);
+    return t == null ? Optional.empty() : Optional.of(t.stored());
   }
 
   @Override
   public Optional<Decision> decisionOf(String txId) {
-    StoredTransaction t = txs.get(txId);
-    return t == null ? Optional.empty() : Optional.ofNullable(t.decision());
+    Row t = txs.get(txId);
+    return t == null ? Optional.empty() : Optional.ofNullable(t.decision);
   }
 
   @Override
@@ -315,19 +284,20 @@ final class MemoryLog implements LogWriter, LogReader {
   @Override
   public List<StoredTransaction> unfinished() {
     return txs.values().stream()
-        .filter(t -> t.finishedAt() == null)
+        .filter(t -> t.finishedAt == null)
+        .map(Row::stored)
         .sorted(Comparator.comparingLong(StoredTransaction::createdAt))
         .toList();
   }
 
   @Override
   public long countFinished() {
-    return txs.values().stream().filter(StoredTransaction::finished).count();
+    return txs.values().stream().filter(t -> t.finishedAt != null).count();
   }
 
   @Override
   public Page list(Filter filter) {
-    return new Page(List.copyOf(txs.values()), null);
+    return new Page(txs.values().stream().map(Row::stored).toList(), null);
   }
 
   @Override

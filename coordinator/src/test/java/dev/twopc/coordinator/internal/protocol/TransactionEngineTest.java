@@ -76,6 +76,17 @@ class TransactionEngineTest {
     return engine.execute(branches(participants), null, null, Map.of(), false);
   }
 
+  /** A two-branch Execute whose branches voted {@code a} and {@code b}, in that order. */
+  private record Run(String id, CompletableFuture<TxResult> answer) {}
+
+  private Run voted(Vote a, Vote b) {
+    CompletableFuture<TxResult> answer = execute("a", "b");
+    String id = net.pending(PREPARE, "a").txId;
+    net.pending(PREPARE, "a").vote(a);
+    net.pending(PREPARE, "b").vote(b);
+    return new Run(id, answer);
+  }
+
   private Tx tx(String txId) {
     return engine.liveTx(txId);
   }
@@ -165,19 +176,17 @@ class TransactionEngineTest {
 
   @Test
   void readOnlyBranchesLeavePhaseTwoAndAllReadOnlyStillLogsCommit() {
-    CompletableFuture<TxResult> answer = execute("a", "b");
-    String id = net.pending(PREPARE, "a").txId;
-    net.pending(PREPARE, "a").vote(Vote.READ_ONLY);
-    net.pending(PREPARE, "b").vote(Vote.YES);
+    Run run = voted(Vote.READ_ONLY, Vote.YES);
+    String id = run.id();
+    CompletableFuture<TxResult> answer = run.answer();
     assertOutcome(Outcome.OUTCOME_COMMITTED, answer);
     assertEquals(0, net.count(COMMIT, "a"));
     net.pending(COMMIT, "b").ack();
     assertTrue(engine.live(id).isEmpty());
 
-    CompletableFuture<TxResult> none = execute("a", "b");
-    String id2 = net.pending(PREPARE, "a").txId;
-    net.pending(PREPARE, "a").vote(Vote.READ_ONLY);
-    net.pending(PREPARE, "b").vote(Vote.READ_ONLY);
+    Run again = voted(Vote.READ_ONLY, Vote.READ_ONLY);
+    String id2 = again.id();
+    CompletableFuture<TxResult> none = again.answer();
     assertOutcome(Outcome.OUTCOME_COMMITTED, none);
     assertEquals(Decision.COMMIT, decision(id2).decision(), "what the client heard is logged");
     assertTrue(net.pending().isEmpty(), "no phase 2 at all");
@@ -234,10 +243,9 @@ class TransactionEngineTest {
 
   @Test
   void phaseTwoRetriesWithBackoffUntilAcknowledgedAndLogsTheFailedAttempts() {
-    CompletableFuture<TxResult> answer = execute("a", "b");
-    String id = net.pending(PREPARE, "a").txId;
-    net.pending(PREPARE, "a").vote(Vote.YES);
-    net.pending(PREPARE, "b").vote(Vote.YES);
+    Run run = voted(Vote.YES, Vote.YES);
+    String id = run.id();
+    CompletableFuture<TxResult> answer = run.answer();
     assertOutcome(Outcome.OUTCOME_COMMITTED, answer);
     net.pending(COMMIT, "b").ack();
     for (int attempt = 1; attempt <= 4; attempt++) {
@@ -267,10 +275,8 @@ class TransactionEngineTest {
     execute("a");
     // one branch without a key is one phase; use two
     net.pending(ONE_PHASE, "a").decided(true, "");
-    execute("a", "b");
-    String id = net.pending(PREPARE, "a").txId;
-    net.pending(PREPARE, "a").vote(Vote.YES);
-    net.pending(PREPARE, "b").vote(Vote.YES);
+    Run run = voted(Vote.YES, Vote.YES);
+    String id = run.id();
     net.pending(COMMIT, "a").fail("UNAVAILABLE");
     assertEquals("retry phase 2 now", engine.retryNow(id));
     net.pending(COMMIT, "a").ack();
@@ -538,10 +544,8 @@ class TransactionEngineTest {
 
   @Test
   void aCallThatNeverReturnsIsFoundStuckAndSentAgain() {
-    execute("a", "b");
-    String id = net.pending(PREPARE, "a").txId;
-    net.pending(PREPARE, "a").vote(Vote.YES);
-    net.pending(PREPARE, "b").vote(Vote.YES);
+    Run run = voted(Vote.YES, Vote.YES);
+    String id = run.id();
     net.pending(COMMIT, "b").ack();
     Call lost = net.pending(COMMIT, "a"); // never answers
     assertTrue(engine.stuck(0).isEmpty(), "in flight within its call timeout");

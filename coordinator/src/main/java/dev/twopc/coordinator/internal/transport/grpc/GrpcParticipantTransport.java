@@ -151,59 +151,46 @@ public final class GrpcParticipantTransport implements ParticipantTransport {
 
   @Override
   public CompletableFuture<Void> commit(BranchCall c) {
-    return phaseTwo(c, true);
+    CommitBranchRequest req =
+        CommitBranchRequest.newBuilder().setTxId(c.txId()).setParticipant(c.participant()).build();
+    return phaseTwo(
+        c,
+        "twopc.phase2_commit",
+        (ParticipantStub s, StreamObserver<CommitBranchResponse> observer) ->
+            s.commit(req, observer));
   }
 
   @Override
   public CompletableFuture<Void> rollback(BranchCall c) {
-    return phaseTwo(c, false);
+    RollbackBranchRequest req =
+        RollbackBranchRequest.newBuilder()
+            .setTxId(c.txId())
+            .setParticipant(c.participant())
+            .build();
+    return phaseTwo(
+        c,
+        "twopc.phase2_rollback",
+        (ParticipantStub s, StreamObserver<RollbackBranchResponse> observer) ->
+            s.rollback(req, observer));
   }
 
-  private CompletableFuture<Void> phaseTwo(BranchCall c, boolean commit) {
+  /** A phase-2 call: any reply is the acknowledgement. */
+  private <R> CompletableFuture<Void> phaseTwo(BranchCall c, String spanName, Start<R> start) {
     Optional<ManagedChannel> channel = channel(c);
     if (channel.isEmpty()) {
       return CompletableFuture.failedFuture(CallFailed.notRegistered(c.participant()));
     }
     CompletableFuture<Void> ack = new CompletableFuture<>();
-    Span span =
-        tracing.start(
-            commit ? "twopc.phase2_commit" : "twopc.phase2_rollback",
-            c.trace(),
-            c.txId(),
-            c.participant());
+    Span span = tracing.start(spanName, c.trace(), c.txId(), c.participant());
     span.setAttribute("twopc.attempt", c.attempt());
-    ParticipantStub stub = stub(channel.get(), c.timeoutMillis());
-    if (commit) {
-      CommitBranchRequest req =
-          CommitBranchRequest.newBuilder()
-              .setTxId(c.txId())
-              .setParticipant(c.participant())
-              .build();
-      call(
-          c.trace(),
-          span,
-          stub,
-          (ParticipantStub s, StreamObserver<CommitBranchResponse> observer) ->
-              s.commit(req, observer),
-          (CommitBranchResponse r) -> (Void) null,
-          c.participant(),
-          ack);
-    } else {
-      RollbackBranchRequest req =
-          RollbackBranchRequest.newBuilder()
-              .setTxId(c.txId())
-              .setParticipant(c.participant())
-              .build();
-      call(
-          c.trace(),
-          span,
-          stub,
-          (ParticipantStub s, StreamObserver<RollbackBranchResponse> observer) ->
-              s.rollback(req, observer),
-          (RollbackBranchResponse r) -> (Void) null,
-          c.participant(),
-          ack);
-    }
+    call(
+        c.trace(),
+        span,
+        stub(channel.get(), c.timeoutMillis()),
+        start,
+        r -> (Void) null,
+        c.participant(),
+        ack);
     return ack;
   }
 

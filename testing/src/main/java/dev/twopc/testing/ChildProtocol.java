@@ -1,0 +1,39 @@
+package dev.twopc.testing;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The lines a crash-torture child prints on standard output besides its own records: {@code
+ * OPENING} (it starts opening its store), {@code READY <millis>} (open, and how long that took) and
+ * {@code E <text>} (an error it survived). Feed it every line with {@link #accept}; the torture
+ * waits on {@link #opening} and {@link #ready} to time its kills.
+ */
+public final class ChildProtocol {
+  public final CompletableFuture<Void> opening = new CompletableFuture<>();
+  public final CompletableFuture<Long> ready = new CompletableFuture<>();
+  public final List<String> errors = Collections.synchronizedList(new ArrayList<>());
+
+  /** Takes {@code line} if it is one of these; false if it is the child's own. */
+  public boolean accept(String line) {
+    if (line.equals("OPENING")) {
+      opening.complete(null);
+    } else if (line.startsWith("READY ")) {
+      ready.complete(Long.parseLong(line.split(" ")[1]));
+    } else if (line.startsWith("E ")) {
+      errors.add(line);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** The child is gone: whoever still waits for it to open or be ready fails with {@code why}. */
+  public void gone(String why) {
+    IllegalStateException e = new IllegalStateException(why);
+    opening.completeExceptionally(e);
+    ready.completeExceptionally(e);
+  }
+}
