@@ -143,7 +143,7 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "${TWOPC_BENCH_WARMUP:-60s}",
       description =
           "Load before each measured window, not counted; the report says STILL"
-              + " RISING when the window's second half committed over 10 % more than its first"
+              + " RISING when the window's second half committed over 10 %% more than its first"
               + " [TWOPC_BENCH_WARMUP] (default ${DEFAULT-VALUE}: here the rate still rose after"
               + " 30 s).")
   Duration warmup;
