@@ -53,7 +53,8 @@ import picocli.CommandLine.Command;
     },
     footer = {
       "",
-      "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found," + " 5 refused.",
+      "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found, 5 refused,"
+          + " 6 denied; bench, demo and chaos: their own.",
       "Logs go to stderr, one event a line: TWOPC_LOG_FORMAT=json"
           + " (-Dtwopc.log.format) for JSON lines, TWOPC_LOG_LEVEL (-Dtwopc.log.level) for the"
           + " level (info)."
