@@ -5,7 +5,6 @@ import dev.twopc.bench.internal.BaselineWorkload;
 import dev.twopc.bench.internal.Channels;
 import dev.twopc.bench.internal.Cluster;
 import dev.twopc.bench.internal.Driver;
-import dev.twopc.bench.internal.Durations;
 import dev.twopc.bench.internal.Load;
 import dev.twopc.bench.internal.PhaseResult;
 import dev.twopc.bench.internal.Report;
@@ -16,6 +15,7 @@ import dev.twopc.security.Role;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.Durations;
 import dev.twopc.testing.ForkedJvm;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
@@ -130,7 +130,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--duration",
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Converter.class,
       defaultValue = "${TWOPC_BENCH_DURATION:-10s}",
       description =
           "Measured window of each phase [TWOPC_BENCH_DURATION] (default" + " ${DEFAULT-VALUE}).")
@@ -139,11 +139,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--warmup",
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Converter.class,
       defaultValue = "${TWOPC_BENCH_WARMUP:-60s}",
       description =
           "Load before each measured window, not counted; the report says STILL"
-              + " RISING when the window's second half committed over 10 % more than its first"
+              + " RISING when the window's second half committed over 10 %% more than its first"
               + " [TWOPC_BENCH_WARMUP] (default ${DEFAULT-VALUE}: here the rate still rose after"
               + " 30 s).")
   Duration warmup;
@@ -283,7 +283,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--rpc-timeout",
       paramLabel = "DURATION",
-      converter = Durations.class,
+      converter = Durations.Converter.class,
       defaultValue = "${TWOPC_BENCH_RPC_TIMEOUT:-30s}",
       description =
           "Deadline of every call the bench makes [TWOPC_BENCH_RPC_TIMEOUT] (default"

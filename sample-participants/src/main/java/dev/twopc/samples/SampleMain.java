@@ -29,13 +29,37 @@ import picocli.CommandLine.Command;
     description = "The twopc sample shop: three participant services, a client and a demo.",
     subcommands = {ShopCommand.class, DemoCommand.class, ChaosCommand.class})
 public final class SampleMain {
+  /**
+   * The system property that names this program in usage and errors; {@code twopc demo} and {@code
+   * twopc chaos} run this jar with it set to {@code twopc}, so their help reads {@code twopc
+   * chaos}.
+   */
+  public static final String COMMAND_NAME_PROPERTY = "twopc.command.name";
+
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    System.exit(
+        commandLine(System.getProperty(COMMAND_NAME_PROPERTY, "twopc-sample")).execute(args));
   }
 
   /** The command line with the three services added as subcommands. */
   public static CommandLine commandLine() {
+    return commandLine("twopc-sample");
+  }
+
+  /** The same, named {@code name} in usage and errors. */
+  public static CommandLine commandLine(String name) {
     CommandLine cl = new CommandLine(new SampleMain());
+    // A usage error is one line and a pointer to --help, as in every twopc command.
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine failed = ex.getCommandLine();
+          String command = failed.getCommandSpec().qualifiedName();
+          failed
+              .getErr()
+              .println(command + ": " + ex.getMessage() + " (see '" + command + " --help')");
+          failed.getErr().flush();
+          return CommandLine.ExitCode.USAGE;
+        });
     // A failure is one line on stderr and exit 1, not a stack trace (the logs have the detail).
     cl.setExecutionExceptionHandler(
         (ex, failed, parseResult) -> {
@@ -58,6 +82,6 @@ public final class SampleMain {
               "Every flag has an environment twin, shown in brackets.");
       cl.addSubcommand(s.name(), sub);
     }
-    return cl;
+    return cl.setCommandName(name);
   }
 }

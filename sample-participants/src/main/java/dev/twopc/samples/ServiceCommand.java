@@ -4,6 +4,7 @@ import dev.twopc.security.RoleMap;
 import dev.twopc.security.RolesFlag;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.Durations;
 import dev.twopc.telemetry.TelemetryFlags;
 import dev.twopc.telemetry.Tracing;
 import java.nio.file.Path;
@@ -84,7 +85,7 @@ final class ServiceCommand implements Callable<Integer> {
       names = "--in-doubt-after",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_SAMPLE_IN_DOUBT_AFTER:-10s}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description =
           "A prepared branch older than this asks the coordinator for its outcome"
               + " [TWOPC_SAMPLE_IN_DOUBT_AFTER] (default ${DEFAULT-VALUE}).")

@@ -3,6 +3,7 @@ package dev.twopc.coordinator.cli;
 import dev.twopc.security.DevIdentities;
 import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
+import dev.twopc.telemetry.Durations;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -57,11 +58,12 @@ final class CertsCommand implements Callable<Integer> {
   List<String> names = new ArrayList<>();
 
   @Option(
-      names = "--days",
-      paramLabel = "N",
-      defaultValue = "30",
+      names = "--validity",
+      paramLabel = "DURATION",
+      defaultValue = "30d",
+      converter = Durations.Converter.class,
       description = "Validity of the CA and the certificates (default ${DEFAULT-VALUE}).")
-  int days;
+  Duration validity;
 
   private static Role impliedRole(String name) {
     return name.startsWith("operator")
@@ -71,8 +73,8 @@ final class CertsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (days < 1) {
-      throw new ParameterException(spec.commandLine(), "--days must be at least 1");
+    if (validity.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--validity must be positive");
     }
     if (Files.exists(out.resolve("ca.pem"))) {
       throw new ParameterException(
@@ -101,7 +103,7 @@ final class CertsCommand implements Callable<Integer> {
     try {
       DevIdentities made;
       try {
-        made = DevIdentities.create(out, all, Duration.ofDays(days));
+        made = DevIdentities.create(out, all, validity);
       } catch (IllegalArgumentException e) {
         throw new ParameterException(spec.commandLine(), "--name " + e.getMessage());
       }
@@ -115,8 +117,8 @@ final class CertsCommand implements Callable<Integer> {
       w.println("roles         " + made.rolesFile());
       w.println(
           "valid for "
-              + days
-              + " days; e.g. twopc coordinator "
+              + Durations.format(validity)
+              + "; e.g. twopc coordinator "
               + String.join(" ", made.serverFlags("coordinator")));
       w.flush();
       return ExitCodes.OK;

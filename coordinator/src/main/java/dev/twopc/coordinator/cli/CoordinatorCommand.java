@@ -10,6 +10,7 @@ import dev.twopc.security.Role;
 import dev.twopc.security.RoleMap;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.Durations;
 import dev.twopc.telemetry.TelemetryFlags;
 import dev.twopc.telemetry.Tracing;
 import java.io.IOException;

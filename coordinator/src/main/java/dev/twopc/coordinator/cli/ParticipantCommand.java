@@ -4,6 +4,7 @@ import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ListPreparedResponse;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PreparedBranch;
+import dev.twopc.telemetry.Durations;
 import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
 import java.time.Duration;

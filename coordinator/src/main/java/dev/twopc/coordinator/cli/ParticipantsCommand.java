@@ -3,6 +3,7 @@ package dev.twopc.coordinator.cli;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ListParticipantsResponse;
 import dev.twopc.proto.v1.ParticipantInfo;
+import dev.twopc.telemetry.Durations;
 import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
 import java.time.Duration;

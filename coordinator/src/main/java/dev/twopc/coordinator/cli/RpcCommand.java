@@ -3,6 +3,7 @@ package dev.twopc.coordinator.cli;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
+import dev.twopc.telemetry.Durations;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;

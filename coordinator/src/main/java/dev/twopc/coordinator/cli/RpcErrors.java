@@ -1,5 +1,6 @@
 package dev.twopc.coordinator.cli;
 
+import dev.twopc.telemetry.Durations;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

@@ -1,5 +1,6 @@
 package dev.twopc.coordinator.cli;
 
+import dev.twopc.telemetry.Durations;
 import dev.twopc.telemetry.MetricsText;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -4,6 +4,7 @@ import dev.twopc.proto.v1.Branch;
 import dev.twopc.proto.v1.OperatorAction;
 import dev.twopc.proto.v1.TimelineEvent;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.telemetry.Durations;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -18,11 +18,21 @@ import picocli.CommandLine.Command;
  * twopc top --metrics http://HOST:9464/metrics      live view: rates, latency, in doubt
  * twopc log dump --data /var/lib/twopc            the embedded log, read-only, as JSON
  * twopc certs --out certs --name inventory         a development CA and certificates
+ * twopc bench --duration 20s                       2PC against a baseline (the bench's jar)
+ * twopc demo                                       the end-to-end demo (the samples' jar)
+ * twopc chaos --duration 10m                       the kill -9 chaos run (the samples' jar)
  * </pre>
  *
- * <p>Exit codes: 0 success, 1 failure, 2 bad arguments, 3 peer unreachable, 4 not found, 5 refused.
- * Errors are one line on stderr. Embedding and tests run it as {@code new CommandLine(new
- * TwopcCommand()).execute(args)}.
+ * <p>This is the one root of every twopc command, however many jars are behind it: {@code bench},
+ * {@code demo} and {@code chaos} are {@link HandOffCommand}s, which run the jar that implements
+ * them (named by {@code -Dtwopc.bench.jar} / {@code -Dtwopc.samples.jar}, as {@code bin/twopc}
+ * does, or found beside this jar or in this checkout) with every argument, so their {@code --help}
+ * is their own. Every duration flag of every command takes one syntax ({@code 500ms}, {@code 5s},
+ * {@code 3m}, {@code 2h}, {@code 7d} or {@code PT5S}: {@link dev.twopc.telemetry.Durations}).
+ *
+ * <p>Exit codes: 0 success, 1 failure, 2 bad arguments, 3 peer unreachable, 4 not found, 5 refused,
+ * 6 denied; bench, demo and chaos exit with their own. Errors are one line on stderr. Embedding and
+ * tests run it as {@code new CommandLine(new TwopcCommand()).execute(args)}.
  */
 @Command(
     name = "twopc",
@@ -36,11 +46,15 @@ import picocli.CommandLine.Command;
       ParticipantCommand.class,
       TopCommand.class,
       LogCommand.class,
-      CertsCommand.class
+      CertsCommand.class,
+      HandOffCommand.Bench.class,
+      HandOffCommand.Demo.class,
+      HandOffCommand.Chaos.class
     },
     footer = {
       "",
-      "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found," + " 5 refused.",
+      "Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 unreachable, 4 not found, 5 refused,"
+          + " 6 denied; bench, demo and chaos: their own.",
       "Logs go to stderr, one event a line: TWOPC_LOG_FORMAT=json"
           + " (-Dtwopc.log.format) for JSON lines, TWOPC_LOG_LEVEL (-Dtwopc.log.level) for the"
           + " level (info)."

@@ -4,6 +4,7 @@ import dev.twopc.proto.v1.ListTransactionsRequest;
 import dev.twopc.proto.v1.ListTransactionsResponse;
 import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.telemetry.Durations;
 import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package dev.twopc.coordinator.cli;
 import com.google.protobuf.Timestamp;
 import dev.twopc.proto.v1.Branch;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.telemetry.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

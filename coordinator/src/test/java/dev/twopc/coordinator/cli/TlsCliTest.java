@@ -45,8 +45,8 @@ class TlsCliTest {
             "operator-alice",
             "--name",
             "orders=participant,client",
-            "--days",
-            "2");
+            "--validity",
+            "2d");
     assertEquals(0, r.exitCode(), r.toString());
     for (String f :
         List.of(
@@ -62,7 +62,7 @@ class TlsCliTest {
             "orders-key.pem")) {
       assertTrue(Files.isReadable(certs.resolve(f)), f + "\n" + r);
     }
-    assertTrue(r.out().contains("valid for 2 days"), r.out());
+    assertTrue(r.out().contains("valid for 2d;"), r.out());
     // the roles file for --roles: each name's roles, implied from the name or given
     assertEquals(
         List.of(

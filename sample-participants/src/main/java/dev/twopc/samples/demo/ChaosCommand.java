@@ -3,11 +3,11 @@ package dev.twopc.samples.demo;
 import dev.twopc.participant.Outcome;
 import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.Catalog;
-import dev.twopc.samples.DurationConverter;
 import dev.twopc.samples.Fields;
 import dev.twopc.samples.ReadClient;
 import dev.twopc.samples.shop.ShopClient;
 import dev.twopc.samples.shop.Tally;
+import dev.twopc.telemetry.Durations;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--duration",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_CHAOS_DURATION:-60s}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description = "How long to inject faults [TWOPC_CHAOS_DURATION] (default ${DEFAULT-VALUE}).")
   Duration duration;
 
@@ -60,7 +60,7 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--kill-every",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_CHAOS_KILL_EVERY:-4s}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description =
           "Mean time between kills; each gap is uniform in 0.5-1.5 times this"
               + " [TWOPC_CHAOS_KILL_EVERY] (default ${DEFAULT-VALUE}).")
@@ -70,7 +70,7 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--min-down",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_CHAOS_MIN_DOWN:-200ms}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description =
           "Shortest downtime before a killed process is started again"
               + " [TWOPC_CHAOS_MIN_DOWN] (default ${DEFAULT-VALUE}).")
@@ -80,7 +80,7 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--max-down",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_CHAOS_MAX_DOWN:-2s}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description = "Longest downtime [TWOPC_CHAOS_MAX_DOWN] (default ${DEFAULT-VALUE}).")
   Duration maxDown;
 
@@ -114,7 +114,7 @@ public final class ChaosCommand implements Callable<Integer> {
       names = "--converge-timeout",
       paramLabel = "DURATION",
       defaultValue = "${TWOPC_CHAOS_CONVERGE_TIMEOUT:-60s}",
-      converter = DurationConverter.class,
+      converter = Durations.Converter.class,
       description =
           "After the load, how long everything may take to be resolved"
               + " [TWOPC_CHAOS_CONVERGE_TIMEOUT] (default ${DEFAULT-VALUE}).")

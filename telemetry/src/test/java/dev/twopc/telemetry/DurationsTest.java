@@ -1,12 +1,15 @@
-package dev.twopc.coordinator.cli;
+package dev.twopc.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.TypeConversionException;
 
+/** The one duration syntax of every twopc flag. */
 class DurationsTest {
   @Test
   void parsesTheShortFormsAndIso() {
@@ -25,6 +28,32 @@ class DurationsTest {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
       assertTrue(e.getMessage().contains("500ms, 5s"), e.getMessage());
+    }
+    assertEquals(
+        "bad duration '1.5s': use e.g. 500ms, 5s, 3m, 2h, 7d or PT5S",
+        assertThrows(IllegalArgumentException.class, () -> Durations.parse("1.5s")).getMessage());
+  }
+
+  @Test
+  void theFlagConverterAcceptsTheSameFormsAndGivesTheSameOneLineMessage() {
+    Durations.Converter converter = new Durations.Converter();
+    for (String good : new String[] {"500ms", "5s", "3m", "2h", "7d", "PT5S", " 10S "}) {
+      assertEquals(Durations.parse(good), converter.convert(good), good);
+    }
+    for (String bad : new String[] {"", "5", "1.5s", "-5s", "PT-5S", "banana"}) {
+      IllegalArgumentException parse =
+          assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
+      TypeConversionException flag =
+          assertThrows(TypeConversionException.class, () -> converter.convert(bad), bad);
+      assertEquals(parse.getMessage(), flag.getMessage());
+      assertFalse(flag.getMessage().contains("\n"), flag.getMessage());
+    }
+  }
+
+  @Test
+  void formatIsTheInverseOfParse() {
+    for (String text : new String[] {"0s", "250ms", "1500ms", "5s", "90s", "3m", "2h", "7d"}) {
+      assertEquals(text, Durations.format(Durations.parse(text)));
     }
   }
 
