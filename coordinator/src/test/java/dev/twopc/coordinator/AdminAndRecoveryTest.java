@@ -252,12 +252,8 @@ class AdminAndRecoveryTest {
       active = h.coordinator().begin(BeginRequest.getDefaultInstance()).getTxId();
       h.coordinator()
           .enlist(EnlistRequest.newBuilder().setTxId(active).setParticipant("a").build());
-      h.participants.clear(); // keep the participants running across the restart
-    }
-    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
-      h.participants.add(a);
-      h.participants.add(b);
-      assertEquals(new RecoverySummary(1, 0, 1, 0), h.server.recoverySummary());
+      h.cluster.restart(); // the participants keep running
+      assertEquals(new RecoverySummary(1, 0, 1, 0), h.server().recoverySummary());
       await().until(() -> a.rolledBack().contains(active));
       b.phase2Down(false);
       await().until(() -> b.committed().contains(committing) && a.committed().contains(committing));
@@ -299,11 +295,7 @@ class AdminAndRecoveryTest {
       assertEquals(Outcome.OUTCOME_COMMITTED, u.getOutcome());
       keyed = k.getTxId();
       unkeyed = u.getTxId();
-      h.participants.clear();
-    }
-    try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
-      h.participants.add(a);
-      h.participants.add(b);
+      h.cluster.restart();
       for (String id : List.of(keyed, unkeyed)) {
         assertEquals(
             Outcome.OUTCOME_COMMITTED,
@@ -356,10 +348,10 @@ class AdminAndRecoveryTest {
   void healthAndReflectionAreServed() throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
       HealthCheckResponse health =
-          HealthGrpc.newBlockingStub(h.channel)
+          HealthGrpc.newBlockingStub(h.channel())
               .check(HealthCheckRequest.newBuilder().setService("twopc.v1.Coordinator").build());
       assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
-      var reflection = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(h.channel);
+      var reflection = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(h.channel());
       java.util.concurrent.CompletableFuture<java.util.List<String>> names =
           new java.util.concurrent.CompletableFuture<>();
       var requests =

@@ -352,7 +352,7 @@ class BadInputTest {
         List.of(new byte[] {0x0A, 0x7F, 'x'}, new byte[] {0x0A, 0x01, (byte) 0xFF})) {
       WireFuzz.Reply r =
           WireFuzz.call(
-              h.channel, CoordinatorGrpc.getCommitMethod().getFullMethodName(), bytes, 10_000);
+              h.channel(), CoordinatorGrpc.getCommitMethod().getFullMethodName(), bytes, 10_000);
       assertEquals(Status.Code.INVALID_ARGUMENT, r.code(), r.status().toString());
       assertTrue(
           r.status().getDescription().startsWith("request is not a valid twopc.v1.CommitRequest: "),
@@ -360,7 +360,7 @@ class BadInputTest {
     }
     WireFuzz.Reply utf8 =
         WireFuzz.call(
-            h.channel,
+            h.channel(),
             AdminGrpc.getResolveTransactionMethod().getFullMethodName(),
             new byte[] {0x1A, 0x02, (byte) 0xC0, (byte) 0x80},
             10_000);

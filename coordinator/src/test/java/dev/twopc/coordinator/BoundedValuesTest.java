@@ -208,7 +208,7 @@ class BoundedValuesTest {
   }
 
   private void assertServing() {
-    var health = HealthGrpc.newBlockingStub(h.channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    var health = HealthGrpc.newBlockingStub(h.channel()).withDeadlineAfter(5, TimeUnit.SECONDS);
     for (String service : new String[] {"", "twopc.v1.Coordinator", "twopc.v1.Admin"}) {
       assertEquals(
           ServingStatus.SERVING,

@@ -208,7 +208,7 @@ class InputFuzzTest {
         expected = rpc.expected().apply(parsed);
         fuzz.noteSent(parsed);
       }
-      Reply reply = WireFuzz.call(h.channel, rpc.method(), bytes, CALL_TIMEOUT_MILLIS);
+      Reply reply = WireFuzz.call(h.channel(), rpc.method(), bytes, CALL_TIMEOUT_MILLIS);
       seen.computeIfAbsent(shortName(rpc.method()), k -> new TreeMap<>())
           .merge(reply.code(), 1, Integer::sum);
       String problem = null;
@@ -359,7 +359,7 @@ class InputFuzzTest {
 
   private void assertServing(String when) {
     HealthGrpc.HealthBlockingStub health =
-        HealthGrpc.newBlockingStub(h.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        HealthGrpc.newBlockingStub(h.channel()).withDeadlineAfter(10, TimeUnit.SECONDS);
     for (String service : List.of("", "twopc.v1.Coordinator", "twopc.v1.Admin")) {
       assertEquals(
           ServingStatus.SERVING,

@@ -58,7 +58,7 @@ class LogStoreFailureTest {
       db.stop();
       ExecuteResponse r = h.coordinator().execute(execute(a, b));
       assertEquals(Outcome.OUTCOME_UNKNOWN, r.getOutcome(), r.getReason());
-      var health = HealthGrpc.newBlockingStub(h.channel);
+      var health = HealthGrpc.newBlockingStub(h.channel());
       assertEquals(
           ServingStatus.NOT_SERVING,
           health

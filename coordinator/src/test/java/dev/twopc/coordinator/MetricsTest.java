@@ -40,7 +40,7 @@ class MetricsTest {
                     .parkAfter(Duration.ofMillis(300))
                     .phase2BackoffBase(Duration.ofMillis(50))
                     .phase2BackoffCap(Duration.ofMillis(200)))) {
-      URI url = URI.create("http://127.0.0.1:" + h.server.metricsPort().getAsInt() + "/metrics");
+      URI url = URI.create("http://127.0.0.1:" + h.server().metricsPort().getAsInt() + "/metrics");
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
 
@@ -212,7 +212,7 @@ class MetricsTest {
   @Test
   void noMetricsPortServesNothing(@TempDir Path dir) throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
-      assertTrue(h.server.metricsPort().isEmpty());
+      assertTrue(h.server().metricsPort().isEmpty());
     }
   }
 

@@ -19,17 +19,20 @@ class LogDumpTest {
         FakeParticipant beta = coordinator.participant("beta")) {
       String tx = coordinator.execute(alpha, beta).getTxId();
 
-      Cli.Result all = Cli.run("log", "dump", "--data", data.toString(), "--participants");
+      Cli.Result all =
+          Cli.run("log", "dump", "--data", coordinator.dataDir().toString(), "--participants");
       assertEquals(0, all.exitCode(), all.toString());
       assertTrue(all.out().contains("\"txId\":\"" + tx + "\""), all.out());
       assertTrue(all.out().contains("\"decision\":\"COMMIT\""), all.out());
       assertTrue(all.out().contains("\"participant\":{\"name\":\"alpha\""), all.out());
 
-      Cli.Result one = Cli.run("log", "dump", "--data", data.toString(), "--tx", tx);
+      Cli.Result one =
+          Cli.run("log", "dump", "--data", coordinator.dataDir().toString(), "--tx", tx);
       assertEquals(0, one.exitCode(), one.toString());
       assertEquals(1, one.outLines().size(), one.toString());
 
-      Cli.Result missing = Cli.run("log", "dump", "--data", data.toString(), "--tx", "nope");
+      Cli.Result missing =
+          Cli.run("log", "dump", "--data", coordinator.dataDir().toString(), "--tx", "nope");
       assertEquals(4, missing.exitCode(), missing.toString());
       assertTrue(
           missing.err().startsWith("twopc: transaction nope is not in the log"),

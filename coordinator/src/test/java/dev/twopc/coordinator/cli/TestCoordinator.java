@@ -2,8 +2,8 @@ package dev.twopc.coordinator.cli;
 
 import com.google.protobuf.ByteString;
 import dev.twopc.coordinator.CoordinatorConfig;
-import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
+import dev.twopc.coordinator.testing.InProcessCoordinator;
+import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BranchRequest;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -11,66 +11,69 @@ import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.testing.FakeParticipant;
-import dev.twopc.testing.Shutdown;
+import dev.twopc.testing.MiniCluster;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
-/** A real coordinator over gRPC on an ephemeral port, with its H2 log in a temp dir. */
+/**
+ * A real coordinator over gRPC on an ephemeral port, its log in a temp dir, for the CLI tests: a
+ * {@link MiniCluster} with the in-process launcher and slower retries than the protocol tests'.
+ */
 final class TestCoordinator implements AutoCloseable {
-  final CoordinatorServer server;
+  private final MiniCluster cluster;
   final ManagedChannel channel;
 
-  private TestCoordinator(CoordinatorServer server) {
-    this.server = server;
-    this.channel = ManagedChannelBuilder.forTarget(server.target()).usePlaintext().build();
+  private TestCoordinator(MiniCluster cluster) {
+    this.cluster = cluster;
+    this.channel = cluster.channel();
   }
 
-  static TestCoordinator start(Path dataDir) throws IOException {
-    return new TestCoordinator(CoordinatorServer.start(config(dataDir).build()));
+  static TestCoordinator start(Path dir) throws IOException {
+    return new TestCoordinator(
+        MiniCluster.start(dir, InProcessCoordinator.launcher(TestCoordinator::slower)));
   }
 
   /** As {@link #start}, serving /metrics on an ephemeral port ({@link #metricsUrl}). */
-  static TestCoordinator startWithMetrics(Path dataDir) throws IOException {
+  static TestCoordinator startWithMetrics(Path dir) throws IOException {
     return new TestCoordinator(
-        CoordinatorServer.start(
-            config(dataDir).metricsPort(0).parkAfter(Duration.ofMillis(300)).build()));
+        MiniCluster.start(
+            dir,
+            InProcessCoordinator.launcher(
+                b -> slower(b).metricsPort(0).parkAfter(Duration.ofMillis(300)))));
   }
 
-  private static CoordinatorConfig.Builder config(Path dataDir) {
-    return CoordinatorConfig.builder()
-        .port(0)
-        .dataDir(dataDir)
-        .durability(Durability.PROCESS)
-        .phase2BackoffBase(Duration.ofMillis(20))
-        .phase2BackoffCap(Duration.ofMillis(200));
+  private static CoordinatorConfig.Builder slower(CoordinatorConfig.Builder b) {
+    return b.phase2BackoffBase(Duration.ofMillis(20)).phase2BackoffCap(Duration.ofMillis(200));
   }
 
   String metricsUrl() {
-    return "http://127.0.0.1:" + server.metricsPort().getAsInt() + "/metrics";
+    return "http://127.0.0.1:"
+        + InProcessCoordinator.server(cluster).metricsPort().getAsInt()
+        + "/metrics";
   }
 
   String target() {
-    return server.target();
+    return cluster.target();
+  }
+
+  /** The coordinator's data directory (its embedded log). */
+  Path dataDir() {
+    return cluster.dataDir();
   }
 
   /** Starts a scripted participant and registers it here. */
   FakeParticipant participant(String name) throws IOException {
-    FakeParticipant p = FakeParticipant.start(name);
-    p.register(target());
-    return p;
+    return cluster.participant(name);
   }
 
-  dev.twopc.proto.v1.AdminGrpc.AdminBlockingStub admin() {
-    return dev.twopc.proto.v1.AdminGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(10, TimeUnit.SECONDS);
+  AdminGrpc.AdminBlockingStub admin() {
+    return cluster.admin();
   }
 
   CoordinatorGrpc.CoordinatorBlockingStub stub() {
-    return CoordinatorGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return cluster.stub();
   }
 
   static ExecuteRequest executeRequest(boolean waitForCompletion, FakeParticipant... branches) {
@@ -112,7 +115,6 @@ final class TestCoordinator implements AutoCloseable {
 
   @Override
   public void close() {
-    Shutdown.now(channel);
-    server.close();
+    cluster.close();
   }
 }
