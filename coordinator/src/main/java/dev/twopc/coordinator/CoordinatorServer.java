@@ -66,7 +66,6 @@ public final class CoordinatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorServer.class);
   private static final String[] SERVICES = {"", "twopc.v1.Coordinator", "twopc.v1.Admin"};
 
-  private final CoordinatorConfig config;
   private final LogStore store;
   private final DecisionLog decisionLog;
   private final ParticipantDirectory directory;
@@ -84,7 +83,6 @@ public final class CoordinatorServer implements AutoCloseable {
   private boolean closed;
 
   private CoordinatorServer(
-      CoordinatorConfig config,
       LogStore store,
       DecisionLog decisionLog,
       ParticipantDirectory directory,
@@ -101,7 +99,6 @@ public final class CoordinatorServer implements AutoCloseable {
       MetricsEndpoint metrics) {
     this.metrics = metrics;
     this.tls = tls;
-    this.config = config;
     this.store = store;
     this.decisionLog = decisionLog;
     this.directory = directory;
@@ -340,7 +337,6 @@ public final class CoordinatorServer implements AutoCloseable {
           port);
     }
     return new CoordinatorServer(
-        config,
         store,
         decisionLog,
         directory,

@@ -499,7 +499,7 @@ class InputFuzzTest {
         q -> {
           GetOutcomeRequest g = (GetOutcomeRequest) q;
           return badTxId(g.getTxId())
-                  || !g.getParticipant().isEmpty() && badName(g.getParticipant())
+                  || (!g.getParticipant().isEmpty() && badName(g.getParticipant()))
               ? INVALID
               : NO_STATE;
         },
@@ -528,7 +528,7 @@ class InputFuzzTest {
           boolean bad =
               l.getPageSize() < 0
                   || l.getPageSize() > 1000
-                  || l.hasOlderThan() && badDuration(l.getOlderThan())
+                  || (l.hasOlderThan() && badDuration(l.getOlderThan()))
                   || l.getStatesValueList().stream().anyMatch(s -> s < 1 || s > 6)
                   || badPageToken(l.getPageToken());
           return bad ? INVALID : NO_STATE;
@@ -555,7 +555,7 @@ class InputFuzzTest {
                 .build(),
         q -> {
           RetryTransactionRequest t = (RetryTransactionRequest) q;
-          return badTxId(t.getTxId()) || !t.getOperator().isEmpty() && t.getOperator().isBlank()
+          return badTxId(t.getTxId()) || (!t.getOperator().isEmpty() && t.getOperator().isBlank())
               ? INVALID
               : ANY_DOCUMENTED;
         },
@@ -889,7 +889,7 @@ class InputFuzzTest {
                           DURATION_MAX_SECONDS,
                           DURATION_MAX_SECONDS + 1)))
               .build();
-      case 5 -> d.setSeconds(MAX_TIMEOUT.getSeconds()).setNanos(r.nextInt(2)).build();
+      case 5 -> d.setSeconds(MAX_TIMEOUT.toSeconds()).setNanos(r.nextInt(2)).build();
       case 6 -> d.setSeconds(3600).build();
       case 7 -> d.setNanos(fuzz.pick(List.of(Integer.MAX_VALUE, Integer.MIN_VALUE))).build();
       case 8 -> d.setNanos(1).build();
@@ -941,7 +941,7 @@ class InputFuzzTest {
     if (!present) {
       return false;
     }
-    if (badDuration(d) || d.getSeconds() == 0 && d.getNanos() == 0) {
+    if (badDuration(d) || (d.getSeconds() == 0 && d.getNanos() == 0)) {
       return true;
     }
     return Duration.ofSeconds(d.getSeconds(), d.getNanos()).compareTo(MAX_TIMEOUT) > 0;

@@ -660,7 +660,7 @@ class TwoPhaseCommitTest {
   @EnumSource(StoreKind.class)
   void payloadReachesTheParticipant(StoreKind kind) throws Exception {
     try (CoordinatorHarness h = new CoordinatorHarness(store(kind))) {
-      FakeParticipant a = h.participant("a");
+      h.participant("a");
       FakeParticipant b = h.participant("b");
       b.phase2Down(true);
       ExecuteRequest req =

@@ -82,7 +82,7 @@ public final class RoleMap {
     }
     String name = checkName(entry.substring(0, eq).strip());
     Set<Role> r = EnumSet.noneOf(Role.class);
-    for (String role : entry.substring(eq + 1).split(",")) {
+    for (String role : entry.substring(eq + 1).split(",", -1)) {
       if (!role.isBlank()) {
         r.add(Role.parse(role));
       }

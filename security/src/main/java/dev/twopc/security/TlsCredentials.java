@@ -74,7 +74,9 @@ public final class TlsCredentials implements AutoCloseable {
               return t;
             });
     long every = reloadEvery.toMillis();
-    watcher.scheduleWithFixedDelay(this::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
+    // Never read: reloadIfChanged logs its own failures, and the watcher lives as long as we do.
+    var unused =
+        watcher.scheduleWithFixedDelay(this::reloadIfChanged, every, every, TimeUnit.MILLISECONDS);
   }
 
   /**

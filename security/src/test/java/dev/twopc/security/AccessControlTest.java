@@ -225,7 +225,12 @@ class AccessControlTest {
     Path file = dir.resolve("roles.conf");
     Files.writeString(
         file,
-        "# roles\ncoordinator = coordinator\n" + "operator-alice = operator, client\nbad line\n");
+        """
+        # roles
+        coordinator = coordinator
+        operator-alice = operator, client
+        bad line
+        """);
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> RoleMap.load(file));
     assertTrue(e.getMessage().startsWith(file + ":4: "), e.getMessage());

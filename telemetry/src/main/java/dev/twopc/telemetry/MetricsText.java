@@ -61,7 +61,7 @@ public final class MetricsText {
   public static MetricsText parse(String text) {
     List<Sample> out = new ArrayList<>();
     boolean anyText = false;
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }

@@ -21,7 +21,7 @@ public final class ChildProtocol {
     if (line.equals("OPENING")) {
       opening.complete(null);
     } else if (line.startsWith("READY ")) {
-      ready.complete(Long.parseLong(line.split(" ")[1]));
+      ready.complete(Long.parseLong(line.split(" ", -1)[1]));
     } else if (line.startsWith("E ")) {
       errors.add(line);
     } else {

@@ -177,7 +177,7 @@ public final class FakeClock {
 
     @Override
     public void execute(Runnable command) {
-      schedule(command, 0, TimeUnit.NANOSECONDS);
+      var unused = schedule(command, 0, TimeUnit.NANOSECONDS); // execute has no future to give
     }
 
     @Override

@@ -413,7 +413,8 @@ public final class FaultInjector implements ClientInterceptor {
         send.run();
       } else {
         try {
-          scheduler.schedule(send, delayMillis, TimeUnit.MILLISECONDS);
+          // fire and forget: a send that fails shows on the call it replays onto
+          var unused = scheduler.schedule(send, delayMillis, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
           // the test is over
         }
@@ -439,8 +440,10 @@ public final class FaultInjector implements ClientInterceptor {
       this.factory = factory;
       this.callbacks = callbacks;
       try {
-        scheduler.schedule(
-            () -> Context.ROOT.run(this::release), delayMillis, TimeUnit.MILLISECONDS);
+        // fire and forget: release replays onto the real call, whose listener sees any failure
+        var unused =
+            scheduler.schedule(
+                () -> Context.ROOT.run(this::release), delayMillis, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException stopping) {
         release();
       }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -160,9 +161,9 @@ public final class ForkedJvm implements AutoCloseable {
         new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8))) {
       if (logOutput) {
         try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, UTF_8))) {
-          out.println("# " + String.join(" ", process.info().commandLine().orElse(name)));
+          out.println("# " + process.info().commandLine().orElse(name));
           for (String line = in.readLine(); line != null; line = in.readLine()) {
-            out.println(STAMP.format(LocalTime.now()) + " " + line);
+            out.println(STAMP.format(LocalTime.now(ZoneId.systemDefault())) + " " + line);
             out.flush();
             arrived(line);
           }

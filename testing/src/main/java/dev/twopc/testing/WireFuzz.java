@@ -401,6 +401,8 @@ public final class WireFuzz {
     }
   }
 
+  // Replies are read, never compared or hashed, so array identity in equals does not matter.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Reply(Status status, byte[] response) {
     public Status.Code code() {
       return status.getCode();
@@ -463,7 +465,7 @@ public final class WireFuzz {
                   || (cp >= 0x80 && cp < 0xa0)
                   || cp == 0x2028
                   || cp == 0x2029
-                  || Character.isSurrogate((char) cp) && cp < 0x10000) {
+                  || (Character.isSurrogate((char) cp) && cp < 0x10000)) {
                 sb.append(String.format("\\u%04x", cp));
               } else {
                 sb.appendCodePoint(cp);

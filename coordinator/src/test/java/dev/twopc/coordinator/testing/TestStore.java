@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -62,7 +63,7 @@ public final class TestStore implements AutoCloseable {
   /** Makes a fresh store, or aborts (fails under CI) the test if its server is not reachable. */
   public static TestStore create(StoreKind kind) throws IOException {
     requireReachable(kind);
-    Path tmp = Files.createTempDirectory("twopc-" + kind.name().toLowerCase() + "-");
+    Path tmp = Files.createTempDirectory("twopc-" + kind.name().toLowerCase(Locale.ROOT) + "-");
     String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     try {
       switch (kind) {

@@ -89,6 +89,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
   }
 
   @Override
+  @SuppressWarnings("ProtoDurationGetSecondsGetNano") // it checks the nanos field on its own
   public void listTransactions(
       ListTransactionsRequest req, StreamObserver<ListTransactionsResponse> out) {
     CoordinatorService.unary(

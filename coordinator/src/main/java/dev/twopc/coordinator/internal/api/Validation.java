@@ -82,6 +82,7 @@ final class Validation {
   }
 
   /** Null if not given (the default applies). */
+  @SuppressWarnings("ProtoDurationGetSecondsGetNano") // it checks the nanos field on its own
   Duration timeout(boolean present, com.google.protobuf.Duration d) {
     if (!present) {
       return null;

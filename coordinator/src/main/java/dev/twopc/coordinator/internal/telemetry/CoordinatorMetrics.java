@@ -308,7 +308,7 @@ public final class CoordinatorMetrics {
     CounterWithCallback.builder()
         .name("twopc_access_refusals")
         .help("Calls refused by access control (no certificate, or a role it lacks)")
-        .callback(cb -> cb.call(accessRefusals.getAsLong()))
+        .callback(cb -> cb.call((double) accessRefusals.getAsLong()))
         .register(registry);
   }
 

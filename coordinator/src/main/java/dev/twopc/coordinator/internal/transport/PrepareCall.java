@@ -11,6 +11,8 @@ import io.opentelemetry.context.Context;
  * @param staged its work was staged by its own business calls
  * @param trace the transaction's trace (the root context when tracing is off)
  */
+// A payload carrier: never compared or hashed, so array identity in equals does not matter.
+@SuppressWarnings("ArrayRecordComponent")
 public record PrepareCall(
     String txId,
     String participant,

@@ -147,6 +147,11 @@ class CrashTortureTest {
 
     abstract List<String> childArgs();
 
+    @Override
+    public String toString() {
+      return name;
+    }
+
     abstract CoordinatorConfig.Builder config();
 
     LogStore open() throws IOException {
@@ -325,7 +330,8 @@ class CrashTortureTest {
     Path dir = Files.createTempDirectory("twopc-torture-jvm");
     dir.toFile().deleteOnExit();
     List<String> cp = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+    for (String entry :
+        System.getProperty("java.class.path").split(java.io.File.pathSeparator, -1)) {
       Path e = Path.of(entry);
       if (Files.isDirectory(e)) {
         Path jar = dir.resolve("cp" + cp.size() + ".jar");
@@ -477,7 +483,7 @@ class CrashTortureTest {
                 + " -Dtwopc.torture.stores="
                 + name
                 + ")";
-        long runMillis = 200 + rnd.nextInt(1301);
+        long runMillis = 200L + rnd.nextInt(1301);
         double openFraction = rnd.nextDouble();
         long spawned = System.nanoTime();
         Child child = new Child(t, log);

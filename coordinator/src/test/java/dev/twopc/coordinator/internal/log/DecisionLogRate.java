@@ -204,6 +204,7 @@ public final class DecisionLogRate {
    * a length, a CRC32C and its bytes, one write and (FSYNC) one {@code force} per batch.
    */
   private static final class RawFile implements Appender {
+    @SuppressWarnings("ArrayRecordComponent") // queued bytes, never compared
     private record Item(byte[] bytes, CompletableFuture<Void> done) {}
 
     private final FileChannel ch;

@@ -291,7 +291,7 @@ class TransactionEngineTest {
     log.hold();
     CompletableFuture<TxResult> answer = execute("a");
     assertTrue(net.pending().isEmpty(), "nothing sent before the ONE_PHASE record is durable");
-    Begun begun = (Begun) null;
+    Begun begun;
     log.release();
     begun =
         log.written().stream()

@@ -31,7 +31,7 @@ final class Labels {
     if (column == null || column.isEmpty()) {
       return labels;
     }
-    for (String pair : column.split("&")) {
+    for (String pair : column.split("&", -1)) {
       int eq = pair.indexOf('=');
       labels.put(
           URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),

@@ -32,6 +32,8 @@ public final class LogDump {
   private LogDump() {}
 
   /**
+   * Prints the log's transactions.
+   *
    * @param txId only this transaction, or null for all
    * @param limit most transactions printed
    * @return how many transactions were printed
