@@ -134,7 +134,8 @@ final class TopCommand implements Callable<Integer> {
   private URI url() {
     try {
       URI u = new URI(metrics);
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+      if ((!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()))
+          || u.getHost() == null) {
         throw new ParameterException(
             spec.commandLine(),
             "--metrics must be an http:// or https:// URL, not '" + metrics + "'");
@@ -156,6 +157,7 @@ final class TopCommand implements Callable<Integer> {
    * Whether stdout is a terminal. From JDK 22 a console exists even when output is redirected, and
    * {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
    */
+  @SuppressWarnings("SystemConsoleNull") // handled below: null before JDK 22, isTerminal() after
   private static boolean onTerminal() {
     java.io.Console console = System.console();
     if (console == null) {

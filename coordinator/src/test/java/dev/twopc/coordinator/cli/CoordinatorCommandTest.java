@@ -66,7 +66,7 @@ class CoordinatorCommandTest {
         .until(() -> LISTENING.matcher(out.toString()).find() || exit.isDone());
     Matcher m = LISTENING.matcher(out.toString());
     assertTrue(m.find(), out + "\n" + err);
-    String[] lines = out.toString().split("\\R");
+    String[] lines = out.toString().split("\\R", -1);
     assertTrue(
         lines[0].startsWith("twopc coordinator starting: host=127.0.0.1 port=0 data="), lines[0]);
     assertTrue(
@@ -85,7 +85,7 @@ class CoordinatorCommandTest {
     assertEquals("no transactions\n", list.out());
 
     assertEquals(1, hooks.hooks.size());
-    hooks.hooks.get(0).run();
+    runHook(hooks.hooks.get(0));
     assertEquals(0, exit.get(20, TimeUnit.SECONDS));
     assertTrue(out.toString().endsWith("twopc coordinator stopped\n"), out.toString());
     assertTrue(hooks.hooks.isEmpty(), "hook removed once stopped");
@@ -129,5 +129,11 @@ class CoordinatorCommandTest {
       assertTrue(output.contains("twopc coordinator stopped"), String.join("\n", output));
       assertFalse(output.stream().anyMatch(l -> l.startsWith("\tat ")), String.join("\n", output));
     }
+  }
+
+  /** Runs a shutdown hook here, as the JVM would run it at exit (on a thread of its own). */
+  @SuppressWarnings("DoNotCall") // on purpose: the test is the JVM running its hook
+  static void runHook(Thread hook) {
+    hook.run();
   }
 }

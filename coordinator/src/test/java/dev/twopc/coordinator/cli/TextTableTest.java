@@ -15,7 +15,7 @@ class TextTableTest {
     t.row("a-very-long-transaction-id", "COMMITTING", "x".repeat(200));
     StringWriter sw = new StringWriter();
     t.print(new PrintWriter(sw), 60);
-    String[] lines = sw.toString().split("\\R");
+    String[] lines = sw.toString().split("\\R", -1);
     assertEquals("ID            STATE       LAST ERROR", lines[0]);
     assertEquals("short         COMMITTED", lines[1]);
     assertTrue(lines[2].startsWith("a-very-lo...  COMMITTING  xxx"), lines[2]);

@@ -295,7 +295,7 @@ class TlsCliTest {
     }
 
     void stop() throws Exception {
-      hooks.hooks.forEach(Thread::run);
+      hooks.hooks.forEach(CoordinatorCommandTest::runHook);
       assertEquals(0, exit.get(20, TimeUnit.SECONDS));
     }
   }

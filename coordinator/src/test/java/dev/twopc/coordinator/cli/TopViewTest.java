@@ -122,9 +122,12 @@ class TopViewTest {
   void linesThatAreNotSamplesAreSkippedAndAPageWithoutAnyIsRefused() {
     MetricsText odd =
         MetricsText.parse(
-            "twopc_store_up 1\nnonsense\n"
-                + "twopc_participant_calls_total{method=\"Prepare\"} 3\n"
-                + "twopc_decision_duration_seconds_bucket{path=\"execute\"} 4\n");
+            """
+            twopc_store_up 1
+            nonsense
+            twopc_participant_calls_total{method="Prepare"} 3
+            twopc_decision_duration_seconds_bucket{path="execute"} 4
+            """);
     TopView view = new TopView(odd, odd, Duration.ofSeconds(1), AT);
     assertTrue(view.plain().endsWith(" store=up"), view.plain());
     assertTrue(view.participants().isEmpty());

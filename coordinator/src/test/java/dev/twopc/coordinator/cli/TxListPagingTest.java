@@ -62,7 +62,7 @@ class TxListPagingTest {
       assertEquals(
           "(first 1500 shown; more match: raise --limit)",
           some.outLines().get(some.outLines().size() - 1));
-      assertEquals(txs.get(1499).getTxId(), some.outLines().get(1500).split(" ")[0]);
+      assertEquals(txs.get(1499).getTxId(), some.outLines().get(1500).split(" ", -1)[0]);
 
       Cli.Result byDefault = Cli.against(coordinator.target(), "tx", "list");
       assertEquals(1 + 100 + 1, byDefault.outLines().size());
