@@ -1,5 +1,7 @@
 package dev.twopc.participant;
 
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TxPropagation;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
@@ -14,6 +16,7 @@ import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.StoreSafety;
+import dev.twopc.participant.internal.TxContextKey;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import dev.twopc.proto.StrictMarshalling;
 import dev.twopc.security.AccessControl;
@@ -50,6 +53,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -482,10 +486,18 @@ public final class Participant implements AutoCloseable {
     staging.stage(txId, work);
   }
 
+  /**
+   * The transaction of the business call being served, if it carried one (see {@link
+   * TxPropagation}).
+   */
+  public static Optional<String> currentTxId() {
+    return Optional.ofNullable(TxContextKey.CONTEXT_KEY.get());
+  }
+
   /** Stages work for the transaction of the current business call (see {@link TxPropagation}). */
   public void stage(byte[] work) {
     String txId =
-        TxPropagation.currentTxId()
+        currentTxId()
             .orElseThrow(() -> new IllegalStateException("no transaction in the current call"));
     stage(txId, work);
   }

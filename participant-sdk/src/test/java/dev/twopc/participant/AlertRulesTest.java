@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;

@@ -5,6 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TxResult;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
 import java.nio.file.Path;

@@ -4,6 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TxOptions;
+import dev.twopc.client.TxResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;

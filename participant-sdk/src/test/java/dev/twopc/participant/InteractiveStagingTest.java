@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.twopc.client.TxPropagation;
 import dev.twopc.proto.v1.Vote;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;

@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
+import dev.twopc.client.TxOptions;
+import dev.twopc.client.TxResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TxResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -105,7 +109,7 @@ class ObservabilityTest {
         TransactionClient.builder()
             .target(c.target())
             .commitTimeout(Duration.ofSeconds(20))
-            .tracing(tracing)
+            .interceptors(tracing.clientInterceptors())
             .build();
     toClose.add(client);
     return client;

@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.Transaction;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
+import dev.twopc.client.TxOptions;
+import dev.twopc.client.TxPropagation;
+import dev.twopc.client.TxResult;
 import dev.twopc.proto.v1.TransactionView;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
+import dev.twopc.client.TxResult;
 import dev.twopc.proto.v1.CommitResponse;
 import io.grpc.Status;
 import java.time.Duration;

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.RecoverySummary;
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.demo.Audit;
 import dev.twopc.samples.demo.ServerStores;
 import dev.twopc.samples.inventory.InventoryService;

@@ -2,16 +2,16 @@ package dev.twopc.participant.faults;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
+import dev.twopc.client.TxOptions;
+import dev.twopc.client.TxResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
-import dev.twopc.participant.Branch;
-import dev.twopc.participant.Outcome;
 import dev.twopc.participant.Participant;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
-import dev.twopc.participant.TxOptions;
-import dev.twopc.participant.TxResult;
 import dev.twopc.participant.faults.BankHandler.Payload;
 import dev.twopc.participant.faults.FaultInjector.Profile;
 import dev.twopc.proto.v1.AdminGrpc;

@@ -1,8 +1,8 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ListTransactionsRequest;

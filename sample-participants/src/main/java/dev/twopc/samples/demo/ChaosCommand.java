@@ -1,7 +1,7 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.DurationConverter;
 import dev.twopc.samples.Fields;

@@ -1,12 +1,12 @@
 package dev.twopc.samples.shop;
 
-import dev.twopc.participant.Branch;
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.Transaction;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
-import dev.twopc.participant.TxOptions;
-import dev.twopc.participant.TxResult;
+import dev.twopc.client.Branch;
+import dev.twopc.client.Outcome;
+import dev.twopc.client.Transaction;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TwopcException;
+import dev.twopc.client.TxOptions;
+import dev.twopc.client.TxResult;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.Order;
 import java.time.Duration;

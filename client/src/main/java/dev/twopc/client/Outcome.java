@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 /** What a client learns about a transaction. */
 public enum Outcome {

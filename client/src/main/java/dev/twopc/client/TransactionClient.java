@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
@@ -17,8 +17,8 @@ import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
-import dev.twopc.telemetry.Tracing;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -95,9 +95,9 @@ public final class TransactionClient implements AutoCloseable {
       base = owned;
     }
     this.channel =
-        b.tracing.enabled()
-            ? io.grpc.ClientInterceptors.intercept(base, b.tracing.clientInterceptors())
-            : base;
+        b.interceptors.isEmpty()
+            ? base
+            : io.grpc.ClientInterceptors.intercept(base, b.interceptors);
     this.callTimeout = b.callTimeout;
     this.commitTimeout = b.commitTimeout;
   }
@@ -332,7 +332,7 @@ public final class TransactionClient implements AutoCloseable {
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration commitTimeout = Duration.ofSeconds(30);
     private TlsFiles tls;
-    private Tracing tracing = Tracing.off();
+    private List<ClientInterceptor> interceptors = List.of();
 
     private Builder() {}
 
@@ -371,11 +371,13 @@ public final class TransactionClient implements AutoCloseable {
     }
 
     /**
-     * Each call a client span whose context travels to the coordinator (and from there to the
-     * participants), so that a transaction is one trace. Off unless set.
+     * Interceptors on every call to the coordinator, e.g. tracing: {@code
+     * .interceptors(Tracing.of(openTelemetry).clientInterceptors())} (twopc-telemetry) makes each
+     * call a client span whose context travels to the coordinator and from there to the
+     * participants, so that a transaction is one trace. None unless set.
      */
-    public Builder tracing(Tracing tracing) {
-      this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+    public Builder interceptors(List<? extends ClientInterceptor> interceptors) {
+      this.interceptors = List.copyOf(interceptors);
       return this;
     }
 

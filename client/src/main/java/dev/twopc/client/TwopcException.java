@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 /**
  * The coordinator refused a call, or could not be reached for one whose failure has no outcome to
