@@ -4,9 +4,9 @@
  *
  * <ul>
  *   <li>{@link dev.twopc.client.TransactionClient}: run transactions, with honest outcomes ({@link
- *       dev.twopc.client.Outcome#UNKNOWN} when unheard).
- *   <li>{@link dev.twopc.client.TxPropagation}: carry the transaction id on business calls so that
- *       participants enlist themselves (the interactive flow).
+ *       dev.twopc.client.TransactionOutcome#UNKNOWN} when unheard).
+ *   <li>{@link dev.twopc.client.TransactionPropagation}: carry the transaction id on business calls
+ *       so that participants enlist themselves (the interactive flow).
  * </ul>
  */
 package dev.twopc.client;

@@ -1,7 +1,7 @@
 package dev.twopc.participant;
 
 import dev.twopc.client.TransactionClient;
-import dev.twopc.client.TxPropagation;
+import dev.twopc.client.TransactionPropagation;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
@@ -91,11 +91,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A client enlists it with its work ({@link TransactionClient#enlist}): the handler finds
  *       that work in {@link BranchContext#payload()} at prepare, exactly as for Execute.
- *   <li>A business call carrying the transaction id (see {@link TxPropagation}) enlists this
- *       participant itself; the business code stages its work with {@link #stage(byte[])} and the
- *       handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in memory
- *       until prepare records it: if this process restarts in between, the branch votes NO and the
- *       transaction aborts.
+ *   <li>A business call carrying the transaction id (see {@link TransactionPropagation}) enlists
+ *       this participant itself; the business code stages its work with {@link #stage(byte[])} and
+ *       the handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in
+ *       memory until prepare records it: if this process restarts in between, the branch votes NO
+ *       and the transaction aborts.
  * </ul>
  *
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in the
@@ -488,13 +488,16 @@ public final class Participant implements AutoCloseable {
 
   /**
    * The transaction of the business call being served, if it carried one (see {@link
-   * TxPropagation}).
+   * TransactionPropagation}).
    */
   public static Optional<String> currentTxId() {
     return Optional.ofNullable(TxContextKey.CONTEXT_KEY.get());
   }
 
-  /** Stages work for the transaction of the current business call (see {@link TxPropagation}). */
+  /**
+   * Stages work for the transaction of the current business call (see {@link
+   * TransactionPropagation}).
+   */
   public void stage(byte[] work) {
     String txId =
         currentTxId()

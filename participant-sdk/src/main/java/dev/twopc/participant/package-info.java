@@ -6,7 +6,8 @@
  *   <li>{@link dev.twopc.participant.Participant}: embed in a service that owns a resource; give it
  *       a {@link dev.twopc.participant.ParticipantHandler} (prepare, commit, rollback).
  *   <li>{@link dev.twopc.participant.Participant#currentTxId()}: the transaction a business call
- *       carried ({@code dev.twopc.client.TxPropagation} attaches it), for the interactive flow.
+ *       carried ({@code dev.twopc.client.TransactionPropagation} attaches it), for the interactive
+ *       flow.
  * </ul>
  *
  * <p>What the SDK guarantees: a YES vote is sent only after the branch (payload, staged work, lock

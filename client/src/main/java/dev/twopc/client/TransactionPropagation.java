@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * Transaction tx = client.begin();
- * OrdersGrpc.OrdersBlockingStub orders = TxPropagation.attach(ordersStub, tx.txId());
+ * OrdersGrpc.OrdersBlockingStub orders = TransactionPropagation.attach(ordersStub, tx.txId());
  * orders.placeOrder(request);           // the orders participant enlists itself
  * client.commit(tx.txId());
  *
@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * participant.stage(work);              // staged for Participant.currentTxId()
  * }</pre>
  */
-public final class TxPropagation {
+public final class TransactionPropagation {
   /** The metadata header carrying the transaction id. */
   public static final String HEADER = "twopc-tx-id";
 
@@ -36,7 +36,7 @@ public final class TxPropagation {
 
   private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
-  private TxPropagation() {}
+  private TransactionPropagation() {}
 
   /** A client interceptor adding {@code txId} to every call. */
   public static ClientInterceptor clientInterceptor(String txId) {
