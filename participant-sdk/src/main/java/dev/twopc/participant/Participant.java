@@ -1064,6 +1064,7 @@ public final class Participant implements AutoCloseable {
       Objects.requireNonNull(listener, "listener");
       if (dataSource == null) {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
+        requireEmbeddedStore(Participant.class.getClassLoader());
       }
       Objects.requireNonNull(embeddedSync, "embeddedSync");
       positive("embeddedCheckpointInterval", embeddedCheckpointInterval, false);
@@ -1103,6 +1104,29 @@ public final class Participant implements AutoCloseable {
       positive("pruneInterval", pruneInterval, false);
       positive("shutdownGrace", shutdownGrace, true);
       return new Participant(this);
+    }
+
+    /**
+     * The embedded store's libraries are optional dependencies of the SDK: without them, say which
+     * one is missing now rather than fail with a NoClassDefFoundError at start.
+     */
+    static void requireEmbeddedStore(ClassLoader loader) {
+      String[][] needed = {
+        {"org.sqlite.SQLiteDataSource", "org.xerial:sqlite-jdbc"},
+        {"com.zaxxer.hikari.HikariDataSource", "com.zaxxer:HikariCP"}
+      };
+      for (String[] n : needed) {
+        try {
+          Class.forName(n[0], false, loader);
+        } catch (ClassNotFoundException e) {
+          throw new IllegalStateException(
+              "the embedded store (dataDirectory) needs "
+                  + n[1]
+                  + " on the classpath (an optional dependency of twopc-participant-sdk): add it,"
+                  + " or give your own store with dataSource(...)",
+              e);
+        }
+      }
     }
 
     private static void positive(String field, Duration d, boolean zeroOk) {

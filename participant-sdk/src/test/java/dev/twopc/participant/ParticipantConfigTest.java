@@ -3,6 +3,7 @@ package dev.twopc.participant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -27,5 +28,17 @@ class ParticipantConfigTest {
     again.coordinator(" ");
     assertThrows(IllegalArgumentException.class, again::build);
     assertEquals("inventory", p.newBuilder().build().name());
+  }
+
+  @Test
+  void theEmbeddedStoreWithoutItsOptionalDriverIsRefusedNamingTheMissingDependency() {
+    ClassLoader bootOnly = new ClassLoader(null) {};
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> Participant.Builder.requireEmbeddedStore(bootOnly));
+    assertTrue(e.getMessage().contains("org.xerial:sqlite-jdbc"), e.getMessage());
+    assertTrue(e.getMessage().contains("dataSource("), e.getMessage());
+    // On this classpath both are present.
+    Participant.Builder.requireEmbeddedStore(Participant.class.getClassLoader());
   }
 }
