@@ -1,5 +1,7 @@
 package dev.twopc.participant;
 
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionPropagation;
 import dev.twopc.participant.internal.Backoff;
 import dev.twopc.participant.internal.BranchEngine;
 import dev.twopc.participant.internal.BranchStore;
@@ -14,6 +16,7 @@ import dev.twopc.participant.internal.ParticipantService;
 import dev.twopc.participant.internal.Registrar;
 import dev.twopc.participant.internal.Staging;
 import dev.twopc.participant.internal.StoreSafety;
+import dev.twopc.participant.internal.TxContextKey;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import dev.twopc.proto.StrictMarshalling;
 import dev.twopc.security.AccessControl;
@@ -50,6 +53,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -87,11 +91,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>A client enlists it with its work ({@link TransactionClient#enlist}): the handler finds
  *       that work in {@link BranchContext#payload()} at prepare, exactly as for Execute.
- *   <li>A business call carrying the transaction id (see {@link TxPropagation}) enlists this
- *       participant itself; the business code stages its work with {@link #stage(byte[])} and the
- *       handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in memory
- *       until prepare records it: if this process restarts in between, the branch votes NO and the
- *       transaction aborts.
+ *   <li>A business call carrying the transaction id (see {@link TransactionPropagation}) enlists
+ *       this participant itself; the business code stages its work with {@link #stage(byte[])} and
+ *       the handler finds it in {@link BranchContext#staged()} at prepare. Staged work lives in
+ *       memory until prepare records it: if this process restarts in between, the branch votes NO
+ *       and the transaction aborts.
  * </ul>
  *
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}. Thread-safe. Registration runs in the
@@ -105,7 +109,7 @@ import org.slf4j.LoggerFactory;
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
 
-  private final Builder config;
+  private final Config config;
   private final List<AutoCloseable> owned = new ArrayList<>();
   private final Staging staging = new Staging();
   private final Object lifecycle = new Object();
@@ -127,7 +131,15 @@ public final class Participant implements AutoCloseable {
   private volatile int metricsPort = -1;
 
   private Participant(Builder b) {
-    this.config = b;
+    this.config = new Config(b);
+  }
+
+  /**
+   * A builder holding this participant's configuration, to build another participant like it
+   * (another name needs {@link #builder(String)}). Changing it does not change this participant.
+   */
+  public Builder newBuilder() {
+    return new Builder(config);
   }
 
   /** Starts configuring the participant called {@code name} (1-64 of [A-Za-z0-9._-]). */
@@ -158,7 +170,7 @@ public final class Participant implements AutoCloseable {
   }
 
   private void doStart() throws IOException {
-    Builder c = config;
+    Config c = config;
     scheduler = c.scheduler;
     if (scheduler == null) {
       ScheduledExecutorService s =
@@ -482,10 +494,21 @@ public final class Participant implements AutoCloseable {
     staging.stage(txId, work);
   }
 
-  /** Stages work for the transaction of the current business call (see {@link TxPropagation}). */
+  /**
+   * The transaction of the business call being served, if it carried one (see {@link
+   * TransactionPropagation}).
+   */
+  public static Optional<String> currentTxId() {
+    return Optional.ofNullable(TxContextKey.CONTEXT_KEY.get());
+  }
+
+  /**
+   * Stages work for the transaction of the current business call (see {@link
+   * TransactionPropagation}).
+   */
   public void stage(byte[] work) {
     String txId =
-        TxPropagation.currentTxId()
+        currentTxId()
             .orElseThrow(() -> new IllegalStateException("no transaction in the current call"));
     stage(txId, work);
   }
@@ -556,10 +579,96 @@ public final class Participant implements AutoCloseable {
   }
 
   /**
+   * The configuration as built: the builder's fields copied into final ones at {@link
+   * Builder#build()}.
+   */
+  private static final class Config {
+    final String name;
+    final String coordinator;
+    final int listenPort;
+    final String listenHost;
+    final String advertisedAddress;
+    final DataSource dataSource;
+    final Path dataDirectory;
+    final ParticipantHandler handler;
+    final Executor executor;
+    final ScheduledExecutorService scheduler;
+    final int threads;
+    final int maxInboundMessageBytes;
+    final TlsFiles tls;
+    final Duration tlsReloadInterval;
+    final boolean insecureListen;
+    final RoleMap roles;
+    final EmbeddedSync embeddedSync;
+    final Duration embeddedCheckpointInterval;
+    final StoreInitializer storeInitializer;
+    final Clock clock;
+    final Duration lockWait;
+    final Duration prepareTimeout;
+    final Duration rpcTimeout;
+    final Duration inDoubtAfter;
+    final Duration inDoubtCheckInterval;
+    final Duration retryBackoffBase;
+    final Duration retryBackoffCap;
+    final Duration reregisterInterval;
+    final Duration finishedRetention;
+    final Duration stagedRetention;
+    final Duration pruneInterval;
+    final Duration shutdownGrace;
+    final ParticipantListener listener;
+    final List<ServerServiceDefinition> services;
+    final List<ClientInterceptor> coordinatorInterceptors;
+    final Integer metricsPort;
+    final String metricsHost;
+    final Tracing tracing;
+
+    Config(Builder b) {
+      this.name = b.name;
+      this.coordinator = b.coordinator;
+      this.listenPort = b.listenPort;
+      this.listenHost = b.listenHost;
+      this.advertisedAddress = b.advertisedAddress;
+      this.dataSource = b.dataSource;
+      this.dataDirectory = b.dataDirectory;
+      this.handler = b.handler;
+      this.executor = b.executor;
+      this.scheduler = b.scheduler;
+      this.threads = b.threads;
+      this.maxInboundMessageBytes = b.maxInboundMessageBytes;
+      this.tls = b.tls;
+      this.tlsReloadInterval = b.tlsReloadInterval;
+      this.insecureListen = b.insecureListen;
+      this.roles = b.roles;
+      this.embeddedSync = b.embeddedSync;
+      this.embeddedCheckpointInterval = b.embeddedCheckpointInterval;
+      this.storeInitializer = b.storeInitializer;
+      this.clock = b.clock;
+      this.lockWait = b.lockWait;
+      this.prepareTimeout = b.prepareTimeout;
+      this.rpcTimeout = b.rpcTimeout;
+      this.inDoubtAfter = b.inDoubtAfter;
+      this.inDoubtCheckInterval = b.inDoubtCheckInterval;
+      this.retryBackoffBase = b.retryBackoffBase;
+      this.retryBackoffCap = b.retryBackoffCap;
+      this.reregisterInterval = b.reregisterInterval;
+      this.finishedRetention = b.finishedRetention;
+      this.stagedRetention = b.stagedRetention;
+      this.pruneInterval = b.pruneInterval;
+      this.shutdownGrace = b.shutdownGrace;
+      this.listener = b.listener;
+      this.services = List.copyOf(b.services);
+      this.coordinatorInterceptors = List.copyOf(b.coordinatorInterceptors);
+      this.metricsPort = b.metricsPort;
+      this.metricsHost = b.metricsHost;
+      this.tracing = b.tracing;
+    }
+  }
+
+  /**
    * Configures a {@link Participant}. {@link #build()} validates and names the bad field; the built
    * participant takes a snapshot, so later builder changes do not affect it.
    */
-  public static final class Builder implements Cloneable {
+  public static final class Builder {
     private final String name;
     private String coordinator;
     private int listenPort;
@@ -598,6 +707,47 @@ public final class Participant implements AutoCloseable {
     private Integer metricsPort;
     private String metricsHost;
     private Tracing tracing = Tracing.off();
+
+    private Builder(Config c) {
+      this.name = c.name;
+      this.coordinator = c.coordinator;
+      this.listenPort = c.listenPort;
+      this.listenHost = c.listenHost;
+      this.advertisedAddress = c.advertisedAddress;
+      this.dataSource = c.dataSource;
+      this.dataDirectory = c.dataDirectory;
+      this.handler = c.handler;
+      this.executor = c.executor;
+      this.scheduler = c.scheduler;
+      this.threads = c.threads;
+      this.maxInboundMessageBytes = c.maxInboundMessageBytes;
+      this.tls = c.tls;
+      this.tlsReloadInterval = c.tlsReloadInterval;
+      this.insecureListen = c.insecureListen;
+      this.roles = c.roles;
+      this.embeddedSync = c.embeddedSync;
+      this.embeddedCheckpointInterval = c.embeddedCheckpointInterval;
+      this.storeInitializer = c.storeInitializer;
+      this.clock = c.clock;
+      this.lockWait = c.lockWait;
+      this.prepareTimeout = c.prepareTimeout;
+      this.rpcTimeout = c.rpcTimeout;
+      this.inDoubtAfter = c.inDoubtAfter;
+      this.inDoubtCheckInterval = c.inDoubtCheckInterval;
+      this.retryBackoffBase = c.retryBackoffBase;
+      this.retryBackoffCap = c.retryBackoffCap;
+      this.reregisterInterval = c.reregisterInterval;
+      this.finishedRetention = c.finishedRetention;
+      this.stagedRetention = c.stagedRetention;
+      this.pruneInterval = c.pruneInterval;
+      this.shutdownGrace = c.shutdownGrace;
+      this.listener = c.listener;
+      this.services = new ArrayList<>(c.services);
+      this.coordinatorInterceptors = new ArrayList<>(c.coordinatorInterceptors);
+      this.metricsPort = c.metricsPort;
+      this.metricsHost = c.metricsHost;
+      this.tracing = c.tracing;
+    }
 
     private Builder(String name) {
       this.name = name;
@@ -914,6 +1064,7 @@ public final class Participant implements AutoCloseable {
       Objects.requireNonNull(listener, "listener");
       if (dataSource == null) {
         Objects.requireNonNull(dataDirectory, "dataDirectory");
+        requireEmbeddedStore(Participant.class.getClassLoader());
       }
       Objects.requireNonNull(embeddedSync, "embeddedSync");
       positive("embeddedCheckpointInterval", embeddedCheckpointInterval, false);
@@ -952,15 +1103,30 @@ public final class Participant implements AutoCloseable {
       positive("stagedRetention", stagedRetention, false);
       positive("pruneInterval", pruneInterval, false);
       positive("shutdownGrace", shutdownGrace, true);
-      Builder snapshot;
-      try {
-        snapshot = (Builder) clone();
-      } catch (CloneNotSupportedException e) {
-        throw new AssertionError(e);
+      return new Participant(this);
+    }
+
+    /**
+     * The embedded store's libraries are optional dependencies of the SDK: without them, say which
+     * one is missing now rather than fail with a NoClassDefFoundError at start.
+     */
+    static void requireEmbeddedStore(ClassLoader loader) {
+      String[][] needed = {
+        {"org.sqlite.SQLiteDataSource", "org.xerial:sqlite-jdbc"},
+        {"com.zaxxer.hikari.HikariDataSource", "com.zaxxer:HikariCP"}
+      };
+      for (String[] n : needed) {
+        try {
+          Class.forName(n[0], false, loader);
+        } catch (ClassNotFoundException e) {
+          throw new IllegalStateException(
+              "the embedded store (dataDirectory) needs "
+                  + n[1]
+                  + " on the classpath (an optional dependency of twopc-participant-sdk): add it,"
+                  + " or give your own store with dataSource(...)",
+              e);
+        }
       }
-      snapshot.services = List.copyOf(services);
-      snapshot.coordinatorInterceptors = List.copyOf(coordinatorInterceptors);
-      return new Participant(snapshot);
     }
 
     private static void positive(String field, Duration d, boolean zeroOk) {

@@ -1,13 +1,13 @@
 /**
- * The twopc participant SDK and client helper.
+ * The twopc participant SDK (applications run transactions with twopc-client's {@code
+ * dev.twopc.client.TransactionClient}).
  *
  * <ul>
  *   <li>{@link dev.twopc.participant.Participant}: embed in a service that owns a resource; give it
  *       a {@link dev.twopc.participant.ParticipantHandler} (prepare, commit, rollback).
- *   <li>{@link dev.twopc.participant.TransactionClient}: run transactions from an application, with
- *       honest outcomes ({@link dev.twopc.participant.Outcome#UNKNOWN} when unheard).
- *   <li>{@link dev.twopc.participant.TxPropagation}: carry the transaction id on business calls so
- *       that participants enlist themselves (the interactive flow).
+ *   <li>{@link dev.twopc.participant.Participant#currentTxId()}: the transaction a business call
+ *       carried ({@code dev.twopc.client.TransactionPropagation} attaches it), for the interactive
+ *       flow.
  * </ul>
  *
  * <p>What the SDK guarantees: a YES vote is sent only after the branch (payload, staged work, lock

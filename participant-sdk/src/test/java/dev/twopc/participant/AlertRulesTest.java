@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -137,10 +140,10 @@ class AlertRulesTest {
                     return client
                             .execute(
                                 List.of(
-                                    new Branch(
+                                    new TransactionBranch(
                                         "inventory", "sku-1".getBytes(StandardCharsets.UTF_8))))
                             .outcome()
-                        == Outcome.COMMITTED;
+                        == TransactionOutcome.COMMITTED;
                   } catch (RuntimeException notRegisteredYet) {
                     return false;
                   }

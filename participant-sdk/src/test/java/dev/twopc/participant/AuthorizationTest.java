@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.twopc.client.Transaction;
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -159,12 +165,12 @@ class AuthorizationTest {
             + " role (it has roles: client)");
     // nothing changed: payments is still where it registered, and still commits
     assertEquals(realAddress, address("payments"));
-    TxResult r =
+    TransactionResult r =
         client()
             .execute(
-                List.of(new Branch("payments", "p-1".getBytes(UTF_8))),
-                TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+                List.of(new TransactionBranch("payments", "p-1".getBytes(UTF_8))),
+                TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     // under its own name it may (re-)register
     String own = address("inventory");
     coordinatorStub("inventory")
@@ -239,17 +245,17 @@ class AuthorizationTest {
     assertEquals(
         List.of("RETRY operator-alice", "ABORT operator-alice"),
         actions.stream().map(a -> a.getAction() + " " + a.getOperator()).toList());
-    assertEquals(Outcome.ABORTED, client().status(tx.txId()).outcome());
+    assertEquals(TransactionOutcome.ABORTED, client().status(tx.txId()).outcome());
   }
 
   @Test
   void aParticipantAsksOutcomesOnlyAboutItsOwnBranches() throws Exception {
-    TxResult r =
+    TransactionResult r =
         client()
             .execute(
-                List.of(new Branch("inventory", "i-1".getBytes(UTF_8))),
-                TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+                List.of(new TransactionBranch("inventory", "i-1".getBytes(UTF_8))),
+                TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(
         dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED,
         coordinatorStub("inventory").getOutcome(outcome(r.txId(), "inventory")).getOutcome());
@@ -313,12 +319,12 @@ class AuthorizationTest {
             .getBranchesCount());
     assertEquals(List.of(), BusinessDb.applied(dir.resolve("payments"), "payments", "forged-1"));
     // the coordinator's certificate is the one that may
-    TxResult r =
+    TransactionResult r =
         client()
             .execute(
-                List.of(new Branch("payments", "p-2".getBytes(UTF_8))),
-                TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+                List.of(new TransactionBranch("payments", "p-2".getBytes(UTF_8))),
+                TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
   }
 
   @Test
@@ -334,12 +340,12 @@ class AuthorizationTest {
               int i = 0;
               while (!stop.get()) {
                 i++;
-                TxResult r =
+                TransactionResult r =
                     client.execute(
                         List.of(
-                            new Branch("inventory", ("r-" + i).getBytes(UTF_8)),
-                            new Branch("payments", ("r-" + i).getBytes(UTF_8))));
-                if (r.outcome() == Outcome.COMMITTED) {
+                            new TransactionBranch("inventory", ("r-" + i).getBytes(UTF_8)),
+                            new TransactionBranch("payments", ("r-" + i).getBytes(UTF_8))));
+                if (r.outcome() == TransactionOutcome.COMMITTED) {
                   committed.incrementAndGet();
                 } else {
                   failures.add(r.txId() + " " + r.outcome() + " " + r.reason());
@@ -362,13 +368,13 @@ class AuthorizationTest {
     }
     assertEquals(List.of(), failures);
     // and a client that connects now, with its new certificate, runs transactions too
-    TxResult r =
+    TransactionResult r =
         client()
             .execute(
                 List.of(
-                    new Branch("inventory", "after".getBytes(UTF_8)),
-                    new Branch("payments", "after".getBytes(UTF_8))));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+                    new TransactionBranch("inventory", "after".getBytes(UTF_8)),
+                    new TransactionBranch("payments", "after".getBytes(UTF_8))));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
   }
 
   @Test
@@ -424,13 +430,13 @@ class AuthorizationTest {
                 .setName("payments")
                 .setAddress("localhost:" + roguePort)
                 .build());
-    TxResult r =
+    TransactionResult r =
         client()
             .execute(
                 List.of(
-                    new Branch("inventory", "i-9".getBytes(UTF_8)),
-                    new Branch("payments", "card-4111".getBytes(UTF_8))));
-    assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
+                    new TransactionBranch("inventory", "i-9".getBytes(UTF_8)),
+                    new TransactionBranch("payments", "card-4111".getBytes(UTF_8))));
+    assertEquals(TransactionOutcome.ABORTED, r.outcome(), r.reason());
     assertTrue(r.reason().contains("prepare failed at payments"), r.reason());
     assertEquals(List.of(), prepared);
   }

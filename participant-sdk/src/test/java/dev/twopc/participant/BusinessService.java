@@ -53,7 +53,7 @@ final class BusinessService {
             RESERVE,
             ServerCalls.asyncUnaryCall(
                 (key, out) -> {
-                  String txId = TxPropagation.currentTxId().orElse("none");
+                  String txId = Participant.currentTxId().orElse("none");
                   if (!txId.equals("none")) {
                     participant.get().stage(key.getBytes(UTF_8));
                   }

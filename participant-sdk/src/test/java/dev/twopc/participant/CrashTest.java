@@ -5,6 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
 import java.nio.file.Path;
@@ -74,16 +78,16 @@ class CrashTest {
         .atMost(Duration.ofSeconds(20))
         .until(() -> coord.isRegistered("inventory") && coord.isRegistered("payments"));
 
-    TxResult r;
+    TransactionResult r;
     try (TransactionClient client = TransactionClient.builder().target(target).build()) {
       r =
           client.execute(
               List.of(
-                  new Branch("inventory", "sku-1".getBytes(UTF_8)),
-                  new Branch("payments", "acct-1".getBytes(UTF_8))));
+                  new TransactionBranch("inventory", "sku-1".getBytes(UTF_8)),
+                  new TransactionBranch("payments", "acct-1".getBytes(UTF_8))));
     }
     assertEquals(ParticipantProcessMain.HALT_CODE, crashing.awaitExit());
-    assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
+    assertEquals(TransactionOutcome.ABORTED, r.outcome(), r.reason());
     coord.close();
 
     // Restart with the coordinator down: the branch is back, locked, before anything is served.
@@ -136,15 +140,15 @@ class CrashTest {
         .atMost(Duration.ofSeconds(20))
         .until(() -> coord.isRegistered("inventory") && coord.isRegistered("payments"));
 
-    TxResult r;
+    TransactionResult r;
     try (TransactionClient client = TransactionClient.builder().target(coord.target()).build()) {
       r =
           client.execute(
               List.of(
-                  new Branch("inventory", "sku-2,sku-3".getBytes(UTF_8)),
-                  new Branch("payments", "acct-2".getBytes(UTF_8))));
+                  new TransactionBranch("inventory", "sku-2,sku-3".getBytes(UTF_8)),
+                  new TransactionBranch("payments", "acct-2".getBytes(UTF_8))));
     }
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(ParticipantProcessMain.HALT_CODE, crashing.awaitExit());
 
     ForkedParticipant restarted =

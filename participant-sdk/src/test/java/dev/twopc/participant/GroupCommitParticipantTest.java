@@ -4,6 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -157,12 +162,12 @@ class GroupCommitParticipantTest {
             .target(c.target())
             .commitTimeout(Duration.ofSeconds(90))
             .build();
-    TxOptions waiting = TxOptions.defaults().withWaitForCompletion(true);
+    TransactionOptions waiting = TransactionOptions.defaults().withWaitForCompletion(true);
     toClose.add(client);
 
     ExecutorService pool = Executors.newFixedThreadPool(24);
     toClose.add(pool::shutdownNow);
-    List<Future<TxResult>> results = new ArrayList<>();
+    List<Future<TransactionResult>> results = new ArrayList<>();
     Map<String, String> expectedInventory = new TreeMap<>();
     Map<String, String> expectedPayments = new TreeMap<>();
     for (int i = 0; i < TRANSACTIONS; i++) {
@@ -173,8 +178,8 @@ class GroupCommitParticipantTest {
               () ->
                   client.execute(
                       List.of(
-                          new Branch("inventory", (vote + ":" + key).getBytes(UTF_8)),
-                          new Branch("payments", ("yes:" + key).getBytes(UTF_8))),
+                          new TransactionBranch("inventory", (vote + ":" + key).getBytes(UTF_8)),
+                          new TransactionBranch("payments", ("yes:" + key).getBytes(UTF_8))),
                       waiting)));
       if (vote.equals("yes")) {
         expectedInventory.put(key, "DONE");
@@ -183,9 +188,12 @@ class GroupCommitParticipantTest {
     }
     int committed = 0;
     for (int i = 0; i < TRANSACTIONS; i++) {
-      TxResult r = results.get(i).get(120, TimeUnit.SECONDS);
+      TransactionResult r = results.get(i).get(120, TimeUnit.SECONDS);
       boolean yes = expectedInventory.containsKey("k" + i);
-      assertEquals(yes ? Outcome.COMMITTED : Outcome.ABORTED, r.outcome(), "k" + i + ": " + r);
+      assertEquals(
+          yes ? TransactionOutcome.COMMITTED : TransactionOutcome.ABORTED,
+          r.outcome(),
+          "k" + i + ": " + r);
       committed += yes ? 1 : 0;
     }
     assertEquals(expectedInventory, rows(inventory), "a NO or a failure undid only its own");

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.twopc.client.TransactionPropagation;
 import dev.twopc.proto.v1.Vote;
 import dev.twopc.testing.FakeCoordinator;
 import io.grpc.Channel;
@@ -61,7 +62,8 @@ class InteractiveStagingTest {
 
   @Test
   void concurrentFirstCallsEnlistOnceAndStagedWorkReachesPrepare() throws Exception {
-    Channel tx = ClientInterceptors.intercept(channel, TxPropagation.clientInterceptor("tx-i"));
+    Channel tx =
+        ClientInterceptors.intercept(channel, TransactionPropagation.clientInterceptor("tx-i"));
     List<CompletableFuture<String>> calls =
         List.of(
             CompletableFuture.supplyAsync(() -> BusinessService.reserve(tx, "o1")),
@@ -103,7 +105,7 @@ class InteractiveStagingTest {
                     next.newCall(m, o)) {
                   @Override
                   public void start(Listener<R> l, io.grpc.Metadata h) {
-                    h.put(TxPropagation.METADATA_KEY, "not valid!");
+                    h.put(TransactionPropagation.METADATA_KEY, "not valid!");
                     super.start(l, h);
                   }
                 };

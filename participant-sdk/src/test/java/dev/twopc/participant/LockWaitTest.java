@@ -5,6 +5,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -131,14 +135,14 @@ class LockWaitTest {
     toClose.add(client);
 
     // The first holds sku-1 at inventory while payments waits at its gate.
-    CompletableFuture<TxResult> first =
+    CompletableFuture<TransactionResult> first =
         CompletableFuture.supplyAsync(
             () ->
                 client.execute(
                     List.of(branch("inventory", "sku-1"), branch("payments", "!gate,acct-1"))));
     assertTrue(inventoryPrepared.await(20, TimeUnit.SECONDS));
     // The second waits for sku-1.
-    CompletableFuture<TxResult> second =
+    CompletableFuture<TransactionResult> second =
         CompletableFuture.supplyAsync(
             () ->
                 client.execute(
@@ -154,14 +158,14 @@ class LockWaitTest {
                     == 1);
 
     gated.gate.countDown();
-    assertEquals(Outcome.COMMITTED, first.get(60, TimeUnit.SECONDS).outcome());
-    TxResult r = second.get(60, TimeUnit.SECONDS);
-    assertEquals(Outcome.COMMITTED, r.outcome(), "the waiter got the lock: " + r);
+    assertEquals(TransactionOutcome.COMMITTED, first.get(60, TimeUnit.SECONDS).outcome());
+    TransactionResult r = second.get(60, TimeUnit.SECONDS);
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), "the waiter got the lock: " + r);
     MetricsText m = MetricsText.fetch(http, metrics, Duration.ofSeconds(5));
     assertEquals(0, m.sum("twopc_branch_lock_timeouts_total"));
   }
 
-  private static Branch branch(String participant, String payload) {
-    return new Branch(participant, payload.getBytes(UTF_8));
+  private static TransactionBranch branch(String participant, String payload) {
+    return new TransactionBranch(participant, payload.getBytes(UTF_8));
   }
 }

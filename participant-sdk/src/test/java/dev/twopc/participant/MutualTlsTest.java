@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -126,18 +132,18 @@ class MutualTlsTest {
     assertTrue(payments.awaitRegistered(Duration.ofSeconds(30)));
     TransactionClient client = client(ca.issue("client-shop", Duration.ofDays(1)));
 
-    TxResult r =
+    TransactionResult r =
         client.execute(
             List.of(
-                new Branch("inventory", "sku-1".getBytes(UTF_8)),
-                new Branch("payments", "acct-1".getBytes(UTF_8))),
-            TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+                new TransactionBranch("inventory", "sku-1".getBytes(UTF_8)),
+                new TransactionBranch("payments", "acct-1".getBytes(UTF_8))),
+            TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(
         List.of("sku-1"), BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
     assertEquals(
         List.of("acct-1"), BusinessDb.applied(dir.resolve("payments"), "payments", r.txId()));
-    assertEquals(Outcome.COMMITTED, client.status(r.txId()).outcome());
+    assertEquals(TransactionOutcome.COMMITTED, client.status(r.txId()).outcome());
   }
 
   @Test
@@ -176,10 +182,11 @@ class MutualTlsTest {
   @Test
   void aPlaintextClientGetsNoAnswerAndNothingRuns() throws Exception {
     TransactionClient plaintext = client(null);
-    TwopcException e = assertThrows(TwopcException.class, () -> plaintext.begin());
-    assertEquals(TwopcException.Code.UNAVAILABLE, e.code(), e.getMessage());
-    TxResult r = plaintext.execute(List.of(new Branch("inventory", "x".getBytes(UTF_8))));
-    assertEquals(Outcome.UNKNOWN, r.outcome(), r.reason());
+    TransactionException e = assertThrows(TransactionException.class, () -> plaintext.begin());
+    assertEquals(TransactionException.Code.UNAVAILABLE, e.code(), e.getMessage());
+    TransactionResult r =
+        plaintext.execute(List.of(new TransactionBranch("inventory", "x".getBytes(UTF_8))));
+    assertEquals(TransactionOutcome.UNKNOWN, r.outcome(), r.reason());
   }
 
   @Test
@@ -192,12 +199,12 @@ class MutualTlsTest {
     assertTrue(inventory.awaitRegistered(Duration.ofSeconds(30)));
     TransactionClient client = client(ca.issue("client-shop", Duration.ofDays(1)));
     registerOverTls("plain", "localhost:" + plain.port());
-    TxResult r =
+    TransactionResult r =
         client.execute(
             List.of(
-                new Branch("inventory", "sku-2".getBytes(UTF_8)),
-                new Branch("plain", "k".getBytes(UTF_8))));
-    assertEquals(Outcome.ABORTED, r.outcome(), r.reason());
+                new TransactionBranch("inventory", "sku-2".getBytes(UTF_8)),
+                new TransactionBranch("plain", "k".getBytes(UTF_8))));
+    assertEquals(TransactionOutcome.ABORTED, r.outcome(), r.reason());
     assertTrue(r.reason().contains("prepare failed at plain"), r.reason());
     assertEquals(List.of(), BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
   }

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -105,16 +109,16 @@ class ObservabilityTest {
         TransactionClient.builder()
             .target(c.target())
             .commitTimeout(Duration.ofSeconds(20))
-            .tracing(tracing)
+            .interceptors(tracing.clientInterceptors())
             .build();
     toClose.add(client);
     return client;
   }
 
-  private static List<Branch> branches(String... pairs) {
-    List<Branch> out = new ArrayList<>();
+  private static List<TransactionBranch> branches(String... pairs) {
+    List<TransactionBranch> out = new ArrayList<>();
     for (int i = 0; i < pairs.length; i += 2) {
-      out.add(new Branch(pairs[i], pairs[i + 1].getBytes(UTF_8)));
+      out.add(new TransactionBranch(pairs[i], pairs[i + 1].getBytes(UTF_8)));
     }
     return out;
   }
@@ -154,7 +158,7 @@ class ObservabilityTest {
     assertEquals(0, m.sum("twopc_branch_lock_waits_total"));
 
     // The first transaction holds sku-1 at inventory while payments waits at its gate.
-    CompletableFuture<TxResult> first =
+    CompletableFuture<TransactionResult> first =
         CompletableFuture.supplyAsync(
             () -> client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
     assertTrue(inventoryPrepared.await(10, TimeUnit.SECONDS));
@@ -170,15 +174,15 @@ class ObservabilityTest {
             });
 
     // The second waits for sku-1, times out and votes NO.
-    TxResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
-    assertEquals(Outcome.ABORTED, second.outcome());
+    TransactionResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
+    assertEquals(TransactionOutcome.ABORTED, second.outcome());
     m = scrape(inventory);
     assertEquals(1, m.sum("twopc_branch_lock_waits_total"));
     assertEquals(1, m.sum("twopc_branch_lock_timeouts_total"));
     assertEquals(1, m.sum("twopc_branch_operations_total", "operation", "prepare", "result", "no"));
 
     slow.gate.countDown();
-    assertEquals(Outcome.COMMITTED, first.get(20, TimeUnit.SECONDS).outcome());
+    assertEquals(TransactionOutcome.COMMITTED, first.get(20, TimeUnit.SECONDS).outcome());
     await()
         .until(
             () ->
@@ -272,7 +276,7 @@ class ObservabilityTest {
                 return client
                         .execute(branches("orders", "warmup-o", "payments", "warmup-p"))
                         .outcome()
-                    == Outcome.COMMITTED;
+                    == TransactionOutcome.COMMITTED;
               } catch (RuntimeException notRegisteredYet) {
                 return false;
               }
@@ -287,8 +291,8 @@ class ObservabilityTest {
       p.spans().reset();
     }
 
-    TxResult r = client.execute(branches("orders", "o-1", "payments", "p-1"));
-    assertEquals(Outcome.COMMITTED, r.outcome());
+    TransactionResult r = client.execute(branches("orders", "o-1", "payments", "p-1"));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome());
     await()
         .until(
             () ->

@@ -4,6 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
@@ -57,8 +61,9 @@ class OnePhaseAcrossRestartTest {
       p.start();
       await().atMost(Duration.ofSeconds(10)).until(p::isRegistered);
 
-      TxResult r = client.execute(List.of(new Branch("solo", "k1".getBytes(UTF_8))));
-      assertEquals(Outcome.UNKNOWN, r.outcome(), r.reason());
+      TransactionResult r =
+          client.execute(List.of(new TransactionBranch("solo", "k1".getBytes(UTF_8))));
+      assertEquals(TransactionOutcome.UNKNOWN, r.outcome(), r.reason());
       // The participant did commit: only its answer was lost.
       assertEquals(List.of("k1"), BusinessDb.applied(dir.resolve("solo"), "solo", r.txId()));
 
@@ -78,7 +83,7 @@ class OnePhaseAcrossRestartTest {
           .untilAsserted(
               () ->
                   assertEquals(
-                      Outcome.COMMITTED,
+                      TransactionOutcome.COMMITTED,
                       client.status(r.txId()).outcome(),
                       "the coordinator's answer about a transaction its participant committed"));
     } finally {

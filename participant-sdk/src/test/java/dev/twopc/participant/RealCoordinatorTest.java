@@ -6,6 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.Transaction;
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionPropagation;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.proto.v1.TransactionView;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
@@ -78,10 +86,10 @@ class RealCoordinatorTest {
     return participant(name, handler, new ParticipantListener() {}, new AtomicReference<>());
   }
 
-  private static List<Branch> branches(String... pairs) {
-    List<Branch> out = new ArrayList<>();
+  private static List<TransactionBranch> branches(String... pairs) {
+    List<TransactionBranch> out = new ArrayList<>();
     for (int i = 0; i < pairs.length; i += 2) {
-      out.add(new Branch(pairs[i], pairs[i + 1].getBytes(UTF_8)));
+      out.add(new TransactionBranch(pairs[i], pairs[i + 1].getBytes(UTF_8)));
     }
     return out;
   }
@@ -90,11 +98,11 @@ class RealCoordinatorTest {
   void executeCommitsTwoBranches() throws Exception {
     participant("inventory", new TestHandler());
     participant("payments", new TestHandler());
-    TxResult r =
+    TransactionResult r =
         client.execute(
             branches("inventory", "sku-1,sku-2", "payments", "acct-9"),
-            TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+            TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(
         List.of("sku-1", "sku-2"),
         BusinessDb.applied(dir.resolve("inventory"), "inventory", r.txId()));
@@ -106,21 +114,22 @@ class RealCoordinatorTest {
   void afterUnknownAKeyedExecuteIsFoundByItsKeyAndAKeyIsOneRequest() throws Exception {
     participant("inventory", new TestHandler());
     participant("payments", new TestHandler());
-    TxOptions keyed = TxOptions.defaults().withIdempotencyKey("order-1001");
-    TxResult r = client.execute(branches("inventory", "sku-1", "payments", "acct-1"), keyed);
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
-    TxResult found = client.statusByKey("order-1001");
+    TransactionOptions keyed = TransactionOptions.defaults().withIdempotencyKey("order-1001");
+    TransactionResult r =
+        client.execute(branches("inventory", "sku-1", "payments", "acct-1"), keyed);
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
+    TransactionResult found = client.statusByKey("order-1001");
     assertEquals(r.txId(), found.txId());
-    assertEquals(Outcome.COMMITTED, found.outcome());
+    assertEquals(TransactionOutcome.COMMITTED, found.outcome());
 
-    TwopcException none =
-        assertThrows(TwopcException.class, () -> client.statusByKey("order-never"));
-    assertEquals(TwopcException.Code.NOT_FOUND, none.code());
-    TwopcException other =
+    TransactionException none =
+        assertThrows(TransactionException.class, () -> client.statusByKey("order-never"));
+    assertEquals(TransactionException.Code.NOT_FOUND, none.code());
+    TransactionException other =
         assertThrows(
-            TwopcException.class,
+            TransactionException.class,
             () -> client.execute(branches("inventory", "sku-2", "payments", "acct-1"), keyed));
-    assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code());
+    assertEquals(TransactionException.Code.FAILED_PRECONDITION, other.code());
     assertTrue(other.getMessage().contains("order-1001"), other.getMessage());
     // Execute answered once the decision was durable: phase 2 may still be on its way (it was,
     // once, on a loaded machine), so wait for it rather than expect it.
@@ -137,11 +146,11 @@ class RealCoordinatorTest {
   void aNoVoteAbortsAndTheOtherBranchRollsBackAndUnlocks() throws Exception {
     Participant inv = participant("inventory", new TestHandler());
     participant("payments", new TestHandler());
-    TxResult r =
+    TransactionResult r =
         client.execute(
             branches("inventory", "sku-1", "payments", "!no"),
-            TxOptions.defaults().withWaitForCompletion(true));
-    assertEquals(Outcome.ABORTED, r.outcome());
+            TransactionOptions.defaults().withWaitForCompletion(true));
+    assertEquals(TransactionOutcome.ABORTED, r.outcome());
     assertTrue(r.reason().contains("scripted no"), r.reason());
     await().atMost(Duration.ofSeconds(10)).until(() -> inv.engine().locks().owners().isEmpty());
     assertEquals(List.of(), BusinessDb.staged(dir.resolve("inventory"), "inventory", r.txId()));
@@ -165,18 +174,18 @@ class RealCoordinatorTest {
     participant("payments", slow);
 
     // The first transaction holds "sku-1" at inventory while payments is still preparing.
-    CompletableFuture<TxResult> first =
+    CompletableFuture<TransactionResult> first =
         CompletableFuture.supplyAsync(
             () -> client.execute(branches("inventory", "sku-1", "payments", "!gate,acct-1")));
     assertTrue(inventoryPrepared.await(10, TimeUnit.SECONDS));
 
-    TxResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
-    assertEquals(Outcome.ABORTED, second.outcome());
+    TransactionResult second = client.execute(branches("inventory", "sku-1", "payments", "acct-2"));
+    assertEquals(TransactionOutcome.ABORTED, second.outcome());
     assertTrue(second.reason().contains("lock wait timed out"), second.reason());
 
     slow.gate.countDown();
-    TxResult r = first.get(20, TimeUnit.SECONDS);
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    TransactionResult r = first.get(20, TimeUnit.SECONDS);
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     await()
         .atMost(Duration.ofSeconds(10))
         .until(
@@ -200,13 +209,13 @@ class RealCoordinatorTest {
               }
             },
             new AtomicReference<>());
-    TxResult ok = client.execute(branches("orders", "order-1"));
-    assertEquals(Outcome.COMMITTED, ok.outcome(), ok.reason());
+    TransactionResult ok = client.execute(branches("orders", "order-1"));
+    assertEquals(TransactionOutcome.COMMITTED, ok.outcome(), ok.reason());
     assertEquals(
         List.of("order-1"), BusinessDb.applied(dir.resolve("orders"), "orders", ok.txId()));
     assertEquals(1, prepared.getCount(), "a one-phase branch is never recorded as prepared");
-    TxResult no = client.execute(branches("orders", "!no"));
-    assertEquals(Outcome.ABORTED, no.outcome());
+    TransactionResult no = client.execute(branches("orders", "!no"));
+    assertEquals(TransactionOutcome.ABORTED, no.outcome());
     assertTrue(p.listPrepared().isEmpty());
   }
 
@@ -216,8 +225,8 @@ class RealCoordinatorTest {
     flaky.commitFailuresLeft.set(3);
     Participant inv = participant("inventory", flaky);
     participant("payments", new TestHandler());
-    TxResult r = client.execute(branches("inventory", "sku-7", "payments", "acct-7"));
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    TransactionResult r = client.execute(branches("inventory", "sku-7", "payments", "acct-7"));
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     await().atMost(Duration.ofSeconds(20)).until(() -> inv.listPrepared().isEmpty());
     assertEquals(4, flaky.commitCalls.get());
     assertEquals(
@@ -233,7 +242,8 @@ class RealCoordinatorTest {
     Participant pay =
         participant("payments", new TestHandler(), new ParticipantListener() {}, payRef);
 
-    Transaction tx = client.begin(TxOptions.defaults().withTimeout(Duration.ofSeconds(30)));
+    Transaction tx =
+        client.begin(TransactionOptions.defaults().withTimeout(Duration.ofSeconds(30)));
     ManagedChannel invCh =
         Grpc.newChannelBuilder("localhost:" + inv.port(), InsecureChannelCredentials.create())
             .build();
@@ -242,8 +252,10 @@ class RealCoordinatorTest {
             .build();
     toClose.add(() -> invCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     toClose.add(() -> payCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    Channel invTx = ClientInterceptors.intercept(invCh, TxPropagation.clientInterceptor(tx.txId()));
-    Channel payTx = ClientInterceptors.intercept(payCh, TxPropagation.clientInterceptor(tx.txId()));
+    Channel invTx =
+        ClientInterceptors.intercept(invCh, TransactionPropagation.clientInterceptor(tx.txId()));
+    Channel payTx =
+        ClientInterceptors.intercept(payCh, TransactionPropagation.clientInterceptor(tx.txId()));
 
     assertEquals("staged sku-3 in " + tx.txId(), BusinessService.reserve(invTx, "sku-3"));
     assertEquals("staged sku-4 in " + tx.txId(), BusinessService.reserve(invTx, "sku-4"));
@@ -254,8 +266,8 @@ class RealCoordinatorTest {
     TransactionView view = coordinator.transaction(tx.txId());
     assertEquals(2, view.getBranchesCount(), view.toString());
 
-    TxResult r = client.commit(tx.txId(), true);
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    TransactionResult r = client.commit(tx.txId(), true);
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(
         List.of("sku-3", "sku-4"),
         BusinessDb.applied(dir.resolve("inventory"), "inventory", tx.txId()));
@@ -275,24 +287,26 @@ class RealCoordinatorTest {
     Participant pay =
         participant("payments", new TestHandler(), new ParticipantListener() {}, payRef);
 
-    Transaction tx = client.begin(TxOptions.defaults().withTimeout(Duration.ofSeconds(30)));
+    Transaction tx =
+        client.begin(TransactionOptions.defaults().withTimeout(Duration.ofSeconds(30)));
     client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8));
     client.enlist(tx.txId(), "inventory", "sku-1,sku-2".getBytes(UTF_8)); // a retry: no-op
-    TwopcException other =
+    TransactionException other =
         assertThrows(
-            TwopcException.class,
+            TransactionException.class,
             () -> client.enlist(tx.txId(), "inventory", "sku-9".getBytes(UTF_8)));
-    assertEquals(TwopcException.Code.FAILED_PRECONDITION, other.code(), other.getMessage());
+    assertEquals(TransactionException.Code.FAILED_PRECONDITION, other.code(), other.getMessage());
     client.enlist(tx.txId(), "payments", "acct-1".getBytes(UTF_8));
     ManagedChannel payCh =
         Grpc.newChannelBuilder("localhost:" + pay.port(), InsecureChannelCredentials.create())
             .build();
     toClose.add(() -> payCh.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    Channel payTx = ClientInterceptors.intercept(payCh, TxPropagation.clientInterceptor(tx.txId()));
+    Channel payTx =
+        ClientInterceptors.intercept(payCh, TransactionPropagation.clientInterceptor(tx.txId()));
     assertEquals("staged acct-2 in " + tx.txId(), BusinessService.reserve(payTx, "acct-2"));
 
-    TxResult r = client.commit(tx.txId(), true);
-    assertEquals(Outcome.COMMITTED, r.outcome(), r.reason());
+    TransactionResult r = client.commit(tx.txId(), true);
+    assertEquals(TransactionOutcome.COMMITTED, r.outcome(), r.reason());
     assertEquals(
         List.of("sku-1", "sku-2"),
         BusinessDb.applied(dir.resolve("inventory"), "inventory", tx.txId()));
@@ -306,11 +320,11 @@ class RealCoordinatorTest {
     participant("inventory", new TestHandler());
     Transaction tx = client.begin();
     coordinator.close();
-    TxResult r = client.commit(tx.txId());
-    assertEquals(Outcome.UNKNOWN, r.outcome());
+    TransactionResult r = client.commit(tx.txId());
+    assertEquals(TransactionOutcome.UNKNOWN, r.outcome());
     assertTrue(r.reason().contains("UNAVAILABLE"), r.reason());
-    TxResult e = client.execute(branches("inventory", "a"));
-    assertEquals(Outcome.UNKNOWN, e.outcome());
+    TransactionResult e = client.execute(branches("inventory", "a"));
+    assertEquals(TransactionOutcome.UNKNOWN, e.outcome());
     coordinator = RealCoordinator.start(dir.resolve("coordinator2"));
   }
 }

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.proto.v1.CommitResponse;
 import dev.twopc.testing.FakeCoordinator;
 import io.grpc.Status;
@@ -36,24 +40,24 @@ class TransactionClientTest {
   @Test
   void commitPastItsDeadlineIsUnknown() {
     coordinator.commitStatus.set(null);
-    TxResult r = client.commit("tx-1");
-    assertEquals(Outcome.UNKNOWN, r.outcome());
+    TransactionResult r = client.commit("tx-1");
+    assertEquals(TransactionOutcome.UNKNOWN, r.outcome());
     assertTrue(r.reason().contains("DEADLINE_EXCEEDED"), r.reason());
   }
 
   @Test
   void commitThatFailsUnavailableIsUnknown() {
     coordinator.commitStatus.set(Status.UNAVAILABLE.withDescription("log store down"));
-    TxResult r = client.commit("tx-1");
-    assertEquals(Outcome.UNKNOWN, r.outcome());
+    TransactionResult r = client.commit("tx-1");
+    assertEquals(TransactionOutcome.UNKNOWN, r.outcome());
     assertEquals("tx-1", r.txId());
   }
 
   @Test
   void commitRefusedForGoodThrowsWithTheCode() {
     coordinator.commitStatus.set(Status.FAILED_PRECONDITION.withDescription("already aborted"));
-    TwopcException e = assertThrows(TwopcException.class, () -> client.commit("tx-1"));
-    assertEquals(TwopcException.Code.FAILED_PRECONDITION, e.code());
+    TransactionException e = assertThrows(TransactionException.class, () -> client.commit("tx-1"));
+    assertEquals(TransactionException.Code.FAILED_PRECONDITION, e.code());
     assertTrue(e.getMessage().contains("already aborted"));
   }
 
@@ -65,7 +69,9 @@ class TransactionClientTest {
             .setOutcome(dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED)
             .setReason("no at payments")
             .build());
-    assertEquals(new TxResult("tx-1", Outcome.ABORTED, "no at payments"), client.commit("tx-1"));
+    assertEquals(
+        new TransactionResult("tx-1", TransactionOutcome.ABORTED, "no at payments"),
+        client.commit("tx-1"));
   }
 
   @Test

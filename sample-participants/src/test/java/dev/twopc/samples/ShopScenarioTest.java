@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.RecoverySummary;
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
 import dev.twopc.samples.demo.Audit;
 import dev.twopc.samples.demo.ServerStores;
 import dev.twopc.samples.inventory.InventoryService;
@@ -158,7 +158,7 @@ class ShopScenarioTest {
       ShopClient shop = new ShopClient(tx, Catalog.demo(), "ti", 11, ShopClient.Flow.INTERACTIVE);
       // One order alone commits: nothing contends with it, so only the flow itself could stop it.
       ShopClient.Placed alone = shop.placeOne(shop.orders(1, 0).get(0));
-      assertEquals(Outcome.COMMITTED, alone.outcome(), alone.result().reason());
+      assertEquals(TransactionOutcome.COMMITTED, alone.outcome(), alone.result().reason());
       placed.add(alone);
       // Then many at once. How many commit depends on lock waits and the machine's speed (a
       // loaded machine times some prepares out); what must hold does not: no doomed order
@@ -167,7 +167,7 @@ class ShopScenarioTest {
     }
     for (ShopClient.Placed p : placed) {
       assertTrue(
-          p.doom() == Doom.NONE || p.outcome() != Outcome.COMMITTED,
+          p.doom() == Doom.NONE || p.outcome() != TransactionOutcome.COMMITTED,
           p.order().id() + " (" + p.doom() + ") committed\n" + Tally.of(placed).describe());
     }
     assertAudited(target, placed);

@@ -2,16 +2,16 @@ package dev.twopc.participant.faults;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.coordinator.Durability;
-import dev.twopc.participant.Branch;
-import dev.twopc.participant.Outcome;
 import dev.twopc.participant.Participant;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
-import dev.twopc.participant.TxOptions;
-import dev.twopc.participant.TxResult;
 import dev.twopc.participant.faults.BankHandler.Payload;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -85,9 +85,9 @@ public final class FaultRun implements AutoCloseable {
 
   /** One planned transaction. */
   record Plan(int index, Map<String, Payload> branches, boolean keyed, boolean waitForCompletion) {
-    List<Branch> toBranches() {
-      List<Branch> out = new ArrayList<>();
-      branches.forEach((p, payload) -> out.add(new Branch(p, payload.bytes())));
+    List<TransactionBranch> toBranches() {
+      List<TransactionBranch> out = new ArrayList<>();
+      branches.forEach((p, payload) -> out.add(new TransactionBranch(p, payload.bytes())));
       return out;
     }
 
@@ -97,7 +97,7 @@ public final class FaultRun implements AutoCloseable {
   }
 
   /** What the client was told, in the end, about a plan. */
-  record Answer(Plan plan, String txId, Outcome outcome, String reason) {}
+  record Answer(Plan plan, String txId, TransactionOutcome outcome, String reason) {}
 
   private final long seed;
   private final Path dir;
@@ -278,28 +278,29 @@ public final class FaultRun implements AutoCloseable {
   }
 
   private Answer execute(Plan plan) {
-    TxOptions options =
-        TxOptions.defaults()
+    TransactionOptions options =
+        TransactionOptions.defaults()
             .withTimeout(Duration.ofSeconds(3))
             .withWaitForCompletion(plan.waitForCompletion());
     if (plan.keyed()) {
       options = options.withIdempotencyKey("seed" + seed + "-tx" + plan.index());
     }
-    TxResult r = null;
+    TransactionResult r = null;
     // A keyed transaction can be asked again: the same key answers the same transaction.
     for (int attempt = 0; attempt < (plan.keyed() ? 4 : 1); attempt++) {
       try {
         r = client.execute(plan.toBranches(), options);
-      } catch (TwopcException e) {
-        r = new TxResult("", Outcome.UNKNOWN, "refused: " + e.getMessage());
-        if (e.code() != TwopcException.Code.UNAVAILABLE
-            && e.code() != TwopcException.Code.DEADLINE_EXCEEDED
+      } catch (TransactionException e) {
+        r = new TransactionResult("", TransactionOutcome.UNKNOWN, "refused: " + e.getMessage());
+        if (e.code() != TransactionException.Code.UNAVAILABLE
+            && e.code() != TransactionException.Code.DEADLINE_EXCEEDED
             && !e.getMessage().contains("not registered")
             && !e.getMessage().contains("unknown participant")) {
           journal.add("tx" + plan.index() + " refused: " + e.getMessage());
         }
       }
-      if (r.outcome() == Outcome.COMMITTED || r.outcome() == Outcome.ABORTED) {
+      if (r.outcome() == TransactionOutcome.COMMITTED
+          || r.outcome() == TransactionOutcome.ABORTED) {
         break;
       }
     }

@@ -1,8 +1,8 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOutcome;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.ListTransactionsRequest;
@@ -148,25 +148,28 @@ public final class Audit {
     for (Map<String, String> o : api("orders").get("/orders")) {
       String status = o.get("status");
       String tx = o.get("tx");
-      Outcome want =
+      TransactionOutcome want =
           switch (status) {
-            case "CONFIRMED" -> Outcome.COMMITTED;
-            case "CANCELLED" -> Outcome.ABORTED;
+            case "CONFIRMED" -> TransactionOutcome.COMMITTED;
+            case "CANCELLED" -> TransactionOutcome.ABORTED;
             default -> null; // PENDING: "nothing pending" reports it
           };
       if (want == null) {
         continue;
       }
-      Outcome got;
+      TransactionOutcome got;
       try {
         got = client.status(tx).outcome();
-      } catch (TwopcException e) {
+      } catch (TransactionException e) {
         // Presumed abort: no record of the transaction means it aborted.
-        got = e.code() == TwopcException.Code.NOT_FOUND ? Outcome.ABORTED : Outcome.UNKNOWN;
+        got =
+            e.code() == TransactionException.Code.NOT_FOUND
+                ? TransactionOutcome.ABORTED
+                : TransactionOutcome.UNKNOWN;
       }
       if (got != want) {
         bad.add(o.get("order") + " " + status + " but tx " + tx + " " + got);
-      } else if (want == Outcome.COMMITTED) {
+      } else if (want == TransactionOutcome.COMMITTED) {
         confirmed++;
       } else {
         cancelled++;
@@ -304,15 +307,15 @@ public final class Audit {
               orderState.get(order.id()),
               resByOrder.getOrDefault(order.id(), List.of()),
               holdByOrder.getOrDefault(order.id(), List.of()));
-      Outcome told = p.outcome();
-      if (told == Outcome.COMMITTED) {
+      TransactionOutcome told = p.outcome();
+      if (told == TransactionOutcome.COMMITTED) {
         committed++;
         if (applied.equals("all")) {
           committedOk++;
         } else {
           bad.add(order.id() + " told COMMITTED but " + applied);
         }
-      } else if (told == Outcome.ABORTED) {
+      } else if (told == TransactionOutcome.ABORTED) {
         aborted++;
         if (applied.equals("none")) {
           abortedOk++;

@@ -1,7 +1,7 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.Fields;
 import dev.twopc.samples.ReadClient;
@@ -321,7 +321,8 @@ public final class ChaosCommand implements Callable<Integer> {
       // Locks: a lock left behind by a lost branch would make some probe wait and vote NO.
       long p0 = System.nanoTime();
       probes = shop.place(shop.probes(), 4, (p, n) -> {});
-      long probesCommitted = probes.stream().filter(p -> p.outcome() == Outcome.COMMITTED).count();
+      long probesCommitted =
+          probes.stream().filter(p -> p.outcome() == TransactionOutcome.COMMITTED).count();
       String probeDetail =
           probesCommitted
               + "/"
@@ -330,7 +331,7 @@ public final class ChaosCommand implements Callable<Integer> {
               + " account) committed in "
               + String.format(Locale.ROOT, "%.1f s", (System.nanoTime() - p0) / 1e9)
               + probes.stream()
-                  .filter(p -> p.outcome() != Outcome.COMMITTED)
+                  .filter(p -> p.outcome() != TransactionOutcome.COMMITTED)
                   .findFirst()
                   .map(
                       p ->

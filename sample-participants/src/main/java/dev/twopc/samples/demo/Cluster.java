@@ -2,7 +2,7 @@ package dev.twopc.samples.demo;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ParticipantInfo;

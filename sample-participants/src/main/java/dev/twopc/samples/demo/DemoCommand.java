@@ -1,6 +1,6 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.Fields;
 import dev.twopc.samples.ReadClient;

@@ -1,6 +1,6 @@
 package dev.twopc.samples.demo;
 
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.TransactionClient;
 import dev.twopc.security.DevIdentities;
 import dev.twopc.security.Role;
 import dev.twopc.security.TlsCredentials;

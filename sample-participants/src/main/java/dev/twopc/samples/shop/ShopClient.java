@@ -1,12 +1,12 @@
 package dev.twopc.samples.shop;
 
-import dev.twopc.participant.Branch;
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.Transaction;
-import dev.twopc.participant.TransactionClient;
-import dev.twopc.participant.TwopcException;
-import dev.twopc.participant.TxOptions;
-import dev.twopc.participant.TxResult;
+import dev.twopc.client.Transaction;
+import dev.twopc.client.TransactionBranch;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionException;
+import dev.twopc.client.TransactionOptions;
+import dev.twopc.client.TransactionOutcome;
+import dev.twopc.client.TransactionResult;
 import dev.twopc.samples.Catalog;
 import dev.twopc.samples.Order;
 import java.time.Duration;
@@ -64,9 +64,11 @@ public final class ShopClient {
    * @param result COMMITTED, ABORTED (with the reason) or UNKNOWN (the call failed or timed out: it
    *     may have committed)
    */
-  public record Placed(Order order, Doom doom, TxResult result) {
-    public Outcome outcome() {
-      return result.outcome() == Outcome.IN_PROGRESS ? Outcome.UNKNOWN : result.outcome();
+  public record Placed(Order order, Doom doom, TransactionResult result) {
+    public TransactionOutcome outcome() {
+      return result.outcome() == TransactionOutcome.IN_PROGRESS
+          ? TransactionOutcome.UNKNOWN
+          : result.outcome();
     }
   }
 
@@ -227,8 +229,8 @@ public final class ShopClient {
                 Placed p = placeOne(planned);
                 results.put(i, p);
                 listener.answered(p, answered.incrementAndGet());
-                if (p.outcome() == Outcome.UNKNOWN
-                    || (p.outcome() == Outcome.ABORTED
+                if (p.outcome() == TransactionOutcome.UNKNOWN
+                    || (p.outcome() == TransactionOutcome.ABORTED
                         && Tally.kind(p.result().reason()).equals(Tally.UNREACHABLE))) {
                   backoffMs =
                       Math.min(MAX_BACKOFF.toMillis(), backoffMs == 0 ? 100 : backoffMs * 2);
@@ -269,26 +271,26 @@ public final class ShopClient {
     byte[] payload = order.encode();
     // The order id as idempotency key: a client that got UNKNOWN may ask again with it and get
     // the same transaction's outcome instead of placing the order twice.
-    TxOptions options =
-        TxOptions.defaults()
+    TransactionOptions options =
+        TransactionOptions.defaults()
             .withIdempotencyKey(order.id())
             .withLabels(Map.of("order", order.id()))
             .withTimeout(Duration.ofSeconds(10));
-    TxResult result =
+    TransactionResult result =
         flow == Flow.EXECUTE ? execute(payload, options) : interactive(payload, options);
     return new Placed(order, planned.doom(), result);
   }
 
-  private TxResult execute(byte[] payload, TxOptions options) {
-    List<Branch> branches = new ArrayList<>();
+  private TransactionResult execute(byte[] payload, TransactionOptions options) {
+    List<TransactionBranch> branches = new ArrayList<>();
     for (String service : SERVICES) {
-      branches.add(new Branch(service, payload));
+      branches.add(new TransactionBranch(service, payload));
     }
     try {
       return client.execute(branches, options);
-    } catch (TwopcException e) {
+    } catch (TransactionException e) {
       // Refused for good (bad input, unknown participant): no transaction ran.
-      return new TxResult("", Outcome.ABORTED, "refused: " + e.getMessage());
+      return new TransactionResult("", TransactionOutcome.ABORTED, "refused: " + e.getMessage());
     }
   }
 
@@ -297,30 +299,30 @@ public final class ShopClient {
    * transaction back; if even that gets no answer, the outcome is UNKNOWN (the coordinator aborts
    * it when it times out, and the audit finds out).
    */
-  private TxResult interactive(byte[] payload, TxOptions options) {
+  private TransactionResult interactive(byte[] payload, TransactionOptions options) {
     Transaction tx;
     try {
       tx = client.begin(options);
-    } catch (TwopcException e) {
-      return new TxResult(
+    } catch (TransactionException e) {
+      return new TransactionResult(
           "",
-          e.code() == TwopcException.Code.UNAVAILABLE
-                  || e.code() == TwopcException.Code.DEADLINE_EXCEEDED
-              ? Outcome.UNKNOWN
-              : Outcome.ABORTED,
+          e.code() == TransactionException.Code.UNAVAILABLE
+                  || e.code() == TransactionException.Code.DEADLINE_EXCEEDED
+              ? TransactionOutcome.UNKNOWN
+              : TransactionOutcome.ABORTED,
           "begin refused: " + e.getMessage());
     }
     try {
       for (String service : SERVICES) {
         client.enlist(tx.txId(), service, payload);
       }
-    } catch (TwopcException e) {
+    } catch (TransactionException e) {
       String why = "enlist refused: " + e.getMessage();
       try {
         return client.rollback(tx.txId(), why);
-      } catch (TwopcException unanswered) {
-        return new TxResult(
-            tx.txId(), Outcome.UNKNOWN, why + "; rollback: " + unanswered.getMessage());
+      } catch (TransactionException unanswered) {
+        return new TransactionResult(
+            tx.txId(), TransactionOutcome.UNKNOWN, why + "; rollback: " + unanswered.getMessage());
       }
     }
     return client.commit(tx.txId());

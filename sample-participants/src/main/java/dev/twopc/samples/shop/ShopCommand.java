@@ -1,7 +1,7 @@
 package dev.twopc.samples.shop;
 
-import dev.twopc.participant.Outcome;
-import dev.twopc.participant.TransactionClient;
+import dev.twopc.client.TransactionClient;
+import dev.twopc.client.TransactionOutcome;
 import dev.twopc.samples.Catalog;
 import dev.twopc.security.TlsFiles;
 import dev.twopc.security.TlsFlags;
@@ -113,7 +113,7 @@ public final class ShopCommand implements Callable<Integer> {
       System.out.printf(
           "placed %d orders in %.1f s (%.0f/s): %s%n",
           placed.size(), secs, placed.size() / secs, Tally.of(placed).describe());
-      return placed.stream().allMatch(p -> p.outcome() != Outcome.UNKNOWN) ? 0 : 1;
+      return placed.stream().allMatch(p -> p.outcome() != TransactionOutcome.UNKNOWN) ? 0 : 1;
     }
   }
 

@@ -1,7 +1,5 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
-import dev.twopc.participant.internal.Ids;
-import dev.twopc.participant.internal.TxContextKey;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -10,35 +8,39 @@ import io.grpc.ForwardingClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.AbstractStub;
-import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Carries a transaction id on business calls to participants: the client side attaches it as the
- * {@value #HEADER} metadata header; the participant side (its server interceptor, see {@link
- * Participant#serverInterceptor()}) enlists and exposes it through {@link #currentTxId()}.
+ * {@value #HEADER} metadata header; the participant side (the participant SDK's server interceptor,
+ * {@code Participant#serverInterceptor()}) enlists and exposes it through {@code
+ * Participant.currentTxId()}.
  *
  * <pre>{@code
  * Transaction tx = client.begin();
- * OrdersGrpc.OrdersBlockingStub orders = TxPropagation.attach(ordersStub, tx.txId());
+ * OrdersGrpc.OrdersBlockingStub orders = TransactionPropagation.attach(ordersStub, tx.txId());
  * orders.placeOrder(request);           // the orders participant enlists itself
  * client.commit(tx.txId());
  *
  * // in the participant's business method:
- * participant.stage(work);              // staged for TxPropagation.currentTxId()
+ * participant.stage(work);              // staged for Participant.currentTxId()
  * }</pre>
  */
-public final class TxPropagation {
+public final class TransactionPropagation {
   /** The metadata header carrying the transaction id. */
-  public static final String HEADER = TxContextKey.HEADER;
+  public static final String HEADER = "twopc-tx-id";
 
   /** The metadata key of {@link #HEADER}. */
-  public static final Metadata.Key<String> METADATA_KEY = TxContextKey.METADATA_KEY;
+  public static final Metadata.Key<String> METADATA_KEY =
+      Metadata.Key.of(HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
-  private TxPropagation() {}
+  private static final Pattern TX_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private TransactionPropagation() {}
 
   /** A client interceptor adding {@code txId} to every call. */
   public static ClientInterceptor clientInterceptor(String txId) {
-    if (!Ids.isTxId(txId)) {
+    if (txId == null || !TX_ID.matcher(txId).matches()) {
       throw new IllegalArgumentException("txId must be 1-128 characters of [A-Za-z0-9._:-]");
     }
     return new ClientInterceptor() {
@@ -60,10 +62,5 @@ public final class TxPropagation {
   /** {@code stub} with {@link #clientInterceptor(String)} attached. */
   public static <S extends AbstractStub<S>> S attach(S stub, String txId) {
     return stub.withInterceptors(clientInterceptor(txId));
-  }
-
-  /** The transaction of the business call being served, if it carried one. */
-  public static Optional<String> currentTxId() {
-    return Optional.ofNullable(TxContextKey.CONTEXT_KEY.get());
   }
 }

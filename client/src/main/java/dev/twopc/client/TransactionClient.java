@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
@@ -17,8 +17,8 @@ import dev.twopc.proto.v1.RollbackResponse;
 import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.security.TlsCredentials;
 import dev.twopc.security.TlsFiles;
-import dev.twopc.telemetry.Tracing;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -37,9 +37,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>{@code
  * try (TransactionClient client = TransactionClient.builder().target("localhost:7000").build()) {
- *   TxResult r = client.execute(List.of(
- *       new Branch("inventory", skuBytes),
- *       new Branch("payments", amountBytes)));
+ *   TransactionResult r = client.execute(List.of(
+ *       new TransactionBranch("inventory", skuBytes),
+ *       new TransactionBranch("payments", amountBytes)));
  *   switch (r.outcome()) {
  *     case COMMITTED -> ...;
  *     case ABORTED -> ...;               // r.reason() says why
@@ -52,10 +52,10 @@ import java.util.concurrent.TimeUnit;
  * unreachable); the transaction may have committed, aborted, or still be running.
  *
  * <ul>
- *   <li>{@link #execute}: the transaction id never reached you ({@link TxResult#txId()} is empty),
- *       so give every Execute whose outcome matters an idempotency key ({@link
- *       TxOptions#idempotencyKey}). Then either repeat the same Execute with the same key (it
- *       answers the same transaction's outcome, never runs it twice), or ask {@link
+ *   <li>{@link #execute}: the transaction id never reached you ({@link TransactionResult#txId()} is
+ *       empty), so give every Execute whose outcome matters an idempotency key ({@link
+ *       TransactionOptions#idempotencyKey}). Then either repeat the same Execute with the same key
+ *       (it answers the same transaction's outcome, never runs it twice), or ask {@link
  *       #statusByKey(String)}. Without a key the transaction cannot be looked up; it still ends
  *       all-or-nothing at the participants.
  *   <li>{@link #commit}: you hold the id; ask {@link #status(String)} (or repeat the commit, which
@@ -71,8 +71,9 @@ import java.util.concurrent.TimeUnit;
  * or payloads) is refused with FAILED_PRECONDITION naming the key.
  *
  * <p>Outcomes are honest: a Commit or Execute whose answer is lost (deadline exceeded, coordinator
- * unavailable) is {@link Outcome#UNKNOWN}, never a guess. Calls the coordinator refused for good
- * (bad input, unknown transaction, wrong state) throw {@link TwopcException}. Thread-safe.
+ * unavailable) is {@link TransactionOutcome#UNKNOWN}, never a guess. Calls the coordinator refused
+ * for good (bad input, unknown transaction, wrong state) throw {@link TransactionException}.
+ * Thread-safe.
  */
 public final class TransactionClient implements AutoCloseable {
   private final Channel channel;
@@ -95,9 +96,9 @@ public final class TransactionClient implements AutoCloseable {
       base = owned;
     }
     this.channel =
-        b.tracing.enabled()
-            ? io.grpc.ClientInterceptors.intercept(base, b.tracing.clientInterceptors())
-            : base;
+        b.interceptors.isEmpty()
+            ? base
+            : io.grpc.ClientInterceptors.intercept(base, b.interceptors);
     this.callTimeout = b.callTimeout;
     this.commitTimeout = b.commitTimeout;
   }
@@ -113,10 +114,10 @@ public final class TransactionClient implements AutoCloseable {
 
   /** Begins an interactive transaction with the coordinator's default timeout. */
   public Transaction begin() {
-    return begin(TxOptions.defaults());
+    return begin(TransactionOptions.defaults());
   }
 
-  public Transaction begin(TxOptions options) {
+  public Transaction begin(TransactionOptions options) {
     BeginRequest.Builder req =
         BeginRequest.newBuilder()
             .setIdempotencyKey(options.idempotencyKey())
@@ -156,12 +157,12 @@ public final class TransactionClient implements AutoCloseable {
   }
 
   /** Commits an interactive transaction; answers once the decision is durable. */
-  public TxResult commit(String txId) {
+  public TransactionResult commit(String txId) {
     return commit(txId, false);
   }
 
   /** Commits; with {@code waitForCompletion}, answers after every branch acknowledged. */
-  public TxResult commit(String txId, boolean waitForCompletion) {
+  public TransactionResult commit(String txId, boolean waitForCompletion) {
     try {
       CommitResponse r =
           stub(commitTimeout)
@@ -170,14 +171,14 @@ public final class TransactionClient implements AutoCloseable {
                       .setTxId(txId)
                       .setWaitForCompletion(waitForCompletion)
                       .build());
-      return new TxResult(txId, fromProto(r.getOutcome()), r.getReason());
+      return new TransactionResult(txId, fromProto(r.getOutcome()), r.getReason());
     } catch (StatusRuntimeException e) {
       return unknownOrThrow("commit", txId, e);
     }
   }
 
   /** Aborts an undecided transaction. Rolling back an aborted transaction is a no-op. */
-  public TxResult rollback(String txId, String reason) {
+  public TransactionResult rollback(String txId, String reason) {
     try {
       RollbackResponse r =
           stub(callTimeout)
@@ -186,25 +187,25 @@ public final class TransactionClient implements AutoCloseable {
                       .setTxId(txId)
                       .setReason(reason == null ? "" : reason)
                       .build());
-      return new TxResult(txId, fromProto(r.getOutcome()), reason);
+      return new TransactionResult(txId, fromProto(r.getOutcome()), reason);
     } catch (StatusRuntimeException e) {
       throw refused("rollback", e);
     }
   }
 
   /** Runs a whole transaction over {@code branches} in one call. */
-  public TxResult execute(List<Branch> branches) {
-    return execute(branches, TxOptions.defaults());
+  public TransactionResult execute(List<TransactionBranch> branches) {
+    return execute(branches, TransactionOptions.defaults());
   }
 
-  public TxResult execute(List<Branch> branches, TxOptions options) {
+  public TransactionResult execute(List<TransactionBranch> branches, TransactionOptions options) {
     Objects.requireNonNull(branches, "branches");
     ExecuteRequest.Builder req =
         ExecuteRequest.newBuilder()
             .setIdempotencyKey(options.idempotencyKey())
             .setWaitForCompletion(options.waitForCompletion())
             .putAllLabels(options.labels());
-    for (Branch b : branches) {
+    for (TransactionBranch b : branches) {
       req.addBranches(
           BranchRequest.newBuilder()
               .setParticipant(b.participant())
@@ -215,7 +216,7 @@ public final class TransactionClient implements AutoCloseable {
     }
     try {
       ExecuteResponse r = stub(commitTimeout).execute(req.build());
-      return new TxResult(r.getTxId(), fromProto(r.getOutcome()), r.getReason());
+      return new TransactionResult(r.getTxId(), fromProto(r.getOutcome()), r.getReason());
     } catch (StatusRuntimeException e) {
       return unknownOrThrow("execute", "", e);
     }
@@ -223,17 +224,17 @@ public final class TransactionClient implements AutoCloseable {
 
   /**
    * The transaction begun or executed with idempotency key {@code key}, as {@link #status(String)}
-   * reports it; the way to clear up an Execute that answered UNKNOWN. Throws {@link TwopcException}
-   * NOT_FOUND when no transaction used the key within the coordinator's retention (final: nothing
-   * committed under it).
+   * reports it; the way to clear up an Execute that answered UNKNOWN. Throws {@link
+   * TransactionException} NOT_FOUND when no transaction used the key within the coordinator's
+   * retention (final: nothing committed under it).
    */
-  public TxResult statusByKey(String key) {
+  public TransactionResult statusByKey(String key) {
     Objects.requireNonNull(key, "key");
     try {
       TransactionView v =
           stub(callTimeout)
               .getTransaction(GetTransactionRequest.newBuilder().setIdempotencyKey(key).build());
-      return new TxResult(v.getTxId(), fromProto(v.getOutcome()), v.getAbortReason());
+      return new TransactionResult(v.getTxId(), fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
     }
@@ -244,18 +245,19 @@ public final class TransactionClient implements AutoCloseable {
    * it issued within its retention and has no record of: presumed abort), or IN_PROGRESS. NOT_FOUND
    * (thrown) means older than the retention or never issued, and is final.
    */
-  public TxResult status(String txId) {
+  public TransactionResult status(String txId) {
     try {
       TransactionView v =
           stub(callTimeout)
               .getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
-      return new TxResult(txId, fromProto(v.getOutcome()), v.getAbortReason());
+      return new TransactionResult(txId, fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
     }
   }
 
-  private static TxResult unknownOrThrow(String what, String txId, StatusRuntimeException e) {
+  private static TransactionResult unknownOrThrow(
+      String what, String txId, StatusRuntimeException e) {
     Status.Code code = e.getStatus().getCode();
     if (code == Status.Code.INVALID_ARGUMENT
         || code == Status.Code.NOT_FOUND
@@ -265,22 +267,24 @@ public final class TransactionClient implements AutoCloseable {
     // Any other failure may have happened after the decision was made durable: the honest
     // answer is UNKNOWN, to be cleared up with status() (or a retry with the idempotency key).
     String d = e.getStatus().getDescription();
-    return new TxResult(
-        txId, Outcome.UNKNOWN, "no answer to " + what + ": " + code + (d == null ? "" : " " + d));
+    return new TransactionResult(
+        txId,
+        TransactionOutcome.UNKNOWN,
+        "no answer to " + what + ": " + code + (d == null ? "" : " " + d));
   }
 
-  private static TwopcException refused(String what, StatusRuntimeException e) {
+  private static TransactionException refused(String what, StatusRuntimeException e) {
     Status s = e.getStatus();
-    TwopcException.Code code =
+    TransactionException.Code code =
         switch (s.getCode()) {
-          case INVALID_ARGUMENT -> TwopcException.Code.INVALID_ARGUMENT;
-          case NOT_FOUND -> TwopcException.Code.NOT_FOUND;
-          case FAILED_PRECONDITION -> TwopcException.Code.FAILED_PRECONDITION;
-          case UNAVAILABLE -> TwopcException.Code.UNAVAILABLE;
-          case DEADLINE_EXCEEDED -> TwopcException.Code.DEADLINE_EXCEEDED;
-          default -> TwopcException.Code.OTHER;
+          case INVALID_ARGUMENT -> TransactionException.Code.INVALID_ARGUMENT;
+          case NOT_FOUND -> TransactionException.Code.NOT_FOUND;
+          case FAILED_PRECONDITION -> TransactionException.Code.FAILED_PRECONDITION;
+          case UNAVAILABLE -> TransactionException.Code.UNAVAILABLE;
+          case DEADLINE_EXCEEDED -> TransactionException.Code.DEADLINE_EXCEEDED;
+          default -> TransactionException.Code.OTHER;
         };
-    return new TwopcException(
+    return new TransactionException(
         code,
         what
             + " failed: "
@@ -289,12 +293,12 @@ public final class TransactionClient implements AutoCloseable {
         e);
   }
 
-  private static Outcome fromProto(dev.twopc.proto.v1.Outcome o) {
+  private static TransactionOutcome fromProto(dev.twopc.proto.v1.Outcome o) {
     return switch (o) {
-      case OUTCOME_COMMITTED -> Outcome.COMMITTED;
-      case OUTCOME_ABORTED -> Outcome.ABORTED;
-      case OUTCOME_IN_PROGRESS -> Outcome.IN_PROGRESS;
-      default -> Outcome.UNKNOWN;
+      case OUTCOME_COMMITTED -> TransactionOutcome.COMMITTED;
+      case OUTCOME_ABORTED -> TransactionOutcome.ABORTED;
+      case OUTCOME_IN_PROGRESS -> TransactionOutcome.IN_PROGRESS;
+      default -> TransactionOutcome.UNKNOWN;
     };
   }
 
@@ -332,7 +336,7 @@ public final class TransactionClient implements AutoCloseable {
     private Duration callTimeout = Duration.ofSeconds(10);
     private Duration commitTimeout = Duration.ofSeconds(30);
     private TlsFiles tls;
-    private Tracing tracing = Tracing.off();
+    private List<ClientInterceptor> interceptors = List.of();
 
     private Builder() {}
 
@@ -371,11 +375,13 @@ public final class TransactionClient implements AutoCloseable {
     }
 
     /**
-     * Each call a client span whose context travels to the coordinator (and from there to the
-     * participants), so that a transaction is one trace. Off unless set.
+     * Interceptors on every call to the coordinator, e.g. tracing: {@code
+     * .interceptors(Tracing.of(openTelemetry).clientInterceptors())} (twopc-telemetry) makes each
+     * call a client span whose context travels to the coordinator and from there to the
+     * participants, so that a transaction is one trace. None unless set.
      */
-    public Builder tracing(Tracing tracing) {
-      this.tracing = java.util.Objects.requireNonNull(tracing, "tracing");
+    public Builder interceptors(List<? extends ClientInterceptor> interceptors) {
+      this.interceptors = List.copyOf(interceptors);
       return this;
     }
 

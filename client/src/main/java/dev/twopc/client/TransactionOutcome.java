@@ -1,7 +1,7 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 /** What a client learns about a transaction. */
-public enum Outcome {
+public enum TransactionOutcome {
   /** The COMMIT decision is durable; every branch commits (now or after retries). */
   COMMITTED,
   /** The transaction aborted. */

@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 import java.util.Objects;
 
@@ -8,14 +8,14 @@ import java.util.Objects;
  * @param txId the transaction, empty if an Execute got no answer at all
  * @param reason why it aborted, or why the outcome is unknown; empty otherwise
  */
-public record TxResult(String txId, Outcome outcome, String reason) {
-  public TxResult {
+public record TransactionResult(String txId, TransactionOutcome outcome, String reason) {
+  public TransactionResult {
     Objects.requireNonNull(txId, "txId");
     Objects.requireNonNull(outcome, "outcome");
     reason = reason == null ? "" : reason;
   }
 
   public boolean committed() {
-    return outcome == Outcome.COMMITTED;
+    return outcome == TransactionOutcome.COMMITTED;
   }
 }

@@ -1,10 +1,10 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 import java.util.Objects;
 
 /** One branch of an {@link TransactionClient#execute} call: a participant and its work. */
-public record Branch(String participant, byte[] payload) {
-  public Branch {
+public record TransactionBranch(String participant, byte[] payload) {
+  public TransactionBranch {
     Objects.requireNonNull(participant, "participant");
     payload = payload == null ? new byte[0] : payload.clone();
   }
@@ -16,7 +16,7 @@ public record Branch(String participant, byte[] payload) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Branch b
+    return o instanceof TransactionBranch b
         && b.participant.equals(participant)
         && java.util.Arrays.equals(b.payload, payload);
   }
@@ -28,6 +28,10 @@ public record Branch(String participant, byte[] payload) {
 
   @Override
   public String toString() {
-    return "Branch[participant=" + participant + ", payload=" + payload.length + " bytes]";
+    return "TransactionBranch[participant="
+        + participant
+        + ", payload="
+        + payload.length
+        + " bytes]";
   }
 }

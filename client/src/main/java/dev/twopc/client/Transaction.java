@@ -1,4 +1,4 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 import java.time.Instant;
 import java.util.Objects;

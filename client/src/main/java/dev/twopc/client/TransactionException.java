@@ -1,11 +1,11 @@
-package dev.twopc.participant;
+package dev.twopc.client;
 
 /**
  * The coordinator refused a call, or could not be reached for one whose failure has no outcome to
  * report (Begin, Enlist, status). Commit and Execute never throw this for lost answers: they return
- * {@link Outcome#UNKNOWN}.
+ * {@link TransactionOutcome#UNKNOWN}.
  */
-public final class TwopcException extends RuntimeException {
+public final class TransactionException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   /** Why, in the canonical codes' terms. */
@@ -20,7 +20,7 @@ public final class TwopcException extends RuntimeException {
 
   private final Code code;
 
-  public TwopcException(Code code, String message, Throwable cause) {
+  public TransactionException(Code code, String message, Throwable cause) {
     super(message, cause);
     this.code = code;
   }
