@@ -171,7 +171,8 @@ public final class BenchParticipantMain implements Callable<Integer> {
                   try {
                     c.close();
                   } catch (Exception e) {
-                    e.printStackTrace();
+                    // a shutdown hook: nobody to rethrow to, and logging may already be gone
+                    System.err.println("bench participant: stopping failed: " + e);
                   } finally {
                     stopped.countDown();
                   }

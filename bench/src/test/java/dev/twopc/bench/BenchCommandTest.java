@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ class BenchCommandTest {
     try (PrintStream e = new PrintStream(err, true, UTF_8)) {
       exit =
           BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
-              .setErr(new PrintWriter(e, true))
+              .setErr(new PrintWriter(new OutputStreamWriter(e, UTF_8), true))
               .execute("--participant", "memory", "--tls");
     }
     assertEquals(2, exit, err.toString(UTF_8));
@@ -90,7 +91,7 @@ class BenchCommandTest {
     try (PrintStream e = new PrintStream(err, true, UTF_8)) {
       exit =
           BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
-              .setErr(new PrintWriter(e, true))
+              .setErr(new PrintWriter(new OutputStreamWriter(e, UTF_8), true))
               .execute("--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-trust", "t.pem");
     }
     assertEquals(2, exit, err.toString(UTF_8));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import dev.twopc.telemetry.Durations;
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -42,7 +43,7 @@ class DurationFlagsTest {
     try (PrintStream e = new PrintStream(err, true, UTF_8)) {
       exit =
           BenchCommand.commandLine(BenchCommand.printingTo(System.out, e))
-              .setErr(new PrintWriter(e, true))
+              .setErr(new PrintWriter(new OutputStreamWriter(e, UTF_8), true))
               .execute("--duration", "1.5s");
     }
     assertEquals(2, exit, err.toString(UTF_8));

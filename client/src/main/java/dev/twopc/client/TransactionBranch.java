@@ -3,6 +3,8 @@ package dev.twopc.client;
 import java.util.Objects;
 
 /** One branch of an {@link TransactionClient#execute} call: a participant and its work. */
+// The array is copied in and out, and equals, hashCode and toString look at its contents.
+@SuppressWarnings("ArrayRecordComponent")
 public record TransactionBranch(String participant, byte[] payload) {
   public TransactionBranch {
     Objects.requireNonNull(participant, "participant");

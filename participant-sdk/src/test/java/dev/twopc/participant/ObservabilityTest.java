@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -213,9 +214,9 @@ class ObservabilityTest {
   }
 
   /** An SDK of its own per process, exporting to memory. */
-  private record Process(OpenTelemetrySdk sdk, InMemorySpanExporter spans)
+  private record TracedProcess(OpenTelemetrySdk sdk, InMemorySpanExporter spans)
       implements AutoCloseable {
-    static Process start() {
+    static TracedProcess start() {
       InMemorySpanExporter exporter = InMemorySpanExporter.create();
       OpenTelemetrySdk sdk =
           OpenTelemetrySdk.builder()
@@ -225,7 +226,7 @@ class ObservabilityTest {
                       .build())
               .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
               .build();
-      return new Process(sdk, exporter);
+      return new TracedProcess(sdk, exporter);
     }
 
     List<SpanData> finished() {
@@ -250,10 +251,10 @@ class ObservabilityTest {
 
   @Test
   void oneTraceFromClientThroughCoordinatorToEachParticipantsHandler() throws Exception {
-    Process clientSide = Process.start();
-    Process coordinatorSide = Process.start();
-    Process ordersSide = Process.start();
-    Process paymentsSide = Process.start();
+    TracedProcess clientSide = TracedProcess.start();
+    TracedProcess coordinatorSide = TracedProcess.start();
+    TracedProcess ordersSide = TracedProcess.start();
+    TracedProcess paymentsSide = TracedProcess.start();
     toClose.addAll(List.of(clientSide, coordinatorSide, ordersSide, paymentsSide));
     CoordinatorServer c = coordinator(Tracing.of(coordinatorSide.sdk()));
     participant(
@@ -287,7 +288,7 @@ class ObservabilityTest {
             () ->
                 ordersSide.finished().stream()
                     .anyMatch(s -> s.getName().equals("twopc.branch.commit")));
-    for (Process p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
+    for (TracedProcess p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
       p.spans().reset();
     }
 
@@ -321,8 +322,10 @@ class ObservabilityTest {
         decision
             .getAttributes()
             .get(io.opentelemetry.api.common.AttributeKey.stringKey("twopc.decision")));
-    for (Process side : List.of(ordersSide, paymentsSide)) {
-      String name = side == ordersSide ? "orders" : "payments";
+    for (Map.Entry<String, TracedProcess> e :
+        Map.of("orders", ordersSide, "payments", paymentsSide).entrySet()) {
+      String name = e.getKey();
+      TracedProcess side = e.getValue();
       for (String op : List.of("prepare", "commit")) {
         String method = op.equals("prepare") ? "Prepare" : "Commit";
         SpanData ours =
@@ -351,7 +354,7 @@ class ObservabilityTest {
         assertEquals(r.txId(), handler.getAttributes().get(Tracing.TX_ID));
       }
     }
-    for (Process p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
+    for (TracedProcess p : List.of(clientSide, coordinatorSide, ordersSide, paymentsSide)) {
       for (SpanData s : p.finished()) {
         if (s.getName().contains("Participant/")
             || s.getName().contains("Coordinator/Execute")

@@ -84,6 +84,10 @@ class ParticipantInputFuzzTest {
   private final List<String> txIds = new ArrayList<>();
   private int unique;
 
+  private int nextUnique() {
+    return ++unique;
+  }
+
   private record Rpc(
       String method,
       Message prototype,
@@ -590,7 +594,7 @@ class ParticipantInputFuzzTest {
     }
     String id =
         switch (r.nextInt(6)) {
-          case 0, 1 -> "fz-" + (++unique);
+          case 0, 1 -> "fz-" + nextUnique();
           case 2 -> fuzz.idChars(127 + r.nextInt(3)); // about the limit of 128
           default -> fuzz.odd(128);
         };
@@ -615,14 +619,14 @@ class ParticipantInputFuzzTest {
       case 1 ->
           ByteString.copyFromUtf8(
               fuzz.pick(List.of("!no", "!readonly", "!fail", "shared1", "shared1,shared2")));
-      case 2 -> ByteString.copyFromUtf8("u" + (++unique) + ",u" + (++unique));
+      case 2 -> ByteString.copyFromUtf8("u" + nextUnique() + ",u" + nextUnique());
       case 3 -> ByteString.copyFromUtf8(fuzz.odd(64, 1000));
       case 4 -> {
         byte[] b = new byte[r.nextInt(64)];
         r.nextBytes(b);
         yield ByteString.copyFrom(b);
       }
-      default -> ByteString.copyFromUtf8("k" + (++unique));
+      default -> ByteString.copyFromUtf8("k" + nextUnique());
     };
   }
 

@@ -117,7 +117,7 @@ class SdkCrashTortureTest {
       for (int k = 0; k < CYCLES; k++) {
         String where =
             "seed=" + SEED + " cycle=" + k + " (re-run: -Dtwopc.torture.seed=" + SEED + ")";
-        long runMillis = 200 + rnd.nextInt(1301);
+        long runMillis = 200L + rnd.nextInt(1301);
         double openFraction = rnd.nextDouble();
         Child child = new Child(data, log);
         boolean alive;

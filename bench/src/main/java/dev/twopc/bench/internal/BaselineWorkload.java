@@ -99,9 +99,7 @@ public final class BaselineWorkload implements Workload {
 
     BranchesSlot() {
       com.google.protobuf.Duration timeout =
-          com.google.protobuf.Duration.newBuilder()
-              .setSeconds(PREPARE_TIMEOUT.getSeconds())
-              .build();
+          com.google.protobuf.Duration.newBuilder().setSeconds(PREPARE_TIMEOUT.toSeconds()).build();
       for (int i = 0; i < n; i++) {
         prepare[i] =
             PrepareRequest.newBuilder()

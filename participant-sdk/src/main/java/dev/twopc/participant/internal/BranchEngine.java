@@ -512,7 +512,7 @@ public final class BranchEngine {
               age.isNegative() ? Duration.ZERO : age,
               List.copyOf(r.locks().keySet()),
               r.coordinator(),
-              b.outcomeQueries,
+              b.outcomeQueries.get(),
               b.lastError));
     }
     out.sort(Comparator.comparing(PreparedBranchInfo::preparedAt));

@@ -104,7 +104,7 @@ public final class InDoubtResolver {
     if (!engine.isPrepared(txId)) {
       return;
     }
-    b.outcomeQueries++;
+    b.outcomeQueries.incrementAndGet();
     Outcome outcome;
     try {
       outcome = ask(b.record.coordinator(), txId);
@@ -139,7 +139,7 @@ public final class InDoubtResolver {
         }
         default -> {
           // Undecided: ask again after the in-doubt bound, not in a tight loop.
-          b.failures = 0;
+          b.failures.set(0);
           b.lastError = "";
           b.nextQueryAt = clock.instant().plus(inDoubtAfter);
           log.debug(
@@ -171,7 +171,7 @@ public final class InDoubtResolver {
   }
 
   private void failed(PendingBranch b, String error, Throwable cause) {
-    int n = ++b.failures;
+    int n = b.failures.incrementAndGet();
     b.lastError = error;
     Duration d = backoff.delay(n);
     b.nextQueryAt = clock.instant().plus(d);

@@ -130,14 +130,14 @@ public final class ParticipantMetrics {
                   .help(
                       "COMMITs of the embedded store's connection, one sync each; each makes the"
                           + " local transactions that arrived together durable")
-                  .callback(cb -> cb.call(group.commits()))
+                  .callback(cb -> cb.call((double) group.commits()))
                   .register(registry);
               CounterWithCallback.builder()
                   .name("twopc_branch_store_committed_transactions")
                   .help(
                       "Local transactions (prepares, commits, rollbacks) those COMMITs made durable;"
                           + " divided by twopc_branch_store_commits, the group commit's batch")
-                  .callback(cb -> cb.call(group.committed()))
+                  .callback(cb -> cb.call((double) group.committed()))
                   .register(registry);
             });
     GaugeWithCallback.builder()
@@ -168,20 +168,21 @@ public final class ParticipantMetrics {
             cb -> {
               Instant due = clock.instant().minus(inDoubtAfter);
               cb.call(
-                  engine.pending().stream()
-                      .filter(b -> !b.record.preparedAt().isAfter(due))
-                      .count());
+                  (double)
+                      engine.pending().stream()
+                          .filter(b -> !b.record.preparedAt().isAfter(due))
+                          .count());
             })
         .register(registry);
     CounterWithCallback.builder()
         .name("twopc_branch_lock_waits")
         .help("Lock requests that had to wait for another transaction")
-        .callback(cb -> cb.call(locks.waits()))
+        .callback(cb -> cb.call((double) locks.waits()))
         .register(registry);
     CounterWithCallback.builder()
         .name("twopc_branch_lock_timeouts")
         .help("Lock waits that timed out (the branch votes NO unless its handler recovers)")
-        .callback(cb -> cb.call(locks.timeouts()))
+        .callback(cb -> cb.call((double) locks.timeouts()))
         .register(registry);
   }
 }

@@ -170,14 +170,8 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
                 PreparedBranch.newBuilder()
                     .setTxId(p.txId())
                     .setParticipant(p.participant())
-                    .setPreparedAt(
-                        Timestamp.newBuilder()
-                            .setSeconds(p.preparedAt().getEpochSecond())
-                            .setNanos(p.preparedAt().getNano()))
-                    .setAge(
-                        Duration.newBuilder()
-                            .setSeconds(p.age().getSeconds())
-                            .setNanos(p.age().getNano()))
+                    .setPreparedAt(timestamp(p.preparedAt()))
+                    .setAge(duration(p.age()))
                     .addAllLockKeys(p.lockKeys())
                     .setCoordinator(p.coordinator())
                     .setOutcomeQueries(p.outcomeQueries())
@@ -272,5 +266,15 @@ public final class ParticipantService extends ParticipantGrpc.ParticipantImplBas
           "timeout is not a valid duration: seconds " + s + ", nanos " + n);
     }
     return java.time.Duration.ofSeconds(s, n);
+  }
+
+  private static Timestamp timestamp(java.time.Instant at) {
+    long seconds = at.getEpochSecond();
+    int nanos = at.getNano(); // the part after the whole second, as the proto wants it
+    return Timestamp.newBuilder().setSeconds(seconds).setNanos(nanos).build();
+  }
+
+  private static Duration duration(java.time.Duration d) {
+    return Duration.newBuilder().setSeconds(d.toSeconds()).setNanos(d.toNanosPart()).build();
   }
 }

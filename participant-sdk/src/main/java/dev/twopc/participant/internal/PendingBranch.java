@@ -1,6 +1,7 @@
 package dev.twopc.participant.internal;
 
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** A prepared branch in memory: its record plus the in-doubt bookkeeping of this process. */
 final class PendingBranch {
@@ -15,8 +16,8 @@ final class PendingBranch {
   /** When to ask the coordinator next. */
   volatile Instant nextQueryAt;
 
-  volatile int outcomeQueries;
-  volatile int failures;
+  final AtomicInteger outcomeQueries = new AtomicInteger();
+  final AtomicInteger failures = new AtomicInteger();
   volatile String lastError = "";
 
   PendingBranch(PreparedRecord record, Instant nextQueryAt, boolean uncertain) {

@@ -9,6 +9,8 @@ import java.util.Objects;
 /**
  * A prepared branch as recorded in the pending map: enough to commit or roll back after a crash.
  */
+// The payload is copied in and out; records are never compared or hashed, only stored and read.
+@SuppressWarnings("ArrayRecordComponent")
 public record PreparedRecord(
     String txId,
     byte[] payload,

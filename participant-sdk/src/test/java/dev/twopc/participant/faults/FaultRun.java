@@ -258,7 +258,7 @@ public final class FaultRun implements AutoCloseable {
     long[] deltas = new long[moves.size()];
     long sum = 0;
     for (int j = 0; j < deltas.length - 1; j++) {
-      deltas[j] = random.nextInt(81) - 40;
+      deltas[j] = random.nextInt(81) - 40L;
       sum += deltas[j];
     }
     deltas[deltas.length - 1] = -sum;

@@ -4,6 +4,7 @@ import dev.twopc.testing.ForkedJvm;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.LocalTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -216,7 +217,10 @@ final class Faults implements AutoCloseable {
         (System.nanoTime() - t0) / 1e9,
         String.format(Locale.ROOT, format, args));
     // The same event with the clock time the process logs are stamped with.
-    history.note(STAMP.format(LocalTime.now()) + " " + String.format(Locale.ROOT, format, args));
+    history.note(
+        STAMP.format(LocalTime.now(ZoneId.systemDefault()))
+            + " "
+            + String.format(Locale.ROOT, format, args));
   }
 
   @Override
