@@ -5,6 +5,7 @@ import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
 import dev.twopc.coordinator.internal.api.TransactionQueries;
 import dev.twopc.coordinator.internal.api.Views;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
@@ -286,13 +287,15 @@ public final class CoordinatorServer implements AutoCloseable {
       health.setStatus(s, ServingStatus.SERVING);
     }
     // While the store is failing, probe it so health returns to SERVING without traffic.
-    scheduler.scheduleWithFixedDelay(
+    // The probe is a prune of nothing, queued: its outcome is the log's health.
+    Completions.every(
+        scheduler,
+        "store probe",
         () -> {
           if (!decisionLog.healthy()) {
-            decisionLog.prune(new Prune(0, 1));
+            decisionLog.queue(new Prune(0, 1));
           }
         },
-        1,
         1,
         TimeUnit.SECONDS);
     // The liveness repair and the prune wait for log writes: their own thread, so that they
@@ -302,13 +305,16 @@ public final class CoordinatorServer implements AutoCloseable {
             reader, decisionLog, engine, config.clock(), config.livenessCheckInterval().toMillis());
     ScheduledExecutorService livenessThread =
         Executors.newSingleThreadScheduledExecutor(daemon("twopc-maintenance"));
-    livenessThread.scheduleWithFixedDelay(
+    Completions.every(
+        livenessThread,
+        "prune",
         () -> prune(decisionLog, config),
-        config.pruneInterval().toMillis(),
         config.pruneInterval().toMillis(),
         TimeUnit.MILLISECONDS);
     long every = config.livenessCheckInterval().toMillis();
-    livenessThread.scheduleWithFixedDelay(
+    Completions.every(
+        livenessThread,
+        "liveness check",
         () -> {
           try {
             liveness.run();
@@ -316,7 +322,6 @@ public final class CoordinatorServer implements AutoCloseable {
             log.warn("event=liveness_check_failed error=\"{}\"", e.toString());
           }
         },
-        every,
         every,
         TimeUnit.MILLISECONDS);
     log.info(

@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -205,26 +206,31 @@ class CrashRecoveryTest {
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService clients = Executors.newFixedThreadPool(8);
+    List<Future<?>> running = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      clients.submit(
-          () -> {
-            while (!stop.get()) {
-              try {
-                ExecuteResponse r = stub(ch).execute(execute(a, b));
-                if (r.getOutcome() == Outcome.OUTCOME_COMMITTED) {
-                  acknowledged.add(r.getTxId());
+      running.add(
+          clients.submit(
+              () -> {
+                while (!stop.get()) {
+                  try {
+                    ExecuteResponse r = stub(ch).execute(execute(a, b));
+                    if (r.getOutcome() == Outcome.OUTCOME_COMMITTED) {
+                      acknowledged.add(r.getTxId());
+                    }
+                  } catch (StatusRuntimeException e) {
+                    return; // UNKNOWN: the coordinator is gone
+                  }
                 }
-              } catch (StatusRuntimeException e) {
-                return; // UNKNOWN: the coordinator is gone
-              }
-            }
-          });
+              }));
     }
     await().atMost(Duration.ofSeconds(60)).until(() -> acknowledged.size() >= 300);
     first.kill();
     stop.set(true);
     clients.shutdown();
     assertTrue(clients.awaitTermination(30, TimeUnit.SECONDS));
+    for (Future<?> f : running) {
+      f.get(); // a client that failed other than by losing the coordinator fails the test
+    }
     Set<String> heard = Set.copyOf(acknowledged);
 
     ForkedCoordinator second = fork(kind, null, durability, first.port());

@@ -7,11 +7,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -87,10 +90,14 @@ public final class Driver {
             });
     Map<String, Long> cpuAtStart = new LinkedHashMap<>();
     Map<String, Long> cpuAtEnd = new LinkedHashMap<>();
-    clock.schedule(
-        () -> cpuAtStart.putAll(cpuNow()), measureStart - System.nanoTime(), TimeUnit.NANOSECONDS);
-    clock.schedule(
-        () -> cpuAtEnd.putAll(cpuNow()), measureEnd - System.nanoTime(), TimeUnit.NANOSECONDS);
+    Future<?> sampledAtStart =
+        clock.schedule(
+            () -> cpuAtStart.putAll(cpuNow()),
+            measureStart - System.nanoTime(),
+            TimeUnit.NANOSECONDS);
+    Future<?> sampledAtEnd =
+        clock.schedule(
+            () -> cpuAtEnd.putAll(cpuNow()), measureEnd - System.nanoTime(), TimeUnit.NANOSECONDS);
     try {
       if (load.open()) {
         generate();
@@ -107,6 +114,8 @@ public final class Driver {
       clock.shutdown();
       clock.awaitTermination(10, TimeUnit.SECONDS);
     }
+    sampled(sampledAtStart);
+    sampled(sampledAtEnd);
     recorder.getIntervalHistogramInto(result.latencyMicros);
     for (int i = 0; i < counts.length; i++) {
       result.counts[i] = counts[i].sum();
@@ -117,6 +126,15 @@ public final class Driver {
     result.windowNanos = measureEnd - measureStart;
     cpuAtEnd.forEach((k, v) -> result.cpuNanos.put(k, v - cpuAtStart.getOrDefault(k, v)));
     return result;
+  }
+
+  /** A CPU sample that failed fails the run rather than report a CPU figure of nothing. */
+  private static void sampled(Future<?> sample) throws InterruptedException {
+    try {
+      sample.get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("could not sample the processes' CPU time: " + e, e);
+    }
   }
 
   /** The open loop's generator, on the calling thread, until the end of the measured window. */

@@ -83,7 +83,7 @@ final class Faults implements AutoCloseable {
   /** Starts killing, for {@code duration} from now. */
   void start(Duration duration) {
     endNanos = System.nanoTime() + duration.toNanos();
-    timer.schedule(ended::countDown, duration.toNanos(), TimeUnit.NANOSECONDS);
+    later(ended::countDown, duration.toNanos());
     scheduleNextKill();
   }
 
@@ -97,7 +97,25 @@ final class Faults implements AutoCloseable {
     if (stopped || System.nanoTime() + gap > endNanos) {
       return;
     }
-    timer.schedule(this::killOne, gap, TimeUnit.NANOSECONDS);
+    later(this::killOne, gap);
+  }
+
+  /**
+   * Runs {@code task} on the timer after {@code nanos}. A task that throws is a failure of the run
+   * (not a silently lost future): without it the run would go on with fewer faults than it says.
+   */
+  private void later(Runnable task, long nanos) {
+    Runnable guarded =
+        () -> {
+          try {
+            task.run();
+          } catch (RuntimeException e) {
+            failures.add("fault injection failed: " + e);
+            ended.countDown();
+          }
+        };
+    // the future is only for cancelling, which shutdownNow does; failures are kept above
+    Object unused = timer.schedule(guarded, nanos, TimeUnit.NANOSECONDS);
   }
 
   private synchronized void killOne() {
@@ -120,8 +138,7 @@ final class Faults implements AutoCloseable {
           minDown.toNanos()
               + (long) (random.nextDouble() * (maxDown.toNanos() - minDown.toNanos()));
       say("kill -9 %s (pid %d); restart in %.1f s", victim, p.pid(), downNanos / 1e9);
-      timer.schedule(
-          () -> restarts.execute(() -> restart(victim, killedAt)), downNanos, TimeUnit.NANOSECONDS);
+      later(() -> restarts.execute(() -> restart(victim, killedAt)), downNanos);
     }
     scheduleNextKill();
   }

@@ -179,7 +179,8 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
             throw refused;
           }
           metrics.operatorAction("retry", false);
-          decisionLog.append(
+          // Not waited for: a retry changes no decision; a crash loses only its audit line.
+          decisionLog.queue(
               new OperatorActed(
                   txId,
                   clock.millis(),

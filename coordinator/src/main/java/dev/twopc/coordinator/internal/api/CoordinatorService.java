@@ -4,6 +4,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.invalid;
 
 import dev.twopc.coordinator.internal.CoordinatorException;
 import dev.twopc.coordinator.internal.Limits;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogReader;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.protocol.BranchSpec;
@@ -369,7 +370,9 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
       Errors.fail(out, e);
       return;
     }
-    f.whenComplete(
+    Completions.whenDone(
+        f,
+        "rpc answer",
         (r, e) -> {
           try {
             if (e != null) {

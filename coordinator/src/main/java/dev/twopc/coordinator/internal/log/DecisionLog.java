@@ -103,6 +103,13 @@ public final class DecisionLog implements LogWriter, AutoCloseable {
     return submit(decision).thenApply(DecisionResult.class::cast);
   }
 
+  @Override
+  public void queue(LogRecord record) {
+    // Nobody waits: the record's future is completed by the writer and dropped. A failed batch
+    // is logged and turns health off there.
+    Object unused = submit(record);
+  }
+
   /** Records a participant's address; completes with whether the name was registered before. */
   public CompletableFuture<Boolean> register(LogRecord.Registered registered) {
     return submit(registered).thenApply(Boolean.class::cast);

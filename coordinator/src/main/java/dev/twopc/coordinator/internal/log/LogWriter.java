@@ -21,6 +21,14 @@ public interface LogWriter {
    */
   CompletableFuture<DecisionResult> decide(Decided decision);
 
+  /**
+   * Queues {@code record} (a decision too) for a caller that does not wait for it: a record whose
+   * loss at a crash is safe — it is lazy, or the log already holds what makes it redundant. Each
+   * caller says why beside the call. A failed write is logged ({@code event=log_write_failed}) and
+   * turns {@link #healthy} off, as for any write.
+   */
+  void queue(LogRecord record);
+
   /** False after a failed batch, until a batch succeeds again. */
   boolean healthy();
 }

@@ -2,6 +2,7 @@ package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogWriter;
@@ -114,18 +115,18 @@ final class Decider {
     // follow-up only queues RPCs and appends, so it never holds up the next batch.
     Span span = tracing.start("twopc.decision_write", tx.trace, tx.id, null);
     span.setAttribute("twopc.decision", decision.name());
-    decisionLog
-        .decide(record)
-        .whenComplete(
-            (result, error) -> {
-              Tracing.end(span, error == null ? null : error.toString());
-              if (error != null) {
-                decisionWriteFailed(tx, error);
-              } else {
-                crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
-                apply(tx, result.decision(), abortReason, decidedBy, now);
-              }
-            });
+    Completions.whenDone(
+        decisionLog.decide(record),
+        "decision write",
+        (result, error) -> {
+          Tracing.end(span, error == null ? null : error.toString());
+          if (error != null) {
+            decisionWriteFailed(tx, error);
+          } else {
+            crashPoints.reached(CrashPoints.Point.AFTER_DECISION_WRITE);
+            apply(tx, result.decision(), abortReason, decidedBy, now);
+          }
+        });
   }
 
   /**
@@ -137,19 +138,18 @@ final class Decider {
     log.warn("event=decision_write_failed tx={} error=\"{}\"", tx.id, error.toString());
     tx.decided.complete(
         TxResult.unknown(tx.id, "the decision log is unavailable; ask again later"));
-    try {
-      scheduler.schedule(
-          () ->
-              writeDecision(
-                  tx,
-                  Decision.ABORT,
-                  "the decision log was unavailable when COMMIT was being logged",
-                  "protocol"),
-          backoff.delayMillis(3),
-          TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException stopping) {
-      // recovery at the next start decides it
-    }
+    // false when stopping: recovery at the next start decides it
+    Completions.schedule(
+        scheduler,
+        "decision rewrite",
+        () ->
+            writeDecision(
+                tx,
+                Decision.ABORT,
+                "the decision log was unavailable when COMMIT was being logged",
+                "protocol"),
+        backoff.delayMillis(3),
+        TimeUnit.MILLISECONDS);
   }
 
   /** The decision as the log stores it: on COMMIT, every YES branch is to be committed. */
@@ -286,8 +286,8 @@ final class Decider {
     }
     log.info("event=aborted tx={} by={} reason=\"{}\"", tx.id, decidedBy, reason);
     // Safety rule 3: ABORT is not forced; a crash before it is written still reads as ABORTED.
-    // Appended before phase 2 starts, so the log never sees the end before the decision.
-    decisionLog.decide(record);
+    // Queued before phase 2 starts, so the log never sees the end before the decision.
+    decisionLog.queue(record);
     announce(tx);
     return true;
   }

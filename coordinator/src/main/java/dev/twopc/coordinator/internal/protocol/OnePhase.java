@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.internal.Limits;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogWriter;
 import dev.twopc.coordinator.internal.model.BranchState;
@@ -14,7 +15,6 @@ import dev.twopc.coordinator.internal.transport.OnePhaseReply;
 import dev.twopc.coordinator.internal.transport.ParticipantTransport;
 import java.time.Clock;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -74,17 +74,17 @@ final class OnePhase {
       send(tx, b);
       return;
     }
-    decisionLog
-        .append(tx.begunRecord())
-        .whenComplete(
-            (r, e) -> {
-              if (e != null) {
-                // the store's message stays in the coordinator's log, off the wire
-                decider.abortUnsent(tx, "the decision log is unavailable");
-              } else {
-                send(tx, b);
-              }
-            });
+    Completions.whenDone(
+        decisionLog.append(tx.begunRecord()),
+        "one-phase begin record",
+        (r, e) -> {
+          if (e != null) {
+            // the store's message stays in the coordinator's log, off the wire
+            decider.abortUnsent(tx, "the decision log is unavailable");
+          } else {
+            send(tx, b);
+          }
+        });
   }
 
   /** Recovery of a one-phase commit sent before a restart with no answer logged: ask it. */
@@ -108,21 +108,22 @@ final class OnePhase {
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }
-    transport
-        .commitOnePhase(new OnePhaseCall(tx.id, b.participant, b.payload, timeout, tx.trace))
-        .whenComplete(
-            (reply, error) -> {
-              if (error == null) {
-                answered(tx, b, reply);
-              } else {
-                CallFailed f = callFailed(error);
-                if (f != null && !f.sent() && firstAttempt(tx, b)) {
-                  decider.abortUnsent(tx, f.detail());
-                } else {
-                  failed(tx, b, why(f, error), () -> send(tx, b));
-                }
-              }
-            });
+    Completions.whenDone(
+        transport.commitOnePhase(
+            new OnePhaseCall(tx.id, b.participant, b.payload, timeout, tx.trace)),
+        "one-phase commit reply",
+        (reply, error) -> {
+          if (error == null) {
+            answered(tx, b, reply);
+          } else {
+            CallFailed f = callFailed(error);
+            if (f != null && !f.sent() && firstAttempt(tx, b)) {
+              decider.abortUnsent(tx, f.detail());
+            } else {
+              failed(tx, b, why(f, error), () -> send(tx, b));
+            }
+          }
+        });
   }
 
   private void ask(Tx tx, Branch b) {
@@ -131,16 +132,17 @@ final class OnePhase {
       attempt = ++b.attempts;
       b.lastAttemptAt = clock.millis();
     }
-    transport
-        .askOnePhase(new BranchCall(tx.id, b.participant, attempt, callTimeoutMillis, tx.trace))
-        .whenComplete(
-            (reply, error) -> {
-              if (error == null) {
-                answered(tx, b, reply);
-              } else {
-                retry(tx, b, why(callFailed(error), error), () -> ask(tx, b));
-              }
-            });
+    Completions.whenDone(
+        transport.askOnePhase(
+            new BranchCall(tx.id, b.participant, attempt, callTimeoutMillis, tx.trace)),
+        "one-phase outcome reply",
+        (reply, error) -> {
+          if (error == null) {
+            answered(tx, b, reply);
+          } else {
+            retry(tx, b, why(callFailed(error), error), () -> ask(tx, b));
+          }
+        });
   }
 
   /** The participant's answer is the decision: record it (with the end) and finish. */
@@ -182,7 +184,9 @@ final class OnePhase {
               tx.begunRecord(),
               tx.begunAppended);
     }
-    decisionLog.decide(record);
+    // Not waited for: the forced ONE_PHASE begin record is in the log, so a crash before this
+    // one is written makes recovery ask the participant again, and it repeats its first answer.
+    decisionLog.queue(record);
     tx.decided.complete(
         committed ? TxResult.committed(tx.id) : TxResult.aborted(tx.id, tx.abortReason));
     phaseTwo.finish(tx);
@@ -215,11 +219,8 @@ final class OnePhase {
     if (closing.getAsBoolean()) {
       return;
     }
-    try {
-      scheduler.schedule(call, delay, TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException stopping) {
-      // see above
-    }
+    // false when stopping: see above
+    Completions.schedule(scheduler, "one-phase retry", call, delay, TimeUnit.MILLISECONDS);
   }
 
   private static boolean firstAttempt(Tx tx, Branch b) {

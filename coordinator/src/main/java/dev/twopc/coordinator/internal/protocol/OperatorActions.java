@@ -3,6 +3,7 @@ package dev.twopc.coordinator.internal.protocol;
 import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 
 import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogWriter;
 import dev.twopc.coordinator.internal.model.Decision;
@@ -100,21 +101,21 @@ final class OperatorActions {
     CompletableFuture<TxResult> result = new CompletableFuture<>();
     long now = clock.millis();
     Decided record = Decider.decisionRecord(tx, Decision.COMMIT, null, "operator", now);
-    decisionLog
-        .decide(record)
-        .whenComplete(
-            (r, e) -> {
-              if (e != null) {
-                result.completeExceptionally(CoordinatorException.logUnavailable(e));
-                return;
-              }
-              Decision d = r.decision();
-              String why = d == Decision.ABORT ? "aborted before the operator's commit" : null;
-              decider.apply(tx, d, why, "operator", now);
-              // not tx.decided: after a failed write the client was already told UNKNOWN
-              result.complete(
-                  d == Decision.COMMIT ? TxResult.committed(tx.id) : TxResult.aborted(tx.id, why));
-            });
+    Completions.whenDone(
+        decisionLog.decide(record),
+        "operator's decision write",
+        (r, e) -> {
+          if (e != null) {
+            result.completeExceptionally(CoordinatorException.logUnavailable(e));
+            return;
+          }
+          Decision d = r.decision();
+          String why = d == Decision.ABORT ? "aborted before the operator's commit" : null;
+          decider.apply(tx, d, why, "operator", now);
+          // not tx.decided: after a failed write the client was already told UNKNOWN
+          result.complete(
+              d == Decision.COMMIT ? TxResult.committed(tx.id) : TxResult.aborted(tx.id, why));
+        });
     return result;
   }
 }

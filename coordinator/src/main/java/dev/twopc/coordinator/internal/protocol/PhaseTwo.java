@@ -2,6 +2,7 @@ package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.CrashPoints;
 import dev.twopc.coordinator.internal.Limits;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogRecord.BranchUpdated;
 import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.LogWriter;
@@ -117,7 +118,9 @@ final class PhaseTwo {
     metrics.phase2Attempt(b.participant, commit);
     BranchCall call = new BranchCall(tx.id, b.participant, attempt, callTimeoutMillis, tx.trace);
     CompletableFuture<Void> ack = commit ? transport.commit(call) : transport.rollback(call);
-    ack.whenComplete(
+    Completions.whenDone(
+        ack,
+        "phase-2 reply",
         (ok, error) -> {
           if (error == null) {
             acknowledged(tx, b);
@@ -193,7 +196,8 @@ final class PhaseTwo {
             error);
       }
     }
-    updates.forEach(decisionLog::append);
+    // Not waited for: a lost update only shows older attempts; phase 2 resumes from the decision.
+    updates.forEach(decisionLog::queue);
     // Safety rule 6: retried until acknowledged, with capped backoff, for ever (parked ones are
     // shown and alerted on, never dropped).
     try {
@@ -231,6 +235,6 @@ final class PhaseTwo {
     tx.finished.complete(result);
     // Answered from memory until the end is in the log, so that a reader who heard the outcome
     // never reads an older state back (the end record is lazy and may still be queued).
-    written.whenComplete((r, e) -> registry.remove(tx));
+    Completions.whenDone(written, "end record", (r, e) -> registry.remove(tx));
   }
 }

@@ -1,6 +1,7 @@
 package dev.twopc.coordinator.internal.protocol;
 
 import dev.twopc.coordinator.internal.Limits;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.model.BranchState;
 import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.model.Vote;
@@ -48,16 +49,16 @@ final class PreparePhase {
     for (Branch b : branches) {
       PrepareCall call =
           new PrepareCall(tx.id, b.participant, b.payload, timeout, b.enlisted, b.staged, tx.trace);
-      transport
-          .prepare(call)
-          .whenComplete(
-              (vote, error) -> {
-                if (error == null) {
-                  voted(tx, b, vote);
-                } else {
-                  failed(tx, b, error);
-                }
-              });
+      Completions.whenDone(
+          transport.prepare(call),
+          "prepare reply",
+          (vote, error) -> {
+            if (error == null) {
+              voted(tx, b, vote);
+            } else {
+              failed(tx, b, error);
+            }
+          });
     }
   }
 

@@ -196,7 +196,9 @@ final class Registry {
       added.staged = staged;
       tx.branches.put(participant, added);
     }
-    log.append(new Enlisted(txId, added.row()));
+    // Lazy: the decision record carries every branch; a branch whose enlistment a crash lost
+    // was not yet prepared, or is prepared and asks (GetOutcome), and hears ABORTED.
+    log.queue(new Enlisted(txId, added.row()));
     return tx.deadlineAt;
   }
 

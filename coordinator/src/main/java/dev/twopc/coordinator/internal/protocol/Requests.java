@@ -5,6 +5,7 @@ import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.internal.CoordinatorException;
+import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.LogWriter;
 import dev.twopc.coordinator.internal.model.Decision;
@@ -149,7 +150,7 @@ final class Requests {
     // only the prepared participants know of it, and they ask (GetOutcome) if it is lost.
     if (interactive || key != null) {
       tx.begunAppended = true;
-      decisionLog.append(tx.begunRecord());
+      decisionLog.queue(tx.begunRecord());
     }
     observe(
         tx,
@@ -167,7 +168,9 @@ final class Requests {
       return;
     }
     metrics.begun(path);
-    tx.decided.whenComplete(
+    Completions.whenDone(
+        tx.decided,
+        "decided metrics",
         (r, e) -> {
           long started = tx.commitNanos;
           metrics.decided(
@@ -181,7 +184,9 @@ final class Requests {
                   },
               started == 0 ? -1 : ticker.nanoTime() - started);
         });
-    tx.finished.whenComplete(
+    Completions.whenDone(
+        tx.finished,
+        "finished metrics",
         (r, e) -> {
           if (r != null) {
             metrics.finished(

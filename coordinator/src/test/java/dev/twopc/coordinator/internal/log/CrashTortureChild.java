@@ -108,7 +108,7 @@ public final class CrashTortureChild {
       say("A " + id);
       if (rnd.nextInt(8) != 0) {
         long done = System.currentTimeMillis();
-        log.append(
+        log.queue( // lazy, as the engine writes it
             new Finished(
                 id,
                 TxState.COMMITTED,
@@ -175,6 +175,7 @@ public final class CrashTortureChild {
               c.setDaemon(true);
               return c;
             });
-    cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
+    // never read: it only has to fire if the parent forgets this process
+    Object unused = cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
   }
 }

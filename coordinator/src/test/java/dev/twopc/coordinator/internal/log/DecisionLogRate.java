@@ -123,7 +123,8 @@ public final class DecisionLogRate {
                 }));
       }
       var timer = Executors.newSingleThreadScheduledExecutor();
-      timer.schedule(() -> stop.set(true), millis, TimeUnit.MILLISECONDS);
+      Future<?> stopped = timer.schedule(() -> stop.set(true), millis, TimeUnit.MILLISECONDS);
+      stopped.get();
       long total = 0;
       for (Future<Long> f : counts) {
         total += f.get();

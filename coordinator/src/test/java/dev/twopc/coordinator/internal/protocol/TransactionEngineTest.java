@@ -272,9 +272,10 @@ class TransactionEngineTest {
 
   @Test
   void anOperatorRetrySendsAWaitingBranchNow() {
-    execute("a");
+    CompletableFuture<TxResult> onePhase = execute("a");
     // one branch without a key is one phase; use two
     net.pending(ONE_PHASE, "a").decided(true, "");
+    assertEquals(Outcome.OUTCOME_COMMITTED, onePhase.join().outcome());
     Run run = voted(Vote.YES, Vote.YES);
     String id = run.id();
     net.pending(COMMIT, "a").fail("UNAVAILABLE");
@@ -395,8 +396,9 @@ class TransactionEngineTest {
   void aDecidedCommitCannotBeRolledBack() {
     TransactionEngine.Begun b = engine.begin(null, null, Map.of());
     engine.enlist(b.txId(), "a", new byte[0], true);
-    engine.commit(b.txId(), false);
+    CompletableFuture<TxResult> committed = engine.commit(b.txId(), false);
     net.pending(PREPARE, "a").vote(Vote.YES);
+    assertEquals(Outcome.OUTCOME_COMMITTED, committed.join().outcome());
     assertEquals(
         Kind.FAILED_PRECONDITION,
         assertThrows(CoordinatorException.class, () -> engine.rollback(b.txId(), "no")).kind());
@@ -437,15 +439,17 @@ class TransactionEngineTest {
 
   @Test
   void getOutcomeNeverAnswersAbortedWhileCommitMayStillBeDecided() {
-    execute("a", "b");
+    CompletableFuture<TxResult> run = execute("a", "b");
     String id = net.pending(PREPARE, "a").txId;
     assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id));
     net.pending(PREPARE, "a").vote(Vote.YES);
     log.hold();
     net.pending(PREPARE, "b").vote(Vote.YES);
     assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id), "COMMIT being written");
+    assertFalse(run.isDone(), "nobody hears COMMIT before it is durable");
     log.release();
     assertEquals(Outcome.OUTCOME_COMMITTED, engine.outcome(id));
+    assertEquals(Outcome.OUTCOME_COMMITTED, run.join().outcome());
     assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome("never-seen"), "presumed abort");
   }
 
@@ -473,7 +477,7 @@ class TransactionEngineTest {
 
   @Test
   void anOperatorCommitIsRefusedWhereABranchHasNotVotedYesAndAnAbortIsNot() {
-    execute("a", "b");
+    CompletableFuture<TxResult> run = execute("a", "b");
     String id = net.pending(PREPARE, "a").txId;
     net.pending(PREPARE, "a").vote(Vote.YES);
     CoordinatorException e =
@@ -482,6 +486,7 @@ class TransactionEngineTest {
     assertTrue(e.getMessage().contains("branch b has not voted YES"), e.getMessage());
     assertTrue(engine.operatorAbort(id, "operator: b is gone"));
     assertFalse(engine.operatorAbort(id, "twice"), "already decided");
+    assertEquals(Outcome.OUTCOME_ABORTED, run.join().outcome());
     assertEquals("operator", decision(id).decidedBy());
   }
 
