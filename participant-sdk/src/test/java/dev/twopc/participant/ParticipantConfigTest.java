@@ -31,6 +31,19 @@ class ParticipantConfigTest {
   }
 
   @Test
+  void theBuilderNamesTheBadField() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Participant.builder("bad name")
+                    .coordinator("x:1")
+                    .handler(new TestHandler())
+                    .build());
+    assertTrue(e.getMessage().startsWith("name"), e.getMessage());
+  }
+
+  @Test
   void theEmbeddedStoreWithoutItsOptionalDriverIsRefusedNamingTheMissingDependency() {
     ClassLoader bootOnly = new ClassLoader(null) {};
     IllegalStateException e =
