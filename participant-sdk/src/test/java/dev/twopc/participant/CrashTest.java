@@ -11,6 +11,7 @@ import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.Vote;
+import dev.twopc.testing.MiniCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,10 +63,9 @@ class CrashTest {
 
   @Test
   void crashAfterDurableYesWithCoordinatorDownDuringRecoveryConvergesToAbort() throws Exception {
-    Path coordDir = dir.resolve("coordinator");
     Path invDir = dir.resolve("inventory");
-    RealCoordinator coord = RealCoordinator.start(coordDir);
-    int coordPort = coord.port();
+    MiniCluster coord =
+        closing(MiniCluster.start(dir.resolve("cluster"), Coordinators.inProcess()));
     String target = coord.target();
     inProcess("payments", target);
 
@@ -88,7 +88,7 @@ class CrashTest {
     }
     assertEquals(ParticipantProcessMain.HALT_CODE, crashing.awaitExit());
     assertEquals(TransactionOutcome.ABORTED, r.outcome(), r.reason());
-    coord.close();
+    coord.stopCoordinator();
 
     // Restart with the coordinator down: the branch is back, locked, before anything is served.
     ForkedParticipant restarted =
@@ -112,12 +112,12 @@ class CrashTest {
               });
 
       // The coordinator comes back where the branch recorded it; the participant converges.
-      RealCoordinator back = closing(RealCoordinator.startOn(coordPort, coordDir));
+      coord.startCoordinator();
       await()
           .atMost(Duration.ofSeconds(30))
           .until(() -> rpc.listPrepared().getBranchesCount() == 0);
       assertEquals(
-          dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED, back.transaction(r.txId()).getOutcome());
+          dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED, coord.transaction(r.txId()).getOutcome());
       assertEquals(Vote.VOTE_YES, rpc.prepare("tx-probe-2", "sku-1").getVote());
       rpc.rollback("tx-probe-2");
     }
@@ -129,7 +129,8 @@ class CrashTest {
   @Test
   void crashInsideCommitRecoversTheBranchAndCommitsIt() throws Exception {
     Path invDir = dir.resolve("inventory");
-    RealCoordinator coord = closing(RealCoordinator.start(dir.resolve("coordinator")));
+    MiniCluster coord =
+        closing(MiniCluster.start(dir.resolve("cluster"), Coordinators.inProcess()));
     inProcess("payments", coord.target());
     ForkedParticipant crashing =
         closing(

@@ -15,6 +15,7 @@ import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionPropagation;
 import dev.twopc.client.TransactionResult;
 import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.MiniCluster;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptors;
 import io.grpc.Grpc;
@@ -36,13 +37,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** The SDK against the real coordinator over gRPC, each participant on real H2 in a temp dir. */
 class RealCoordinatorTest {
   @TempDir Path dir;
-  private RealCoordinator coordinator;
+  private MiniCluster coordinator;
   private TransactionClient client;
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   @BeforeEach
   void startCoordinator() throws Exception {
-    coordinator = RealCoordinator.start(dir.resolve("coordinator"));
+    coordinator = MiniCluster.start(dir.resolve("cluster"), Coordinators.inProcess());
     client =
         TransactionClient.builder()
             .target(coordinator.target())
@@ -319,12 +320,11 @@ class RealCoordinatorTest {
   void commitWithTheCoordinatorGoneIsUnknownNotAGuess() throws Exception {
     participant("inventory", new TestHandler());
     Transaction tx = client.begin();
-    coordinator.close();
+    coordinator.stopCoordinator();
     TransactionResult r = client.commit(tx.txId());
     assertEquals(TransactionOutcome.UNKNOWN, r.outcome());
     assertTrue(r.reason().contains("UNAVAILABLE"), r.reason());
     TransactionResult e = client.execute(branches("inventory", "a"));
     assertEquals(TransactionOutcome.UNKNOWN, e.outcome());
-    coordinator = RealCoordinator.start(dir.resolve("coordinator2"));
   }
 }

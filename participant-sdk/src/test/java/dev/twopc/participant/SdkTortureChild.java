@@ -1,5 +1,6 @@
 package dev.twopc.participant;
 
+import dev.twopc.testing.ChildProtocol;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -8,10 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The child JVM of {@link SdkCrashTortureTest}: starts a participant on the store it opens for
@@ -68,7 +66,7 @@ public final class SdkTortureChild {
   }
 
   public static void main(String[] args) throws Exception {
-    watchParent();
+    ChildProtocol.haltWithParent(Duration.ofMinutes(2));
     if (args[0].equals("verify")) {
       verify(Path.of(args[1]), args[2], Path.of(args[3]));
       return;
@@ -152,32 +150,5 @@ public final class SdkTortureChild {
   static boolean committed(dev.twopc.participant.internal.BranchStore store, String id) {
     var f = store.finished(id);
     return f.isPresent() && f.get().fate() == dev.twopc.participant.internal.Fate.COMMITTED;
-  }
-
-  private static void watchParent() {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                while (System.in.read() >= 0) {
-                  // nothing is sent
-                }
-              } catch (IOException ignored) {
-                // gone
-              }
-              Runtime.getRuntime().halt(4);
-            },
-            "sdk-torture-parent-watch");
-    t.setDaemon(true);
-    t.start();
-    ScheduledExecutorService cap =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread c = new Thread(r, "sdk-torture-cap");
-              c.setDaemon(true);
-              return c;
-            });
-    // never read: it only has to fire if the parent forgets this process
-    Object unused = cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
   }
 }

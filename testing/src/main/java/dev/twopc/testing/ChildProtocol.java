@@ -1,9 +1,14 @@
 package dev.twopc.testing;
 
+import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The lines a crash-torture child prints on standard output besides its own records: {@code
@@ -35,5 +40,37 @@ public final class ChildProtocol {
     IllegalStateException e = new IllegalStateException(why);
     opening.completeExceptionally(e);
     ready.completeExceptionally(e);
+  }
+
+  /**
+   * The child's side: halts this JVM (exit 4) when the parent closes its standard input (it died or
+   * is done), and (exit 5) after {@code cap} anyway, so that no torture child outlives its test.
+   */
+  public static void haltWithParent(Duration cap) {
+    Thread watch =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // the parent sends nothing; end of input is its going away
+                }
+              } catch (IOException gone) {
+                // the same
+              }
+              Runtime.getRuntime().halt(4);
+            },
+            "child-parent-watch");
+    watch.setDaemon(true);
+    watch.start();
+    ScheduledExecutorService capped =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "child-cap");
+              t.setDaemon(true);
+              return t;
+            });
+    // never read: it only has to fire if the parent forgets this process
+    Object unused =
+        capped.schedule(() -> Runtime.getRuntime().halt(5), cap.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

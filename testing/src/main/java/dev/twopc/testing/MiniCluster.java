@@ -2,6 +2,9 @@ package dev.twopc.testing;
 
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.ListParticipantsRequest;
+import dev.twopc.proto.v1.TransactionView;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -43,6 +46,26 @@ public final class MiniCluster implements AutoCloseable {
     default void crash() {
       close();
     }
+
+    /** A node of a coordinator embedded in this JVM: what a launcher of one returns. */
+    static Node of(String target, int port, Runnable close) {
+      return new Node() {
+        @Override
+        public String target() {
+          return target;
+        }
+
+        @Override
+        public int port() {
+          return port;
+        }
+
+        @Override
+        public void close() {
+          close.run();
+        }
+      };
+    }
   }
 
   /** Starts a coordinator on {@code dataDir}, on {@code port} (0: any free one). */
@@ -58,6 +81,8 @@ public final class MiniCluster implements AutoCloseable {
   private final Set<String> names = new HashSet<>();
   private Node coordinator;
   private ManagedChannel channel;
+  private int lastPort;
+  private String lastTarget;
 
   private MiniCluster(Path dir, Launcher launcher) throws IOException {
     this.dir = dir;
@@ -73,6 +98,8 @@ public final class MiniCluster implements AutoCloseable {
 
   private void start(int port) throws IOException {
     coordinator = launcher.start(dataDir, port);
+    lastPort = coordinator.port();
+    lastTarget = coordinator.target();
     channel =
         Grpc.newChannelBuilder(coordinator.target(), InsecureChannelCredentials.create()).build();
   }
@@ -81,8 +108,9 @@ public final class MiniCluster implements AutoCloseable {
     return coordinator;
   }
 
+  /** host:port of the coordinator (where it was, while it is stopped). */
   public String target() {
-    return coordinator.target();
+    return lastTarget;
   }
 
   /** Where the coordinator keeps its log (the same across restarts). */
@@ -118,6 +146,41 @@ public final class MiniCluster implements AutoCloseable {
     return p;
   }
 
+  /** Whether a participant named {@code name} is in the coordinator's registry. */
+  public boolean isRegistered(String name) {
+    return stub()
+        .listParticipants(ListParticipantsRequest.getDefaultInstance())
+        .getParticipantsList()
+        .stream()
+        .anyMatch(p -> p.getName().equals(name));
+  }
+
+  /** The coordinator's view of {@code txId} (GetTransaction). */
+  public TransactionView transaction(String txId) {
+    return stub().getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
+  }
+
+  /**
+   * Stops the coordinator gracefully and leaves it down (participants and clients find nobody at
+   * its address) until {@link #startCoordinator}.
+   */
+  public void stopCoordinator() {
+    if (coordinator == null) {
+      throw new IllegalStateException("the coordinator is already stopped");
+    }
+    Shutdown.now(channel);
+    coordinator.close();
+    coordinator = null;
+  }
+
+  /** Starts the stopped coordinator again, on the same data and port. */
+  public void startCoordinator() throws IOException {
+    if (coordinator != null) {
+      throw new IllegalStateException("the coordinator is running");
+    }
+    start(lastPort);
+  }
+
   /** Stops the coordinator gracefully and starts it again on the same data and port. */
   public void restart() throws IOException {
     stopAndStart(false);
@@ -141,9 +204,11 @@ public final class MiniCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    Shutdown.now(channel);
     participants.forEach(FakeParticipant::close);
-    coordinator.close();
+    if (coordinator != null) {
+      Shutdown.now(channel);
+      coordinator.close();
+    }
   }
 
   /**

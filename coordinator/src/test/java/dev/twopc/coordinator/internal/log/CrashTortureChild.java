@@ -9,18 +9,17 @@ import dev.twopc.coordinator.internal.model.BranchState;
 import dev.twopc.coordinator.internal.model.Decision;
 import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.testing.Records;
+import dev.twopc.testing.ChildProtocol;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The child JVM of {@link CrashTortureTest}: opens the store named on its command line as the
@@ -56,7 +55,7 @@ public final class CrashTortureChild {
       warm(Path.of(args[1]));
       return;
     }
-    watchParent();
+    ChildProtocol.haltWithParent(Duration.ofMinutes(2));
     CoordinatorConfig.Builder b = CoordinatorConfig.builder();
     Durability mode;
     int writers;
@@ -149,33 +148,5 @@ public final class CrashTortureChild {
       Class.forName(driver);
     }
     System.exit(0);
-  }
-
-  /** Exits when the parent closes our stdin (it died or is done), and after 2 minutes anyway. */
-  private static void watchParent() {
-    Thread t =
-        new Thread(
-            () -> {
-              try {
-                while (System.in.read() >= 0) {
-                  // nothing is sent
-                }
-              } catch (IOException ignored) {
-                // gone
-              }
-              Runtime.getRuntime().halt(4);
-            },
-            "torture-parent-watch");
-    t.setDaemon(true);
-    t.start();
-    ScheduledExecutorService cap =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread c = new Thread(r, "torture-cap");
-              c.setDaemon(true);
-              return c;
-            });
-    // never read: it only has to fire if the parent forgets this process
-    Object unused = cap.schedule(() -> Runtime.getRuntime().halt(5), 120, TimeUnit.SECONDS);
   }
 }
