@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twopc.client.TransactionBranch;
 import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOutcome;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -116,12 +114,7 @@ class AlertRulesTest {
     HttpClient http = HttpClient.newHttpClient();
     try (CoordinatorServer c =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
-                .metricsPort(0)
-                .build())) {
+            Coordinators.defaults(dir.resolve("coordinator")).metricsPort(0).build())) {
       Participant p =
           Participant.builder("inventory")
               .coordinator(c.target())

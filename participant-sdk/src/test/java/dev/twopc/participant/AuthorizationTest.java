@@ -13,9 +13,7 @@ import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOptions;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.AdminGrpc;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -113,10 +111,7 @@ class AuthorizationTest {
     ca = DevCertificates.createAuthority(dir.resolve("certs"), Duration.ofDays(1));
     coordinator =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(dir.resolve("coordinator"))
                 .tls(cert("coordinator"))
                 .roles(ROLES)
                 .tlsReloadInterval(Duration.ofMillis(100))

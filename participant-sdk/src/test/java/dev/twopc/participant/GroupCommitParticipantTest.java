@@ -9,9 +9,7 @@ import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOptions;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.telemetry.MetricsText;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -146,10 +144,7 @@ class GroupCommitParticipantTest {
   void branchesSharingCommitsEndAsTheirOwnTransactionsDo() throws Exception {
     CoordinatorServer c =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(dir.resolve("coordinator"))
                 .prepareTimeout(Duration.ofSeconds(60))
                 .phase2BackoffBase(Duration.ofMillis(20))
                 .phase2BackoffCap(Duration.ofMillis(200))

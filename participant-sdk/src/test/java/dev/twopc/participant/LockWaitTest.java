@@ -9,9 +9,7 @@ import dev.twopc.client.TransactionBranch;
 import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.telemetry.MetricsText;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -114,10 +112,7 @@ class LockWaitTest {
   void aWaitingPrepareGetsTheLockWhenTheHolderCommits() throws Exception {
     CoordinatorServer c =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(dir.resolve("coordinator"))
                 .prepareTimeout(Duration.ofSeconds(60))
                 .phase2BackoffBase(Duration.ofMillis(20))
                 .phase2BackoffCap(Duration.ofMillis(200))

@@ -12,9 +12,7 @@ import dev.twopc.client.TransactionException;
 import dev.twopc.client.TransactionOptions;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
 import dev.twopc.security.DevCertificates;
@@ -60,10 +58,7 @@ class MutualTlsTest {
     ca = DevCertificates.createAuthority(dir.resolve("certs"), Duration.ofDays(1));
     coordinator =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(dir.resolve("coordinator"))
                 .tls(ca.issue("coordinator", Duration.ofDays(1)))
                 .roles(ROLES)
                 .phase2BackoffBase(Duration.ofMillis(20))

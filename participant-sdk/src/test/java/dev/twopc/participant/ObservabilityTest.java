@@ -10,9 +10,7 @@ import dev.twopc.client.TransactionBranch;
 import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.telemetry.MetricsText;
 import dev.twopc.telemetry.Tracing;
 import io.opentelemetry.api.trace.SpanKind;
@@ -59,10 +57,7 @@ class ObservabilityTest {
   private CoordinatorServer coordinator(Tracing tracing) throws Exception {
     CoordinatorServer c =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .port(0)
-                .dataDir(dir.resolve("coordinator"))
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(dir.resolve("coordinator"))
                 .phase2BackoffBase(Duration.ofMillis(20))
                 .phase2BackoffCap(Duration.ofMillis(200))
                 .tracing(tracing)

@@ -8,9 +8,7 @@ import dev.twopc.client.TransactionBranch;
 import dev.twopc.client.TransactionClient;
 import dev.twopc.client.TransactionOutcome;
 import dev.twopc.client.TransactionResult;
-import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.CoordinatorServer;
-import dev.twopc.coordinator.Durability;
 import dev.twopc.testing.FaultInjector;
 import dev.twopc.testing.FaultInjector.Profile;
 import java.nio.file.Path;
@@ -37,11 +35,7 @@ class OnePhaseAcrossRestartTest {
     Path log = dir.resolve("coordinator");
     CoordinatorServer first =
         CoordinatorServer.start(
-            CoordinatorConfig.builder()
-                .host("127.0.0.1")
-                .port(0)
-                .dataDir(log)
-                .durability(Durability.PROCESS)
+            Coordinators.defaults(log)
                 // The one-phase call is not repeated before the restart.
                 .phase2BackoffBase(Duration.ofMinutes(1))
                 .phase2BackoffCap(Duration.ofMinutes(1))
@@ -70,11 +64,8 @@ class OnePhaseAcrossRestartTest {
       first.close();
       second =
           CoordinatorServer.start(
-              CoordinatorConfig.builder()
-                  .host("127.0.0.1")
+              Coordinators.defaults(log)
                   .port(port)
-                  .dataDir(log)
-                  .durability(Durability.PROCESS)
                   .phase2BackoffBase(Duration.ofMillis(20))
                   .phase2BackoffCap(Duration.ofMillis(200))
                   .build());
