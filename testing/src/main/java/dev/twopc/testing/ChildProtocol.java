@@ -43,6 +43,18 @@ public final class ChildProtocol {
   }
 
   /**
+   * What the child survived, as a failure message ("N {@code what} failed, first: …"), or null if
+   * it reported no error.
+   */
+  public String survivedErrors(String what) {
+    synchronized (errors) {
+      return errors.isEmpty()
+          ? null
+          : errors.size() + " " + what + " failed, first: " + errors.get(0);
+    }
+  }
+
+  /**
    * The child's side: halts this JVM (exit 4) when the parent closes its standard input (it died or
    * is done), and (exit 5) after {@code cap} anyway, so that no torture child outlives its test.
    */

@@ -406,7 +406,6 @@ class CrashTortureTest {
     final ForkedJvm jvm;
     final List<String> acked = Collections.synchronizedList(new ArrayList<>());
     final ChildProtocol protocol = new ChildProtocol();
-    final List<String> errors = protocol.errors;
     final CompletableFuture<Void> opening = protocol.opening;
     final CompletableFuture<Long> ready = protocol.ready;
 
@@ -518,15 +517,9 @@ class CrashTortureTest {
         if (diedByItself) {
           fail("the child died before it was killed; " + where + "\n" + tail(log));
         }
-        if (!child.errors.isEmpty()) {
-          fail(
-              child.errors.size()
-                  + " appends failed, first: "
-                  + child.errors.get(0)
-                  + "; "
-                  + where
-                  + "\n"
-                  + tail(log));
+        String survived = child.protocol.survivedErrors("appends");
+        if (survived != null) {
+          fail(survived + "; " + where + "\n" + tail(log));
         }
         if (!wasReady) {
           killedInOpen++;
