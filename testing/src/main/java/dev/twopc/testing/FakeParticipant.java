@@ -43,7 +43,9 @@ public final class FakeParticipant implements AutoCloseable {
     NO,
     READ_ONLY,
     HANG,
-    ERROR
+    ERROR,
+    /** Holds the Prepare unanswered until {@link #releaseHeld}, which votes YES. */
+    HOLD
   }
 
   private final String name;
@@ -59,6 +61,7 @@ public final class FakeParticipant implements AutoCloseable {
   private final List<String> messages = new CopyOnWriteArrayList<>();
   private final List<PrepareRequest> prepareRequests = new CopyOnWriteArrayList<>();
   private final Map<String, Outcome> onePhase = new ConcurrentHashMap<>();
+  private final List<Runnable> held = new CopyOnWriteArrayList<>();
 
   private FakeParticipant(String name, int port) throws IOException {
     this.name = name;
@@ -115,6 +118,19 @@ public final class FakeParticipant implements AutoCloseable {
   /** The status description of a failed Commit or Rollback; null means "NAME is down". */
   public void downReason(String reason) {
     this.downReason = reason;
+  }
+
+  /** How many Prepares {@link Behaviour#HOLD} holds. */
+  public int heldCount() {
+    return held.size();
+  }
+
+  /** Answers every held Prepare YES, and stops holding. */
+  public void releaseHeld() {
+    behaviour = Behaviour.YES;
+    List<Runnable> now = List.copyOf(held);
+    held.removeAll(now);
+    now.forEach(Runnable::run);
   }
 
   public Set<String> committed() {
@@ -198,6 +214,17 @@ public final class FakeParticipant implements AutoCloseable {
       Behaviour b = behaviour;
       if (b == Behaviour.HANG) {
         return; // never answers: the coordinator's deadline fires
+      }
+      if (b == Behaviour.HOLD) {
+        held.add(
+            () -> {
+              synchronized (FakeParticipant.this) {
+                prepared.put(req.getTxId(), req.getPayload().toByteArray());
+              }
+              out.onNext(PrepareResponse.newBuilder().setVote(Vote.VOTE_YES).build());
+              out.onCompleted();
+            });
+        return;
       }
       if (b == Behaviour.ERROR) {
         out.onError(Status.INTERNAL.withDescription("scripted failure").asRuntimeException());

@@ -238,7 +238,7 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
 
   @Override
   public void getOutcome(GetOutcomeRequest req, StreamObserver<GetOutcomeResponse> out) {
-    unary(
+    async(
         out,
         () -> {
           String txId = validation.txId(req.getTxId());
@@ -264,11 +264,11 @@ public final class CoordinatorService extends CoordinatorGrpc.CoordinatorImplBas
           if (participant != null) {
             directory.seen(participant);
           }
-          return GetOutcomeResponse.newBuilder()
-              .setTxId(txId)
-              .setOutcome(engine.outcome(txId))
-              .build();
-        });
+          return engine.outcome(txId);
+        },
+        // the id was validated above: it is the one asked for
+        outcome ->
+            GetOutcomeResponse.newBuilder().setTxId(req.getTxId()).setOutcome(outcome).build());
   }
 
   @Override

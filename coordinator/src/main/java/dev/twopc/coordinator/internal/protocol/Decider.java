@@ -136,6 +136,11 @@ final class Decider {
    */
   private void decisionWriteFailed(Tx tx, Throwable error) {
     log.warn("event=decision_write_failed tx={} error=\"{}\"", tx.id, error.toString());
+    synchronized (tx) {
+      // The failed write may have inserted the row, or someone else did (another node's
+      // tombstone, issue 14): the retry looks for it first rather than insert it again.
+      tx.begunAppended = true;
+    }
     tx.decided.complete(
         TxResult.unknown(tx.id, "the decision log is unavailable; ask again later"));
     // false when stopping: recovery at the next start decides it

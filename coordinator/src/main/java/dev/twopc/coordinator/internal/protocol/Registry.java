@@ -202,9 +202,9 @@ final class Registry {
     return tx.deadlineAt;
   }
 
-  /** The decision in the log, if any. */
-  Optional<Decision> loggedDecision(String txId) {
-    return reader.decisionOf(txId);
+  /** The transaction as the log holds it, if it does. */
+  Optional<StoredTransaction> logged(String txId) {
+    return reader.find(txId);
   }
 
   /** What the log says of a transaction this process no longer runs. */

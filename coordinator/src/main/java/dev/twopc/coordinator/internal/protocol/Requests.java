@@ -6,8 +6,12 @@ import static dev.twopc.coordinator.internal.CoordinatorException.precondition;
 import dev.twopc.coordinator.CoordinatorConfig;
 import dev.twopc.coordinator.internal.CoordinatorException;
 import dev.twopc.coordinator.internal.concurrent.Completions;
+import dev.twopc.coordinator.internal.log.LogRecord.Begun;
+import dev.twopc.coordinator.internal.log.LogRecord.BranchRow;
+import dev.twopc.coordinator.internal.log.LogRecord.Decided;
 import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.LogWriter;
+import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.model.Decision;
 import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
@@ -23,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
@@ -273,31 +278,92 @@ final class Requests {
   }
 
   /**
-   * What a participant in doubt is told. Safety rule 3, presumed abort: no record means ABORTED —
-   * but a transaction this process still runs is answered from memory, so a COMMIT being decided is
-   * never answered ABORTED.
+   * What a participant in doubt is told. Safety rule 3, presumed abort, made safe for several
+   * coordinators on one log: a transaction this process runs is answered from memory (so a COMMIT
+   * being decided is never answered ABORTED); one the log holds decided, with that decision; for
+   * any other id this coordinator family could have issued, an ABORT tombstone is written first,
+   * insert-if-absent, and the answer is what the log then holds. An owner still preparing it
+   * elsewhere then finds ABORT when it writes its COMMIT, and applies that (spec/tla/
+   * TwoPhaseShared.tla, mutant outcome_no_tombstone). Ids no coordinator issues, from the future or
+   * older than the retention, are ABORTED without a write: they can no longer commit.
    */
-  Outcome outcome(String txId) {
+  CompletableFuture<Outcome> outcome(String txId) {
     // Safety rule 3: presumed abort, but never ABORTED while this process may still decide COMMIT.
     Tx tx = registry.get(txId);
     if (tx != null) {
       synchronized (tx) {
-        if (tx.decision == Decision.COMMIT) {
-          return Outcome.OUTCOME_COMMITTED;
-        }
-        if (tx.decision == Decision.ABORT) {
-          return Outcome.OUTCOME_ABORTED;
-        }
-        return Outcome.OUTCOME_IN_PROGRESS;
+        return CompletableFuture.completedFuture(
+            tx.decision == Decision.COMMIT
+                ? Outcome.OUTCOME_COMMITTED
+                : tx.decision == Decision.ABORT
+                    ? Outcome.OUTCOME_ABORTED
+                    : Outcome.OUTCOME_IN_PROGRESS);
       }
     }
+    Optional<StoredTransaction> stored;
     try {
-      return registry.loggedDecision(txId).orElse(null) == Decision.COMMIT
-          ? Outcome.OUTCOME_COMMITTED
-          : Outcome.OUTCOME_ABORTED;
+      stored = registry.logged(txId);
     } catch (LogStoreException e) {
       throw CoordinatorException.logUnavailable(e);
     }
+    if (stored.isPresent() && stored.get().decision() != null) {
+      return CompletableFuture.completedFuture(answer(stored.get().decision()));
+    }
+    long now = clock.millis();
+    OptionalLong issued = TxIds.createdAt(txId);
+    if (issued.isEmpty()
+        || issued.getAsLong() > now + CLOCK_SKEW_MILLIS
+        || issued.getAsLong() < now - config.retention().toMillis()) {
+      return CompletableFuture.completedFuture(Outcome.OUTCOME_ABORTED);
+    }
+    return decisionLog
+        .decide(tombstone(txId, stored, issued.getAsLong(), now))
+        .handle(
+            (r, e) -> {
+              if (e != null) {
+                throw CoordinatorException.logUnavailable(e);
+              }
+              return answer(r.decision());
+            });
+  }
+
+  private static final long CLOCK_SKEW_MILLIS = 60_000;
+  static final String TOMBSTONE_REASON =
+      "no decision when a participant asked for the outcome: ABORT written so that it can never"
+          + " commit";
+
+  /**
+   * The ABORT written for an undecided id. A row already in the log (a transaction no node runs any
+   * longer) stays ABORTING with its branches, so the liveness check resumes its rollbacks; an id
+   * the log has no row for gets a finished ABORTED row, pruned after the retention like any.
+   */
+  private static Decided tombstone(
+      String txId, Optional<StoredTransaction> stored, long issued, long now) {
+    boolean known = stored.isPresent();
+    List<BranchRow> branches = known ? stored.get().branches() : List.of();
+    Begun begun =
+        new Begun(
+            txId,
+            known ? stored.get().createdAt() : issued,
+            known ? stored.get().deadlineAt() : issued,
+            known ? stored.get().idempotencyKey() : null,
+            known ? stored.get().labels() : Map.of(),
+            branches,
+            TxState.ACTIVE);
+    return new Decided(
+        txId,
+        Decision.ABORT,
+        known && !branches.isEmpty() ? TxState.ABORTING : TxState.ABORTED,
+        now,
+        "outcome",
+        TOMBSTONE_REASON,
+        branches,
+        begun,
+        true); // it may be in the log: look first, then decide insert-if-absent
+  }
+
+  private static Outcome answer(Decision d) {
+    return d == Decision.COMMIT ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED;
   }
 
   private void requireRegistered(String participant) {

@@ -168,10 +168,10 @@ public final class TransactionEngine implements AutoCloseable {
 
   /**
    * What a participant in doubt is told (safety rule 3): COMMITTED or ABORTED as decided,
-   * IN_PROGRESS while this process may still decide COMMIT, ABORTED (presumed) if the log has no
-   * decision.
+   * IN_PROGRESS while this process may still decide COMMIT, and otherwise what the log holds after
+   * an ABORT tombstone is written insert-if-absent.
    */
-  public Outcome outcome(String txId) {
+  public CompletableFuture<Outcome> outcome(String txId) {
     return requests.outcome(txId);
   }
 

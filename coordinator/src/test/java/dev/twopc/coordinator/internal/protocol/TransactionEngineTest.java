@@ -232,7 +232,7 @@ class TransactionEngineTest {
     assertOutcome(Outcome.OUTCOME_UNKNOWN, answer);
     assertEquals(0, net.count(COMMIT, "a"), "never a COMMIT that is not in the log");
     assertEquals(TxState.DECIDING, tx(id).state());
-    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id));
+    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id).join());
 
     time.forward(BACKOFF_CAP); // the ABORT retry
     assertEquals(Decision.ABORT, decision(id).decision());
@@ -325,7 +325,7 @@ class TransactionEngineTest {
     Call first = net.pending(ONE_PHASE, "a");
     first.fail("DEADLINE_EXCEEDED");
     assertFalse(answer.isDone(), "waiting for completion");
-    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(first.txId));
+    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(first.txId).join());
     time.forward(Duration.ofSeconds(10)); // past the deadline: only the participant decides
     assertEquals(TxState.ONE_PHASE, tx(first.txId).state());
     assertNull(tx(first.txId).decision);
@@ -441,16 +441,16 @@ class TransactionEngineTest {
   void getOutcomeNeverAnswersAbortedWhileCommitMayStillBeDecided() {
     CompletableFuture<TxResult> run = execute("a", "b");
     String id = net.pending(PREPARE, "a").txId;
-    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id));
+    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id).join());
     net.pending(PREPARE, "a").vote(Vote.YES);
     log.hold();
     net.pending(PREPARE, "b").vote(Vote.YES);
-    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id), "COMMIT being written");
+    assertEquals(Outcome.OUTCOME_IN_PROGRESS, engine.outcome(id).join(), "COMMIT being written");
     assertFalse(run.isDone(), "nobody hears COMMIT before it is durable");
     log.release();
-    assertEquals(Outcome.OUTCOME_COMMITTED, engine.outcome(id));
+    assertEquals(Outcome.OUTCOME_COMMITTED, engine.outcome(id).join());
     assertEquals(Outcome.OUTCOME_COMMITTED, run.join().outcome());
-    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome("never-seen"), "presumed abort");
+    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome("never-seen").join(), "presumed abort");
   }
 
   // ---------------------------------------------------------------- operators
@@ -473,6 +473,84 @@ class TransactionEngineTest {
     net.pending(COMMIT, "a").ack();
     net.pending(COMMIT, "b").ack();
     assertEquals(TxState.COMMITTED, log.find(id).orElseThrow().state());
+  }
+
+  @Test
+  void anUnknownIdThisCoordinatorCouldHaveIssuedIsAnsweredAbortedAfterATombstoneIsWritten() {
+    String id = TxIds.newTxId(time.clock().millis() - 1_000);
+    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome(id).join());
+    Decided tombstone = decision(id);
+    assertEquals(Decision.ABORT, tombstone.decision());
+    assertEquals(TxState.ABORTED, tombstone.state(), "no branch is known: finished at once");
+    assertEquals(Requests.TOMBSTONE_REASON, tombstone.abortReason());
+    assertEquals(TxState.ABORTED, log.find(id).orElseThrow().state());
+    // asked again: answered from the log, no second write
+    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome(id).join());
+    decision(id); // still exactly one decision record
+  }
+
+  @Test
+  void idsNoCoordinatorIssuesNowAreAbortedWithoutAWrite() {
+    long now = time.clock().millis();
+    int before = log.written().size();
+    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome("never-seen").join());
+    assertEquals(
+        Outcome.OUTCOME_ABORTED,
+        engine.outcome(TxIds.newTxId(now + Duration.ofHours(1).toMillis())).join(),
+        "from the future");
+    assertEquals(
+        Outcome.OUTCOME_ABORTED,
+        engine.outcome(TxIds.newTxId(now - config.retention().toMillis() - 1_000)).join(),
+        "older than the retention");
+    assertEquals(before, log.written().size());
+  }
+
+  @Test
+  void anUndecidedTransactionNoNodeRunsIsTombstonedAbortingWithItsBranches() {
+    String id = TxIds.newTxId(time.clock().millis());
+    log.seed(
+        stored(
+            id,
+            TxState.PREPARING,
+            null,
+            row("a", 0, Vote.YES, BranchState.PREPARED),
+            row("b", 1, null, BranchState.ENLISTED)));
+    assertEquals(Outcome.OUTCOME_ABORTED, engine.outcome(id).join());
+    StoredTransaction after = log.find(id).orElseThrow();
+    assertEquals(Decision.ABORT, after.decision());
+    assertEquals(
+        TxState.ABORTING, after.state(), "unfinished: the liveness check resumes its rollbacks");
+    assertEquals(2, after.branches().size());
+  }
+
+  /**
+   * The race of spec/tla/TwoPhaseShared.tla's mutant outcome_no_tombstone, with two engines on one
+   * log: the owner is still preparing when a participant asks the other node, which does not run
+   * the transaction. The tombstone makes the owner's COMMIT find ABORT, and it aborts.
+   */
+  @Test
+  void anOwnerStillPreparingFindsTheOtherNodesTombstoneAndAborts() {
+    ScriptedTransport otherNet = new ScriptedTransport("a", "b", "c");
+    TransactionEngine other =
+        new TransactionEngine(
+            config,
+            log,
+            log,
+            otherNet,
+            time.scheduler(),
+            time::nanoTime,
+            CoordinatorMetrics.disabled());
+    CompletableFuture<TxResult> run = execute("a", "b");
+    String id = net.pending(PREPARE, "a").txId;
+    net.pending(PREPARE, "a").vote(Vote.YES);
+    // a is in doubt and asks the other node, which answers from the log
+    assertEquals(Outcome.OUTCOME_ABORTED, other.outcome(id).join());
+    net.pending(PREPARE, "b").vote(Vote.YES);
+    assertOutcome(Outcome.OUTCOME_ABORTED, run);
+    assertEquals(Decision.ABORT, log.find(id).orElseThrow().decision());
+    net.pending(ROLLBACK, "a").ack();
+    net.pending(ROLLBACK, "b").ack();
+    assertEquals(0, net.count(COMMIT, "a") + net.count(COMMIT, "b"), "nobody was told COMMIT");
   }
 
   @Test
@@ -526,7 +604,7 @@ class TransactionEngineTest {
     log.seed(s);
     engine.resume(s);
     assertEquals(0, net.count(COMMIT, "b"), "b acknowledged before the crash");
-    assertEquals(Outcome.OUTCOME_COMMITTED, engine.outcome("tx-commit"));
+    assertEquals(Outcome.OUTCOME_COMMITTED, engine.outcome("tx-commit").join());
     net.pending(COMMIT, "a").ack();
     assertEquals(TxState.COMMITTED, log.find("tx-commit").orElseThrow().state());
   }

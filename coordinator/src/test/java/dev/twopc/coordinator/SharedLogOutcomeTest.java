@@ -1,0 +1,150 @@
+package dev.twopc.coordinator;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.twopc.coordinator.testing.InProcessCoordinator;
+import dev.twopc.coordinator.testing.StoreKind;
+import dev.twopc.coordinator.testing.TestStore;
+import dev.twopc.proto.v1.BranchRequest;
+import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.ExecuteRequest;
+import dev.twopc.proto.v1.ExecuteResponse;
+import dev.twopc.proto.v1.GetOutcomeRequest;
+import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.TransactionView;
+import dev.twopc.testing.FakeParticipant;
+import dev.twopc.testing.Shutdown;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GetOutcome on a coordinator that does not run the transaction, with two coordinators on one
+ * PostgreSQL log (issue 14, item 2): the owner is still preparing when a participant in doubt asks
+ * the other node. That node writes an ABORT tombstone before it answers ABORTED, so the owner's
+ * COMMIT finds ABORT and the transaction aborts everywhere; without the tombstone the owner would
+ * commit the branch that was told ABORTED (spec/tla/TwoPhaseShared.tla, mutant
+ * outcome_no_tombstone). Over real gRPC and a real PostgreSQL.
+ */
+class SharedLogOutcomeTest {
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T closing(T c) {
+    open.add(c);
+    return c;
+  }
+
+  private CoordinatorServer node(TestStore store) throws Exception {
+    CoordinatorConfig.Builder b =
+        store
+            .apply(InProcessCoordinator.defaults(Files.createTempDirectory("twopc-node-"), 0))
+            .prepareTimeout(Duration.ofSeconds(60))
+            // the other node's liveness check would take this one's live transaction over: that
+            // is ownership, issue 14's next step; here each node leaves the other's alone
+            .livenessCheckInterval(Duration.ofHours(1));
+    return closing(CoordinatorServer.start(b.build()));
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub stub(CoordinatorServer node) {
+    ManagedChannel ch =
+        Grpc.newChannelBuilder(node.target(), InsecureChannelCredentials.create()).build();
+    closing(() -> Shutdown.now(ch));
+    return CoordinatorGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anOwnerStillPreparingFindsTheOtherNodesTombstoneAndAborts() throws Exception {
+    TestStore store = closing(TestStore.create(StoreKind.POSTGRESQL));
+    CoordinatorServer other = node(store);
+    CoordinatorServer owner = node(store);
+    FakeParticipant a = closing(FakeParticipant.start("a"));
+    FakeParticipant b = closing(FakeParticipant.start("b"));
+    a.register(owner.target());
+    b.register(owner.target());
+    b.behave(FakeParticipant.Behaviour.HOLD);
+
+    CompletableFuture<ExecuteResponse> answer = new CompletableFuture<>();
+    ManagedChannel ch =
+        Grpc.newChannelBuilder(owner.target(), InsecureChannelCredentials.create()).build();
+    closing(() -> Shutdown.now(ch));
+    CoordinatorGrpc.newStub(ch)
+        .execute(
+            ExecuteRequest.newBuilder()
+                .addBranches(BranchRequest.newBuilder().setParticipant("a"))
+                .addBranches(BranchRequest.newBuilder().setParticipant("b"))
+                .build(),
+            new StreamObserver<>() {
+              @Override
+              public void onNext(ExecuteResponse r) {
+                answer.complete(r);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                answer.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.prepared().size() == 1);
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.heldCount() == 1);
+    String txId = a.prepared().iterator().next();
+
+    // a is in doubt and asks the node that does not run the transaction
+    assertEquals(
+        Outcome.OUTCOME_ABORTED,
+        stub(other)
+            .getOutcome(GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant("a").build())
+            .getOutcome());
+    a.resolveInDoubt(other.target());
+    assertTrue(a.rolledBack().contains(txId));
+
+    // b votes YES at last: the owner's COMMIT finds the tombstone's ABORT
+    b.releaseHeld();
+    ExecuteResponse r = answer.get(30, TimeUnit.SECONDS);
+    // The owner inserts an unkeyed transaction's row with its decision; finding the tombstone's
+    // row there, that write fails and the client hears UNKNOWN (never COMMITTED), while the retry
+    // (ABORT, insert-if-absent, looking first) settles on the logged ABORT.
+    assertTrue(
+        r.getOutcome() == Outcome.OUTCOME_ABORTED || r.getOutcome() == Outcome.OUTCOME_UNKNOWN,
+        r.getOutcome() + ": " + r.getReason());
+    await().atMost(Duration.ofSeconds(30)).until(() -> b.rolledBack().contains(txId));
+    assertTrue(a.committed().isEmpty() && b.committed().isEmpty(), "nobody committed");
+
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () ->
+                stub(owner)
+                        .getOutcome(GetOutcomeRequest.newBuilder().setTxId(txId).build())
+                        .getOutcome()
+                    == Outcome.OUTCOME_ABORTED);
+    for (CoordinatorServer node : List.of(owner, other)) {
+      TransactionView v =
+          stub(node).getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
+      assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
+      assertTrue(
+          v.getAbortReason().contains("ABORT written so that it can never commit"), v.toString());
+    }
+  }
+}
