@@ -45,6 +45,8 @@ public final class CoordinatorConfig {
   private final Duration retention;
   private final Duration pruneInterval;
   private final Duration livenessCheckInterval;
+  private final String nodeId;
+  private final Duration lease;
   private final int pruneBatchSize;
   private final int maxIdLength;
   private final int maxBranches;
@@ -83,6 +85,8 @@ public final class CoordinatorConfig {
     this.retention = b.retention;
     this.pruneInterval = b.pruneInterval;
     this.livenessCheckInterval = b.livenessCheckInterval;
+    this.nodeId = b.nodeId;
+    this.lease = b.lease;
     this.pruneBatchSize = b.pruneBatchSize;
     this.maxIdLength = b.maxIdLength;
     this.maxBranches = b.maxBranches;
@@ -209,6 +213,25 @@ public final class CoordinatorConfig {
     return pruneBatchSize;
   }
 
+  /**
+   * This coordinator's name among several on one shared log (PostgreSQL); null: the one kept in
+   * {@code dataDir/node-id} (made up at the first start), or, without a data directory, one made up
+   * at each start, in which case a restarted process does not find its earlier work at once (it, or
+   * another node, claims that once the earlier name's lease lapsed).
+   */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /**
+   * How long a node's lease on a shared log lasts without renewal (on the database's clock): a node
+   * silent for longer is fenced and its transactions are claimed by the others. Renewed five times
+   * per lease.
+   */
+  public Duration lease() {
+    return lease;
+  }
+
   public int maxIdLength() {
     return maxIdLength;
   }
@@ -311,6 +334,8 @@ public final class CoordinatorConfig {
     private Duration retention = Duration.ofDays(7);
     private Duration pruneInterval = Duration.ofMinutes(1);
     private Duration livenessCheckInterval = Duration.ofSeconds(10);
+    private String nodeId;
+    private Duration lease = Duration.ofSeconds(5);
     private int pruneBatchSize = 1000;
     private int maxIdLength = 128;
     private int maxBranches = 64;
@@ -423,6 +448,16 @@ public final class CoordinatorConfig {
 
     public Builder livenessCheckInterval(Duration d) {
       this.livenessCheckInterval = d;
+      return this;
+    }
+
+    public Builder nodeId(String nodeId) {
+      this.nodeId = nodeId;
+      return this;
+    }
+
+    public Builder lease(Duration d) {
+      this.lease = d;
       return this;
     }
 
@@ -541,6 +576,12 @@ public final class CoordinatorConfig {
       positive("retention", retention);
       positive("pruneInterval", pruneInterval);
       positive("livenessCheckInterval", livenessCheckInterval);
+      positive("lease", lease);
+      if (nodeId != null
+          && !nodeId.matches(dev.twopc.coordinator.internal.cluster.NodeIdFile.PATTERN)) {
+        throw new IllegalArgumentException(
+            "nodeId must be 1 to 64 letters, digits or . _ : -, was \"" + nodeId + "\"");
+      }
       positive("shutdownGrace", shutdownGrace);
       positive("tlsReloadInterval", tlsReloadInterval);
       if (tls != null && !tls.hasIdentity()) {

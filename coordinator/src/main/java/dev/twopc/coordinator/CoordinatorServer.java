@@ -5,6 +5,8 @@ import dev.twopc.coordinator.internal.api.AdminService;
 import dev.twopc.coordinator.internal.api.CoordinatorService;
 import dev.twopc.coordinator.internal.api.TransactionQueries;
 import dev.twopc.coordinator.internal.api.Views;
+import dev.twopc.coordinator.internal.cluster.Membership;
+import dev.twopc.coordinator.internal.cluster.NodeIdFile;
 import dev.twopc.coordinator.internal.concurrent.Completions;
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogReader;
@@ -79,6 +81,8 @@ public final class CoordinatorServer implements AutoCloseable {
   private final int port;
   private final LivenessCheck liveness;
   private final ScheduledExecutorService livenessThread;
+  private final Membership membership; // null: the log's only writer
+  private final ScheduledExecutorService leaseThread;
   private final TlsCredentials tls; // null: plaintext
   private final MetricsEndpoint metrics; // null: no metrics
   private boolean closed;
@@ -96,6 +100,8 @@ public final class CoordinatorServer implements AutoCloseable {
       int port,
       LivenessCheck liveness,
       ScheduledExecutorService livenessThread,
+      Membership membership,
+      ScheduledExecutorService leaseThread,
       TlsCredentials tls,
       MetricsEndpoint metrics) {
     this.metrics = metrics;
@@ -112,6 +118,8 @@ public final class CoordinatorServer implements AutoCloseable {
     this.port = port;
     this.liveness = liveness;
     this.livenessThread = livenessThread;
+    this.membership = membership;
+    this.leaseThread = leaseThread;
   }
 
   /** Opens the decision log, runs recovery, then starts serving. */
@@ -175,10 +183,28 @@ public final class CoordinatorServer implements AutoCloseable {
             metrics);
     RecoverySummary summary;
     double recoverySeconds;
+    Membership membership = null;
     try {
+      // On a log several coordinators share (PostgreSQL), this one is a node of them: it
+      // recovers what it may claim, not the whole log.
+      if (store.leases().isPresent()) {
+        membership =
+            new Membership(
+                store.leases().get(),
+                reader,
+                decisionLog,
+                engine,
+                config.clock(),
+                nodeId(config),
+                config.lease(),
+                CLAIM_BATCH);
+      }
       directory.load(reader.participants());
       long recoveryStart = System.nanoTime();
-      summary = Recovery.run(reader, decisionLog, engine, config.clock());
+      summary =
+          membership == null
+              ? Recovery.run(reader, decisionLog, engine, config.clock())
+              : membership.start();
       recoverySeconds = (System.nanoTime() - recoveryStart) / 1e9;
     } catch (IOException | LogStoreException e) {
       scheduler.shutdownNow();
@@ -302,9 +328,36 @@ public final class CoordinatorServer implements AutoCloseable {
     // never hold up the timer thread's timeouts and phase-2 retries.
     LivenessCheck liveness =
         new LivenessCheck(
-            reader, decisionLog, engine, config.clock(), config.livenessCheckInterval().toMillis());
+            reader,
+            membership == null ? reader::unfinished : membership::owned,
+            decisionLog,
+            engine,
+            config.clock(),
+            config.livenessCheckInterval().toMillis());
     ScheduledExecutorService livenessThread =
         Executors.newSingleThreadScheduledExecutor(daemon("twopc-maintenance"));
+    ScheduledExecutorService leaseThread =
+        Executors.newSingleThreadScheduledExecutor(daemon("twopc-lease"));
+    if (membership != null) {
+      // Its own thread: a renewal must not wait behind a prune or a liveness repair.
+      membership.advertise(advertised[0]);
+      long renewEvery = Math.max(1, config.lease().toMillis() / 5);
+      Membership node = membership;
+      directory.share(reader::participants);
+      Completions.every(
+          leaseThread,
+          "lease",
+          () -> {
+            node.tick();
+            try {
+              directory.refresh(); // addresses participants gave the other nodes
+            } catch (LogStoreException e) {
+              log.warn("event=registry_refresh_failed error=\"{}\"", e.getMessage());
+            }
+          },
+          renewEvery,
+          TimeUnit.MILLISECONDS);
+    }
     Completions.every(
         livenessThread,
         "prune",
@@ -325,9 +378,10 @@ public final class CoordinatorServer implements AutoCloseable {
         every,
         TimeUnit.MILLISECONDS);
     log.info(
-        "event=started port={} store=\"{}\" durability={} metrics={} tracing={} {}",
+        "event=started port={} store=\"{}\" node={} durability={} metrics={} tracing={} {}",
         port,
         store.description(),
+        membership == null ? "-" : membership.nodeId() + "/" + membership.self().epoch(),
         config.durability(),
         endpoint == null
             ? "off"
@@ -354,6 +408,8 @@ public final class CoordinatorServer implements AutoCloseable {
         port,
         liveness,
         livenessThread,
+        membership,
+        leaseThread,
         tls,
         endpoint);
   }
@@ -375,6 +431,32 @@ public final class CoordinatorServer implements AutoCloseable {
     } catch (Exception e) {
       log.warn("event=prune_failed error=\"{}\"", e.toString());
     }
+  }
+
+  /** Transactions a node claims per database transaction, at start and at each takeover. */
+  private static final int CLAIM_BATCH = 100;
+
+  /** The configured id, else the one kept in the data directory, else a new one. */
+  private static String nodeId(CoordinatorConfig config) throws IOException {
+    if (config.nodeId() != null) {
+      return config.nodeId();
+    }
+    if (config.dataDir() == null) {
+      return NodeIdFile.madeUp();
+    }
+    try {
+      return NodeIdFile.loadOrCreate(config.dataDir());
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot keep the node id in " + config.dataDir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** This coordinator's node id on a shared log; empty when it is the log's only writer. */
+  public java.util.Optional<String> nodeId() {
+    return membership == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(membership.nodeId());
   }
 
   private static ThreadFactory daemon(String name) {
@@ -436,6 +518,7 @@ public final class CoordinatorServer implements AutoCloseable {
       health.setStatus(s, ServingStatus.NOT_SERVING);
     }
     livenessThread.shutdownNow();
+    leaseThread.shutdownNow();
     servers.forEach(Server::shutdown);
     engine.close();
     for (Server s : servers) {
@@ -450,6 +533,9 @@ public final class CoordinatorServer implements AutoCloseable {
     }
     scheduler.shutdownNow();
     decisionLog.close();
+    if (membership != null) {
+      membership.leave(); // what it leaves unfinished is claimed now, not a lease later
+    }
     rpc.shutdown();
     directory.close();
     store.close();

@@ -7,13 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.twopc.coordinator.testing.InProcessCoordinator;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
+import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BranchRequest;
+import dev.twopc.proto.v1.CommitRequest;
+import dev.twopc.proto.v1.CommitResponse;
 import dev.twopc.proto.v1.CoordinatorGrpc;
+import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.GetTransactionRequest;
 import dev.twopc.proto.v1.Outcome;
+import dev.twopc.proto.v1.RollbackRequest;
+import dev.twopc.proto.v1.RollbackResponse;
+import dev.twopc.proto.v1.TransactionState;
 import dev.twopc.proto.v1.TransactionView;
 import dev.twopc.testing.FakeParticipant;
 import dev.twopc.testing.Shutdown;
@@ -58,9 +65,8 @@ class SharedLogOutcomeTest {
         store
             .apply(InProcessCoordinator.defaults(Files.createTempDirectory("twopc-node-"), 0))
             .prepareTimeout(Duration.ofSeconds(60))
-            // the other node's liveness check would take this one's live transaction over: that
-            // is ownership, issue 14's next step; here each node leaves the other's alone
-            .livenessCheckInterval(Duration.ofHours(1));
+            // each node's liveness check looks only at what it owns: often, to show that
+            .livenessCheckInterval(Duration.ofMillis(200));
     return closing(CoordinatorServer.start(b.build()));
   }
 
@@ -122,12 +128,9 @@ class SharedLogOutcomeTest {
     // b votes YES at last: the owner's COMMIT finds the tombstone's ABORT
     b.releaseHeld();
     ExecuteResponse r = answer.get(30, TimeUnit.SECONDS);
-    // The owner inserts an unkeyed transaction's row with its decision; finding the tombstone's
-    // row there, that write fails and the client hears UNKNOWN (never COMMITTED), while the retry
-    // (ABORT, insert-if-absent, looking first) settles on the logged ABORT.
-    assertTrue(
-        r.getOutcome() == Outcome.OUTCOME_ABORTED || r.getOutcome() == Outcome.OUTCOME_UNKNOWN,
-        r.getOutcome() + ": " + r.getReason());
+    // The owner inserts an unkeyed transaction's row with its decision, insert-if-absent: it
+    // finds the tombstone's row and the ABORT in it.
+    assertEquals(Outcome.OUTCOME_ABORTED, r.getOutcome(), r.getReason());
     await().atMost(Duration.ofSeconds(30)).until(() -> b.rolledBack().contains(txId));
     assertTrue(a.committed().isEmpty() && b.committed().isEmpty(), "nobody committed");
 
@@ -146,5 +149,42 @@ class SharedLogOutcomeTest {
       assertTrue(
           v.getAbortReason().contains("ABORT written so that it can never commit"), v.toString());
     }
+  }
+
+  @Test
+  void aRollbackOnTheOtherNodeAbortsWhatTheOwnerRunsAndItsCommitIsRefused() throws Exception {
+    TestStore store = closing(TestStore.create(StoreKind.POSTGRESQL));
+    CoordinatorServer owner = node(store);
+    CoordinatorServer other = node(store);
+    FakeParticipant a = closing(FakeParticipant.start("a"));
+    a.register(owner.target());
+    // keyed: the begin record is written (lazily) before anything else happens to it
+    String txId =
+        stub(owner).begin(BeginRequest.newBuilder().setIdempotencyKey("cart-9").build()).getTxId();
+    stub(owner).enlist(EnlistRequest.newBuilder().setTxId(txId).setParticipant("a").build());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () ->
+                stub(other)
+                        .getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build())
+                        .getState()
+                    == TransactionState.TRANSACTION_STATE_ACTIVE);
+
+    RollbackResponse rolledBack =
+        stub(other)
+            .rollback(RollbackRequest.newBuilder().setTxId(txId).setReason("cart emptied").build());
+    assertEquals(Outcome.OUTCOME_ABORTED, rolledBack.getOutcome());
+
+    // The owner still runs it: its Commit prepares, and the COMMIT it writes finds the ABORT
+    CommitResponse committed = stub(owner).commit(CommitRequest.newBuilder().setTxId(txId).build());
+    assertEquals(Outcome.OUTCOME_ABORTED, committed.getOutcome(), committed.getReason());
+    await().atMost(Duration.ofSeconds(30)).until(() -> a.rolledBack().contains(txId));
+    assertTrue(a.committed().isEmpty());
+    TransactionView v =
+        stub(owner).getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
+    assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
+    assertTrue(v.getAbortReason().contains("cart emptied"), v.toString());
   }
 }

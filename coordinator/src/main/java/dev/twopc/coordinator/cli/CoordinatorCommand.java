@@ -103,7 +103,8 @@ final class CoordinatorCommand implements Callable<Integer> {
       defaultValue = "${TWOPC_DATA:-data}",
       description =
           "Directory of the embedded decision log (RocksDB, in DIR/log) [TWOPC_DATA]"
-              + " (default ${DEFAULT-VALUE}). Not used with --jdbc-url.")
+              + " (default ${DEFAULT-VALUE}). With a PostgreSQL --jdbc-url it holds only"
+              + " this node's id; not used with other --jdbc-url.")
   Path data;
 
   @Option(
@@ -208,6 +209,27 @@ final class CoordinatorCommand implements Callable<Integer> {
           "Keep finished transactions this long for audit [TWOPC_RETENTION] (default"
               + " ${DEFAULT-VALUE}).")
   Duration retention;
+
+  @Option(
+      names = "--node-id",
+      paramLabel = "ID",
+      defaultValue = "${TWOPC_NODE_ID}",
+      description =
+          "This coordinator's name among several on one PostgreSQL log (1 to 64 of A-Z a-z 0-9"
+              + " . _ : -); without it one is made up once and kept in DIR/node-id of --data"
+              + " [TWOPC_NODE_ID].")
+  String nodeId;
+
+  @Option(
+      names = "--lease",
+      paramLabel = "DURATION",
+      defaultValue = "${TWOPC_LEASE:-5s}",
+      converter = Durations.Converter.class,
+      description =
+          "On a PostgreSQL log several coordinators share: a node silent this long (on the"
+              + " database's clock) is fenced and the others take over its transactions"
+              + " [TWOPC_LEASE] (default ${DEFAULT-VALUE}).")
+  Duration lease;
 
   @Option(
       names = "--liveness-check-interval",
@@ -355,7 +377,9 @@ final class CoordinatorCommand implements Callable<Integer> {
   }
 
   private CoordinatorConfig buildConfig(Tracing tracing) {
+    boolean shared = usesJdbc() && jdbcUrl.toLowerCase(Locale.ROOT).startsWith("jdbc:postgresql:");
     if (usesJdbc()
+        && !shared
         && spec.commandLine().getParseResult() != null
         && spec.commandLine().getParseResult().hasMatchedOption("--data")
         && spec.commandLine().getParseResult().hasMatchedOption("--jdbc-url")) {
@@ -408,6 +432,9 @@ final class CoordinatorCommand implements Callable<Integer> {
             .tracing(tracing);
     if (usesJdbc()) {
       b.jdbcUrl(jdbcUrl).jdbcUser(jdbcUser).jdbcPassword(jdbcPassword);
+      if (shared) {
+        b.dataDir(data).nodeId(nodeId).lease(lease);
+      }
     } else {
       b.dataDir(data);
     }

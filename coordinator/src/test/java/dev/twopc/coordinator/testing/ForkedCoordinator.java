@@ -29,11 +29,27 @@ public final class ForkedCoordinator implements AutoCloseable {
    */
   public static ForkedCoordinator start(
       TestStore store, String crashAt, String durability, int port) throws IOException {
+    return start(store, crashAt, durability, port, List.of());
+  }
+
+  /**
+   * One node of several on {@code store}'s shared log (PostgreSQL): named {@code nodeId}, with a
+   * lease of {@code lease}.
+   */
+  public static ForkedCoordinator startNode(
+      TestStore store, String nodeId, Duration lease, String crashAt, int port) throws IOException {
+    return start(store, crashAt, "fsync", port, List.of(nodeId, lease.toString()));
+  }
+
+  private static ForkedCoordinator start(
+      TestStore store, String crashAt, String durability, int port, List<String> more)
+      throws IOException {
     List<String> args = new ArrayList<>();
     args.add(String.valueOf(port));
     args.add(durability);
     args.add(crashAt == null ? "" : crashAt);
     args.addAll(store.forkArgs());
+    args.addAll(more);
     Path log = Files.createTempFile("forked-coordinator", ".log");
     log.toFile().deleteOnExit();
     ForkedJvm jvm =
@@ -67,6 +83,21 @@ public final class ForkedCoordinator implements AutoCloseable {
 
   public boolean isAlive() {
     return jvm.isAlive();
+  }
+
+  /** The process id (for signals). */
+  public long pid() {
+    return jvm.pid();
+  }
+
+  /** How many lines it printed so far contain {@code text}. */
+  public int count(String text) {
+    return jvm.count(text);
+  }
+
+  /** Waits until it prints a line containing {@code text}. */
+  public String await(String text, Duration timeout) throws InterruptedException {
+    return jvm.await(text, timeout);
   }
 
   /** SIGKILL, as {@code kill -9}. */

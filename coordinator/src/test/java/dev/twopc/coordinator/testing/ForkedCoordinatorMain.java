@@ -28,6 +28,10 @@ public final class ForkedCoordinatorMain {
     if (!args[4].isEmpty()) {
       b.jdbcUrl(args[4]).jdbcUser(args[5]).jdbcPassword(args[6]);
     }
+    if (args.length > 8) {
+      // one of several nodes on a shared log: its name and lease
+      b.nodeId(args[7]).lease(Duration.parse(args[8]));
+    }
     CoordinatorServer server = CoordinatorServer.start(b.build());
     System.out.println(server.recoverySummary().describe());
     System.out.println("READY " + server.port());

@@ -24,6 +24,14 @@ public interface LogStore extends LogReader, AutoCloseable {
    */
   List<Object> write(List<LogRecord> batch, Durability durability);
 
+  /**
+   * Ownership for several coordinator nodes on this one log, where the store supports it
+   * (PostgreSQL); empty where one coordinator is the log's only writer.
+   */
+  default java.util.Optional<NodeLeases> leases() {
+    return java.util.Optional.empty();
+  }
+
   /** What and where the store is, without credentials, for logs. */
   String description();
 

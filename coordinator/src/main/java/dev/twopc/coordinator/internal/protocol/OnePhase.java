@@ -105,6 +105,9 @@ final class OnePhase {
     long left = Math.max(1, (tx.deadlineNanos - ticker.nanoTime()) / 1_000_000);
     long timeout = Math.min(prepareTimeoutMillis, left);
     synchronized (tx) {
+      if (tx.abandoned) {
+        return;
+      }
       b.attempts++;
       b.lastAttemptAt = clock.millis();
     }

@@ -105,7 +105,7 @@ final class PhaseTwo {
     boolean commit;
     int attempt;
     synchronized (tx) {
-      if (b.inFlight || !b.awaitingPhase2()) {
+      if (b.inFlight || !b.awaitingPhase2() || tx.abandoned) {
         return;
       }
       b.inFlight = true;

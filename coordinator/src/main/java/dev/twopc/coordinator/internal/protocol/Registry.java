@@ -220,7 +220,10 @@ final class Registry {
     if (d == Decision.ABORT) {
       return TxResult.aborted(txId, s.get().abortReason());
     }
-    return TxResult.unknown(txId, "not decided yet");
+    return TxResult.unknown(
+        txId,
+        "not decided yet: another coordinator node runs it (commit it there), or it is aborted"
+            + " when that node's lease lapses");
   }
 
   CoordinatorException notLive(String txId) {

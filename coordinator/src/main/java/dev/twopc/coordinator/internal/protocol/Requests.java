@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -254,18 +255,10 @@ final class Requests {
 
   TxResult rollback(String txId, String reason) {
     Tx tx = registry.get(txId);
-    if (tx == null) {
-      try {
-        TxResult r = registry.loggedResult(txId);
-        if (r.outcome() == Outcome.OUTCOME_COMMITTED) {
-          throw precondition("transaction " + txId + " is committed");
-        }
-        return TxResult.aborted(txId, r.reason());
-      } catch (LogStoreException e) {
-        throw CoordinatorException.logUnavailable(e);
-      }
-    }
     String why = reason == null || reason.isEmpty() ? "rolled back by the client" : reason;
+    if (tx == null) {
+      return rollbackLogged(txId, why);
+    }
     if (!decider.abort(tx, why, "client")) {
       synchronized (tx) {
         if (tx.decision != Decision.ABORT) {
@@ -275,6 +268,47 @@ final class Requests {
       }
     }
     return TxResult.aborted(txId, tx.abortReason);
+  }
+
+  /**
+   * Rollback of a transaction this process does not run: one the log holds undecided (another node
+   * on a shared log runs it) gets ABORT, insert-if-absent, as a tombstone does, so that its owner
+   * finds ABORT when it decides; the answer is what the log then holds.
+   */
+  private TxResult rollbackLogged(String txId, String why) {
+    try {
+      Optional<StoredTransaction> stored = registry.logged(txId);
+      if (stored.isEmpty()) {
+        throw notFound("unknown transaction " + txId);
+      }
+      Decision d = stored.get().decision();
+      if (d == null) {
+        Decided abort = tombstone(txId, stored, stored.get().createdAt(), clock.millis());
+        abort =
+            new Decided(
+                abort.txId(),
+                abort.decision(),
+                abort.state(),
+                abort.decidedAt(),
+                "client",
+                why,
+                abort.branches(),
+                abort.begun(),
+                true);
+        d = decisionLog.decide(abort).get().decision();
+      }
+      if (d == Decision.COMMIT) {
+        throw precondition("transaction " + txId + " is committed");
+      }
+      return registry.loggedResult(txId);
+    } catch (LogStoreException e) {
+      throw CoordinatorException.logUnavailable(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CoordinatorException.logUnavailable(e);
+    } catch (ExecutionException e) {
+      throw CoordinatorException.logUnavailable(e.getCause());
+    }
   }
 
   /**

@@ -248,6 +248,25 @@ public final class TransactionEngine implements AutoCloseable {
     liveness.unstick(txId);
   }
 
+  /**
+   * This node's lease on a shared log lapsed: it stops driving every live transaction, which the
+   * log hands to whichever node claims it (this one too, once it rejoined). Callers waiting on one
+   * hear UNKNOWN with {@code reason}; its outcome is then asked of any node.
+   *
+   * @return how many it dropped
+   */
+  public int abandonAll(String reason) {
+    int n = 0;
+    for (Tx tx : registry.all()) {
+      tx.abandon();
+      registry.remove(tx);
+      tx.decided.complete(TxResult.unknown(tx.id, reason));
+      tx.finished.complete(TxResult.unknown(tx.id, reason));
+      n++;
+    }
+    return n;
+  }
+
   /** The live transaction (tests of the liveness check, in this package). */
   Tx liveTx(String txId) {
     return registry.get(txId);

@@ -56,6 +56,12 @@ final class Tx {
   /** The trace this transaction's spans belong to (the root context when tracing is off). */
   io.opentelemetry.context.Context trace = io.opentelemetry.context.Context.root();
 
+  /**
+   * This node stopped driving it (its lease lapsed; the transaction is claimed from the log): no
+   * further calls to its participants. Guarded by the monitor.
+   */
+  boolean abandoned;
+
   /** When the last decision write was issued (the liveness check's clock for DECIDING). */
   long decisionAttemptAt;
 
@@ -127,6 +133,20 @@ final class Tx {
       tx.branches.put(row.participant(), Branch.restored(row));
     }
     return tx;
+  }
+
+  /** Stops every call and timer of this transaction (see {@link #abandoned}). */
+  synchronized void abandon() {
+    abandoned = true;
+    if (timeout != null) {
+      timeout.cancel(false);
+    }
+    for (Branch b : branches.values()) {
+      if (b.retry != null) {
+        b.retry.cancel(false);
+        b.retry = null;
+      }
+    }
   }
 
   synchronized List<BranchRow> branchRows() {

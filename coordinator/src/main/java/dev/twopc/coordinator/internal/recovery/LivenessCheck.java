@@ -9,8 +9,10 @@ import dev.twopc.coordinator.internal.protocol.TransactionEngine.Stuck;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,7 @@ public final class LivenessCheck {
   private static final Logger log = LoggerFactory.getLogger(LivenessCheck.class);
 
   private final LogReader reader;
+  private final Supplier<List<StoredTransaction>> mine;
   private final DecisionLog decisionLog;
   private final TransactionEngine engine;
   private final Clock clock;
@@ -40,7 +43,22 @@ public final class LivenessCheck {
       TransactionEngine engine,
       Clock clock,
       long graceMillis) {
+    this(reader, reader::unfinished, decisionLog, engine, clock, graceMillis);
+  }
+
+  /**
+   * @param mine the unfinished transactions this process is to drive: the whole log's when it is
+   *     the only writer, the ones it owns on a log several nodes share
+   */
+  public LivenessCheck(
+      LogReader reader,
+      Supplier<List<StoredTransaction>> mine,
+      DecisionLog decisionLog,
+      TransactionEngine engine,
+      Clock clock,
+      long graceMillis) {
     this.reader = reader;
+    this.mine = mine;
     this.decisionLog = decisionLog;
     this.engine = engine;
     this.clock = clock;
@@ -71,7 +89,7 @@ public final class LivenessCheck {
     }
     if (decisionLog.healthy()) {
       try {
-        for (StoredTransaction t : reader.unfinished()) {
+        for (StoredTransaction t : mine.get()) {
           if (engine.live(t.txId()).isPresent()) {
             continue;
           }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,35 @@ public final class Recovery {
   public static RecoverySummary run(
       LogReader reader, DecisionLog decisionLog, TransactionEngine engine, Clock clock)
       throws IOException {
+    boolean[] read = {false};
+    return run(
+        reader,
+        () -> {
+          if (read[0]) {
+            return List.of();
+          }
+          read[0] = true;
+          return reader.unfinished();
+        },
+        decisionLog,
+        engine,
+        clock,
+        "the coordinator restarted before a decision");
+  }
+
+  /**
+   * Recovery of the work {@code work} hands out, batch after batch until it answers an empty one:
+   * the whole unfinished log of a coordinator that is its only writer, or what a node of several
+   * claims.
+   */
+  public static RecoverySummary run(
+      LogReader reader,
+      Supplier<List<StoredTransaction>> work,
+      DecisionLog decisionLog,
+      TransactionEngine engine,
+      Clock clock,
+      String abortReason)
+      throws IOException {
     int commits = 0;
     int aborts = 0;
     int undecided = 0;
@@ -39,14 +69,14 @@ public final class Recovery {
       // Counted before anything resumes: a resumed transaction may finish (and be counted)
       // while the others are still being read.
       finished = reader.countFinished();
-      List<StoredTransaction> work = reader.unfinished();
-      for (StoredTransaction tx : work) {
-        switch (resumeOne(
-            tx, decisionLog, engine, clock, "the coordinator restarted before a" + " decision")) {
-          case COMMIT -> commits++;
-          case ABORT -> aborts++;
-          case UNDECIDED -> undecided++;
-          case ONE_PHASE -> {}
+      for (List<StoredTransaction> batch = work.get(); !batch.isEmpty(); batch = work.get()) {
+        for (StoredTransaction tx : batch) {
+          switch (resumeOne(tx, decisionLog, engine, clock, abortReason)) {
+            case COMMIT -> commits++;
+            case ABORT -> aborts++;
+            case UNDECIDED -> undecided++;
+            case ONE_PHASE -> {}
+          }
         }
       }
     } catch (LogStoreException e) {

@@ -6,6 +6,8 @@ import dev.twopc.coordinator.Durability;
 import dev.twopc.coordinator.internal.log.LogRecord;
 import dev.twopc.coordinator.internal.log.LogStore;
 import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.log.NodeLeases;
+import dev.twopc.coordinator.internal.log.Owner;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.model.Decision;
@@ -25,18 +27,103 @@ import java.util.Optional;
  */
 public final class JdbcLogStore implements LogStore {
   /** Bumped whenever the tables change; a newer log than this code refuses to open. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
 
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final String description;
   private final JdbcQueries queries;
+  private final NodeLeases leases;
+
+  /** This node, once it joined a log several nodes share; null while it is the only writer. */
+  private volatile Owner self;
 
   private JdbcLogStore(HikariDataSource dataSource, Dialect dialect, String description) {
     this.dataSource = dataSource;
     this.dialect = dialect;
     this.description = description;
     this.queries = new JdbcQueries(dataSource);
+    this.leases =
+        dialect == Dialect.POSTGRESQL
+            ? new Leases(new JdbcLeases(dataSource, queries, owner -> self = owner))
+            : null;
+  }
+
+  /** {@link JdbcLeases} with its errors translated. */
+  private final class Leases implements NodeLeases {
+    private final JdbcLeases sql;
+
+    Leases(JdbcLeases sql) {
+      this.sql = sql;
+    }
+
+    @Override
+    public Owner join(String nodeId, String address, long leaseMillis) {
+      try {
+        return sql.join(nodeId, address, leaseMillis);
+      } catch (SQLException e) {
+        throw failed("lease", e);
+      }
+    }
+
+    @Override
+    public boolean renew(Owner owner, String address, long leaseMillis) {
+      try {
+        return sql.renew(owner, address, leaseMillis);
+      } catch (SQLException e) {
+        throw failed("lease", e);
+      }
+    }
+
+    @Override
+    public void release(Owner owner) {
+      try {
+        sql.release(owner);
+      } catch (SQLException e) {
+        throw failed("lease", e);
+      }
+    }
+
+    @Override
+    public List<String> fenceLapsed() {
+      try {
+        return sql.fenceLapsed();
+      } catch (SQLException e) {
+        throw failed("lease", e);
+      }
+    }
+
+    @Override
+    public List<StoredTransaction> claim(Owner owner, int max) {
+      try {
+        return sql.claim(owner, max);
+      } catch (SQLException e) {
+        throw failed("claim", e);
+      }
+    }
+
+    @Override
+    public List<StoredTransaction> owned(Owner owner) {
+      try {
+        return sql.owned(owner);
+      } catch (SQLException e) {
+        throw failed("read", e);
+      }
+    }
+
+    @Override
+    public List<Node> nodes() {
+      try {
+        return sql.nodes();
+      } catch (SQLException e) {
+        throw failed("read", e);
+      }
+    }
+  }
+
+  @Override
+  public Optional<NodeLeases> leases() {
+    return Optional.ofNullable(leases);
   }
 
   /** Opens (and creates or checks the schema of) the log at {@code url}. */
@@ -93,6 +180,11 @@ public final class JdbcLogStore implements LogStore {
       }
       if (version == null) {
         s.executeUpdate("INSERT INTO twopc_schema (version) VALUES (" + SCHEMA_VERSION + ")");
+      } else if (version < SCHEMA_VERSION) {
+        for (String ddl : Schema.upgrade(version)) {
+          s.execute(ddl);
+        }
+        s.executeUpdate("UPDATE twopc_schema SET version = " + SCHEMA_VERSION);
       } else if (version > SCHEMA_VERSION) {
         throw new SQLException(
             "the decision log has schema version "
@@ -110,7 +202,7 @@ public final class JdbcLogStore implements LogStore {
       List<Object> results;
       try {
         dialect.beforeWrite(c, durability);
-        results = JdbcWrites.apply(c, batch);
+        results = JdbcWrites.apply(c, dialect, self, batch);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c);

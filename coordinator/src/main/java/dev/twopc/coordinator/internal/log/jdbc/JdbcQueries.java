@@ -81,6 +81,11 @@ final class JdbcQueries {
 
   /** Every transaction not finished, with branches: recovery's work list. */
   List<StoredTransaction> unfinished() throws SQLException {
+    return unfinished("", List.of());
+  }
+
+  /** The unfinished transactions that also match {@code and} (an SQL condition), oldest first. */
+  List<StoredTransaction> unfinished(String and, List<?> args) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       try {
         return select(
@@ -88,8 +93,9 @@ final class JdbcQueries {
             "SELECT "
                 + TX_COLUMNS
                 + " FROM twopc_tx WHERE finished_at IS NULL"
+                + and
                 + " ORDER BY created_at",
-            List.of(),
+            args,
             true);
       } finally {
         c.rollback();

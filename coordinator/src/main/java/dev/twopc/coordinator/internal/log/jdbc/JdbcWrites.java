@@ -14,6 +14,7 @@ import dev.twopc.coordinator.internal.log.LogRecord.Finished;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogRecord.Prune;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
+import dev.twopc.coordinator.internal.log.Owner;
 import dev.twopc.coordinator.internal.log.StoredNames;
 import dev.twopc.coordinator.internal.model.Decision;
 import java.sql.Connection;
@@ -29,10 +30,17 @@ final class JdbcWrites {
   /** The batch's prepared statements, each parsed once per batch rather than per record. */
   private static final class Statements implements AutoCloseable {
     private final Connection c;
+    private final Dialect dialect;
+
+    /** This node on a shared log (rows it inserts are its own, its owner-only writes check it). */
+    private final Owner self;
+
     private final java.util.Map<String, PreparedStatement> cache = new java.util.HashMap<>();
 
-    Statements(Connection c) {
+    Statements(Connection c, Dialect dialect, Owner self) {
       this.c = c;
+      this.dialect = dialect;
+      this.self = self;
     }
 
     PreparedStatement get(String sql) throws SQLException {
@@ -58,10 +66,15 @@ final class JdbcWrites {
 
   private JdbcWrites() {}
 
-  /** Applies the records in one transaction (not committed here); one result per record. */
-  static List<Object> apply(Connection c, List<LogRecord> batch) throws SQLException {
+  /**
+   * Applies the records in one transaction (not committed here); one result per record.
+   *
+   * @param self this node when several share the log (null: the only writer)
+   */
+  static List<Object> apply(Connection c, Dialect dialect, Owner self, List<LogRecord> batch)
+      throws SQLException {
     List<Object> results = new ArrayList<>(batch.size());
-    try (Statements st = new Statements(c)) {
+    try (Statements st = new Statements(c, dialect, self)) {
       for (LogRecord r : batch) {
         results.add(apply(st, r));
       }
@@ -82,11 +95,18 @@ final class JdbcWrites {
       for (BranchUpdated u : f.branches()) {
         updateBranch(c, u);
       }
+      // Fenced: the end of a transaction another node claimed is that node's to write.
       PreparedStatement ps =
-          c.get("UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?");
+          c.get(
+              "UPDATE twopc_tx SET state = ?, finished_at = ? WHERE tx_id = ?"
+                  + (c.self == null ? "" : " AND owner = ? AND owner_epoch = ?"));
       ps.setString(1, name(f.state()));
       ps.setLong(2, f.finishedAt());
       ps.setString(3, f.txId());
+      if (c.self != null) {
+        ps.setString(4, c.self.nodeId());
+        ps.setLong(5, c.self.epoch());
+      }
       ps.executeUpdate();
     } else if (record instanceof OperatorActed a) {
       {
@@ -122,18 +142,28 @@ final class JdbcWrites {
   }
 
   private static void insertBegun(Statements c, Begun b) throws SQLException {
-    insertTx(c, b, null);
-    insertBranches(c, b.txId(), b.branches(), false);
+    if (insertTx(c, b, null)) {
+      insertBranches(c, b.txId(), b.branches(), false);
+    }
   }
 
-  /** The transaction's row: as begun, or (a fresh transaction) already with its decision. */
-  private static void insertTx(Statements c, Begun b, Decided d) throws SQLException {
+  /**
+   * The transaction's row: as begun, or (a fresh transaction) already with its decision. On a log
+   * several nodes share, insert-if-absent: another node may have written an ABORT tombstone for the
+   * id (a participant asked it for the outcome), or taken the idempotency key.
+   *
+   * @return whether the row was inserted
+   */
+  private static boolean insertTx(Statements c, Begun b, Decided d) throws SQLException {
     PreparedStatement ps =
         c.get(
             "INSERT INTO twopc_tx"
                 + " (tx_id, state, created_at, deadline_at, idempotency_key, labels, decision,"
-                + " decided_at, decided_by, abort_reason, finished_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                + " decided_at, decided_by, abort_reason, finished_at, owner, owner_epoch)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + (c.self != null && c.dialect == Dialect.POSTGRESQL
+                    ? " ON CONFLICT DO NOTHING"
+                    : ""));
     ps.setString(1, b.txId());
     ps.setString(2, name(d == null ? b.state() : d.state()));
     ps.setLong(3, b.createdAt());
@@ -146,7 +176,9 @@ final class JdbcWrites {
     ps.setString(10, d == null ? null : clip(d.abortReason(), Schema.TEXT));
     boolean over = d != null && d.state().isFinal();
     setLong(ps, 11, over ? d.decidedAt() : null);
-    ps.executeUpdate();
+    ps.setString(12, c.self == null ? null : c.self.nodeId());
+    setLong(ps, 13, c.self == null ? null : c.self.epoch());
+    return ps.executeUpdate() == 1;
   }
 
   private static void insertBranches(
@@ -197,11 +229,10 @@ final class JdbcWrites {
     // Not in the log yet (one-phase, or aborted before its begin was written): insert it with
     // the decision's branch rows, so they are written once.
     boolean fresh = d.begun() != null && (!d.begunAppended() || !txExists(c, d.txId()));
-    if (fresh) {
-      // One row with its decision, rather than a begin row and then an update of it.
-      Begun b = d.begun();
-      insertTx(c, b, d);
-      insertBranches(c, b.txId(), d.branches(), false);
+    // One row with its decision, rather than a begin row and then an update of it. Not inserted
+    // (a shared log): another node's tombstone holds the id, which the update below finds.
+    if (fresh && insertTx(c, d.begun(), d)) {
+      insertBranches(c, d.txId(), d.branches(), false);
       return new DecisionResult(d.decision(), true);
     }
     {
@@ -233,16 +264,26 @@ final class JdbcWrites {
         }
       }
     }
+    if (c.self != null) {
+      // A shared log, and no row: its idempotency key is another transaction's (a retry on
+      // another node). Nothing is written, so nothing can ever commit it: the answer is ABORT.
+      return new DecisionResult(Decision.ABORT, false);
+    }
     throw new SQLException("transaction " + d.txId() + " has no begin record to decide");
   }
 
   private static void updateBranch(Statements c, BranchUpdated u) throws SQLException {
     {
+      // Fenced: phase-2 progress of a transaction another node claimed is that node's to write.
       PreparedStatement ps =
           c.get(
               "UPDATE twopc_branch SET state = ?,"
                   + " attempts = ?, last_error = ?, last_attempt_at = ?, acked_at = ?"
-                  + " WHERE tx_id = ? AND participant = ?");
+                  + " WHERE tx_id = ? AND participant = ?"
+                  + (c.self == null
+                      ? ""
+                      : " AND EXISTS (SELECT 1 FROM twopc_tx t WHERE t.tx_id = twopc_branch.tx_id"
+                          + " AND t.owner = ? AND t.owner_epoch = ?)"));
       ps.setString(1, name(u.state()));
       ps.setInt(2, u.attempts());
       ps.setString(3, clip(u.lastError(), Schema.TEXT));
@@ -250,6 +291,10 @@ final class JdbcWrites {
       setLong(ps, 5, u.acknowledgedAt());
       ps.setString(6, u.txId());
       ps.setString(7, u.participant());
+      if (c.self != null) {
+        ps.setString(8, c.self.nodeId());
+        ps.setLong(9, c.self.epoch());
+      }
       ps.executeUpdate();
     }
   }

@@ -10,7 +10,24 @@ final class Schema {
   /** Size of decided_by and operator. */
   static final int NAME = Limits.OPERATOR;
 
+  /**
+   * Which node drives an unfinished transaction, and under which of its epochs (version 2): set
+   * when the row is inserted and when a node claims it; owner-only writes match it.
+   */
+  private static final String OWNER_COLUMNS = " owner VARCHAR(64), owner_epoch BIGINT";
+
   private Schema() {}
+
+  /** What brings a log of {@code version} to the current one, in order. */
+  static String[] upgrade(int version) {
+    if (version < 2) {
+      return new String[] {
+        "ALTER TABLE twopc_tx ADD COLUMN owner VARCHAR(64)",
+        "ALTER TABLE twopc_tx ADD COLUMN owner_epoch BIGINT"
+      };
+    }
+    return new String[0];
+  }
 
   static String[] statements(Dialect dialect) {
     String t = dialect.tableOptions();
@@ -29,6 +46,8 @@ final class Schema {
           + " idempotency_key VARCHAR(256),"
           + " labels "
           + dialect.longText()
+          + ","
+          + OWNER_COLUMNS
           + ")"
           + t,
       "CREATE UNIQUE INDEX IF NOT EXISTS twopc_tx_key ON twopc_tx (idempotency_key)",
@@ -60,6 +79,14 @@ final class Schema {
           + " refusal VARCHAR(1024))"
           + t,
       "CREATE INDEX IF NOT EXISTS twopc_action_tx ON twopc_action (tx_id)",
+      "CREATE TABLE IF NOT EXISTS twopc_node ("
+          + " node_id VARCHAR(64) PRIMARY KEY,"
+          + " epoch BIGINT NOT NULL,"
+          + " address VARCHAR(256),"
+          + " lease_until BIGINT NOT NULL,"
+          + " joined_at BIGINT NOT NULL,"
+          + " fenced BOOLEAN NOT NULL)"
+          + t,
       "CREATE TABLE IF NOT EXISTS twopc_participant ("
           + " name VARCHAR(64) PRIMARY KEY,"
           + " address VARCHAR(256) NOT NULL,"

@@ -2,6 +2,7 @@ package dev.twopc.coordinator.internal.transport.grpc;
 
 import dev.twopc.coordinator.internal.log.DecisionLog;
 import dev.twopc.coordinator.internal.log.LogRecord.Registered;
+import dev.twopc.coordinator.internal.log.LogStoreException;
 import dev.twopc.coordinator.internal.log.StoredParticipant;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
@@ -20,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Who the participants are and how to reach them: the durable registry (name to address) and one
@@ -96,10 +98,63 @@ public final class ParticipantDirectory implements AutoCloseable {
     this.opener = (name, address) -> opener.apply(address);
   }
 
+  /**
+   * On a log several coordinators share: where a name is not known here, the log is read again (it
+   * may have registered with another node).
+   */
+  private volatile Supplier<List<StoredParticipant>> shared;
+
   public void load(List<StoredParticipant> stored) {
     for (StoredParticipant p : stored) {
       byName.put(p.name(), new Entry(p.name(), p.address(), p.registeredAt(), null, null));
     }
+  }
+
+  /**
+   * The registry is shared with other coordinators through {@code registry} (the log's): a name
+   * unknown here is looked up there, and {@link #refresh} takes the addresses participants gave
+   * other nodes.
+   */
+  public void share(Supplier<List<StoredParticipant>> registry) {
+    this.shared = registry;
+  }
+
+  /** Takes new names and changed addresses from the shared registry (see {@link #share}). */
+  public void refresh() {
+    Supplier<List<StoredParticipant>> registry = shared;
+    if (registry == null) {
+      return;
+    }
+    for (StoredParticipant p : registry.get()) {
+      byName.compute(
+          p.name(),
+          (n, old) -> {
+            if (old == null) {
+              return new Entry(n, p.address(), p.registeredAt(), null, null);
+            }
+            if (old.address().equals(p.address())) {
+              return old;
+            }
+            ManagedChannel cached = channels.get(key(n, p.address()));
+            if (cached != null) {
+              cached.resetConnectBackoff();
+            }
+            return new Entry(n, p.address(), old.registeredAt(), old.lastSeen(), null);
+          });
+    }
+  }
+
+  private Entry lookUp(String name) {
+    Entry e = byName.get(name);
+    if (e == null && shared != null) {
+      try {
+        refresh();
+      } catch (LogStoreException unreadable) {
+        return null; // unknown as far as this node can tell; the caller says so
+      }
+      e = byName.get(name);
+    }
+    return e;
   }
 
   /**
@@ -125,7 +180,7 @@ public final class ParticipantDirectory implements AutoCloseable {
   }
 
   public boolean isRegistered(String name) {
-    return byName.containsKey(name);
+    return lookUp(name) != null;
   }
 
   public List<Entry> entries() {
@@ -136,7 +191,7 @@ public final class ParticipantDirectory implements AutoCloseable {
 
   /** The channel to the participant's current address, empty if it is not registered. */
   Optional<ManagedChannel> channel(String name) {
-    Entry e = byName.get(name);
+    Entry e = lookUp(name);
     if (e == null) {
       return Optional.empty();
     }
