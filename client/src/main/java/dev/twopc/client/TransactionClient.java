@@ -2,6 +2,7 @@ package dev.twopc.client;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import dev.twopc.client.internal.Failover;
 import dev.twopc.proto.v1.BeginRequest;
 import dev.twopc.proto.v1.BeginResponse;
 import dev.twopc.proto.v1.BranchRequest;
@@ -27,9 +28,12 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * What applications use to run distributed transactions: in one call ({@link #execute}) or
@@ -76,29 +80,37 @@ import java.util.concurrent.TimeUnit;
  * Thread-safe.
  */
 public final class TransactionClient implements AutoCloseable {
-  private final Channel channel;
-  private final ManagedChannel owned;
+  private final Failover nodes;
+  private final List<ManagedChannel> owned;
   private final Duration callTimeout;
   private final Duration commitTimeout;
   private final TlsCredentials tls; // null: plaintext, or a channel of the caller's
 
   private TransactionClient(Builder b, TlsCredentials tls) {
     this.tls = tls;
-    Channel base;
+    List<Channel> bases = new ArrayList<>();
     if (b.channel != null) {
-      base = b.channel;
-      this.owned = null;
+      bases.add(b.channel);
+      this.owned = List.of();
     } else {
-      this.owned =
-          Grpc.newChannelBuilder(
-                  b.target, tls == null ? InsecureChannelCredentials.create() : tls.channel())
-              .build();
-      base = owned;
+      List<ManagedChannel> opened = new ArrayList<>();
+      for (String target : Failover.split(b.target)) {
+        opened.add(
+            Grpc.newChannelBuilder(
+                    target, tls == null ? InsecureChannelCredentials.create() : tls.channel())
+                .build());
+      }
+      this.owned = List.copyOf(opened);
+      bases.addAll(opened);
     }
-    this.channel =
-        b.interceptors.isEmpty()
-            ? base
-            : io.grpc.ClientInterceptors.intercept(base, b.interceptors);
+    List<Channel> channels = new ArrayList<>();
+    for (Channel base : bases) {
+      channels.add(
+          b.interceptors.isEmpty()
+              ? base
+              : io.grpc.ClientInterceptors.intercept(base, b.interceptors));
+    }
+    this.nodes = new Failover(channels);
     this.callTimeout = b.callTimeout;
     this.commitTimeout = b.commitTimeout;
   }
@@ -107,9 +119,27 @@ public final class TransactionClient implements AutoCloseable {
     return new Builder();
   }
 
-  private CoordinatorGrpc.CoordinatorBlockingStub stub(Duration timeout) {
-    return CoordinatorGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  /**
+   * {@code call} on a coordinator node, moving to the next node given on UNAVAILABLE (see {@link
+   * Builder#target}); each attempt has {@code timeout}.
+   */
+  private <T> T call(Duration timeout, Function<CoordinatorGrpc.CoordinatorBlockingStub, T> call) {
+    return nodes.call(
+        ch ->
+            call.apply(
+                CoordinatorGrpc.newBlockingStub(ch)
+                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)));
+  }
+
+  /**
+   * The key a request is sent with: the caller's, or, with several nodes to fail over to, one made
+   * up here so that a retry on another node is the same request and not a second transaction.
+   */
+  private String keyFor(TransactionOptions options) {
+    if (!options.idempotencyKey().isEmpty() || nodes.size() == 1) {
+      return options.idempotencyKey();
+    }
+    return "auto-" + UUID.randomUUID();
   }
 
   /** Begins an interactive transaction with the coordinator's default timeout. */
@@ -119,14 +149,12 @@ public final class TransactionClient implements AutoCloseable {
 
   public Transaction begin(TransactionOptions options) {
     BeginRequest.Builder req =
-        BeginRequest.newBuilder()
-            .setIdempotencyKey(options.idempotencyKey())
-            .putAllLabels(options.labels());
+        BeginRequest.newBuilder().setIdempotencyKey(keyFor(options)).putAllLabels(options.labels());
     if (options.timeout() != null) {
       req.setTimeout(toProto(options.timeout()));
     }
     try {
-      BeginResponse r = stub(callTimeout).begin(req.build());
+      BeginResponse r = call(callTimeout, stub -> stub.begin(req.build()));
       return new Transaction(r.getTxId(), toInstant(r.getDeadline()));
     } catch (StatusRuntimeException e) {
       throw refused("begin", e);
@@ -142,15 +170,13 @@ public final class TransactionClient implements AutoCloseable {
    */
   public Instant enlist(String txId, String participant, byte[] payload) {
     try {
-      return toInstant(
-          stub(callTimeout)
-              .enlist(
-                  EnlistRequest.newBuilder()
-                      .setTxId(txId)
-                      .setParticipant(participant)
-                      .setPayload(ByteString.copyFrom(payload == null ? new byte[0] : payload))
-                      .build())
-              .getDeadline());
+      EnlistRequest req =
+          EnlistRequest.newBuilder()
+              .setTxId(txId)
+              .setParticipant(participant)
+              .setPayload(ByteString.copyFrom(payload == null ? new byte[0] : payload))
+              .build();
+      return toInstant(call(callTimeout, stub -> stub.enlist(req)).getDeadline());
     } catch (StatusRuntimeException e) {
       throw refused("enlist", e);
     }
@@ -164,13 +190,9 @@ public final class TransactionClient implements AutoCloseable {
   /** Commits; with {@code waitForCompletion}, answers after every branch acknowledged. */
   public TransactionResult commit(String txId, boolean waitForCompletion) {
     try {
-      CommitResponse r =
-          stub(commitTimeout)
-              .commit(
-                  CommitRequest.newBuilder()
-                      .setTxId(txId)
-                      .setWaitForCompletion(waitForCompletion)
-                      .build());
+      CommitRequest req =
+          CommitRequest.newBuilder().setTxId(txId).setWaitForCompletion(waitForCompletion).build();
+      CommitResponse r = call(commitTimeout, stub -> stub.commit(req));
       return new TransactionResult(txId, fromProto(r.getOutcome()), r.getReason());
     } catch (StatusRuntimeException e) {
       return unknownOrThrow("commit", txId, e);
@@ -180,13 +202,12 @@ public final class TransactionClient implements AutoCloseable {
   /** Aborts an undecided transaction. Rolling back an aborted transaction is a no-op. */
   public TransactionResult rollback(String txId, String reason) {
     try {
-      RollbackResponse r =
-          stub(callTimeout)
-              .rollback(
-                  RollbackRequest.newBuilder()
-                      .setTxId(txId)
-                      .setReason(reason == null ? "" : reason)
-                      .build());
+      RollbackRequest req =
+          RollbackRequest.newBuilder()
+              .setTxId(txId)
+              .setReason(reason == null ? "" : reason)
+              .build();
+      RollbackResponse r = call(callTimeout, stub -> stub.rollback(req));
       return new TransactionResult(txId, fromProto(r.getOutcome()), reason);
     } catch (StatusRuntimeException e) {
       throw refused("rollback", e);
@@ -202,7 +223,7 @@ public final class TransactionClient implements AutoCloseable {
     Objects.requireNonNull(branches, "branches");
     ExecuteRequest.Builder req =
         ExecuteRequest.newBuilder()
-            .setIdempotencyKey(options.idempotencyKey())
+            .setIdempotencyKey(keyFor(options))
             .setWaitForCompletion(options.waitForCompletion())
             .putAllLabels(options.labels());
     for (TransactionBranch b : branches) {
@@ -215,7 +236,8 @@ public final class TransactionClient implements AutoCloseable {
       req.setTimeout(toProto(options.timeout()));
     }
     try {
-      ExecuteResponse r = stub(commitTimeout).execute(req.build());
+      ExecuteRequest request = req.build();
+      ExecuteResponse r = call(commitTimeout, stub -> stub.execute(request));
       return new TransactionResult(r.getTxId(), fromProto(r.getOutcome()), r.getReason());
     } catch (StatusRuntimeException e) {
       return unknownOrThrow("execute", "", e);
@@ -231,9 +253,8 @@ public final class TransactionClient implements AutoCloseable {
   public TransactionResult statusByKey(String key) {
     Objects.requireNonNull(key, "key");
     try {
-      TransactionView v =
-          stub(callTimeout)
-              .getTransaction(GetTransactionRequest.newBuilder().setIdempotencyKey(key).build());
+      GetTransactionRequest req = GetTransactionRequest.newBuilder().setIdempotencyKey(key).build();
+      TransactionView v = call(callTimeout, stub -> stub.getTransaction(req));
       return new TransactionResult(v.getTxId(), fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
@@ -247,9 +268,8 @@ public final class TransactionClient implements AutoCloseable {
    */
   public TransactionResult status(String txId) {
     try {
-      TransactionView v =
-          stub(callTimeout)
-              .getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
+      GetTransactionRequest req = GetTransactionRequest.newBuilder().setTxId(txId).build();
+      TransactionView v = call(callTimeout, stub -> stub.getTransaction(req));
       return new TransactionResult(txId, fromProto(v.getOutcome()), v.getAbortReason());
     } catch (StatusRuntimeException e) {
       throw refused("status", e);
@@ -319,12 +339,13 @@ public final class TransactionClient implements AutoCloseable {
     if (tls != null) {
       tls.close();
     }
-    if (owned != null) {
-      owned.shutdownNow();
+    owned.forEach(ManagedChannel::shutdownNow);
+    for (ManagedChannel ch : owned) {
       try {
-        owned.awaitTermination(5, TimeUnit.SECONDS);
+        ch.awaitTermination(5, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        return;
       }
     }
   }
@@ -350,7 +371,12 @@ public final class TransactionClient implements AutoCloseable {
       return this;
     }
 
-    /** The coordinator's host:port; the client owns the channel it opens. */
+    /**
+     * The coordinator's host:port, or several nodes of one coordinator cluster (a shared PostgreSQL
+     * log), comma-separated: a call the node cannot take (UNAVAILABLE) goes to the next, and then
+     * Begin and Execute carry an idempotency key (the caller's, or one made up) so that a retry
+     * elsewhere is the same request. The client owns the channels it opens.
+     */
     public Builder target(String target) {
       this.target = target;
       return this;
@@ -391,6 +417,9 @@ public final class TransactionClient implements AutoCloseable {
       }
       if (target != null && target.isBlank()) {
         throw new IllegalArgumentException("target must not be blank");
+      }
+      if (target != null) {
+        Failover.split(target); // names the empty address, if any
       }
       positive("callTimeout", callTimeout);
       positive("commitTimeout", commitTimeout);

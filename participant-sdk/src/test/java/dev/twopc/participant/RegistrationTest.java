@@ -46,6 +46,25 @@ class RegistrationTest {
   }
 
   @Test
+  void registersThroughTheNextNodeWhenTheFirstIsDown() throws Exception {
+    FakeCoordinator down = FakeCoordinator.start();
+    String downTarget = down.target();
+    down.close(); // nothing listens there any more
+    try (FakeCoordinator up = FakeCoordinator.start();
+        Participant p =
+            Participant.builder("ledger")
+                .coordinator(downTarget + "," + up.target())
+                .dataDirectory(dir)
+                .handler(new TestHandler())
+                .retryBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+                .build()) {
+      p.start();
+      await().atMost(Duration.ofSeconds(10)).until(p::isRegistered);
+      assertEquals("ledger", up.registrations.get(0).name());
+    }
+  }
+
+  @Test
   void registersAgainWithACoordinatorThatRestarted() throws Exception {
     FakeCoordinator coord = FakeCoordinator.start();
     int port = coord.port();

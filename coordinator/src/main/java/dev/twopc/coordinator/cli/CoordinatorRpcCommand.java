@@ -13,7 +13,9 @@ abstract class CoordinatorRpcCommand extends RpcCommand {
       paramLabel = "HOST:PORT",
       defaultValue = "${TWOPC_COORDINATOR:-localhost:7000}",
       converter = HostPort.class,
-      description = "The coordinator (env TWOPC_COORDINATOR, default ${DEFAULT-VALUE}).")
+      description =
+          "The coordinator, or several nodes of one, comma-separated: the first that connects"
+              + " answers (env TWOPC_COORDINATOR, default ${DEFAULT-VALUE}).")
   String coordinator;
 
   @Override

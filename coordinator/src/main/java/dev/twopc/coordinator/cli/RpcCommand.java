@@ -60,18 +60,15 @@ abstract class RpcCommand implements Callable<Integer> {
       err().flush();
       return ExitCodes.FAILURE;
     }
-    ManagedChannel channel =
-        Grpc.newChannelBuilder(
-                target(),
-                credentials == null ? InsecureChannelCredentials.create() : credentials.channel())
-            .build();
+    String[] target = {target()};
+    ManagedChannel channel = reachable(target, credentials);
     try {
       int code = run(channel);
       out().flush();
       return code;
     } catch (StatusRuntimeException e) {
       out().flush();
-      return RpcErrors.report(e, channel, peer(), target(), timeout, err());
+      return RpcErrors.report(e, channel, peer(), target[0], timeout, err());
     } catch (ParameterException e) {
       throw e;
     } catch (RuntimeException e) {
@@ -88,6 +85,58 @@ abstract class RpcCommand implements Callable<Integer> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /**
+   * The channel to {@code target[0]}; for several nodes (comma-separated), to the first that
+   * connects within a moment, any of them answering from the shared log (the one chosen is left in
+   * {@code target[0]}).
+   */
+  private ManagedChannel reachable(String[] target, TlsCredentials credentials) {
+    String[] nodes = target[0].split(",", -1);
+    ManagedChannel chosen = null;
+    long waitMillis = Math.min(timeout.toMillis(), 2_000);
+    for (int i = 0; i < nodes.length; i++) {
+      ManagedChannel ch =
+          Grpc.newChannelBuilder(
+                  nodes[i],
+                  credentials == null ? InsecureChannelCredentials.create() : credentials.channel())
+              .build();
+      if (i == nodes.length - 1 || connects(ch, waitMillis)) {
+        chosen = ch;
+        target[0] = nodes[i];
+        break;
+      }
+      ch.shutdownNow();
+    }
+    return chosen;
+  }
+
+  private static boolean connects(ManagedChannel ch, long waitMillis) {
+    java.util.concurrent.CompletableFuture<Boolean> outcome =
+        new java.util.concurrent.CompletableFuture<>();
+    Runnable[] watch = new Runnable[1];
+    watch[0] =
+        () -> {
+          io.grpc.ConnectivityState state = ch.getState(true);
+          if (state == io.grpc.ConnectivityState.READY) {
+            outcome.complete(true);
+          } else if (state == io.grpc.ConnectivityState.TRANSIENT_FAILURE
+              || state == io.grpc.ConnectivityState.SHUTDOWN) {
+            outcome.complete(false);
+          } else {
+            ch.notifyWhenStateChanged(state, watch[0]);
+          }
+        };
+    watch[0].run();
+    try {
+      return outcome.get(waitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return false;
     }
   }
 

@@ -73,6 +73,22 @@ class TxCommandsTest {
   }
 
   @Test
+  void severalNodesAreTriedInOrderAndTheFirstThatConnectsAnswers() throws Exception {
+    String tx = coordinator.executeAndWait(alpha, beta).getTxId();
+    String dead = "127.0.0.1:" + CliUsageTest.freePort();
+    Cli.Result r = Cli.against(dead + "," + coordinator.target(), "tx", "show", tx);
+    assertEquals(0, r.exitCode(), r.toString());
+    assertTrue(r.out().contains(tx), r.out());
+
+    Cli.Result none = Cli.against(dead + "," + dead, "tx", "show", tx);
+    assertEquals(3, none.exitCode(), none.toString());
+    assertTrue(none.err().startsWith("twopc: cannot reach coordinator at " + dead), none.err());
+
+    Cli.Result bad = Cli.against(coordinator.target() + ",", "tx", "show", tx);
+    assertEquals(2, bad.exitCode(), bad.toString());
+  }
+
+  @Test
   void showPrintsBranchesAndTimeline() {
     String tx = coordinator.executeAndWait(alpha, beta).getTxId();
 

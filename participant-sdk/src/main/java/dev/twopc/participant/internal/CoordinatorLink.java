@@ -1,10 +1,12 @@
 package dev.twopc.participant.internal;
 
+import dev.twopc.client.internal.Failover;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.EnlistRequest;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
@@ -12,10 +14,12 @@ import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The participant's calls to coordinators, one channel per address (the configured one, and any
@@ -29,6 +33,7 @@ public final class CoordinatorLink implements AutoCloseable {
   private final List<ClientInterceptor> interceptors;
   private final String coordinatorIdentity; // null: the host name dialled
   private final ChannelCredentials credentials;
+  private volatile Failover defaults;
 
   /**
    * Calls {@code defaultTarget} (or the coordinator a branch names) with {@code credentials},
@@ -63,11 +68,10 @@ public final class CoordinatorLink implements AutoCloseable {
     return defaultTarget;
   }
 
-  private CoordinatorGrpc.CoordinatorBlockingStub stub(String target) {
-    String t = target == null || target.isEmpty() ? defaultTarget : target;
+  private ManagedChannel channel(String target) {
     ManagedChannel ch =
         channels.computeIfAbsent(
-            t,
+            target,
             a -> {
               ManagedChannelBuilder<?> b =
                   Grpc.newChannelBuilder(a, credentials).intercept(interceptors);
@@ -82,28 +86,75 @@ public final class CoordinatorLink implements AutoCloseable {
     if (ch.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
       ch.resetConnectBackoff();
     }
+    return ch;
+  }
+
+  private CoordinatorGrpc.CoordinatorBlockingStub stub(Channel ch) {
     return CoordinatorGrpc.newBlockingStub(ch)
         .withDeadlineAfter(rpcTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * {@code call} on the configured coordinator, or on each of several nodes in turn while one is
+   * UNAVAILABLE (every call here is safe to repeat: the registry and enlistment are idempotent).
+   */
+  private <T> T onDefault(Function<CoordinatorGrpc.CoordinatorBlockingStub, T> call) {
+    Failover nodes = defaults;
+    if (nodes == null) {
+      List<Channel> list = new ArrayList<>();
+      for (String t : Failover.split(defaultTarget)) {
+        list.add(new LazyChannel(t));
+      }
+      nodes = new Failover(list);
+      defaults = nodes;
+    }
+    return nodes.call(ch -> call.apply(stub(ch)));
+  }
+
+  /** A channel opened (and its backoff reset) when a call needs it. */
+  private final class LazyChannel extends Channel {
+    private final String target;
+
+    LazyChannel(String target) {
+      this.target = target;
+    }
+
+    @Override
+    public <Q, A> io.grpc.ClientCall<Q, A> newCall(
+        io.grpc.MethodDescriptor<Q, A> method, io.grpc.CallOptions options) {
+      return channel(target).newCall(method, options);
+    }
+
+    @Override
+    public String authority() {
+      return channel(target).authority();
+    }
+  }
+
   /** Returns true if the name was already registered. */
   public boolean register(String name, String address) {
-    return stub(defaultTarget)
-        .registerParticipant(
-            RegisterParticipantRequest.newBuilder().setName(name).setAddress(address).build())
-        .getUpdated();
+    RegisterParticipantRequest req =
+        RegisterParticipantRequest.newBuilder().setName(name).setAddress(address).build();
+    return onDefault(stub -> stub.registerParticipant(req)).getUpdated();
   }
 
   public void enlist(String txId, String name) {
-    stub(defaultTarget)
-        .enlist(
-            EnlistRequest.newBuilder().setTxId(txId).setParticipant(name).setStaged(true).build());
+    EnlistRequest req =
+        EnlistRequest.newBuilder().setTxId(txId).setParticipant(name).setStaged(true).build();
+    onDefault(stub -> stub.enlist(req));
   }
 
+  /**
+   * Asks {@code coordinator} (the node a prepared branch names), or with it empty or the configured
+   * target, the configured node(s): any node of a shared log answers from the log.
+   */
   public Outcome getOutcome(String coordinator, String txId, String name) {
-    return stub(coordinator)
-        .getOutcome(GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant(name).build())
-        .getOutcome();
+    GetOutcomeRequest req =
+        GetOutcomeRequest.newBuilder().setTxId(txId).setParticipant(name).build();
+    if (coordinator == null || coordinator.isEmpty() || coordinator.equals(defaultTarget)) {
+      return onDefault(stub -> stub.getOutcome(req)).getOutcome();
+    }
+    return stub(channel(coordinator)).getOutcome(req).getOutcome();
   }
 
   @Override
