@@ -244,6 +244,22 @@ class AuthorizationTest {
   }
 
   @Test
+  void everyParticipantInDoubtHearsTheTombstoneOfATransactionTheLogNeverHad() throws Exception {
+    // an id issued now of which the log has nothing: its coordinator died before any record
+    long now = System.currentTimeMillis();
+    String txId =
+        new java.util.UUID((now << 16) | 0x7000L | 0x123L, 0x8000_0000_0000_0001L).toString();
+    assertEquals(
+        dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED,
+        coordinatorStub("inventory").getOutcome(outcome(txId, "inventory")).getOutcome());
+    // the first question wrote an ABORT tombstone with no branches; the next participant asking
+    // is told the same, not refused for having no branch in it
+    assertEquals(
+        dev.twopc.proto.v1.Outcome.OUTCOME_ABORTED,
+        coordinatorStub("payments").getOutcome(outcome(txId, "payments")).getOutcome());
+  }
+
+  @Test
   void aParticipantAsksOutcomesOnlyAboutItsOwnBranches() throws Exception {
     TransactionResult r =
         client()

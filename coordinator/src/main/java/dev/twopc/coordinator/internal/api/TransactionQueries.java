@@ -52,7 +52,10 @@ public final class TransactionQueries {
     } catch (LogStoreException e) {
       throw CoordinatorException.logUnavailable(e);
     }
+    // No record, or one without branches (an ABORT tombstone GetOutcome wrote: the answer is
+    // ABORTED, whoever asks): every prepared participant in doubt must be able to hear it.
     return tx.isEmpty()
+        || tx.get().branches().isEmpty()
         || tx.get().branches().stream().anyMatch(b -> b.participant().equals(participant));
   }
 
