@@ -216,7 +216,7 @@ public final class Audit {
           dev.twopc.telemetry.MetricsText m =
               dev.twopc.telemetry.MetricsText.fetch(http, e.getValue(), Duration.ofSeconds(5));
           double n =
-              e.getKey().equals(Cluster.COORDINATOR)
+              Cluster.isCoordinator(e.getKey())
                   ? m.sum("twopc_in_doubt_transactions")
                   : m.sum("twopc_branch_in_doubt") + m.sum("twopc_branch_prepared");
           zero &= n == 0;

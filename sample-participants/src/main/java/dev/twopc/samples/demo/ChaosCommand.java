@@ -158,6 +158,17 @@ public final class ChaosCommand implements Callable<Integer> {
               + " development certificates made in the work directory [TWOPC_CHAOS_PLAINTEXT].")
   boolean plaintext;
 
+  @Option(
+      names = "--coordinators",
+      paramLabel = "N",
+      defaultValue = "${TWOPC_CHAOS_COORDINATORS:-1}",
+      description =
+          "Coordinator processes (1 to 5); more than one share one PostgreSQL log (give"
+              + " --jdbc-url jdbc:postgresql:...), each killed in its turn while the others take"
+              + " its work over; clients and services are given every node"
+              + " [TWOPC_CHAOS_COORDINATORS] (default ${DEFAULT-VALUE}).")
+  int coordinators;
+
   @Option(names = "--keep", description = "Keep the data and logs also when the run passes.")
   boolean keep;
 
@@ -192,10 +203,23 @@ public final class ChaosCommand implements Callable<Integer> {
               + " 0 <= --min-down <= --max-down, --concurrency >= 1, --doomed between 0 and 1");
       return 2;
     }
+    if (coordinators < 1 || coordinators > 5) {
+      System.err.println("twopc chaos: --coordinators must be 1 to 5, was " + coordinators);
+      return 2;
+    }
+    if (coordinators > 1
+        && (jdbcUrl == null || !jdbcUrl.toLowerCase(Locale.ROOT).startsWith("jdbc:postgresql:"))) {
+      System.err.println(
+          "twopc chaos: --coordinators "
+              + coordinators
+              + " shares one log, which needs --jdbc-url jdbc:postgresql://...");
+      return 2;
+    }
     if (seed == null) {
       seed = ThreadLocalRandom.current().nextLong();
     }
-    return Cluster.run("chaos", work, coordinatorJar, jdbcUrl, !plaintext, keep, out, this::run);
+    return Cluster.run(
+        "chaos", work, coordinatorJar, jdbcUrl, !plaintext, keep, coordinators, out, this::run);
   }
 
   private boolean run(Cluster cluster) throws Exception {
@@ -222,13 +246,17 @@ public final class ChaosCommand implements Callable<Integer> {
     out.printf(
         Locale.ROOT,
         "started in %.1f s (catalog x%d: %d units, %d cents): coordinator"
-            + " pid %d on %s; inventory pid %d,"
+            + " pid %s on %s; inventory pid %d,"
             + " payments pid %d, orders pid %d%n",
         (System.nanoTime() - t0) / 1e9,
         scale,
         catalog.totalStock(),
         catalog.totalBalance(),
-        cluster.current(Cluster.COORDINATOR).pid(),
+        String.join(
+            ",",
+            cluster.coordinators().stream()
+                .map(c -> Long.toString(cluster.current(c).pid()))
+                .toList()),
         cluster.coordinator(),
         cluster.current("inventory").pid(),
         cluster.current("payments").pid(),
@@ -237,7 +265,7 @@ public final class ChaosCommand implements Callable<Integer> {
     Audit audit = cluster.audit(catalog);
 
     List<String> processes = new ArrayList<>();
-    processes.add(Cluster.COORDINATOR);
+    processes.addAll(cluster.coordinators());
     processes.addAll(Cluster.SERVICES);
     History history = new History(processes);
     List<Audit.Check> checks = new ArrayList<>();
@@ -356,6 +384,9 @@ public final class ChaosCommand implements Callable<Integer> {
           "history (serving = the ready line of a service, the recovery line of the"
               + " coordinator):");
       out.print(history.table());
+      if (cluster.coordinators().size() > 1) {
+        out.println("takeovers: " + cluster.takeovers());
+      }
 
       List<ShopClient.Placed> all = new ArrayList<>(placed);
       all.addAll(probes);

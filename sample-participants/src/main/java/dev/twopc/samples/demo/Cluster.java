@@ -64,21 +64,32 @@ final class Cluster {
   private final ServerStores stores; // null: RocksDB and SQLite files under work
   private final DemoTls tls; // null: plaintext on loopback
   private volatile int catalogScale = 1;
-  private final int coordinatorPort;
+
+  /** The coordinator nodes' names: "coordinator", or "coordinator-1".. on one shared log. */
+  private final List<String> coordinators;
+
+  private final Map<String, Integer> coordinatorPorts = new LinkedHashMap<>();
   private final Map<String, Integer> metricsPorts = new LinkedHashMap<>();
   private final Map<String, Ports> servicePorts = new LinkedHashMap<>();
   private final Map<String, ForkedJvm> current = new ConcurrentHashMap<>();
   private final Map<String, Integer> starts = new ConcurrentHashMap<>();
   private final List<ForkedJvm> started = new CopyOnWriteArrayList<>();
 
-  private Cluster(Path work, Path coordinatorJar, ServerStores stores, boolean tls)
+  private Cluster(Path work, Path coordinatorJar, ServerStores stores, boolean tls, int nodes)
       throws IOException {
     this.work = work;
     this.coordinatorJar = coordinatorJar;
     this.stores = stores;
     this.tls = tls ? DemoTls.create(work.resolve("certs"), SERVICES) : null;
-    this.coordinatorPort = freePort();
-    metricsPorts.put(COORDINATOR, freePort());
+    List<String> names = new ArrayList<>();
+    for (int i = 1; i <= nodes; i++) {
+      names.add(nodes == 1 ? COORDINATOR : COORDINATOR + "-" + i);
+    }
+    this.coordinators = List.copyOf(names);
+    for (String c : coordinators) {
+      coordinatorPorts.put(c, freePort());
+      metricsPorts.put(c, freePort());
+    }
     for (String s : SERVICES) {
       servicePorts.put(s, new Ports(freePort(), freePort()));
       metricsPorts.put(s, freePort());
@@ -103,6 +114,21 @@ final class Cluster {
       PrintStream out,
       Body body)
       throws Exception {
+    return run(what, work, coordinatorJar, jdbcUrl, tls, keep, 1, out, body);
+  }
+
+  /** As above, with {@code nodes} coordinator processes on one shared log (PostgreSQL). */
+  static int run(
+      String what,
+      Path work,
+      Path coordinatorJar,
+      String jdbcUrl,
+      boolean tls,
+      boolean keep,
+      int nodes,
+      PrintStream out,
+      Body body)
+      throws Exception {
     long t0 = System.nanoTime();
     ServerStores stores = null;
     if (jdbcUrl != null) {
@@ -120,7 +146,7 @@ final class Cluster {
         work == null
             ? Files.createTempDirectory("twopc-" + what + "-")
             : Files.createDirectories(work);
-    Cluster cluster = new Cluster(dir, coordinatorJar, stores, tls);
+    Cluster cluster = new Cluster(dir, coordinatorJar, stores, tls, nodes);
     Thread cleanup =
         new Thread(
             () -> {
@@ -173,9 +199,28 @@ final class Cluster {
     this.catalogScale = scale;
   }
 
-  /** host:port of the coordinator: loopback only. */
+  /** host:port of the coordinator, or of every node, comma-separated: loopback only. */
   String coordinator() {
-    return "127.0.0.1:" + coordinatorPort;
+    return String.join(",", coordinators.stream().map(this::address).toList());
+  }
+
+  /** host:port of the first coordinator node (any node answers from the shared log). */
+  String firstCoordinator() {
+    return address(coordinators.get(0));
+  }
+
+  private String address(String node) {
+    return "127.0.0.1:" + coordinatorPorts.get(node);
+  }
+
+  /** The coordinator processes' names. */
+  List<String> coordinators() {
+    return coordinators;
+  }
+
+  /** Whether {@code name} is a coordinator process. */
+  static boolean isCoordinator(String name) {
+    return name.equals(COORDINATOR) || name.startsWith(COORDINATOR + "-");
   }
 
   /** True when every hop is mutual TLS. */
@@ -203,7 +248,7 @@ final class Cluster {
 
   /** The audit over this cluster's services, calling as the demo's operator. */
   Audit audit(Catalog catalog) {
-    return new Audit(catalog, coordinator(), services(), operatorCredentials());
+    return new Audit(catalog, firstCoordinator(), services(), operatorCredentials());
   }
 
   /** Where the audit finds each service. */
@@ -219,7 +264,9 @@ final class Cluster {
 
   /** The coordinator and the three services, ready and registered. */
   void startAll() throws IOException, InterruptedException {
-    start(COORDINATOR);
+    for (String c : coordinators) {
+      start(c);
+    }
     List<ForkedJvm> starting = new ArrayList<>();
     for (String s : SERVICES) {
       starting.add(launch(s));
@@ -243,7 +290,7 @@ final class Cluster {
 
   /** The line {@link #start} waits for. */
   static String readyLine(String name) {
-    return name.equals(COORDINATOR) ? "recovery:" : name + " ready: ";
+    return isCoordinator(name) ? "recovery:" : name + " ready: ";
   }
 
   /** Where process {@code name} (the coordinator or a service) serves its /metrics. */
@@ -265,7 +312,7 @@ final class Cluster {
 
   private ForkedJvm launch(String name) throws IOException {
     List<String> cmd;
-    if (name.equals(COORDINATOR)) {
+    if (isCoordinator(name)) {
       cmd = coordinatorCommand();
       cmd.addAll(
           List.of(
@@ -273,7 +320,7 @@ final class Cluster {
               "--host",
               "127.0.0.1",
               "--port",
-              Integer.toString(coordinatorPort),
+              Integer.toString(coordinatorPorts.get(name)),
               "--backoff-base",
               "50ms",
               "--backoff-cap",
@@ -281,9 +328,13 @@ final class Cluster {
               "--liveness-check-interval",
               "2s",
               "--metrics-port",
-              Integer.toString(metricsPorts.get(COORDINATOR))));
+              Integer.toString(metricsPorts.get(name))));
       if (tls != null) {
-        cmd.addAll(tls.serverFlags(COORDINATOR));
+        cmd.addAll(tls.serverFlags(COORDINATOR)); // every node is the coordinator
+      }
+      if (coordinators.size() > 1) {
+        // short, so that a killed node's work is often taken over by another before it is back
+        cmd.addAll(List.of("--node-id", name, "--lease", "2s"));
       }
       if (stores != null) {
         cmd.addAll(List.of("--jdbc-url", stores.url(COORDINATOR)));
@@ -358,6 +409,37 @@ final class Cluster {
     return out;
   }
 
+  /**
+   * On a shared log: how many transactions running coordinator nodes claimed from a lapsed or
+   * restarted node (a restarted node's own start-up claims are in its recovery line), how many
+   * fencings and lost leases there were, from the nodes' logs.
+   */
+  String takeovers() throws IOException {
+    int claimed = 0;
+    int fenced = 0;
+    int lost = 0;
+    try (Stream<Path> logs = Files.list(work)) {
+      for (Path log :
+          logs.filter(
+                  p ->
+                      p.getFileName().toString().startsWith(COORDINATOR)
+                          && p.getFileName().toString().endsWith(".log"))
+              .toList()) {
+        for (String line : Files.readAllLines(log)) {
+          claimed += line.contains("event=claimed ") ? 1 : 0;
+          fenced += line.contains("event=nodes_fenced ") ? 1 : 0;
+          lost += line.contains("event=lease_lost ") ? 1 : 0;
+        }
+      }
+    }
+    return claimed
+        + " transaction(s) claimed and resumed by a node, "
+        + fenced
+        + " fencing(s) of a lapsed node, "
+        + lost
+        + " lease(s) found lost by their node";
+  }
+
   /** How to run the twopc CLI: the shaded jar, or its main class on this classpath (tests). */
   private List<String> coordinatorCommand() {
     List<String> cmd = java();
@@ -406,7 +488,7 @@ final class Cluster {
   }
 
   private void awaitRegistered(Set<String> names) throws InterruptedException {
-    ManagedChannel ch = Grpc.newChannelBuilder(coordinator(), operatorCredentials()).build();
+    ManagedChannel ch = Grpc.newChannelBuilder(firstCoordinator(), operatorCredentials()).build();
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       while (true) {

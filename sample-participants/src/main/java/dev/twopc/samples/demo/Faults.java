@@ -147,7 +147,7 @@ final class Faults implements AutoCloseable {
   private String nextVictim() {
     if (round.isEmpty()) {
       List<String> all = new ArrayList<>();
-      all.add(Cluster.COORDINATOR);
+      all.addAll(cluster.coordinators());
       all.addAll(Cluster.SERVICES);
       Collections.shuffle(all, random);
       round.addAll(all);
@@ -177,7 +177,7 @@ final class Faults implements AutoCloseable {
           p.pid(),
           (ready - r0) / 1e9,
           (ready - killedAt) / 1e9,
-          name.equals(Cluster.COORDINATOR) ? line : restored + " prepared branch(es) restored");
+          Cluster.isCoordinator(name) ? line : restored + " prepared branch(es) restored");
     } catch (Exception e) {
       failures.add(name + " did not come back after kill -9: " + e.getMessage());
       say("%s did NOT come back: %s", name, e.getMessage());

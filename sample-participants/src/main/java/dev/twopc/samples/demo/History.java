@@ -113,7 +113,7 @@ final class History {
           allReady.addAll(s.restartToReady);
           allOutage.addAll(s.killToReady);
           String found =
-              name.equals(Cluster.COORDINATOR)
+              Cluster.isCoordinator(name)
                   ? "resumed "
                       + s.resumedCommits
                       + " commit(s), "
