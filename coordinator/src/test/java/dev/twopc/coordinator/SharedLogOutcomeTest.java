@@ -60,10 +60,13 @@ class SharedLogOutcomeTest {
     return c;
   }
 
+  private int nodes;
+
   private CoordinatorServer node(TestStore store) throws Exception {
     CoordinatorConfig.Builder b =
         store
             .apply(InProcessCoordinator.defaults(Files.createTempDirectory("twopc-node-"), 0))
+            .nodeId("node-" + ++nodes) // one store's configs share its directory, and so an id
             .prepareTimeout(Duration.ofSeconds(60))
             // each node's liveness check looks only at what it owns: often, to show that
             .livenessCheckInterval(Duration.ofMillis(200));
@@ -186,5 +189,26 @@ class SharedLogOutcomeTest {
         stub(owner).getTransaction(GetTransactionRequest.newBuilder().setTxId(txId).build());
     assertEquals(Outcome.OUTCOME_ABORTED, v.getOutcome());
     assertTrue(v.getAbortReason().contains("cart emptied"), v.toString());
+  }
+
+  @Test
+  void aNodeWithoutAnIdKeepsTheOneMadeUpInItsDataDirectoryAcrossRestarts() throws Exception {
+    TestStore store = closing(TestStore.create(StoreKind.POSTGRESQL));
+    java.nio.file.Path dir = Files.createTempDirectory("twopc-node-");
+    String first;
+    try (CoordinatorServer node =
+        CoordinatorServer.start(
+            store.apply(InProcessCoordinator.defaults(dir, 0)).dataDir(dir).build())) {
+      first = node.nodeId().orElseThrow();
+    }
+    try (CoordinatorServer again =
+        CoordinatorServer.start(
+            store.apply(InProcessCoordinator.defaults(dir, 0)).dataDir(dir).build())) {
+      assertEquals(first, again.nodeId().orElseThrow());
+      assertEquals(first, Files.readString(dir.resolve("node-id")).strip());
+    }
+    try (CoordinatorServer other = node(store)) {
+      assertTrue(!first.equals(other.nodeId().orElseThrow()), "another directory, another id");
+    }
   }
 }

@@ -165,7 +165,11 @@ public final class TestStore implements AutoCloseable {
     return password;
   }
 
-  /** The coordinator's data directory (RocksDB lives here; ignored by the JDBC kinds). */
+  /**
+   * The coordinator's data directory: RocksDB lives here; on PostgreSQL it keeps the node id, so
+   * every coordinator started from {@link #apply} is the same node, restarted (give {@code nodeId}
+   * to run several at once).
+   */
   public Path dataDir() {
     return dataDir;
   }

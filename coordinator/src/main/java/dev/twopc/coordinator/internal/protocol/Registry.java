@@ -117,6 +117,22 @@ final class Registry {
   }
 
   /**
+   * Stops driving every live transaction and forgets it (this node lost its lease): callers waiting
+   * on one hear UNKNOWN with {@code reason}. Returns how many.
+   */
+  int abandonAll(String reason) {
+    int n = 0;
+    for (Tx tx : live.values()) {
+      tx.abandon();
+      remove(tx);
+      tx.decided.complete(TxResult.unknown(tx.id, reason));
+      tx.finished.complete(TxResult.unknown(tx.id, reason));
+      n++;
+    }
+    return n;
+  }
+
+  /**
    * The answer an Execute retried with {@code key} gets, if the key was used: the earlier
    * transaction's (live, or from the log), once the request is checked to be the same one.
    */

@@ -249,22 +249,11 @@ public final class TransactionEngine implements AutoCloseable {
   }
 
   /**
-   * This node's lease on a shared log lapsed: it stops driving every live transaction, which the
-   * log hands to whichever node claims it (this one too, once it rejoined). Callers waiting on one
-   * hear UNKNOWN with {@code reason}; its outcome is then asked of any node.
-   *
-   * @return how many it dropped
+   * This node's lease on a shared log lapsed: it drops every live transaction (whichever node
+   * claims it drives it on); waiting callers hear UNKNOWN with {@code reason}. Returns how many.
    */
   public int abandonAll(String reason) {
-    int n = 0;
-    for (Tx tx : registry.all()) {
-      tx.abandon();
-      registry.remove(tx);
-      tx.decided.complete(TxResult.unknown(tx.id, reason));
-      tx.finished.complete(TxResult.unknown(tx.id, reason));
-      n++;
-    }
-    return n;
+    return registry.abandonAll(reason);
   }
 
   /** The live transaction (tests of the liveness check, in this package). */

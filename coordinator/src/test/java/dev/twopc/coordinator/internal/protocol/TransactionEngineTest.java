@@ -271,6 +271,28 @@ class TransactionEngineTest {
   }
 
   @Test
+  void aNodeThatLostItsLeaseDropsWhatItRanAndCallsNoParticipantAgain() {
+    Run run = voted(Vote.YES, Vote.YES);
+    String id = run.id();
+    assertOutcome(Outcome.OUTCOME_COMMITTED, run.answer());
+    net.pending(COMMIT, "b").ack();
+    net.pending(COMMIT, "a").fail("UNAVAILABLE"); // a retry is scheduled
+    CompletableFuture<TxResult> waiting =
+        engine.execute(branches("a", "b"), null, null, Map.of(), true);
+    String other = net.pending(PREPARE, "a").txId;
+
+    assertEquals(2, engine.abandonAll("lease lost"));
+    assertTrue(engine.live(id).isEmpty() && engine.live(other).isEmpty());
+    assertOutcome(Outcome.OUTCOME_UNKNOWN, waiting);
+    assertEquals("lease lost", waiting.join().reason());
+    time.forward(BACKOFF_CAP.multipliedBy(10));
+    assertEquals(1, net.count(COMMIT, "a"), "the scheduled retry of a was cancelled");
+    net.pending(PREPARE, "a").vote(Vote.YES);
+    net.pending(PREPARE, "b").vote(Vote.YES);
+    assertEquals(1, net.count(COMMIT, "b"), "no phase 2 from a node that dropped it");
+  }
+
+  @Test
   void anOperatorRetrySendsAWaitingBranchNow() {
     CompletableFuture<TxResult> onePhase = execute("a");
     // one branch without a key is one phase; use two
