@@ -228,7 +228,14 @@ public final class CoordinatorServer implements AutoCloseable {
     List<BindableService> bindable =
         List.of(
             new CoordinatorService(engine, directory, queries, reader, config, rpc, access),
-            new AdminService(engine, queries, reader, decisionLog, config, metrics),
+            new AdminService(
+                engine,
+                queries,
+                reader,
+                decisionLog,
+                config,
+                metrics,
+                membership == null ? null : membership.nodeId()),
             health.getHealthService(),
             ProtoReflectionServiceV1.newInstance());
     // grpc-java calls the last interceptor first: tracing, then metrics (refusals included),
@@ -276,6 +283,9 @@ public final class CoordinatorServer implements AutoCloseable {
       scheduler.shutdownNow();
       rpc.shutdownNow();
       decisionLog.close();
+      if (membership != null) {
+        membership.leave();
+      }
       directory.close();
       store.close();
       throw new IOException(
@@ -300,6 +310,9 @@ public final class CoordinatorServer implements AutoCloseable {
         scheduler.shutdownNow();
         rpc.shutdownNow();
         decisionLog.close();
+        if (membership != null) {
+          membership.leave();
+        }
         directory.close();
         store.close();
         throw e.getCause();
@@ -337,18 +350,20 @@ public final class CoordinatorServer implements AutoCloseable {
     ScheduledExecutorService livenessThread =
         Executors.newSingleThreadScheduledExecutor(daemon("twopc-maintenance"));
     ScheduledExecutorService leaseThread =
-        Executors.newSingleThreadScheduledExecutor(daemon("twopc-lease"));
+        Executors.newSingleThreadScheduledExecutor(daemon("twopc-takeover"));
     if (membership != null) {
       // Its own thread: a renewal must not wait behind a prune or a liveness repair.
       membership.advertise(advertised[0]);
       long renewEvery = Math.max(1, config.lease().toMillis() / 5);
       Membership node = membership;
       directory.share(reader::participants);
+      // Renewals run on the membership's own thread since it joined; takeovers wait on decision
+      // writes, here.
       Completions.every(
           leaseThread,
-          "lease",
+          "takeover",
           () -> {
-            node.tick();
+            node.takeOver();
             try {
               directory.refresh(); // addresses participants gave the other nodes
             } catch (LogStoreException e) {

@@ -43,6 +43,7 @@ import picocli.CommandLine.Command;
       CoordinatorCommand.class,
       TxCommand.class,
       ParticipantsCommand.class,
+      NodesCommand.class,
       ParticipantCommand.class,
       TopCommand.class,
       LogCommand.class,

@@ -32,6 +32,7 @@ public final class AccessRules {
         .allow(AdminGrpc.getGetTransactionMethod(), OPERATOR)
         .allow(AdminGrpc.getRetryTransactionMethod(), OPERATOR)
         .allow(AdminGrpc.getResolveTransactionMethod(), OPERATOR)
+        .allow(AdminGrpc.getListNodesMethod(), OPERATOR)
         .requireRulesFor(CoordinatorGrpc.getServiceDescriptor())
         .requireRulesFor(AdminGrpc.getServiceDescriptor())
         .build();

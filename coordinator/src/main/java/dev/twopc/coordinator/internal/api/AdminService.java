@@ -12,6 +12,7 @@ import dev.twopc.coordinator.internal.log.LogReader.Filter;
 import dev.twopc.coordinator.internal.log.LogReader.Page;
 import dev.twopc.coordinator.internal.log.LogRecord.OperatorActed;
 import dev.twopc.coordinator.internal.log.LogStoreException;
+import dev.twopc.coordinator.internal.log.NodeLeases;
 import dev.twopc.coordinator.internal.log.StoredTransaction;
 import dev.twopc.coordinator.internal.model.TxState;
 import dev.twopc.coordinator.internal.protocol.TransactionEngine;
@@ -19,8 +20,11 @@ import dev.twopc.coordinator.internal.recovery.Recovery;
 import dev.twopc.coordinator.internal.telemetry.CoordinatorMetrics;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.AdminGrpc;
+import dev.twopc.proto.v1.ListNodesRequest;
+import dev.twopc.proto.v1.ListNodesResponse;
 import dev.twopc.proto.v1.ListTransactionsRequest;
 import dev.twopc.proto.v1.ListTransactionsResponse;
+import dev.twopc.proto.v1.NodeInfo;
 import dev.twopc.proto.v1.Resolution;
 import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
@@ -60,6 +64,7 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
 
   private final RoleMap roles;
   private final CoordinatorMetrics metrics;
+  private final String nodeId;
 
   public AdminService(
       TransactionEngine engine,
@@ -67,17 +72,22 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
       LogReader reader,
       DecisionLog decisionLog,
       dev.twopc.coordinator.CoordinatorConfig config) {
-    this(engine, queries, reader, decisionLog, config, CoordinatorMetrics.disabled());
+    this(engine, queries, reader, decisionLog, config, CoordinatorMetrics.disabled(), null);
   }
 
-  /** With each operator action, done or refused, counted in {@code metrics}. */
+  /**
+   * With each operator action, done or refused, counted in {@code metrics}; {@code nodeId} is this
+   * coordinator's on a shared log (null: the log's only writer).
+   */
   public AdminService(
       TransactionEngine engine,
       TransactionQueries queries,
       LogReader reader,
       DecisionLog decisionLog,
       dev.twopc.coordinator.CoordinatorConfig config,
-      CoordinatorMetrics metrics) {
+      CoordinatorMetrics metrics,
+      String nodeId) {
+    this.nodeId = nodeId;
     this.metrics = metrics;
     this.engine = engine;
     this.queries = queries;
@@ -147,6 +157,34 @@ public final class AdminService extends AdminGrpc.AdminImplBase {
           }
           if (page.next() != null) {
             r.setNextPageToken(encodeToken(page.next()));
+          }
+          return r.build();
+        });
+  }
+
+  @Override
+  public void listNodes(ListNodesRequest req, StreamObserver<ListNodesResponse> out) {
+    CoordinatorService.unary(
+        out,
+        () -> {
+          ListNodesResponse.Builder r = ListNodesResponse.newBuilder();
+          try {
+            for (NodeLeases.Node n : reader.nodes()) {
+              long left = n.leaseLeftMillis();
+              r.addNodes(
+                  NodeInfo.newBuilder()
+                      .setNodeId(n.nodeId())
+                      .setEpoch(n.epoch())
+                      .setAddress(n.address() == null ? "" : n.address())
+                      .setLeaseLeft(
+                          com.google.protobuf.Duration.newBuilder()
+                              .setSeconds(left / 1000)
+                              .setNanos((int) (left % 1000) * 1_000_000))
+                      .setFenced(n.fenced())
+                      .setSelf(n.nodeId().equals(nodeId)));
+            }
+          } catch (LogStoreException e) {
+            throw CoordinatorException.logUnavailable(e);
           }
           return r.build();
         });

@@ -49,4 +49,12 @@ public interface LogReader {
 
   /** Count of unacknowledged branches per participant in decided, unfinished transactions. */
   Map<String, Integer> inDoubtBranchesByParticipant();
+
+  /**
+   * The coordinator nodes that share this log, by id (see {@link NodeLeases}); empty for a log with
+   * one writer.
+   */
+  default List<NodeLeases.Node> nodes() {
+    return List.of();
+  }
 }

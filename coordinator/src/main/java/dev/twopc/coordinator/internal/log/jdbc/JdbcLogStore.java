@@ -126,6 +126,11 @@ public final class JdbcLogStore implements LogStore {
     return Optional.ofNullable(leases);
   }
 
+  @Override
+  public List<NodeLeases.Node> nodes() {
+    return leases == null ? List.of() : leases.nodes();
+  }
+
   /** Opens (and creates or checks the schema of) the log at {@code url}. */
   public static JdbcLogStore open(String url, String user, String password, Durability durability)
       throws IOException {
