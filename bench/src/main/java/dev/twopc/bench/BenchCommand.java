@@ -210,7 +210,8 @@ public final class BenchCommand implements Callable<Integer> {
       paramLabel = "HOST:PORT",
       defaultValue = "${TWOPC_BENCH_COORDINATOR}",
       description =
-          "Use this running coordinator instead of starting one; needs --participants"
+          "Use this running coordinator instead of starting one, or several nodes of one"
+              + " (comma-separated: the load is spread over them); needs --participants"
               + " [TWOPC_BENCH_COORDINATOR].")
   String coordinator;
 
@@ -486,7 +487,7 @@ public final class BenchCommand implements Callable<Integer> {
           "twopc bench: ready after %.1f s: %s%n",
           (System.nanoTime() - t0) / 1e9, processes(cluster));
       List<String> names = new ArrayList<>(cluster.participants().keySet());
-      ManagedChannel coord = Channels.open(cluster.coordinator(), cluster.credentials());
+      List<ManagedChannel> coords = Channels.openEach(cluster.coordinator(), cluster.credentials());
       List<ManagedChannel> parts = new ArrayList<>();
       try {
         for (String target : cluster.participants().values()) {
@@ -496,9 +497,10 @@ public final class BenchCommand implements Callable<Integer> {
         Load load =
             new Load(
                 mode.equals("open"), concurrency, rate, warmup, duration, maxInFlight, rpcTimeout);
-        Workload twoPc = new TwoPcWorkload(coord, names, payload, waitForCompletion, rpcTimeout);
+        Workload twoPc = new TwoPcWorkload(coords, names, payload, waitForCompletion, rpcTimeout);
         Workload base =
-            new BaselineWorkload(names, parts, payload, cluster.coordinator(), rpcTimeout);
+            new BaselineWorkload(
+                names, parts, payload, Channels.first(cluster.coordinator()), rpcTimeout);
         List<String> order = new ArrayList<>();
         PhaseResult baseResult = null;
         PhaseResult twoPcResult = null;
@@ -523,7 +525,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         return 0;
       } finally {
-        coord.shutdownNow();
+        coords.forEach(ManagedChannel::shutdownNow);
         parts.forEach(ManagedChannel::shutdownNow);
       }
     } catch (ForkedJvm.Failed e) {

@@ -177,7 +177,7 @@ public final class Cluster implements AutoCloseable {
 
   /** Waits until the coordinator lists every participant (Execute needs them registered). */
   public void awaitRegistered() throws InterruptedException {
-    ManagedChannel ch = Channels.open(coordinator, credentials);
+    ManagedChannel ch = Channels.open(Channels.first(coordinator), credentials);
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       Set<String> registered = Set.of();

@@ -66,7 +66,8 @@ public final class MemoryParticipant implements AutoCloseable {
    * timeout} has passed.
    */
   public void register(String coordinator, Duration timeout) throws InterruptedException {
-    ManagedChannel ch = Channels.open(coordinator, InsecureChannelCredentials.create());
+    ManagedChannel ch =
+        Channels.open(Channels.first(coordinator), InsecureChannelCredentials.create());
     try {
       long until = System.nanoTime() + timeout.toNanos();
       while (true) {

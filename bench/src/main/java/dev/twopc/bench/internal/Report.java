@@ -54,6 +54,8 @@ public final class Report {
                 : "Execute answers once the decision is durable (phase 2 after)"));
     if ("memory".equals(c.get("participant"))) {
       b.append("  participants: memory, vote YES with no durable work (the coordinator alone)\n");
+    } else if ("external".equals(c.get("participant"))) {
+      b.append("  participants: external, as they were started (--participants)\n");
     } else {
       b.append(
           String.format(

@@ -9,6 +9,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -17,7 +18,10 @@ import java.util.concurrent.TimeUnit;
  * id), so it is built once.
  */
 public final class TwoPcWorkload implements Workload {
-  private final CoordinatorGrpc.CoordinatorStub stub;
+  /** One per coordinator node; slots are spread over them in turn. */
+  private final List<CoordinatorGrpc.CoordinatorStub> stubs;
+
+  private int slots;
   private final ExecuteRequest request;
   private final long deadlineNanos;
 
@@ -27,7 +31,17 @@ public final class TwoPcWorkload implements Workload {
       ByteString payload,
       boolean waitForCompletion,
       Duration rpcTimeout) {
-    this.stub = CoordinatorGrpc.newStub(coordinator);
+    this(List.of(coordinator), participants, payload, waitForCompletion, rpcTimeout);
+  }
+
+  /** Over several coordinator nodes of one shared log, each slot sending to one of them. */
+  public TwoPcWorkload(
+      List<ManagedChannel> coordinators,
+      Collection<String> participants,
+      ByteString payload,
+      boolean waitForCompletion,
+      Duration rpcTimeout) {
+    this.stubs = coordinators.stream().map(CoordinatorGrpc::newStub).toList();
     ExecuteRequest.Builder b = ExecuteRequest.newBuilder().setWaitForCompletion(waitForCompletion);
     for (String p : participants) {
       b.addBranches(BranchRequest.newBuilder().setParticipant(p).setPayload(payload));
@@ -42,12 +56,17 @@ public final class TwoPcWorkload implements Workload {
   }
 
   @Override
-  public Slot newSlot() {
-    return new ExecuteSlot();
+  public synchronized Slot newSlot() {
+    return new ExecuteSlot(stubs.get(slots++ % stubs.size()));
   }
 
   private final class ExecuteSlot extends Slot implements StreamObserver<ExecuteResponse> {
+    private final CoordinatorGrpc.CoordinatorStub stub;
     private int outcome;
+
+    ExecuteSlot(CoordinatorGrpc.CoordinatorStub stub) {
+      this.stub = stub;
+    }
 
     @Override
     protected void fire() {
