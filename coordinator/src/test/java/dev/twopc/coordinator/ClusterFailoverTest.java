@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.coordinator.testing.AsyncCalls;
 import dev.twopc.coordinator.testing.ForkedCoordinator;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
@@ -19,7 +20,6 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -75,6 +75,32 @@ class ClusterFailoverTest {
     return closing(ForkedCoordinator.startNode(store, id, LEASE, crashAt, 0));
   }
 
+  /** Three nodes on the store's log, n1 halting at {@code crashAt}; p and q register with n1. */
+  private record Nodes(ForkedCoordinator n1, ForkedCoordinator n2, ForkedCoordinator n3) {}
+
+  private Nodes threeNodes(String crashAt) throws Exception {
+    Nodes nodes = new Nodes(node("n1", crashAt), node("n2", null), node("n3", null));
+    p.register(nodes.n1().target());
+    q.register(nodes.n1().target());
+    return nodes;
+  }
+
+  /**
+   * An Execute on n1 answered COMMITTED with p committed and q failing its commits: the transaction
+   * is in phase 2 on n1. Returns its id.
+   */
+  private String inPhaseTwo(Nodes nodes) throws Exception {
+    q.phase2Down(true);
+    ExecuteResponse answered = execute(nodes.n1()).get(60, TimeUnit.SECONDS);
+    assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED, answered.getOutcome());
+    await().atMost(BOUND).until(() -> p.committed().size() == 1);
+    String txId = p.committed().iterator().next();
+    await()
+        .atMost(BOUND)
+        .until(() -> state(nodes.n2(), txId) == TransactionState.TRANSACTION_STATE_COMMITTING);
+    return txId;
+  }
+
   private CoordinatorGrpc.CoordinatorBlockingStub stub(ForkedCoordinator node) {
     ManagedChannel ch =
         Grpc.newChannelBuilder(node.target(), InsecureChannelCredentials.create()).build();
@@ -84,32 +110,20 @@ class ClusterFailoverTest {
 
   /** Execute on {@code node} with branches p and q, not waited for (its node may die). */
   private CompletableFuture<ExecuteResponse> execute(ForkedCoordinator node) {
+    return execute(node, ExecuteRequest.newBuilder());
+  }
+
+  private CompletableFuture<ExecuteResponse> execute(
+      ForkedCoordinator node, ExecuteRequest.Builder request) {
     ManagedChannel ch =
         Grpc.newChannelBuilder(node.target(), InsecureChannelCredentials.create()).build();
     closing(() -> Shutdown.now(ch));
-    CompletableFuture<ExecuteResponse> answer = new CompletableFuture<>();
-    CoordinatorGrpc.newStub(ch)
-        .withDeadlineAfter(120, TimeUnit.SECONDS)
-        .execute(
-            ExecuteRequest.newBuilder()
-                .addBranches(BranchRequest.newBuilder().setParticipant("p"))
-                .addBranches(BranchRequest.newBuilder().setParticipant("q"))
-                .build(),
-            new StreamObserver<>() {
-              @Override
-              public void onNext(ExecuteResponse r) {
-                answer.complete(r);
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-              }
-
-              @Override
-              public void onCompleted() {}
-            });
-    return answer;
+    return AsyncCalls.execute(
+        CoordinatorGrpc.newStub(ch).withDeadlineAfter(120, TimeUnit.SECONDS),
+        request
+            .addBranches(BranchRequest.newBuilder().setParticipant("p"))
+            .addBranches(BranchRequest.newBuilder().setParticipant("q"))
+            .build());
   }
 
   private TransactionState state(ForkedCoordinator node, String txId) {
@@ -161,11 +175,10 @@ class ClusterFailoverTest {
 
   @Test
   void theOwnerKilledBetweenPrepareAndDecisionIsAbortedByAnother() throws Exception {
-    ForkedCoordinator n1 = node("n1", null);
-    ForkedCoordinator n2 = node("n2", null);
-    ForkedCoordinator n3 = node("n3", null);
-    p.register(n1.target());
-    q.register(n1.target());
+    Nodes nodes = threeNodes(null);
+    ForkedCoordinator n1 = nodes.n1();
+    ForkedCoordinator n2 = nodes.n2();
+    ForkedCoordinator n3 = nodes.n3();
     p.behave(FakeParticipant.Behaviour.HOLD);
     CompletableFuture<ExecuteResponse> answer = execute(n1);
     await().atMost(BOUND).until(() -> q.prepared().size() == 1 && p.heldCount() == 1);
@@ -190,33 +203,14 @@ class ClusterFailoverTest {
 
   @Test
   void aKeyedTransactionWhoseOwnerDiedBeforeTheDecisionIsAbortedByAClaimer() throws Exception {
-    ForkedCoordinator n1 = node("n1", null);
-    ForkedCoordinator n2 = node("n2", null);
-    ForkedCoordinator n3 = node("n3", null);
-    p.register(n1.target());
-    q.register(n1.target());
+    Nodes nodes = threeNodes(null);
+    ForkedCoordinator n1 = nodes.n1();
+    ForkedCoordinator n2 = nodes.n2();
+    ForkedCoordinator n3 = nodes.n3();
     p.behave(FakeParticipant.Behaviour.HOLD);
     // a keyed Execute's begin is in the log before its prepares are sent
-    ManagedChannel ch =
-        Grpc.newChannelBuilder(n1.target(), InsecureChannelCredentials.create()).build();
-    closing(() -> Shutdown.now(ch));
-    CoordinatorGrpc.newStub(ch)
-        .execute(
-            ExecuteRequest.newBuilder()
-                .setIdempotencyKey("order-1")
-                .addBranches(BranchRequest.newBuilder().setParticipant("p"))
-                .addBranches(BranchRequest.newBuilder().setParticipant("q"))
-                .build(),
-            new StreamObserver<>() {
-              @Override
-              public void onNext(ExecuteResponse r) {}
-
-              @Override
-              public void onError(Throwable t) {}
-
-              @Override
-              public void onCompleted() {}
-            });
+    CompletableFuture<ExecuteResponse> answer =
+        execute(n1, ExecuteRequest.newBuilder().setIdempotencyKey("order-1"));
     await().atMost(BOUND).until(() -> q.prepared().size() == 1 && p.heldCount() == 1);
     String txId = q.prepared().iterator().next();
     await().atMost(BOUND).until(() -> owner(txId) != null);
@@ -234,16 +228,17 @@ class ClusterFailoverTest {
         .until(() -> state(n2, txId) == TransactionState.TRANSACTION_STATE_ABORTED);
     assertTrue(List.of("n2", "n3").contains(owner(txId)), "claimed by a survivor");
     assertTrue(p.committed().isEmpty() && q.committed().isEmpty(), "nobody committed");
+    await().atMost(BOUND).until(answer::isDone);
+    assertTrue(answer.isCompletedExceptionally(), "its client heard the loss, not an outcome");
   }
 
   @Test
   void theOwnerDeadRightAfterItsCommitDecisionIsFinishedByAnother() throws Exception {
     // n1 halts itself right after the COMMIT is durable, before any phase-2 call
-    ForkedCoordinator n1 = node("n1", "after_decision_write:1");
-    ForkedCoordinator n2 = node("n2", null);
-    ForkedCoordinator n3 = node("n3", null);
-    p.register(n1.target());
-    q.register(n1.target());
+    Nodes nodes = threeNodes("after_decision_write:1");
+    ForkedCoordinator n1 = nodes.n1();
+    ForkedCoordinator n2 = nodes.n2();
+    ForkedCoordinator n3 = nodes.n3();
     CompletableFuture<ExecuteResponse> answer = execute(n1);
     n1.awaitExit(60);
     long died = System.nanoTime();
@@ -262,19 +257,10 @@ class ClusterFailoverTest {
 
   @Test
   void theOwnerKilledDuringPhaseTwoIsFinishedByAnother() throws Exception {
-    ForkedCoordinator n1 = node("n1", null);
-    ForkedCoordinator n2 = node("n2", null);
-    ForkedCoordinator n3 = node("n3", null);
-    p.register(n1.target());
-    q.register(n1.target());
-    q.phase2Down(true);
-    ExecuteResponse answered = execute(n1).get(60, TimeUnit.SECONDS);
-    assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED, answered.getOutcome());
-    await().atMost(BOUND).until(() -> p.committed().size() == 1);
-    String txId = p.committed().iterator().next();
-    await()
-        .atMost(BOUND)
-        .until(() -> state(n2, txId) == TransactionState.TRANSACTION_STATE_COMMITTING);
+    Nodes nodes = threeNodes(null);
+    ForkedCoordinator n1 = nodes.n1();
+    ForkedCoordinator n3 = nodes.n3();
+    String txId = inPhaseTwo(nodes);
 
     n1.kill();
     long killed = System.nanoTime();
@@ -289,19 +275,11 @@ class ClusterFailoverTest {
 
   @Test
   void aNodePausedPastItsLeaseIsFencedAndRejoinsWithoutItsOldWork() throws Exception {
-    ForkedCoordinator n1 = node("n1", null);
-    ForkedCoordinator n2 = node("n2", null);
-    ForkedCoordinator n3 = node("n3", null);
-    p.register(n1.target());
-    q.register(n1.target());
-    q.phase2Down(true);
-    ExecuteResponse answered = execute(n1).get(60, TimeUnit.SECONDS);
-    assertEquals(dev.twopc.proto.v1.Outcome.OUTCOME_COMMITTED, answered.getOutcome());
-    await().atMost(BOUND).until(() -> p.committed().size() == 1);
-    String txId = p.committed().iterator().next();
-    await()
-        .atMost(BOUND)
-        .until(() -> state(n2, txId) == TransactionState.TRANSACTION_STATE_COMMITTING);
+    Nodes nodes = threeNodes(null);
+    ForkedCoordinator n1 = nodes.n1();
+    ForkedCoordinator n2 = nodes.n2();
+    ForkedCoordinator n3 = nodes.n3();
+    String txId = inPhaseTwo(nodes);
     long joined = epochOf("n1");
 
     signal(n1, "STOP");

@@ -20,6 +20,7 @@ import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.GetTransactionRequest;
+import dev.twopc.proto.v1.ListNodesRequest;
 import dev.twopc.proto.v1.ListParticipantsRequest;
 import dev.twopc.proto.v1.ListTransactionsRequest;
 import dev.twopc.proto.v1.ListTransactionsResponse;
@@ -517,6 +518,12 @@ class InputFuzzTest {
         m,
         CoordinatorGrpc.getListParticipantsMethod(),
         ListParticipantsRequest::getDefaultInstance,
+        q -> EnumSet.of(Code.OK),
+        null);
+    add(
+        m,
+        AdminGrpc.getListNodesMethod(),
+        ListNodesRequest::getDefaultInstance,
         q -> EnumSet.of(Code.OK),
         null);
     add(

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.twopc.coordinator.testing.AsyncCalls;
 import dev.twopc.coordinator.testing.InProcessCoordinator;
 import dev.twopc.coordinator.testing.StoreKind;
 import dev.twopc.coordinator.testing.TestStore;
@@ -27,7 +28,6 @@ import dev.twopc.testing.Shutdown;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.stub.StreamObserver;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -91,30 +91,16 @@ class SharedLogOutcomeTest {
     b.register(owner.target());
     b.behave(FakeParticipant.Behaviour.HOLD);
 
-    CompletableFuture<ExecuteResponse> answer = new CompletableFuture<>();
     ManagedChannel ch =
         Grpc.newChannelBuilder(owner.target(), InsecureChannelCredentials.create()).build();
     closing(() -> Shutdown.now(ch));
-    CoordinatorGrpc.newStub(ch)
-        .execute(
+    CompletableFuture<ExecuteResponse> answer =
+        AsyncCalls.execute(
+            CoordinatorGrpc.newStub(ch),
             ExecuteRequest.newBuilder()
                 .addBranches(BranchRequest.newBuilder().setParticipant("a"))
                 .addBranches(BranchRequest.newBuilder().setParticipant("b"))
-                .build(),
-            new StreamObserver<>() {
-              @Override
-              public void onNext(ExecuteResponse r) {
-                answer.complete(r);
-              }
-
-              @Override
-              public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-              }
-
-              @Override
-              public void onCompleted() {}
-            });
+                .build());
     await().atMost(Duration.ofSeconds(30)).until(() -> a.prepared().size() == 1);
     await().atMost(Duration.ofSeconds(30)).until(() -> b.heldCount() == 1);
     String txId = a.prepared().iterator().next();

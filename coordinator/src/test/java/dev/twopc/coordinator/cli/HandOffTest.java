@@ -33,6 +33,7 @@ class HandOffTest {
           "coordinator",
           "tx",
           "participants",
+          "nodes",
           "participant",
           "top",
           "log",
