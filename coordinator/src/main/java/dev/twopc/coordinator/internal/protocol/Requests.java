@@ -283,18 +283,8 @@ final class Requests {
       }
       Decision d = stored.get().decision();
       if (d == null) {
-        Decided abort = tombstone(txId, stored, stored.get().createdAt(), clock.millis());
-        abort =
-            new Decided(
-                abort.txId(),
-                abort.decision(),
-                abort.state(),
-                abort.decidedAt(),
-                "client",
-                why,
-                abort.branches(),
-                abort.begun(),
-                true);
+        Decided abort =
+            tombstone(txId, stored, stored.get().createdAt(), clock.millis(), "client", why);
         d = decisionLog.decide(abort).get().decision();
       }
       if (d == Decision.COMMIT) {
@@ -351,7 +341,7 @@ final class Requests {
       return CompletableFuture.completedFuture(Outcome.OUTCOME_ABORTED);
     }
     return decisionLog
-        .decide(tombstone(txId, stored, issued.getAsLong(), now))
+        .decide(tombstone(txId, stored, issued.getAsLong(), now, "outcome", TOMBSTONE_REASON))
         .handle(
             (r, e) -> {
               if (e != null) {
@@ -372,7 +362,12 @@ final class Requests {
    * the log has no row for gets a finished ABORTED row, pruned after the retention like any.
    */
   private static Decided tombstone(
-      String txId, Optional<StoredTransaction> stored, long issued, long now) {
+      String txId,
+      Optional<StoredTransaction> stored,
+      long issued,
+      long now,
+      String decidedBy,
+      String reason) {
     boolean known = stored.isPresent();
     List<BranchRow> branches = known ? stored.get().branches() : List.of();
     Begun begun =
@@ -389,8 +384,8 @@ final class Requests {
         Decision.ABORT,
         known && !branches.isEmpty() ? TxState.ABORTING : TxState.ABORTED,
         now,
-        "outcome",
-        TOMBSTONE_REASON,
+        decidedBy,
+        reason,
         branches,
         begun,
         true); // it may be in the log: look first, then decide insert-if-absent

@@ -79,6 +79,9 @@ public final class CrashTortureChild {
     long openMillis = (System.nanoTime() - t0) / 1_000_000;
     say("READY " + openMillis + " " + unfinished + " " + finished);
 
+    // On PostgreSQL, as a node of a shared log: inserts are insert-if-absent and the ends are
+    // owner-only writes, matched against this incarnation's epoch.
+    store.leases().ifPresent(l -> l.join("torture", "torture", 3_600_000));
     DecisionLog log = new DecisionLog(store, mode, config.maxBatchSize(), ok -> {});
     for (int t = 0; t < writers; t++) {
       Thread w = new Thread(() -> write(log), "torture-writer-" + t);
