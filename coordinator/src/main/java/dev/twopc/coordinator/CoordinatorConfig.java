@@ -57,6 +57,7 @@ public final class CoordinatorConfig {
   private final Clock clock;
   private final CrashPoints crashPoints;
   private final List<ClientInterceptor> participantInterceptors;
+  private final boolean participantStreams;
   private final TlsFiles tls;
   private final RoleMap roles;
   private final Duration tlsReloadInterval;
@@ -97,6 +98,7 @@ public final class CoordinatorConfig {
     this.clock = b.clock;
     this.crashPoints = b.crashPoints;
     this.participantInterceptors = List.copyOf(b.participantInterceptors);
+    this.participantStreams = b.participantStreams;
     this.tls = b.tls;
     this.roles = b.roles;
     this.tlsReloadInterval = b.tlsReloadInterval;
@@ -271,6 +273,14 @@ public final class CoordinatorConfig {
     return participantInterceptors;
   }
 
+  /**
+   * True (the default): Prepare, Commit and Rollback travel on one Exchange stream per participant
+   * that serves it; false: one unary call each.
+   */
+  public boolean participantStreams() {
+    return participantStreams;
+  }
+
   /** Where {@code /metrics} is served; null: no metrics are kept or served. */
   public Integer metricsPort() {
     return metricsPort;
@@ -346,6 +356,7 @@ public final class CoordinatorConfig {
     private Clock clock = Clock.systemUTC();
     private CrashPoints crashPoints = CrashPoints.none();
     private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
+    private boolean participantStreams = true;
     private Integer metricsPort;
     private String metricsHost;
     private Tracing tracing = Tracing.off();
@@ -549,6 +560,12 @@ public final class CoordinatorConfig {
      */
     public Builder participantInterceptor(ClientInterceptor interceptor) {
       participantInterceptors.add(Objects.requireNonNull(interceptor, "participantInterceptor"));
+      return this;
+    }
+
+    /** See {@link CoordinatorConfig#participantStreams()}. */
+    public Builder participantStreams(boolean participantStreams) {
+      this.participantStreams = participantStreams;
       return this;
     }
 

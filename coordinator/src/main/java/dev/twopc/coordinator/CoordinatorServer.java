@@ -172,15 +172,16 @@ public final class CoordinatorServer implements AutoCloseable {
               return list;
             });
     String[] advertised = {config.advertisedAddress()};
+    GrpcParticipantTransport transport =
+        new GrpcParticipantTransport(
+            directory,
+            () -> advertised[0],
+            config.tracing(),
+            config.participantStreams() ? scheduler : null,
+            metrics::participantCall);
     TransactionEngine engine =
         new TransactionEngine(
-            config,
-            decisionLog,
-            reader,
-            new GrpcParticipantTransport(directory, () -> advertised[0], config.tracing()),
-            scheduler,
-            Ticker.system(),
-            metrics);
+            config, decisionLog, reader, transport, scheduler, Ticker.system(), metrics);
     RecoverySummary summary;
     double recoverySeconds;
     Membership membership = null;

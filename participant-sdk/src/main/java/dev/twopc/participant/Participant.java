@@ -19,6 +19,7 @@ import dev.twopc.participant.internal.StoreSafety;
 import dev.twopc.participant.internal.TxContextKey;
 import dev.twopc.participant.internal.TxServerInterceptor;
 import dev.twopc.proto.StrictMarshalling;
+import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.security.AccessControl;
 import dev.twopc.security.Addresses;
 import dev.twopc.security.PeerIdentity;
@@ -33,8 +34,11 @@ import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -108,6 +112,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Participant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Participant.class);
+  private static final Executor DIRECT = Runnable::run;
 
   private final Config config;
   private final List<AutoCloseable> owned = new ArrayList<>();
@@ -269,12 +274,26 @@ public final class Participant implements AutoCloseable {
                 : NettyServerBuilder.forAddress(
                     new InetSocketAddress(listenHost, c.listenPort), serverCredentials))
             .executor(executor)
+            // An Exchange stream's batches are read on the transport thread: its messages go to
+            // the pool one by one (ParticipantService), so the stream costs no extra hand-off.
+            .callExecutor(
+                new ServerCallExecutorSupplier() {
+                  @Override
+                  public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                    return call.getMethodDescriptor()
+                            .getFullMethodName()
+                            .equals(ParticipantGrpc.getExchangeMethod().getFullMethodName())
+                        ? DIRECT
+                        : null;
+                  }
+                })
             .maxInboundMessageSize(c.maxInboundMessageBytes)
             // Strict: a request that does not parse is INVALID_ARGUMENT, not grpc-java's UNKNOWN.
             .addService(
                 guarded(
                     StrictMarshalling.wrap(
-                        new ParticipantService(engine, metrics, c.tracing).bindService())));
+                        new ParticipantService(engine, metrics, c.tracing, executor)
+                            .bindService())));
     Backoff backoff = new Backoff(c.retryBackoffBase, c.retryBackoffCap);
     registrar = new Registrar(c.name, link, scheduler, backoff, c.reregisterInterval, c.listener);
     interceptor = new TxServerInterceptor(c.name, link, staging, registrar, c.clock);

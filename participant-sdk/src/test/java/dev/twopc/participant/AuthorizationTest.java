@@ -16,6 +16,8 @@ import dev.twopc.client.TransactionResult;
 import dev.twopc.coordinator.CoordinatorServer;
 import dev.twopc.proto.v1.AdminGetTransactionRequest;
 import dev.twopc.proto.v1.AdminGrpc;
+import dev.twopc.proto.v1.BranchBatch;
+import dev.twopc.proto.v1.BranchMessage;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.GetOutcomeRequest;
 import dev.twopc.proto.v1.ListParticipantsRequest;
@@ -25,6 +27,7 @@ import dev.twopc.proto.v1.OperatorAction;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import dev.twopc.proto.v1.ReplyBatch;
 import dev.twopc.proto.v1.Resolution;
 import dev.twopc.proto.v1.ResolveTransactionRequest;
 import dev.twopc.proto.v1.RetryTransactionRequest;
@@ -49,6 +52,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -59,6 +63,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -314,6 +319,34 @@ class AuthorizationTest {
           assertThrows(
               StatusRuntimeException.class, () -> participantStub(payments, who).prepare(prepare));
       assertDenied(e, who + " may not call Participant/Prepare: it needs the coordinator role");
+      // nor on the Exchange stream the coordinator uses
+      CompletableFuture<Throwable> refused = new CompletableFuture<>();
+      StreamObserver<BranchBatch> stream =
+          ParticipantGrpc.newStub(channel("localhost:" + payments.port(), who))
+              .exchange(
+                  new StreamObserver<ReplyBatch>() {
+                    @Override
+                    public void onNext(ReplyBatch r) {
+                      refused.completeExceptionally(new AssertionError("answered " + r));
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                      refused.complete(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                      refused.completeExceptionally(new AssertionError("ended without refusing"));
+                    }
+                  });
+      stream.onNext(
+          BranchBatch.newBuilder()
+              .addMessages(BranchMessage.newBuilder().setId(1).setPrepare(prepare))
+              .build());
+      assertDenied(
+          (StatusRuntimeException) refused.get(10, TimeUnit.SECONDS),
+          who + " may not call Participant/Exchange: it needs the coordinator role");
     }
     assertDenied(
         assertThrows(

@@ -9,11 +9,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
+import dev.twopc.proto.v1.BranchBatch;
+import dev.twopc.proto.v1.BranchMessage;
+import dev.twopc.proto.v1.BranchReply;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.ListPreparedRequest;
 import dev.twopc.proto.v1.Outcome;
 import dev.twopc.proto.v1.ParticipantGrpc;
 import dev.twopc.proto.v1.PrepareRequest;
+import dev.twopc.proto.v1.ReplyBatch;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.Vote;
 import dev.twopc.testing.FakeCoordinator;
@@ -30,6 +34,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -179,6 +184,27 @@ class ParticipantInputFuzzTest {
       Message parsed = WireFuzz.parse(rpc.prototype(), bytes);
       if (parsed != null && gates(parsed)) {
         continue; // "!gate" makes the test handler wait half a minute
+      }
+      if (rpc.method().equals(EXCHANGE)) {
+        String problem = exchangeProblem(rpcs, bytes, (BranchBatch) parsed, seen);
+        if (problem != null) {
+          failures.add(
+              "case "
+                  + i
+                  + " "
+                  + EXCHANGE
+                  + (raw ? " (raw)" : "")
+                  + ": "
+                  + problem
+                  + "; request "
+                  + (parsed == null
+                      ? "bytes " + WireFuzz.hex(bytes)
+                      : WireFuzz.show(
+                          com.google.protobuf.TextFormat.printer()
+                              .emittingSingleLine(true)
+                              .printToString(parsed))));
+        }
+        continue;
       }
       Set<Code> expected;
       if (parsed == null) {
@@ -438,6 +464,10 @@ class ParticipantInputFuzzTest {
   }
 
   private static boolean gates(Message m) {
+    if (m instanceof BranchBatch b) {
+      return b.getMessagesList().stream()
+          .anyMatch(x -> gates(x.hasPrepare() ? x.getPrepare() : x.getCommit()));
+    }
     ByteString payload =
         m instanceof PrepareRequest p
             ? p.getPayload()
@@ -533,12 +563,129 @@ class ParticipantInputFuzzTest {
             ParticipantGrpc.getListPreparedMethod(),
             ListPreparedRequest::getDefaultInstance,
             q -> EnumSet.of(Code.OK)));
+    List<Rpc> branchRpcs = List.copyOf(out.subList(0, 3)); // Prepare, Commit, Rollback
+    out.add(
+        rpc(
+            ParticipantGrpc.getExchangeMethod(),
+            () -> {
+              BranchBatch.Builder b = BranchBatch.newBuilder();
+              int n = 1 + r.nextInt(3);
+              for (int k = 0; k < n; k++) {
+                BranchMessage.Builder m =
+                    BranchMessage.newBuilder().setId(fuzz.chance(0.1) ? 0 : k + 1);
+                if (fuzz.chance(0.1)) {
+                  b.addMessages(m); // no body
+                  continue;
+                }
+                Message inner = branchRpcs.get(r.nextInt(3)).generate().get();
+                if (inner instanceof PrepareRequest q) {
+                  m.setPrepare(q);
+                } else if (inner instanceof CommitBranchRequest c) {
+                  m.setCommit(c);
+                } else {
+                  m.setRollback((RollbackBranchRequest) inner);
+                }
+                b.addMessages(m);
+              }
+              return b.build();
+            },
+            q -> EnumSet.of(Code.OK))); // checked per message, by exchangeProblem
     for (MethodDescriptor<?, ?> m : ParticipantGrpc.getServiceDescriptor().getMethods()) {
       assertTrue(
           out.stream().anyMatch(x -> x.method().equals(m.getFullMethodName())),
           "no generator for " + m.getFullMethodName());
     }
     return out;
+  }
+
+  private static final String EXCHANGE = ParticipantGrpc.getExchangeMethod().getFullMethodName();
+
+  /**
+   * One Exchange case, sent as the only message of a stream that is then half-closed: a batch that
+   * does not parse ends the stream INVALID_ARGUMENT; otherwise the stream ends OK once every
+   * message is answered under its id, each with what its unary call may answer (a message with no
+   * body: INVALID_ARGUMENT). Null when all is as documented.
+   */
+  private String exchangeProblem(
+      List<Rpc> rpcs, byte[] bytes, BranchBatch parsed, Map<String, Map<Code, Integer>> seen) {
+    WireFuzz.StreamReply reply = WireFuzz.exchange(channel, EXCHANGE, bytes, CALL_TIMEOUT_MILLIS);
+    Code end = reply.status().getCode();
+    seen.computeIfAbsent("Participant/Exchange", k -> new TreeMap<>()).merge(end, 1, Integer::sum);
+    if (parsed == null) {
+      if (end != Code.INVALID_ARGUMENT) {
+        return "the stream ended " + end + ", expected INVALID_ARGUMENT";
+      }
+      String problem = fuzz.descriptionProblem(reply.status());
+      if (problem == null
+          && !reply
+              .status()
+              .getDescription()
+              .startsWith("request is not a valid twopc.v1.BranchBatch")) {
+        problem = "a malformed batch's description does not name its message type";
+      }
+      return problem;
+    }
+    if (end != Code.OK) {
+      return "the stream ended " + reply.status() + ", expected OK";
+    }
+    Map<Long, List<Set<Code>>> expected = new HashMap<>();
+    for (BranchMessage m : parsed.getMessagesList()) {
+      Message inner =
+          switch (m.getBodyCase()) {
+            case PREPARE -> m.getPrepare();
+            case COMMIT -> m.getCommit();
+            case ROLLBACK -> m.getRollback();
+            default -> null;
+          };
+      Set<Code> e = INVALID;
+      if (inner != null) {
+        fuzz.noteSent(inner);
+        e =
+            rpcs.get(
+                    m.getBodyCase() == BranchMessage.BodyCase.PREPARE
+                        ? 0
+                        : m.getBodyCase() == BranchMessage.BodyCase.COMMIT ? 1 : 2)
+                .expected()
+                .apply(inner);
+      }
+      expected.computeIfAbsent(m.getId(), k -> new ArrayList<>()).add(e);
+    }
+    int replies = 0;
+    for (byte[] raw : reply.responses()) {
+      ReplyBatch batch;
+      try {
+        batch = ReplyBatch.parseFrom(raw);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        return "a reply batch that does not parse";
+      }
+      for (BranchReply br : batch.getRepliesList()) {
+        replies++;
+        List<Set<Code>> e = expected.get(br.getId());
+        if (e == null) {
+          return "a reply to id " + br.getId() + ", which was not sent";
+        }
+        Code code =
+            br.hasError() ? Status.fromCodeValue(br.getError().getCode()).getCode() : Code.OK;
+        if (br.hasError() && code == Code.OK) {
+          return "an error reply with code OK";
+        }
+        if (e.stream().noneMatch(x -> x.contains(code))) {
+          return "message " + br.getId() + " answered " + code + ", expected one of " + e;
+        }
+        if (code != Code.OK) {
+          String problem =
+              fuzz.descriptionProblem(
+                  Status.fromCode(code).withDescription(br.getError().getDescription()));
+          if (problem != null) {
+            return "message " + br.getId() + ": " + problem;
+          }
+        }
+      }
+    }
+    if (replies != parsed.getMessagesCount()) {
+      return replies + " replies to " + parsed.getMessagesCount() + " messages";
+    }
+    return null;
   }
 
   private static Rpc rpc(

@@ -41,12 +41,27 @@ public final class GrpcClientMetrics {
             .register(registry);
   }
 
-  /** The interceptor for the channel to {@code peer}. */
+  /**
+   * Counts a message sent to {@code peer} on a stream as the call {@code method} would have been:
+   * ended with status {@code code} after {@code nanos}.
+   */
+  public void record(String peer, String method, String code, long nanos) {
+    calls.labelValues(peer, method, code).inc();
+    duration.labelValues(peer, method).observe(nanos / 1e9);
+  }
+
+  /**
+   * The interceptor for the channel to {@code peer}: counts its unary calls (a stream's messages
+   * are counted by {@link #record}, the stream itself not at all).
+   */
   public ClientInterceptor forPeer(String peer) {
     return new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(
           MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        if (method.getType() != MethodDescriptor.MethodType.UNARY) {
+          return next.newCall(method, options);
+        }
         String name = method.getBareMethodName();
         return new SimpleForwardingClientCall<>(next.newCall(method, options)) {
           @Override

@@ -10,9 +10,11 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -133,6 +135,46 @@ public final class Tracing implements AutoCloseable {
       call.run();
     }
   }
+
+  /**
+   * The trace context of {@code span} under {@code parent} as W3C headers, for a message that
+   * travels without metadata of its own (a stream's); empty when off.
+   */
+  public Map<String, String> inject(Context parent, Span span) {
+    if (!enabled) {
+      return Map.of();
+    }
+    Map<String, String> headers = new HashMap<>(4);
+    openTelemetry
+        .getPropagators()
+        .getTextMapPropagator()
+        .inject(parent.with(span), headers, (map, key, value) -> map.put(key, value));
+    return headers;
+  }
+
+  /** The context {@link #inject} wrote into {@code headers}; the root when off or absent. */
+  public Context extract(Map<String, String> headers) {
+    if (!enabled || headers.isEmpty()) {
+      return Context.root();
+    }
+    return openTelemetry
+        .getPropagators()
+        .getTextMapPropagator()
+        .extract(Context.root(), headers, MAP_GETTER);
+  }
+
+  private static final TextMapGetter<Map<String, String>> MAP_GETTER =
+      new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(Map<String, String> carrier) {
+          return carrier.keySet();
+        }
+
+        @Override
+        public String get(Map<String, String> carrier, String key) {
+          return carrier == null ? null : carrier.get(key);
+        }
+      };
 
   /** Ends {@code span}, as failed with {@code error} if that is not null. */
   public static void end(Span span, String error) {

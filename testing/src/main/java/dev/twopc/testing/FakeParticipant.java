@@ -1,5 +1,9 @@
 package dev.twopc.testing;
 
+import dev.twopc.proto.v1.BranchBatch;
+import dev.twopc.proto.v1.BranchMessage;
+import dev.twopc.proto.v1.BranchReply;
+import dev.twopc.proto.v1.CallError;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -12,6 +16,7 @@ import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import dev.twopc.proto.v1.ReplyBatch;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
 import dev.twopc.proto.v1.Vote;
@@ -29,7 +34,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * A scripted participant served over real gRPC on a loopback port. It behaves like a correct
@@ -63,22 +70,38 @@ public final class FakeParticipant implements AutoCloseable {
   private final Map<String, Outcome> onePhase = new ConcurrentHashMap<>();
   private final List<Runnable> held = new CopyOnWriteArrayList<>();
 
-  private FakeParticipant(String name, int port) throws IOException {
+  private final boolean streams;
+  private final int port;
+  private final AtomicInteger streamed = new AtomicInteger();
+  private final List<AtomicBoolean> deafStreams = new CopyOnWriteArrayList<>();
+
+  private FakeParticipant(String name, int port, boolean streams) throws IOException {
     this.name = name;
+    this.streams = streams;
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
             .addService(new Service())
             .build()
             .start();
+    this.port = server.getPort();
   }
 
+  /** Serves Prepare, Commit and Rollback as unary calls and on the Exchange stream. */
   public static FakeParticipant start(String name) throws IOException {
-    return new FakeParticipant(name, 0);
+    return new FakeParticipant(name, 0, true);
+  }
+
+  /**
+   * Serves only the unary calls, as a participant written before the Exchange stream: Exchange is
+   * UNIMPLEMENTED.
+   */
+  public static FakeParticipant startUnaryOnly(String name) throws IOException {
+    return new FakeParticipant(name, 0, false);
   }
 
   /** Serves again on the same port (after {@link #close()}), keeping what it remembered. */
   public static FakeParticipant restartOn(FakeParticipant old) throws IOException {
-    FakeParticipant p = new FakeParticipant(old.name, old.port());
+    FakeParticipant p = new FakeParticipant(old.name, old.port(), old.streams);
     p.prepared.putAll(old.prepared);
     p.committed.addAll(old.committed);
     p.rolledBack.addAll(old.rolledBack);
@@ -89,8 +112,9 @@ public final class FakeParticipant implements AutoCloseable {
     return name;
   }
 
+  /** The port it serves (or served, once closed). */
   public int port() {
-    return server.getPort();
+    return port;
   }
 
   public String address() {
@@ -143,6 +167,19 @@ public final class FakeParticipant implements AutoCloseable {
 
   public Set<String> prepared() {
     return prepared.keySet();
+  }
+
+  /**
+   * The Exchange streams open now take no more messages and answer nothing, as a connection that
+   * silently stopped would; a stream opened after this works.
+   */
+  public void deafenStreams() {
+    deafStreams.forEach(d -> d.set(true));
+  }
+
+  /** How many messages arrived on Exchange streams (the rest of {@link #messages} were unary). */
+  public int streamed() {
+    return streamed.get();
   }
 
   public List<String> messages() {
@@ -300,6 +337,50 @@ public final class FakeParticipant implements AutoCloseable {
       out.onCompleted();
     }
 
+    /**
+     * Each message of the stream runs as its unary call would (so every behaviour applies), and its
+     * answer or failure goes back under its id.
+     */
+    @Override
+    public StreamObserver<BranchBatch> exchange(StreamObserver<ReplyBatch> out) {
+      if (!streams) {
+        return super.exchange(out);
+      }
+      AtomicBoolean deaf = new AtomicBoolean();
+      deafStreams.add(deaf);
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(BranchBatch batch) {
+          if (deaf.get()) {
+            return;
+          }
+          for (BranchMessage m : batch.getMessagesList()) {
+            streamed.incrementAndGet();
+            switch (m.getBodyCase()) {
+              case PREPARE ->
+                  prepare(m.getPrepare(), answer(m.getId(), out, BranchReply.Builder::setPrepare));
+              case COMMIT ->
+                  commit(m.getCommit(), answer(m.getId(), out, BranchReply.Builder::setCommit));
+              case ROLLBACK ->
+                  rollback(
+                      m.getRollback(), answer(m.getId(), out, BranchReply.Builder::setRollback));
+              default -> throw new AssertionError(name + ": an empty branch message");
+            }
+          }
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          synchronized (out) {
+            out.onCompleted();
+          }
+        }
+      };
+    }
+
     @Override
     public void listPrepared(ListPreparedRequest req, StreamObserver<ListPreparedResponse> out) {
       ListPreparedResponse.Builder r = ListPreparedResponse.newBuilder();
@@ -310,6 +391,44 @@ public final class FakeParticipant implements AutoCloseable {
       out.onNext(r.build());
       out.onCompleted();
     }
+  }
+
+  /** An observer of one unary-style answer that sends it, or its failure, as message {@code id}. */
+  private static <T> StreamObserver<T> answer(
+      long id, StreamObserver<ReplyBatch> out, BiConsumer<BranchReply.Builder, T> set) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        BranchReply.Builder r = BranchReply.newBuilder().setId(id);
+        set.accept(r, value);
+        send(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        Status s = Status.fromThrowable(t);
+        send(
+            BranchReply.newBuilder()
+                .setId(id)
+                .setError(
+                    CallError.newBuilder()
+                        .setCode(s.getCode().value())
+                        .setDescription(s.getDescription() == null ? "" : s.getDescription())));
+      }
+
+      @Override
+      public void onCompleted() {}
+
+      private void send(BranchReply.Builder r) {
+        synchronized (out) {
+          try {
+            out.onNext(ReplyBatch.newBuilder().addReplies(r).build());
+          } catch (RuntimeException e) {
+            // the stream is gone (cancelled by the coordinator): the answer has nowhere to go
+          }
+        }
+      }
+    };
   }
 
   @Override

@@ -137,10 +137,19 @@ public final class MiniCluster implements AutoCloseable {
 
   /** A fake participant named {@code name}, registered here; a name is taken once per cluster. */
   public FakeParticipant participant(String name) throws IOException {
+    return add(name, FakeParticipant.start(name));
+  }
+
+  /** As {@link #participant}, one that serves only the unary calls (no Exchange stream). */
+  public FakeParticipant unaryOnlyParticipant(String name) throws IOException {
+    return add(name, FakeParticipant.startUnaryOnly(name));
+  }
+
+  private FakeParticipant add(String name, FakeParticipant p) {
     if (!names.add(name)) {
+      p.close();
       throw new IllegalArgumentException("participant " + name + " is already in this cluster");
     }
-    FakeParticipant p = FakeParticipant.start(name);
     participants.add(p);
     p.register(target());
     return p;

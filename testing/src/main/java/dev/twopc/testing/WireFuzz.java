@@ -374,6 +374,8 @@ public final class WireFuzz {
 
   private static final Map<String, MethodDescriptor<byte[], byte[]>> RAW =
       new ConcurrentHashMap<>();
+  private static final Map<String, MethodDescriptor<byte[], byte[]>> RAW_STREAMS =
+      new ConcurrentHashMap<>();
 
   /** A unary call of {@code fullMethodName} with {@code request} as the message bytes. */
   public static Reply call(
@@ -400,6 +402,62 @@ public final class WireFuzz {
       return new Reply(e.getStatus(), null);
     }
   }
+
+  /**
+   * Opens the bidirectional stream {@code fullMethodName}, sends {@code request} as its one message
+   * (raw bytes, as they are), half-closes it, and returns how it ended with every message the
+   * server sent on it; a stream still open after {@code timeoutMillis} is cancelled and ends
+   * DEADLINE_EXCEEDED.
+   */
+  public static StreamReply exchange(
+      Channel channel, String fullMethodName, byte[] request, long timeoutMillis) {
+    MethodDescriptor<byte[], byte[]> md =
+        RAW_STREAMS.computeIfAbsent(
+            fullMethodName,
+            n ->
+                MethodDescriptor.<byte[], byte[]>newBuilder()
+                    .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+                    .setFullMethodName(n)
+                    .setRequestMarshaller(BYTES)
+                    .setResponseMarshaller(BYTES)
+                    .build());
+    List<byte[]> responses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<Status> end =
+        new java.util.concurrent.CompletableFuture<>();
+    io.grpc.stub.StreamObserver<byte[]> out =
+        ClientCalls.asyncBidiStreamingCall(
+            channel.newCall(
+                md, CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)),
+            new io.grpc.stub.StreamObserver<byte[]>() {
+              @Override
+              public void onNext(byte[] r) {
+                responses.add(r);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                end.complete(Status.fromThrowable(t));
+              }
+
+              @Override
+              public void onCompleted() {
+                end.complete(Status.OK);
+              }
+            });
+    out.onNext(request);
+    out.onCompleted();
+    try {
+      return new StreamReply(end.get(timeoutMillis + 5_000, TimeUnit.MILLISECONDS), responses);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for " + fullMethodName, e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(fullMethodName + " did not end", e);
+    }
+  }
+
+  /** How a stream ended, and what the server sent on it. */
+  public record StreamReply(Status status, List<byte[]> responses) {}
 
   // Replies are read, never compared or hashed, so array identity in equals does not matter.
   @SuppressWarnings("ArrayRecordComponent")

@@ -231,6 +231,22 @@ final class CoordinatorCommand implements Callable<Integer> {
               + " [TWOPC_LEASE] (default ${DEFAULT-VALUE}).")
   Duration lease;
 
+  /** How Prepare, Commit and Rollback reach participants. */
+  enum ParticipantCalls {
+    stream,
+    unary
+  }
+
+  @Option(
+      names = "--participant-calls",
+      paramLabel = "stream|unary",
+      defaultValue = "${TWOPC_PARTICIPANT_CALLS:-stream}",
+      description =
+          "stream: Prepare, Commit and Rollback travel in batches on one long-lived stream per"
+              + " participant (a participant that does not serve it gets unary calls); unary: one"
+              + " call each [TWOPC_PARTICIPANT_CALLS] (default ${DEFAULT-VALUE}).")
+  ParticipantCalls participantCalls;
+
   @Option(
       names = "--liveness-check-interval",
       paramLabel = "DURATION",
@@ -422,6 +438,7 @@ final class CoordinatorCommand implements Callable<Integer> {
             .parkAfter(parkAfter)
             .retention(retention)
             .livenessCheckInterval(livenessCheckInterval)
+            .participantStreams(participantCalls == ParticipantCalls.stream)
             .maxBranches(maxBranches)
             .maxPayloadBytes(maxPayloadBytes)
             .maxInboundMessageBytes(maxInboundMessageBytes)

@@ -11,9 +11,10 @@ import io.grpc.ServerServiceDefinition;
 import java.util.List;
 
 /**
- * Who may drive this participant's branches (docs/security.md has the same table): Prepare, Commit
- * and Rollback only the coordinator's identity, ListPrepared also an operator. The application's
- * own services (whose calls can stage work in a transaction) need the client role.
+ * Who may drive this participant's branches (docs/security.md has the same table): Prepare, Commit,
+ * Rollback and their Exchange stream only the coordinator's identity, ListPrepared also an
+ * operator. The application's own services (whose calls can stage work in a transaction) need the
+ * client role.
  */
 public final class ParticipantAccess {
   private ParticipantAccess() {}
@@ -27,6 +28,7 @@ public final class ParticipantAccess {
     return b.allow(ParticipantGrpc.getPrepareMethod(), COORDINATOR)
         .allow(ParticipantGrpc.getCommitMethod(), COORDINATOR)
         .allow(ParticipantGrpc.getRollbackMethod(), COORDINATOR)
+        .allow(ParticipantGrpc.getExchangeMethod(), COORDINATOR)
         .allow(ParticipantGrpc.getListPreparedMethod(), COORDINATOR, OPERATOR)
         .requireRulesFor(ParticipantGrpc.getServiceDescriptor())
         .build();

@@ -238,6 +238,13 @@ public final class CoordinatorMetrics {
   }
 
   /** The interceptors of the channel to {@code participant}: call latency and errors. */
+  /** A message to {@code participant} on its stream ended with {@code code} after {@code nanos}. */
+  public void participantCall(String participant, String method, String code, long nanos) {
+    if (registry != null) {
+      participantCalls.record(participant, method, code, nanos);
+    }
+  }
+
   public List<ClientInterceptor> participantInterceptors(String participant) {
     return registry == null ? List.of() : List.of(participantCalls.forPeer(participant));
   }
