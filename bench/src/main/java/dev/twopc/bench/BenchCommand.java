@@ -316,6 +316,17 @@ public final class BenchCommand implements Callable<Integer> {
   String participantKind;
 
   @Option(
+      names = "--participant-calls",
+      paramLabel = "stream|unary",
+      defaultValue = "${TWOPC_BENCH_PARTICIPANT_CALLS:-stream}",
+      description =
+          "How Prepare, Commit and Rollback reach the participants, from the coordinator it starts"
+              + " (its --participant-calls) and from the baseline alike. stream: one long-lived"
+              + " stream per participant carrying batches; unary: one call per message"
+              + " [TWOPC_BENCH_PARTICIPANT_CALLS] (default ${DEFAULT-VALUE}).")
+  String participantCalls;
+
+  @Option(
       names = "--metrics",
       defaultValue = "${TWOPC_BENCH_METRICS:-false}",
       description =
@@ -468,7 +479,8 @@ public final class BenchCommand implements Callable<Integer> {
                     childLogLevel,
                     identities,
                     metrics,
-                    participantKind),
+                    participantKind,
+                    participantCalls),
                 branches,
                 started,
                 channels);
@@ -500,7 +512,12 @@ public final class BenchCommand implements Callable<Integer> {
         Workload twoPc = new TwoPcWorkload(coords, names, payload, waitForCompletion, rpcTimeout);
         Workload base =
             new BaselineWorkload(
-                names, parts, payload, Channels.first(cluster.coordinator()), rpcTimeout);
+                names,
+                parts,
+                payload,
+                Channels.first(cluster.coordinator()),
+                rpcTimeout,
+                participantCalls.equals("stream"));
         List<String> order = new ArrayList<>();
         PhaseResult baseResult = null;
         PhaseResult twoPcResult = null;
@@ -610,6 +627,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (hasParticipants) {
       parseParticipants();
+    }
+    if (!participantCalls.equals("stream") && !participantCalls.equals("unary")) {
+      throw usage("--participant-calls must be stream or unary, was " + participantCalls);
     }
     if (!participantKind.equals("sdk") && !participantKind.equals("memory")) {
       throw usage("--participant must be sdk or memory, was " + participantKind);
@@ -749,6 +769,7 @@ public final class BenchCommand implements Callable<Integer> {
             ? "mutual TLS on every hop"
             : tlsFlags.given() ? "mutual TLS from the bench" : "plaintext");
     c.put("participant", cluster.isExternal() ? "external" : participantKind);
+    c.put("participant_calls", participantCalls);
     c.put(
         "metrics",
         metrics

@@ -33,6 +33,17 @@ class BenchCommandTest {
     assertEquals("closed", config.get("mode").getAsString());
     assertEquals(8, config.get("concurrency").getAsInt());
     assertEquals("sdk", config.get("participant").getAsString());
+    assertEquals("stream", config.get("participant_calls").getAsString());
+  }
+
+  @Test
+  void unaryParticipantCallsFromTheCoordinatorAndTheBaseline() {
+    // The coordinator it starts gets --participant-calls unary, and the baseline calls alike.
+    JsonObject report =
+        run("--mode", "closed", "--concurrency", "4", "--participant-calls", "unary");
+    assertEquals("unary", report.getAsJsonObject("config").get("participant_calls").getAsString());
+    assertEquals(0, report.getAsJsonObject("baseline").get("errors").getAsLong());
+    assertEquals(0, report.getAsJsonObject("twopc").get("errors").getAsLong());
   }
 
   @Test
@@ -66,6 +77,8 @@ class BenchCommandTest {
     assertEquals("memory", config.get("participant").getAsString());
     assertTrue(config.get("wait_for_completion").getAsBoolean());
     assertEquals(0, report.getAsJsonObject("twopc").get("errors").getAsLong());
+    // the baseline too, on the memory participants' streams
+    assertEquals(0, report.getAsJsonObject("baseline").get("errors").getAsLong());
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.twopc.bench.internal;
 
 import com.google.protobuf.ByteString;
+import dev.twopc.proto.v1.BranchMessage;
+import dev.twopc.proto.v1.BranchReply;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.ParticipantGrpc;
@@ -25,6 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * failure rolls back every branch instead, as the coordinator does). The participant does its full
  * prepare: lock, durable pending-map row, YES; then its full commit.
  *
+ * <p>The messages travel as the coordinator sends them: on one Exchange stream per participant (by
+ * default), or as unary calls.
+ *
  * <p>The PrepareRequest is filled as the coordinator fills it for {@code Execute}: a fresh
  * transaction id, the participant's name, the payload, the prepare timeout, the coordinator address
  * (asked only if a branch stays in doubt), and {@code enlisted = false} (no staged work is
@@ -36,6 +41,7 @@ public final class BaselineWorkload implements Workload {
 
   private final List<String> names;
   private final ParticipantGrpc.ParticipantStub[] stubs;
+  private final ExchangeLink[] links; // null: unary calls
   private final ByteString payload;
   private final String coordinator;
   private final long deadlineNanos;
@@ -45,17 +51,24 @@ public final class BaselineWorkload implements Workload {
   /**
    * @param coordinator put in PrepareRequest.coordinator; a baseline transaction is unknown to it,
    *     so a branch left in doubt learns ABORTED (presumed abort) and rolls back
+   * @param streams send on one Exchange stream per participant, as the coordinator does with {@code
+   *     --participant-calls stream}; else one unary call per message
    */
   public BaselineWorkload(
       List<String> names,
       List<ManagedChannel> channels,
       ByteString payload,
       String coordinator,
-      Duration rpcTimeout) {
+      Duration rpcTimeout,
+      boolean streams) {
     this.names = List.copyOf(names);
     this.stubs = new ParticipantGrpc.ParticipantStub[channels.size()];
+    this.links = streams ? new ExchangeLink[channels.size()] : null;
     for (int i = 0; i < stubs.length; i++) {
       stubs[i] = ParticipantGrpc.newStub(channels.get(i));
+      if (streams) {
+        links[i] = new ExchangeLink(channels.get(i));
+      }
     }
     this.payload = payload;
     this.coordinator = coordinator;
@@ -123,9 +136,16 @@ public final class BaselineWorkload implements Workload {
       refused = false;
       remaining.set(n);
       for (int i = 0; i < n; i++) {
-        stubs[i]
-            .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
-            .prepare(prepare[i].setTxId(txId).build(), voted[i]);
+        if (links != null) {
+          links[i].send(
+              BranchMessage.newBuilder().setPrepare(prepare[i].setTxId(txId)),
+              voted[i],
+              BranchReply::getPrepare);
+        } else {
+          stubs[i]
+              .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+              .prepare(prepare[i].setTxId(txId).build(), voted[i]);
+        }
       }
     }
 
@@ -138,15 +158,29 @@ public final class BaselineWorkload implements Workload {
       remaining.set(n);
       if (failure.get() < 0 && !refused) {
         for (int i = 0; i < n; i++) {
-          stubs[i]
-              .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
-              .commit(commit[i].setTxId(txId).build(), committed[i]);
+          if (links != null) {
+            links[i].send(
+                BranchMessage.newBuilder().setCommit(commit[i].setTxId(txId)),
+                committed[i],
+                BranchReply::getCommit);
+          } else {
+            stubs[i]
+                .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                .commit(commit[i].setTxId(txId).build(), committed[i]);
+          }
         }
       } else {
         for (int i = 0; i < n; i++) {
-          stubs[i]
-              .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
-              .rollback(rollback[i].setTxId(txId).build(), rolledBack[i]);
+          if (links != null) {
+            links[i].send(
+                BranchMessage.newBuilder().setRollback(rollback[i].setTxId(txId)),
+                rolledBack[i],
+                BranchReply::getRollback);
+          } else {
+            stubs[i]
+                .withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS)
+                .rollback(rollback[i].setTxId(txId).build(), rolledBack[i]);
+          }
         }
       }
     }

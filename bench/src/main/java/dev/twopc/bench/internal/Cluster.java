@@ -46,7 +46,8 @@ public final class Cluster implements AutoCloseable {
       String logLevel,
       DevIdentities tls,
       boolean metrics,
-      String participantKind) {}
+      String participantKind,
+      String participantCalls) {}
 
   private final String coordinator;
   private final Map<String, String> participants;
@@ -100,7 +101,9 @@ public final class Cluster implements AutoCloseable {
               "--data",
               s.work().resolve("coordinator").toString(),
               "--durability",
-              s.durability()));
+              s.durability(),
+              "--participant-calls",
+              s.participantCalls()));
       if (s.tls() != null) {
         cmd.addAll(s.tls().serverFlags("coordinator"));
       }

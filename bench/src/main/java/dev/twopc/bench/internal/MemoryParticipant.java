@@ -1,5 +1,9 @@
 package dev.twopc.bench.internal;
 
+import dev.twopc.proto.v1.BranchBatch;
+import dev.twopc.proto.v1.BranchMessage;
+import dev.twopc.proto.v1.BranchReply;
+import dev.twopc.proto.v1.CallError;
 import dev.twopc.proto.v1.CommitBranchRequest;
 import dev.twopc.proto.v1.CommitBranchResponse;
 import dev.twopc.proto.v1.CoordinatorGrpc;
@@ -11,12 +15,14 @@ import dev.twopc.proto.v1.PrepareRequest;
 import dev.twopc.proto.v1.PrepareResponse;
 import dev.twopc.proto.v1.PreparedBranch;
 import dev.twopc.proto.v1.RegisterParticipantRequest;
+import dev.twopc.proto.v1.ReplyBatch;
 import dev.twopc.proto.v1.RollbackBranchRequest;
 import dev.twopc.proto.v1.RollbackBranchResponse;
 import dev.twopc.proto.v1.Vote;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -125,6 +131,53 @@ public final class MemoryParticipant implements AutoCloseable {
               .setOutcome(committed ? Outcome.OUTCOME_COMMITTED : Outcome.OUTCOME_ABORTED)
               .build());
       out.onCompleted();
+    }
+
+    /**
+     * The coordinator's stream: each batch is answered at once with one batch, on the transport
+     * thread (nothing here waits), in the order of the messages.
+     */
+    @Override
+    public StreamObserver<BranchBatch> exchange(StreamObserver<ReplyBatch> out) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(BranchBatch batch) {
+          ReplyBatch.Builder replies = ReplyBatch.newBuilder();
+          for (BranchMessage m : batch.getMessagesList()) {
+            BranchReply.Builder r = replies.addRepliesBuilder().setId(m.getId());
+            switch (m.getBodyCase()) {
+              case PREPARE -> {
+                prepared.add(m.getPrepare().getTxId());
+                r.setPrepare(PrepareResponse.newBuilder().setVote(Vote.VOTE_YES));
+              }
+              case COMMIT -> {
+                prepared.remove(m.getCommit().getTxId());
+                r.setCommit(
+                    CommitBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_COMMITTED));
+              }
+              case ROLLBACK -> {
+                prepared.remove(m.getRollback().getTxId());
+                r.setRollback(
+                    RollbackBranchResponse.newBuilder().setOutcome(Outcome.OUTCOME_ABORTED));
+              }
+              default ->
+                  r.setError(
+                      CallError.newBuilder()
+                          .setCode(Status.Code.INVALID_ARGUMENT.value())
+                          .setDescription("an empty branch message"));
+            }
+          }
+          out.onNext(replies.build());
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          out.onCompleted();
+        }
+      };
     }
 
     @Override

@@ -64,7 +64,14 @@ public final class Report {
                   + " one lock per branch (%s), vote YES, no-op commit%n",
               lockLine(c)));
     }
-    b.append(String.format(Locale.ROOT, "  transport: %s%n", c.get("transport")));
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "  transport: %s; Prepare, Commit and Rollback %s%n",
+            c.get("transport"),
+            "unary".equals(c.get("participant_calls"))
+                ? "as unary calls"
+                : "on one stream per participant"));
     b.append(
         String.format(
             Locale.ROOT,
