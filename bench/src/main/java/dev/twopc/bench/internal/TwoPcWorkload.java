@@ -5,6 +5,7 @@ import dev.twopc.proto.v1.BranchRequest;
 import dev.twopc.proto.v1.CoordinatorGrpc;
 import dev.twopc.proto.v1.ExecuteRequest;
 import dev.twopc.proto.v1.ExecuteResponse;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -68,10 +69,16 @@ public final class TwoPcWorkload implements Workload {
       this.stub = stub;
     }
 
+    /**
+     * Under the root context: started from the callback that ended the previous Execute, the call
+     * would otherwise take that call's context as its parent, a chain growing by one link per
+     * transaction (kept in memory, and logged by gRPC as an error past 1,000 links).
+     */
     @Override
     protected void fire() {
       outcome = Outcome.UNKNOWN;
-      stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).execute(request, this);
+      Context.ROOT.run(
+          () -> stub.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS).execute(request, this));
     }
 
     @Override

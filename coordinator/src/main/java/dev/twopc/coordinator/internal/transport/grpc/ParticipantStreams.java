@@ -21,6 +21,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One long-lived Exchange stream per participant, on the {@link ParticipantDirectory}'s channel to
@@ -33,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * calls, and it gets no stream again until it registers another address.
  */
 final class ParticipantStreams {
+  private static final Logger log = LoggerFactory.getLogger(ParticipantStreams.class);
+
   /** The failure of a message to a participant that does not serve Exchange: nothing ran. */
   static final String UNSUPPORTED = "UNIMPLEMENTED";
 
@@ -114,8 +118,19 @@ final class ParticipantStreams {
         });
   }
 
-  /** Fails the messages whose time ran out, and replaces a stream that answered none of them. */
+  /**
+   * Fails the messages whose time ran out, and replaces a stream that answered none of them. Never
+   * throws: a periodic task that throws is not run again, and then no deadline would be kept.
+   */
   private void sweep() {
+    try {
+      sweepOnce();
+    } catch (RuntimeException e) {
+      log.error("event=stream_sweep_failed", e);
+    }
+  }
+
+  private void sweepOnce() {
     long now = System.nanoTime();
     for (Stream s : streams.values()) {
       boolean dead = false;
