@@ -318,7 +318,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--participant-calls",
       paramLabel = "stream|unary",
-      defaultValue = "${TWOPC_BENCH_PARTICIPANT_CALLS:-stream}",
+      defaultValue = "${TWOPC_BENCH_PARTICIPANT_CALLS:-unary}",
       description =
           "How Prepare, Commit and Rollback reach the participants, from the coordinator it starts"
               + " (its --participant-calls) and from the baseline alike. stream: one long-lived"

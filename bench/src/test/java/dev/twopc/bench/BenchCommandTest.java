@@ -33,15 +33,15 @@ class BenchCommandTest {
     assertEquals("closed", config.get("mode").getAsString());
     assertEquals(8, config.get("concurrency").getAsInt());
     assertEquals("sdk", config.get("participant").getAsString());
-    assertEquals("stream", config.get("participant_calls").getAsString());
+    assertEquals("unary", config.get("participant_calls").getAsString());
   }
 
   @Test
-  void unaryParticipantCallsFromTheCoordinatorAndTheBaseline() {
-    // The coordinator it starts gets --participant-calls unary, and the baseline calls alike.
+  void streamParticipantCallsFromTheCoordinatorAndTheBaseline() {
+    // The coordinator it starts gets --participant-calls stream, and the baseline sends alike.
     JsonObject report =
-        run("--mode", "closed", "--concurrency", "4", "--participant-calls", "unary");
-    assertEquals("unary", report.getAsJsonObject("config").get("participant_calls").getAsString());
+        run("--mode", "closed", "--concurrency", "4", "--participant-calls", "stream");
+    assertEquals("stream", report.getAsJsonObject("config").get("participant_calls").getAsString());
     assertEquals(0, report.getAsJsonObject("baseline").get("errors").getAsLong());
     assertEquals(0, report.getAsJsonObject("twopc").get("errors").getAsLong());
   }
@@ -72,6 +72,8 @@ class BenchCommandTest {
             "8",
             "--participant",
             "memory",
+            "--participant-calls",
+            "stream",
             "--wait-for-completion");
     JsonObject config = report.getAsJsonObject("config");
     assertEquals("memory", config.get("participant").getAsString());

@@ -274,8 +274,8 @@ public final class CoordinatorConfig {
   }
 
   /**
-   * True (the default): Prepare, Commit and Rollback travel on one Exchange stream per participant
-   * that serves it; false: one unary call each.
+   * True: Prepare, Commit and Rollback travel on one Exchange stream per participant that serves
+   * it; false (the default, until the stream passes the seeded fault runs): one unary call each.
    */
   public boolean participantStreams() {
     return participantStreams;
@@ -356,7 +356,7 @@ public final class CoordinatorConfig {
     private Clock clock = Clock.systemUTC();
     private CrashPoints crashPoints = CrashPoints.none();
     private final List<ClientInterceptor> participantInterceptors = new ArrayList<>();
-    private boolean participantStreams = true;
+    private boolean participantStreams = false;
     private Integer metricsPort;
     private String metricsHost;
     private Tracing tracing = Tracing.off();

@@ -72,6 +72,7 @@ public final class CoordinatorServer implements AutoCloseable {
   private final LogStore store;
   private final DecisionLog decisionLog;
   private final ParticipantDirectory directory;
+  private final GrpcParticipantTransport transport;
   private final TransactionEngine engine;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService rpc;
@@ -91,6 +92,7 @@ public final class CoordinatorServer implements AutoCloseable {
       LogStore store,
       DecisionLog decisionLog,
       ParticipantDirectory directory,
+      GrpcParticipantTransport transport,
       TransactionEngine engine,
       ScheduledExecutorService scheduler,
       ExecutorService rpc,
@@ -109,6 +111,7 @@ public final class CoordinatorServer implements AutoCloseable {
     this.store = store;
     this.decisionLog = decisionLog;
     this.directory = directory;
+    this.transport = transport;
     this.engine = engine;
     this.scheduler = scheduler;
     this.rpc = rpc;
@@ -211,6 +214,7 @@ public final class CoordinatorServer implements AutoCloseable {
       scheduler.shutdownNow();
       rpc.shutdownNow();
       decisionLog.close();
+      transport.close();
       directory.close();
       store.close();
       throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
@@ -287,6 +291,7 @@ public final class CoordinatorServer implements AutoCloseable {
       if (membership != null) {
         membership.leave();
       }
+      transport.close();
       directory.close();
       store.close();
       throw new IOException(
@@ -314,6 +319,7 @@ public final class CoordinatorServer implements AutoCloseable {
         if (membership != null) {
           membership.leave();
         }
+        transport.close();
         directory.close();
         store.close();
         throw e.getCause();
@@ -415,6 +421,7 @@ public final class CoordinatorServer implements AutoCloseable {
         store,
         decisionLog,
         directory,
+        transport,
         engine,
         scheduler,
         rpc,
@@ -553,6 +560,7 @@ public final class CoordinatorServer implements AutoCloseable {
       membership.leave(); // what it leaves unfinished is claimed now, not a lease later
     }
     rpc.shutdown();
+    transport.close(); // its streams never end by themselves: a channel would wait for them
     directory.close();
     store.close();
     if (tls != null) {

@@ -37,6 +37,7 @@ class MetricsTest {
             dir,
             b ->
                 b.metricsPort(0)
+                    .participantStreams(true) // a message on a stream counts as its call
                     .parkAfter(Duration.ofMillis(300))
                     .phase2BackoffBase(Duration.ofMillis(50))
                     .phase2BackoffCap(Duration.ofMillis(200)))) {

@@ -28,7 +28,7 @@ class ParticipantStreamsTest {
 
   @Test
   void aStreamParticipantAndAUnaryOnlyOneShareATransaction(@TempDir Path dir) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir, b -> b.participantStreams(true))) {
       FakeParticipant streamed = h.participant("streamed");
       FakeParticipant unary = h.cluster.unaryOnlyParticipant("unary");
       for (int i = 0; i < 3; i++) {
@@ -52,7 +52,8 @@ class ParticipantStreamsTest {
         new CoordinatorHarness(
             dir,
             b ->
-                b.prepareTimeout(Duration.ofMillis(300))
+                b.participantStreams(true)
+                    .prepareTimeout(Duration.ofMillis(300))
                     .phase2BackoffBase(Duration.ofMillis(50))
                     .phase2BackoffCap(Duration.ofMillis(200)))) {
       FakeParticipant a = h.participant("a");
@@ -88,7 +89,8 @@ class ParticipantStreamsTest {
         new CoordinatorHarness(
             dir,
             b ->
-                b.prepareTimeout(Duration.ofSeconds(30))
+                b.participantStreams(true)
+                    .prepareTimeout(Duration.ofSeconds(30))
                     .phase2BackoffBase(Duration.ofMillis(50))
                     .phase2BackoffCap(Duration.ofMillis(200)))) {
       FakeParticipant a = h.participant("a");
@@ -113,7 +115,7 @@ class ParticipantStreamsTest {
 
   @Test
   void aLargePrepareGoesAsAUnaryCallSoThatItCanFailOnlyItself(@TempDir Path dir) throws Exception {
-    try (CoordinatorHarness h = new CoordinatorHarness(dir)) {
+    try (CoordinatorHarness h = new CoordinatorHarness(dir, b -> b.participantStreams(true))) {
       FakeParticipant a = h.participant("a");
       FakeParticipant b = h.participant("b");
       ExecuteRequest.Builder req = execute(a, b).toBuilder();

@@ -197,12 +197,7 @@ class ParticipantInputFuzzTest {
                   + ": "
                   + problem
                   + "; request "
-                  + (parsed == null
-                      ? "bytes " + WireFuzz.hex(bytes)
-                      : WireFuzz.show(
-                          com.google.protobuf.TextFormat.printer()
-                              .emittingSingleLine(true)
-                              .printToString(parsed))));
+                  + request(parsed, bytes));
         }
         continue;
       }
@@ -246,12 +241,7 @@ class ParticipantInputFuzzTest {
                 + " '"
                 + WireFuzz.show(String.valueOf(reply.status().getDescription()))
                 + "'; request "
-                + (parsed == null
-                    ? "bytes " + WireFuzz.hex(bytes)
-                    : WireFuzz.show(
-                        com.google.protobuf.TextFormat.printer()
-                            .emittingSingleLine(true)
-                            .printToString(parsed))));
+                + request(parsed, bytes));
       }
       if (i % SERVING_EVERY == 0) {
         assertServing("after case " + i);
@@ -596,6 +586,16 @@ class ParticipantInputFuzzTest {
           "no generator for " + m.getFullMethodName());
     }
     return out;
+  }
+
+  /** A case's request as a failure shows it: its text, or its bytes when it does not parse. */
+  private static String request(Message parsed, byte[] bytes) {
+    return parsed == null
+        ? "bytes " + WireFuzz.hex(bytes)
+        : WireFuzz.show(
+            com.google.protobuf.TextFormat.printer()
+                .emittingSingleLine(true)
+                .printToString(parsed));
   }
 
   private static final String EXCHANGE = ParticipantGrpc.getExchangeMethod().getFullMethodName();

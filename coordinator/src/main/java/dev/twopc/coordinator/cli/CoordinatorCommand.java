@@ -240,11 +240,12 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Option(
       names = "--participant-calls",
       paramLabel = "stream|unary",
-      defaultValue = "${TWOPC_PARTICIPANT_CALLS:-stream}",
+      defaultValue = "${TWOPC_PARTICIPANT_CALLS:-unary}",
       description =
           "stream: Prepare, Commit and Rollback travel in batches on one long-lived stream per"
-              + " participant (a participant that does not serve it gets unary calls); unary: one"
-              + " call each [TWOPC_PARTICIPANT_CALLS] (default ${DEFAULT-VALUE}).")
+              + " participant (a participant that does not serve it gets unary calls; experimental:"
+              + " see docs/protocol.md); unary: one call each [TWOPC_PARTICIPANT_CALLS] (default"
+              + " ${DEFAULT-VALUE}).")
   ParticipantCalls participantCalls;
 
   @Option(

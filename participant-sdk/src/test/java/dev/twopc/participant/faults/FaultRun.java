@@ -324,7 +324,10 @@ public final class FaultRun implements AutoCloseable {
             // Short: transactions still being prepared or decided are cut off, as by a crash.
             .shutdownGrace(Duration.ofMillis(50))
             .livenessCheckInterval(Duration.ofMillis(500))
-            .participantInterceptor(coordinatorFaults);
+            .participantInterceptor(coordinatorFaults)
+            // The injector faults unary calls, one per message: on the Exchange stream it would
+            // see one long call and fault none of the coordinator's messages.
+            .participantStreams(false);
     if (onPort != 0) {
       b.advertisedAddress("127.0.0.1:" + onPort);
     }

@@ -82,6 +82,16 @@ public final class GrpcParticipantTransport implements ParticipantTransport {
     this.recorder = recorder;
   }
 
+  /**
+   * Cancels the participants' streams, failing what is pending on them (call it before the
+   * directory closes its channels, which would otherwise wait for the streams to end).
+   */
+  public void close() {
+    if (streams != null) {
+      streams.close();
+    }
+  }
+
   @Override
   public boolean knows(String participant) {
     return directory.isRegistered(participant);

@@ -118,6 +118,13 @@ final class ParticipantStreams {
         });
   }
 
+  /** Cancels every stream; a message sent after this opens a new one. */
+  void close() {
+    for (Stream s : streams.values()) {
+      s.cancel("the coordinator is stopping");
+    }
+  }
+
   /**
    * Fails the messages whose time ran out, and replaces a stream that answered none of them. Never
    * throws: a periodic task that throws is not run again, and then no deadline would be kept.
