@@ -13,6 +13,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -56,6 +57,13 @@ final class ParticipantStreams {
 
   private final Map<String, Stream> streams = new ConcurrentHashMap<>();
   private final Map<String, ManagedChannel> unaryOnly = new ConcurrentHashMap<>();
+
+  /**
+   * Every stream not yet closed, the ones {@link #streams} no longer names included (replaced when
+   * their participant registered another address): their pending messages keep their deadlines.
+   */
+  private final Set<Stream> live = ConcurrentHashMap.newKeySet();
+
   private final AtomicLong ids = new AtomicLong();
 
   /** Deadlines are checked on {@code scheduler}, until it stops (the channels close with it). */
@@ -120,7 +128,7 @@ final class ParticipantStreams {
 
   /** Cancels every stream; a message sent after this opens a new one. */
   void close() {
-    for (Stream s : streams.values()) {
+    for (Stream s : live) {
       s.cancel("the coordinator is stopping");
     }
   }
@@ -139,7 +147,7 @@ final class ParticipantStreams {
 
   private void sweepOnce() {
     long now = System.nanoTime();
-    for (Stream s : streams.values()) {
+    for (Stream s : live) {
       boolean dead = false;
       for (Map.Entry<Long, Pending> e : s.pending.entrySet()) {
         Pending p = e.getValue();
@@ -181,6 +189,7 @@ final class ParticipantStreams {
 
     /** Starts the call outside any caller's gRPC context: it outlives every request. */
     void open() {
+      live.add(this);
       Context.ROOT.run(() -> ParticipantGrpc.newStub(channel).exchange(this));
     }
 
@@ -274,6 +283,7 @@ final class ParticipantStreams {
         failure = why;
       }
       closed = true;
+      live.remove(this);
       for (Long id : pending.keySet()) {
         Pending p = pending.remove(id);
         if (p != null) {
